@@ -1,0 +1,202 @@
+//! Diagnostics: what is wrong, where (file:line:column), and how to fix it, rendered rustc-style.
+
+use crate::source::{SourceFile, Span};
+use annotate_snippets::{Level, Renderer, Snippet};
+use std::fmt::Write as _;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The flow cannot run.
+    Error,
+    /// The flow can run, but something looks wrong.
+    Warning,
+}
+
+/// One problem found in a flow file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable code, `E0xx`, documented in `docs/errors.md`.
+    pub code: &'static str,
+    /// What is wrong, in one line.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+    /// A short note under the caret.
+    pub label: Option<String>,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error with a code, a message and a position.
+    pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span,
+            label: None,
+            help: None,
+        }
+    }
+
+    /// A warning with a code, a message and a position.
+    pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message, span)
+        }
+    }
+
+    /// Adds a label shown under the caret.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds a `help:` line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a `help:` line only when there is one.
+    pub fn with_help_opt(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+
+    /// Renders the diagnostic against its source: `error[E003]: ...`, `--> file:line:col`,
+    /// the line and a caret, then `help:`.
+    pub fn render(&self, file: &SourceFile) -> String {
+        let text = file.text();
+        let start = self.span.start.min(text.len());
+        // A zero-width span still gets one caret; an end-of-file span points at the last char.
+        let mut end = self.span.end.clamp(start, text.len());
+        if end == start {
+            end = text[start..]
+                .chars()
+                .next()
+                .map_or(start, |c| start + c.len_utf8());
+        }
+        // Only the first line of a multi-line span is underlined: the caret marks where to look.
+        if let Some(nl) = text[start..end].find('\n') {
+            end = (start + nl).max(start + 1).min(text.len());
+        }
+        let level = match self.severity {
+            Severity::Error => Level::Error,
+            Severity::Warning => Level::Warning,
+        };
+        let label = self.label.as_deref().unwrap_or("");
+        let mut message = level.title(&self.message).id(self.code);
+        if !text.is_empty() {
+            message = message.snippet(
+                Snippet::source(text)
+                    .origin(file.name())
+                    .fold(true)
+                    .annotation(level.span(start..end).label(label)),
+            );
+        }
+        if let Some(help) = &self.help {
+            message = message.footer(Level::Help.title(help));
+        }
+        let mut out = Renderer::plain().render(message).to_string();
+        if text.is_empty() {
+            let _ = write!(out, "\n  --> {}", file.name());
+        }
+        out
+    }
+
+    /// The 1-based line and column where the diagnostic points.
+    pub fn line_col(&self, file: &SourceFile) -> (usize, usize) {
+        file.line_col(self.span.start)
+    }
+}
+
+/// A list of diagnostics gathered in one pass, so that every problem is reported at once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// No diagnostics yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records one.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    /// Records many.
+    pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(ds);
+    }
+
+    /// Whether any error (not warning) was recorded.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// The diagnostics sorted by position, errors before warnings at the same place.
+    pub fn sorted(mut self) -> Vec<Diagnostic> {
+        self.items
+            .sort_by(|a, b| (a.span.start, a.severity).cmp(&(b.span.start, b.severity)));
+        self.items.dedup();
+        self.items
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The diagnostics in the order they were recorded.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+}
+
+/// Renders diagnostics one after another with a blank line between them, then a summary line.
+pub fn render_all(diagnostics: &[Diagnostic], file: &SourceFile) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        out.push_str(&d.render(file));
+        out.push_str("\n\n");
+    }
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics.len() - errors;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    match (errors, warnings) {
+        (0, 0) => {}
+        (0, w) => {
+            let _ = writeln!(out, "warning: {}: {w} warning{}", file.name(), plural(w));
+        }
+        (e, 0) => {
+            let _ = writeln!(
+                out,
+                "error: could not compile {}: {e} error{}",
+                file.name(),
+                plural(e)
+            );
+        }
+        (e, w) => {
+            let _ = writeln!(
+                out,
+                "error: could not compile {}: {e} error{}, {w} warning{}",
+                file.name(),
+                plural(e),
+                plural(w)
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,451 @@
+//! The flow file, read into typed shapes: inputs, secrets, steps and outputs, every node with
+//! its position, every template and JSONPath compiled once.
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::input::{InputDecl, InputType};
+use crate::reader::{MapReader, expected, is_identifier, key_text, scalar_text};
+use crate::source::{SourceFile, Span, Spanned};
+use crate::steps::{self, HttpSpec, MessageSpec, PluginSpec, StepDecl, StepSpec};
+use crate::template::TemplateEnv;
+use crate::value_template::ValueTemplate;
+use crate::yaml::{self, Node, NodeKind};
+use std::sync::Arc;
+
+const FLOW_KEYS: &[&str] = &[
+    "flow",
+    "description",
+    "inputs",
+    "secrets",
+    "steps",
+    "outputs",
+];
+const INPUT_KEYS: &[&str] = &["type", "default", "description", "minimum", "maximum"];
+const SECRET_KEYS: &[&str] = &["name", "hosts"];
+/// Names that `<< >>` reserves for itself.
+pub const RESERVED_NAMES: &[&str] = &["secrets", "steps", "run", "this"];
+
+/// A flow file, read and checked.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    /// The file it was read from.
+    pub file: Arc<SourceFile>,
+    /// `flow:`, its name.
+    pub name: Spanned<String>,
+    /// `description:`.
+    pub description: Option<String>,
+    /// `inputs:`, in file order.
+    pub inputs: Vec<InputDecl>,
+    /// `secrets:`, in file order.
+    pub secrets: Vec<SecretDecl>,
+    /// `steps:`, in order.
+    pub steps: Vec<StepDecl>,
+    /// `outputs:`, name to value.
+    pub outputs: Vec<(Spanned<String>, ValueTemplate)>,
+    /// The compiled expressions of every template in the flow.
+    pub templates: Arc<TemplateEnv>,
+    /// Problems that do not stop the flow from running.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A declared secret: its name (also the environment variable it is read from) and the hosts
+/// it may be sent to (any, when empty).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretDecl {
+    /// The name.
+    pub name: Spanned<String>,
+    /// Hosts the secret may be sent to; empty means any.
+    pub hosts: Vec<String>,
+}
+
+impl Flow {
+    /// The input declared as `name`.
+    pub fn input(&self, name: &str) -> Option<&InputDecl> {
+        self.inputs.iter().find(|i| i.name.value == name)
+    }
+
+    /// The step with id `id`.
+    pub fn step(&self, id: &str) -> Option<&StepDecl> {
+        self.steps.iter().find(|s| s.id.value == id)
+    }
+}
+
+/// Reads a flow file: YAML, then shapes, then templates and JSONPaths. Every problem found is
+/// returned at once, sorted by position.
+pub fn read(file: SourceFile) -> Result<Flow, Vec<Diagnostic>> {
+    let root = yaml::parse(&file).map_err(|d| vec![d])?;
+    let mut diags = Diagnostics::new();
+    let mut env = TemplateEnv::new();
+    let flow = read_root(&root, &file, &mut env, &mut diags);
+    if diags.has_errors() {
+        return Err(diags.sorted());
+    }
+    let Some((name, description, inputs, secrets, steps, outputs)) = flow else {
+        return Err(diags.sorted());
+    };
+    Ok(Flow {
+        file: Arc::new(file),
+        name,
+        description,
+        inputs,
+        secrets,
+        steps,
+        outputs,
+        templates: Arc::new(env),
+        warnings: diags.sorted(),
+    })
+}
+
+type Parts = (
+    Spanned<String>,
+    Option<String>,
+    Vec<InputDecl>,
+    Vec<SecretDecl>,
+    Vec<StepDecl>,
+    Vec<(Spanned<String>, ValueTemplate)>,
+);
+
+fn read_root(
+    root: &Node,
+    file: &SourceFile,
+    env: &mut TemplateEnv,
+    diags: &mut Diagnostics,
+) -> Option<Parts> {
+    let mut m = MapReader::new(root, "the flow", FLOW_KEYS, diags)?;
+    let name = m
+        .required("flow", diags)
+        .and_then(|n| scalar_text(n, "`flow`", diags));
+    let description = m
+        .get("description")
+        .and_then(|n| scalar_text(n, "`description`", diags))
+        .map(|t| t.value);
+    let inputs = m
+        .get("inputs")
+        .map(|n| read_inputs(n, diags))
+        .unwrap_or_default();
+    let secrets = m
+        .get("secrets")
+        .map(|n| read_secrets(n, diags))
+        .unwrap_or_default();
+    let steps = match m.required("steps", diags) {
+        Some(n) => read_steps(n, file, env, diags),
+        None => Vec::new(),
+    };
+    let outputs = match m.get("outputs") {
+        Some(n) if n.is_null() => Vec::new(),
+        Some(n) => match n.as_map() {
+            Some(entries) => entries
+                .iter()
+                .map(|(k, v)| (key_text(k), ValueTemplate::compile(v, file, env, diags)))
+                .collect(),
+            None => {
+                diags.push(expected(
+                    n,
+                    "a mapping of output names to values",
+                    "`outputs`",
+                ));
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    m.finish(diags);
+    check_unique_names(&inputs, &secrets, diags);
+    Some((name?, description, inputs, secrets, steps, outputs))
+}
+
+fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {
+    let Some(entries) = node.as_map() else {
+        if !node.is_null() {
+            diags.push(expected(
+                node,
+                "a mapping of input names to declarations",
+                "`inputs`",
+            ));
+        }
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        let name = key_text(k);
+        if !is_identifier(&name.value) || RESERVED_NAMES.contains(&name.value.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    "E010",
+                    format!("`{}` cannot be an input name", name.value),
+                    k.span,
+                )
+                .with_help(if is_identifier(&name.value) {
+                    format!("`{}` is reserved; pick another name", name.value)
+                } else {
+                    "input names are letters, digits and `_`, starting with a letter".to_owned()
+                }),
+            );
+            continue;
+        }
+        let what = format!("input `{}`", name.value);
+        let Some(mut m) = MapReader::new(v, what, INPUT_KEYS, diags) else {
+            continue;
+        };
+        let ty = m
+            .required("type", diags)
+            .and_then(|n| scalar_text(n, "`type`", diags))
+            .and_then(|t| {
+                let ty = InputType::from_name(&t.value);
+                if ty.is_none() {
+                    diags.push(
+                        Diagnostic::error(
+                            "E008",
+                            format!("unknown input type `{}`", t.value),
+                            t.span,
+                        )
+                        .with_help(
+                            crate::suggest::help_did_you_mean(
+                                &t.value,
+                                InputType::NAMES.iter().copied(),
+                            )
+                            .unwrap_or_else(|| {
+                                format!("input types are: {}", InputType::NAMES.join(", "))
+                            }),
+                        ),
+                    );
+                }
+                ty
+            });
+        let description = m
+            .get("description")
+            .and_then(|n| scalar_text(n, "`description`", diags))
+            .map(|t| t.value);
+        let mut number = |key: &str, diags: &mut Diagnostics| {
+            m.get(key).and_then(|n| match n.scalar_value() {
+                Some(serde_json::Value::Number(x)) => Some(x),
+                _ => {
+                    diags.push(expected(n, "a number", &format!("`{key}`")));
+                    None
+                }
+            })
+        };
+        let minimum = number("minimum", diags);
+        let maximum = number("maximum", diags);
+        let default_node = m.get("default");
+        m.finish(diags);
+        let Some(ty) = ty else { continue };
+        let mut decl = InputDecl {
+            name,
+            ty,
+            default: None,
+            description,
+            minimum,
+            maximum,
+            span: v.span,
+        };
+        if let Some(d) = default_node {
+            let value = match (&d.kind, ty) {
+                // A quoted default for a number input is still checked as text, like `--var`.
+                (
+                    NodeKind::Scalar(text, yaml::Style::Quoted),
+                    InputType::Integer | InputType::Number | InputType::Boolean,
+                ) => decl.parse_text(text),
+                _ => decl.check(d.scalar_value().unwrap_or(serde_json::Value::Null)),
+            };
+            match value {
+                Ok(v) => decl.default = Some(v),
+                Err(e) => diags.push(Diagnostic::error(
+                    "E011",
+                    format!("default of input {e}"),
+                    d.span,
+                )),
+            }
+        }
+        out.push(decl);
+    }
+    out
+}
+
+fn read_secrets(node: &Node, diags: &mut Diagnostics) -> Vec<SecretDecl> {
+    let Some(items) = node.as_seq() else {
+        if !node.is_null() {
+            diags.push(expected(node, "a list of secret names", "`secrets`"));
+        }
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let decl = if item.as_str().is_some() {
+            scalar_text(item, "a secret name", diags).map(|name| SecretDecl {
+                name,
+                hosts: Vec::new(),
+            })
+        } else {
+            let Some(mut m) = MapReader::new(item, "a secret", SECRET_KEYS, diags) else {
+                continue;
+            };
+            let name = m
+                .required("name", diags)
+                .and_then(|n| scalar_text(n, "`name`", diags));
+            let hosts = match m.get("hosts") {
+                Some(h) => match h.as_seq() {
+                    Some(hs) => hs
+                        .iter()
+                        .filter_map(|x| scalar_text(x, "a host name", diags))
+                        .map(|t| t.value.to_ascii_lowercase())
+                        .collect(),
+                    None => {
+                        diags.push(expected(h, "a list of host names", "`hosts`"));
+                        Vec::new()
+                    }
+                },
+                None => Vec::new(),
+            };
+            m.finish(diags);
+            name.map(|name| SecretDecl { name, hosts })
+        };
+        if let Some(decl) = decl {
+            if !is_identifier(&decl.name.value) {
+                diags.push(
+                    Diagnostic::error(
+                        "E010",
+                        format!("`{}` cannot be a secret name", decl.name.value),
+                        decl.name.span,
+                    )
+                    .with_help(
+                        "secret names are environment variable names: letters, digits and `_`",
+                    ),
+                );
+                continue;
+            }
+            out.push(decl);
+        }
+    }
+    out
+}
+
+fn read_steps(
+    node: &Node,
+    file: &SourceFile,
+    env: &mut TemplateEnv,
+    diags: &mut Diagnostics,
+) -> Vec<StepDecl> {
+    let Some(items) = node.as_seq() else {
+        diags.push(expected(node, "a list of steps", "`steps`"));
+        return Vec::new();
+    };
+    if items.is_empty() {
+        diags.push(Diagnostic::error(
+            "E003",
+            "a flow needs at least one step",
+            node.span,
+        ));
+    }
+    let mut out: Vec<StepDecl> = Vec::new();
+    for item in items {
+        let Some(step) = read_step(item, file, env, diags) else {
+            continue;
+        };
+        if let Some(first) = out.iter().find(|s| s.id.value == step.id.value) {
+            let (line, _) = file.line_col(first.id.span.start);
+            diags.push(
+                Diagnostic::error(
+                    "E009",
+                    format!("duplicate step id `{}`", step.id.value),
+                    step.id.span,
+                )
+                .with_help(format!(
+                    "a step with this id is already on line {line}; step ids must be unique"
+                )),
+            );
+            continue;
+        }
+        out.push(step);
+    }
+    out
+}
+
+fn read_step(
+    node: &Node,
+    file: &SourceFile,
+    env: &mut TemplateEnv,
+    diags: &mut Diagnostics,
+) -> Option<StepDecl> {
+    // The known keys depend on the type, and messages name the step, so peek at both first.
+    let peek = |key: &str| {
+        node.as_map()
+            .and_then(|e| e.iter().find(|(k, _)| k.as_str() == Some(key)))
+            .and_then(|(_, v)| v.as_str())
+    };
+    let known = match peek("type") {
+        Some("http") => steps::http::KEYS,
+        Some("message") => steps::message::KEYS,
+        _ => steps::COMMON_KEYS,
+    };
+    let what = match (peek("id"), peek("type")) {
+        (Some(id), Some(ty)) => format!("{ty} step `{id}`"),
+        (Some(id), None) => format!("step `{id}`"),
+        _ => "a step".to_owned(),
+    };
+    let mut m = MapReader::new(node, what, known, diags)?;
+    let id = m
+        .required("id", diags)
+        .and_then(|n| scalar_text(n, "`id`", diags));
+    if let Some(id) = &id
+        && !is_identifier(&id.value)
+    {
+        diags.push(
+            Diagnostic::error("E010", format!("`{}` is not a valid step id", id.value), id.span)
+                .with_help("step ids are letters, digits and `_`, starting with a letter, so that `<<steps.ID.status>>` can read them"),
+        );
+    }
+    let ty = m
+        .required("type", diags)
+        .and_then(|n| scalar_text(n, "`type`", diags));
+    let description = m
+        .get("description")
+        .and_then(|n| scalar_text(n, "`description`", diags))
+        .map(|t| t.value);
+    let spec = match ty.as_ref().map(|t| t.value.as_str()) {
+        Some("http") => {
+            HttpSpec::read(&mut m, file, env, diags).map(|h| StepSpec::Http(Box::new(h)))
+        }
+        Some("message") => MessageSpec::read(&mut m, file, env, diags).map(StepSpec::Message),
+        Some(_) => {
+            let rest = m.take_rest();
+            let params = ValueTemplate::Map(
+                rest.into_iter()
+                    .map(|(k, v)| (key_text(k), ValueTemplate::compile(v, file, env, diags)))
+                    .collect(),
+            );
+            Some(StepSpec::Plugin(PluginSpec {
+                params,
+                node: node.clone(),
+            }))
+        }
+        None => None,
+    };
+    m.finish(diags);
+    Some(StepDecl {
+        id: id?,
+        kind: ty?,
+        description,
+        span: node.span,
+        spec: spec?,
+    })
+}
+
+fn check_unique_names(inputs: &[InputDecl], secrets: &[SecretDecl], diags: &mut Diagnostics) {
+    let mut seen: Vec<&Spanned<String>> = Vec::new();
+    for name in secrets.iter().map(|s| &s.name) {
+        if seen.iter().any(|s| s.value == name.value) {
+            diags.push(Diagnostic::error(
+                "E009",
+                format!("secret `{}` is declared twice", name.value),
+                name.span,
+            ));
+        }
+        seen.push(name);
+    }
+    let _ = inputs;
+}
+
+/// Where a missing thing would go: the start of `span`.
+pub fn at_start(span: Span) -> Span {
+    Span::new(span.start, span.start)
+}

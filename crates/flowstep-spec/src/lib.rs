@@ -1,0 +1,33 @@
+//! The flowstep flow file format: YAML with positions, typed shapes of the built-in steps,
+//! templates and JSONPaths compiled once, static checks, and diagnostics that point at the line.
+//!
+//! This crate does no I/O and knows nothing of HTTP or async: it turns text into a checked
+//! [`Flow`] or a list of [`Diagnostic`]s.
+//!
+//! ```
+//! use flowstep_spec::{SourceFile, read_flow};
+//! let flow = read_flow(SourceFile::new("hello.yaml", "flow: hello\nsteps:\n  - id: hi\n    type: message\n    text: Hello\n")).unwrap();
+//! assert_eq!(flow.steps[0].id.value, "hi");
+//! ```
+
+pub mod check;
+pub mod diagnostic;
+pub mod duration;
+pub mod flow;
+pub mod input;
+pub mod jsonpath;
+pub mod reader;
+pub mod source;
+pub mod steps;
+mod suggest;
+pub mod template;
+pub mod value_template;
+pub mod yaml;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity, render_all};
+pub use flow::{Flow, SecretDecl, read as read_flow};
+pub use input::{InputDecl, InputError, InputType};
+pub use source::{SourceFile, Span, Spanned};
+pub use suggest::{did_you_mean, help_did_you_mean};
+pub use template::{Scope, Template, TemplateEnv, TemplateError};
+pub use value_template::ValueTemplate;

@@ -1,0 +1,708 @@
+//! The `http` step (External API Request) as data: method, URL, headers, query, auth, body,
+//! response mapping, time limits, retries, idempotency and hints.
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::duration::parse_duration;
+use crate::jsonpath::CompiledPath;
+use crate::reader::{MapReader, expected, is_identifier, key_text, scalar_text};
+use crate::source::{SourceFile, Span, Spanned};
+use crate::suggest::help_did_you_mean;
+use crate::template::{Template, TemplateEnv};
+use crate::value_template::{ValueTemplate, compile_string};
+use crate::yaml::Node;
+use std::time::Duration;
+
+/// Keys of an http step.
+pub const KEYS: &[&str] = &[
+    "id",
+    "type",
+    "description",
+    "method",
+    "url",
+    "headers",
+    "query",
+    "auth",
+    "body_type",
+    "body",
+    "content_type",
+    "response",
+    "timeout",
+    "connect_timeout",
+    "retry",
+    "idempotency",
+    "idempotency_header",
+    "hints",
+];
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+const BODY_TYPES: &[&str] = &["form", "json", "text"];
+const AUTH_TYPES: &[&str] = &["none", "bearer", "basic", "header", "query"];
+
+/// The default time limit for a whole request, connect to last byte.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default time limit for connecting.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default `Idempotency-Key` header name (Stripe's).
+pub const DEFAULT_IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// `type: http`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpSpec {
+    /// `GET`, `POST`, ... (upper case).
+    pub method: Spanned<String>,
+    /// The URL, templated.
+    pub url: Template,
+    /// Extra headers: literal names, templated values.
+    pub headers: Vec<(Spanned<String>, Template)>,
+    /// Query parameters: literal names, templated values (encoded when sent).
+    pub query: Vec<(Spanned<String>, Template)>,
+    /// How the request authenticates.
+    pub auth: Auth,
+    /// The body, if any.
+    pub body: Option<Body>,
+    /// A `content_type:` that overrides the body's default.
+    pub content_type: Option<Spanned<String>>,
+    /// `response.map`: variable name to the JSONPath that selects it.
+    pub map: Vec<(Spanned<String>, CompiledPath)>,
+    /// Limit for the whole request.
+    pub timeout: Duration,
+    /// Limit for connecting.
+    pub connect_timeout: Duration,
+    /// When and how often to retry.
+    pub retry: RetrySpec,
+    /// The idempotency key sent with the request.
+    pub idempotency: Idempotency,
+    /// The header the idempotency key is sent in.
+    pub idempotency_header: String,
+    /// Explanations printed when the step fails in a known way.
+    pub hints: Vec<Hint>,
+}
+
+/// How a request authenticates: data, not a plugin.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Auth {
+    /// No credentials.
+    None,
+    /// `Authorization: Bearer TOKEN`.
+    Bearer {
+        /// The token.
+        token: Template,
+    },
+    /// `Authorization: Basic base64(user:password)`.
+    Basic {
+        /// The user name.
+        username: Template,
+        /// The password (may be empty).
+        password: Template,
+    },
+    /// A header of the API's choosing (`X-Api-Key: ...`).
+    Header {
+        /// The header name.
+        name: Spanned<String>,
+        /// Its value.
+        value: Template,
+    },
+    /// A query parameter (`?api_key=...`).
+    Query {
+        /// The parameter name.
+        name: Spanned<String>,
+        /// Its value.
+        value: Template,
+    },
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// `application/x-www-form-urlencoded`; nested maps and lists become bracket keys.
+    Form(ValueTemplate),
+    /// `application/json`.
+    Json(ValueTemplate),
+    /// Text sent as it is rendered, with `content_type` (default `text/plain; charset=utf-8`).
+    Text(Template),
+}
+
+/// The retry policy of a step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrySpec {
+    /// Attempts in all, including the first (1 = never retry).
+    pub max_attempts: u32,
+    /// The delay before the first retry; it doubles each time, with jitter.
+    pub base_delay: Duration,
+    /// The longest delay between attempts.
+    pub max_delay: Duration,
+}
+
+impl Default for RetrySpec {
+    /// Stripe's SDK defaults: two retries, 0.5 s doubling, at most 5 s.
+    fn default() -> Self {
+        RetrySpec {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Where the idempotency key comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Idempotency {
+    /// No key is sent; a POST or PATCH is then never retried.
+    Off,
+    /// A key derived from the run id and the step id, the same on every attempt.
+    Auto,
+    /// The author's key, e.g. `<<order_id>>`, so that a re-run for the same order reuses it.
+    Key(Template),
+}
+
+/// An explanation for a known failure: matches a status and/or an API error code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hint {
+    /// The HTTP status it matches, if any.
+    pub status: Option<u16>,
+    /// The API error code it matches (`parameter_missing`), if any.
+    pub code: Option<String>,
+    /// The error kind it matches (`timeout`, `unknown`), if any.
+    pub kind: Option<String>,
+    /// Text the API's message must contain, if any.
+    pub message_contains: Option<String>,
+    /// The likely cause.
+    pub cause: String,
+    /// What to do.
+    pub fix: String,
+}
+
+impl HttpSpec {
+    /// Reads the type-specific keys of an http step.
+    pub fn read(
+        m: &mut MapReader<'_>,
+        file: &SourceFile,
+        env: &mut TemplateEnv,
+        diags: &mut Diagnostics,
+    ) -> Option<Self> {
+        let s = |n: &Node, d: &mut Diagnostics, env: &mut TemplateEnv, what: &str| -> Template {
+            match n.as_str().filter(|_| !n.is_null()) {
+                Some(text) => compile_string(text, n, file, env, d),
+                None => {
+                    d.push(expected(n, "a string", what));
+                    Template::literal("", n.span)
+                }
+            }
+        };
+        let method = match m.get("method") {
+            Some(n) => scalar_text(n, "`method`", diags).and_then(|t| {
+                let upper = t.value.to_ascii_uppercase();
+                if METHODS.contains(&upper.as_str()) {
+                    Some(Spanned::new(upper, t.span))
+                } else {
+                    diags.push(
+                        Diagnostic::error(
+                            "E008",
+                            format!("unknown HTTP method `{}`", t.value),
+                            t.span,
+                        )
+                        .with_help(format!("use one of {}", METHODS.join(", "))),
+                    );
+                    None
+                }
+            }),
+            None => Some(Spanned::new("GET".to_owned(), m.start_span())),
+        };
+        let url = m.required("url", diags).map(|n| s(n, diags, env, "`url`"));
+        let headers = m
+            .get("headers")
+            .map(|n| read_pairs(n, "`headers`", file, env, diags, true))
+            .unwrap_or_default();
+        let query = m
+            .get("query")
+            .map(|n| read_pairs(n, "`query`", file, env, diags, false))
+            .unwrap_or_default();
+        let auth = m
+            .get("auth")
+            .map_or(Some(Auth::None), |n| read_auth(n, file, env, diags));
+        let content_type = m
+            .get("content_type")
+            .and_then(|n| scalar_text(n, "`content_type`", diags));
+        let body = read_body(m, file, env, diags);
+        let map = m
+            .get("response")
+            .map(|n| read_response(n, diags))
+            .unwrap_or_default();
+        let mut duration = |key: &str, default: Duration| match m.get(key) {
+            None => default,
+            Some(n) => {
+                match scalar_text(n, &format!("`{key}`"), diags).map(|t| parse_duration(&t.value)) {
+                    Some(Ok(d)) if !d.is_zero() => d,
+                    Some(Ok(_)) => {
+                        diags.push(Diagnostic::error(
+                            "E010",
+                            format!("`{key}` must be more than zero"),
+                            n.span,
+                        ));
+                        default
+                    }
+                    Some(Err(e)) => {
+                        diags.push(Diagnostic::error("E010", e, n.span));
+                        default
+                    }
+                    None => default,
+                }
+            }
+        };
+        let timeout = duration("timeout", DEFAULT_TIMEOUT);
+        let connect_timeout = duration("connect_timeout", DEFAULT_CONNECT_TIMEOUT);
+        let retry = m
+            .get("retry")
+            .map_or_else(RetrySpec::default, |n| read_retry(n, diags));
+        let idempotency = match m.get("idempotency") {
+            None => Idempotency::Off,
+            Some(n) => match n.as_str() {
+                Some("auto") => Idempotency::Auto,
+                Some("off") | Some("false") => Idempotency::Off,
+                Some(text) if !n.is_null() => {
+                    Idempotency::Key(compile_string(text, n, file, env, diags))
+                }
+                _ => {
+                    diags.push(expected(
+                        n,
+                        "`auto`, `off` or a key template",
+                        "`idempotency`",
+                    ));
+                    Idempotency::Off
+                }
+            },
+        };
+        let idempotency_header = m
+            .get("idempotency_header")
+            .and_then(|n| scalar_text(n, "`idempotency_header`", diags))
+            .map_or_else(|| DEFAULT_IDEMPOTENCY_HEADER.to_owned(), |t| t.value);
+        let hints = m
+            .get("hints")
+            .map(|n| read_hints(n, diags))
+            .unwrap_or_default();
+        Some(HttpSpec {
+            method: method?,
+            url: url?,
+            headers,
+            query,
+            auth: auth?,
+            body,
+            content_type,
+            map,
+            timeout,
+            connect_timeout,
+            retry,
+            idempotency,
+            idempotency_header,
+            hints,
+        })
+    }
+
+    /// Every template in the step.
+    pub fn templates(&self) -> Vec<&Template> {
+        let mut out = vec![&self.url];
+        out.extend(self.headers.iter().map(|(_, t)| t));
+        out.extend(self.query.iter().map(|(_, t)| t));
+        match &self.auth {
+            Auth::None => {}
+            Auth::Bearer { token } => out.push(token),
+            Auth::Basic { username, password } => out.extend([username, password]),
+            Auth::Header { value, .. } | Auth::Query { value, .. } => out.push(value),
+        }
+        match &self.body {
+            Some(Body::Form(v) | Body::Json(v)) => out.extend(v.templates()),
+            Some(Body::Text(t)) => out.push(t),
+            None => {}
+        }
+        if let Idempotency::Key(t) = &self.idempotency {
+            out.push(t);
+        }
+        out
+    }
+
+    /// The templates that carry credentials: secrets belong here and in headers, nowhere else.
+    pub fn auth_templates(&self) -> Vec<&Template> {
+        match &self.auth {
+            Auth::None => vec![],
+            Auth::Bearer { token } => vec![token],
+            Auth::Basic { username, password } => vec![username, password],
+            Auth::Header { value, .. } | Auth::Query { value, .. } => vec![value],
+        }
+    }
+}
+
+/// Whether `name` is a valid HTTP header name (an RFC 9110 token).
+pub fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn read_pairs(
+    node: &Node,
+    what: &str,
+    file: &SourceFile,
+    env: &mut TemplateEnv,
+    diags: &mut Diagnostics,
+    header_names: bool,
+) -> Vec<(Spanned<String>, Template)> {
+    let Some(entries) = node.as_map() else {
+        if !node.is_null() {
+            diags.push(expected(node, "a mapping of names to values", what));
+        }
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        let name = key_text(k);
+        if header_names && !is_header_name(&name.value) {
+            diags.push(
+                Diagnostic::error(
+                    "E010",
+                    format!("`{}` is not a valid header name", name.value),
+                    k.span,
+                )
+                .with_help("header names are letters, digits and `-`, with no spaces or colons"),
+            );
+            continue;
+        }
+        let template = match v.scalar_value() {
+            Some(serde_json::Value::Null) | None => {
+                diags.push(expected(v, "a string", &format!("`{}`", name.value)));
+                continue;
+            }
+            Some(_) => compile_string(v.as_str().unwrap_or_default(), v, file, env, diags),
+        };
+        out.push((name, template));
+    }
+    out
+}
+
+fn read_auth(
+    node: &Node,
+    file: &SourceFile,
+    env: &mut TemplateEnv,
+    diags: &mut Diagnostics,
+) -> Option<Auth> {
+    const KEYS: &[&str] = &["type", "token", "username", "password", "name", "value"];
+    let mut m = MapReader::new(node, "`auth`", KEYS, diags)?;
+    let ty = scalar_text(m.required("type", diags)?, "`auth.type`", diags)?;
+    let mut text =
+        |m: &mut MapReader<'_>, key: &str, diags: &mut Diagnostics| -> Option<Template> {
+            let n = m.required(key, diags)?;
+            match n.scalar_value() {
+                Some(serde_json::Value::Null) | None => {
+                    diags.push(expected(n, "a string", &format!("`auth.{key}`")));
+                    None
+                }
+                Some(_) => Some(compile_string(
+                    n.as_str().unwrap_or_default(),
+                    n,
+                    file,
+                    env,
+                    diags,
+                )),
+            }
+        };
+    let auth = match ty.value.as_str() {
+        "none" => Some(Auth::None),
+        "bearer" => text(&mut m, "token", diags).map(|token| Auth::Bearer { token }),
+        "basic" => {
+            let username = text(&mut m, "username", diags);
+            // An empty password is common (Stripe: the key is the user name).
+            let password = match m.get("password") {
+                Some(n) if !n.is_null() => Some(compile_string(
+                    n.as_str().unwrap_or_default(),
+                    n,
+                    file,
+                    env,
+                    diags,
+                )),
+                _ => Some(Template::literal("", m.start_span())),
+            };
+            Some(Auth::Basic {
+                username: username?,
+                password: password?,
+            })
+        }
+        "header" | "query" => {
+            let name = m
+                .required("name", diags)
+                .and_then(|n| scalar_text(n, "`auth.name`", diags));
+            let value = text(&mut m, "value", diags);
+            if let Some(n) = &name
+                && ty.value == "header"
+                && !is_header_name(&n.value)
+            {
+                diags.push(Diagnostic::error(
+                    "E010",
+                    format!("`{}` is not a valid header name", n.value),
+                    n.span,
+                ));
+            }
+            match ty.value.as_str() {
+                "header" => Some(Auth::Header {
+                    name: name?,
+                    value: value?,
+                }),
+                _ => Some(Auth::Query {
+                    name: name?,
+                    value: value?,
+                }),
+            }
+        }
+        other => {
+            diags.push(
+                Diagnostic::error("E008", format!("unknown auth type `{other}`"), ty.span)
+                    .with_help(
+                        help_did_you_mean(other, AUTH_TYPES.iter().copied()).unwrap_or_else(|| {
+                            format!("auth types are: {}", AUTH_TYPES.join(", "))
+                        }),
+                    ),
+            );
+            None
+        }
+    };
+    // Keys that belong to another auth type are unknown here.
+    let allowed: &[&str] = match ty.value.as_str() {
+        "bearer" => &["token"],
+        "basic" => &["username", "password"],
+        "header" | "query" => &["name", "value"],
+        _ => &[],
+    };
+    for (k, _) in m.take_rest() {
+        let key = k.as_str().unwrap_or_default();
+        if !allowed.contains(&key) {
+            diags.push(
+                Diagnostic::error(
+                    "E002",
+                    format!("unknown key `{key}` in `auth` of type `{}`", ty.value),
+                    k.span,
+                )
+                .with_help_opt(help_did_you_mean(key, allowed.iter().copied())),
+            );
+        }
+    }
+    auth
+}
+
+fn read_body(
+    m: &mut MapReader<'_>,
+    file: &SourceFile,
+    env: &mut TemplateEnv,
+    diags: &mut Diagnostics,
+) -> Option<Body> {
+    let body = m.get("body");
+    let ty = m
+        .get("body_type")
+        .and_then(|n| scalar_text(n, "`body_type`", diags));
+    match (ty, body) {
+        (None, None) => None,
+        (None, Some(b)) => {
+            diags.push(
+                Diagnostic::error(
+                    "E003",
+                    "missing `body_type` for `body`",
+                    m.key_span("body").unwrap_or(b.span),
+                )
+                .with_help(
+                    "set `body_type: form` (Stripe and most payment APIs), `json` or `text`",
+                ),
+            );
+            None
+        }
+        (Some(t), None) => {
+            diags.push(Diagnostic::error(
+                "E003",
+                format!("`body_type: {}` is set but there is no `body`", t.value),
+                t.span,
+            ));
+            None
+        }
+        (Some(t), Some(b)) => match t.value.as_str() {
+            "form" => {
+                if b.as_map().is_none() {
+                    diags.push(expected(
+                        b,
+                        "a mapping of field names to values",
+                        "a form `body`",
+                    ));
+                    return None;
+                }
+                Some(Body::Form(ValueTemplate::compile(b, file, env, diags)))
+            }
+            "json" => Some(Body::Json(ValueTemplate::compile(b, file, env, diags))),
+            "text" => match b.as_str().filter(|_| !b.is_null()) {
+                Some(text) => Some(Body::Text(compile_string(text, b, file, env, diags))),
+                None => {
+                    diags.push(expected(b, "a string", "a text `body`"));
+                    None
+                }
+            },
+            other => {
+                diags.push(
+                    Diagnostic::error("E008", format!("unknown body type `{other}`"), t.span)
+                        .with_help(
+                            help_did_you_mean(other, BODY_TYPES.iter().copied()).unwrap_or_else(
+                                || format!("body types are: {}", BODY_TYPES.join(", ")),
+                            ),
+                        ),
+                );
+                None
+            }
+        },
+    }
+}
+
+fn read_response(node: &Node, diags: &mut Diagnostics) -> Vec<(Spanned<String>, CompiledPath)> {
+    let Some(mut m) = MapReader::new(node, "`response`", &["map"], diags) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(map) = m.get("map") {
+        match map.as_map() {
+            Some(entries) => {
+                for (k, v) in entries {
+                    let name = key_text(k);
+                    if !is_identifier(&name.value) {
+                        diags.push(
+                            Diagnostic::error("E010", format!("`{}` is not a valid variable name", name.value), k.span)
+                                .with_help("variable names are letters, digits and `_`, starting with a letter"),
+                        );
+                        continue;
+                    }
+                    let Some(path) =
+                        scalar_text(v, &format!("`response.map.{}`", name.value), diags)
+                    else {
+                        continue;
+                    };
+                    match CompiledPath::compile(&path.value, v.span) {
+                        Ok(p) => out.push((name, p)),
+                        Err(d) => diags.push(d),
+                    }
+                }
+            }
+            None if map.is_null() => {}
+            None => diags.push(expected(
+                map,
+                "a mapping of variable names to JSONPaths",
+                "`response.map`",
+            )),
+        }
+    }
+    m.finish(diags);
+    out
+}
+
+fn read_retry(node: &Node, diags: &mut Diagnostics) -> RetrySpec {
+    let mut spec = RetrySpec::default();
+    if let Some(s) = node.as_str() {
+        match s {
+            "off" | "false" => spec.max_attempts = 1,
+            _ => diags.push(expected(node, "a mapping or `off`", "`retry`")),
+        }
+        return spec;
+    }
+    let Some(mut m) = MapReader::new(
+        node,
+        "`retry`",
+        &["max_attempts", "base_delay", "max_delay"],
+        diags,
+    ) else {
+        return spec;
+    };
+    if let Some(n) = m.get("max_attempts") {
+        match n.scalar_value().and_then(|v| v.as_u64()) {
+            Some(a) if (1..=10).contains(&a) => spec.max_attempts = a as u32,
+            _ => diags.push(Diagnostic::error(
+                "E010",
+                "`max_attempts` must be a whole number from 1 to 10",
+                n.span,
+            )),
+        }
+    }
+    for (key, slot) in [
+        ("base_delay", &mut spec.base_delay),
+        ("max_delay", &mut spec.max_delay),
+    ] {
+        if let Some(n) = m.get(key) {
+            match n.as_str().map(parse_duration) {
+                Some(Ok(d)) => *slot = d,
+                Some(Err(e)) => diags.push(Diagnostic::error("E010", e, n.span)),
+                None => diags.push(expected(
+                    n,
+                    "a duration like `500ms`",
+                    &format!("`retry.{key}`"),
+                )),
+            }
+        }
+    }
+    m.finish(diags);
+    spec
+}
+
+fn read_hints(node: &Node, diags: &mut Diagnostics) -> Vec<Hint> {
+    const KEYS: &[&str] = &["status", "code", "kind", "message_contains", "cause", "fix"];
+    let Some(items) = node.as_seq() else {
+        diags.push(expected(node, "a list", "`hints`"));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(mut m) = MapReader::new(item, "a hint", KEYS, diags) else {
+            continue;
+        };
+        let status =
+            m.get("status")
+                .and_then(|n| match n.scalar_value().and_then(|v| v.as_u64()) {
+                    Some(s) if (100..=599).contains(&s) => Some(s as u16),
+                    _ => {
+                        diags.push(Diagnostic::error(
+                            "E010",
+                            "a hint's `status` must be an HTTP status code like 401",
+                            n.span,
+                        ));
+                        None
+                    }
+                });
+        let text = |m: &mut MapReader<'_>, key: &str, diags: &mut Diagnostics| {
+            m.get(key)
+                .and_then(|n| scalar_text(n, &format!("`{key}`"), diags))
+                .map(|t| t.value)
+        };
+        let code = text(&mut m, "code", diags);
+        let kind = text(&mut m, "kind", diags);
+        let message_contains = text(&mut m, "message_contains", diags);
+        let cause = m
+            .required("cause", diags)
+            .and_then(|n| scalar_text(n, "`cause`", diags));
+        let fix = m
+            .required("fix", diags)
+            .and_then(|n| scalar_text(n, "`fix`", diags));
+        if status.is_none() && code.is_none() && kind.is_none() && message_contains.is_none() {
+            diags.push(Diagnostic::error(
+                "E003",
+                "a hint must match something: set `status`, `code`, `kind` or `message_contains`",
+                m.start_span(),
+            ));
+        }
+        m.finish(diags);
+        if let (Some(cause), Some(fix)) = (cause, fix) {
+            out.push(Hint {
+                status,
+                code,
+                kind,
+                message_contains,
+                cause: cause.value,
+                fix: fix.value,
+            });
+        }
+    }
+    out
+}
+
+/// A span covering nothing at `at`, for errors about a missing thing.
+pub fn point(at: Span) -> Span {
+    Span::new(at.start, at.start)
+}

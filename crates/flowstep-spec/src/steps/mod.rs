@@ -1,0 +1,72 @@
+//! The shapes of the built-in steps, as data, and the generic shape of plugin steps.
+
+pub mod http;
+pub mod message;
+
+use crate::source::{Span, Spanned};
+use crate::template::Template;
+use crate::value_template::ValueTemplate;
+use crate::yaml::Node;
+
+pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, RetrySpec};
+pub use message::MessageSpec;
+
+/// Keys every step may have, whatever its type.
+pub const COMMON_KEYS: &[&str] = &["id", "type", "description"];
+
+/// The step types the spec knows the shape of.
+pub const BUILTIN_TYPES: &[&str] = &["http", "message"];
+
+/// One step as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepDecl {
+    /// `id:`; unique in the flow.
+    pub id: Spanned<String>,
+    /// `type:`, the key of the step kind in the registry.
+    pub kind: Spanned<String>,
+    /// `description:`.
+    pub description: Option<String>,
+    /// The whole step.
+    pub span: Span,
+    /// The type-specific part.
+    pub spec: StepSpec,
+}
+
+/// The type-specific part of a step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepSpec {
+    /// `type: http`, the External API Request step.
+    Http(Box<HttpSpec>),
+    /// `type: message`.
+    Message(MessageSpec),
+    /// Any other type: a plugin registered by the embedder reads its own parameters.
+    Plugin(PluginSpec),
+}
+
+/// A plugin step's parameters: every key but the common ones, templated at the leaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginSpec {
+    /// The parameters, in file order.
+    pub params: ValueTemplate,
+    /// The step's node, for plugins that want positions of their own keys.
+    pub node: Node,
+}
+
+impl StepSpec {
+    /// Every template in the step, for static checks.
+    pub fn templates(&self) -> Vec<&Template> {
+        match self {
+            StepSpec::Http(h) => h.templates(),
+            StepSpec::Message(m) => vec![&m.text],
+            StepSpec::Plugin(p) => p.params.templates(),
+        }
+    }
+
+    /// The variables the step sets, as far as the spec knows (plugins add theirs when bound).
+    pub fn defines(&self) -> Vec<&Spanned<String>> {
+        match self {
+            StepSpec::Http(h) => h.map.iter().map(|(name, _)| name).collect(),
+            _ => Vec::new(),
+        }
+    }
+}

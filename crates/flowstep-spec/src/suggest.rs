@@ -1,0 +1,43 @@
+//! "Did you mean" suggestions for misspelled keys, step types and variable names.
+
+/// The closest candidate to `word`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let word_lower = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&word_lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        // Allow about one edit per three characters, and always at least one.
+        .filter(|(distance, c)| *distance <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+/// `help: did you mean `x`?` text, when there is a close candidate.
+pub fn help_did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    did_you_mean(word, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let keys = ["method", "url", "headers", "body_type"];
+        assert_eq!(did_you_mean("metod", keys), Some("method"));
+        assert_eq!(did_you_mean("header", keys), Some("headers"));
+        assert_eq!(did_you_mean("bodytype", keys), Some("body_type"));
+        assert_eq!(did_you_mean("zzzzzz", keys), None);
+    }
+}

@@ -1,0 +1,625 @@
+//! Templates: `<<expr>>` inside string values, compiled once with handlebars and rendered to
+//! typed JSON values.
+//!
+//! The text is split at `<< >>` here, and each expression is compiled as a handlebars template
+//! of its own; literal text never goes through handlebars, so `{{`, `}}` and backslashes in a
+//! customer's text pass through unchanged. A value that is exactly one `<<expr>>` keeps the JSON
+//! type of what it reads; text around it makes it a string. Rendered text is never parsed again.
+
+use crate::diagnostic::Diagnostic;
+use crate::source::Span;
+use crate::suggest::help_did_you_mean;
+use handlebars::template::{Parameter, TemplateElement};
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, PathSeg, RenderContext, RenderError,
+    RenderErrorReason,
+};
+use serde_json::Value;
+use std::fmt;
+
+/// The helper that turns a subexpression's value into JSON text, so that `<<helper args>>`
+/// keeps the type of what the helper returns.
+const TYPED_HELPER: &str = "__flowstep_typed";
+
+/// Names that `<< >>` may call as helpers (handlebars built-ins that return values).
+const BUILTIN_HELPERS: &[&str] = &[
+    "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "len", "lookup",
+];
+
+/// The handlebars registry that holds every compiled expression of one flow.
+pub struct TemplateEnv {
+    hb: Handlebars<'static>,
+    next_id: usize,
+}
+
+impl fmt::Debug for TemplateEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TemplateEnv")
+            .field("templates", &self.next_id)
+            .finish()
+    }
+}
+
+impl Default for TemplateEnv {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TemplateEnv {
+    /// A registry in strict mode, without HTML escaping, with flowstep's helpers.
+    pub fn new() -> Self {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.register_escape_fn(handlebars::no_escape);
+        hb.register_helper(TYPED_HELPER, Box::new(typed_helper));
+        TemplateEnv { hb, next_id: 0 }
+    }
+
+    /// Whether `name` is a helper that expressions may call.
+    pub fn is_helper(&self, name: &str) -> bool {
+        BUILTIN_HELPERS.contains(&name)
+    }
+
+    fn helper_names(&self) -> Vec<&'static str> {
+        BUILTIN_HELPERS.to_vec()
+    }
+
+    /// Compiles a string value written at `span` (`raw` is its source text, quotes included),
+    /// reporting every problem in it.
+    pub fn compile(
+        &mut self,
+        text: &str,
+        span: Span,
+        raw: &str,
+    ) -> Result<Template, Vec<Diagnostic>> {
+        let mut pieces = Vec::new();
+        let mut errors = Vec::new();
+        let mut rest = text;
+        let mut search_from = 0;
+        while let Some(open) = rest.find("<<") {
+            if open > 0 {
+                pieces.push(Piece::Text(rest[..open].to_owned()));
+            }
+            let after = &rest[open + 2..];
+            let Some(close) = find_close(after) else {
+                let at = locate(raw, "<<", &mut search_from).map_or(span, |o| span.sub(o, 2));
+                errors.push(
+                    Diagnostic::error("E006", "unclosed `<<` in template", at)
+                        .with_label("this `<<` has no matching `>>`")
+                        .with_help("close the expression with `>>`"),
+                );
+                rest = "";
+                break;
+            };
+            let source = after[..close].trim().to_owned();
+            let whole = &rest[open..open + 2 + close + 2];
+            let at =
+                locate(raw, whole, &mut search_from).map_or(span, |o| span.sub(o, whole.len()));
+            match self.compile_expr(&source, at) {
+                Ok(expr) => pieces.push(Piece::Expr(expr)),
+                Err(e) => errors.push(e),
+            }
+            rest = &after[close + 2..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Text(rest.to_owned()));
+        }
+        if errors.is_empty() {
+            Ok(Template { pieces, span })
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn compile_expr(&mut self, source: &str, span: Span) -> Result<Expr, Diagnostic> {
+        if source.is_empty() {
+            return Err(Diagnostic::error("E006", "empty `<< >>` expression", span)
+                .with_help("write a variable name inside, like `<<amount_paise>>`"));
+        }
+        let parsed = handlebars::Template::compile(&format!("{{{{{source}}}}}"))
+            .map_err(|e| template_syntax_error(source, span, &e.to_string()))?;
+        let [TemplateElement::Expression(helper)] = parsed.elements.as_slice() else {
+            return Err(Diagnostic::error(
+                "E006",
+                format!("`<<{source}>>` is not a single expression"),
+                span,
+            )
+            .with_help("block helpers (`#if`, `#each`) and partials are not supported inside `<< >>`; use helpers such as `eq` as values instead"));
+        };
+        let mut references = Vec::new();
+        if helper.params.is_empty() && helper.hash.is_empty() {
+            // `<<name>>` or `<<a.b>>`: a variable, read directly so that its type is kept.
+            let path = match &helper.name {
+                Parameter::Name(n) if !self.is_helper(n) => vec![n.clone()],
+                Parameter::Path(p) => path_segments(p, source, span)?,
+                Parameter::Literal(v) => {
+                    return Ok(Expr {
+                        source: source.to_owned(),
+                        span,
+                        kind: ExprKind::Literal(v.clone()),
+                        references,
+                    });
+                }
+                _ => Vec::new(),
+            };
+            if !path.is_empty() {
+                references.push(Reference {
+                    path: path.clone(),
+                    span,
+                });
+                return Ok(Expr {
+                    source: source.to_owned(),
+                    span,
+                    kind: ExprKind::Path(path),
+                    references,
+                });
+            }
+        }
+        self.collect(
+            &helper.name,
+            &helper.params,
+            &helper.hash,
+            source,
+            span,
+            &mut references,
+        )?;
+        let name = format!("e{}", self.next_id);
+        self.next_id += 1;
+        let typed = handlebars::Template::compile(&format!("{{{{{TYPED_HELPER} ({source})}}}}"))
+            .map_err(|e| template_syntax_error(source, span, &e.to_string()))?;
+        self.hb.register_template(&name, typed);
+        Ok(Expr {
+            source: source.to_owned(),
+            span,
+            kind: ExprKind::Helper(name),
+            references,
+        })
+    }
+
+    /// Checks helper names and gathers the variables an expression reads.
+    fn collect(
+        &self,
+        name: &Parameter,
+        params: &[Parameter],
+        hash: &std::collections::HashMap<String, Parameter>,
+        source: &str,
+        span: Span,
+        out: &mut Vec<Reference>,
+    ) -> Result<(), Diagnostic> {
+        if let Parameter::Name(n) | Parameter::Path(handlebars::Path::Relative((_, n))) = name
+            && !self.is_helper(n)
+        {
+            let names = self.helper_names();
+            return Err(Diagnostic::error(
+                "E010",
+                format!("unknown helper `{n}` in `<<{source}>>`"),
+                span,
+            )
+            .with_help_opt(
+                help_did_you_mean(n, names.iter().copied())
+                    .or_else(|| Some(format!("helpers are: {}", names.join(", ")))),
+            ));
+        }
+        for p in params.iter().chain(hash.values()) {
+            match p {
+                Parameter::Path(path) => out.push(Reference {
+                    path: path_segments(path, source, span)?,
+                    span,
+                }),
+                Parameter::Name(n) => out.push(Reference {
+                    path: vec![n.clone()],
+                    span,
+                }),
+                Parameter::Subexpression(sub) => {
+                    if let TemplateElement::Expression(h) = sub.element.as_ref() {
+                        if h.params.is_empty()
+                            && h.hash.is_empty()
+                            && !matches!(&h.name, Parameter::Name(n) if self.is_helper(n))
+                        {
+                            // `(x)` with no arguments reads a variable.
+                            match &h.name {
+                                Parameter::Name(n) => out.push(Reference {
+                                    path: vec![n.clone()],
+                                    span,
+                                }),
+                                Parameter::Path(path) => out.push(Reference {
+                                    path: path_segments(path, source, span)?,
+                                    span,
+                                }),
+                                _ => {}
+                            }
+                        } else {
+                            self.collect(&h.name, &h.params, &h.hash, source, span, out)?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders a template against a scope: `Ok` with a typed value, or the first error.
+    pub fn render(&self, template: &Template, scope: &Scope) -> Result<Value, TemplateError> {
+        if let [Piece::Expr(e)] = template.pieces.as_slice() {
+            return self.eval(e, scope);
+        }
+        let mut out = String::new();
+        for piece in &template.pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Expr(e) => out.push_str(&value_to_text(&self.eval(e, scope)?)),
+            }
+        }
+        Ok(Value::String(out))
+    }
+
+    fn eval(&self, expr: &Expr, scope: &Scope) -> Result<Value, TemplateError> {
+        // Strictness is checked here, uniformly, rather than left to each helper: every variable an
+        // expression reads must exist.
+        for r in &expr.references {
+            if lookup(&scope.value, &r.path).is_none() {
+                return Err(TemplateError::Undefined {
+                    name: r.path.join("."),
+                    expr: expr.source.clone(),
+                    span: expr.span,
+                });
+            }
+        }
+        match &expr.kind {
+            ExprKind::Literal(v) => Ok(v.clone()),
+            ExprKind::Path(path) => Ok(lookup(&scope.value, path).cloned().unwrap_or(Value::Null)),
+            ExprKind::Helper(name) => {
+                let text = self
+                    .hb
+                    .render_with_context(name, &scope.context)
+                    .map_err(|e| {
+                        let message = match e.reason() {
+                            RenderErrorReason::MissingVariable(Some(v)) => {
+                                return TemplateError::Undefined {
+                                    name: v.clone(),
+                                    expr: expr.source.clone(),
+                                    span: expr.span,
+                                };
+                            }
+                            other => other.to_string(),
+                        };
+                        TemplateError::Helper {
+                            expr: expr.source.clone(),
+                            message,
+                            span: expr.span,
+                        }
+                    })?;
+                serde_json::from_str(&text).map_err(|e| TemplateError::Helper {
+                    expr: expr.source.clone(),
+                    message: format!("helper result is not a value: {e}"),
+                    span: expr.span,
+                })
+            }
+        }
+    }
+}
+
+fn template_syntax_error(source: &str, span: Span, detail: &str) -> Diagnostic {
+    let detail = detail
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(detail)
+        .trim();
+    Diagnostic::error("E006", format!("cannot parse the expression `<<{source}>>`"), span)
+        .with_label(detail.to_owned())
+        .with_help("an expression is a variable (`<<amount_paise>>`, `<<steps.create_session.status>>`) or a helper call (`<<eq a b>>`)")
+}
+
+/// Finds the `>>` that closes an expression, skipping over quoted strings.
+fn find_close(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' && bytes.get(i + 1) == Some(&b'>') => return Some(i),
+            None => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The byte offset of `needle` in the raw source text, searching on from the last find.
+fn locate(raw: &str, needle: &str, from: &mut usize) -> Option<usize> {
+    let at = raw.get(*from..)?.find(needle)? + *from;
+    *from = at + needle.len();
+    Some(at)
+}
+
+fn path_segments(
+    path: &handlebars::Path,
+    source: &str,
+    span: Span,
+) -> Result<Vec<String>, Diagnostic> {
+    let unsupported = || {
+        Diagnostic::error(
+            "E006",
+            format!("`<<{source}>>` uses a handlebars path form flowstep does not support"),
+            span,
+        )
+        .with_help(
+            "name variables from the top: `<<name>>`, `<<steps.ID.status>>`, `<<secrets.NAME>>`",
+        )
+    };
+    match path {
+        handlebars::Path::Relative((segs, _)) => segs
+            .iter()
+            .map(|s| match s {
+                PathSeg::Named(n) => Ok(n.clone()),
+                _ => Err(unsupported()),
+            })
+            .collect(),
+        handlebars::Path::Local(_) => Err(unsupported()),
+    }
+}
+
+fn lookup<'v>(mut value: &'v Value, path: &[String]) -> Option<&'v Value> {
+    for seg in path {
+        value = match value {
+            Value::Object(m) => m.get(seg)?,
+            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// How a value reads inside text: strings as they are, numbers and booleans as written, null as
+/// nothing, and lists or objects as compact JSON.
+pub fn value_to_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn typed_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let param = h
+        .param(0)
+        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex(TYPED_HELPER, 0))?;
+    if param.is_value_missing() {
+        return Err(RenderError::from(RenderErrorReason::MissingVariable(
+            param.relative_path().cloned(),
+        )));
+    }
+    let text = serde_json::to_string(param.value()).map_err(RenderErrorReason::from)?;
+    out.write(&text)?;
+    Ok(())
+}
+
+/// A compiled string value: literal text and `<<expr>>` pieces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pieces: Vec<Piece>,
+    span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Text(String),
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Expr {
+    source: String,
+    span: Span,
+    kind: ExprKind,
+    references: Vec<Reference>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum ExprKind {
+    Path(Vec<String>),
+    Literal(Value),
+    /// The name of the registered template that renders the value as JSON.
+    Helper(String),
+}
+
+/// A variable an expression reads, as path segments (`steps`, `create_session`, `status`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// The segments.
+    pub path: Vec<String>,
+    /// The expression that reads it.
+    pub span: Span,
+}
+
+impl Template {
+    /// A template that is only literal text.
+    pub fn literal(text: impl Into<String>, span: Span) -> Self {
+        Template {
+            pieces: vec![Piece::Text(text.into())],
+            span,
+        }
+    }
+
+    /// Where the string value was written.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// The text, if the template has no expressions.
+    pub fn as_literal(&self) -> Option<&str> {
+        match self.pieces.as_slice() {
+            [] => Some(""),
+            [Piece::Text(t)] => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Every variable the template reads.
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.pieces.iter().flat_map(|p| match p {
+            Piece::Expr(e) => e.references.as_slice(),
+            Piece::Text(_) => &[],
+        })
+    }
+
+    /// The source of the template with each expression shown as `<<expr>>`, for dry runs.
+    pub fn source(&self) -> String {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.clone(),
+                Piece::Expr(e) => format!("<<{}>>", e.source),
+            })
+            .collect()
+    }
+}
+
+/// The variables a template is rendered against, wrapped once for handlebars.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    value: Value,
+    context: Context,
+}
+
+impl Scope {
+    /// Wraps a JSON object of variables (`secrets` and `steps` are keys in it).
+    pub fn new(value: Value) -> Self {
+        Scope {
+            context: Context::from(value.clone()),
+            value,
+        }
+    }
+
+    /// The variables.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+}
+
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TemplateError {
+    /// The expression read a variable that is not set.
+    #[error("undefined variable `{name}` in `<<{expr}>>`")]
+    Undefined {
+        /// The variable, dotted.
+        name: String,
+        /// The expression.
+        expr: String,
+        /// Where the expression is.
+        span: Span,
+    },
+    /// A helper failed.
+    #[error("`<<{expr}>>` failed: {message}")]
+    Helper {
+        /// The expression.
+        expr: String,
+        /// What the helper said.
+        message: String,
+        /// Where the expression is.
+        span: Span,
+    },
+}
+
+impl TemplateError {
+    /// Where the failing expression is.
+    pub fn span(&self) -> Span {
+        match self {
+            TemplateError::Undefined { span, .. } | TemplateError::Helper { span, .. } => *span,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn compile(env: &mut TemplateEnv, text: &str) -> Template {
+        env.compile(text, Span::new(0, text.len()), text).unwrap()
+    }
+
+    #[test]
+    fn exact_expression_keeps_its_type_and_text_makes_a_string() {
+        let mut env = TemplateEnv::new();
+        let scope = Scope::new(json!({"n": 50000, "ok": true, "o": {"a": [1, 2]}, "s": "x"}));
+        let t = compile(&mut env, "<<n>>");
+        assert_eq!(env.render(&t, &scope).unwrap(), json!(50000));
+        let t = compile(&mut env, "<< o >>");
+        assert_eq!(env.render(&t, &scope).unwrap(), json!({"a": [1, 2]}));
+        let t = compile(&mut env, "<<o.a.1>>");
+        assert_eq!(env.render(&t, &scope).unwrap(), json!(2));
+        let t = compile(&mut env, "Rs <<n>> ok=<<ok>>");
+        assert_eq!(env.render(&t, &scope).unwrap(), json!("Rs 50000 ok=true"));
+        let t = compile(&mut env, "<<eq s \"x\">>");
+        assert_eq!(env.render(&t, &scope).unwrap(), json!(true));
+    }
+
+    #[test]
+    fn literal_braces_and_backslashes_pass_through() {
+        let mut env = TemplateEnv::new();
+        let scope = Scope::new(json!({"x": "{{y}}"}));
+        let t = compile(&mut env, r"{{not a template}} \n \<<x>> }}");
+        assert_eq!(
+            env.render(&t, &scope).unwrap(),
+            json!(r"{{not a template}} \n \{{y}} }}")
+        );
+    }
+
+    #[test]
+    fn undefined_variables_are_errors_naming_the_variable() {
+        let mut env = TemplateEnv::new();
+        let scope = Scope::new(json!({"a": 1}));
+        let t = compile(&mut env, "x <<missing>>");
+        let e = env.render(&t, &scope).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "undefined variable `missing` in `<<missing>>`"
+        );
+        let t = compile(&mut env, "<<eq nope 1>>");
+        let e = env.render(&t, &scope).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "undefined variable `nope` in `<<eq nope 1>>`"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_unknown_helpers_are_diagnostics() {
+        let mut env = TemplateEnv::new();
+        let e = env.compile("a <<b", Span::new(0, 5), "a <<b").unwrap_err();
+        assert_eq!(e[0].message, "unclosed `<<` in template");
+        assert_eq!(e[0].span, Span::new(2, 4));
+        let e = env
+            .compile("<<eqq a b>>", Span::new(0, 11), "<<eqq a b>>")
+            .unwrap_err();
+        assert_eq!(e[0].message, "unknown helper `eqq` in `<<eqq a b>>`");
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `eq`?"));
+    }
+
+    #[test]
+    fn references_are_collected() {
+        let mut env = TemplateEnv::new();
+        let t = compile(
+            &mut env,
+            "<<a>> <<steps.s1.status>> <<eq b (lookup c \"k\")>>",
+        );
+        let names: Vec<String> = t.references().map(|r| r.path.join(".")).collect();
+        assert_eq!(names, ["a", "steps.s1.status", "b", "c"]);
+    }
+}

@@ -1,0 +1,413 @@
+//! The YAML layer: text to a tree of nodes that each know their span. The only module that
+//! knows the YAML parser, so that swapping it touches one file.
+//!
+//! Scalars are resolved with YAML 1.2 core-schema rules, strictly: `true`/`false` are booleans
+//! but `yes`/`NO`/`on` stay strings, and a number with a leading zero (`007`) stays a string,
+//! so a phone number or an order id is never silently changed.
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{SourceFile, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use serde_json::{Number, Value};
+use std::collections::HashMap;
+
+/// The most nodes a document may expand to: aliases can make a small file huge ("billion laughs").
+const MAX_NODES: usize = 100_000;
+/// The deepest nesting accepted; real flows are a few levels deep.
+const MAX_DEPTH: usize = 64;
+
+/// How a scalar was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Unquoted: typed by its text (`1` is an integer, `true` a boolean).
+    Plain,
+    /// Quoted or a block scalar: always a string.
+    Quoted,
+}
+
+/// One node of the YAML tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// What the node holds.
+    pub kind: NodeKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The three YAML node kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// A scalar's text and how it was written.
+    Scalar(String, Style),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in file order. Keys are scalars.
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// The scalar text, if this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a mapping.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.kind {
+            NodeKind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a sequence.
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.kind {
+            NodeKind::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a plain `null`, `~` or empty scalar.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar(s, Style::Plain) if is_null_text(s))
+    }
+
+    /// A word for the node's kind, for "expected a mapping, found a sequence".
+    pub fn kind_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Scalar(_, Style::Quoted) => "a string",
+            NodeKind::Scalar(s, Style::Plain) => match resolve_plain(s) {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                _ => "a string",
+            },
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Map(_) => "a mapping",
+        }
+    }
+
+    /// The scalar as a typed JSON value (`Some` only for scalars).
+    pub fn scalar_value(&self) -> Option<Value> {
+        match &self.kind {
+            NodeKind::Scalar(s, Style::Quoted) => Some(Value::String(s.clone())),
+            NodeKind::Scalar(s, Style::Plain) => Some(resolve_plain(s)),
+            _ => None,
+        }
+    }
+}
+
+fn is_null_text(s: &str) -> bool {
+    matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// Types a plain scalar by the YAML 1.2 core schema, strictly (see the module docs).
+pub fn resolve_plain(s: &str) -> Value {
+    if is_null_text(s) {
+        return Value::Null;
+    }
+    match s {
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
+    if leading_zero || digits.is_empty() {
+        return Value::String(s.to_owned());
+    }
+    if digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = s.parse::<i64>() {
+            return Value::Number(i.into());
+        }
+        // Too large for i64: keep the digits exactly rather than round through a float.
+        return Value::String(s.to_owned());
+    }
+    let is_float = digits.bytes().any(|b| b.is_ascii_digit())
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && digits.bytes().filter(|b| *b == b'.').count() <= 1
+        && digits.as_bytes()[0] != b'e'
+        && digits.as_bytes()[0] != b'E';
+    if is_float
+        && let Ok(f) = s.parse::<f64>()
+        && let Some(n) = Number::from_f64(f)
+    {
+        return Value::Number(n);
+    }
+    Value::String(s.to_owned())
+}
+
+/// Parses one YAML document into a node tree, or a diagnostic that points at the problem.
+pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
+    let mut builder = Builder {
+        file,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        root: None,
+        documents: 0,
+    };
+    let mut parser = Parser::new_from_str(file.text());
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| {
+            let at = file.byte_of_char(e.marker().index());
+            Diagnostic::error(
+                "E001",
+                format!("invalid YAML: {}", e.info()),
+                Span::new(at, at),
+            )
+        })?;
+        let span = Span::new(
+            file.byte_of_char(span.start.index()),
+            file.byte_of_char(span.end.index()),
+        );
+        builder.event(event, span)?;
+    }
+    builder.root.ok_or_else(|| {
+        Diagnostic::error("E001", "the flow file is empty", Span::new(0, 0))
+            .with_help("a flow starts with `flow: NAME` and lists its `steps:`")
+    })
+}
+
+enum Open {
+    Seq(Vec<Node>, Span, usize),
+    /// Entries so far, a key waiting for its value, the start span, the anchor.
+    Map(Vec<(Node, Node)>, Option<Node>, Span, usize),
+}
+
+struct Builder<'a> {
+    file: &'a SourceFile,
+    stack: Vec<Open>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+    root: Option<Node>,
+    documents: usize,
+}
+
+impl Builder<'_> {
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
+        match event {
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(Diagnostic::error(
+                        "E001",
+                        "a flow file holds one YAML document, but a second one starts here",
+                        span,
+                    )
+                    .with_help("remove the `---` line, or split the flows into separate files"));
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    _ => Style::Quoted,
+                };
+                let style = match tag.as_deref() {
+                    None => style,
+                    Some(t) if t.is_yaml_core_schema() && t.suffix == "str" => Style::Quoted,
+                    Some(t) => {
+                        return Err(Diagnostic::error(
+                            "E001",
+                            format!("YAML tag `{t}` is not supported in flow files"),
+                            span,
+                        )
+                        .with_help("quote the value to make it a string, or remove the tag"));
+                    }
+                };
+                // Quoted scalars' spans include the quotes; that is where an author looks.
+                let node = Node {
+                    kind: NodeKind::Scalar(text.into_owned(), style),
+                    span: self.trim_span(span),
+                };
+                self.complete(node, anchor)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.depth_check(span)?;
+                self.stack.push(Open::Seq(Vec::new(), span, anchor));
+            }
+            Event::MappingStart(anchor, _) => {
+                self.depth_check(span)?;
+                self.stack.push(Open::Map(Vec::new(), None, span, anchor));
+            }
+            Event::SequenceEnd => {
+                if let Some(Open::Seq(items, start, anchor)) = self.stack.pop() {
+                    let end = items.last().map_or(start.end, |n| n.span.end);
+                    let node = Node {
+                        kind: NodeKind::Seq(items),
+                        span: Span::new(start.start, end),
+                    };
+                    self.complete(node, anchor)?;
+                }
+            }
+            Event::MappingEnd => {
+                if let Some(Open::Map(entries, _, start, anchor)) = self.stack.pop() {
+                    let first = entries.first().map_or(start.start, |(k, _)| k.span.start);
+                    let end = entries.last().map_or(start.end, |(_, v)| v.span.end);
+                    let node = Node {
+                        kind: NodeKind::Map(entries),
+                        span: Span::new(first.min(start.start.max(first)), end),
+                    };
+                    self.complete(node, anchor)?;
+                }
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().ok_or_else(|| {
+                    Diagnostic::error("E001", "this alias refers to an unknown anchor", span)
+                })?;
+                self.nodes += count_nodes(&node);
+                if self.nodes > MAX_NODES {
+                    return Err(Diagnostic::error(
+                        "E001",
+                        format!("the YAML expands to more than {MAX_NODES} nodes through aliases"),
+                        span,
+                    ));
+                }
+                let node = Node { span, ..node };
+                self.complete(node, 0)?;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    fn depth_check(&self, span: Span) -> Result<(), Diagnostic> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(Diagnostic::error(
+                "E001",
+                format!("the YAML is nested more than {MAX_DEPTH} levels deep"),
+                span,
+            ));
+        }
+        Ok(())
+    }
+
+    /// A scalar's span ends after trailing spaces or newlines for block scalars; keep it tight.
+    fn trim_span(&self, span: Span) -> Span {
+        let text = self.file.text();
+        let slice = &text[span.start.min(text.len())..span.end.min(text.len())];
+        let trimmed = slice.trim_end();
+        Span::new(span.start, span.start + trimmed.len())
+    }
+
+    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Diagnostic> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(Diagnostic::error(
+                "E001",
+                format!("the YAML has more than {MAX_NODES} nodes"),
+                node.span,
+            ));
+        }
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Open::Seq(items, _, _)) => items.push(node),
+            Some(Open::Map(entries, pending, _, _)) => match pending.take() {
+                None => {
+                    let Some(key) = node.as_str() else {
+                        return Err(Diagnostic::error(
+                            "E001",
+                            "a mapping key must be a plain value, not a list or mapping",
+                            node.span,
+                        ));
+                    };
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.as_str() == Some(key))
+                    {
+                        let (line, _) = self.file.line_col(first.span.start);
+                        return Err(Diagnostic::error(
+                            "E001",
+                            format!("duplicate key `{key}`"),
+                            node.span,
+                        )
+                        .with_help(format!("`{key}` is already set on line {line}; keep one")));
+                    }
+                    *pending = Some(node);
+                }
+                Some(key) => entries.push((key, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.kind {
+        NodeKind::Scalar(..) => 0,
+        NodeKind::Seq(items) => items.iter().map(count_nodes).sum(),
+        NodeKind::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| count_nodes(k) + count_nodes(v))
+            .sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn plain_scalars_are_typed_strictly() {
+        assert_eq!(resolve_plain("50000"), json!(50000));
+        assert_eq!(resolve_plain("-3"), json!(-3));
+        assert_eq!(resolve_plain("19.99"), json!(19.99));
+        assert_eq!(resolve_plain("true"), json!(true));
+        assert_eq!(resolve_plain("NO"), json!("NO"));
+        assert_eq!(resolve_plain("yes"), json!("yes"));
+        assert_eq!(resolve_plain("007"), json!("007"));
+        assert_eq!(resolve_plain("0"), json!(0));
+        assert_eq!(resolve_plain("0.5"), json!(0.5));
+        assert_eq!(resolve_plain("~"), Value::Null);
+        assert_eq!(resolve_plain("1e3"), json!(1000.0));
+        assert_eq!(resolve_plain("e3"), json!("e3"));
+        assert_eq!(
+            resolve_plain("99999999999999999999"),
+            json!("99999999999999999999")
+        );
+        assert_eq!(resolve_plain("1-2"), json!("1-2"));
+    }
+
+    #[test]
+    fn nodes_know_their_spans() {
+        let file = SourceFile::new("t.yaml", "a: 1\nb:\n  c: \"x\"\n");
+        let root = parse(&file).unwrap();
+        let map = root.as_map().unwrap();
+        let (k, v) = &map[1];
+        assert_eq!(k.as_str(), Some("b"));
+        let (ck, cv) = &v.as_map().unwrap()[0];
+        assert_eq!(file.line_col(ck.span.start), (3, 3));
+        assert_eq!(&file.text()[cv.span.start..cv.span.end], "\"x\"");
+    }
+
+    #[test]
+    fn duplicate_keys_and_alias_bombs_are_errors() {
+        let file = SourceFile::new("t.yaml", "a: 1\na: 2\n");
+        let e = parse(&file).unwrap_err();
+        assert_eq!(e.message, "duplicate key `a`");
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..8 {
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("b{}", i - 1)
+            };
+            bomb.push_str(&format!(
+                "b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
+        }
+        let e = parse(&SourceFile::new("bomb.yaml", bomb)).unwrap_err();
+        assert!(
+            e.message.contains("more than 100000 nodes"),
+            "{}",
+            e.message
+        );
+    }
+}
