@@ -1,1 +1,47 @@
-//! placeholder
+//! Runs compiled flowstep flows: variables, the [`Step`] plugin trait and its registry
+//! ([`Engine`]), message [`Channel`]s, redaction, and the [`Outcome`] of a run.
+//!
+//! The engine knows no HTTP, prints nothing, and reads no files or environment: the embedder
+//! registers step kinds (the `http` step lives in `flowstep-http`), supplies a channel, inputs
+//! and secrets, and reads the outcome.
+//!
+//! ```
+//! # tokio_test();
+//! # fn tokio_test() { tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use flowstep_engine::{Engine, RecordingChannel, Redactor, RunMode, RunRequest, resolve_inputs, InputValue};
+//! use flowstep_spec::{SourceFile, read_flow};
+//! use std::sync::Arc;
+//!
+//! let yaml = "flow: hello\ninputs:\n  name: { type: string }\nsteps:\n  - id: greet\n    type: message\n    text: Hello, <<name>>!\n";
+//! let flow = read_flow(SourceFile::new("hello.yaml", yaml)).unwrap();
+//! let inputs = resolve_inputs(&flow, vec![("name".into(), InputValue::Text("Asha".into()))]).unwrap();
+//! let plan = Engine::new().compile(flow).unwrap();
+//! let channel = RecordingChannel::new();
+//! let outcome = plan.run(RunRequest {
+//!     inputs, secrets: Default::default(), run_id: None, mode: RunMode::Live,
+//!     channel: &channel, redactor: Arc::new(Redactor::new()),
+//! }).await.unwrap();
+//! assert_eq!(outcome.messages[0].text, "Hello, Asha!");
+//! # }); }
+//! ```
+
+mod channel;
+mod engine;
+mod error;
+mod inputs;
+mod message_step;
+mod outcome;
+pub mod redact;
+mod run;
+mod secret;
+mod step;
+
+pub use channel::{Channel, ChannelError, Delivery, OutgoingMessage, RecordingChannel};
+pub use engine::{Engine, Plan};
+pub use error::{ErrorKind, HintNote, StepError};
+pub use inputs::{InputProblem, InputValue, resolve_inputs};
+pub use outcome::{MessageRecord, Outcome, RunStatus, StepRecord, StepStatus};
+pub use redact::Redactor;
+pub use run::{RunError, RunRequest, new_run_id};
+pub use secret::Secret;
+pub use step::{BoundSecret, RunMode, Step, StepContext, StepKind};

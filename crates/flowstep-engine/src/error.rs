@@ -1,0 +1,94 @@
+//! Why a step failed, in terms a flow can act on.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The kind of a step failure. A flow branches on it (`<<steps.ID.error.kind>>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    /// The API answered with a 4xx: the request was refused and nothing happened.
+    Rejected,
+    /// A 5xx or no connection, after every retry: nothing is known to have happened; safe to
+    /// try again later (with the same idempotency key).
+    Transient,
+    /// The request was sent and no answer came: it may have taken effect.
+    Unknown,
+    /// The request could not be built (bad header, secret for the wrong host, mapping failed).
+    Invalid,
+    /// The step ran out of time.
+    Timeout,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Unknown => "unknown",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Timeout => "timeout",
+        })
+    }
+}
+
+/// A failed step: the kind, a message, and what the API said where it said something.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// The HTTP status, when there was a response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// The API's error code (Stripe: `parameter_missing`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The API's error type (Stripe: `invalid_request_error`).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub api_type: Option<String>,
+    /// The parameter the API complained about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// The matching hint from the step's `hints`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<HintNote>,
+}
+
+/// A hint that matched a failure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HintNote {
+    /// The likely cause.
+    pub cause: String,
+    /// What to do.
+    pub fix: String,
+}
+
+impl StepError {
+    /// A failure of `kind` with a message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        StepError {
+            kind,
+            message: message.into(),
+            http_status: None,
+            code: None,
+            api_type: None,
+            param: None,
+            hint: None,
+        }
+    }
+
+    /// An `invalid` failure: the step could not even be attempted.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, message)
+    }
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for StepError {}

@@ -1,0 +1,98 @@
+//! The result of a run: status, outputs, variables, messages and one record per step. Every
+//! string in it has been redacted.
+
+use crate::error::StepError;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Every step succeeded (or was skipped).
+    Succeeded,
+    /// A step failed.
+    Failed,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    /// It did what it was asked.
+    Succeeded,
+    /// It failed; see its `error`.
+    Failed,
+    /// It did not run.
+    Skipped,
+}
+
+/// A message a step sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageRecord {
+    /// The step that sent it.
+    pub step: String,
+    /// The text.
+    pub text: String,
+    /// The channel's id for it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_id: Option<String>,
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepRecord {
+    /// The step id.
+    pub id: String,
+    /// The step type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How it ended.
+    pub status: StepStatus,
+    /// How many attempts it made.
+    pub attempts: u32,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// Type-specific details (`request`, `response` for http steps).
+    #[serde(flatten)]
+    pub details: Map<String, Value>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<StepError>,
+}
+
+/// The result of running a flow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// The flow's name.
+    pub flow: String,
+    /// The run id (idempotency keys derive from it).
+    pub run_id: String,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// The flow's `outputs`.
+    pub outputs: Map<String, Value>,
+    /// Inputs and every mapped variable, secrets redacted.
+    pub variables: Map<String, Value>,
+    /// Messages sent, in order.
+    pub messages: Vec<MessageRecord>,
+    /// One record per step that ran or was skipped.
+    pub steps: Vec<StepRecord>,
+}
+
+impl Outcome {
+    /// The record of step `id`.
+    pub fn step(&self, id: &str) -> Option<&StepRecord> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// The first failed step's record.
+    pub fn failed_step(&self) -> Option<&StepRecord> {
+        self.steps.iter().find(|s| s.status == StepStatus::Failed)
+    }
+
+    /// The outcome as one JSON object.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}

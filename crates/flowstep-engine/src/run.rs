@@ -1,0 +1,241 @@
+//! Running a plan: steps in order, the first failure ends the run, everything recorded in an
+//! [`Outcome`] with secrets redacted.
+
+use crate::channel::Channel;
+use crate::engine::Plan;
+use crate::outcome::{MessageRecord, Outcome, RunStatus, StepRecord, StepStatus};
+use crate::redact::Redactor;
+use crate::secret::Secret;
+use crate::step::{BoundSecret, RunMode, StepContext};
+use flowstep_spec::Scope;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Everything a run needs besides the plan.
+pub struct RunRequest<'a> {
+    /// Resolved inputs (see [`crate::resolve_inputs`]).
+    pub inputs: Map<String, Value>,
+    /// Secret values by name; every secret the flow declares must be here.
+    pub secrets: BTreeMap<String, Secret>,
+    /// The run id; a fresh one when `None`. Idempotency keys derive from it.
+    pub run_id: Option<String>,
+    /// Live or dry run.
+    pub mode: RunMode,
+    /// Where messages go.
+    pub channel: &'a dyn Channel,
+    /// Shared with the caller's log writer, so that logs are redacted too.
+    pub redactor: Arc<Redactor>,
+}
+
+/// Why a run could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// Declared secrets without a value.
+    #[error("missing secret{}: {}", if .0.len() == 1 { "" } else { "s" }, .0.join(", "))]
+    MissingSecrets(Vec<String>),
+}
+
+/// A fresh run id: `run_` and 16 hex digits from the process's random hasher seed and the clock.
+pub fn new_run_id() -> String {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    h.write_u32(std::process::id());
+    format!("run_{:016x}", h.finish())
+}
+
+impl Plan {
+    /// Runs the plan. Step failures are recorded in the outcome, not returned as errors.
+    pub async fn run(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
+        let flow = &self.flow;
+        let missing: Vec<String> = flow
+            .secrets
+            .iter()
+            .filter(|s| {
+                request
+                    .secrets
+                    .get(&s.name.value)
+                    .is_none_or(|v| v.expose().is_empty())
+            })
+            .map(|s| s.name.value.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(RunError::MissingSecrets(missing));
+        }
+        let redactor = request.redactor;
+        let bound: Vec<BoundSecret> = flow
+            .secrets
+            .iter()
+            .map(|s| {
+                let value = request.secrets[&s.name.value].clone();
+                redactor.add(value.expose());
+                BoundSecret {
+                    name: s.name.value.clone(),
+                    value,
+                    hosts: s.hosts.clone(),
+                }
+            })
+            .collect();
+        let run_id = request.run_id.unwrap_or_else(new_run_id);
+        let mut variables = request.inputs;
+        let mut steps_scope = Map::new();
+        let mut records = Vec::new();
+        let mut messages = Vec::new();
+        let mut status = RunStatus::Succeeded;
+        tracing::info!(flow = %flow.name.value, run_id = %run_id, "run started");
+        for (decl, step) in flow.steps.iter().zip(&self.steps) {
+            let scope = Scope::new(scope_value(&variables, &bound, &steps_scope, &run_id));
+            let mut cx = StepContext {
+                decl,
+                flow,
+                templates: &flow.templates,
+                scope: &scope,
+                run_id: &run_id,
+                mode: request.mode,
+                secrets: &bound,
+                redactor: &redactor,
+                channel: request.channel,
+                variables: Vec::new(),
+                details: Map::new(),
+                exposed: Map::new(),
+                attempts: 1,
+                messages: Vec::new(),
+            };
+            tracing::info!(step = %decl.id.value, kind = %decl.kind.value, "step started");
+            let started = Instant::now();
+            let result = step.run(&mut cx).await;
+            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let StepContext {
+                variables: set,
+                details,
+                exposed,
+                attempts,
+                messages: sent,
+                ..
+            } = cx;
+            for (text, delivery_id) in sent {
+                messages.push(MessageRecord {
+                    step: decl.id.value.clone(),
+                    text,
+                    delivery_id,
+                });
+            }
+            let (step_status, error) = match result {
+                Ok(()) => (StepStatus::Succeeded, None),
+                Err(e) => (StepStatus::Failed, Some(e)),
+            };
+            if let Some(e) = &error {
+                tracing::warn!(step = %decl.id.value, kind = %e.kind, "step failed: {}", redactor.redact(&e.message));
+            } else {
+                tracing::info!(step = %decl.id.value, duration_ms, "step succeeded");
+            }
+            let mut readable = exposed;
+            readable.insert("status".into(), json!(step_status));
+            readable.insert("attempts".into(), json!(attempts));
+            readable.insert(
+                "error".into(),
+                error.as_ref().map_or(Value::Null, |e| {
+                    serde_json::to_value(e).unwrap_or(Value::Null)
+                }),
+            );
+            steps_scope.insert(decl.id.value.clone(), Value::Object(readable));
+            if step_status == StepStatus::Succeeded {
+                for (name, value) in set {
+                    variables.insert(name, value);
+                }
+            }
+            records.push(StepRecord {
+                id: decl.id.value.clone(),
+                kind: decl.kind.value.clone(),
+                status: step_status,
+                attempts,
+                duration_ms,
+                details,
+                error,
+            });
+            if step_status == StepStatus::Failed {
+                status = RunStatus::Failed;
+                break;
+            }
+        }
+        let mut outputs = Map::new();
+        if status == RunStatus::Succeeded {
+            let scope = Scope::new(scope_value(&variables, &bound, &steps_scope, &run_id));
+            for (name, value) in &flow.outputs {
+                match value.render(&flow.templates, &scope) {
+                    Ok(v) => {
+                        outputs.insert(name.value.clone(), v);
+                    }
+                    Err(e) => tracing::warn!(output = %name.value, "output not rendered: {e}"),
+                }
+            }
+        }
+        let mut outcome = Outcome {
+            flow: flow.name.value.clone(),
+            run_id,
+            status,
+            outputs,
+            variables,
+            messages,
+            steps: records,
+        };
+        redact_outcome(&mut outcome, &redactor);
+        tracing::info!(status = ?outcome.status, "run finished");
+        Ok(outcome)
+    }
+}
+
+fn scope_value(
+    variables: &Map<String, Value>,
+    secrets: &[BoundSecret],
+    steps: &Map<String, Value>,
+    run_id: &str,
+) -> Value {
+    let mut scope = variables.clone();
+    let secrets: Map<String, Value> = secrets
+        .iter()
+        .map(|s| (s.name.clone(), Value::String(s.value.expose().to_owned())))
+        .collect();
+    scope.insert("secrets".into(), Value::Object(secrets));
+    scope.insert("steps".into(), Value::Object(steps.clone()));
+    scope.insert("run".into(), json!({ "id": run_id }));
+    Value::Object(scope)
+}
+
+fn redact_outcome(outcome: &mut Outcome, redactor: &Redactor) {
+    let redact_map = |m: &mut Map<String, Value>| {
+        let mut v = Value::Object(std::mem::take(m));
+        redactor.redact_value(&mut v);
+        if let Value::Object(r) = v {
+            *m = r;
+        }
+    };
+    redact_map(&mut outcome.outputs);
+    redact_map(&mut outcome.variables);
+    for m in &mut outcome.messages {
+        m.text = redactor.redact(&m.text).into_owned();
+    }
+    for s in &mut outcome.steps {
+        redact_map(&mut s.details);
+        if let Some(e) = &mut s.error {
+            for field in [
+                Some(&mut e.message),
+                e.code.as_mut(),
+                e.param.as_mut(),
+                e.api_type.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *field = redactor.redact(field).into_owned();
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The plugin seam: a [`Step`] runs one step of a flow; a [`StepKind`] binds a step declaration
+//! to a `Step` when a flow is compiled.
+
+use crate::channel::{Channel, Delivery, OutgoingMessage};
+use crate::error::{ErrorKind, StepError};
+use crate::redact::Redactor;
+use crate::secret::Secret;
+use async_trait::async_trait;
+use flowstep_spec::steps::StepDecl;
+use flowstep_spec::{Diagnostic, Flow, Scope, Template, TemplateEnv, TemplateError, ValueTemplate};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// One runnable step. Implement it to add a step type; register it with
+/// [`crate::Engine::register`] under its YAML `type`.
+#[async_trait]
+pub trait Step: Send + Sync {
+    /// Runs the step. Read templates with [`StepContext::render`], set variables with
+    /// [`StepContext::set_var`]; return an error to fail the step (the run records it).
+    async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError>;
+
+    /// The variables this step sets, so that later steps may read them (checked before running).
+    fn defines(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Binds a step declaration to a [`Step`]: the factory registered for one `type`. Any
+/// `Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>` is one.
+pub trait StepKind: Send + Sync {
+    /// Checks the declaration and builds the step, or says what is wrong and where.
+    fn bind(&self, step: &StepDecl, flow: &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>;
+}
+
+impl<F> StepKind for F
+where
+    F: Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>> + Send + Sync,
+{
+    fn bind(&self, step: &StepDecl, flow: &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>> {
+        self(step, flow)
+    }
+}
+
+/// A declared secret's value and the hosts it may go to.
+#[derive(Debug, Clone)]
+pub struct BoundSecret {
+    /// The secret's name.
+    pub name: String,
+    /// Its value.
+    pub value: Secret,
+    /// Hosts it may be sent to (lower case); empty means any.
+    pub hosts: Vec<String>,
+}
+
+/// Whether a run sends requests or only builds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// Steps do their work.
+    Live,
+    /// Steps build what they would send and record it without sending.
+    DryRun,
+}
+
+/// What a running step can see and do.
+pub struct StepContext<'a> {
+    pub(crate) decl: &'a StepDecl,
+    pub(crate) flow: &'a Flow,
+    pub(crate) templates: &'a TemplateEnv,
+    pub(crate) scope: &'a Scope,
+    pub(crate) run_id: &'a str,
+    pub(crate) mode: RunMode,
+    pub(crate) secrets: &'a [BoundSecret],
+    pub(crate) redactor: &'a Arc<Redactor>,
+    pub(crate) channel: &'a dyn Channel,
+    pub(crate) variables: Vec<(String, Value)>,
+    pub(crate) details: Map<String, Value>,
+    pub(crate) exposed: Map<String, Value>,
+    pub(crate) attempts: u32,
+    pub(crate) messages: Vec<(String, Option<String>)>,
+}
+
+impl<'a> StepContext<'a> {
+    /// The step as declared.
+    pub fn decl(&self) -> &'a StepDecl {
+        self.decl
+    }
+
+    /// The flow being run.
+    pub fn flow(&self) -> &'a Flow {
+        self.flow
+    }
+
+    /// The run id: stable across retries, set by `--run-id` for re-runs.
+    pub fn run_id(&self) -> &'a str {
+        self.run_id
+    }
+
+    /// Live or dry run.
+    pub fn mode(&self) -> RunMode {
+        self.mode
+    }
+
+    /// Declared secrets with their values and host bindings.
+    pub fn secrets(&self) -> &'a [BoundSecret] {
+        self.secrets
+    }
+
+    /// The redactor: add credentials derived at run time so they are hidden too.
+    pub fn redactor(&self) -> &'a Arc<Redactor> {
+        self.redactor
+    }
+
+    /// The variables visible to this step (inputs, mapped values, `steps`, `secrets`).
+    pub fn scope(&self) -> &'a Scope {
+        self.scope
+    }
+
+    /// Renders a template to a typed value.
+    pub fn render(&self, template: &Template) -> Result<Value, StepError> {
+        self.templates
+            .render(template, self.scope)
+            .map_err(|e| self.template_error(e))
+    }
+
+    /// Renders a template to text (numbers and booleans as written).
+    pub fn render_text(&self, template: &Template) -> Result<String, StepError> {
+        Ok(flowstep_spec::template::value_to_text(
+            &self.render(template)?,
+        ))
+    }
+
+    /// Renders a value tree (a JSON body, plugin parameters).
+    pub fn render_value(&self, value: &ValueTemplate) -> Result<Value, StepError> {
+        value
+            .render(self.templates, self.scope)
+            .map_err(|e| self.template_error(e))
+    }
+
+    fn template_error(&self, e: TemplateError) -> StepError {
+        let (line, col) = self.flow.file.line_col(e.span().start);
+        StepError::invalid(format!("{e} (at {}:{line}:{col})", self.flow.file.name()))
+    }
+
+    /// Sets a variable for later steps.
+    pub fn set_var(&mut self, name: impl Into<String>, value: Value) {
+        self.variables.push((name.into(), value));
+    }
+
+    /// Adds a detail to the step's record (`request`, `response`); redacted before it is kept.
+    pub fn record(&mut self, key: impl Into<String>, value: Value) {
+        self.details.insert(key.into(), value);
+    }
+
+    /// Makes a value readable by later steps as `<<steps.ID.KEY>>` (e.g. `body`).
+    pub fn expose(&mut self, key: impl Into<String>, value: Value) {
+        self.exposed.insert(key.into(), value);
+    }
+
+    /// Records how many attempts the step made (1 by default).
+    pub fn set_attempts(&mut self, attempts: u32) {
+        self.attempts = attempts;
+    }
+
+    /// Sends a message through the run's channel and records it in the outcome.
+    pub async fn send_message(&mut self, text: String) -> Result<Delivery, StepError> {
+        let message = OutgoingMessage {
+            flow: self.flow.name.value.clone(),
+            step: self.decl.id.value.clone(),
+            text,
+        };
+        let delivery = self.channel.send(&message).await.map_err(|e| {
+            StepError::new(
+                if e.transient {
+                    ErrorKind::Transient
+                } else {
+                    ErrorKind::Rejected
+                },
+                format!("message not delivered: {e}"),
+            )
+        })?;
+        self.messages.push((message.text, delivery.id.clone()));
+        Ok(delivery)
+    }
+}
