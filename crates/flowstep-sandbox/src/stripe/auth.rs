@@ -1,0 +1,115 @@
+//! API key authentication, with Stripe's exact error messages.
+//!
+//! Stripe takes the key as `Authorization: Bearer KEY` or as HTTP Basic with the key as the
+//! user name and an empty password. The sandbox plays test mode only, so it accepts any key
+//! shaped like `^(sk|rk)_test_[A-Za-z0-9_]{10,}$`; live keys get Stripe's ordinary
+//! "Invalid API Key provided" answer (a real test-mode integration never sends one).
+
+use base64::Engine;
+use hyper::HeaderMap;
+
+use super::errors::ApiError;
+
+/// Stripe's exact text when no key is sent (from the facts file).
+pub(crate) const NO_KEY_MESSAGE: &str = "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.";
+
+/// Stripe's text for a publishable key used on a secret-key endpoint (quoted in many public
+/// issue reports; stripe-php reports it with status 403, so the sandbox uses 403).
+pub(crate) const PUBLISHABLE_KEY_MESSAGE: &str = "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.";
+
+const KEY_PREFIXES: [&str; 4] = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"];
+
+/// Returns the API key of a request, or the error Stripe would answer with.
+pub(crate) fn authenticate(headers: &HeaderMap) -> Result<String, ApiError> {
+    let key = extract_key(headers).ok_or_else(|| ApiError::new(401, "invalid_request_error", NO_KEY_MESSAGE))?;
+    if key.starts_with("pk_") {
+        return Err(ApiError::new(403, "invalid_request_error", PUBLISHABLE_KEY_MESSAGE));
+    }
+    if is_valid_test_key(&key) {
+        Ok(key)
+    } else {
+        Err(ApiError::new(
+            401,
+            "invalid_request_error",
+            format!("Invalid API Key provided: {}", mask_key(&key)),
+        ))
+    }
+}
+
+fn extract_key(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(hyper::header::AUTHORIZATION)?;
+    let value = String::from_utf8_lossy(value.as_bytes());
+    let value = value.trim();
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let rest = rest.trim();
+    let key = if scheme.eq_ignore_ascii_case("bearer") {
+        rest.to_string()
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .ok()?;
+        let decoded = String::from_utf8_lossy(&decoded).into_owned();
+        // The key is the user name; the password is empty (anything after ':' is ignored).
+        decoded.split(':').next().unwrap_or("").to_string()
+    } else {
+        // Inference: an unknown scheme carries no usable key, so it reads as "no key".
+        return None;
+    };
+    if key.is_empty() { None } else { Some(key) }
+}
+
+fn is_valid_test_key(key: &str) -> bool {
+    let rest = key
+        .strip_prefix("sk_test_")
+        .or_else(|| key.strip_prefix("rk_test_"));
+    match rest {
+        Some(rest) => {
+            rest.len() >= 10 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }
+        None => false,
+    }
+}
+
+/// Stripe's redaction: the key's type prefix (if any), four stars, then the last four
+/// characters, e.g. `sk_test_****1234`.
+pub(crate) fn mask_key(key: &str) -> String {
+    let (prefix, rest) = KEY_PREFIXES
+        .iter()
+        .find_map(|p| key.strip_prefix(p).map(|rest| (*p, rest)))
+        .unwrap_or(("", key));
+    let chars: Vec<char> = rest.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    format!("{prefix}****{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_like_stripe() {
+        assert_eq!(mask_key("sk_test_abcdef1234"), "sk_test_****1234");
+        assert_eq!(mask_key("sk_live_abcdef1234"), "sk_live_****1234");
+        assert_eq!(mask_key("garbage-key-9876"), "****9876");
+        assert_eq!(mask_key("ab"), "****ab");
+        assert_eq!(mask_key("é日本語x"), "****日本語x");
+    }
+
+    #[test]
+    fn valid_keys() {
+        assert!(is_valid_test_key(crate::SANDBOX_SECRET_KEY));
+        assert!(is_valid_test_key("rk_test_0123456789"));
+        assert!(!is_valid_test_key("sk_test_012345678"));
+        assert!(!is_valid_test_key("sk_live_0123456789abc"));
+        assert!(!is_valid_test_key("sk_test_0123456789-x"));
+    }
+
+    #[test]
+    fn basic_auth() {
+        let mut h = HeaderMap::new();
+        let enc = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:", crate::SANDBOX_SECRET_KEY));
+        h.insert("authorization", format!("Basic {enc}").parse().unwrap());
+        assert_eq!(authenticate(&h).unwrap(), crate::SANDBOX_SECRET_KEY);
+    }
+}
