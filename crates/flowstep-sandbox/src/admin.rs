@@ -22,7 +22,10 @@ pub(crate) fn is_admin(path: &str) -> bool {
 }
 
 fn message(status: u16, text: &str) -> ApiResponse {
-    ApiResponse::json(status, &json!({"error": {"message": text, "type": "invalid_request_error"}}))
+    ApiResponse::json(
+        status,
+        &json!({"error": {"message": text, "type": "invalid_request_error"}}),
+    )
 }
 
 /// `/__sandbox/stats`, `/__sandbox/faults`, `/__sandbox/requests`.
@@ -46,9 +49,10 @@ pub(crate) fn handle(state: &Arc<State>, method: &Method, path: &str, body: &Byt
             }
             Err(e) => message(400, &format!("Invalid fault JSON: {e}")),
         },
-        (&Method::GET, "/__sandbox/requests") => {
-            ApiResponse::json(200, &serde_json::to_value(state.requests()).unwrap_or(Value::Null))
-        }
+        (&Method::GET, "/__sandbox/requests") => ApiResponse::json(
+            200,
+            &serde_json::to_value(state.requests()).unwrap_or(Value::Null),
+        ),
         _ => message(
             404,
             &format!(
@@ -60,7 +64,13 @@ pub(crate) fn handle(state: &Arc<State>, method: &Method, path: &str, body: &Byt
 
 /// `/__sandbox/echo`: the request as JSON, so an author can see exactly what the http step
 /// sent (headers, the raw body, the decoded form pairs, the parsed JSON).
-pub(crate) fn echo(method: &Method, path: &str, query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> ApiResponse {
+pub(crate) fn echo(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> ApiResponse {
     let mut hmap = Map::new();
     for (name, value) in headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();

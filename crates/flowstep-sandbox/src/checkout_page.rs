@@ -87,7 +87,13 @@ Sessions live only as long as the sandbox process that created them.</p>",
     let paid_now = match *method {
         Method::POST => session.pay(now),
         Method::GET | Method::HEAD => false,
-        _ => return page(405, "Method not allowed", "<p>Use GET to view or POST to pay.</p>"),
+        _ => {
+            return page(
+                405,
+                "Method not allowed",
+                "<p>Use GET to view or POST to pay.</p>",
+            );
+        }
     };
     match session.status() {
         "open" => {
@@ -106,9 +112,18 @@ Sessions live only as long as the sandbox process that created them.</p>",
             };
             let link = session
                 .success_url()
-                .map(|u| format!("<p>Stripe would now redirect to <a href=\"{0}\">{0}</a>.</p>", escape(u)))
+                .map(|u| {
+                    format!(
+                        "<p>Stripe would now redirect to <a href=\"{0}\">{0}</a>.</p>",
+                        escape(u)
+                    )
+                })
                 .unwrap_or_default();
-            page(200, "Payment complete", &format!("{head}{}{link}", summary(session)))
+            page(
+                200,
+                "Payment complete",
+                &format!("{head}{}{link}", summary(session)),
+            )
         }
         _ => page(
             410,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// hand-written JSON the flat form `{"count": 1, "action": "delay", "ms": 500}` is accepted
 /// too.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(try_from = "FaultJson")]
+#[serde(from = "FaultJson")]
 pub struct Fault {
     /// Only requests whose path starts with this are hit; `None` means any non-admin path.
     #[serde(default)]
@@ -42,10 +42,9 @@ enum FaultJson {
     },
 }
 
-impl TryFrom<FaultJson> for Fault {
-    type Error = std::convert::Infallible;
-    fn try_from(j: FaultJson) -> Result<Self, Self::Error> {
-        Ok(match j {
+impl From<FaultJson> for Fault {
+    fn from(j: FaultJson) -> Self {
+        match j {
             FaultJson::Nested {
                 path_prefix,
                 count,
@@ -60,7 +59,7 @@ impl TryFrom<FaultJson> for Fault {
                 count,
                 action,
             },
-        })
+        }
     }
 }
 
@@ -145,7 +144,10 @@ mod tests {
             count: 1,
             action: FaultAction::DropResponse,
         });
-        assert!(matches!(q.take("/c/pay/x"), Some(FaultAction::DropResponse)));
+        assert!(matches!(
+            q.take("/c/pay/x"),
+            Some(FaultAction::DropResponse)
+        ));
         assert!(matches!(q.take("/v1/a"), Some(FaultAction::Delay { .. })));
         assert!(matches!(q.take("/v1/a"), Some(FaultAction::Delay { .. })));
         assert!(q.take("/v1/a").is_none());
@@ -165,7 +167,10 @@ mod tests {
         assert!(matches!(f.action, FaultAction::DropResponse));
         // The derived (nested) form round-trips.
         let json = serde_json::to_string(&f).unwrap();
-        assert!(json.contains(r#""action":{"action":"drop_response"}"#), "{json}");
+        assert!(
+            json.contains(r#""action":{"action":"drop_response"}"#),
+            "{json}"
+        );
         let back: Fault = serde_json::from_str(&json).unwrap();
         assert_eq!(back.count, 2);
     }

@@ -195,7 +195,10 @@ mod tests {
             },
         );
         assert!(matches!(s.claim(&scope(), "a", "/p"), Claim::Replay(_)));
-        assert!(matches!(s.claim(&scope(), "b", "/p"), Claim::ParamsMismatch));
+        assert!(matches!(
+            s.claim(&scope(), "b", "/p"),
+            Claim::ParamsMismatch
+        ));
         assert!(matches!(
             s.claim(&scope(), "a", "/q"),
             Claim::EndpointMismatch(p) if p == "/p"

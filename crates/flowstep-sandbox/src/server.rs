@@ -61,7 +61,11 @@ pub(crate) fn base_url_for(addr: SocketAddr) -> String {
 }
 
 /// Accepts connections until the shutdown sender is dropped.
-pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Receiver<()>) {
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<()>,
+) {
     loop {
         let accepted = tokio::select! {
             _ = shutdown.changed() => break,
@@ -124,7 +128,10 @@ fn finish(resp: ApiResponse, request_id: &str) -> Response<Full<Bytes>> {
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, CloseConnection> {
+async fn serve(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, CloseConnection> {
     let request_id = request_id();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
@@ -133,7 +140,12 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Ful
 
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(())
+        }
         // The client went away mid-body: there is no one to answer.
         Err(_) => return Err(CloseConnection),
     };
@@ -154,7 +166,12 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Ful
             headers: parts
                 .headers
                 .iter()
-                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
             body: String::from_utf8_lossy(body_bytes).into_owned(),
             form,
@@ -180,7 +197,11 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Ful
     let mut drop_response = false;
     match state.take_fault(&path) {
         None => {}
-        Some(FaultAction::Status { status, body, headers }) => {
+        Some(FaultAction::Status {
+            status,
+            body,
+            headers,
+        }) => {
             let body = body.unwrap_or_else(|| default_fault_body(status));
             let mut resp = ApiResponse::json(status, &body);
             resp.headers = headers;
@@ -194,7 +215,13 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Ful
 
     let resp = if path == admin::ECHO_PATH {
         delay.wait().await;
-        admin::echo(&parts.method, &path, query.as_deref(), &parts.headers, &body)
+        admin::echo(
+            &parts.method,
+            &path,
+            query.as_deref(),
+            &parts.headers,
+            &body,
+        )
     } else if path.starts_with(checkout_page::PREFIX) {
         delay.wait().await;
         checkout_page::handle(&state, &parts.method, &path)

@@ -21,9 +21,14 @@ const KEY_PREFIXES: [&str; 4] = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
 
 /// Returns the API key of a request, or the error Stripe would answer with.
 pub(crate) fn authenticate(headers: &HeaderMap) -> Result<String, ApiError> {
-    let key = extract_key(headers).ok_or_else(|| ApiError::new(401, "invalid_request_error", NO_KEY_MESSAGE))?;
+    let key = extract_key(headers)
+        .ok_or_else(|| ApiError::new(401, "invalid_request_error", NO_KEY_MESSAGE))?;
     if key.starts_with("pk_") {
-        return Err(ApiError::new(403, "invalid_request_error", PUBLISHABLE_KEY_MESSAGE));
+        return Err(ApiError::new(
+            403,
+            "invalid_request_error",
+            PUBLISHABLE_KEY_MESSAGE,
+        ));
     }
     if is_valid_test_key(&key) {
         Ok(key)

@@ -201,7 +201,7 @@ impl Session {
     }
 
     /// The API object as of `now`.
-    pub(crate) fn to_json(&mut self, now: i64) -> Value {
+    pub(crate) fn snapshot(&mut self, now: i64) -> Value {
         self.refresh(now);
         self.object.clone()
     }
@@ -247,7 +247,11 @@ impl Session {
 
 /// A string parameter; an empty string means "unset" in Stripe's encoding, so it reads as
 /// absent. A hash where a string is expected is an error naming the parameter.
-fn opt_str<'a>(map: &'a [(String, Node)], key: &str, param: &str) -> Result<Option<&'a str>, ApiError> {
+fn opt_str<'a>(
+    map: &'a [(String, Node)],
+    key: &str,
+    param: &str,
+) -> Result<Option<&'a str>, ApiError> {
     match get(map, key) {
         None => Ok(None),
         Some(Node::Value(v)) if v.is_empty() => Ok(None),
@@ -261,7 +265,11 @@ fn req_str<'a>(map: &'a [(String, Node)], key: &str, param: &str) -> Result<&'a 
     opt_str(map, key, param)?.ok_or_else(|| ApiError::missing(param))
 }
 
-fn check_unknown(map: &[(String, Node)], allowed: &[&str], prefix: Option<&str>) -> Result<(), ApiError> {
+fn check_unknown(
+    map: &[(String, Node)],
+    allowed: &[&str],
+    prefix: Option<&str>,
+) -> Result<(), ApiError> {
     for (k, _) in map {
         if !allowed.contains(&k.as_str()) {
             let name = match prefix {
@@ -289,7 +297,10 @@ fn parse_integer(value: &str, param: &str) -> Result<i128, ApiError> {
 /// over-long strings (the exact abbreviation of the value is not documented).
 fn too_long(param: &str, value: &str, max: usize) -> ApiError {
     let shown: String = value.chars().take(20).collect();
-    ApiError::invalid(format!("Invalid string: {shown}...; must be at most {max} characters")).param(param)
+    ApiError::invalid(format!(
+        "Invalid string: {shown}...; must be at most {max} characters"
+    ))
+    .param(param)
 }
 
 /// `Not a valid URL` / `url_invalid` (Stripe's, observed for `success_url`). A URL must be
@@ -297,7 +308,9 @@ fn too_long(param: &str, value: &str, max: usize) -> ApiError {
 fn check_url(param: &str, url: &str) -> Result<(), ApiError> {
     if url.chars().count() > 5000 {
         // Stripe's message, observed in 2026.
-        return Err(ApiError::invalid("Invalid URL: URL must be 5000 characters or less.").param(param));
+        return Err(
+            ApiError::invalid("Invalid URL: URL must be 5000 characters or less.").param(param),
+        );
     }
     let lower = url.to_ascii_lowercase();
     let rest = lower
@@ -310,7 +323,9 @@ fn check_url(param: &str, url: &str) -> Result<(), ApiError> {
         })
         .unwrap_or(false);
     if !host_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ApiError::invalid("Not a valid URL").code("url_invalid").param(param));
+        return Err(ApiError::invalid("Not a valid URL")
+            .code("url_invalid")
+            .param(param));
     }
     Ok(())
 }
@@ -325,7 +340,11 @@ fn parse_bool(map: &[(String, Node)], key: &str) -> Result<Option<bool>, ApiErro
     }
 }
 
-fn check_enum(map: &[(String, Node)], key: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+fn check_enum(
+    map: &[(String, Node)],
+    key: &str,
+    allowed: &[&str],
+) -> Result<Option<String>, ApiError> {
     match opt_str(map, key, key)? {
         None => Ok(None),
         Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
@@ -345,7 +364,11 @@ fn enum_error(param: &str, allowed: &[&str]) -> ApiError {
 }
 
 /// Validates a line item and returns (currency, amount in minor units, item).
-fn line_item(i: usize, node: &Node, mode_is_payment: bool) -> Result<(String, i128, LineItem), ApiError> {
+fn line_item(
+    i: usize,
+    node: &Node,
+    mode_is_payment: bool,
+) -> Result<(String, i128, LineItem), ApiError> {
     let p = format!("line_items[{i}]");
     let item = node.as_map(&p)?;
     check_unknown(item, LINE_ITEM_KEYS, Some(&p))?;
@@ -353,14 +376,20 @@ fn line_item(i: usize, node: &Node, mode_is_payment: bool) -> Result<(String, i1
     let price_data = get(item, "price_data");
     let price_data = match (price, price_data) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid("You may only specify one of these parameters: price, price_data.")
-                .code("parameters_exclusive")
-                .param(&p));
+            return Err(ApiError::invalid(
+                "You may only specify one of these parameters: price, price_data.",
+            )
+            .code("parameters_exclusive")
+            .param(&p));
         }
         (Some(id), None) => {
             // The sandbox has no Price objects, so every id is unknown, as on a fresh
             // Stripe account.
-            return Err(ApiError::resource_missing(400, format!("No such price: '{id}'"), &format!("{p}[price]")));
+            return Err(ApiError::resource_missing(
+                400,
+                format!("No such price: '{id}'"),
+                &format!("{p}[price]"),
+            ));
         }
         // Stripe's message, quoted in public issue reports.
         (None, None) => {
@@ -394,12 +423,18 @@ fn line_item(i: usize, node: &Node, mode_is_payment: bool) -> Result<(String, i1
     let product_data = get(pd, "product_data");
     let name = match (product, product_data) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid("You may only specify one of these parameters: product, product_data.")
-                .code("parameters_exclusive")
-                .param(&pdp));
+            return Err(ApiError::invalid(
+                "You may only specify one of these parameters: product, product_data.",
+            )
+            .code("parameters_exclusive")
+            .param(&pdp));
         }
         (Some(id), None) => {
-            return Err(ApiError::resource_missing(400, format!("No such product: '{id}'"), &format!("{pdp}[product]")));
+            return Err(ApiError::resource_missing(
+                400,
+                format!("No such product: '{id}'"),
+                &format!("{pdp}[product]"),
+            ));
         }
         // Inference: with neither, the sandbox names the field a Checkout integration
         // almost always means to send, so the error points at the line to add.
@@ -416,7 +451,7 @@ fn line_item(i: usize, node: &Node, mode_is_payment: bool) -> Result<(String, i1
         return Err(ApiError::invalid(
             "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
         )
-        .param(&format!("{pdp}[recurring]")));
+        .param(format!("{pdp}[recurring]")));
     }
 
     let ua_param = format!("{pdp}[unit_amount]");
@@ -434,27 +469,31 @@ fn line_item(i: usize, node: &Node, mode_is_payment: bool) -> Result<(String, i1
         None => {
             // Stripe's message for a price_data line item without quantity (observed in
             // a 2023 report; the param is inferred).
-            return Err(ApiError::invalid(format!("Quantity is required. Add `quantity` to `{p}`"))
-                .code("parameter_missing")
-                .param(&qp));
+            return Err(ApiError::invalid(format!(
+                "Quantity is required. Add `quantity` to `{p}`"
+            ))
+            .code("parameter_missing")
+            .param(&qp));
         }
         Some(Node::Value(v)) => parse_integer(v, &qp)?,
         Some(Node::Map(_)) => return Err(ApiError::invalid_integer(&qp, "{...}")),
     };
     if quantity < 1 {
         // Inference: Stripe's range wording ("This value must be greater than or equal to").
-        return Err(ApiError::invalid("This value must be greater than or equal to 1.")
-            .code("parameter_invalid_integer")
-            .param(&qp));
+        return Err(
+            ApiError::invalid("This value must be greater than or equal to 1.")
+                .code("parameter_invalid_integer")
+                .param(&qp),
+        );
     }
 
     let amount = match (unit_amount, unit_amount_decimal) {
         (Some(_), Some(_)) => {
-            return Err(
-                ApiError::invalid("You may only specify one of these parameters: unit_amount, unit_amount_decimal.")
-                    .code("parameters_exclusive")
-                    .param(&pdp),
-            );
+            return Err(ApiError::invalid(
+                "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
+            )
+            .code("parameters_exclusive")
+            .param(&pdp));
         }
         (None, None) => return Err(ApiError::missing(&ua_param)),
         (Some(v), None) => {
@@ -467,9 +506,11 @@ fn line_item(i: usize, node: &Node, mode_is_payment: bool) -> Result<(String, i1
             }
             if ua > MAX_AMOUNT {
                 // Inference: Stripe's range wording; the limit is Stripe's 8 digits.
-                return Err(ApiError::invalid(format!("This value must be less than or equal to {MAX_AMOUNT}."))
-                    .code("parameter_invalid_integer")
-                    .param(&ua_param));
+                return Err(ApiError::invalid(format!(
+                    "This value must be less than or equal to {MAX_AMOUNT}."
+                ))
+                .code("parameter_invalid_integer")
+                .param(&ua_param));
             }
             ua.saturating_mul(quantity)
         }
@@ -505,7 +546,11 @@ fn decimal_times(value: &str, quantity: i128) -> Option<i128> {
 }
 
 /// Validates `POST /v1/checkout/sessions` parameters and builds the session.
-pub(crate) fn create(params: &[(String, Node)], base_url: &str, now: i64) -> Result<Session, ApiError> {
+pub(crate) fn create(
+    params: &[(String, Node)],
+    base_url: &str,
+    now: i64,
+) -> Result<Session, ApiError> {
     check_unknown(params, KNOWN_PARAMS, None)?;
 
     let mode = req_str(params, "mode", "mode")?;
@@ -540,7 +585,9 @@ pub(crate) fn create(params: &[(String, Node)], base_url: &str, now: i64) -> Res
     }
     if items.len() > 100 {
         // Inference: Stripe's limit is 100 line items; the wording is the sandbox's.
-        return Err(ApiError::invalid("You may only specify up to 100 line items.").param("line_items"));
+        return Err(
+            ApiError::invalid("You may only specify up to 100 line items.").param("line_items"),
+        );
     }
     let mut currency: Option<String> = None;
     let mut total: i128 = 0;
@@ -599,7 +646,10 @@ pub(crate) fn create(params: &[(String, Node)], base_url: &str, now: i64) -> Res
     if let Some(e) = customer_email {
         let valid = e.chars().count() <= 800
             && e.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
             })
             && !e.chars().any(char::is_whitespace);
         if !valid {
@@ -610,11 +660,17 @@ pub(crate) fn create(params: &[(String, Node)], base_url: &str, now: i64) -> Res
     }
     if let Some(c) = opt_str(params, "customer", "customer")? {
         if customer_email.is_some() {
-            return Err(ApiError::invalid("You may only specify one of these parameters: customer, customer_email.")
-                .code("parameters_exclusive"));
+            return Err(ApiError::invalid(
+                "You may only specify one of these parameters: customer, customer_email.",
+            )
+            .code("parameters_exclusive"));
         }
         // The sandbox has no Customer objects (see the module comment).
-        return Err(ApiError::resource_missing(400, format!("No such customer: '{c}'"), "customer"));
+        return Err(ApiError::resource_missing(
+            400,
+            format!("No such customer: '{c}'"),
+            "customer",
+        ));
     }
 
     let metadata = metadata(params)?;
@@ -657,11 +713,20 @@ pub(crate) fn create(params: &[(String, Node)], base_url: &str, now: i64) -> Res
                     _ => return Err(enum_error(&param, PAYMENT_METHOD_TYPES)),
                 }
             }
-            if out.is_empty() { vec!["card".to_string()] } else { out }
+            if out.is_empty() {
+                vec!["card".to_string()]
+            } else {
+                out
+            }
         }
     };
-    let billing_address_collection = check_enum(params, "billing_address_collection", &["auto", "required"])?;
-    let submit_type = check_enum(params, "submit_type", &["auto", "book", "donate", "pay", "subscribe"])?;
+    let billing_address_collection =
+        check_enum(params, "billing_address_collection", &["auto", "required"])?;
+    let submit_type = check_enum(
+        params,
+        "submit_type",
+        &["auto", "book", "donate", "pay", "subscribe"],
+    )?;
     let customer_creation = check_enum(params, "customer_creation", &["always", "if_required"])?;
     let allow_promotion_codes = parse_bool(params, "allow_promotion_codes")?;
     let locale = opt_str(params, "locale", "locale")?;
@@ -787,19 +852,25 @@ fn metadata(params: &[(String, Node)]) -> Result<Map<String, Value>, ApiError> {
     let map = node.as_map("metadata")?;
     for (k, v) in map {
         if k.chars().count() > 40 {
-            return Err(ApiError::invalid(format!("Invalid key: {k} must be a string under 40 characters"))
-                .param("metadata"));
+            return Err(ApiError::invalid(format!(
+                "Invalid key: {k} must be a string under 40 characters"
+            ))
+            .param("metadata"));
         }
         let value = match v {
             Node::Value(s) => s,
             Node::Map(_) => {
-                return Err(ApiError::invalid(format!("Invalid val: {{...}} for key {k} must be a string under 500 characters"))
-                    .param("metadata"));
+                return Err(ApiError::invalid(format!(
+                    "Invalid val: {{...}} for key {k} must be a string under 500 characters"
+                ))
+                .param("metadata"));
             }
         };
         if value.chars().count() > 500 {
-            return Err(ApiError::invalid(format!("Invalid val: {value} must be a string under 500 characters"))
-                .param("metadata"));
+            return Err(ApiError::invalid(format!(
+                "Invalid val: {value} must be a string under 500 characters"
+            ))
+            .param("metadata"));
         }
         if !value.is_empty() {
             out.insert(k.clone(), json!(value));
@@ -822,7 +893,10 @@ fn url_fragment() -> String {
     use base64::Engine;
     let bytes: Vec<u8> = (0..90).map(|_| rand::random::<u8>()).collect();
     let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-    let body = b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+    let body = b64
+        .replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D");
     // Make sure every encoded form appears at least once, whatever the random bytes were.
     format!("fidkdWxOYHwnPyd1blpxYHZxWjA0%2BdW%2Fk{body}%3D")
 }
@@ -842,7 +916,7 @@ mod tests {
     #[test]
     fn good_request() {
         let mut s = try_create(GOOD).unwrap();
-        let v = s.to_json(1_700_000_000);
+        let v = s.snapshot(1_700_000_000);
         assert_eq!(v["amount_total"], 100_000);
         assert_eq!(v["expires_at"], 1_700_086_400i64);
         assert_eq!(v["id"].as_str().unwrap().len(), 66);
@@ -850,7 +924,7 @@ mod tests {
         assert_eq!(v["cancel_url"], Value::Null);
         assert_eq!(v["metadata"], json!({}));
         // Lapses at expires_at.
-        assert_eq!(s.to_json(1_700_086_400)["status"], "expired");
+        assert_eq!(s.snapshot(1_700_086_400)["status"], "expired");
     }
 
     #[test]
@@ -868,7 +942,10 @@ mod tests {
         let e = try_create(&GOOD.replace("mode=payment&", "")).unwrap_err();
         assert_eq!(e.message, "Missing required param: mode.");
         let e = try_create(&GOOD.replace("mode=payment", "mode=pay")).unwrap_err();
-        assert_eq!(e.message, "Invalid mode: must be one of payment, setup, or subscription");
+        assert_eq!(
+            e.message,
+            "Invalid mode: must be one of payment, setup, or subscription"
+        );
         let e = try_create(&GOOD.replace("=50000", "=10")).unwrap_err();
         assert_eq!(
             e.message,
@@ -876,7 +953,10 @@ mod tests {
         );
         let e = try_create(&GOOD.replace("=50000", "=24")).unwrap_err();
         assert!(e.message.contains("₹0.50"), "2 x 24 paise is 48: {e:?}");
-        assert!(try_create(&GOOD.replace("=50000", "=25")).is_ok(), "2 x 25 paise is 50");
+        assert!(
+            try_create(&GOOD.replace("=50000", "=25")).is_ok(),
+            "2 x 25 paise is 50"
+        );
         let e = try_create(&format!("{GOOD}&metadata[{}]=x", "k".repeat(41))).unwrap_err();
         assert!(e.message.starts_with("Invalid key: "));
         let e = try_create(&format!("{GOOD}&expires_at=1700000100")).unwrap_err();
@@ -887,10 +967,17 @@ mod tests {
         assert_eq!(e.code, Some("resource_missing"));
         let e = try_create(&GOOD.replace("unit_amount]=50000", "unit_amount]=-5")).unwrap_err();
         assert_eq!(e.message, "Invalid non-negative integer");
-        let e = try_create(&GOOD.replace("unit_amount]=50000", "unit_amount]=100000000")).unwrap_err();
-        assert_eq!(e.message, "This value must be less than or equal to 99999999.");
+        let e =
+            try_create(&GOOD.replace("unit_amount]=50000", "unit_amount]=100000000")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "This value must be less than or equal to 99999999."
+        );
         let e = try_create(&GOOD.replace("=inr", "=usd&line_items[1][price_data][currency]=inr&line_items[1][price_data][product_data][name]=x&line_items[1][price_data][unit_amount]=100&line_items[1][quantity]=1")).unwrap_err();
-        assert!(e.message.starts_with("All line items must have the same currency"));
+        assert!(
+            e.message
+                .starts_with("All line items must have the same currency")
+        );
         let e = try_create(&GOOD.replace("https://example.com/ok", "example.com/ok")).unwrap_err();
         assert_eq!(e.message, "Not a valid URL");
     }

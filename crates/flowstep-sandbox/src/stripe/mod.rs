@@ -103,7 +103,10 @@ fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
     match (method, rest) {
         (&Method::POST, "") => Some(Route::Create),
         (&Method::GET, "") => Some(Route::List),
-        (&Method::GET, r) => r.strip_prefix('/').filter(|id| is_id(id)).map(Route::Retrieve),
+        (&Method::GET, r) => r
+            .strip_prefix('/')
+            .filter(|id| is_id(id))
+            .map(Route::Retrieve),
         (&Method::POST, r) => r
             .strip_prefix('/')
             .and_then(|r| r.strip_suffix("/expire"))
@@ -133,7 +136,11 @@ fn no_such_session(id: &str) -> ApiError {
 }
 
 /// Handles a request to anything that is not an admin or checkout-page route.
-pub(crate) async fn handle(state: &Arc<State>, req: ApiRequest<'_>, delay: &mut Delay) -> ApiResponse {
+pub(crate) async fn handle(
+    state: &Arc<State>,
+    req: ApiRequest<'_>,
+    delay: &mut Delay,
+) -> ApiResponse {
     let mut resp = handle_inner(state, &req, delay).await;
     // A delay not yet waited for (an early error) still applies: it is observably the same.
     delay.wait().await;
@@ -176,7 +183,7 @@ async fn handle_inner(state: &Arc<State>, req: &ApiRequest<'_>, delay: &mut Dela
             delay.wait().await;
             let now = now();
             match lock(&state.sessions).get_mut(id) {
-                Some(s) => ApiResponse::json(200, &s.to_json(now)),
+                Some(s) => ApiResponse::json(200, &s.snapshot(now)),
                 None => ApiResponse::error(&no_such_session(id)),
             }
         }
@@ -197,7 +204,11 @@ fn list(state: &Arc<State>, query: Option<&str>) -> ApiResponse {
     // Newest first, as Stripe lists.
     all.sort_by_key(|s| std::cmp::Reverse(s.created()));
     let has_more = all.len() > limit;
-    let data: Vec<Value> = all.into_iter().take(limit).map(|s| s.to_json(now)).collect();
+    let data: Vec<Value> = all
+        .into_iter()
+        .take(limit)
+        .map(|s| s.snapshot(now))
+        .collect();
     ApiResponse::json(
         200,
         &json!({"object": "list", "data": data, "has_more": has_more, "url": "/v1/checkout/sessions"}),
@@ -272,8 +283,10 @@ async fn post(
                     body: stored.body,
                     headers: Vec::new(),
                 };
-                resp.headers.push(("Idempotent-Replayed".into(), "true".into()));
-                resp.headers.push(("Original-Request".into(), stored.request_id));
+                resp.headers
+                    .push(("Idempotent-Replayed".into(), "true".into()));
+                resp.headers
+                    .push(("Original-Request".into(), stored.request_id));
                 resp.headers.push(("Idempotency-Key".into(), key.clone()));
                 return resp;
             }
@@ -321,7 +334,7 @@ async fn post(
     let (resp, store) = match route {
         Route::Create => match checkout::create(&tree, &state.base_url, now()) {
             Ok(mut session) => {
-                let json = session.to_json(now());
+                let json = session.snapshot(now());
                 state.insert_session(session);
                 (ApiResponse::json(200, &json), true)
             }
@@ -346,7 +359,8 @@ async fn post(
     };
     let mut resp = resp;
     if let Some(guard) = guard {
-        resp.headers.push(("Idempotency-Key".into(), idem_key.unwrap_or_default()));
+        resp.headers
+            .push(("Idempotency-Key".into(), idem_key.unwrap_or_default()));
         resp.headers
             .push(("Original-Request".into(), req.request_id.to_string()));
         if store {

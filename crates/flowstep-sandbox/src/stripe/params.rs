@@ -249,7 +249,10 @@ mod tests {
         assert_eq!(tree("a[b]=2&a=1").unwrap_err().message, "Invalid hash");
         let t = tree("a[b=1&]x=2&[y]=3&c[d]e=4&%ZZ=%G0&%FF%FE=%C3").unwrap();
         let names: Vec<&str> = t.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, vec!["a[b", "]x", "[y]", "c[d]e", "%ZZ", "\u{fffd}\u{fffd}"]);
+        assert_eq!(
+            names,
+            vec!["a[b", "]x", "[y]", "c[d]e", "%ZZ", "\u{fffd}\u{fffd}"]
+        );
         let deep = format!("a{}=1", "[x]".repeat(10_000));
         assert!(tree(&deep).is_err());
         let t = tree("mode=a&mode=b").unwrap();
