@@ -255,6 +255,25 @@ impl TemplateEnv {
         Ok(Value::String(out))
     }
 
+    /// Renders each piece of a template on its own, in order: `(false, text)` for literal text
+    /// as written, `(true, text)` for an expression's value as text. For callers that must
+    /// encode what an expression produced differently from what the author wrote (a value
+    /// substituted into a URL path is one path segment).
+    pub fn render_pieces(
+        &self,
+        template: &Template,
+        scope: &Scope,
+    ) -> Result<Vec<(bool, String)>, TemplateError> {
+        template
+            .pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(t) => Ok((false, t.clone())),
+                Piece::Expr(e) => Ok((true, value_to_text(&self.eval(e, scope)?))),
+            })
+            .collect()
+    }
+
     fn eval(&self, expr: &Expr, scope: &Scope) -> Result<Value, TemplateError> {
         // Strictness is checked here, uniformly, rather than left to each helper: every variable an
         // expression reads must exist.

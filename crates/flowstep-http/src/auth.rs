@@ -1,0 +1,73 @@
+//! Auth kinds onto a request: bearer, basic, a header or a query parameter. Every credential
+//! is handed to the redactor before anything is recorded or logged.
+
+use crate::request::{Headers, Renderer, check_header_value};
+use base64::Engine as _;
+use flowstep_engine::{Redactor, StepError};
+use flowstep_spec::steps::Auth;
+
+/// Where the credentials went, so that a redirect to another host can strip them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// Headers that carry a credential (`Authorization`, `X-Api-Key`).
+    pub headers: Vec<String>,
+    /// The query parameter that carries one, if any.
+    pub query: Option<String>,
+}
+
+/// Renders the auth templates, registers the credentials with the redactor, and adds them to
+/// the headers or query.
+pub fn apply(
+    auth: &Auth,
+    r: &Renderer<'_>,
+    redactor: &Redactor,
+    headers: &mut Headers,
+    query: &mut Vec<(String, String)>,
+) -> Result<Credentials, StepError> {
+    let mut creds = Credentials::default();
+    match auth {
+        Auth::None => {}
+        Auth::Bearer { token } => {
+            let token = r.text(token)?;
+            redactor.add(&token);
+            check_header_value("Authorization", "the bearer token", &token)?;
+            headers.set("Authorization", format!("Bearer {token}"));
+            creds.headers.push("Authorization".into());
+        }
+        Auth::Basic { username, password } => {
+            let username = r.text(username)?;
+            let password = r.text(password)?;
+            // The user name is not hidden: it is often a plain word ("api") that would mask
+            // unrelated text. Stripe's key-as-user-name is a declared secret, hidden already.
+            redactor.add(&password);
+            if username.contains(':') {
+                return Err(StepError::invalid(
+                    "the basic auth user name contains `:`, which Basic auth cannot carry",
+                ));
+            }
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+            redactor.add_derived(&encoded);
+            headers.set("Authorization", format!("Basic {encoded}"));
+            creds.headers.push("Authorization".into());
+        }
+        Auth::Header { name, value } => {
+            let value = r.text(value)?;
+            redactor.add(&value);
+            check_header_value(
+                &name.value,
+                &format!("the `{}` auth header", name.value),
+                &value,
+            )?;
+            headers.set(&name.value, value);
+            creds.headers.push(name.value.clone());
+        }
+        Auth::Query { name, value } => {
+            let value = r.text(value)?;
+            redactor.add(&value);
+            query.push((name.value.clone(), value));
+            creds.query = Some(name.value.clone());
+        }
+    }
+    Ok(creds)
+}

@@ -1,0 +1,175 @@
+//! How the embedder configures the http step: routes (send `https://api.stripe.com` to a local
+//! sandbox), the response size cap and the User-Agent.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The default cap on a response body: 10 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
+
+/// Settings shared by every `http` step of an engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// URL prefixes to rewrite before sending, first match wins.
+    pub routes: Vec<Route>,
+    /// The largest response body read; a larger one fails the step.
+    pub max_response_bytes: usize,
+    /// The `User-Agent` sent unless the step sets its own.
+    pub user_agent: String,
+}
+
+impl Default for HttpConfig {
+    /// No routes, a 10 MiB cap, `User-Agent: flowstep/<version>`.
+    fn default() -> Self {
+        HttpConfig {
+            routes: Vec::new(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            user_agent: format!("flowstep/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// Sends requests for one base URL to another, e.g. `https://api.stripe.com` to
+/// `http://127.0.0.1:12111`. Secret host bindings and redirect checks still use the URL as
+/// written, so routing to a sandbox never changes what a secret may be sent to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The prefix as written in flows (`https://api.stripe.com`).
+    pub from: String,
+    /// What it is replaced with (`http://127.0.0.1:12111`).
+    pub to: String,
+}
+
+/// Why a `FROM=TO` route could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteError(String);
+
+impl fmt::Display for RouteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RouteError {}
+
+impl FromStr for Route {
+    type Err = RouteError;
+
+    /// Reads `FROM=TO`, both absolute http(s) URLs without a query or fragment.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let Some((from, to)) = s.split_once('=') else {
+            return Err(RouteError(format!(
+                "route `{s}` has no `=`: write FROM=TO, e.g. https://api.stripe.com=http://127.0.0.1:12111"
+            )));
+        };
+        let check = |which: &str, url: &str| -> Result<String, RouteError> {
+            let url = url.trim();
+            let parsed = reqwest::Url::parse(url).map_err(|e| {
+                RouteError(format!(
+                    "route {which} `{url}` is not a URL ({e}): write it like https://api.stripe.com"
+                ))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(RouteError(format!(
+                    "route {which} `{url}` must start with http:// or https://"
+                )));
+            }
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(RouteError(format!("route {which} `{url}` has no host")));
+            }
+            if parsed.query().is_some() || parsed.fragment().is_some() {
+                return Err(RouteError(format!(
+                    "route {which} `{url}` must not have a query or fragment"
+                )));
+            }
+            // A trailing slash would make `https://a.com/` miss `https://a.com?x`; prefixes are
+            // compared without it.
+            Ok(url.trim_end_matches('/').to_owned())
+        };
+        Ok(Route {
+            from: check("FROM", from)?,
+            to: check("TO", to)?,
+        })
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.from, self.to)
+    }
+}
+
+/// Whether `url` starts with `prefix` at a boundary, so that `https://api.stripe.com` does not
+/// match `https://api.stripe.com.evil.example`.
+fn strip_prefix_at_boundary<'u>(url: &'u str, prefix: &str) -> Option<&'u str> {
+    let prefix = prefix.trim_end_matches('/');
+    let rest = url.get(..prefix.len())?;
+    if !rest.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let rest = &url[prefix.len()..];
+    (rest.is_empty() || rest.starts_with(['/', '?', '#'])).then_some(rest)
+}
+
+/// The URL to contact for `url`: the first matching route's `to` plus the rest, or `None`
+/// when no route matches.
+pub fn route(routes: &[Route], url: &str) -> Option<String> {
+    routes
+        .iter()
+        .find_map(|r| strip_prefix_at_boundary(url, &r.from).map(|rest| format!("{}{rest}", r.to)))
+}
+
+/// The reverse of [`route`]: a URL on a route's target (a redirect `Location` from a sandbox)
+/// seen as the URL the flow meant, so that host checks compare like with like.
+pub fn unroute(routes: &[Route], url: &str) -> Option<String> {
+    routes
+        .iter()
+        .find_map(|r| strip_prefix_at_boundary(url, &r.to).map(|rest| format!("{}{rest}", r.from)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_parse_and_say_what_is_wrong() {
+        let r: Route = "https://api.stripe.com=http://127.0.0.1:12111/"
+            .parse()
+            .unwrap();
+        assert_eq!(r.from, "https://api.stripe.com");
+        assert_eq!(r.to, "http://127.0.0.1:12111");
+        let e = "https://api.stripe.com".parse::<Route>().unwrap_err();
+        assert!(e.to_string().contains("has no `=`"), "{e}");
+        let e = "api.stripe.com=http://x".parse::<Route>().unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("route FROM `api.stripe.com` is not a URL"),
+            "{e}"
+        );
+        let e = "ftp://a.com=http://x".parse::<Route>().unwrap_err();
+        assert!(e.to_string().contains("must start with http"), "{e}");
+        let e = "https://a.com=http://x?y=1".parse::<Route>().unwrap_err();
+        assert!(e.to_string().contains("TO"), "{e}");
+    }
+
+    #[test]
+    fn routing_matches_prefixes_at_a_boundary_only() {
+        let routes = vec![Route {
+            from: "https://api.stripe.com".into(),
+            to: "http://127.0.0.1:9".into(),
+        }];
+        assert_eq!(
+            route(&routes, "https://api.stripe.com/v1/x?a=1").as_deref(),
+            Some("http://127.0.0.1:9/v1/x?a=1")
+        );
+        assert_eq!(
+            route(&routes, "https://api.stripe.com.evil.example/v1"),
+            None
+        );
+        assert_eq!(route(&routes, "http://api.stripe.com/v1"), None);
+        assert_eq!(
+            unroute(&routes, "http://127.0.0.1:9/v1/y").as_deref(),
+            Some("https://api.stripe.com/v1/y")
+        );
+    }
+}

@@ -1,0 +1,61 @@
+//! Dry runs: the request as an equivalent `curl` command, for a person to read or paste.
+
+use crate::request::PreparedRequest;
+
+/// Quotes `s` for a POSIX shell: single quotes, with `'` written as `'\''`.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// `curl -X POST 'URL' -H 'Name: value' --data-raw '...'` for `req` sent to `url` (the routed
+/// URL, what would really be contacted).
+pub fn curl(req: &PreparedRequest, url: &str) -> String {
+    let mut parts = vec!["curl".to_owned()];
+    match req.method.as_str() {
+        "GET" => {}
+        // `-X HEAD` makes curl wait for a body that never comes.
+        "HEAD" => parts.push("--head".to_owned()),
+        m => {
+            parts.push("-X".to_owned());
+            parts.push(m.to_owned());
+        }
+    }
+    parts.push(shell_quote(url));
+    for (k, v) in &req.headers.0 {
+        parts.push("-H".to_owned());
+        parts.push(shell_quote(&format!("{k}: {v}")));
+    }
+    if let Some(body) = &req.body {
+        parts.push("--data-raw".to_owned());
+        parts.push(shell_quote(body));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::tests::{flow, prepare_with};
+    use flowstep_engine::Redactor;
+    use serde_json::json;
+
+    #[test]
+    fn quoting_survives_quotes_and_dollars() {
+        assert_eq!(shell_quote("it's $HOME `x`"), r"'it'\''s $HOME `x`'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn a_form_post_as_curl() {
+        let f = flow(
+            "    method: POST\n    url: https://api.stripe.com/v1/x\n    body_type: form\n    body:\n      name: <<v>>\n",
+        );
+        let req = prepare_with(&f, json!({"v": "O'Brien", "n": 1}), &Redactor::new()).unwrap();
+        assert_eq!(
+            curl(&req, "https://api.stripe.com/v1/x"),
+            "curl -X POST 'https://api.stripe.com/v1/x' -H 'User-Agent: flowstep/test' \
+             -H 'Accept: application/json' -H 'Content-Type: application/x-www-form-urlencoded' \
+             --data-raw 'name=O%27Brien'"
+        );
+    }
+}

@@ -1,0 +1,508 @@
+//! Rendering an [`HttpSpec`] into a [`PreparedRequest`]: method, URL, headers, body bytes and
+//! idempotency key, all checked before anything is sent. Pure: no I/O, so it is tested directly.
+
+use crate::auth::{self, Credentials};
+use crate::form;
+use crate::url::build_url;
+use flowstep_engine::{Redactor, StepError};
+use flowstep_spec::steps::http::is_header_name;
+use flowstep_spec::steps::{Body, HttpSpec, Idempotency};
+use flowstep_spec::template::value_to_text;
+use flowstep_spec::{Scope, SourceFile, Template, TemplateEnv, TemplateError, ValueTemplate};
+use reqwest::Url;
+use serde_json::{Value, json};
+
+/// The longest idempotency key Stripe accepts.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// A request ready to send: everything rendered, encoded and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The URL as the flow means it, before any route rewrites it.
+    pub url: Url,
+    /// Every header, in the order they are sent.
+    pub headers: Headers,
+    /// The encoded body, if any.
+    pub body: Option<String>,
+    /// The idempotency key the request carries (whoever set it), if any.
+    pub idempotency_key: Option<String>,
+    /// Where credentials went, for redirects to another host.
+    pub credentials: Credentials,
+}
+
+impl PreparedRequest {
+    /// The request as recorded in the step's `request` detail (values are redacted by the
+    /// runner afterwards).
+    pub fn to_record(&self, routed_to: Option<&str>) -> Value {
+        let mut headers = serde_json::Map::new();
+        for (k, v) in &self.headers.0 {
+            headers.insert(k.clone(), Value::String(v.clone()));
+        }
+        let mut record = json!({
+            "method": self.method,
+            "url": self.url.as_str(),
+        });
+        if let Some(to) = routed_to {
+            record["routed_to"] = json!(to);
+        }
+        record["headers"] = Value::Object(headers);
+        record["body"] = self.body.clone().map_or(Value::Null, Value::String);
+        record
+    }
+
+    /// Whether replaying the request cannot do the work twice: it carries an idempotency key,
+    /// or its method is idempotent by definition (RFC 9110).
+    pub fn replay_safe(&self) -> bool {
+        self.idempotency_key.is_some()
+            || matches!(
+                self.method.as_str(),
+                "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"
+            )
+    }
+}
+
+/// Headers in order, names compared without case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(pub Vec<(String, String)>);
+
+impl Headers {
+    /// Sets `name`, replacing an earlier value of the same name in place.
+    pub fn set(&mut self, name: &str, value: String) {
+        match self
+            .0
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name.to_owned(), value)),
+        }
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Removes `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    }
+}
+
+/// Renders templates for one step run: the flow's compiled expressions, the step's scope, and
+/// the file for error positions.
+pub struct Renderer<'a> {
+    /// The flow's compiled expressions.
+    pub env: &'a TemplateEnv,
+    /// The variables.
+    pub scope: &'a Scope,
+    /// The flow file, for `file:line:col` in errors.
+    pub file: &'a SourceFile,
+}
+
+impl Renderer<'_> {
+    fn error(&self, e: TemplateError) -> StepError {
+        let (line, col) = self.file.line_col(e.span().start);
+        StepError::invalid(format!("{e} (at {}:{line}:{col})", self.file.name()))
+    }
+
+    /// A template as text.
+    pub fn text(&self, t: &Template) -> Result<String, StepError> {
+        self.env
+            .render(t, self.scope)
+            .map(|v| value_to_text(&v))
+            .map_err(|e| self.error(e))
+    }
+
+    /// A value tree.
+    pub fn value(&self, v: &ValueTemplate) -> Result<Value, StepError> {
+        v.render(self.env, self.scope).map_err(|e| self.error(e))
+    }
+
+    /// Each piece of a template on its own.
+    pub fn pieces(&self, t: &Template) -> Result<Vec<(bool, String)>, StepError> {
+        self.env
+            .render_pieces(t, self.scope)
+            .map_err(|e| self.error(e))
+    }
+}
+
+/// Fails when a rendered header value holds a line break or another control character (tab
+/// aside): it could end the header and start another. The value itself is never echoed.
+pub fn check_header_value(name: &str, what: &str, value: &str) -> Result<(), StepError> {
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(StepError::invalid(format!(
+            "{what} (header `{name}`) contains a line break or control character after rendering; \
+             header values must be one line"
+        )));
+    }
+    Ok(())
+}
+
+/// Everything a request is built from besides the spec.
+pub struct PrepareInput<'a> {
+    /// Templates and variables.
+    pub renderer: Renderer<'a>,
+    /// Where credentials are registered.
+    pub redactor: &'a Redactor,
+    /// The run id, for `idempotency: auto`.
+    pub run_id: &'a str,
+    /// The step id, for `idempotency: auto`.
+    pub step_id: &'a str,
+    /// `User-Agent` unless the step sets one.
+    pub user_agent: &'a str,
+}
+
+/// Renders, encodes and checks the request. Any failure is `invalid` and nothing is sent.
+pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequest, StepError> {
+    let r = &input.renderer;
+    let pieces = r.pieces(&spec.url)?;
+    let mut url = build_url(&pieces, |i| describe_piece(&spec.url, &pieces, i))
+        .map_err(|e| StepError::invalid(format!("url: {e}")))?;
+
+    let mut headers = Headers::default();
+    headers.set("User-Agent", input.user_agent.to_owned());
+    headers.set("Accept", "application/json".to_owned());
+
+    let body = match &spec.body {
+        None => None,
+        Some(Body::Form(v)) => {
+            let value = r.value(v)?;
+            if !value.is_object() {
+                return Err(StepError::invalid(format!(
+                    "a form body must be a mapping of field names to values; it rendered to {}",
+                    type_name(&value)
+                )));
+            }
+            Some((
+                form::encode(&form::flatten(&value)),
+                "application/x-www-form-urlencoded",
+            ))
+        }
+        Some(Body::Json(v)) => Some((r.value(v)?.to_string(), "application/json")),
+        Some(Body::Text(t)) => Some((r.text(t)?, "text/plain; charset=utf-8")),
+    };
+    if let Some((_, content_type)) = &body {
+        headers.set("Content-Type", (*content_type).to_owned());
+    }
+
+    for (name, template) in &spec.headers {
+        let value = r.text(template)?;
+        check_header_value(&name.value, &format!("header `{}`", name.value), &value)?;
+        headers.set(&name.value, value);
+    }
+    if let Some(ct) = &spec.content_type {
+        check_header_value("Content-Type", "`content_type`", &ct.value)?;
+        headers.set("Content-Type", ct.value.clone());
+    }
+
+    let mut query = Vec::new();
+    for (name, template) in &spec.query {
+        query.push((name.value.clone(), r.text(template)?));
+    }
+    let credentials = auth::apply(&spec.auth, r, input.redactor, &mut headers, &mut query)?;
+    if !query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in &query {
+            pairs.append_pair(k, v);
+        }
+    }
+
+    let key_header = spec.idempotency_header.as_str();
+    if !is_header_name(key_header) {
+        return Err(StepError::invalid(format!(
+            "`idempotency_header: {key_header}` is not a valid header name"
+        )));
+    }
+    match &spec.idempotency {
+        Idempotency::Off => {}
+        Idempotency::Auto => {
+            let key = auto_key(input.run_id, input.step_id);
+            check_key(&key, "the run id")?;
+            headers.set(key_header, key);
+        }
+        Idempotency::Key(t) => {
+            let key = r.text(t)?;
+            check_key(&key, "`idempotency`")?;
+            headers.set(key_header, key);
+        }
+    }
+    // A key the author set by hand in `headers:` counts too: it makes retries safe.
+    let idempotency_key = headers.get(key_header).map(str::to_owned);
+
+    Ok(PreparedRequest {
+        method: spec.method.value.clone(),
+        url,
+        headers,
+        body: body.map(|(b, _)| b),
+        idempotency_key,
+        credentials,
+    })
+}
+
+/// `<<session_id>>` for expression piece `i`, found by position in the template source.
+fn describe_piece(t: &Template, pieces: &[(bool, String)], i: usize) -> String {
+    let n = pieces[..i].iter().filter(|(e, _)| *e).count();
+    let source = t.source();
+    let mut rest = source.as_str();
+    let mut seen = 0;
+    while let Some(open) = rest.find("<<") {
+        let Some(close) = rest[open..].find(">>") else {
+            break;
+        };
+        if seen == n {
+            return format!("`{}`", &rest[open..open + close + 2]);
+        }
+        seen += 1;
+        rest = &rest[open + close + 2..];
+    }
+    "a value".to_owned()
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// The key `idempotency: auto` sends: the same for every attempt of this step in this run,
+/// and again when the run is repeated with the same `--run-id`.
+pub fn auto_key(run_id: &str, step_id: &str) -> String {
+    let key = format!("flowstep-{run_id}-{step_id}");
+    if key.len() <= MAX_IDEMPOTENCY_KEY {
+        return key;
+    }
+    // Too long for the API: keep a readable start and make the rest a stable hash (FNV-1a,
+    // fixed by definition, unlike std's hasher) so that distinct runs keep distinct keys.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut cut = MAX_IDEMPOTENCY_KEY - 17;
+    while !key.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{h:016x}", &key[..cut])
+}
+
+fn check_key(key: &str, from: &str) -> Result<(), StepError> {
+    if key.is_empty() {
+        return Err(StepError::invalid(format!(
+            "the idempotency key from {from} is empty"
+        )));
+    }
+    if key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(StepError::invalid(format!(
+            "the idempotency key from {from} is {} bytes long; APIs accept at most {MAX_IDEMPOTENCY_KEY}",
+            key.len()
+        )));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(StepError::invalid(format!(
+            "the idempotency key from {from} contains a line break or control character"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use flowstep_engine::ErrorKind;
+    use flowstep_spec::steps::StepSpec;
+    use flowstep_spec::{Flow, read_flow};
+
+    /// A flow with one http step written as `step` (indented under `steps:`).
+    pub(crate) fn flow(step: &str) -> Flow {
+        let yaml = format!(
+            "flow: t\ninputs:\n  v: {{ type: string }}\n  n: {{ type: integer }}\nsecrets: [KEY]\nsteps:\n  - id: s\n    type: http\n{step}"
+        );
+        read_flow(SourceFile::new("t.yaml", yaml)).unwrap_or_else(|d| panic!("{d:?}"))
+    }
+
+    pub(crate) fn spec(flow: &Flow) -> &HttpSpec {
+        match &flow.steps[0].spec {
+            StepSpec::Http(h) => h,
+            _ => unreachable!(),
+        }
+    }
+
+    pub(crate) fn prepare_with(
+        flow: &Flow,
+        vars: Value,
+        redactor: &Redactor,
+    ) -> Result<PreparedRequest, StepError> {
+        let scope = Scope::new(vars);
+        let input = PrepareInput {
+            renderer: Renderer {
+                env: &flow.templates,
+                scope: &scope,
+                file: &flow.file,
+            },
+            redactor,
+            run_id: "run_1",
+            step_id: "s",
+            user_agent: "flowstep/test",
+        };
+        prepare(spec(flow), &input)
+    }
+
+    #[test]
+    fn a_stripe_form_post_is_built_in_file_order_with_default_headers() {
+        let f = flow(
+            "    method: POST\n    url: https://api.stripe.com/v1/checkout/sessions\n    auth: { type: bearer, token: \"<<secrets.KEY>>\" }\n    idempotency: auto\n    body_type: form\n    body:\n      mode: payment\n      line_items[0][price_data][unit_amount]: <<n>>\n      line_items[0][price_data][product_data][name]: <<v>>\n      line_items[0][quantity]: 1\n      metadata:\n        note: \"\"\n",
+        );
+        let redactor = Redactor::new();
+        let req = prepare_with(
+            &f,
+            json!({"v": "Tea & cake=1", "n": 50000, "secrets": {"KEY": "sk_test_abcdefghijklmnop"}}),
+            &redactor,
+        )
+        .unwrap();
+        assert_eq!(req.method, "POST");
+        assert_eq!(
+            req.url.as_str(),
+            "https://api.stripe.com/v1/checkout/sessions"
+        );
+        assert_eq!(
+            req.body.as_deref(),
+            Some(
+                "mode=payment&line_items%5B0%5D%5Bprice_data%5D%5Bunit_amount%5D=50000\
+                 &line_items%5B0%5D%5Bprice_data%5D%5Bproduct_data%5D%5Bname%5D=Tea+%26+cake%3D1\
+                 &line_items%5B0%5D%5Bquantity%5D=1&metadata%5Bnote%5D="
+            )
+        );
+        let names: Vec<&str> = req.headers.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "User-Agent",
+                "Accept",
+                "Content-Type",
+                "Authorization",
+                "Idempotency-Key"
+            ]
+        );
+        assert_eq!(
+            req.headers.get("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(req.idempotency_key.as_deref(), Some("flowstep-run_1-s"));
+        assert_eq!(
+            redactor.redact("Bearer sk_test_abcdefghijklmnop"),
+            "Bearer sk_test_...mnop"
+        );
+    }
+
+    #[test]
+    fn json_bodies_keep_types_and_text_bodies_default_to_plain_text() {
+        let f = flow(
+            "    method: POST\n    url: https://x.example/m\n    body_type: json\n    body:\n      amount: <<n>>\n      name: \"<<v>>\"\n      tags: [a, <<v>>]\n",
+        );
+        let req = prepare_with(&f, json!({"v": "q\"x", "n": 7}), &Redactor::new()).unwrap();
+        assert_eq!(
+            req.body.as_deref(),
+            Some(r#"{"amount":7,"name":"q\"x","tags":["a","q\"x"]}"#)
+        );
+        assert_eq!(req.headers.get("Content-Type"), Some("application/json"));
+        let f = flow(
+            "    method: POST\n    url: https://x.example/m\n    body_type: text\n    body: \"hi <<v>>\"\n    content_type: text/csv\n",
+        );
+        let req = prepare_with(&f, json!({"v": "there", "n": 1}), &Redactor::new()).unwrap();
+        assert_eq!(req.body.as_deref(), Some("hi there"));
+        assert_eq!(req.headers.get("Content-Type"), Some("text/csv"));
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_fail_without_echoing_the_value() {
+        let f = flow("    url: https://x.example/\n    headers:\n      X-Customer: \"<<v>>\"\n");
+        for bad in ["a\r\nX-Evil: 1", "a\nb", "a\u{7f}", "a\u{0}"] {
+            let e = prepare_with(&f, json!({"v": bad, "n": 1}), &Redactor::new()).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Invalid);
+            assert!(e.message.contains("header `X-Customer`"), "{}", e.message);
+            assert!(!e.message.contains("Evil"), "{}", e.message);
+        }
+        assert!(prepare_with(&f, json!({"v": "a\tb", "n": 1}), &Redactor::new()).is_ok());
+    }
+
+    #[test]
+    fn path_values_are_encoded_and_query_and_auth_query_are_appended() {
+        let f = flow(
+            "    url: https://api.example.com/v1/sessions/<<v>>\n    query:\n      expand[]: line_items\n      q: <<v>>\n    auth: { type: query, name: api_key, value: \"<<secrets.KEY>>\" }\n",
+        );
+        let req = prepare_with(
+            &f,
+            json!({"v": "../x?y", "n": 1, "secrets": {"KEY": "k&1"}}),
+            &Redactor::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            req.url.as_str(),
+            "https://api.example.com/v1/sessions/..%2Fx%3Fy?expand%5B%5D=line_items&q=..%2Fx%3Fy&api_key=k%261"
+        );
+        assert_eq!(req.credentials.query.as_deref(), Some("api_key"));
+        let e = prepare_with(
+            &f,
+            json!({"v": "..", "n": 1, "secrets": {"KEY": "k"}}),
+            &Redactor::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "url: `<<v>>` renders to `..` in the URL path, which would change which endpoint is called"
+        );
+    }
+
+    #[test]
+    fn basic_auth_registers_the_password_and_the_encoded_pair() {
+        let f = flow(
+            "    url: https://x.example/\n    auth: { type: basic, username: \"<<v>>\", password: \"<<secrets.KEY>>\" }\n",
+        );
+        let redactor = Redactor::new();
+        let req = prepare_with(
+            &f,
+            json!({"v": "u", "n": 1, "secrets": {"KEY": "pw"}}),
+            &redactor,
+        )
+        .unwrap();
+        assert_eq!(req.headers.get("Authorization"), Some("Basic dTpwdw=="));
+        assert_eq!(redactor.redact("Basic dTpwdw=="), "Basic [redacted]");
+    }
+
+    #[test]
+    fn idempotency_keys_are_checked() {
+        let f = flow("    method: POST\n    url: https://x.example/\n    idempotency: \"<<v>>\"\n");
+        let ok = prepare_with(&f, json!({"v": "order-1", "n": 1}), &Redactor::new()).unwrap();
+        assert_eq!(ok.headers.get("Idempotency-Key"), Some("order-1"));
+        assert!(ok.replay_safe());
+        for bad in ["", "a\nb", &"k".repeat(256)] {
+            let e = prepare_with(&f, json!({"v": bad, "n": 1}), &Redactor::new()).unwrap_err();
+            assert!(
+                e.message.starts_with("the idempotency key"),
+                "{}",
+                e.message
+            );
+        }
+        let long = auto_key(&"r".repeat(300), "s");
+        assert_eq!(long.len(), MAX_IDEMPOTENCY_KEY);
+        assert_eq!(long, auto_key(&"r".repeat(300), "s"));
+        assert_ne!(long, auto_key(&"r".repeat(301), "s"));
+        let f = flow("    method: POST\n    url: https://x.example/\n");
+        assert!(
+            !prepare_with(&f, json!({"n": 1}), &Redactor::new())
+                .unwrap()
+                .replay_safe()
+        );
+    }
+}

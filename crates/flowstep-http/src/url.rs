@@ -1,0 +1,234 @@
+//! URL templating: a value substituted into the path is one encoded path segment, a value in
+//! the query or fragment is one encoded component, and a value in the scheme/host part (or a
+//! whole-URL `<<expr>>`) is used as written.
+//!
+//! This is what keeps `/v1/checkout/sessions/<<session_id>>` pointing at one session whatever
+//! the customer typed: `../x`, `a/b`, `?expand=x` or `#` in the value stay inside the segment.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::Url;
+
+/// Everything but RFC 3986 "unreserved" characters is encoded inside a substituted value, so it
+/// can never act as a delimiter (`/`, `?`, `#`, `&`, `=`, `;`, `%`).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Which part of the URL the text written so far ends in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The scheme and host (and port, and user info): values are used as written.
+    Authority,
+    Path,
+    Query,
+    Fragment,
+}
+
+fn part_of(text: &str) -> Part {
+    let after_scheme = match text.find("://") {
+        Some(i) => i + 3,
+        None => return Part::Authority,
+    };
+    let rest = &text[after_scheme..];
+    match rest.find(['/', '?', '#']) {
+        None => Part::Authority,
+        Some(i) => {
+            let tail = &rest[i..];
+            if tail.contains('#') {
+                Part::Fragment
+            } else if tail.contains('?') {
+                Part::Query
+            } else {
+                Part::Path
+            }
+        }
+    }
+}
+
+/// Builds the URL from rendered template pieces (`(is_expression, text)`), encoding what
+/// expressions produced according to where they stand. `name_of(i)` names expression piece `i`
+/// for messages (its source, like `<<session_id>>`). Values are never echoed in errors: they
+/// may be anything a customer typed.
+pub fn build_url(
+    pieces: &[(bool, String)],
+    name_of: impl Fn(usize) -> String,
+) -> Result<Url, String> {
+    let mut out = String::new();
+    // Byte ranges of `out` that hold a substituted path value, to check the segments they
+    // end up in.
+    let mut path_values: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, (is_expr, text)) in pieces.iter().enumerate() {
+        if !is_expr {
+            out.push_str(text);
+            continue;
+        }
+        match part_of(&out) {
+            Part::Authority => out.push_str(text),
+            Part::Path => {
+                let start = out.len();
+                out.extend(utf8_percent_encode(text, COMPONENT));
+                path_values.push((i, start, out.len()));
+            }
+            Part::Query | Part::Fragment => out.extend(utf8_percent_encode(text, COMPONENT)),
+        }
+    }
+    // A value that is a whole segment must not be empty, `.` or `..`: URL parsers drop or
+    // resolve those (`%2E%2E` included), which would silently call another endpoint
+    // (`/v1/customers/` lists every customer instead of reading one).
+    for &(i, start, end) in &path_values {
+        let seg_start = out[..start].rfind('/').map_or(0, |p| p + 1);
+        let seg_end = out[end..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |p| end + p);
+        let segment = &out[seg_start..seg_end];
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        if matches!(decoded.as_ref(), "" | "." | "..") {
+            let what = if decoded.is_empty() {
+                "an empty string".to_owned()
+            } else {
+                format!("`{decoded}`")
+            };
+            return Err(format!(
+                "{} renders to {what} in the URL path, which would change which endpoint is called",
+                name_of(i)
+            ));
+        }
+    }
+    let url = Url::parse(&out).map_err(|e| {
+        if pieces.iter().any(|(is_expr, _)| *is_expr) {
+            format!("the rendered URL is not a valid absolute URL ({e})")
+        } else {
+            format!("`{out}` is not a valid absolute URL ({e})")
+        }
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "the URL must start with http:// or https://, not `{}:`",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".to_owned());
+    }
+    Ok(url)
+}
+
+/// The host a request goes to, lower case, for secret bindings.
+pub fn host_of(url: &Url) -> String {
+    url.host_str().unwrap_or_default().to_ascii_lowercase()
+}
+
+/// Scheme, host and port: credentials stay with the origin they were meant for.
+pub fn origin_of(url: &Url) -> (String, String, Option<u16>) {
+    (
+        url.scheme().to_owned(),
+        host_of(url),
+        url.port_or_known_default(),
+    )
+}
+
+/// `text` encoded as one URL component, the way [`build_url`] encodes substituted values.
+pub fn encode_component(text: &str) -> String {
+    utf8_percent_encode(text, COMPONENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(pieces: &[(bool, &str)]) -> Result<String, String> {
+        let owned: Vec<(bool, String)> =
+            pieces.iter().map(|(e, t)| (*e, (*t).to_owned())).collect();
+        build_url(&owned, |i| format!("piece {i}")).map(|u| u.to_string())
+    }
+
+    #[test]
+    fn path_values_are_one_segment() {
+        let base = "https://api.stripe.com/v1/checkout/sessions/";
+        assert_eq!(
+            url(&[(false, base), (true, "cs_test_123")]).unwrap(),
+            "https://api.stripe.com/v1/checkout/sessions/cs_test_123"
+        );
+        assert_eq!(
+            url(&[(false, base), (true, "../x")]).unwrap(),
+            "https://api.stripe.com/v1/checkout/sessions/..%2Fx"
+        );
+        assert_eq!(
+            url(&[(false, base), (true, "a/b?expand[]=x#f")]).unwrap(),
+            "https://api.stripe.com/v1/checkout/sessions/a%2Fb%3Fexpand%5B%5D%3Dx%23f"
+        );
+        assert_eq!(
+            url(&[(false, base), (true, "a b%2F"), (false, "/expire")]).unwrap(),
+            "https://api.stripe.com/v1/checkout/sessions/a%20b%252F/expire"
+        );
+    }
+
+    #[test]
+    fn dot_and_empty_segments_are_refused() {
+        let base = "https://api.stripe.com/v1/customers/";
+        for v in ["..", ".", ""] {
+            let e = url(&[(false, base), (true, v)]).unwrap_err();
+            assert!(e.contains("piece 1 renders to"), "{e}");
+        }
+        // Inside a longer segment they are harmless.
+        assert_eq!(
+            url(&[(false, base), (true, ".."), (false, ".json")]).unwrap(),
+            "https://api.stripe.com/v1/customers/...json"
+        );
+    }
+
+    #[test]
+    fn whole_url_and_host_values_are_used_as_written() {
+        assert_eq!(
+            url(&[(true, "https://api.example.com/v2/x?y=1")]).unwrap(),
+            "https://api.example.com/v2/x?y=1"
+        );
+        assert_eq!(
+            url(&[
+                (true, "https://api.example.com"),
+                (false, "/v1/"),
+                (true, "a/b")
+            ])
+            .unwrap(),
+            "https://api.example.com/v1/a%2Fb"
+        );
+        assert_eq!(
+            url(&[
+                (false, "https://"),
+                (true, "eu"),
+                (false, ".api.example.com/x")
+            ])
+            .unwrap(),
+            "https://eu.api.example.com/x"
+        );
+    }
+
+    #[test]
+    fn query_values_are_one_component() {
+        assert_eq!(
+            url(&[(false, "https://a.example/s?q="), (true, "x&admin=1#y")]).unwrap(),
+            "https://a.example/s?q=x%26admin%3D1%23y"
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        assert!(
+            url(&[(false, "api.stripe.com/v1")])
+                .unwrap_err()
+                .contains("not a valid absolute URL")
+        );
+        assert!(
+            url(&[(false, "ftp://x.example/")])
+                .unwrap_err()
+                .contains("http:// or https://")
+        );
+        assert!(
+            url(&[(true, "")])
+                .unwrap_err()
+                .contains("rendered URL is not a valid")
+        );
+    }
+}
