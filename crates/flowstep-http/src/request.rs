@@ -425,6 +425,33 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn whole_body_expressions_and_object_values_are_encoded_as_trees() {
+        let f = flow(
+            "    method: POST\n    url: https://x.example/m\n    body_type: json\n    body: \"<<v>>\"\n",
+        );
+        let req =
+            prepare_with(&f, json!({"v": {"a": [1, true]}, "n": 1}), &Redactor::new()).unwrap();
+        assert_eq!(req.body.as_deref(), Some(r#"{"a":[1,true]}"#));
+        let f = flow(
+            "    method: POST\n    url: https://x.example/m\n    body_type: form\n    body:\n      metadata: <<v>>\n      n: <<n>>\n",
+        );
+        let req = prepare_with(
+            &f,
+            json!({"v": {"order": "A&1", "gift": false, "skip": null}, "n": 2}),
+            &Redactor::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            req.body.as_deref(),
+            Some("metadata%5Border%5D=A%261&metadata%5Bgift%5D=false&n=2")
+        );
+        let f = flow(
+            "    method: POST\n    url: https://x.example/m\n    body_type: form\n    body:\n      a: <<v>>\n",
+        );
+        assert!(prepare_with(&f, json!({"v": "x", "n": 1}), &Redactor::new()).is_ok());
+    }
+
+    #[test]
     fn header_values_with_line_breaks_fail_without_echoing_the_value() {
         let f = flow("    url: https://x.example/\n    headers:\n      X-Customer: \"<<v>>\"\n");
         for bad in ["a\r\nX-Evil: 1", "a\nb", "a\u{7f}", "a\u{0}"] {

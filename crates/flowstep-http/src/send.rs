@@ -120,7 +120,7 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let (Some(location), 301 | 302 | 303 | 307 | 308) = (location, status) else {
-            return read_body(response, input.max_bytes).await;
+            return read_body(response, &current.method, input.max_bytes).await;
         };
         let refuse = |message: String, kind: ErrorKind| {
             let mut e = StepError::new(kind, message);
@@ -258,7 +258,11 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
-async fn read_body(mut response: reqwest::Response, max: usize) -> Result<Received, Failure> {
+async fn read_body(
+    mut response: reqwest::Response,
+    method: &str,
+    max: usize,
+) -> Result<Received, Failure> {
     let status = response.status().as_u16();
     let too_large = || {
         let mut e = StepError::invalid(format!(
@@ -268,7 +272,8 @@ async fn read_body(mut response: reqwest::Response, max: usize) -> Result<Receiv
         e.http_status = Some(status);
         Failure::Final(e)
     };
-    if response.content_length().is_some_and(|n| n > max as u64) {
+    // A HEAD answer announces the length of a body it does not send.
+    if method != "HEAD" && response.content_length().is_some_and(|n| n > max as u64) {
         return Err(too_large());
     }
     let mut body = Vec::new();

@@ -62,6 +62,8 @@ impl Step for HttpStep {
 impl HttpStep {
     async fn run_inner(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
         let config = &self.shared.config;
+        // Until a request leaves, nothing has been attempted.
+        cx.set_attempts(0);
         let flow = cx.flow();
         let step_id = cx.decl().id.value.as_str();
         let req = prepare(
@@ -81,7 +83,13 @@ impl HttpStep {
         binding::check(&req, cx.secrets())?;
         let routed = route(&config.routes, req.url.as_str());
         let target = routed.clone().unwrap_or_else(|| req.url.to_string());
-        cx.record("request", req.to_record(routed.as_deref()));
+        let record = req.to_record(routed.as_deref());
+        tracing::trace!(
+            step = step_id,
+            request = %cx.redactor().redact(&record.to_string()),
+            "http request"
+        );
+        cx.record("request", record);
 
         if cx.mode() == RunMode::DryRun {
             cx.record("curl", json!(dry_run::curl(&req, &target)));
@@ -91,8 +99,6 @@ impl HttpStep {
                     mapping::placeholder(&var.value, path, step_id),
                 );
             }
-            // Nothing was attempted.
-            cx.set_attempts(0);
             return Ok(());
         }
 
