@@ -2,7 +2,7 @@
 //! whatever the URL template renders to and wherever a redirect points.
 
 use crate::request::PreparedRequest;
-use crate::url::{encode_component, host_of};
+use crate::url::{encodings, host_of};
 use flowstep_engine::{BoundSecret, StepError};
 use reqwest::Url;
 
@@ -11,14 +11,14 @@ use reqwest::Url;
 fn wire_forms(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_owned()];
     let form: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    let component = encode_component(value);
+    let [component, path] = encodings(value);
     let json = serde_json::to_string(value).unwrap_or_default();
     let json = json
         .strip_prefix('"')
         .and_then(|j| j.strip_suffix('"'))
         .unwrap_or_default()
         .to_owned();
-    for f in [form, component, json] {
+    for f in [form, component, path, json] {
         if !forms.contains(&f) {
             forms.push(f);
         }

@@ -5,11 +5,34 @@
 //! This is what keeps `/v1/checkout/sessions/<<session_id>>` pointing at one session whatever
 //! the customer typed: `../x`, `a/b`, `?expand=x` or `#` in the value stay inside the segment.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Url;
 
-/// Everything but RFC 3986 "unreserved" characters is encoded inside a substituted value, so it
-/// can never act as a delimiter (`/`, `?`, `#`, `&`, `=`, `;`, `%`).
+/// Encoded inside a value substituted into the path: the WHATWG path-segment set (controls,
+/// space, double quote, `#<>?{}`, backtick, `/` and `%`), plus `\` (a `/` to URL parsers for http), `;` (a path
+/// parameter to some servers) and `[]^|`. RFC 3986 allows the other sub-delimiters (`=`, `&`,
+/// `+`, `:`, `@`) in a segment, where they delimit nothing, so they stay readable.
+const PATH_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%')
+    .add(b'\\')
+    .add(b';')
+    .add(b'[')
+    .add(b']')
+    .add(b'^')
+    .add(b'|');
+
+/// Everything but RFC 3986 "unreserved" characters is encoded inside a value substituted into
+/// the query or fragment, so it can never act as a delimiter there (`&`, `=`, `+`, `#`, `%`).
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
@@ -68,7 +91,7 @@ pub fn build_url(
             Part::Authority => out.push_str(text),
             Part::Path => {
                 let start = out.len();
-                out.extend(utf8_percent_encode(text, COMPONENT));
+                out.extend(utf8_percent_encode(text, PATH_VALUE));
                 path_values.push((i, start, out.len()));
             }
             Part::Query | Part::Fragment => out.extend(utf8_percent_encode(text, COMPONENT)),
@@ -129,9 +152,13 @@ pub fn origin_of(url: &Url) -> (String, String, Option<u16>) {
     )
 }
 
-/// `text` encoded as one URL component, the way [`build_url`] encodes substituted values.
-pub fn encode_component(text: &str) -> String {
-    utf8_percent_encode(text, COMPONENT).to_string()
+/// `text` encoded the ways [`build_url`] encodes substituted values: as a query component and
+/// as a path segment.
+pub fn encodings(text: &str) -> [String; 2] {
+    [
+        utf8_percent_encode(text, COMPONENT).to_string(),
+        utf8_percent_encode(text, PATH_VALUE).to_string(),
+    ]
 }
 
 #[cfg(test)]
@@ -157,11 +184,15 @@ mod tests {
         );
         assert_eq!(
             url(&[(false, base), (true, "a/b?expand[]=x#f")]).unwrap(),
-            "https://api.stripe.com/v1/checkout/sessions/a%2Fb%3Fexpand%5B%5D%3Dx%23f"
+            "https://api.stripe.com/v1/checkout/sessions/a%2Fb%3Fexpand%5B%5D=x%23f"
         );
         assert_eq!(
             url(&[(false, base), (true, "a b%2F"), (false, "/expire")]).unwrap(),
             "https://api.stripe.com/v1/checkout/sessions/a%20b%252F/expire"
+        );
+        assert_eq!(
+            url(&[(false, base), (true, r"..\x;y=1&z")]).unwrap(),
+            "https://api.stripe.com/v1/checkout/sessions/..%5Cx%3By=1&z"
         );
     }
 
