@@ -1,5 +1,6 @@
 //! Admin routes under `/__sandbox/` for tests in another process and for flow authors:
-//! stats, fault injection, the request log, and a generic echo endpoint.
+//! stats, fault injection, the request log, the WhatsApp messages received, and a generic
+//! echo endpoint.
 
 use std::sync::Arc;
 
@@ -28,7 +29,8 @@ fn message(status: u16, text: &str) -> ApiResponse {
     )
 }
 
-/// `/__sandbox/stats`, `/__sandbox/faults`, `/__sandbox/requests`.
+/// `/__sandbox/stats`, `/__sandbox/faults`, `/__sandbox/requests`,
+/// `/__sandbox/whatsapp/messages`.
 pub(crate) fn handle(state: &Arc<State>, method: &Method, path: &str, body: &Bytes) -> ApiResponse {
     match (method, path) {
         (&Method::GET, "/__sandbox/stats") => ApiResponse::json(
@@ -36,7 +38,13 @@ pub(crate) fn handle(state: &Arc<State>, method: &Method, path: &str, body: &Byt
             &json!({
                 "sessions_created": state.sessions_created(),
                 "requests": state.request_count(),
+                "payment_links_created": state.payment_links_created(),
+                "whatsapp_messages": state.whatsapp_count(),
             }),
+        ),
+        (&Method::GET, "/__sandbox/whatsapp/messages") => ApiResponse::json(
+            200,
+            &serde_json::to_value(state.whatsapp_messages()).unwrap_or(Value::Null),
         ),
         (&Method::POST, "/__sandbox/faults") => match serde_json::from_slice::<Fault>(body) {
             Ok(fault) => {
@@ -56,7 +64,7 @@ pub(crate) fn handle(state: &Arc<State>, method: &Method, path: &str, body: &Byt
         _ => message(
             404,
             &format!(
-                "Unknown sandbox admin route ({method}: {path}). Routes: GET /__sandbox/stats, POST /__sandbox/faults, GET /__sandbox/requests, any /__sandbox/echo."
+                "Unknown sandbox admin route ({method}: {path}). Routes: GET /__sandbox/stats, POST /__sandbox/faults, GET /__sandbox/requests, GET /__sandbox/whatsapp/messages, any /__sandbox/echo."
             ),
         ),
     }

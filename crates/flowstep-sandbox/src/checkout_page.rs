@@ -13,7 +13,8 @@ use crate::stripe::{ApiResponse, currency, now};
 
 pub(crate) const PREFIX: &str = "/c/pay/";
 
-fn escape(s: &str) -> String {
+/// Escapes text for HTML element content and quoted attribute values.
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

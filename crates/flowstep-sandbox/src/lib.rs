@@ -1,4 +1,5 @@
-//! flowstep-sandbox: a local, faithful stand-in for Stripe's API on loopback.
+//! flowstep-sandbox: a local, faithful stand-in for Stripe's, Razorpay's and WhatsApp's
+//! APIs on loopback.
 //!
 //! The sandbox answers `POST /v1/checkout/sessions` (and retrieve, list and expire) the way
 //! Stripe does in test mode: same authentication rules, same form-encoded parameters, same
@@ -7,14 +8,30 @@
 //! Stripe's behaviour it is stricter, never more lenient.
 //!
 //! It also serves a tiny hosted "checkout page" at the session's `url`, so a person can
-//! click "Pay (sandbox)" and see the session become `complete`/`paid`, and a few admin
-//! routes under `/__sandbox/` for tests and authors:
+//! click "Pay (sandbox)" and see the session become `complete`/`paid`.
+//!
+//! On the same port, by path, it stands in for two more APIs (point their hosts at
+//! [`Sandbox::base_url`]):
+//!
+//! - Razorpay Payment Links (`https://api.razorpay.com`): `POST /v1/payment_links`,
+//!   `GET /v1/payment_links/{id}`, `POST /v1/payment_links/{id}/cancel`, with Basic auth
+//!   [`SANDBOX_RAZORPAY_KEY_ID`]:[`SANDBOX_RAZORPAY_KEY_SECRET`], JSON bodies, Razorpay's
+//!   error envelope; each link's `short_url` is a sandbox page (`/rzp/i/{code}`) whose
+//!   "Pay (sandbox)" button marks the link `paid`.
+//! - The WhatsApp Cloud API (`https://graph.facebook.com`):
+//!   `POST /{version}/{phone_number_id}/messages` for text messages, with the bearer token
+//!   [`SANDBOX_WHATSAPP_TOKEN`] and the number [`SANDBOX_WHATSAPP_PHONE_NUMBER_ID`], Graph's
+//!   error envelope; every accepted message is kept as a [`ReceivedWhatsApp`].
+//!
+//! Faults ([`Fault`]) and the request log apply to all three APIs alike. Admin routes
+//! under `/__sandbox/` serve tests and authors:
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /__sandbox/stats` | `{"sessions_created": N, "requests": N}` |
+//! | `GET /__sandbox/stats` | `{"sessions_created": N, "requests": N, "payment_links_created": N, "whatsapp_messages": N}` |
 //! | `POST /__sandbox/faults` (a [`Fault`] as JSON) | 204, the fault is queued |
 //! | `GET /__sandbox/requests` | the [`RecordedRequest`]s as a JSON array |
+//! | `GET /__sandbox/whatsapp/messages` | the [`ReceivedWhatsApp`] messages as a JSON array |
 //! | any method `/__sandbox/echo` | 200, the request echoed back as JSON |
 //!
 //! ```no_run
@@ -30,15 +47,18 @@ mod admin;
 mod checkout_page;
 mod faults;
 mod idempotency;
+mod razorpay;
 mod server;
 mod state;
 mod stripe;
+mod whatsapp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use faults::{Fault, FaultAction};
 pub use state::RecordedRequest;
+pub use whatsapp::ReceivedWhatsApp;
 
 /// A secret key the sandbox accepts (any key matching `^(sk|rk)_test_[A-Za-z0-9_]{10,}$` is
 /// accepted; this one is handy for examples and tests).
@@ -46,6 +66,26 @@ pub use state::RecordedRequest;
 /// Live keys (`sk_live_...`, `rk_live_...`) are refused with Stripe's ordinary
 /// "Invalid API Key provided: ..." message, because the sandbox only plays test mode.
 pub const SANDBOX_SECRET_KEY: &str = "sk_test_flowstep_sandbox_4242424242424242";
+
+/// The Razorpay key id the sandbox accepts (HTTP Basic user name).
+///
+/// Only this id with [`SANDBOX_RAZORPAY_KEY_SECRET`] authenticates: like a real account,
+/// the sandbox has one valid secret per key id, so a flow that sends a wrong or empty
+/// secret fails here as it would against Razorpay.
+pub const SANDBOX_RAZORPAY_KEY_ID: &str = "rzp_test_flowstepSandbox1";
+
+/// The Razorpay key secret that goes with [`SANDBOX_RAZORPAY_KEY_ID`] (HTTP Basic
+/// password; 24 characters, like Razorpay's secrets).
+pub const SANDBOX_RAZORPAY_KEY_SECRET: &str = "flowstepSandboxSecret024";
+
+/// The WhatsApp Cloud API access token the sandbox accepts (`Authorization: Bearer ...`).
+/// Any other token gets Graph's code 190 answer.
+pub const SANDBOX_WHATSAPP_TOKEN: &str = "EAAflowstepSandboxToken0000000000";
+
+/// The only WhatsApp business phone number id the sandbox knows; messages are sent with
+/// `POST /{version}/{this}/messages`. Any other id gets Graph's "Object with ID ... does
+/// not exist" answer.
+pub const SANDBOX_WHATSAPP_PHONE_NUMBER_ID: &str = "100000000000001";
 
 /// A running sandbox: a handle to the server task and its shared state.
 ///
@@ -92,8 +132,20 @@ impl Sandbox {
         self.state.sessions_created()
     }
 
-    /// Every request that arrived, in arrival order. Requests to the admin routes
-    /// (`/__sandbox/stats`, `/__sandbox/faults`, `/__sandbox/requests`) are not recorded;
+    /// How many Razorpay payment links were created (refused creates do not count).
+    pub fn payment_links_created(&self) -> usize {
+        self.state.payment_links_created()
+    }
+
+    /// Every WhatsApp text message the sandbox accepted, in arrival order, with its text
+    /// exactly as sent.
+    pub fn whatsapp_messages(&self) -> Vec<ReceivedWhatsApp> {
+        self.state.whatsapp_messages()
+    }
+
+    /// Every request that arrived, in arrival order, whichever API it was for. Requests to
+    /// the admin routes (`/__sandbox/stats`, `/__sandbox/faults`, `/__sandbox/requests`,
+    /// `/__sandbox/whatsapp/messages`) are not recorded;
     /// requests to `/__sandbox/echo` are, since it stands in for an API.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests()

@@ -1,5 +1,6 @@
 //! The HTTP server: accept loop, per-connection hyper http1 service, request reading and
-//! recording, fault application, and routing to the admin, checkout-page and API handlers.
+//! recording, fault application, and routing to the admin, hosted-page and API handlers
+//! (Stripe, Razorpay and WhatsApp share the port; their paths do not overlap).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use crate::faults::FaultAction;
 use crate::state::{RecordedRequest, State};
 use crate::stripe::errors::{ApiError, default_fault_body};
 use crate::stripe::{self, ApiRequest, ApiResponse, Delay, params, random_alnum};
-use crate::{admin, checkout_page};
+use crate::{admin, checkout_page, razorpay, whatsapp};
 
 /// Largest request body read (1 MiB); Stripe's own limit is not documented, and no Checkout
 /// request comes near it.
@@ -128,6 +129,17 @@ fn finish(resp: ApiResponse, request_id: &str) -> Response<Full<Bytes>> {
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
+/// A `Status` fault's default body, in the envelope of the API the path belongs to.
+fn fault_body_for(path: &str, status: u16) -> serde_json::Value {
+    if razorpay::owns(path) {
+        razorpay::errors::default_fault_body(status)
+    } else if whatsapp::route(path).is_some() {
+        whatsapp::errors::default_fault_body(status)
+    } else {
+        default_fault_body(status)
+    }
+}
+
 async fn serve(
     state: Arc<State>,
     req: Request<Incoming>,
@@ -202,7 +214,7 @@ async fn serve(
             body,
             headers,
         }) => {
-            let body = body.unwrap_or_else(|| default_fault_body(status));
+            let body = body.unwrap_or_else(|| fault_body_for(&path, status));
             let mut resp = ApiResponse::json(status, &body);
             resp.headers = headers;
             return Ok(finish(resp, &request_id));
@@ -225,6 +237,9 @@ async fn serve(
     } else if path.starts_with(checkout_page::PREFIX) {
         delay.wait().await;
         checkout_page::handle(&state, &parts.method, &path)
+    } else if path.starts_with(razorpay::page::PREFIX) {
+        delay.wait().await;
+        razorpay::page::handle(&state, &parts.method, &path)
     } else {
         let api_req = ApiRequest {
             method: &parts.method,
@@ -234,7 +249,15 @@ async fn serve(
             body: &body,
             request_id: &request_id,
         };
-        stripe::handle(&state, api_req, &mut delay).await
+        if razorpay::owns(&path) {
+            delay.wait().await;
+            razorpay::handle(&state, &api_req)
+        } else if let Some(route) = whatsapp::route(&path) {
+            delay.wait().await;
+            whatsapp::handle(&state, &api_req, route)
+        } else {
+            stripe::handle(&state, api_req, &mut delay).await
+        }
     };
     if drop_response {
         return Err(CloseConnection);

@@ -1,4 +1,5 @@
-//! The sandbox's shared state: recorded requests, queued faults, sessions, idempotency.
+//! The sandbox's shared state: recorded requests, queued faults, Stripe sessions and
+//! idempotency, Razorpay payment links, accepted WhatsApp messages.
 //!
 //! Each part has its own short-held `std::sync::Mutex`: no lock is ever held across an
 //! `.await`, so a plain mutex is simpler and cheaper than an async one.
@@ -11,7 +12,9 @@ use serde::Serialize;
 
 use crate::faults::{Fault, FaultAction, FaultQueue};
 use crate::idempotency::IdempotencyStore;
+use crate::razorpay::LinkStore;
 use crate::stripe::checkout::Session;
+use crate::whatsapp::ReceivedWhatsApp;
 
 /// One request as it arrived at the sandbox (see [`crate::Sandbox::requests`]).
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +40,9 @@ pub(crate) struct State {
     faults: Mutex<FaultQueue>,
     pub(crate) sessions: Mutex<HashMap<String, Session>>,
     pub(crate) idempotency: Mutex<IdempotencyStore>,
+    payment_links_created: AtomicUsize,
+    pub(crate) payment_links: Mutex<LinkStore>,
+    whatsapp: Mutex<Vec<ReceivedWhatsApp>>,
 }
 
 /// Locks a mutex, shrugging off poisoning: every critical section leaves the data
@@ -54,6 +60,9 @@ impl State {
             faults: Mutex::new(FaultQueue::default()),
             sessions: Mutex::new(HashMap::new()),
             idempotency: Mutex::new(IdempotencyStore::default()),
+            payment_links_created: AtomicUsize::new(0),
+            payment_links: Mutex::new(LinkStore::default()),
+            whatsapp: Mutex::new(Vec::new()),
         }
     }
 
@@ -64,6 +73,26 @@ impl State {
     pub(crate) fn insert_session(&self, session: Session) {
         lock(&self.sessions).insert(session.id().to_string(), session);
         self.sessions_created.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn payment_links_created(&self) -> usize {
+        self.payment_links_created.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn count_payment_link(&self) {
+        self.payment_links_created.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn record_whatsapp(&self, msg: ReceivedWhatsApp) {
+        lock(&self.whatsapp).push(msg);
+    }
+
+    pub(crate) fn whatsapp_messages(&self) -> Vec<ReceivedWhatsApp> {
+        lock(&self.whatsapp).clone()
+    }
+
+    pub(crate) fn whatsapp_count(&self) -> usize {
+        lock(&self.whatsapp).len()
     }
 
     pub(crate) fn record(&self, req: RecordedRequest) {

@@ -941,7 +941,10 @@ async fn admin_routes() {
         .json()
         .await
         .unwrap();
-    assert_eq!(stats, json!({"sessions_created": 1, "requests": 1}));
+    assert_eq!(
+        stats,
+        json!({"sessions_created": 1, "requests": 1, "payment_links_created": 0, "whatsapp_messages": 0})
+    );
 
     // Faults over HTTP, in the derived (nested) form and the flat form.
     let fault = Fault {
