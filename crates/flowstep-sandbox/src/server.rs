@@ -191,13 +191,21 @@ async fn serve(
     }
 
     let Ok(body) = body else {
-        // Inference: Stripe's wording for an oversized body is not documented.
-        let err = ApiError::new(
-            413,
-            "invalid_request_error",
-            format!("Request body too large: the sandbox accepts at most {MAX_BODY} bytes."),
-        );
-        return Ok(finish(ApiResponse::error(&err), &request_id));
+        // Inference: none of the three APIs documents its wording for an oversized body;
+        // each answers in its own envelope.
+        let text = format!("Request body too large: the sandbox accepts at most {MAX_BODY} bytes.");
+        let resp = if razorpay::owns(&path) {
+            let mut err = razorpay::errors::RzpError::bad_request(text);
+            err.status = 413;
+            ApiResponse::json(413, &err.to_json())
+        } else if whatsapp::route(&path).is_some() {
+            let mut err = whatsapp::errors::GraphError::param(text);
+            err.status = 413;
+            err.response()
+        } else {
+            ApiResponse::error(&ApiError::new(413, "invalid_request_error", text))
+        };
+        return Ok(finish(resp, &request_id));
     };
 
     if admin {

@@ -456,3 +456,24 @@ async fn faults_apply_to_the_messages_path() {
     assert_eq!(sb.whatsapp_messages()[0].text, "late");
     assert_eq!(sb.requests().len(), 4);
 }
+
+#[tokio::test]
+async fn an_oversized_body_gets_a_graph_shaped_413() {
+    let (sb, client) = start().await;
+    let resp = client
+        .post(messages_url(&sb, SANDBOX_WHATSAPP_PHONE_NUMBER_ID))
+        .bearer_auth(SANDBOX_WHATSAPP_TOKEN)
+        .header("Content-Type", "application/json")
+        .body(vec![b' '; 1024 * 1024 + 1])
+        .send()
+        .await;
+    // The server may close before the client finished writing; when an answer arrives it
+    // is Graph-shaped.
+    if let Ok(resp) = resp {
+        let (st, _, v) = json_of(resp).await;
+        assert_eq!(st, 413);
+        assert_eq!(v["error"]["type"], "OAuthException");
+        assert!(v["error"]["fbtrace_id"].is_string());
+    }
+    assert!(sb.whatsapp_messages().is_empty());
+}
