@@ -1,1 +1,28 @@
-fn main() {}
+//! The `flowstep` binary: parses arguments and hands over to a command; exit codes mean
+//! 0 succeeded, 1 the flow ran and failed, 2 invalid flow, inputs or arguments.
+
+mod args;
+mod commands;
+mod exit;
+mod load;
+mod logging;
+mod report;
+mod secrets;
+mod terminal_channel;
+mod vars;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let redactor = std::sync::Arc::new(flowstep_engine::Redactor::new());
+    logging::init(cli.verbose, redactor.clone());
+    match commands::dispatch(cli, redactor) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit::Exit::Invalid.into()
+        }
+    }
+}

@@ -1,1 +1,10 @@
-//! placeholder
+//! The one integration test binary: drives the real `flowstep` binary against a sandbox on
+//! loopback that the tests start themselves. Nothing here reaches the internet.
+
+mod bodies;
+mod diagnostics;
+mod presets;
+mod reliability;
+mod stripe_checkout;
+mod support;
+mod tidy;

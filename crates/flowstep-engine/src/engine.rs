@@ -3,7 +3,7 @@
 
 use crate::step::{Step, StepKind};
 use flowstep_spec::check::check_variables;
-use flowstep_spec::{Diagnostic, Diagnostics, Flow, help_did_you_mean};
+use flowstep_spec::{Diagnostic, Diagnostics, Flow, SourceFile, help_did_you_mean, read_partial};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -51,8 +51,41 @@ impl Engine {
         self.kinds.keys().map(String::as_str)
     }
 
-    /// Binds every step and checks every variable; all problems at once, sorted by position.
+    /// Reads and compiles a flow file in one pass, reporting every problem in it at once (the
+    /// format, step types, variables), sorted by position. Warnings come back with the plan.
+    pub fn compile_source(
+        &self,
+        file: SourceFile,
+    ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let partial = read_partial(file);
+        let Some(flow) = partial.flow else {
+            return Err(partial.diagnostics);
+        };
+        let mut diags = Diagnostics::new();
+        diags.extend(partial.diagnostics);
+        let warnings = flow.warnings.clone();
+        // An unknown step type hides what that step defines: variable errors would echo it.
+        let types_known = flow
+            .steps
+            .iter()
+            .all(|s| self.kinds.contains_key(&s.kind.value));
+        match self.bind(flow, partial.all_steps_read && types_known) {
+            Ok(plan) if !diags.has_errors() => Ok((plan, warnings)),
+            Ok(_) => Err(diags.sorted()),
+            Err(ds) => {
+                diags.extend(ds);
+                Err(diags.sorted())
+            }
+        }
+    }
+
+    /// Binds every step of a flow that was read without errors and checks every variable; all
+    /// problems at once, sorted by position.
     pub fn compile(&self, flow: Flow) -> Result<Plan, Vec<Diagnostic>> {
+        self.bind(flow, true)
+    }
+
+    fn bind(&self, flow: Flow, check_variables_too: bool) -> Result<Plan, Vec<Diagnostic>> {
         let mut diags = Diagnostics::new();
         let mut steps = Vec::new();
         let mut plugin_defines = Vec::new();
@@ -86,7 +119,10 @@ impl Engine {
                 }
             }
         }
-        diags.extend(check_variables(&flow, &plugin_defines));
+        // When a step could not be read, variable errors would only echo that error.
+        if check_variables_too {
+            diags.extend(check_variables(&flow, &plugin_defines));
+        }
         if diags.has_errors() {
             return Err(diags.sorted());
         }

@@ -53,7 +53,7 @@ pub struct StepError {
     pub param: Option<String>,
     /// The matching hint from the step's `hints`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<HintNote>,
+    pub hint: Option<Box<HintNote>>,
 }
 
 /// A hint that matched a failure.

@@ -87,7 +87,7 @@ impl Redactor {
                 needles.push((f, shown.to_owned()));
             }
         }
-        needles.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        needles.sort_by_key(|n| std::cmp::Reverse(n.0.len()));
     }
 
     /// Whether anything is hidden.

@@ -25,10 +25,10 @@ pub fn matches(hint: &Hint, error: &StepError) -> bool {
 /// Puts the first matching hint into `error.hint`.
 pub fn attach(hints: &[Hint], error: &mut StepError) {
     if let Some(h) = hints.iter().find(|h| matches(h, error)) {
-        error.hint = Some(HintNote {
+        error.hint = Some(Box::new(HintNote {
             cause: h.cause.clone(),
             fix: h.fix.clone(),
-        });
+        }));
     }
 }
 

@@ -41,7 +41,12 @@ mod tests {
     #[test]
     fn every_preset_names_itself() {
         for p in super::PRESETS {
-            assert!(p.source.contains(&format!("\nflow: {}\n", p.name)), "{} must declare `flow: {}`", p.file, p.name);
+            assert!(
+                p.source.contains(&format!("\nflow: {}\n", p.name)),
+                "{} must declare `flow: {}`",
+                p.file,
+                p.name
+            );
         }
     }
 }

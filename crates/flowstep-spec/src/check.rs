@@ -17,6 +17,7 @@ pub fn check_variables(flow: &Flow, plugin_defines: &[Vec<String>]) -> Vec<Diagn
     for (i, step) in flow.steps.iter().enumerate() {
         let cx = Cx {
             defined: &defined,
+            unusable: &flow.unusable_names,
             secrets: &secrets,
             steps: &earlier_steps,
         };
@@ -50,6 +51,7 @@ pub fn check_variables(flow: &Flow, plugin_defines: &[Vec<String>]) -> Vec<Diagn
     }
     let cx = Cx {
         defined: &defined,
+        unusable: &flow.unusable_names,
         secrets: &secrets,
         steps: &earlier_steps,
     };
@@ -65,6 +67,7 @@ pub fn check_variables(flow: &Flow, plugin_defines: &[Vec<String>]) -> Vec<Diagn
 
 struct Cx<'a> {
     defined: &'a [String],
+    unusable: &'a [String],
     secrets: &'a [&'a str],
     steps: &'a [&'a str],
 }
@@ -130,7 +133,9 @@ impl Cx<'_> {
             }
             Some("run") if r.path.len() == 2 && r.path[1] == "id" => None,
             Some(first) => {
-                if self.defined.iter().any(|d| d == first) {
+                if self.defined.iter().any(|d| d == first)
+                    || self.unusable.iter().any(|d| d == first)
+                {
                     return None;
                 }
                 Some(

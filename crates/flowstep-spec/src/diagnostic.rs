@@ -86,28 +86,42 @@ impl Diagnostic {
         if let Some(nl) = text[start..end].find('\n') {
             end = (start + nl).max(start + 1).min(text.len());
         }
+        if text.is_empty() {
+            // Nothing to point at: say where, then how to fix it.
+            let mut out = format!(
+                "{}[{}]: {}\n --> {}",
+                self.severity_word(),
+                self.code,
+                self.message,
+                file.name()
+            );
+            if let Some(help) = &self.help {
+                let _ = write!(out, "\n  = help: {help}");
+            }
+            return out;
+        }
         let level = match self.severity {
             Severity::Error => Level::Error,
             Severity::Warning => Level::Warning,
         };
         let label = self.label.as_deref().unwrap_or("");
-        let mut message = level.title(&self.message).id(self.code);
-        if !text.is_empty() {
-            message = message.snippet(
-                Snippet::source(text)
-                    .origin(file.name())
-                    .fold(true)
-                    .annotation(level.span(start..end).label(label)),
-            );
-        }
+        let mut message = level.title(&self.message).id(self.code).snippet(
+            Snippet::source(text)
+                .origin(file.name())
+                .fold(true)
+                .annotation(level.span(start..end).label(label)),
+        );
         if let Some(help) = &self.help {
             message = message.footer(Level::Help.title(help));
         }
-        let mut out = Renderer::plain().render(message).to_string();
-        if text.is_empty() {
-            let _ = write!(out, "\n  --> {}", file.name());
+        Renderer::plain().render(message).to_string()
+    }
+
+    fn severity_word(&self) -> &'static str {
+        match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
         }
-        out
     }
 
     /// The 1-based line and column where the diagnostic points.
@@ -145,8 +159,7 @@ impl Diagnostics {
 
     /// The diagnostics sorted by position, errors before warnings at the same place.
     pub fn sorted(mut self) -> Vec<Diagnostic> {
-        self.items
-            .sort_by(|a, b| (a.span.start, a.severity).cmp(&(b.span.start, b.severity)));
+        self.items.sort_by_key(|d| (d.span.start, d.severity));
         self.items.dedup();
         self.items
     }

@@ -45,6 +45,9 @@ pub struct Flow {
     pub templates: Arc<TemplateEnv>,
     /// Problems that do not stop the flow from running.
     pub warnings: Vec<Diagnostic>,
+    /// Names the file tries to define but whose definition has an error (an input with an
+    /// unknown type, a mapping with a bad JSONPath): reads of them are not reported again.
+    pub(crate) unusable_names: Vec<String>,
 }
 
 /// A declared secret: its name (also the environment variable it is read from) and the hosts
@@ -72,17 +75,69 @@ impl Flow {
 /// Reads a flow file: YAML, then shapes, then templates and JSONPaths. Every problem found is
 /// returned at once, sorted by position.
 pub fn read(file: SourceFile) -> Result<Flow, Vec<Diagnostic>> {
-    let root = yaml::parse(&file).map_err(|d| vec![d])?;
+    let partial = read_partial(file);
+    match partial.flow {
+        Some(flow)
+            if !partial
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == crate::Severity::Error) =>
+        {
+            Ok(flow)
+        }
+        _ => Err(partial.diagnostics),
+    }
+}
+
+/// What reading a flow file gave, even when it had errors, so that later checks (step types,
+/// variables) can report their problems in the same pass.
+#[derive(Debug)]
+pub struct PartialFlow {
+    /// The flow as far as it could be read; `None` when even its outline is unusable.
+    pub flow: Option<Flow>,
+    /// Every problem found, sorted by position (warnings included).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether every step was read; when not, checks that follow variables across steps would
+    /// only report consequences of the errors already found.
+    pub all_steps_read: bool,
+}
+
+/// Reads as much of a flow file as can be read, with every problem found.
+pub fn read_partial(file: SourceFile) -> PartialFlow {
+    let root = match yaml::parse(&file) {
+        Ok(root) => root,
+        Err(d) => {
+            return PartialFlow {
+                flow: None,
+                diagnostics: vec![d],
+                all_steps_read: false,
+            };
+        }
+    };
     let mut diags = Diagnostics::new();
     let mut env = TemplateEnv::new();
-    let flow = read_root(&root, &file, &mut env, &mut diags);
-    if diags.has_errors() {
-        return Err(diags.sorted());
-    }
-    let Some((name, description, inputs, secrets, steps, outputs)) = flow else {
-        return Err(diags.sorted());
+    let parts = read_root(&root, &file, &mut env, &mut diags);
+    let step_nodes = root
+        .as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("steps")))
+        .and_then(|(_, v)| v.as_seq())
+        .map_or(0, <[Node]>::len);
+    let Some((name, description, inputs, secrets, steps, outputs)) = parts else {
+        return PartialFlow {
+            flow: None,
+            diagnostics: diags.sorted(),
+            all_steps_read: false,
+        };
     };
-    Ok(Flow {
+    let all_steps_read = steps.len() == step_nodes;
+    let unusable_names = unusable_names(&root, &inputs, &steps);
+    let diagnostics = diags.sorted();
+    let warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::Severity::Warning)
+        .cloned()
+        .collect();
+    let flow = Flow {
         file: Arc::new(file),
         name,
         description,
@@ -91,8 +146,14 @@ pub fn read(file: SourceFile) -> Result<Flow, Vec<Diagnostic>> {
         steps,
         outputs,
         templates: Arc::new(env),
-        warnings: diags.sorted(),
-    })
+        warnings,
+        unusable_names,
+    };
+    PartialFlow {
+        flow: Some(flow),
+        diagnostics,
+        all_steps_read,
+    }
 }
 
 type Parts = (
@@ -428,6 +489,46 @@ fn read_step(
         span: node.span,
         spec: spec?,
     })
+}
+
+/// Input names and response-mapping names written in the file that did not make it into the
+/// flow because their definition had an error.
+fn unusable_names(root: &Node, inputs: &[InputDecl], steps: &[StepDecl]) -> Vec<String> {
+    let mut written = Vec::new();
+    let get = |n: &Node, key: &str| {
+        n.as_map().and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v.clone())
+        })
+    };
+    if let Some(i) = get(root, "inputs").and_then(|n| n.as_map().map(|m| m.to_vec())) {
+        written.extend(i.iter().filter_map(|(k, _)| k.as_str().map(str::to_owned)));
+    }
+    if let Some(step_nodes) = get(root, "steps").and_then(|n| n.as_seq().map(|s| s.to_vec())) {
+        for step in &step_nodes {
+            if let Some(map) = get(step, "response")
+                .and_then(|r| get(&r, "map"))
+                .and_then(|m| m.as_map().map(|m| m.to_vec()))
+            {
+                written.extend(
+                    map.iter()
+                        .filter_map(|(k, _)| k.as_str().map(str::to_owned)),
+                );
+            }
+        }
+    }
+    let defined: Vec<&str> = inputs
+        .iter()
+        .map(|i| i.name.value.as_str())
+        .chain(
+            steps
+                .iter()
+                .flat_map(|s| s.spec.defines().into_iter().map(|n| n.value.as_str())),
+        )
+        .collect();
+    written.retain(|w| !defined.contains(&w.as_str()));
+    written
 }
 
 fn check_unique_names(inputs: &[InputDecl], secrets: &[SecretDecl], diags: &mut Diagnostics) {

@@ -25,7 +25,7 @@ pub mod value_template;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, render_all};
-pub use flow::{Flow, SecretDecl, read as read_flow};
+pub use flow::{Flow, PartialFlow, SecretDecl, read as read_flow, read_partial};
 pub use input::{InputDecl, InputError, InputType};
 pub use source::{SourceFile, Span, Spanned};
 pub use suggest::{did_you_mean, help_did_you_mean};

@@ -161,6 +161,7 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
                 format!("invalid YAML: {}", e.info()),
                 Span::new(at, at),
             )
+            .with_help("the cause is often just before this point: an unclosed `[`, `{` or quote, or a line indented differently from its neighbours")
         })?;
         let span = Span::new(
             file.byte_of_char(span.start.index()),

@@ -1,0 +1,97 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Run declarative YAML flows that call HTTP APIs and send messages.
+#[derive(Debug, Parser)]
+#[command(name = "flowstep", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works.
+    /// Secrets are redacted at every level.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a flow (a file path or the name of a bundled preset).
+    Run(RunArgs),
+    /// Check flow files without running them; every problem is reported at once.
+    Check(CheckArgs),
+    /// List the bundled flows, or print one with `presets show NAME`.
+    Presets {
+        /// `show`.
+        #[command(subcommand)]
+        action: Option<PresetsAction>,
+    },
+    /// Serve the local Stripe-compatible sandbox until stopped (Ctrl-C).
+    Sandbox {
+        /// Address to listen on (loopback).
+        #[arg(long, default_value = "127.0.0.1:12111")]
+        addr: std::net::SocketAddr,
+    },
+}
+
+/// `presets show NAME`.
+#[derive(Debug, Subcommand)]
+pub enum PresetsAction {
+    /// Print a preset's YAML.
+    Show {
+        /// The preset's name.
+        name: String,
+    },
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// `flowstep run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A flow file, or the name of a bundled preset (see `flowstep presets`).
+    pub flow: String,
+    /// Set an input: NAME=VALUE, converted to the input's declared type (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read inputs from a YAML or JSON file of NAME: VALUE pairs (--var wins on conflicts).
+    #[arg(long = "vars", value_name = "FILE")]
+    pub vars_file: Option<PathBuf>,
+    /// Start the built-in sandbox and send Stripe API (api.stripe.com) requests to it; uses a sandbox test
+    /// key when STRIPE_SECRET_KEY is unset.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Send requests whose URL starts with FROM to TO instead (repeatable).
+    #[arg(long = "route", value_name = "FROM=TO")]
+    pub routes: Vec<String>,
+    /// The run id idempotency keys derive from; reuse it to re-run safely.
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Build every request and print it without sending anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+}
+
+/// `flowstep check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Flow files or preset names.
+    #[arg(required = true)]
+    pub flows: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}

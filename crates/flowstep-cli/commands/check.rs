@@ -1,0 +1,63 @@
+//! `flowstep check FLOW...`: read and compile without running; every problem at once.
+
+use crate::args::{CheckArgs, Format};
+use crate::exit::Exit;
+use crate::load;
+use flowstep_spec::{Diagnostic, Severity, SourceFile};
+use serde_json::json;
+
+pub fn check(args: CheckArgs) -> anyhow::Result<Exit> {
+    let engine = load::engine(flowstep_http::HttpConfig::default());
+    let mut failed = false;
+    let mut json_items = Vec::new();
+    for flow in &args.flows {
+        let file = match load::source(flow) {
+            Ok(f) => f,
+            Err(e) => {
+                failed = true;
+                match args.format {
+                    Format::Text => eprintln!("error: {e:#}"),
+                    Format::Json => json_items.push(
+                        json!({"file": flow, "severity": "error", "message": format!("{e:#}")}),
+                    ),
+                }
+                continue;
+            }
+        };
+        let diagnostics = match engine.compile_source(file.clone()) {
+            Ok((_, warnings)) => warnings,
+            Err(ds) => {
+                failed = true;
+                ds
+            }
+        };
+        match args.format {
+            Format::Text => {
+                load::print_diagnostics(&diagnostics, &file);
+                if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+                    println!("{}: ok", file.name());
+                }
+            }
+            Format::Json => {
+                json_items.extend(diagnostics.iter().map(|d| diagnostic_json(d, &file)))
+            }
+        }
+    }
+    if args.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&json_items)?);
+    }
+    Ok(if failed { Exit::Invalid } else { Exit::Success })
+}
+
+fn diagnostic_json(d: &Diagnostic, file: &SourceFile) -> serde_json::Value {
+    let (line, column) = d.line_col(file);
+    json!({
+        "file": file.name(),
+        "line": line,
+        "column": column,
+        "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+        "code": d.code,
+        "message": d.message,
+        "help": d.help,
+    })
+}

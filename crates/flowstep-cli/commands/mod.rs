@@ -1,0 +1,28 @@
+//! The subcommands.
+
+mod check;
+mod presets;
+mod run;
+mod sandbox;
+
+use crate::args::{Cli, Command};
+use crate::exit::Exit;
+use flowstep_engine::Redactor;
+use std::sync::Arc;
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Run(args) => run::run(args, redactor),
+        Command::Check(args) => check::check(args),
+        Command::Presets { action } => presets::presets(action),
+        Command::Sandbox { addr } => sandbox::sandbox(addr),
+    }
+}
+
+/// A tokio runtime for the commands that do I/O.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,106 @@
+//! `flowstep run FLOW`: inputs, secrets, the optional sandbox and routes, the run, the report.
+
+use crate::args::{Format, RunArgs};
+use crate::exit::Exit;
+use crate::terminal_channel::TerminalChannel;
+use crate::{load, report, secrets, vars};
+use anyhow::Context;
+use flowstep_engine::{Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, resolve_inputs};
+use flowstep_http::{HttpConfig, Route};
+use std::sync::Arc;
+
+/// The URL the sandbox stands in for.
+const STRIPE_API: &str = "https://api.stripe.com";
+/// The secret the sandbox provides a test key for.
+const STRIPE_KEY_VAR: &str = "STRIPE_SECRET_KEY";
+
+pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    let file = load::source(&args.flow)?;
+    let mut routes: Vec<Route> = args
+        .routes
+        .iter()
+        .map(|r| {
+            r.parse::<Route>()
+                .map_err(|e| anyhow::anyhow!("--route {r:?}: {e}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut given = Vec::new();
+    if let Some(path) = &args.vars_file {
+        given.extend(vars::from_file(path)?);
+    }
+    given.extend(vars::from_args(&args.vars)?);
+
+    super::runtime()?.block_on(async move {
+        // The sandbox must be up before the engine is built, so that its route is known.
+        let sandbox = if args.sandbox {
+            let sandbox = flowstep_sandbox::Sandbox::start(([127, 0, 0, 1], 0).into()).await.context("cannot start the sandbox")?;
+            eprintln!("note: using the built-in sandbox at {} (no real payments)", sandbox.base_url());
+            routes.insert(0, Route { from: STRIPE_API.to_owned(), to: sandbox.base_url() });
+            Some(sandbox)
+        } else {
+            None
+        };
+        for r in &routes {
+            eprintln!("note: routing {} to {}", r.from, r.to);
+        }
+        let engine = load::engine(HttpConfig { routes, ..HttpConfig::default() });
+        let (plan, warnings) = match engine.compile_source(file.clone()) {
+            Ok(ok) => ok,
+            Err(ds) => {
+                load::print_diagnostics(&ds, &file);
+                return Ok(Exit::Invalid);
+            }
+        };
+        load::print_diagnostics(&warnings, &file);
+        let flow = plan.flow();
+        let inputs = match resolve_inputs(flow, given) {
+            Ok(i) => i,
+            Err(problems) => {
+                for p in problems {
+                    eprintln!("error: {p}");
+                }
+                eprintln!("help: set inputs with --var NAME=VALUE; `flowstep presets show {}` lists them", flow.name.value);
+                return Ok(Exit::Invalid);
+            }
+        };
+        let (mut found, mut missing) = secrets::read(flow);
+        if sandbox.is_some() && missing.iter().any(|m| m == STRIPE_KEY_VAR) {
+            eprintln!("note: {STRIPE_KEY_VAR} is not set, so the sandbox test key is used");
+            found.insert(STRIPE_KEY_VAR.to_owned(), Secret::new(flowstep_sandbox::SANDBOX_SECRET_KEY));
+            missing.retain(|m| m != STRIPE_KEY_VAR);
+        }
+        if !missing.is_empty() {
+            for name in &missing {
+                eprintln!("error: missing secret {name}: set the environment variable {name} (or add {name}=... to .env)");
+            }
+            if missing.iter().any(|m| m == STRIPE_KEY_VAR) && !args.sandbox {
+                eprintln!("help: to try the flow without a key, add --sandbox");
+            }
+            return Ok(Exit::Invalid);
+        }
+        let channel = TerminalChannel { print: args.output == Format::Text && !args.dry_run, redactor: redactor.clone() };
+        let mode = if args.dry_run { RunMode::DryRun } else { RunMode::Live };
+        let request = RunRequest { inputs, secrets: found, run_id: args.run_id.clone(), mode, channel: &channel, redactor: redactor.clone() };
+        let outcome = match plan.run(request).await {
+            Ok(o) => o,
+            Err(RunError::MissingSecrets(names)) => {
+                for name in names {
+                    eprintln!("error: missing secret {name}: set the environment variable {name}");
+                }
+                return Ok(Exit::Invalid);
+            }
+        };
+        match (args.output, args.dry_run) {
+            (Format::Json, _) => println!("{}", serde_json::to_string_pretty(&outcome.to_json())?),
+            (Format::Text, true) => print!("{}", report::dry_run(&outcome)),
+            (Format::Text, false) => print!("{}", report::text(&outcome)),
+        }
+        if let Some(s) = sandbox {
+            s.shutdown();
+        }
+        Ok(match outcome.status {
+            RunStatus::Succeeded => Exit::Success,
+            RunStatus::Failed => Exit::Failed,
+        })
+    })
+}

@@ -1,0 +1,65 @@
+//! Logs on stderr, redacted: every line passes through the run's [`Redactor`] before it is
+//! written, whatever library wrote it (reqwest and hyper included) and at every verbosity.
+
+use flowstep_engine::Redactor;
+use std::io::Write;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// Sets up logging: `-v` levels, or `RUST_LOG` when set.
+pub fn init(verbose: u8, redactor: Arc<Redactor>) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(RedactingStderr { redactor })
+        .with_target(verbose >= 2)
+        .try_init();
+}
+
+/// A writer factory whose writers redact before writing to stderr.
+struct RedactingStderr {
+    redactor: Arc<Redactor>,
+}
+
+impl<'a> MakeWriter<'a> for RedactingStderr {
+    type Writer = LineWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        LineWriter {
+            redactor: self.redactor.clone(),
+            buf: Vec::new(),
+        }
+    }
+}
+
+/// Buffers one event and writes it redacted when dropped, so a secret split across two
+/// `write` calls is still found.
+struct LineWriter {
+    redactor: Arc<Redactor>,
+    buf: Vec<u8>,
+}
+
+impl Write for LineWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.buf);
+        let _ = std::io::stderr().write_all(self.redactor.redact(&text).as_bytes());
+    }
+}

@@ -1,0 +1,349 @@
+//! The Stripe preset end to end: the README's main command, and the errors the guide's
+//! troubleshooting table is about, as a flow author sees them.
+
+use crate::support::{Scratch, TestSandbox, flowstep, preset_with, run};
+use flowstep_sandbox::SANDBOX_SECRET_KEY;
+
+const README_ARGS: &[&str] = &[
+    "run",
+    "stripe-checkout",
+    "--sandbox",
+    "--var",
+    "product_name=Blue T-shirt",
+    "--var",
+    "amount_paise=50000",
+];
+
+#[test]
+fn readme_main_command_sends_the_payment_link() {
+    let dir = Scratch::new();
+    let out = run(dir.path(), README_ARGS);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("note: using the built-in sandbox at http://127.0.0.1:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("STRIPE_SECRET_KEY is not set, so the sandbox test key is used"),
+        "{}",
+        out.stderr
+    );
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("Please complete your payment here:"))
+        .expect("message printed");
+    let url = line
+        .split("here: ")
+        .nth(1)
+        .unwrap()
+        .split(". This link")
+        .next()
+        .unwrap();
+    assert!(
+        url.starts_with("http://127.0.0.1:")
+            && url.contains("/c/pay/cs_test_")
+            && url.contains('#'),
+        "{url}"
+    );
+    assert!(line.ends_with("This link expires in 24 hours."), "{line}");
+    assert!(
+        out.stdout.contains(&format!("payment_url: {url}")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.trim_end().ends_with("succeeded"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.all_output().contains(SANDBOX_SECRET_KEY),
+        "the key leaked:\n{}",
+        out.all_output()
+    );
+}
+
+#[test]
+fn json_output_has_the_outcome_with_the_request_and_response() {
+    let dir = Scratch::new();
+    let mut args = README_ARGS.to_vec();
+    args.extend(["--output", "json"]);
+    let out = run(dir.path(), &args);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    assert_eq!(v["status"], "succeeded");
+    let url = v["outputs"]["payment_url"].as_str().unwrap();
+    assert_eq!(v["messages"][0]["step"], "send_link");
+    assert_eq!(
+        v["messages"][0]["text"],
+        format!("Please complete your payment here: {url}. This link expires in 24 hours.")
+    );
+    let session_id = v["outputs"]["session_id"].as_str().unwrap();
+    assert!(session_id.starts_with("cs_test_"), "{session_id}");
+    assert_eq!(v["variables"]["session_id"], session_id);
+    assert_eq!(v["variables"]["amount_paise"], 50000);
+    let step = &v["steps"][0];
+    assert_eq!(step["id"], "create_session");
+    assert_eq!(step["type"], "http");
+    assert_eq!(step["status"], "succeeded");
+    assert_eq!(step["attempts"], 1);
+    assert!(step["duration_ms"].is_u64());
+    assert_eq!(step["request"]["method"], "POST");
+    assert_eq!(
+        step["request"]["url"],
+        "https://api.stripe.com/v1/checkout/sessions"
+    );
+    let body = step["request"]["body"].as_str().unwrap();
+    assert!(
+        body.contains("line_items%5B0%5D%5Bprice_data%5D%5Bunit_amount%5D=50000"),
+        "{body}"
+    );
+    assert_eq!(step["response"]["status"], 200);
+    assert_eq!(step["response"]["body"]["amount_total"], 50000);
+    assert_eq!(step["response"]["body"]["currency"], "inr");
+    let created = step["response"]["body"]["created"].as_i64().unwrap();
+    assert_eq!(
+        v["outputs"]["expires_at"].as_i64().unwrap(),
+        created + 86400
+    );
+    let text = out.all_output();
+    assert!(
+        !text.contains(SANDBOX_SECRET_KEY),
+        "the key leaked:\n{text}"
+    );
+    let auth = step["request"]["headers"]["authorization"]
+        .as_str()
+        .or(step["request"]["headers"]["Authorization"].as_str())
+        .unwrap();
+    assert_eq!(auth, "Bearer sk_test_...4242");
+}
+
+#[test]
+fn missing_secret_is_exit_2_naming_the_variable() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "stripe-checkout",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("error: missing secret STRIPE_SECRET_KEY: set the environment variable STRIPE_SECRET_KEY"), "{}", out.stderr);
+    assert!(out.stderr.contains("add --sandbox"), "{}", out.stderr);
+}
+
+#[test]
+fn secret_is_read_from_dot_env() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    dir.write(".env", &format!("STRIPE_SECRET_KEY={SANDBOX_SECRET_KEY}\n"));
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "stripe-checkout",
+            "--route",
+            &sb.route(),
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(sb.sandbox.sessions_created(), 1);
+    assert!(
+        out.stderr.contains(&format!(
+            "note: routing https://api.stripe.com to {}",
+            sb.url()
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn missing_api_key_fails_with_stripes_message() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let flow = preset_with(
+        "auth: { type: bearer, token: \"<<secrets.STRIPE_SECRET_KEY>>\" }",
+        "auth: { type: none }",
+    )
+    .replace(
+        "secrets:\n  - name: STRIPE_SECRET_KEY\n    hosts: [api.stripe.com]\n",
+        "",
+    );
+    let path = dir.write("no-auth.yaml", &flow);
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--route",
+            &sb.route(),
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("error (rejected, HTTP 401): You did not provide an API key."),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("cause: Stripe did not accept the secret key"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.trim_end().ends_with("failed"));
+    assert_eq!(sb.sandbox.sessions_created(), 0);
+}
+
+#[test]
+fn invalid_api_key_fails_with_stripes_message_and_the_key_stays_hidden() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let key = "sk_live_thisIsNotAValidKeyAtAll9876";
+    let out: crate::support::Run = flowstep(dir.path())
+        .env("STRIPE_SECRET_KEY", key)
+        .args([
+            "run",
+            "stripe-checkout",
+            "--route",
+            &sb.route(),
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(out.code, 1, "{out:?}");
+    let v = out.json();
+    assert_eq!(v["status"], "failed");
+    let err = &v["steps"][0]["error"];
+    assert_eq!(err["kind"], "rejected");
+    assert_eq!(err["http_status"], 401);
+    assert_eq!(err["message"], "Invalid API Key provided: sk_live_****9876");
+    assert!(
+        err["hint"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("STRIPE_SECRET_KEY")
+    );
+    assert!(!out.all_output().contains(key), "the key leaked");
+}
+
+#[test]
+fn missing_required_field_fails_with_the_param_and_a_hint() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let path = dir.write(
+        "no-success-url.yaml",
+        &preset_with("      success_url: <<success_url>>\n", ""),
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--sandbox",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let err = &out.json()["steps"][0]["error"];
+    assert_eq!(err["message"], "Missing required param: success_url.");
+    assert_eq!(err["code"], "parameter_missing");
+    assert_eq!(err["param"], "success_url");
+    assert_eq!(err["type"], "invalid_request_error");
+    assert!(
+        err["hint"]["fix"].as_str().unwrap().contains("success_url"),
+        "{err}"
+    );
+    let _ = sb;
+}
+
+#[test]
+fn amount_in_rupees_is_caught_by_the_minimum_with_the_paise_hint() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "stripe-checkout",
+            "--sandbox",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=5",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("error: invalid input amount_paise: 5 is less than the minimum 50"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn bad_inputs_are_exit_2_with_every_problem_named() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "stripe-checkout",
+            "--sandbox",
+            "--var",
+            "amount_paise=500.5",
+            "--var",
+            "prodct_name=Tea",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("error: unknown input `prodct_name`; did you mean `product_name`?"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("error: invalid input amount_paise: \"500.5\" is not an integer"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "error: missing required input `product_name` (Name of what is being paid for)"
+        ),
+        "{}",
+        out.stderr
+    );
+}

@@ -1,0 +1,143 @@
+//! Shared test helpers: running the binary, starting the sandbox, writing flow files.
+
+use flowstep_sandbox::Sandbox;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A sandbox on a free loopback port, with the runtime that serves it.
+pub struct TestSandbox {
+    pub sandbox: Sandbox,
+    // Dropped after the sandbox: it serves on this runtime's threads.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TestSandbox {
+    pub fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sandbox = runtime
+            .block_on(Sandbox::start(([127, 0, 0, 1], 0).into()))
+            .unwrap();
+        TestSandbox {
+            sandbox,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.sandbox.base_url()
+    }
+
+    /// `--route https://api.stripe.com=<sandbox>`.
+    pub fn route(&self) -> String {
+        format!("https://api.stripe.com={}", self.url())
+    }
+}
+
+/// What a run printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Everything printed, for "appears nowhere" checks.
+    pub fn all_output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// A scratch directory, removed when dropped.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("flowstep-test-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `name` with `text` and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The `flowstep` binary with a clean environment: no Stripe key, no RUST_LOG, run in a
+/// scratch directory (so no stray `.env` is read).
+pub fn flowstep(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowstep"));
+    cmd.current_dir(dir)
+        .env_remove("STRIPE_SECRET_KEY")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `flowstep` with `args` in `dir`.
+pub fn run(dir: &Path, args: &[&str]) -> Run {
+    flowstep(dir)
+        .args(args)
+        .output()
+        .expect("flowstep runs")
+        .into()
+}
+
+/// The preset's text with `from` replaced by `to` (the replacement must happen).
+pub fn preset_with(from: &str, to: &str) -> String {
+    let src = flowstep_presets::get("stripe-checkout").unwrap().source;
+    assert!(src.contains(from), "preset has no {from:?}");
+    src.replace(from, to)
+}
+
+/// The Stripe preset's text.
+pub fn preset() -> String {
+    flowstep_presets::get("stripe-checkout")
+        .unwrap()
+        .source
+        .to_owned()
+}
