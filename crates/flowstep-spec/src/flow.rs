@@ -19,7 +19,17 @@ const FLOW_KEYS: &[&str] = &[
     "steps",
     "outputs",
 ];
-const INPUT_KEYS: &[&str] = &["type", "default", "description", "minimum", "maximum"];
+const INPUT_KEYS: &[&str] = &[
+    "type",
+    "default",
+    "description",
+    "minimum",
+    "maximum",
+    "enum",
+    "pattern",
+    "min_length",
+    "max_length",
+];
 const SECRET_KEYS: &[&str] = &["name", "hosts"];
 /// Names that `<< >>` reserves for itself.
 pub const RESERVED_NAMES: &[&str] = &["secrets", "steps", "run", "this"];
@@ -287,6 +297,7 @@ fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {
         };
         let minimum = number("minimum", diags);
         let maximum = number("maximum", diags);
+        let rules = crate::input_rules::read(&mut m, ty, &name.value, diags);
         let default_node = m.get("default");
         m.finish(diags);
         let Some(ty) = ty else { continue };
@@ -297,10 +308,16 @@ fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {
             description,
             minimum,
             maximum,
+            enum_values: rules.enum_values,
+            pattern: rules.pattern,
+            min_length: rules.min_length,
+            max_length: rules.max_length,
             span: v.span,
         };
         if let Some(d) = default_node {
             let value = match (&d.kind, ty) {
+                // A decimal default is read from its text, never through a float.
+                (NodeKind::Scalar(text, _), InputType::Decimal) => decl.parse_text(text),
                 // A quoted default for a number input is still checked as text, like `--var`.
                 (
                     NodeKind::Scalar(text, yaml::Style::Quoted),

@@ -1,9 +1,12 @@
 //! Flow inputs: declarations, and checking the values a run is given against them.
 
 use serde_json::{Number, Value};
+use std::cmp::Ordering;
 use std::fmt;
 
+use crate::decimal::Decimal;
 use crate::source::{Span, Spanned};
+use crate::template::value_to_text;
 
 /// The type of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,13 +17,17 @@ pub enum InputType {
     Integer,
     /// Any number.
     Number,
+    /// An exact decimal for money (`19.99`), kept as its canonical text in a JSON string so
+    /// that no binary floating point ever touches it.
+    Decimal,
     /// `true` or `false`.
     Boolean,
 }
 
 impl InputType {
     /// The names the file uses.
-    pub const NAMES: &'static [&'static str] = &["string", "integer", "number", "boolean"];
+    pub const NAMES: &'static [&'static str] =
+        &["string", "integer", "number", "decimal", "boolean"];
 
     /// Parses a type name.
     pub fn from_name(name: &str) -> Option<Self> {
@@ -28,6 +35,7 @@ impl InputType {
             "string" => InputType::String,
             "integer" => InputType::Integer,
             "number" => InputType::Number,
+            "decimal" => InputType::Decimal,
             "boolean" => InputType::Boolean,
             _ => return None,
         })
@@ -40,6 +48,7 @@ impl fmt::Display for InputType {
             InputType::String => "string",
             InputType::Integer => "integer",
             InputType::Number => "number",
+            InputType::Decimal => "decimal",
             InputType::Boolean => "boolean",
         })
     }
@@ -60,6 +69,14 @@ pub struct InputDecl {
     pub minimum: Option<Number>,
     /// The largest allowed value (numbers).
     pub maximum: Option<Number>,
+    /// `enum:` the only allowed values, when set.
+    pub enum_values: Option<Vec<Value>>,
+    /// `pattern:` a regular expression the whole string must match.
+    pub pattern: Option<InputPattern>,
+    /// `min_length:` the fewest characters a string may have.
+    pub min_length: Option<u64>,
+    /// `max_length:` the most characters a string may have.
+    pub max_length: Option<u64>,
     /// The whole declaration.
     pub span: Span,
 }
@@ -106,6 +123,10 @@ impl InputDecl {
                 }
                 None => return Err(self.error(format!("{raw:?} is not a number"))),
             },
+            InputType::Decimal => match Decimal::parse(raw.trim()) {
+                Some(d) => Value::String(d.to_string()),
+                None => return Err(self.not_a_decimal(&format!("{raw:?}"))),
+            },
             InputType::Boolean => match raw.trim() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
@@ -119,12 +140,30 @@ impl InputDecl {
         self.check(value)
     }
 
+    fn not_a_decimal(&self, shown: &str) -> InputError {
+        self.error(format!(
+            "{shown} is not a decimal (write digits with an optional point, like 19.99)"
+        ))
+    }
+
     /// Checks a typed value (from a vars file, a default or the library API) against the type
-    /// and the bounds.
+    /// and every rule (`enum`, `pattern`, lengths, bounds). A decimal comes back as its
+    /// canonical text in a JSON string, whether it was given as a string or a number.
     pub fn check(&self, value: Value) -> Result<Value, InputError> {
-        let shown = value.to_string();
+        let mut shown = value.to_string();
+        let mut value = value;
+        if self.ty == InputType::Decimal {
+            let Some(d) = Decimal::from_json(&value) else {
+                return Err(self.not_a_decimal(&shown));
+            };
+            // Rules below name a decimal by its text, unquoted, as the author wrote it.
+            shown = d.to_string();
+            value = Value::String(shown.clone());
+        }
         let fits = match (&self.ty, &value) {
-            (InputType::String, Value::String(_)) | (InputType::Boolean, Value::Bool(_)) => true,
+            (InputType::String, Value::String(_))
+            | (InputType::Boolean, Value::Bool(_))
+            | (InputType::Decimal, Value::String(_)) => true,
             (InputType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
             (InputType::Number, Value::Number(_)) => true,
             _ => false,
@@ -137,20 +176,114 @@ impl InputDecl {
             };
             return Err(self.error(format!("{shown} is not {article} {}", self.ty)));
         }
-        if let Value::Number(n) = &value {
-            let v = n.as_f64().unwrap_or_default();
-            if let Some(min) = &self.minimum
-                && v < min.as_f64().unwrap_or_default()
+        self.check_rules(&value, &shown)?;
+        Ok(value)
+    }
+
+    /// `enum`, `pattern`, `min_length`/`max_length` and `minimum`/`maximum`, for a value that
+    /// already has the declared type.
+    fn check_rules(&self, value: &Value, shown: &str) -> Result<(), InputError> {
+        if let Some(allowed) = &self.enum_values
+            && !allowed.iter().any(|a| self.same_value(a, value))
+        {
+            let list: Vec<String> = allowed.iter().map(value_to_text).collect();
+            return Err(self.error(format!("{shown} is not one of {}", list.join(", "))));
+        }
+        if let Value::String(s) = value
+            && self.ty == InputType::String
+        {
+            if let Some(p) = &self.pattern
+                && !p.is_match(s)
             {
-                return Err(self.error(format!("{shown} is less than the minimum {min}")));
+                return Err(
+                    self.error(format!("{shown} does not match the pattern {}", p.as_str()))
+                );
             }
-            if let Some(max) = &self.maximum
-                && v > max.as_f64().unwrap_or_default()
+            // Lengths count characters, not bytes: "₹500" is 4 long.
+            let len = s.chars().count() as u64;
+            let chars = if len == 1 { "character" } else { "characters" };
+            if let Some(min) = self.min_length
+                && len < min
             {
-                return Err(self.error(format!("{shown} is more than the maximum {max}")));
+                return Err(self.error(format!(
+                    "{shown} is shorter than the minimum length {min} ({len} {chars})"
+                )));
+            }
+            if let Some(max) = self.max_length
+                && len > max
+            {
+                return Err(self.error(format!(
+                    "{shown} is longer than the maximum length {max} ({len} {chars})"
+                )));
             }
         }
-        Ok(value)
+        if let Some(min) = &self.minimum
+            && compare_number(value, min) == Some(Ordering::Less)
+        {
+            return Err(self.error(format!("{shown} is less than the minimum {min}")));
+        }
+        if let Some(max) = &self.maximum
+            && compare_number(value, max) == Some(Ordering::Greater)
+        {
+            return Err(self.error(format!("{shown} is more than the maximum {max}")));
+        }
+        Ok(())
+    }
+
+    /// Whether a value equals an `enum` entry; decimals compare by value (`19.9` is `19.90`).
+    fn same_value(&self, allowed: &Value, value: &Value) -> bool {
+        match self.ty {
+            InputType::Decimal | InputType::Number | InputType::Integer => {
+                match (Decimal::from_json(allowed), Decimal::from_json(value)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => allowed == value,
+                }
+            }
+            _ => allowed == value,
+        }
+    }
+}
+
+/// Compares a number or decimal value with a bound exactly, by decimal digits; `f64` only for a
+/// bound that needs an exponent to be written (`1e300`).
+fn compare_number(value: &Value, bound: &Number) -> Option<Ordering> {
+    match (Decimal::from_json(value), Decimal::from_number(bound)) {
+        (Some(v), Some(b)) => Some(v.cmp(&b)),
+        _ => value.as_f64()?.partial_cmp(&bound.as_f64()?),
+    }
+}
+
+/// An input's `pattern`: the regular expression as written, compiled to match the whole value.
+#[derive(Debug, Clone)]
+pub struct InputPattern {
+    source: String,
+    regex: regex::Regex,
+}
+
+impl InputPattern {
+    /// Compiles `source` anchored at both ends (`\A(?:source)\z`), so that `[0-9]{6}` means
+    /// "exactly six digits", not "six digits somewhere".
+    pub fn new(source: &str) -> Result<Self, regex::Error> {
+        Ok(InputPattern {
+            source: source.to_owned(),
+            regex: regex::Regex::new(&format!(r"\A(?:{source})\z"))?,
+        })
+    }
+
+    /// The pattern as the author wrote it.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the whole of `text` matches.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
+    }
+}
+
+impl PartialEq for InputPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
     }
 }
 
@@ -167,6 +300,10 @@ mod tests {
             description: None,
             minimum: Some(50.into()),
             maximum: Some(99_999_999.into()),
+            enum_values: None,
+            pattern: None,
+            min_length: None,
+            max_length: None,
             span: Span::default(),
         }
     }
@@ -194,5 +331,82 @@ mod tests {
                 .message,
             "\"yes\" is not a boolean (write true or false)"
         );
+    }
+
+    #[test]
+    fn decimals_are_exact_text_from_text_strings_and_numbers() {
+        let mut d = decl(InputType::Decimal);
+        d.name.value = "price".into();
+        d.minimum = Some(serde_json::Number::from_f64(0.5).unwrap());
+        assert_eq!(d.parse_text(" 19.99 "), Ok(json!("19.99")));
+        assert_eq!(d.parse_text("19.90"), Ok(json!("19.90")));
+        assert_eq!(d.check(json!(19.99)), Ok(json!("19.99")));
+        assert_eq!(d.check(json!("0019.5")), Ok(json!("19.5")));
+        assert_eq!(
+            d.parse_text("1e3").unwrap_err().to_string(),
+            "price: \"1e3\" is not a decimal (write digits with an optional point, like 19.99)"
+        );
+        assert_eq!(
+            d.check(json!(true)).unwrap_err().message,
+            "true is not a decimal (write digits with an optional point, like 19.99)"
+        );
+        assert_eq!(
+            d.parse_text("0.49").unwrap_err().to_string(),
+            "price: 0.49 is less than the minimum 0.5"
+        );
+        // Exact at the bound: 99999999.99 is not more than 99999999.99.
+        d.maximum = Some(99_999_999.into());
+        assert!(d.parse_text("99999999.00").is_ok());
+        assert_eq!(
+            d.parse_text("99999999.01").unwrap_err().message,
+            "99999999.01 is more than the maximum 99999999"
+        );
+    }
+
+    #[test]
+    fn enum_pattern_and_lengths_name_the_value_and_the_rule() {
+        let mut d = decl(InputType::String);
+        d.name.value = "currency".into();
+        d.minimum = None;
+        d.maximum = None;
+        d.enum_values = Some(vec![json!("inr"), json!("usd"), json!("eur")]);
+        assert_eq!(d.parse_text("usd"), Ok(json!("usd")));
+        assert_eq!(
+            d.parse_text("usdd").unwrap_err().to_string(),
+            "currency: \"usdd\" is not one of inr, usd, eur"
+        );
+        d.enum_values = None;
+        d.name.value = "phone".into();
+        d.pattern = Some(InputPattern::new(r"^\+?[0-9]{7,15}$").unwrap());
+        assert!(d.parse_text("+919876543210").is_ok());
+        assert_eq!(
+            d.parse_text("12ab").unwrap_err().to_string(),
+            r#"phone: "12ab" does not match the pattern ^\+?[0-9]{7,15}$"#
+        );
+        // Anchored: a match somewhere inside is not enough.
+        let p = InputPattern::new("[0-9]{6}").unwrap();
+        assert!(p.is_match("560001"));
+        assert!(!p.is_match("PIN 560001"));
+        d.pattern = None;
+        d.min_length = Some(2);
+        d.max_length = Some(3);
+        assert!(d.parse_text("₹50").is_ok(), "lengths count characters");
+        assert_eq!(
+            d.parse_text("x").unwrap_err().message,
+            "\"x\" is shorter than the minimum length 2 (1 character)"
+        );
+        assert_eq!(
+            d.parse_text("abcd").unwrap_err().message,
+            "\"abcd\" is longer than the maximum length 3 (4 characters)"
+        );
+    }
+
+    #[test]
+    fn decimal_enums_compare_by_value() {
+        let mut d = decl(InputType::Decimal);
+        d.minimum = None;
+        d.enum_values = Some(vec![json!("9.99"), json!("19.90")]);
+        assert_eq!(d.parse_text("19.9"), Ok(json!("19.9")));
+        assert!(d.parse_text("19.91").is_err());
     }
 }

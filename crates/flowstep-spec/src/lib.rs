@@ -11,10 +11,12 @@
 //! ```
 
 pub mod check;
+pub mod decimal;
 pub mod diagnostic;
 pub mod duration;
 pub mod flow;
 pub mod input;
+mod input_rules;
 pub mod jsonpath;
 pub mod reader;
 pub mod source;
