@@ -67,8 +67,10 @@ pub struct RunArgs {
     /// Read inputs from a YAML or JSON file of NAME: VALUE pairs (--var wins on conflicts).
     #[arg(long = "vars", value_name = "FILE")]
     pub vars_file: Option<PathBuf>,
-    /// Start the built-in sandbox and send Stripe API (api.stripe.com) requests to it; uses a sandbox test
-    /// key when STRIPE_SECRET_KEY is unset.
+    /// Start the built-in sandbox and send Stripe (api.stripe.com), Razorpay (api.razorpay.com)
+    /// and WhatsApp Cloud API (graph.facebook.com) requests to it; uses the sandbox's test
+    /// credentials for STRIPE_SECRET_KEY, RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET and
+    /// WHATSAPP_TOKEN when they are unset.
     #[arg(long)]
     pub sandbox: bool,
     /// Send requests whose URL starts with FROM to TO instead (repeatable).

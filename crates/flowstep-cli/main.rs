@@ -7,6 +7,7 @@ mod exit;
 mod load;
 mod logging;
 mod report;
+mod sandbox_defaults;
 mod secrets;
 mod terminal_channel;
 mod vars;

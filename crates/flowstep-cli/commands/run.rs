@@ -3,16 +3,11 @@
 use crate::args::{Format, RunArgs};
 use crate::exit::Exit;
 use crate::terminal_channel::TerminalChannel;
-use crate::{load, report, secrets, vars};
+use crate::{load, report, sandbox_defaults, secrets, vars};
 use anyhow::Context;
 use flowstep_engine::{Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, resolve_inputs};
 use flowstep_http::{HttpConfig, Route};
 use std::sync::Arc;
-
-/// The URL the sandbox stands in for.
-const STRIPE_API: &str = "https://api.stripe.com";
-/// The secret the sandbox provides a test key for.
-const STRIPE_KEY_VAR: &str = "STRIPE_SECRET_KEY";
 
 pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     let file = load::source(&args.flow)?;
@@ -35,7 +30,10 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         let sandbox = if args.sandbox {
             let sandbox = flowstep_sandbox::Sandbox::start(([127, 0, 0, 1], 0).into()).await.context("cannot start the sandbox")?;
             eprintln!("note: using the built-in sandbox at {} (no real payments)", sandbox.base_url());
-            routes.insert(0, Route { from: STRIPE_API.to_owned(), to: sandbox.base_url() });
+            // Prepended, so that the sandbox wins over a --route for the same API.
+            for (i, api) in sandbox_defaults::APIS.iter().enumerate() {
+                routes.insert(i, Route { from: (*api).to_owned(), to: sandbox.base_url() });
+            }
             Some(sandbox)
         } else {
             None
@@ -64,16 +62,21 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             }
         };
         let (mut found, mut missing) = secrets::read(flow);
-        if sandbox.is_some() && missing.iter().any(|m| m == STRIPE_KEY_VAR) {
-            eprintln!("note: {STRIPE_KEY_VAR} is not set, so the sandbox test key is used");
-            found.insert(STRIPE_KEY_VAR.to_owned(), Secret::new(flowstep_sandbox::SANDBOX_SECRET_KEY));
-            missing.retain(|m| m != STRIPE_KEY_VAR);
+        if sandbox.is_some() {
+            missing.retain(|name| match sandbox_defaults::get(name) {
+                Some(d) => {
+                    eprintln!("{}", sandbox_defaults::note(d));
+                    found.insert(name.clone(), Secret::new(d.value));
+                    false
+                }
+                None => true,
+            });
         }
         if !missing.is_empty() {
             for name in &missing {
                 eprintln!("error: missing secret {name}: set the environment variable {name} (or add {name}=... to .env)");
             }
-            if missing.iter().any(|m| m == STRIPE_KEY_VAR) && !args.sandbox {
+            if missing.iter().any(|m| sandbox_defaults::get(m).is_some()) && !args.sandbox {
                 eprintln!("help: to try the flow without a key, add --sandbox");
             }
             return Ok(Exit::Invalid);

@@ -1,0 +1,69 @@
+//! What `--sandbox` stands in for: the API base URLs it routes to the local sandbox, and the
+//! sandbox's test credentials used for secrets (and settings) the user has not set.
+
+use flowstep_sandbox::{
+    SANDBOX_RAZORPAY_KEY_ID, SANDBOX_RAZORPAY_KEY_SECRET, SANDBOX_SECRET_KEY,
+    SANDBOX_WHATSAPP_PHONE_NUMBER_ID, SANDBOX_WHATSAPP_TOKEN,
+};
+
+/// The real APIs the sandbox serves on one port (each by its own paths), in the order their
+/// routes are added.
+pub const APIS: &[&str] = &[
+    "https://api.stripe.com",
+    "https://api.razorpay.com",
+    "https://graph.facebook.com",
+];
+
+/// A credential the sandbox provides when the variable is unset.
+pub struct SandboxValue {
+    /// The environment variable (and flow secret) name.
+    pub name: &'static str,
+    /// The value the sandbox accepts.
+    pub value: &'static str,
+    /// What it is, for the note on stderr: "the sandbox {what} is used".
+    pub what: &'static str,
+}
+
+/// The sandbox's credentials by variable name. A user's own value always wins: with a real
+/// test key set, `--sandbox` still routes to the sandbox, which then refuses that key exactly
+/// as the real API would refuse a wrong one.
+pub const DEFAULTS: &[SandboxValue] = &[
+    SandboxValue {
+        name: "STRIPE_SECRET_KEY",
+        value: SANDBOX_SECRET_KEY,
+        what: "test key",
+    },
+    SandboxValue {
+        name: "RAZORPAY_KEY_ID",
+        value: SANDBOX_RAZORPAY_KEY_ID,
+        what: "test key id",
+    },
+    SandboxValue {
+        name: "RAZORPAY_KEY_SECRET",
+        value: SANDBOX_RAZORPAY_KEY_SECRET,
+        what: "test key secret",
+    },
+    SandboxValue {
+        name: "WHATSAPP_TOKEN",
+        value: SANDBOX_WHATSAPP_TOKEN,
+        what: "access token",
+    },
+    SandboxValue {
+        name: "WHATSAPP_PHONE_NUMBER_ID",
+        value: SANDBOX_WHATSAPP_PHONE_NUMBER_ID,
+        what: "phone number id",
+    },
+];
+
+/// The sandbox's value for `name`, if it provides one.
+pub fn get(name: &str) -> Option<&'static SandboxValue> {
+    DEFAULTS.iter().find(|d| d.name == name)
+}
+
+/// The note printed when the sandbox's value is used.
+pub fn note(d: &SandboxValue) -> String {
+    format!(
+        "note: {} is not set, so the sandbox {} is used",
+        d.name, d.what
+    )
+}
