@@ -61,7 +61,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 return Ok(Exit::Invalid);
             }
         };
-        let (mut found, mut missing) = secrets::read(flow);
+        let (mut found, mut missing) = secrets::read(plan.required_secrets());
         if sandbox.is_some() {
             missing.retain(|name| match sandbox_defaults::get(name) {
                 Some(d) => {

@@ -1,15 +1,19 @@
 //! The engine: a registry of step kinds, and compiling a [`Flow`] into a runnable [`Plan`]
 //! (every step bound to its kind, every variable checked).
 
+use crate::flow_step::{FlowLoader, FlowStep};
 use crate::step::{Step, StepKind};
 use flowstep_spec::check::check_variables;
+use flowstep_spec::steps::{FlowUseSpec, StepSpec};
 use flowstep_spec::{Diagnostic, Diagnostics, Flow, SourceFile, help_did_you_mean, read_partial};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Step kinds by YAML `type`. Starts with `message`; the embedder adds `http` and its own.
+/// Step kinds by YAML `type`. Starts with the built-in `message`, `set` and `flow` steps; the
+/// embedder adds `http` and its own.
 pub struct Engine {
     kinds: BTreeMap<String, Arc<dyn StepKind>>,
+    loader: Option<Arc<dyn FlowLoader>>,
 }
 
 impl Default for Engine {
@@ -26,13 +30,19 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// The step types the engine handles itself rather than through the registry.
+const FLOW_TYPE: &str = "flow";
+
 impl Engine {
-    /// An engine that knows the built-in `message` step.
+    /// An engine that knows the built-in `message` and `set` steps (and `flow` steps, once a
+    /// loader is set with [`Engine::with_flow_loader`]).
     pub fn new() -> Self {
         let mut engine = Engine {
             kinds: BTreeMap::new(),
+            loader: None,
         };
         engine.register("message", crate::message_step::bind);
+        engine.register("set", crate::set_step::bind);
         engine
     }
 
@@ -46,9 +56,22 @@ impl Engine {
         self
     }
 
+    /// Lets `flow` steps find the flows they use (the engine reads no files itself).
+    pub fn with_flow_loader(&mut self, loader: impl FlowLoader + 'static) -> &mut Self {
+        self.loader = Some(Arc::new(loader));
+        self
+    }
+
     /// The registered type names.
     pub fn kinds(&self) -> impl Iterator<Item = &str> {
-        self.kinds.keys().map(String::as_str)
+        self.kinds
+            .keys()
+            .map(String::as_str)
+            .chain(self.loader.as_ref().map(|_| FLOW_TYPE))
+    }
+
+    fn knows(&self, kind: &str) -> bool {
+        self.kinds.contains_key(kind) || (kind == FLOW_TYPE && self.loader.is_some())
     }
 
     /// Reads and compiles a flow file in one pass, reporting every problem in it at once (the
@@ -57,21 +80,31 @@ impl Engine {
         &self,
         file: SourceFile,
     ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
+        self.compile_nested(file, &mut Vec::new())
+    }
+
+    fn compile_nested(
+        &self,
+        file: SourceFile,
+        stack: &mut Vec<String>,
+    ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
         let partial = read_partial(file);
         let Some(flow) = partial.flow else {
             return Err(partial.diagnostics);
         };
         let mut diags = Diagnostics::new();
         diags.extend(partial.diagnostics);
-        let warnings = flow.warnings.clone();
         // An unknown step type hides what that step defines: variable errors would echo it.
-        let types_known = flow
-            .steps
-            .iter()
-            .all(|s| self.kinds.contains_key(&s.kind.value));
-        match self.bind(flow, partial.all_steps_read && types_known) {
-            Ok(plan) if !diags.has_errors() => Ok((plan, warnings)),
-            Ok(_) => Err(diags.sorted()),
+        let types_known = flow.steps.iter().all(|s| self.knows(&s.kind.value));
+        match self.bind(flow, partial.all_steps_read && types_known, stack) {
+            Ok((plan, warnings)) if !diags.has_errors() => {
+                diags.extend(warnings);
+                Ok((plan, diags.sorted()))
+            }
+            Ok((_, warnings)) => {
+                diags.extend(warnings);
+                Err(diags.sorted())
+            }
             Err(ds) => {
                 diags.extend(ds);
                 Err(diags.sorted())
@@ -80,16 +113,36 @@ impl Engine {
     }
 
     /// Binds every step of a flow that was read without errors and checks every variable; all
-    /// problems at once, sorted by position.
+    /// problems at once, sorted by position. Warnings are dropped; use
+    /// [`Engine::compile_source`] to see them.
     pub fn compile(&self, flow: Flow) -> Result<Plan, Vec<Diagnostic>> {
-        self.bind(flow, true)
+        self.bind(flow, true, &mut Vec::new()).map(|(plan, _)| plan)
     }
 
-    fn bind(&self, flow: Flow, check_variables_too: bool) -> Result<Plan, Vec<Diagnostic>> {
+    fn bind(
+        &self,
+        flow: Flow,
+        check_variables_too: bool,
+        stack: &mut Vec<String>,
+    ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
         let mut diags = Diagnostics::new();
-        let mut steps = Vec::new();
+        let mut steps: Vec<Box<dyn Step>> = Vec::new();
         let mut plugin_defines = Vec::new();
+        let mut required_secrets: Vec<String> =
+            flow.secrets.iter().map(|s| s.name.value.clone()).collect();
+        stack.push(flow.file.name().to_owned());
         for decl in &flow.steps {
+            plugin_defines.push(Vec::new());
+            if let (StepSpec::Flow(spec), Some(loader)) = (&decl.spec, &self.loader) {
+                match self.bind_flow_step(spec, &flow, loader.as_ref(), stack) {
+                    Ok(step) => {
+                        required_secrets.extend(step.plan.required_secrets.iter().cloned());
+                        steps.push(Box::new(step));
+                    }
+                    Err(d) => diags.push(d),
+                }
+                continue;
+            }
             let Some(kind) = self.kinds.get(&decl.kind.value) else {
                 let help = help_did_you_mean(&decl.kind.value, self.kinds()).unwrap_or_else(|| {
                     format!(
@@ -105,35 +158,111 @@ impl Engine {
                     )
                     .with_help(help),
                 );
-                plugin_defines.push(Vec::new());
                 continue;
             };
             match kind.bind(decl, &flow) {
                 Ok(step) => {
-                    plugin_defines.push(step.defines());
+                    if let Some(last) = plugin_defines.last_mut() {
+                        *last = step.defines();
+                    }
                     steps.push(step);
                 }
-                Err(ds) => {
-                    diags.extend(ds);
-                    plugin_defines.push(Vec::new());
-                }
+                Err(ds) => diags.extend(ds),
             }
         }
+        stack.pop();
         // When a step could not be read, variable errors would only echo that error.
         if check_variables_too {
             diags.extend(check_variables(&flow, &plugin_defines));
         }
-        if diags.has_errors() {
-            return Err(diags.sorted());
+        let has_errors = diags.has_errors();
+        let all = diags.sorted();
+        if has_errors {
+            return Err(all);
         }
-        Ok(Plan { flow, steps })
+        required_secrets.sort();
+        required_secrets.dedup();
+        Ok((
+            Plan {
+                flow,
+                steps,
+                required_secrets,
+                max_steps: DEFAULT_MAX_STEPS,
+            },
+            all,
+        ))
+    }
+
+    /// Compiles the flow a `flow` step uses, refusing cycles.
+    fn bind_flow_step(
+        &self,
+        spec: &FlowUseSpec,
+        flow: &Flow,
+        loader: &dyn FlowLoader,
+        stack: &mut Vec<String>,
+    ) -> Result<FlowStep, Diagnostic> {
+        let target = &spec.target;
+        let source = loader.load(&target.value, &flow.file).map_err(|e| {
+            Diagnostic::error(
+                "E013",
+                format!("cannot use flow `{}`: {e}", target.value),
+                target.span,
+            )
+        })?;
+        if let Some(first) = stack.iter().position(|f| f == source.name()) {
+            let mut cycle: Vec<&str> = stack[first..].iter().map(String::as_str).collect();
+            cycle.push(source.name());
+            return Err(Diagnostic::error(
+                "E013",
+                format!(
+                    "flow `{}` uses itself: {}",
+                    target.value,
+                    cycle.join(" -> ")
+                ),
+                target.span,
+            )
+            .with_help("a flow may not use a flow that uses it back"));
+        }
+        let sub_file = source.clone();
+        let (plan, _) = self.compile_nested(source, stack).map_err(|ds| {
+            let first = ds
+                .iter()
+                .find(|d| d.severity == flowstep_spec::Severity::Error)
+                .or(ds.first());
+            let detail = first.map_or_else(String::new, |d| {
+                let (line, col) = d.line_col(&sub_file);
+                format!(": {} (at {}:{line}:{col})", d.message, sub_file.name())
+            });
+            Diagnostic::error(
+                "E013",
+                format!("flow `{}` used here has errors{detail}", target.value),
+                target.span,
+            )
+            .with_help(format!(
+                "run `flowstep check {}` to see them all",
+                sub_file.name()
+            ))
+        })?;
+        Ok(FlowStep {
+            plan: Arc::new(plan),
+            with: spec
+                .with
+                .iter()
+                .map(|(k, v)| (k.value.clone(), v.clone()))
+                .collect(),
+        })
     }
 }
+
+/// How many steps a run may execute before it is stopped as a probable loop.
+pub const DEFAULT_MAX_STEPS: usize = 1000;
 
 /// A flow with every step bound: ready to run any number of times.
 pub struct Plan {
     pub(crate) flow: Flow,
     pub(crate) steps: Vec<Box<dyn Step>>,
+    pub(crate) required_secrets: Vec<String>,
+    pub(crate) max_steps: usize,
 }
 
 impl std::fmt::Debug for Plan {
@@ -149,5 +278,16 @@ impl Plan {
     /// The flow the plan runs.
     pub fn flow(&self) -> &Flow {
         &self.flow
+    }
+
+    /// Every secret a run needs: the flow's own and those of the flows its `flow` steps use.
+    pub fn required_secrets(&self) -> &[String] {
+        &self.required_secrets
+    }
+
+    /// Sets how many steps a run may execute before it is stopped as a probable loop
+    /// (default [`DEFAULT_MAX_STEPS`]).
+    pub fn set_max_steps(&mut self, max_steps: usize) {
+        self.max_steps = max_steps;
     }
 }

@@ -28,17 +28,20 @@
 mod channel;
 mod engine;
 mod error;
+mod flow_step;
 mod inputs;
 mod message_step;
 mod outcome;
 pub mod redact;
 mod run;
 mod secret;
+mod set_step;
 mod step;
 
 pub use channel::{Channel, ChannelError, Delivery, OutgoingMessage, RecordingChannel};
-pub use engine::{Engine, Plan};
+pub use engine::{DEFAULT_MAX_STEPS, Engine, Plan};
 pub use error::{ErrorKind, HintNote, StepError};
+pub use flow_step::FlowLoader;
 pub use inputs::{InputProblem, InputValue, resolve_inputs};
 pub use outcome::{MessageRecord, Outcome, RunStatus, StepRecord, StepStatus};
 pub use redact::Redactor;

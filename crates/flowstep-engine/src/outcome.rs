@@ -78,6 +78,9 @@ pub struct Outcome {
     pub messages: Vec<MessageRecord>,
     /// One record per step that ran or was skipped.
     pub steps: Vec<StepRecord>,
+    /// Why the run stopped, when no single step's error says it (e.g. the step limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Outcome {

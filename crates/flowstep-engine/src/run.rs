@@ -3,13 +3,14 @@
 
 use crate::channel::Channel;
 use crate::engine::Plan;
-use crate::outcome::{MessageRecord, Outcome, RunStatus, StepRecord, StepStatus};
+use crate::outcome::{Outcome, RunStatus, StepRecord, StepStatus};
 use crate::redact::Redactor;
 use crate::secret::Secret;
 use crate::step::{BoundSecret, RunMode, StepContext};
 use flowstep_spec::Scope;
+use flowstep_spec::steps::OnError;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
@@ -55,42 +56,61 @@ impl Plan {
     /// Runs the plan. Step failures are recorded in the outcome, not returned as errors.
     pub async fn run(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
         let flow = &self.flow;
-        let missing: Vec<String> = flow
-            .secrets
+        let missing: Vec<String> = self
+            .required_secrets
             .iter()
-            .filter(|s| {
+            .filter(|name| {
                 request
                     .secrets
-                    .get(&s.name.value)
+                    .get(*name)
                     .is_none_or(|v| v.expose().is_empty())
             })
-            .map(|s| s.name.value.clone())
+            .cloned()
             .collect();
         if !missing.is_empty() {
             return Err(RunError::MissingSecrets(missing));
         }
         let redactor = request.redactor;
+        for value in request.secrets.values() {
+            redactor.add(value.expose());
+        }
         let bound: Vec<BoundSecret> = flow
             .secrets
             .iter()
-            .map(|s| {
-                let value = request.secrets[&s.name.value].clone();
-                redactor.add(value.expose());
-                BoundSecret {
-                    name: s.name.value.clone(),
-                    value,
-                    hosts: s.hosts.clone(),
-                }
+            .map(|s| BoundSecret {
+                name: s.name.value.clone(),
+                value: request.secrets[&s.name.value].clone(),
+                hosts: s.hosts.clone(),
             })
             .collect();
         let run_id = request.run_id.unwrap_or_else(new_run_id);
+        let index: HashMap<&str, usize> = flow
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.value.as_str(), i))
+            .collect();
+        let jump = |label: &str| index.get(label).copied().unwrap_or(flow.steps.len());
         let mut variables = request.inputs;
         let mut steps_scope = Map::new();
         let mut records = Vec::new();
         let mut messages = Vec::new();
         let mut status = RunStatus::Succeeded;
+        let mut run_error = None;
+        let mut executed = 0usize;
+        let mut i = 0usize;
         tracing::info!(flow = %flow.name.value, run_id = %run_id, "run started");
-        for (decl, step) in flow.steps.iter().zip(&self.steps) {
+        while let (Some(decl), Some(step)) = (flow.steps.get(i), self.steps.get(i)) {
+            executed += 1;
+            if executed > self.max_steps {
+                status = RunStatus::Failed;
+                run_error = Some(format!(
+                    "the run executed more than {} steps, so it was stopped; check the `next:` and `on_error:` jumps for a loop",
+                    self.max_steps
+                ));
+                break;
+            }
+            let after = decl.next.as_ref().map_or(i + 1, |n| jump(&n.value));
             let scope = Scope::new(scope_value(&variables, &bound, &steps_scope, &run_id));
             let mut cx = StepContext {
                 decl,
@@ -107,10 +127,17 @@ impl Plan {
                 exposed: Map::new(),
                 attempts: 1,
                 messages: Vec::new(),
+                all_secrets: &request.secrets,
             };
-            tracing::info!(step = %decl.id.value, kind = %decl.kind.value, "step started");
             let started = Instant::now();
-            let result = step.run(&mut cx).await;
+            let result = match decl.when.as_ref().map(|w| cx.render(w)) {
+                Some(Ok(condition)) if !truthy(&condition) => None,
+                Some(Err(e)) => Some(Err(e)),
+                _ => {
+                    tracing::info!(step = %decl.id.value, kind = %decl.kind.value, "step started");
+                    Some(step.run(&mut cx).await)
+                }
+            };
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let StepContext {
                 variables: set,
@@ -120,21 +147,20 @@ impl Plan {
                 messages: sent,
                 ..
             } = cx;
-            for (text, delivery_id) in sent {
-                messages.push(MessageRecord {
-                    step: decl.id.value.clone(),
-                    text,
-                    delivery_id,
-                });
-            }
-            let (step_status, error) = match result {
-                Ok(()) => (StepStatus::Succeeded, None),
-                Err(e) => (StepStatus::Failed, Some(e)),
+            messages.extend(sent);
+            let (step_status, error, attempts) = match result {
+                None => (StepStatus::Skipped, None, 0),
+                Some(Ok(())) => (StepStatus::Succeeded, None, attempts),
+                Some(Err(e)) => (StepStatus::Failed, Some(e), attempts),
             };
-            if let Some(e) = &error {
-                tracing::warn!(step = %decl.id.value, kind = %e.kind, "step failed: {}", redactor.redact(&e.message));
-            } else {
-                tracing::info!(step = %decl.id.value, duration_ms, "step succeeded");
+            match &error {
+                Some(e) => {
+                    tracing::warn!(step = %decl.id.value, kind = %e.kind, "step failed: {}", redactor.redact(&e.message))
+                }
+                None if step_status == StepStatus::Skipped => {
+                    tracing::info!(step = %decl.id.value, "step skipped: `when` is false")
+                }
+                None => tracing::info!(step = %decl.id.value, duration_ms, "step succeeded"),
             }
             let mut readable = exposed;
             readable.insert("status".into(), json!(step_status));
@@ -160,10 +186,18 @@ impl Plan {
                 details,
                 error,
             });
-            if step_status == StepStatus::Failed {
-                status = RunStatus::Failed;
-                break;
-            }
+            i = match step_status {
+                StepStatus::Skipped => i + 1,
+                StepStatus::Succeeded => after,
+                StepStatus::Failed => match &decl.on_error {
+                    OnError::Fail => {
+                        status = RunStatus::Failed;
+                        break;
+                    }
+                    OnError::Continue => after,
+                    OnError::Goto(label) => jump(&label.value),
+                },
+            };
         }
         let mut outputs = Map::new();
         if status == RunStatus::Succeeded {
@@ -185,10 +219,24 @@ impl Plan {
             variables,
             messages,
             steps: records,
+            error: run_error,
         };
         redact_outcome(&mut outcome, &redactor);
         tracing::info!(status = ?outcome.status, "run finished");
         Ok(outcome)
+    }
+}
+
+/// Whether a `when:` value lets its step run: false, null, "", 0 and empty lists or objects
+/// do not; everything else does.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
     }
 }
 

@@ -3,12 +3,14 @@
 
 use crate::channel::{Channel, Delivery, OutgoingMessage};
 use crate::error::{ErrorKind, StepError};
+use crate::outcome::MessageRecord;
 use crate::redact::Redactor;
 use crate::secret::Secret;
 use async_trait::async_trait;
 use flowstep_spec::steps::StepDecl;
 use flowstep_spec::{Diagnostic, Flow, Scope, Template, TemplateEnv, TemplateError, ValueTemplate};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// One runnable step. Implement it to add a step type; register it with
@@ -76,7 +78,8 @@ pub struct StepContext<'a> {
     pub(crate) details: Map<String, Value>,
     pub(crate) exposed: Map<String, Value>,
     pub(crate) attempts: u32,
-    pub(crate) messages: Vec<(String, Option<String>)>,
+    pub(crate) messages: Vec<MessageRecord>,
+    pub(crate) all_secrets: &'a BTreeMap<String, Secret>,
 }
 
 impl<'a> StepContext<'a> {
@@ -178,7 +181,11 @@ impl<'a> StepContext<'a> {
                 format!("message not delivered: {e}"),
             )
         })?;
-        self.messages.push((message.text, delivery.id.clone()));
+        self.messages.push(MessageRecord {
+            step: self.decl.id.value.clone(),
+            text: message.text,
+            delivery_id: delivery.id.clone(),
+        });
         Ok(delivery)
     }
 }

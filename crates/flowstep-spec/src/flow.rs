@@ -5,9 +5,12 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::input::{InputDecl, InputType};
 use crate::reader::{MapReader, expected, is_identifier, key_text, scalar_text};
 use crate::source::{SourceFile, Span, Spanned};
-use crate::steps::{self, HttpSpec, MessageSpec, PluginSpec, StepDecl, StepSpec};
+use crate::steps::{
+    self, FlowUseSpec, HttpSpec, MessageSpec, OnError, PluginSpec, SetSpec, StepDecl, StepSpec,
+};
 use crate::template::TemplateEnv;
 use crate::value_template::ValueTemplate;
+use crate::value_template::compile_string;
 use crate::yaml::{self, Node, NodeKind};
 use std::sync::Arc;
 
@@ -316,6 +319,9 @@ fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {
         };
         if let Some(d) = default_node {
             let value = match (&d.kind, ty) {
+                // `default: null` makes the input optional: unset, it reads as null (a form
+                // field set to it is left out).
+                _ if d.is_null() => Ok(serde_json::Value::Null),
                 // A decimal default is read from its text, never through a float.
                 (NodeKind::Scalar(text, _), InputType::Decimal) => decl.parse_text(text),
                 // A quoted default for a number input is still checked as text, like `--var`.
@@ -453,6 +459,8 @@ fn read_step(
     let known = match peek("type") {
         Some("http") => steps::http::KEYS,
         Some("message") => steps::message::KEYS,
+        Some("set") => steps::set::KEYS,
+        Some("flow") => steps::flow_use::KEYS,
         _ => steps::COMMON_KEYS,
     };
     let what = match (peek("id"), peek("type")) {
@@ -479,7 +487,32 @@ fn read_step(
         .get("description")
         .and_then(|n| scalar_text(n, "`description`", diags))
         .map(|t| t.value);
+    let when = m
+        .get("when")
+        .and_then(|n| match n.as_str().filter(|_| !n.is_null()) {
+            Some(text) => Some(compile_string(text, n, file, env, diags)),
+            None => {
+                diags.push(expected(
+                    n,
+                    "a condition like `<<eq status \"open\">>`",
+                    "`when`",
+                ));
+                None
+            }
+        });
+    let next = m.get("next").and_then(|n| scalar_text(n, "`next`", diags));
+    let on_error = match m.get("on_error") {
+        None => OnError::Fail,
+        Some(n) => match scalar_text(n, "`on_error`", diags) {
+            Some(t) if t.value == "fail" => OnError::Fail,
+            Some(t) if t.value == "continue" => OnError::Continue,
+            Some(t) => OnError::Goto(t),
+            None => OnError::Fail,
+        },
+    };
     let spec = match ty.as_ref().map(|t| t.value.as_str()) {
+        Some("set") => SetSpec::read(&mut m, file, env, diags).map(StepSpec::Set),
+        Some("flow") => FlowUseSpec::read(&mut m, file, env, diags).map(StepSpec::Flow),
         Some("http") => {
             HttpSpec::read(&mut m, file, env, diags).map(|h| StepSpec::Http(Box::new(h)))
         }
@@ -503,6 +536,9 @@ fn read_step(
         id: id?,
         kind: ty?,
         description,
+        when,
+        next,
+        on_error,
         span: node.span,
         spec: spec?,
     })

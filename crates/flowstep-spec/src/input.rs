@@ -150,6 +150,10 @@ impl InputDecl {
     /// and every rule (`enum`, `pattern`, lengths, bounds). A decimal comes back as its
     /// canonical text in a JSON string, whether it was given as a string or a number.
     pub fn check(&self, value: Value) -> Result<Value, InputError> {
+        // An optional input (`default: null`) may be given as null: "not set".
+        if value.is_null() && self.default == Some(Value::Null) {
+            return Ok(value);
+        }
         let mut shown = value.to_string();
         let mut value = value;
         if self.ty == InputType::Decimal {

@@ -7,7 +7,15 @@ use crate::template::{Template, TemplateEnv};
 use crate::value_template::compile_string;
 
 /// Keys of a message step.
-pub const KEYS: &[&str] = &["id", "type", "description", "text"];
+pub const KEYS: &[&str] = &[
+    "id",
+    "type",
+    "description",
+    "when",
+    "next",
+    "on_error",
+    "text",
+];
 
 /// `type: message`.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,21 +1,37 @@
 //! The shapes of the built-in steps, as data, and the generic shape of plugin steps.
 
+pub mod flow_use;
 pub mod http;
 pub mod message;
+pub mod set;
 
 use crate::source::{Span, Spanned};
 use crate::template::Template;
 use crate::value_template::ValueTemplate;
 use crate::yaml::Node;
 
+pub use flow_use::FlowUseSpec;
 pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, RetrySpec};
 pub use message::MessageSpec;
+pub use set::SetSpec;
 
 /// Keys every step may have, whatever its type.
-pub const COMMON_KEYS: &[&str] = &["id", "type", "description"];
+pub const COMMON_KEYS: &[&str] = &["id", "type", "description", "when", "next", "on_error"];
 
 /// The step types the spec knows the shape of.
-pub const BUILTIN_TYPES: &[&str] = &["http", "message"];
+pub const BUILTIN_TYPES: &[&str] = &["http", "message", "set", "flow"];
+
+/// What happens when a step fails.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OnError {
+    /// The run fails (the default).
+    Fail,
+    /// The run goes on with the next step (or `next:`), as if the step had succeeded but set
+    /// nothing.
+    Continue,
+    /// The run jumps to this step (a failure path).
+    Goto(Spanned<String>),
+}
 
 /// One step as written.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +42,12 @@ pub struct StepDecl {
     pub kind: Spanned<String>,
     /// `description:`.
     pub description: Option<String>,
+    /// `when:`: the step runs only when this renders truthy; otherwise it is skipped.
+    pub when: Option<Template>,
+    /// `next:`: the step to go to after this one (instead of the following one).
+    pub next: Option<Spanned<String>>,
+    /// `on_error:`: what a failure of this step does.
+    pub on_error: OnError,
     /// The whole step.
     pub span: Span,
     /// The type-specific part.
@@ -39,6 +61,10 @@ pub enum StepSpec {
     Http(Box<HttpSpec>),
     /// `type: message`.
     Message(MessageSpec),
+    /// `type: set`.
+    Set(SetSpec),
+    /// `type: flow`.
+    Flow(FlowUseSpec),
     /// Any other type: a plugin registered by the embedder reads its own parameters.
     Plugin(PluginSpec),
 }
@@ -58,6 +84,8 @@ impl StepSpec {
         match self {
             StepSpec::Http(h) => h.templates(),
             StepSpec::Message(m) => vec![&m.text],
+            StepSpec::Set(s) => s.values.iter().flat_map(|(_, v)| v.templates()).collect(),
+            StepSpec::Flow(f) => f.with.iter().flat_map(|(_, v)| v.templates()).collect(),
             StepSpec::Plugin(p) => p.params.templates(),
         }
     }
@@ -66,6 +94,7 @@ impl StepSpec {
     pub fn defines(&self) -> Vec<&Spanned<String>> {
         match self {
             StepSpec::Http(h) => h.map.iter().map(|(name, _)| name).collect(),
+            StepSpec::Set(s) => s.values.iter().map(|(name, _)| name).collect(),
             _ => Vec::new(),
         }
     }

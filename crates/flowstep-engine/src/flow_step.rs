@@ -1,0 +1,111 @@
+//! The built-in `flow` step: runs another flow (a preset or a file) as one step. Its outputs
+//! are readable as `<<steps.ID.outputs.NAME>>`, and its messages go to the same channel.
+
+use crate::engine::Plan;
+use crate::error::StepError;
+use crate::inputs::{InputValue, resolve_inputs};
+use crate::outcome::{RunStatus, StepStatus};
+use crate::run::{RunError, RunRequest};
+use crate::step::{Step, StepContext};
+use async_trait::async_trait;
+use flowstep_spec::{SourceFile, ValueTemplate};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Finds the flow a `flow` step uses: a preset name or a path relative to the using file. The
+/// engine reads no files itself; the embedder (the CLI) supplies this.
+pub trait FlowLoader: Send + Sync {
+    /// The source of the flow `reference` names, as seen from the file `from`.
+    fn load(&self, reference: &str, from: &SourceFile) -> Result<SourceFile, String>;
+}
+
+impl<F> FlowLoader for F
+where
+    F: Fn(&str, &SourceFile) -> Result<SourceFile, String> + Send + Sync,
+{
+    fn load(&self, reference: &str, from: &SourceFile) -> Result<SourceFile, String> {
+        self(reference, from)
+    }
+}
+
+/// `type: flow`, bound to the compiled sub-flow.
+pub struct FlowStep {
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) with: Vec<(String, ValueTemplate)>,
+}
+
+#[async_trait]
+impl Step for FlowStep {
+    async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
+        let sub = self.plan.flow();
+        let mut given = Vec::new();
+        for (name, value) in &self.with {
+            given.push((name.clone(), InputValue::Typed(cx.render_value(value)?)));
+        }
+        let inputs = resolve_inputs(sub, given).map_err(|problems| {
+            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            StepError::invalid(format!(
+                "inputs of flow `{}`: {}",
+                sub.name.value,
+                list.join("; ")
+            ))
+        })?;
+        let request = RunRequest {
+            inputs,
+            secrets: cx.all_secrets.clone(),
+            // Stable per parent run and step, so idempotency keys inside survive a re-run.
+            run_id: Some(format!("{}.{}", cx.run_id(), cx.decl().id.value)),
+            mode: cx.mode(),
+            channel: cx.channel,
+            redactor: cx.redactor().clone(),
+        };
+        let outcome = self
+            .plan
+            .run(request)
+            .await
+            .map_err(|RunError::MissingSecrets(names)| {
+                StepError::invalid(format!(
+                    "flow `{}` needs secret{} {}",
+                    sub.name.value,
+                    if names.len() == 1 { "" } else { "s" },
+                    names.join(", ")
+                ))
+            })?;
+        let prefix = cx.decl().id.value.clone();
+        for mut m in outcome.messages.clone() {
+            m.step = format!("{prefix}.{}", m.step);
+            cx.messages.push(m);
+        }
+        let outputs = Value::Object(outcome.outputs.clone());
+        cx.record("flow", json!(sub.name.value));
+        cx.record("outputs", outputs.clone());
+        cx.record(
+            "steps",
+            serde_json::to_value(&outcome.steps).unwrap_or(Value::Null),
+        );
+        cx.expose("outputs", outputs);
+        cx.set_attempts(1);
+        if outcome.status == RunStatus::Succeeded {
+            return Ok(());
+        }
+        let failed = outcome
+            .steps
+            .iter()
+            .find(|s| s.status == StepStatus::Failed);
+        let mut error = failed.and_then(|s| s.error.clone()).unwrap_or_else(|| {
+            StepError::invalid(
+                outcome
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "the flow failed".into()),
+            )
+        });
+        if let Some(step) = failed {
+            error.message = format!(
+                "step `{}` of flow `{}`: {}",
+                step.id, sub.name.value, error.message
+            );
+        }
+        Err(error)
+    }
+}

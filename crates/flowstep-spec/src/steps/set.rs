@@ -1,0 +1,59 @@
+//! The `set` step: computes variables from templates (e.g. paise from a rupee amount).
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::flow::RESERVED_NAMES;
+use crate::reader::{MapReader, expected, is_identifier, key_text};
+use crate::source::{SourceFile, Spanned};
+use crate::template::TemplateEnv;
+use crate::value_template::ValueTemplate;
+
+/// Keys of a set step.
+pub const KEYS: &[&str] = &[
+    "id",
+    "type",
+    "description",
+    "when",
+    "next",
+    "on_error",
+    "values",
+];
+
+/// `type: set`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetSpec {
+    /// Variable name to value, in file order.
+    pub values: Vec<(Spanned<String>, ValueTemplate)>,
+}
+
+impl SetSpec {
+    /// Reads the type-specific keys.
+    pub fn read(
+        m: &mut MapReader<'_>,
+        file: &SourceFile,
+        env: &mut TemplateEnv,
+        diags: &mut Diagnostics,
+    ) -> Option<Self> {
+        let node = m.required("values", diags)?;
+        let Some(entries) = node.as_map() else {
+            diags.push(expected(
+                node,
+                "a mapping of variable names to values",
+                "`values`",
+            ));
+            return None;
+        };
+        let mut values = Vec::new();
+        for (k, v) in entries {
+            let name = key_text(k);
+            if !is_identifier(&name.value) || RESERVED_NAMES.contains(&name.value.as_str()) {
+                diags.push(
+                    Diagnostic::error("E010", format!("`{}` cannot be a variable name", name.value), k.span)
+                        .with_help("variable names are letters, digits and `_`, starting with a letter; `secrets`, `steps`, `run` and `this` are reserved"),
+                );
+                continue;
+            }
+            values.push((name, ValueTemplate::compile(v, file, env, diags)));
+        }
+        Some(SetSpec { values })
+    }
+}
