@@ -8,12 +8,16 @@ fn presets_are_listed_and_shown() {
     let dir = Scratch::new();
     let out = run(dir.path(), &["presets"]);
     assert_eq!(out.code, 0);
-    assert!(
-        out.stdout
-            .contains("stripe-checkout  Create a one-time Stripe Checkout Session"),
-        "{}",
-        out.stdout
-    );
+    // One line per preset, names padded to one column, in name order.
+    let expected: String = [
+        "razorpay-payment-link   Create a Razorpay Payment Link and send its short URL on WhatsApp.",
+        "stripe-checkout         Create a one-time Stripe Checkout Session and send its URL on WhatsApp.",
+        "stripe-checkout-status  Look up a Stripe Checkout Session and say whether it is paid, open or expired.",
+        "whatsapp-send-text      Send a WhatsApp text message through the WhatsApp Cloud API.",
+    ]
+    .map(|l| format!("{l}\n"))
+    .concat();
+    assert_eq!(out.stdout, expected);
     let out = run(dir.path(), &["presets", "show", "stripe-checkout"]);
     assert_eq!(out.code, 0);
     assert_eq!(

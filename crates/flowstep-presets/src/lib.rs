@@ -19,12 +19,32 @@ pub struct Preset {
 }
 
 /// Every bundled flow, sorted by name.
-pub const PRESETS: &[Preset] = &[Preset {
-    name: "stripe-checkout",
-    file: "flows/stripe-checkout.yaml",
-    summary: "Create a one-time Stripe Checkout Session and send its URL on WhatsApp.",
-    source: include_str!("../../../flows/stripe-checkout.yaml"),
-}];
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "razorpay-payment-link",
+        file: "flows/razorpay-payment-link.yaml",
+        summary: "Create a Razorpay Payment Link and send its short URL on WhatsApp.",
+        source: include_str!("../../../flows/razorpay-payment-link.yaml"),
+    },
+    Preset {
+        name: "stripe-checkout",
+        file: "flows/stripe-checkout.yaml",
+        summary: "Create a one-time Stripe Checkout Session and send its URL on WhatsApp.",
+        source: include_str!("../../../flows/stripe-checkout.yaml"),
+    },
+    Preset {
+        name: "stripe-checkout-status",
+        file: "flows/stripe-checkout-status.yaml",
+        summary: "Look up a Stripe Checkout Session and say whether it is paid, open or expired.",
+        source: include_str!("../../../flows/stripe-checkout-status.yaml"),
+    },
+    Preset {
+        name: "whatsapp-send-text",
+        file: "flows/whatsapp-send-text.yaml",
+        summary: "Send a WhatsApp text message through the WhatsApp Cloud API.",
+        source: include_str!("../../../flows/whatsapp-send-text.yaml"),
+    },
+];
 
 /// The preset called `name`.
 pub fn get(name: &str) -> Option<&'static Preset> {
@@ -38,6 +58,24 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn presets_are_sorted_by_name_and_summaries_match_descriptions() {
+        let names: Vec<_> = super::names().collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+        for p in super::PRESETS {
+            assert!(
+                p.source.contains(&format!(
+                    "\ndescription: {}",
+                    p.summary.trim_end_matches('.')
+                )),
+                "{}: the summary should be the flow's description",
+                p.file
+            );
+        }
+    }
+
     #[test]
     fn every_preset_names_itself() {
         for p in super::PRESETS {
