@@ -2,15 +2,16 @@
 //! written, whatever library wrote it (reqwest and hyper included) and at every verbosity.
 
 use flowstep_engine::Redactor;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// Sets up logging: `-v` levels, or `RUST_LOG` when set.
 pub fn init(verbose: u8, redactor: Arc<Redactor>) {
+    // Without -v only errors are logged: the report already says which step failed and why.
     let level = match verbose {
-        0 => "warn",
+        0 => "error",
         1 => "info",
         2 => "debug",
         _ => "trace",
@@ -20,6 +21,7 @@ pub fn init(verbose: u8, redactor: Arc<Redactor>) {
         .with_env_filter(filter)
         .with_writer(RedactingStderr { redactor })
         .with_target(verbose >= 2)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .try_init();
 }
 

@@ -190,6 +190,12 @@ impl Plan {
                 StepStatus::Skipped => i + 1,
                 StepStatus::Succeeded => after,
                 StepStatus::Failed => match &decl.on_error {
+                    // A dry run shows every request it can build, so it goes on past a step it
+                    // could not build (its record says why); the run still counts as failed.
+                    OnError::Fail if request.mode == RunMode::DryRun => {
+                        status = RunStatus::Failed;
+                        after
+                    }
                     OnError::Fail => {
                         status = RunStatus::Failed;
                         break;
