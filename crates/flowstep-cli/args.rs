@@ -85,6 +85,22 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub output: Format,
+    /// Where `message` steps deliver: printed on the terminal, or sent on WhatsApp through the
+    /// Cloud API (WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID from the environment or .env).
+    #[arg(long, value_enum, default_value_t = ChannelKind::Terminal)]
+    pub channel: ChannelKind,
+    /// The customer's WhatsApp number with country code, for --channel whatsapp (+919000090000).
+    #[arg(long, value_name = "PHONE")]
+    pub to: Option<String>,
+}
+
+/// Message channels the CLI offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChannelKind {
+    /// Print each message.
+    Terminal,
+    /// Send each message as a WhatsApp text message (and print it).
+    Whatsapp,
 }
 
 /// `flowstep check`.

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod delivery;
 mod exit;
 mod load;
 mod logging;

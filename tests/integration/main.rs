@@ -12,3 +12,4 @@ mod reliability;
 mod stripe_checkout;
 mod support;
 mod tidy;
+mod whatsapp_channel;

@@ -69,6 +69,18 @@ fn crates_depend_only_on_what_the_architecture_allows() {
             "flowstep-sandbox",
             &["flowstep-engine", "flowstep-spec", "flowstep-http"],
         ),
+        // The WhatsApp channel is a plugin of the engine: no CLI, no http step, no sandbox.
+        (
+            "flowstep-whatsapp",
+            &[
+                "flowstep",
+                "clap",
+                "anyhow",
+                "flowstep-http",
+                "flowstep-sandbox",
+                "flowstep-presets",
+            ],
+        ),
     ];
     for (krate, banned) in forbidden {
         let deps = dependencies(krate);
@@ -93,6 +105,7 @@ fn library_crates_do_not_use_anyhow() {
         "flowstep-http",
         "flowstep-presets",
         "flowstep-sandbox",
+        "flowstep-whatsapp",
     ] {
         assert!(
             !dependencies(krate).iter().any(|d| d == "anyhow"),

@@ -2,14 +2,20 @@
 
 use crate::args::{Format, RunArgs};
 use crate::exit::Exit;
-use crate::terminal_channel::TerminalChannel;
-use crate::{load, report, sandbox_defaults, secrets, vars};
+use crate::{delivery, load, report, sandbox_defaults, secrets, vars};
 use anyhow::Context;
 use flowstep_engine::{Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, resolve_inputs};
 use flowstep_http::{HttpConfig, Route};
 use std::sync::Arc;
 
 pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    let problems = delivery::check_args(&args);
+    if !problems.is_empty() {
+        for p in problems {
+            eprintln!("error: {p}");
+        }
+        return Ok(Exit::Invalid);
+    }
     let file = load::source(&args.flow)?;
     let mut routes: Vec<Route> = args
         .routes
@@ -41,6 +47,8 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         for r in &routes {
             eprintln!("note: routing {} to {}", r.from, r.to);
         }
+        // The WhatsApp channel talks to Graph directly, so it follows the same route.
+        let graph_url = routes.iter().find(|r| r.from == flowstep_whatsapp::DEFAULT_BASE_URL).map(|r| r.to.clone());
         let engine = load::engine(HttpConfig { routes, ..HttpConfig::default() });
         let (plan, warnings) = match engine.compile_source(file.clone()) {
             Ok(ok) => ok,
@@ -81,7 +89,16 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             }
             return Ok(Exit::Invalid);
         }
-        let channel = TerminalChannel { print: args.output == Format::Text && !args.dry_run, redactor: redactor.clone() };
+        let print = args.output == Format::Text && !args.dry_run;
+        let channel = match delivery::build(&args, print, sandbox.is_some(), graph_url, &redactor) {
+            Ok(c) => c,
+            Err(problems) => {
+                for p in problems {
+                    eprintln!("error: {p}");
+                }
+                return Ok(Exit::Invalid);
+            }
+        };
         let mode = if args.dry_run { RunMode::DryRun } else { RunMode::Live };
         let request = RunRequest { inputs, secrets: found, run_id: args.run_id.clone(), mode, channel: &channel, redactor: redactor.clone() };
         let outcome = match plan.run(request).await {

@@ -1,0 +1,134 @@
+//! The channel a run delivers its messages through (`--channel`): the terminal, or WhatsApp,
+//! where each message goes out through the Cloud API and is then printed with its message id.
+
+use crate::args::{ChannelKind, RunArgs};
+use crate::sandbox_defaults;
+use crate::terminal_channel::TerminalChannel;
+use async_trait::async_trait;
+use flowstep_engine::{Channel, ChannelError, Delivery, OutgoingMessage, Redactor, Secret};
+use flowstep_whatsapp::{DEFAULT_BASE_URL, WhatsAppChannel, WhatsAppConfig};
+use std::io::Write;
+use std::sync::Arc;
+
+/// The settings `--channel whatsapp` reads from the environment (or `.env`).
+const TOKEN_VAR: &str = "WHATSAPP_TOKEN";
+const PHONE_NUMBER_ID_VAR: &str = "WHATSAPP_PHONE_NUMBER_ID";
+
+/// The channel of one run.
+pub enum CliChannel {
+    /// Prints each message.
+    Terminal(TerminalChannel),
+    /// Sends each message on WhatsApp, then prints it (when `print`) with its message id.
+    WhatsApp {
+        /// The Cloud API channel.
+        whatsapp: WhatsAppChannel,
+        /// Whether to print what was sent.
+        print: bool,
+        /// Hides secrets in what is printed.
+        redactor: Arc<Redactor>,
+    },
+}
+
+/// Problems with `--channel`/`--to` that need no flow to find: each is one `error:` line.
+pub fn check_args(args: &RunArgs) -> Vec<String> {
+    match (args.channel, &args.to) {
+        (ChannelKind::Whatsapp, None) => vec![
+            "--channel whatsapp needs --to PHONE: the customer's WhatsApp number with country code, e.g. --to +919000090000".to_owned(),
+        ],
+        (ChannelKind::Terminal, Some(_)) => {
+            vec!["--to is only used with --channel whatsapp".to_owned()]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Builds the channel `args` ask for. `graph_url` is where graph.facebook.com is routed (the
+/// sandbox, or a `--route`). WhatsApp settings that are missing are returned as `error:` lines.
+pub fn build(
+    args: &RunArgs,
+    print: bool,
+    sandbox: bool,
+    graph_url: Option<String>,
+    redactor: &Arc<Redactor>,
+) -> Result<CliChannel, Vec<String>> {
+    let Some(to) = args
+        .to
+        .clone()
+        .filter(|_| args.channel == ChannelKind::Whatsapp)
+    else {
+        return Ok(CliChannel::Terminal(TerminalChannel {
+            print,
+            redactor: redactor.clone(),
+        }));
+    };
+    let names = [TOKEN_VAR.to_owned(), PHONE_NUMBER_ID_VAR.to_owned()];
+    let (mut found, missing) = crate::secrets::read(&names);
+    let mut problems = Vec::new();
+    for name in missing {
+        match sandbox_defaults::get(&name).filter(|_| sandbox) {
+            Some(d) => {
+                eprintln!("{}", sandbox_defaults::note(d));
+                found.insert(name, Secret::new(d.value));
+            }
+            None => problems.push(format!(
+                "--channel whatsapp needs {name}: set the environment variable {name} (or add {name}=... to .env){}",
+                if name == TOKEN_VAR {
+                    "; add --sandbox to try it without a token"
+                } else {
+                    ""
+                }
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let token = found.remove(TOKEN_VAR).expect("read or defaulted above");
+    // From here on the token is hidden in everything the run prints or records.
+    redactor.add(token.expose());
+    let phone_number_id = found
+        .remove(PHONE_NUMBER_ID_VAR)
+        .expect("read or defaulted above");
+    let mut config = WhatsAppConfig::new(phone_number_id.expose(), token, to);
+    config.base_url = graph_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+    eprintln!(
+        "note: messages go to WhatsApp {} through {}",
+        config.to, config.base_url
+    );
+    Ok(CliChannel::WhatsApp {
+        whatsapp: WhatsAppChannel::new(config),
+        print,
+        redactor: redactor.clone(),
+    })
+}
+
+#[async_trait]
+impl Channel for CliChannel {
+    async fn send(&self, message: &OutgoingMessage) -> Result<Delivery, ChannelError> {
+        match self {
+            CliChannel::Terminal(t) => t.send(message).await,
+            CliChannel::WhatsApp {
+                whatsapp,
+                print,
+                redactor,
+            } => {
+                let delivery = whatsapp.send(message).await?;
+                if *print {
+                    let mut out = std::io::stdout().lock();
+                    let id = delivery.id.as_deref().unwrap_or("no id");
+                    let _ = writeln!(
+                        out,
+                        "message from {} (sent on WhatsApp to {}, {id}):",
+                        message.step,
+                        whatsapp.config().to
+                    );
+                    for line in redactor.redact(&message.text).lines() {
+                        let _ = writeln!(out, "  │ {line}");
+                    }
+                    let _ = writeln!(out);
+                }
+                Ok(delivery)
+            }
+        }
+    }
+}

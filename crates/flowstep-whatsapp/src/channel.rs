@@ -1,0 +1,148 @@
+//! The WhatsApp Cloud API channel: each message a flow sends becomes one text message
+//! (`POST /{version}/{phone_number_id}/messages`), and the `wamid.` id Meta returns becomes the
+//! delivery id recorded in the outcome.
+
+use crate::config::WhatsAppConfig;
+use crate::graph_error;
+use async_trait::async_trait;
+use flowstep_engine::{Channel, ChannelError, Delivery, OutgoingMessage};
+use serde_json::{Value, json};
+
+/// The largest answer read; Graph's answers to a send are a few hundred bytes.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// Delivers messages through the WhatsApp Cloud API. See the crate docs for an example.
+///
+/// A send is never retried here: the Cloud API takes no idempotency key, so a retry after a lost
+/// answer could deliver the message twice. A failure is reported as transient (HTTP 429, 5xx,
+/// a connection error or a timeout) or not, and the run records it.
+pub struct WhatsAppChannel {
+    config: WhatsAppConfig,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for WhatsAppChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsAppChannel")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WhatsAppChannel {
+    /// A channel with its own connection pool. Redirects are not followed: a redirected
+    /// `Authorization` header could carry the token to another host.
+    pub fn new(config: WhatsAppConfig) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("flowstep-whatsapp/", env!("CARGO_PKG_VERSION")))
+            .build()
+            // Building fails only when the TLS backend cannot start; the default client would
+            // fail the same way, so there is nothing better to fall back to.
+            .unwrap_or_default();
+        WhatsAppChannel { config, client }
+    }
+
+    /// The configuration it sends with.
+    pub fn config(&self) -> &WhatsAppConfig {
+        &self.config
+    }
+
+    /// The JSON body for one text message, as Meta's "Send text messages" reference gives it.
+    pub fn body(&self, text: &str) -> Value {
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": self.config.to,
+            "type": "text",
+            "text": { "preview_url": self.config.preview_url, "body": text },
+        })
+    }
+
+    /// Hides the token should an error text ever echo it.
+    fn scrub(&self, text: String) -> String {
+        let token = self.config.token.expose();
+        if token.is_empty() || !text.contains(token) {
+            return text;
+        }
+        text.replace(token, &self.config.token.to_string())
+    }
+}
+
+#[async_trait]
+impl Channel for WhatsAppChannel {
+    async fn send(&self, message: &OutgoingMessage) -> Result<Delivery, ChannelError> {
+        let body = serde_json::to_vec(&self.body(&message.text)).map_err(|e| ChannelError {
+            message: format!("cannot encode the message: {e}"),
+            transient: false,
+        })?;
+        let answer = self
+            .client
+            .post(self.config.messages_url())
+            .bearer_auth(self.config.token.expose())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.network_error(&e))?;
+        let status = answer.status().as_u16();
+        let bytes = answer.bytes().await.map_err(|e| self.network_error(&e))?;
+        if bytes.len() > MAX_ANSWER_BYTES {
+            return Err(ChannelError {
+                message: format!(
+                    "WhatsApp Cloud API answered HTTP {status} with {} bytes, more than the {MAX_ANSWER_BYTES} read",
+                    bytes.len()
+                ),
+                transient: false,
+            });
+        }
+        if !(200..300).contains(&status) {
+            let mut e = graph_error::from_response(status, &bytes);
+            e.message = self.scrub(e.message);
+            return Err(e);
+        }
+        let id = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+            v.pointer("/messages/0/id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        match id {
+            Some(id) => Ok(Delivery { id: Some(id) }),
+            // The message may well have gone out; saying so beats retrying into a duplicate.
+            None => Err(ChannelError {
+                message: format!(
+                    "WhatsApp Cloud API answered HTTP {status} without a message id (messages[0].id); the message may have been sent"
+                ),
+                transient: false,
+            }),
+        }
+    }
+}
+
+impl WhatsAppChannel {
+    fn network_error(&self, e: &reqwest::Error) -> ChannelError {
+        let what = if e.is_timeout() {
+            format!(
+                "no answer from the WhatsApp Cloud API within {:?}; the message may have been sent",
+                self.config.timeout
+            )
+        } else if e.is_connect() {
+            format!(
+                "cannot connect to the WhatsApp Cloud API at {}",
+                self.config.base_url
+            )
+        } else {
+            "the connection to the WhatsApp Cloud API failed".to_owned()
+        };
+        // reqwest's text names the URL (which holds no secret) and the cause.
+        let cause = std::error::Error::source(e)
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default();
+        ChannelError {
+            message: self.scrub(format!("{what}{cause}")),
+            transient: true,
+        }
+    }
+}
