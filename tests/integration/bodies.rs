@@ -1,7 +1,7 @@
 //! What arrives at the server is exactly what the author wrote: form values with characters
 //! that mean something in a form, no field injection through a name, typed JSON.
 
-use crate::support::{Scratch, TestSandbox, run};
+use crate::support::{Scratch, TestSandbox, run, run_with_key};
 use flowstep_sandbox::SANDBOX_SECRET_KEY;
 use serde_json::json;
 
@@ -11,9 +11,10 @@ const TRICKY: &str = "A & B = C + 100% ? x\nline two \"quoted\" 'single' हि�
 fn form_values_arrive_exactly_as_written() {
     let sb = TestSandbox::start();
     let dir = Scratch::new();
-    let out: crate::support::Run = crate::support::flowstep(dir.path())
-        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
-        .args([
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
             "run",
             "stripe-checkout",
             "--route",
@@ -22,10 +23,8 @@ fn form_values_arrive_exactly_as_written() {
             &format!("product_name={TRICKY}"),
             "--var",
             "amount_paise=50000",
-        ])
-        .output()
-        .unwrap()
-        .into();
+        ],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     let reqs = sb.sandbox.requests();
     let form = reqs.last().unwrap().form.clone().expect("a form body");

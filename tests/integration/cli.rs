@@ -1,7 +1,7 @@
 //! Command-line surfaces not covered elsewhere: inputs from a vars file, Basic auth against the
 //! sandbox, nested form bodies as they arrive, and `flowstep sandbox` serving until stopped.
 
-use crate::support::{Run, Scratch, TestSandbox, flowstep, preset_with, run};
+use crate::support::{Scratch, TestSandbox, flowstep, preset_with, run, run_with_key};
 use flowstep_sandbox::SANDBOX_SECRET_KEY;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -63,9 +63,10 @@ fn basic_auth_with_the_key_as_user_name_is_accepted_by_the_sandbox() {
         "auth: { type: basic, username: \"<<secrets.STRIPE_SECRET_KEY>>\" }",
     );
     let path = dir.write("basic.yaml", &flow);
-    let out: Run = flowstep(dir.path())
-        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
-        .args([
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
             "run",
             path.to_str().unwrap(),
             "--route",
@@ -76,10 +77,8 @@ fn basic_auth_with_the_key_as_user_name_is_accepted_by_the_sandbox() {
             "amount_paise=50000",
             "--output",
             "json",
-        ])
-        .output()
-        .unwrap()
-        .into();
+        ],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     let auth = sb.sandbox.requests()[0]
         .headers

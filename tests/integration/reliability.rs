@@ -2,7 +2,7 @@
 //! rule, idempotency across retries and re-runs, and the checks that fail a step before
 //! anything is sent. Faults are injected into the sandbox.
 
-use crate::support::{Run, Scratch, TestSandbox, flowstep, preset, preset_with};
+use crate::support::{Run, Scratch, TestSandbox, flowstep, preset, preset_with, run_with_key};
 use flowstep_sandbox::{Fault, FaultAction, SANDBOX_SECRET_KEY};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -240,9 +240,10 @@ fn crlf_in_a_header_value_fails_before_sending() {
         "    idempotency: auto\n    headers:\n      X-Order: <<product_name>>\n",
     );
     let path = dir.write("crlf.yaml", &flow);
-    let out: Run = flowstep(dir.path())
-        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
-        .args([
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
             "run",
             path.to_str().unwrap(),
             "--route",
@@ -253,10 +254,8 @@ fn crlf_in_a_header_value_fails_before_sending() {
             "amount_paise=50000",
             "--output",
             "json",
-        ])
-        .output()
-        .unwrap()
-        .into();
+        ],
+    );
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(step(&out)["error"]["kind"], "invalid");
     assert!(
@@ -279,9 +278,10 @@ fn a_path_template_cannot_change_the_path() {
     let dir = Scratch::new();
     let flow = "flow: retrieve\ninputs:\n  session_id: { type: string }\nsecrets: [STRIPE_SECRET_KEY]\nsteps:\n  - id: get\n    type: http\n    url: https://api.stripe.com/v1/checkout/sessions/<<session_id>>\n    auth: { type: bearer, token: \"<<secrets.STRIPE_SECRET_KEY>>\" }\n";
     let path = dir.write("retrieve.yaml", flow);
-    let out: Run = flowstep(dir.path())
-        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
-        .args([
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
             "run",
             path.to_str().unwrap(),
             "--route",
@@ -290,10 +290,8 @@ fn a_path_template_cannot_change_the_path() {
             "session_id=../../__sandbox/stats?x=1",
             "--output",
             "json",
-        ])
-        .output()
-        .unwrap()
-        .into();
+        ],
+    );
     assert_eq!(out.code, 1, "{out:?}");
     let reqs = sb.sandbox.requests();
     assert_eq!(reqs.len(), 1);
@@ -315,9 +313,10 @@ fn a_bound_secret_is_never_sent_to_another_host() {
     );
     let path = dir.write("evil.yaml", &flow);
     let route = format!("https://api.stripe.evil.example={}", sb.url());
-    let out: Run = flowstep(dir.path())
-        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
-        .args([
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
             "run",
             path.to_str().unwrap(),
             "--route",
@@ -328,10 +327,8 @@ fn a_bound_secret_is_never_sent_to_another_host() {
             "amount_paise=50000",
             "--output",
             "json",
-        ])
-        .output()
-        .unwrap()
-        .into();
+        ],
+    );
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(step(&out)["error"]["kind"], "invalid");
     let message = step(&out)["error"]["message"].as_str().unwrap().to_owned();
@@ -399,9 +396,10 @@ fn a_sentinel_secret_appears_in_no_output_of_a_failing_run_at_trace_verbosity() 
 fn dry_run_prints_the_request_and_a_curl_command_and_sends_nothing() {
     let sb = TestSandbox::start();
     let dir = Scratch::new();
-    let out: Run = flowstep(dir.path())
-        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
-        .args([
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
             "run",
             "stripe-checkout",
             "--route",
@@ -411,10 +409,8 @@ fn dry_run_prints_the_request_and_a_curl_command_and_sends_nothing() {
             "--var",
             "amount_paise=50000",
             "--dry-run",
-        ])
-        .output()
-        .unwrap()
-        .into();
+        ],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.stdout

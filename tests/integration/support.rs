@@ -141,3 +141,13 @@ pub fn preset() -> String {
         .source
         .to_owned()
 }
+
+/// Runs `flowstep` with `args` in `dir` and `STRIPE_SECRET_KEY` set to `key`.
+pub fn run_with_key(dir: &Path, key: &str, args: &[&str]) -> Run {
+    flowstep(dir)
+        .env("STRIPE_SECRET_KEY", key)
+        .args(args)
+        .output()
+        .expect("flowstep runs")
+        .into()
+}
