@@ -5,6 +5,7 @@ mod bodies;
 mod cli;
 mod control_flow;
 mod diagnostics;
+mod example_flows;
 mod preset_runs;
 mod presets;
 mod raw_http;
