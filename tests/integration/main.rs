@@ -5,6 +5,7 @@ mod bodies;
 mod cli;
 mod control_flow;
 mod diagnostics;
+mod embedding;
 mod example_flows;
 mod preset_runs;
 mod presets;
