@@ -33,6 +33,30 @@ pub struct ChannelError {
 }
 
 /// Delivers the text of `message` steps.
+///
+/// The returned [`Delivery::id`] is recorded in the outcome (`messages[].delivery_id`); an
+/// error fails the step, as `transient` or `rejected`.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use flowstep_engine::{Channel, ChannelError, Delivery, OutgoingMessage};
+///
+/// /// Refuses empty texts, "delivers" the rest.
+/// struct Strict;
+/// #[async_trait::async_trait]
+/// impl Channel for Strict {
+///     async fn send(&self, m: &OutgoingMessage) -> Result<Delivery, ChannelError> {
+///         if m.text.trim().is_empty() {
+///             return Err(ChannelError { message: "empty message".into(), transient: false });
+///         }
+///         Ok(Delivery { id: Some(format!("{}-1", m.step)) })
+///     }
+/// }
+///
+/// let m = OutgoingMessage { flow: "f".into(), step: "s".into(), text: "Hi".into() };
+/// assert_eq!(Strict.send(&m).await.unwrap().id.as_deref(), Some("s-1"));
+/// # });
+/// ```
 #[async_trait]
 pub trait Channel: Send + Sync {
     /// Delivers one message.

@@ -11,6 +11,27 @@ use std::sync::Arc;
 
 /// Step kinds by YAML `type`. Starts with the built-in `message`, `set` and `flow` steps; the
 /// embedder adds `http` and its own.
+///
+/// ```
+/// use flowstep_engine::{Engine, Step, StepContext, StepError};
+/// use flowstep_spec::{Diagnostic, Flow, steps::StepDecl};
+///
+/// struct Noop;
+/// #[async_trait::async_trait]
+/// impl Step for Noop {
+///     async fn run(&self, _cx: &mut StepContext<'_>) -> Result<(), StepError> {
+///         Ok(())
+///     }
+/// }
+///
+/// let mut engine = Engine::new();
+/// // Any `Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>` is a step kind.
+/// engine.register("noop", |_: &StepDecl, _: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {
+///     Ok(Box::new(Noop))
+/// });
+/// assert!(engine.kinds().any(|k| k == "noop"));
+/// assert!(engine.kinds().any(|k| k == "message"));
+/// ```
 pub struct Engine {
     kinds: BTreeMap<String, Arc<dyn StepKind>>,
     loader: Option<Arc<dyn FlowLoader>>,
@@ -76,6 +97,24 @@ impl Engine {
 
     /// Reads and compiles a flow file in one pass, reporting every problem in it at once (the
     /// format, step types, variables), sorted by position. Warnings come back with the plan.
+    ///
+    /// ```
+    /// use flowstep_engine::Engine;
+    /// use flowstep_spec::{SourceFile, render_all};
+    ///
+    /// let ok = "flow: hi\nsteps:\n  - id: say\n    type: message\n    text: Hello\n";
+    /// let (plan, warnings) = Engine::new().compile_source(SourceFile::new("hi.yaml", ok)).unwrap();
+    /// assert_eq!(plan.flow().name.value, "hi");
+    /// assert!(warnings.is_empty());
+    ///
+    /// // Every problem at once, each with its position; render_all draws them like rustc.
+    /// let bad = "flow: hi\nsteps:\n  - id: say\n    type: mesage\n    text: <<nme>>\n";
+    /// let file = SourceFile::new("bad.yaml", bad);
+    /// let diagnostics = Engine::new().compile_source(file.clone()).unwrap_err();
+    /// let text = render_all(&diagnostics, &file);
+    /// assert!(text.contains("unknown step type `mesage`"), "{text}");
+    /// assert!(text.contains("bad.yaml:4:11"), "{text}");
+    /// ```
     pub fn compile_source(
         &self,
         file: SourceFile,

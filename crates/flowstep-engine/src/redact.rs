@@ -39,6 +39,20 @@ fn known_prefix(secret: &str) -> &str {
 }
 
 /// The set of values to hide, shared by the runner, the steps and the log writer.
+///
+/// ```
+/// use flowstep_engine::Redactor;
+///
+/// let redactor = Redactor::new();
+/// redactor.add("sk_test_51Habcdefghijklmnop1234");
+/// assert_eq!(
+///     redactor.redact("401: Invalid API Key provided: sk_test_51Habcdefghijklmnop1234"),
+///     "401: Invalid API Key provided: sk_test_...1234"
+/// );
+/// // The forms a secret travels in are hidden too, e.g. percent-encoded in a form body.
+/// redactor.add("p@ss word/with+symbols");
+/// assert_eq!(redactor.redact("password=p%40ss+word%2Fwith%2Bsymbols"), "password=...bols");
+/// ```
 #[derive(Debug, Default)]
 pub struct Redactor {
     /// (value, replacement), longest value first so that a secret containing another is

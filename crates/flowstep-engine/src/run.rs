@@ -54,6 +54,32 @@ pub fn new_run_id() -> String {
 
 impl Plan {
     /// Runs the plan. Step failures are recorded in the outcome, not returned as errors.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use flowstep_engine::{Engine, InputValue, RecordingChannel, Redactor, RunMode, RunRequest,
+    ///     RunStatus, resolve_inputs};
+    /// use flowstep_spec::SourceFile;
+    /// use std::sync::Arc;
+    ///
+    /// let yaml = "flow: greet\ninputs:\n  name: { type: string }\nsteps:\n  - id: hello\n    type: message\n    text: Hello, <<name>>\noutputs:\n  who: <<name>>\n";
+    /// let (plan, _) = Engine::new().compile_source(SourceFile::new("greet.yaml", yaml)).unwrap();
+    /// let inputs = resolve_inputs(plan.flow(), vec![("name".into(), InputValue::Text("Ravi".into()))]).unwrap();
+    /// let channel = RecordingChannel::new();
+    /// let outcome = plan.run(RunRequest {
+    ///     inputs,
+    ///     secrets: Default::default(),
+    ///     run_id: Some("order-7".into()),
+    ///     mode: RunMode::Live,
+    ///     channel: &channel,
+    ///     redactor: Arc::new(Redactor::new()),
+    /// }).await.unwrap();
+    /// assert_eq!(outcome.status, RunStatus::Succeeded);
+    /// assert_eq!(outcome.run_id, "order-7");
+    /// assert_eq!(outcome.outputs["who"], "Ravi");
+    /// assert_eq!(outcome.messages[0].delivery_id.as_deref(), Some("recorded-1"));
+    /// # });
+    /// ```
     pub async fn run(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
         let flow = &self.flow;
         let missing: Vec<String> = self

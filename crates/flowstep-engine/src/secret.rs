@@ -4,6 +4,15 @@ use std::fmt;
 
 /// A secret value (an API key, a token). `Debug` and `Display` print it redacted; only
 /// [`Secret::expose`] gives the value, and only code that must send it calls that.
+///
+/// ```
+/// use flowstep_engine::Secret;
+///
+/// let key = Secret::new("sk_live_51Hxyzxyzxyzxyzxyz9876");
+/// assert_eq!(key.to_string(), "sk_live_...9876");
+/// assert_eq!(format!("{key:?}"), "Secret(sk_live_...9876)");
+/// assert_eq!(key.expose(), "sk_live_51Hxyzxyzxyzxyzxyz9876");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 

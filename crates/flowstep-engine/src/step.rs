@@ -15,6 +15,45 @@ use std::sync::Arc;
 
 /// One runnable step. Implement it to add a step type; register it with
 /// [`crate::Engine::register`] under its YAML `type`.
+///
+/// A plugin step reads its own keys from [`StepSpec::Plugin`](flowstep_spec::steps::StepSpec),
+/// renders them with [`StepContext::render_value`], and declares what it sets in
+/// [`Step::defines`] so that later steps may read it (checked when the flow is compiled).
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use flowstep_engine::{Engine, RecordingChannel, Redactor, RunMode, RunRequest, Step,
+///     StepContext, StepError};
+/// use flowstep_spec::{Diagnostic, Flow, SourceFile, steps::StepDecl};
+/// use std::sync::Arc;
+///
+/// /// `type: today`: sets `weekday`.
+/// struct Today;
+/// #[async_trait::async_trait]
+/// impl Step for Today {
+///     async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
+///         cx.set_var("weekday", "Friday".into());
+///         Ok(())
+///     }
+///     fn defines(&self) -> Vec<String> {
+///         vec!["weekday".into()]
+///     }
+/// }
+///
+/// let mut engine = Engine::new();
+/// engine.register("today", |_: &StepDecl, _: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {
+///     Ok(Box::new(Today))
+/// });
+/// let yaml = "flow: f\nsteps:\n  - id: t\n    type: today\n  - id: m\n    type: message\n    text: It is <<weekday>>\n";
+/// let (plan, _) = engine.compile_source(SourceFile::new("f.yaml", yaml)).unwrap();
+/// let channel = RecordingChannel::new();
+/// let outcome = plan.run(RunRequest {
+///     inputs: Default::default(), secrets: Default::default(), run_id: None,
+///     mode: RunMode::Live, channel: &channel, redactor: Arc::new(Redactor::new()),
+/// }).await.unwrap();
+/// assert_eq!(outcome.messages[0].text, "It is Friday");
+/// # });
+/// ```
 #[async_trait]
 pub trait Step: Send + Sync {
     /// Runs the step. Read templates with [`StepContext::render`], set variables with

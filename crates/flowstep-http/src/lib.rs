@@ -40,6 +40,44 @@ use std::sync::Arc;
 
 /// The step kind to register: `engine.register("http", flowstep_http::kind(config))`. Every
 /// step bound by it shares one configuration and one connection pool.
+///
+/// A dry run builds each request, routes and all, and records it without sending anything:
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use flowstep_engine::{Engine, RecordingChannel, Redactor, RunMode, RunRequest, Secret};
+/// use flowstep_http::{HttpConfig, Route, kind};
+/// use flowstep_spec::SourceFile;
+/// use std::sync::Arc;
+///
+/// let mut engine = Engine::new();
+/// let route: Route = "https://api.stripe.com=http://127.0.0.1:12111".parse().unwrap();
+/// engine.register("http", kind(HttpConfig { routes: vec![route], ..HttpConfig::default() }));
+///
+/// let yaml = r#"flow: refund
+/// secrets: [STRIPE_SECRET_KEY]
+/// steps:
+///   - id: refund
+///     type: http
+///     method: POST
+///     url: https://api.stripe.com/v1/refunds
+///     auth: { type: bearer, token: "<<secrets.STRIPE_SECRET_KEY>>" }
+///     body_type: form
+///     body: { payment_intent: pi_123, amount: 5000 }
+/// "#;
+/// let (plan, _) = engine.compile_source(SourceFile::new("refund.yaml", yaml)).unwrap();
+/// let secrets = [("STRIPE_SECRET_KEY".to_owned(), Secret::new("sk_test_abcdefghijklmnop4242"))];
+/// let channel = RecordingChannel::new();
+/// let outcome = plan.run(RunRequest {
+///     inputs: Default::default(), secrets: secrets.into(), run_id: None,
+///     mode: RunMode::DryRun, channel: &channel, redactor: Arc::new(Redactor::new()),
+/// }).await.unwrap();
+/// let request = &outcome.steps[0].details["request"];
+/// assert_eq!(request["url"], "https://api.stripe.com/v1/refunds");
+/// assert_eq!(request["body"], "payment_intent=pi_123&amount=5000");
+/// assert_eq!(request["headers"]["Authorization"], "Bearer sk_test_...4242");
+/// # });
+/// ```
 pub fn kind(config: HttpConfig) -> impl StepKind + 'static {
     let shared = Arc::new(step::Shared {
         config,

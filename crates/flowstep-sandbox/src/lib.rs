@@ -91,6 +91,20 @@ pub const SANDBOX_WHATSAPP_PHONE_NUMBER_ID: &str = "100000000000001";
 ///
 /// Dropping the handle (or calling [`Sandbox::shutdown`]) stops the server: the listener is
 /// closed and open connections are dropped.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use flowstep_sandbox::Sandbox;
+///
+/// // Port 0 picks a free port; point api.stripe.com, api.razorpay.com and
+/// // graph.facebook.com at base_url() (flowstep's --sandbox does exactly that).
+/// let sandbox = Sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+/// assert!(sandbox.base_url().starts_with("http://127.0.0.1:"));
+/// assert_eq!(sandbox.sessions_created(), 0);
+/// assert!(sandbox.whatsapp_messages().is_empty());
+/// sandbox.shutdown();
+/// # });
+/// ```
 pub struct Sandbox {
     addr: SocketAddr,
     state: Arc<state::State>,

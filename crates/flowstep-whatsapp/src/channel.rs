@@ -11,7 +11,22 @@ use serde_json::{Value, json};
 /// The largest answer read; Graph's answers to a send are a few hundred bytes.
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
-/// Delivers messages through the WhatsApp Cloud API. See the crate docs for an example.
+/// Delivers messages through the WhatsApp Cloud API (the crate docs send one to the sandbox).
+///
+/// ```
+/// use flowstep_engine::Secret;
+/// use flowstep_whatsapp::{WhatsAppChannel, WhatsAppConfig};
+///
+/// let config = WhatsAppConfig::new("106540352242922", Secret::new("EAAGtoken0123456789abcd"), "+919000090000");
+/// let channel = WhatsAppChannel::new(config);
+/// assert_eq!(
+///     channel.config().messages_url(),
+///     "https://graph.facebook.com/v21.0/106540352242922/messages"
+/// );
+/// assert_eq!(channel.body("Hi")["text"]["body"], "Hi");
+/// // The token never shows in Debug output.
+/// assert!(!format!("{channel:?}").contains("EAAGtoken0123456789abcd"));
+/// ```
 ///
 /// A send is never retried here: the Cloud API takes no idempotency key, so a retry after a lost
 /// answer could deliver the message twice. A failure is reported as transient (HTTP 429, 5xx,
