@@ -35,6 +35,8 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:12111")]
         addr: std::net::SocketAddr,
     },
+    /// Print the JSON Schema (draft 2020-12) of the flow format, for editors' YAML support.
+    Schema,
 }
 
 /// `presets show NAME`.

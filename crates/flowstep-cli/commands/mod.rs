@@ -4,6 +4,7 @@ mod check;
 mod presets;
 mod run;
 mod sandbox;
+mod schema;
 
 use crate::args::{Cli, Command};
 use crate::exit::Exit;
@@ -17,6 +18,7 @@ pub fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         Command::Check(args) => check::check(args),
         Command::Presets { action } => presets::presets(action),
         Command::Sandbox { addr } => sandbox::sandbox(addr),
+        Command::Schema => schema::schema(),
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! `19.99 * 100` is `1998.9999999999998` in `f64`, so a money amount is kept as its decimal
 //! digits. The digits are held as text of any length, so nothing can overflow while parsing or
-//! comparing; only [`Decimal::to_minor_units`] turns them into an integer, with a bound.
+//! comparing; only [`Decimal::scaled`] turns them into an integer, with a bound.
 
 use serde_json::{Number, Value};
 use std::cmp::Ordering;

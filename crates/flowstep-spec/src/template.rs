@@ -21,10 +21,7 @@ use std::fmt;
 /// keeps the type of what the helper returns.
 const TYPED_HELPER: &str = "__flowstep_typed";
 
-/// Names that `<< >>` may call as helpers (handlebars built-ins that return values).
-const BUILTIN_HELPERS: &[&str] = &[
-    "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "len", "lookup",
-];
+// The helpers `<< >>` may call, with their argument counts, are listed in `crate::helpers`.
 
 /// The handlebars registry that holds every compiled expression of one flow.
 pub struct TemplateEnv {
@@ -53,16 +50,17 @@ impl TemplateEnv {
         hb.set_strict_mode(true);
         hb.register_escape_fn(handlebars::no_escape);
         hb.register_helper(TYPED_HELPER, Box::new(typed_helper));
+        crate::helpers::register(&mut hb);
         TemplateEnv { hb, next_id: 0 }
     }
 
     /// Whether `name` is a helper that expressions may call.
     pub fn is_helper(&self, name: &str) -> bool {
-        BUILTIN_HELPERS.contains(&name)
+        crate::helpers::find(name).is_some()
     }
 
     fn helper_names(&self) -> Vec<&'static str> {
-        BUILTIN_HELPERS.to_vec()
+        crate::helpers::names().collect()
     }
 
     /// Compiles a string value written at `span` (`raw` is its source text, quotes included),
@@ -94,8 +92,14 @@ impl TemplateEnv {
             };
             let source = after[..close].trim().to_owned();
             let whole = &rest[open..open + 2 + close + 2];
-            let at =
-                locate(raw, whole, &mut search_from).map_or(span, |o| span.sub(o, whole.len()));
+            let at = match locate(raw, whole, &mut search_from) {
+                Some(o) => span.sub(o, whole.len()),
+                // Escapes (`\"` in a double-quoted YAML string) make the source differ from
+                // the value: point at the next `<< >>` in the source instead of the whole value.
+                None => {
+                    locate_escaped(raw, &mut search_from).map_or(span, |(o, len)| span.sub(o, len))
+                }
+            };
             match self.compile_expr(&source, at) {
                 Ok(expr) => pieces.push(Piece::Expr(expr)),
                 Err(e) => errors.push(e),
@@ -177,7 +181,7 @@ impl TemplateEnv {
         })
     }
 
-    /// Checks helper names and gathers the variables an expression reads.
+    /// Checks helper names and argument counts, and gathers the variables an expression reads.
     fn collect(
         &self,
         name: &Parameter,
@@ -201,7 +205,26 @@ impl TemplateEnv {
                     .or_else(|| Some(format!("helpers are: {}", names.join(", ")))),
             ));
         }
-        for p in params.iter().chain(hash.values()) {
+        let helper = match name {
+            Parameter::Name(n) | Parameter::Path(handlebars::Path::Relative((_, n))) => {
+                crate::helpers::find(n)
+            }
+            _ => None,
+        };
+        if let Some(info) = helper {
+            check_helper_call(info, params, hash, source, span)?;
+        }
+        // `default`'s first argument is the one place a variable may be undefined: that is
+        // what it is for. Everywhere else, including inside it, reads stay strict.
+        let optional_first = helper.is_some_and(|h| h.name == "default");
+        for (i, p) in params
+            .iter()
+            .enumerate()
+            .chain(hash.values().map(|p| (usize::MAX, p)))
+        {
+            if optional_first && i == 0 && matches!(p, Parameter::Path(_) | Parameter::Name(_)) {
+                continue;
+            }
             match p {
                 Parameter::Path(path) => out.push(Reference {
                     path: path_segments(path, source, span)?,
@@ -215,7 +238,7 @@ impl TemplateEnv {
                     if let TemplateElement::Expression(h) = sub.element.as_ref() {
                         if h.params.is_empty()
                             && h.hash.is_empty()
-                            && !matches!(&h.name, Parameter::Name(n) if self.is_helper(n))
+                            && !matches!(&h.name, Parameter::Name(n) | Parameter::Path(handlebars::Path::Relative((_, n))) if self.is_helper(n))
                         {
                             // `(x)` with no arguments reads a variable.
                             match &h.name {
@@ -274,6 +297,22 @@ impl TemplateEnv {
             .collect()
     }
 
+    /// Renders a template to text for showing, never failing: an expression that cannot be
+    /// evaluated is shown as written (`<<format_time expires_at "human">>`). For dry runs, where
+    /// values that only a response would provide are placeholders.
+    pub fn render_for_display(&self, template: &Template, scope: &Scope) -> String {
+        template
+            .pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(t) => t.clone(),
+                Piece::Expr(e) => self
+                    .eval(e, scope)
+                    .map_or_else(|_| format!("<<{}>>", e.source), |v| value_to_text(&v)),
+            })
+            .collect()
+    }
+
     fn eval(&self, expr: &Expr, scope: &Scope) -> Result<Value, TemplateError> {
         // Strictness is checked here, uniformly, rather than left to each helper: every variable an
         // expression reads must exist.
@@ -320,6 +359,52 @@ impl TemplateEnv {
     }
 }
 
+/// Check-time checks of one helper call: key=value arguments, the argument count, and the
+/// arguments written as literals (an unknown currency, a bad duration).
+fn check_helper_call(
+    info: &crate::helpers::HelperInfo,
+    params: &[Parameter],
+    hash: &std::collections::HashMap<String, Parameter>,
+    source: &str,
+    span: Span,
+) -> Result<(), Diagnostic> {
+    let call = if info.args.is_empty() {
+        format!("`<<{}>>`", info.name)
+    } else {
+        format!("`<<{} {}>>`", info.name, info.args)
+    };
+    if let Some(key) = hash.keys().next() {
+        return Err(Diagnostic::error(
+            "E010",
+            format!(
+                "`{}` takes no `key=value` arguments, found `{key}=`",
+                info.name
+            ),
+            span,
+        )
+        .with_help(format!("call it as {call}")));
+    }
+    if let Some(message) = info.count_error(params.len()) {
+        return Err(Diagnostic::error("E010", message, span)
+            .with_help(format!("call it as {call}; see docs/templating.md")));
+    }
+    let literals: Vec<Option<Value>> = params
+        .iter()
+        .map(|p| match p {
+            Parameter::Literal(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    if let Some(message) = info.literal_error(&literals) {
+        return Err(Diagnostic::error(
+            "E010",
+            format!("`<<{source}>>` cannot work: {message}"),
+            span,
+        ));
+    }
+    Ok(())
+}
+
 fn template_syntax_error(source: &str, span: Span, detail: &str) -> Diagnostic {
     let detail = detail
         .lines()
@@ -355,6 +440,15 @@ fn locate(raw: &str, needle: &str, from: &mut usize) -> Option<usize> {
     let at = raw.get(*from..)?.find(needle)? + *from;
     *from = at + needle.len();
     Some(at)
+}
+
+/// The next `<<...>>` in the raw source text, as (offset, length), searching on from the last
+/// find: for expressions whose source text has escapes their value does not.
+fn locate_escaped(raw: &str, from: &mut usize) -> Option<(usize, usize)> {
+    let open = raw.get(*from..)?.find("<<")? + *from;
+    let end = raw.get(open + 2..)?.find(">>")? + open + 4;
+    *from = end;
+    Some((open, end - open))
 }
 
 fn path_segments(

@@ -24,9 +24,7 @@ fn equal(args: &[Option<&Value>]) -> Result<bool, String> {
     let (a, b) = (arg(args, 0)?, arg(args, 1)?);
     Ok(match (a, b) {
         // 5 equals 5.0; a number never equals text, though: `"5" == 5` is JavaScript's trap.
-        (Value::Number(_), Value::Number(_)) => {
-            as_decimals(a, b).map_or(a == b, |(x, y)| x == y)
-        }
+        (Value::Number(_), Value::Number(_)) => as_decimals(a, b).map_or(a == b, |(x, y)| x == y),
         _ => a == b,
     })
 }
@@ -82,7 +80,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn call(f: fn(&[Option<&Value>]) -> Result<Value, String>, a: Value, b: Value) -> Result<Value, String> {
+    fn call(
+        f: fn(&[Option<&Value>]) -> Result<Value, String>,
+        a: Value,
+        b: Value,
+    ) -> Result<Value, String> {
         f(&[Some(&a), Some(&b)])
     }
 
@@ -100,7 +102,10 @@ mod tests {
         assert_eq!(call(gt, json!("19.99"), json!("5")), Ok(json!(true)));
         assert_eq!(call(gt, json!("19.99"), json!(100)), Ok(json!(false)));
         assert_eq!(call(gte, json!(50), json!(50)), Ok(json!(true)));
-        assert_eq!(call(lt, json!(0.1), json!("0.10000000000000000001")), Ok(json!(true)));
+        assert_eq!(
+            call(lt, json!(0.1), json!("0.10000000000000000001")),
+            Ok(json!(true))
+        );
         assert_eq!(call(lte, json!(2), json!(1)), Ok(json!(false)));
         assert_eq!(call(lt, json!("apple"), json!("banana")), Ok(json!(true)));
         assert_eq!(

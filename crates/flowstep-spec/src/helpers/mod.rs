@@ -18,7 +18,7 @@ use handlebars::{
 use serde_json::Value;
 
 pub use money::{MAX_MINOR_UNITS, minor_units};
-pub use time::{format_iso, format_human, parse_ahead};
+pub use time::{format_human, format_iso, parse_ahead};
 
 /// One helper: its name, what its arguments are called, and how many it takes.
 #[derive(Debug, Clone, Copy)]
@@ -37,18 +37,54 @@ pub struct HelperInfo {
 
 /// Every helper flowstep offers, in the order the docs list them.
 pub const HELPERS: &[HelperInfo] = &[
-    info("minor_units", "AMOUNT CURRENCY", 2, Some(2), "a decimal amount in integer minor units"),
-    info("default", "VALUE FALLBACK", 2, Some(2), "VALUE, or FALLBACK when it is undefined or null"),
+    info(
+        "minor_units",
+        "AMOUNT CURRENCY",
+        2,
+        Some(2),
+        "a decimal amount in integer minor units",
+    ),
+    info(
+        "default",
+        "VALUE FALLBACK",
+        2,
+        Some(2),
+        "VALUE, or FALLBACK when it is undefined or null",
+    ),
     info("upper", "TEXT", 1, Some(1), "text in upper case"),
     info("lower", "TEXT", 1, Some(1), "text in lower case"),
-    info("trim", "TEXT", 1, Some(1), "text without leading and trailing white space"),
-    info("len", "VALUE", 1, Some(1), "characters of a string, items of a list or mapping"),
+    info(
+        "trim",
+        "TEXT",
+        1,
+        Some(1),
+        "text without leading and trailing white space",
+    ),
+    info(
+        "len",
+        "VALUE",
+        1,
+        Some(1),
+        "characters of a string, items of a list or mapping",
+    ),
     info("json", "VALUE", 1, Some(1), "a value as JSON text"),
     info("concat", "A B ...", 1, None, "text of the values joined"),
     info("lookup", "VALUE KEY", 2, Some(2), "VALUE's item KEY"),
     info("now", "", 0, Some(0), "the time now, in Unix seconds"),
-    info("from_now", "DURATION", 1, Some(1), "Unix seconds DURATION from now"),
-    info("format_time", "TS FORMAT", 2, Some(2), "Unix seconds as `human` or `iso` text"),
+    info(
+        "from_now",
+        "DURATION",
+        1,
+        Some(1),
+        "Unix seconds DURATION from now",
+    ),
+    info(
+        "format_time",
+        "TS FORMAT",
+        2,
+        Some(2),
+        "Unix seconds as `human` or `iso` text",
+    ),
     info("eq", "A B", 2, Some(2), "whether A equals B"),
     info("ne", "A B", 2, Some(2), "whether A differs from B"),
     info("gt", "A B", 2, Some(2), "whether A > B"),
@@ -101,7 +137,12 @@ impl HelperInfo {
                 format!("takes {max} {} ({})", plural(max), self.args)
             }
             Some(max) => format!("takes {} to {max} arguments ({})", self.min, self.args),
-            None => format!("takes at least {} {} ({})", self.min, plural(self.min), self.args),
+            None => format!(
+                "takes at least {} {} ({})",
+                self.min,
+                plural(self.min),
+                self.args
+            ),
         };
         Some(format!("`{}` {takes}, found {found}", self.name))
     }
@@ -143,18 +184,18 @@ impl HelperDef for ValueHelper {
         for p in h.params() {
             if p.is_value_missing() {
                 if !self.takes_missing {
-                    return Err(RenderErrorReason::MissingVariable(p.relative_path().cloned()).into());
+                    return Err(
+                        RenderErrorReason::MissingVariable(p.relative_path().cloned()).into(),
+                    );
                 }
                 args.push(None);
             } else {
                 args.push(Some(p.value()));
             }
         }
-        (self.f)(&args)
-            .map(ScopedJson::Derived)
-            .map_err(|message| {
-                RenderErrorReason::Other(format!("`{}`: {message}", self.name)).into()
-            })
+        (self.f)(&args).map(ScopedJson::Derived).map_err(|message| {
+            RenderErrorReason::Other(format!("`{}`: {message}", self.name)).into()
+        })
     }
 }
 
@@ -251,9 +292,174 @@ mod tests {
     #[test]
     fn every_helper_is_registered() {
         let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
         register(&mut hb);
         for name in names() {
-            assert!(hb.has_helper(name), "{name} is listed but not registered");
+            // In strict mode a name that is not a helper is a missing variable.
+            let result = hb.render_template(&format!("{{{{{name}}}}}"), &serde_json::json!({}));
+            assert!(
+                !matches!(&result, Err(e) if matches!(e.reason(), RenderErrorReason::MissingVariable(_))),
+                "{name} is listed but not registered: {result:?}"
+            );
+        }
+    }
+
+    /// Helpers called through `<< >>`, as flows call them.
+    mod through_templates {
+        use crate::source::Span;
+        use crate::template::{Scope, TemplateEnv};
+        use serde_json::{Value, json};
+
+        fn render(text: &str, vars: Value) -> Result<Value, String> {
+            let mut env = TemplateEnv::new();
+            let t = env
+                .compile(text, Span::new(0, text.len()), text)
+                .map_err(|d| d[0].message.clone())?;
+            env.render(&t, &Scope::new(vars)).map_err(|e| e.to_string())
+        }
+
+        #[test]
+        fn helpers_return_typed_values() {
+            let vars = json!({"amount": "19.99", "f": 19.99, "currency": "INR", "status": "open",
+                              "name": "  asha ", "items": [1, 2], "n": 5});
+            assert_eq!(
+                render("<<minor_units amount currency>>", vars.clone()),
+                Ok(json!(1999))
+            );
+            assert_eq!(
+                render("<<minor_units f \"inr\">>", vars.clone()),
+                Ok(json!(1999))
+            );
+            assert_eq!(
+                render("<<minor_units 19.99 \"usd\">>", vars.clone()),
+                Ok(json!(1999))
+            );
+            assert_eq!(
+                render("<<eq status \"open\">>", vars.clone()),
+                Ok(json!(true))
+            );
+            assert_eq!(
+                render("<<and (eq status \"open\") (gt n 3)>>", vars.clone()),
+                Ok(json!(true))
+            );
+            assert_eq!(render("<<or false 0>>", vars.clone()), Ok(json!(false)));
+            assert_eq!(render("<<not (lt n 3)>>", vars.clone()), Ok(json!(true)));
+            assert_eq!(
+                render("<<upper (trim name)>>", vars.clone()),
+                Ok(json!("ASHA"))
+            );
+            assert_eq!(render("<<len items>>", vars.clone()), Ok(json!(2)));
+            assert_eq!(render("<<json items>>", vars.clone()), Ok(json!("[1,2]")));
+            assert_eq!(
+                render("<<concat \"order-\" n>>", vars.clone()),
+                Ok(json!("order-5"))
+            );
+            assert_eq!(render("<<lookup items 1>>", vars.clone()), Ok(json!(2)));
+            assert_eq!(
+                render("Rs <<minor_units amount currency>> paise", vars),
+                Ok(json!("Rs 1999 paise"))
+            );
+        }
+
+        #[test]
+        fn default_is_the_only_place_an_undefined_variable_is_allowed() {
+            let vars = json!({"set": "x", "nothing": null, "steps": {"a": {"status": "failed"}}});
+            assert_eq!(
+                render("<<default missing \"none\">>", vars.clone()),
+                Ok(json!("none"))
+            );
+            assert_eq!(render("<<default nothing 0>>", vars.clone()), Ok(json!(0)));
+            assert_eq!(
+                render("<<default set \"none\">>", vars.clone()),
+                Ok(json!("x"))
+            );
+            assert_eq!(
+                render("<<default steps.a.outputs.url \"-\">>", vars.clone()),
+                Ok(json!("-"))
+            );
+            // The fallback, and anything inside a subexpression, stay strict.
+            assert_eq!(
+                render("<<default missing other>>", vars.clone()),
+                Err("undefined variable `other` in `<<default missing other>>`".to_owned())
+            );
+            assert_eq!(
+                render("<<default (upper missing) \"x\">>", vars.clone()),
+                Err(
+                    "undefined variable `missing` in `<<default (upper missing) \"x\">>`"
+                        .to_owned()
+                )
+            );
+            assert_eq!(
+                render("<<upper missing>>", vars),
+                Err("undefined variable `missing` in `<<upper missing>>`".to_owned())
+            );
+            let mut env = TemplateEnv::new();
+            let t = env
+                .compile("<<default a b>>", Span::new(0, 15), "<<default a b>>")
+                .unwrap();
+            let refs: Vec<String> = t.references().map(|r| r.path.join(".")).collect();
+            assert_eq!(refs, ["b"], "the static check does not see `a` either");
+        }
+
+        #[test]
+        fn helper_failures_name_the_expression_and_the_reason() {
+            assert_eq!(
+                render("<<minor_units amount \"inr\">>", json!({"amount": "19.999"})),
+                Err("`<<minor_units amount \"inr\">>` failed: `minor_units`: 19.999 INR has more than 2 decimals; it would have to be rounded".to_owned())
+            );
+            assert_eq!(
+                render("<<upper n>>", json!({"n": 5})),
+                Err("`<<upper n>>` failed: `upper`: upper takes text, found a number".to_owned())
+            );
+        }
+
+        #[test]
+        fn names_counts_and_literals_are_checked_when_compiling() {
+            let check = |text: &str| {
+                let mut env = TemplateEnv::new();
+                env.compile(text, Span::new(0, text.len()), text)
+                    .err()
+                    .map(|d| (d[0].message.clone(), d[0].help.clone().unwrap_or_default()))
+            };
+            assert_eq!(
+                check("<<minor_units amount>>").unwrap(),
+                (
+                    "`minor_units` takes 2 arguments (AMOUNT CURRENCY), found 1".to_owned(),
+                    "call it as `<<minor_units AMOUNT CURRENCY>>`; see docs/templating.md"
+                        .to_owned()
+                )
+            );
+            assert_eq!(
+                check("<<now 1>>").unwrap().0,
+                "`now` takes no arguments, found 1"
+            );
+            assert_eq!(
+                check("<<eq (upper) 1>>").unwrap().0,
+                "`upper` takes 1 argument (TEXT), found 0"
+            );
+            assert_eq!(
+                check("<<minor_units amount \"usdd\">>").unwrap().0,
+                "`<<minor_units amount \"usdd\">>` cannot work: unknown currency \"usdd\"; write an ISO code Stripe takes, like \"inr\", \"usd\" or \"eur\""
+            );
+            assert!(
+                check("<<from_now \"1 day\">>")
+                    .unwrap()
+                    .0
+                    .contains("is not a duration")
+            );
+            assert!(
+                check("<<format_time ts \"long\">>")
+                    .unwrap()
+                    .0
+                    .contains("unknown time format")
+            );
+            assert_eq!(
+                check("<<upper x y=1>>").unwrap().0,
+                "`upper` takes no `key=value` arguments, found `y=`"
+            );
+            assert_eq!(check("<<minor_units amount \"INR\">>"), None);
+            assert_eq!(check("<<now>>"), None);
+            assert_eq!(check("<<and a b c>>"), None);
         }
     }
 }

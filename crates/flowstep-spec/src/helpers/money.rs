@@ -85,9 +85,9 @@ pub fn minor_units(amount_value: &Value, currency_value: &Value) -> Result<i64, 
     };
     if d.significant_scale() > decimals {
         return Err(match decimals {
-            0 if whole_units => format!(
-                "{d} {upper} has decimals; Stripe charges {upper} in whole units"
-            ),
+            0 if whole_units => {
+                format!("{d} {upper} has decimals; Stripe charges {upper} in whole units")
+            }
             0 => format!("{d} {upper} has decimals; {upper} has no minor unit"),
             n => format!("{d} {upper} has more than {n} decimals; it would have to be rounded"),
         });
@@ -179,21 +179,65 @@ mod tests {
             );
         }
         let refused: &[(Value, &str, &str)] = &[
-            (json!("19.999"), "inr", "19.999 INR has more than 2 decimals; it would have to be rounded"),
+            (
+                json!("19.999"),
+                "inr",
+                "19.999 INR has more than 2 decimals; it would have to be rounded",
+            ),
             (json!(0.001), "usd", "0.001 USD has more than 2 decimals"),
-            (json!("500.5"), "jpy", "500.5 JPY has decimals; JPY has no minor unit"),
-            (json!("5.5"), "isk", "5.5 ISK has decimals; Stripe charges ISK in whole units"),
-            (json!("0.01"), "ugx", "0.01 UGX has decimals; Stripe charges UGX in whole units"),
-            (json!("12.345"), "kwd", "12.345 KWD: Stripe needs the third decimal of KWD to be 0 (round to 12.34 or 12.35)"),
-            (json!("1.0001"), "kwd", "1.0001 KWD has more than 3 decimals"),
+            (
+                json!("500.5"),
+                "jpy",
+                "500.5 JPY has decimals; JPY has no minor unit",
+            ),
+            (
+                json!("5.5"),
+                "isk",
+                "5.5 ISK has decimals; Stripe charges ISK in whole units",
+            ),
+            (
+                json!("0.01"),
+                "ugx",
+                "0.01 UGX has decimals; Stripe charges UGX in whole units",
+            ),
+            (
+                json!("12.345"),
+                "kwd",
+                "12.345 KWD: Stripe needs the third decimal of KWD to be 0 (round to 12.34 or 12.35)",
+            ),
+            (
+                json!("1.0001"),
+                "kwd",
+                "1.0001 KWD has more than 3 decimals",
+            ),
             (json!("-5"), "inr", "the amount -5 is negative"),
-            (json!("abc"), "inr", "\"abc\" is not a decimal amount (write it like \"19.99\")"),
+            (
+                json!("abc"),
+                "inr",
+                "\"abc\" is not a decimal amount (write it like \"19.99\")",
+            ),
             (json!("1e3"), "inr", "\"1e3\" is not a decimal amount"),
-            (json!(true), "inr", "the amount must be a decimal like \"19.99\", found true"),
-            (json!("1000000"), "inr", "1000000 INR is more than 99999999 minor units (Stripe takes at most 8 digits)"),
-            (json!("100000000"), "jpy", "is more than 99999999 minor units"),
+            (
+                json!(true),
+                "inr",
+                "the amount must be a decimal like \"19.99\", found true",
+            ),
+            (
+                json!("1000000"),
+                "inr",
+                "1000000 INR is more than 99999999 minor units (Stripe takes at most 8 digits)",
+            ),
+            (
+                json!("100000000"),
+                "jpy",
+                "is more than 99999999 minor units",
+            ),
             (json!("1000000"), "isk", "is more than 99999999 minor units"),
-            (json!("1".repeat(50)), "usd", "is more than 99999999 minor units"),
+            (
+                json!("1".repeat(50)),
+                "usd",
+                "is more than 99999999 minor units",
+            ),
             (json!("5"), "usdd", "unknown currency \"usdd\""),
             (json!("5"), "", "unknown currency \"\""),
         ];

@@ -44,7 +44,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn call(f: fn(&[Option<&Value>]) -> Result<Value, String>, args: &[Value]) -> Result<Value, String> {
+    fn call(
+        f: fn(&[Option<&Value>]) -> Result<Value, String>,
+        args: &[Value],
+    ) -> Result<Value, String> {
         let args: Vec<Option<&Value>> = args.iter().map(Some).collect();
         f(&args)
     }
@@ -68,10 +71,16 @@ mod tests {
     #[test]
     fn concat_joins_text_as_written() {
         assert_eq!(
-            call(concat, &[json!("order-"), json!(42), json!("-"), json!(true)]),
+            call(
+                concat,
+                &[json!("order-"), json!(42), json!("-"), json!(true)]
+            ),
             Ok(json!("order-42-true"))
         );
-        assert_eq!(call(concat, &[json!("a"), json!(null), json!(1.5)]), Ok(json!("a1.5")));
+        assert_eq!(
+            call(concat, &[json!("a"), json!(null), json!(1.5)]),
+            Ok(json!("a1.5"))
+        );
         assert_eq!(call(concat, &[json!([1, 2])]), Ok(json!("[1,2]")));
     }
 }

@@ -20,7 +20,12 @@ pub(super) fn len(args: &[Option<&Value>]) -> Result<Value, String> {
         Value::String(s) => s.chars().count(),
         Value::Array(a) => a.len(),
         Value::Object(m) => m.len(),
-        other => return Err(format!("len takes text, a list or a mapping, found {}", kind(other))),
+        other => {
+            return Err(format!(
+                "len takes text, a list or a mapping, found {}",
+                kind(other)
+            ));
+        }
     };
     Ok(Value::from(n))
 }
@@ -42,10 +47,16 @@ mod tests {
     fn default_replaces_only_undefined_and_null() {
         let fallback = json!("none");
         assert_eq!(default(&[None, Some(&fallback)]), Ok(json!("none")));
-        assert_eq!(default(&[Some(&json!(null)), Some(&fallback)]), Ok(json!("none")));
+        assert_eq!(
+            default(&[Some(&json!(null)), Some(&fallback)]),
+            Ok(json!("none"))
+        );
         assert_eq!(default(&[Some(&json!("")), Some(&fallback)]), Ok(json!("")));
         assert_eq!(default(&[Some(&json!(0)), Some(&fallback)]), Ok(json!(0)));
-        assert_eq!(default(&[Some(&json!({"a": 1})), Some(&fallback)]), Ok(json!({"a": 1})));
+        assert_eq!(
+            default(&[Some(&json!({"a": 1})), Some(&fallback)]),
+            Ok(json!({"a": 1}))
+        );
     }
 
     #[test]
