@@ -29,11 +29,15 @@ pub fn bind(step: &StepDecl, _flow: &Flow) -> Result<Box<dyn Step>, Vec<Diagnost
 #[async_trait]
 impl Step for MessageStep {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
-        let text = cx.render_text(&self.text)?;
         if cx.mode() == RunMode::DryRun {
+            let text = cx
+                .flow()
+                .templates
+                .render_for_display(&self.text, cx.scope());
             cx.record("message", json!({ "text": text, "sent": false }));
             return Ok(());
         }
+        let text = cx.render_text(&self.text)?;
         let delivery = cx.send_message(text).await?;
         if let Some(id) = delivery.id {
             cx.expose("delivery_id", json!(id));
