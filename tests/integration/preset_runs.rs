@@ -79,7 +79,10 @@ fn stripe_checkout_sends_the_optional_fields_and_states_the_real_expiry() {
     // `from_now` reads the clock when the request is built and the sandbox when it creates the
     // session: a second boundary may fall between the two.
     let ahead = expires_at - session["created"].as_i64().unwrap();
-    assert!((45 * 60 - 2..=45 * 60).contains(&ahead), "expires {ahead} s after creation");
+    assert!(
+        (45 * 60 - 2..=45 * 60).contains(&ahead),
+        "expires {ahead} s after creation"
+    );
     assert_eq!(v["outputs"]["expires_at"], expires_at);
 }
 
@@ -210,6 +213,14 @@ fn razorpay_payment_link_runs_in_the_sandbox_and_sends_the_short_url() {
     assert_eq!(link["customer"]["name"], "Asha Rao");
     assert_eq!(link["customer"]["contact"], "+919000090000");
     assert_eq!(link["notify"]["sms"], false);
+    // Optional inputs not given are left out of the JSON body, not sent as null.
+    let sent: serde_json::Value =
+        serde_json::from_str(step(&v, "create_link")["request"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        sent["customer"],
+        serde_json::json!({"name": "Asha Rao", "contact": "+919000090000"})
+    );
+    assert!(sent.get("callback_url").is_none(), "{sent}");
     let headers = step(&v, "create_link")["request"]["headers"]
         .as_object()
         .unwrap()

@@ -184,7 +184,13 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
                 "application/x-www-form-urlencoded",
             ))
         }
-        Some(Body::Json(v)) => Some((r.value(v)?.to_string(), "application/json")),
+        Some(Body::Json(v)) => {
+            let mut value = r.value(v)?;
+            if spec.omit_nulls {
+                drop_nulls(&mut value);
+            }
+            Some((value.to_string(), "application/json"))
+        }
         Some(Body::Text(t)) => Some((r.text(t)?, "text/plain; charset=utf-8")),
     };
     if let Some((_, content_type)) = &body {
@@ -316,6 +322,22 @@ fn check_key(key: &str, from: &str) -> Result<(), StepError> {
     Ok(())
 }
 
+/// Removes object fields whose value is null, and objects that this leaves empty (an optional
+/// `customer: {name: <<customer_name>>}` with no name given is "no customer", not `{}`).
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| {
+                let was_empty = v.as_object().is_some_and(serde_json::Map::is_empty);
+                drop_nulls(v);
+                !v.is_null() && (was_empty || !v.as_object().is_some_and(serde_json::Map::is_empty))
+            });
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -403,6 +425,13 @@ pub(crate) mod tests {
             redactor.redact("Bearer sk_test_abcdefghijklmnop"),
             "Bearer sk_test_...mnop"
         );
+    }
+
+    #[test]
+    fn omit_nulls_leaves_out_null_fields_and_the_objects_they_empty() {
+        let mut v = json!({"a": 1, "b": null, "customer": {"name": null, "email": null}, "notes": {}, "list": [null, {"x": null, "y": 2}]});
+        drop_nulls(&mut v);
+        assert_eq!(v, json!({"a": 1, "notes": {}, "list": [null, {"y": 2}]}));
     }
 
     #[test]

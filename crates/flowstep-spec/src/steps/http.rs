@@ -35,6 +35,7 @@ pub const KEYS: &[&str] = &[
     "idempotency",
     "idempotency_header",
     "hints",
+    "omit_nulls",
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -79,6 +80,9 @@ pub struct HttpSpec {
     pub idempotency_header: String,
     /// Explanations printed when the step fails in a known way.
     pub hints: Vec<Hint>,
+    /// `omit_nulls: true`: in a JSON body, fields whose value is null are left out (and objects
+    /// left empty by that), as form bodies do; for APIs that read `null` as a wrong value.
+    pub omit_nulls: bool,
 }
 
 /// How a request authenticates: data, not a plugin.
@@ -279,6 +283,16 @@ impl HttpSpec {
             .get("idempotency_header")
             .and_then(|n| scalar_text(n, "`idempotency_header`", diags))
             .map_or_else(|| DEFAULT_IDEMPOTENCY_HEADER.to_owned(), |t| t.value);
+        let omit_nulls = match m.get("omit_nulls") {
+            None => false,
+            Some(n) => match n.scalar_value() {
+                Some(serde_json::Value::Bool(b)) => b,
+                _ => {
+                    diags.push(expected(n, "true or false", "`omit_nulls`"));
+                    false
+                }
+            },
+        };
         let hints = m
             .get("hints")
             .map(|n| read_hints(n, diags))
@@ -298,6 +312,7 @@ impl HttpSpec {
             idempotency,
             idempotency_header,
             hints,
+            omit_nulls,
         })
     }
 
