@@ -5,7 +5,9 @@ use crate::flow_step::{FlowLoader, FlowStep};
 use crate::step::{Step, StepKind};
 use flowstep_spec::check::check_variables;
 use flowstep_spec::steps::{FlowUseSpec, StepSpec};
-use flowstep_spec::{Diagnostic, Diagnostics, Flow, SourceFile, help_did_you_mean, read_partial};
+use flowstep_spec::{
+    Diagnostic, Diagnostics, Flow, SourceFile, ValueTemplate, help_did_you_mean, read_partial,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -178,7 +180,7 @@ impl Engine {
                         required_secrets.extend(step.plan.required_secrets.iter().cloned());
                         steps.push(Box::new(step));
                     }
-                    Err(d) => diags.push(d),
+                    Err(ds) => diags.extend(ds),
                 }
                 continue;
             }
@@ -239,28 +241,30 @@ impl Engine {
         flow: &Flow,
         loader: &dyn FlowLoader,
         stack: &mut Vec<String>,
-    ) -> Result<FlowStep, Diagnostic> {
+    ) -> Result<FlowStep, Vec<Diagnostic>> {
         let target = &spec.target;
         let source = loader.load(&target.value, &flow.file).map_err(|e| {
-            Diagnostic::error(
+            vec![Diagnostic::error(
                 "E013",
                 format!("cannot use flow `{}`: {e}", target.value),
                 target.span,
-            )
+            )]
         })?;
         if let Some(first) = stack.iter().position(|f| f == source.name()) {
             let mut cycle: Vec<&str> = stack[first..].iter().map(String::as_str).collect();
             cycle.push(source.name());
-            return Err(Diagnostic::error(
-                "E013",
-                format!(
-                    "flow `{}` uses itself: {}",
-                    target.value,
-                    cycle.join(" -> ")
-                ),
-                target.span,
-            )
-            .with_help("a flow may not use a flow that uses it back"));
+            return Err(vec![
+                Diagnostic::error(
+                    "E013",
+                    format!(
+                        "flow `{}` uses itself: {}",
+                        target.value,
+                        cycle.join(" -> ")
+                    ),
+                    target.span,
+                )
+                .with_help("a flow may not use a flow that uses it back"),
+            ]);
         }
         let sub_file = source.clone();
         let (plan, _) = self.compile_nested(source, stack).map_err(|ds| {
@@ -272,16 +276,22 @@ impl Engine {
                 let (line, col) = d.line_col(&sub_file);
                 format!(": {} (at {}:{line}:{col})", d.message, sub_file.name())
             });
-            Diagnostic::error(
-                "E013",
-                format!("flow `{}` used here has errors{detail}", target.value),
-                target.span,
-            )
-            .with_help(format!(
-                "run `flowstep check {}` to see them all",
-                sub_file.name()
-            ))
+            vec![
+                Diagnostic::error(
+                    "E013",
+                    format!("flow `{}` used here has errors{detail}", target.value),
+                    target.span,
+                )
+                .with_help(format!(
+                    "run `flowstep check {}` to see them all",
+                    sub_file.name()
+                )),
+            ]
         })?;
+        let problems = check_with(spec, plan.flow());
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         Ok(FlowStep {
             plan: Arc::new(plan),
             with: spec
@@ -290,6 +300,71 @@ impl Engine {
                 .map(|(k, v)| (k.value.clone(), v.clone()))
                 .collect(),
         })
+    }
+}
+
+/// Checks a `flow` step's `with:` against the used flow's inputs: unknown names, literal values
+/// that contradict an input's type or rules, and required inputs left out.
+fn check_with(spec: &FlowUseSpec, used: &Flow) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let names: Vec<&str> = used.inputs.iter().map(|i| i.name.value.as_str()).collect();
+    for (name, value) in &spec.with {
+        let Some(decl) = used.input(&name.value) else {
+            out.push(
+                Diagnostic::error(
+                    "E002",
+                    format!("flow `{}` has no input `{}`", spec.target.value, name.value),
+                    name.span,
+                )
+                .with_help(
+                    help_did_you_mean(&name.value, names.iter().copied())
+                        .unwrap_or_else(|| format!("its inputs are: {}", names.join(", "))),
+                ),
+            );
+            continue;
+        };
+        if let Some(literal) = literal_value(value)
+            && let Err(e) = decl.check(literal)
+        {
+            out.push(Diagnostic::error(
+                "E011",
+                format!("input {e} (flow `{}`)", spec.target.value),
+                name.span,
+            ));
+        }
+    }
+    for decl in &used.inputs {
+        let given = spec.with.iter().any(|(n, _)| n.value == decl.name.value);
+        if !given && decl.default.is_none() {
+            out.push(
+                Diagnostic::error(
+                    "E003",
+                    format!(
+                        "missing input `{}` for flow `{}`",
+                        decl.name.value, spec.target.value
+                    ),
+                    spec.target.span,
+                )
+                .with_help(match &decl.description {
+                    Some(d) => format!("add `{}:` under `with:` ({d})", decl.name.value),
+                    None => format!("add `{}:` under `with:`", decl.name.value),
+                }),
+            );
+        }
+    }
+    out
+}
+
+/// The value of a `with:` entry when it is written literally (no `<< >>` in it).
+fn literal_value(value: &ValueTemplate) -> Option<serde_json::Value> {
+    match value {
+        ValueTemplate::Null => Some(serde_json::Value::Null),
+        ValueTemplate::Bool(b) => Some(serde_json::Value::Bool(*b)),
+        ValueTemplate::Number(n) => Some(serde_json::Value::Number(n.clone())),
+        ValueTemplate::String(t) => t
+            .as_literal()
+            .map(|s| serde_json::Value::String(s.to_owned())),
+        ValueTemplate::List(_) | ValueTemplate::Map(_) => None,
     }
 }
 
