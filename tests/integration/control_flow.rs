@@ -242,7 +242,7 @@ outputs:
             .unwrap()
             .starts_with("cs_test_")
     );
-    let inner = &v["steps"][0]["steps"][0];
+    let inner = crate::support::step_record(&v["steps"][0], "create_session");
     assert_eq!(inner["id"], "create_session");
     assert_eq!(inner["response"]["body"]["amount_total"], 125000);
     assert_eq!(

@@ -67,7 +67,8 @@ fn an_order_gets_its_payment_link_on_whatsapp() {
     let v = out.json();
     assert_eq!(v["outputs"]["link_sent"], true);
     let url = v["steps"][0]["outputs"]["payment_url"].as_str().unwrap();
-    let session = &v["steps"][0]["steps"][0]["response"]["body"];
+    let session =
+        &crate::support::step_record(&v["steps"][0], "create_session")["response"]["body"];
     assert_eq!(session["amount_total"], 129950, "minor_units made paise");
     assert_eq!(session["client_reference_id"], "A-1042");
     assert_eq!(session["metadata"]["order_id"], "A-1042");
@@ -194,7 +195,8 @@ fn the_follow_up_answers_open_paid_and_expired_sessions_differently() {
     let new_url = renewed["outputs"]["payment_url"].as_str().unwrap();
     assert_ne!(new_url, url);
     assert_eq!(
-        renewed["steps"][0]["response"]["body"]["amount_total"], 50000,
+        crate::support::step_record(renewed, "create_session")["response"]["body"]["amount_total"],
+        50000,
         "the same amount"
     );
     assert_eq!(

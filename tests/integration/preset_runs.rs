@@ -60,8 +60,8 @@ fn stripe_checkout_sends_the_optional_fields_and_states_the_real_expiry() {
         v["messages"][0]["text"],
         format!("Please complete your payment here: {url}. This link expires in 45 minutes.")
     );
-    assert_eq!(step(&v, "create_session")["status"], "skipped");
-    let created = step(&v, "create_session_expiring");
+    assert_eq!(step(&v, "requested_expiry")["status"], "succeeded");
+    let created = step(&v, "create_session");
     let body = created["request"]["body"].as_str().unwrap();
     for field in [
         "client_reference_id=conv-77",

@@ -86,7 +86,7 @@ fn json_output_has_the_outcome_with_the_request_and_response() {
     assert!(session_id.starts_with("cs_test_"), "{session_id}");
     assert_eq!(v["variables"]["session_id"], session_id);
     assert_eq!(v["variables"]["amount_paise"], 50000);
-    let step = &v["steps"][0];
+    let step = crate::support::step_record(&v, "create_session");
     assert_eq!(step["id"], "create_session");
     assert_eq!(step["type"], "http");
     assert_eq!(step["status"], "succeeded");
@@ -239,7 +239,7 @@ fn invalid_api_key_fails_with_stripes_message_and_the_key_stays_hidden() {
     assert_eq!(out.code, 1, "{out:?}");
     let v = out.json();
     assert_eq!(v["status"], "failed");
-    let err = &v["steps"][0]["error"];
+    let err = &crate::support::step_record(&v, "create_session")["error"];
     assert_eq!(err["kind"], "rejected");
     assert_eq!(err["http_status"], 401);
     assert_eq!(err["message"], "Invalid API Key provided: sk_live_****9876");
@@ -275,7 +275,8 @@ fn missing_required_field_fails_with_the_param_and_a_hint() {
         ],
     );
     assert_eq!(out.code, 1, "{out:?}");
-    let err = &out.json()["steps"][0]["error"];
+    let outcome = out.json();
+    let err = &crate::support::step_record(&outcome, "create_session")["error"];
     assert_eq!(err["message"], "Missing required param: success_url.");
     assert_eq!(err["code"], "parameter_missing");
     assert_eq!(err["param"], "success_url");

@@ -151,3 +151,11 @@ pub fn run_with_key(dir: &Path, key: &str, args: &[&str]) -> Run {
         .expect("flowstep runs")
         .into()
 }
+
+/// The record of step `id` in a run's JSON outcome (or in a `flow` step's `steps`).
+pub fn step_record<'v>(outcome: &'v Value, id: &str) -> &'v Value {
+    outcome["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["id"] == id))
+        .unwrap_or_else(|| panic!("no step `{id}` in {outcome}"))
+}
