@@ -254,7 +254,6 @@ fn invalid_api_key_fails_with_stripes_message_and_the_key_stays_hidden() {
 
 #[test]
 fn missing_required_field_fails_with_the_param_and_a_hint() {
-    let sb = TestSandbox::start();
     let dir = Scratch::new();
     let path = dir.write(
         "no-success-url.yaml",
@@ -285,7 +284,6 @@ fn missing_required_field_fails_with_the_param_and_a_hint() {
         err["hint"]["fix"].as_str().unwrap().contains("success_url"),
         "{err}"
     );
-    let _ = sb;
 }
 
 #[test]
