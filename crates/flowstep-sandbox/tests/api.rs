@@ -608,7 +608,7 @@ async fn concurrent_same_key_gets_409() {
     sb.inject(Fault {
         path_prefix: Some("/v1/checkout/sessions".into()),
         count: 1,
-        action: FaultAction::Delay { ms: 700 },
+        action: FaultAction::Delay { ms: 3000 },
     });
     let first = {
         let client = client.clone();
@@ -625,7 +625,13 @@ async fn concurrent_same_key_gets_409() {
                 .unwrap()
         })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Wait until the first request has arrived (and claimed the key), however loaded the machine.
+    for _ in 0..100 {
+        if !sb.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let err = assert_error(
         create(&client, &sb, GOOD, Some("slow")).await,
         409,
@@ -752,15 +758,16 @@ async fn fault_delay() {
     sb.inject(Fault {
         path_prefix: None,
         count: 1,
-        action: FaultAction::Delay { ms: 300 },
+        action: FaultAction::Delay { ms: 1500 },
     });
     let t = Instant::now();
     assert_eq!(create(&client, &sb, GOOD, None).await.status(), 200);
-    assert!(t.elapsed() >= Duration::from_millis(300));
+    assert!(t.elapsed() >= Duration::from_millis(1500));
+    // A wide margin, not a speed check: only a second delay of 1.5 s could reach it.
     let t = Instant::now();
     assert_eq!(create(&client, &sb, GOOD, None).await.status(), 200);
     assert!(
-        t.elapsed() < Duration::from_millis(300),
+        t.elapsed() < Duration::from_millis(1500),
         "the fault is used up"
     );
     assert_eq!(sb.sessions_created(), 2);
@@ -1091,9 +1098,17 @@ async fn shutdown_stops_serving() {
     let url = sessions_url(&sb);
     assert_eq!(create(&client, &sb, GOOD, None).await.status(), 200);
     sb.shutdown();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The listener closes as the server task ends; allow a loaded machine a while for that.
     let fresh = reqwest::Client::new();
-    assert!(fresh.post(url).send().await.is_err());
+    let mut refused = false;
+    for _ in 0..50 {
+        if fresh.post(url.clone()).send().await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the sandbox still answers after shutdown");
 }
 
 /// Sends one raw HTTP/1.1 request and returns every byte the server sent before closing.
@@ -1163,9 +1178,16 @@ async fn a_client_that_gives_up_mid_request_releases_its_key() {
         .await
         .expect_err("times out");
     assert!(err.is_timeout(), "{err:?}");
-    // Give the server a moment to notice the closed connection.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let (st, h, _) = json_of(create(&client, &sb, GOOD, Some("gave-up")).await).await;
+    // The server notices the closed connection soon after; until then the key is in use (409).
+    let mut answer = create(&client, &sb, GOOD, Some("gave-up")).await;
+    for _ in 0..50 {
+        if answer.status() != 409 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        answer = create(&client, &sb, GOOD, Some("gave-up")).await;
+    }
+    let (st, h, _) = json_of(answer).await;
     assert_eq!((st, header(&h, "idempotent-replayed")), (200, None));
     assert_eq!(sb.sessions_created(), 1);
 }
