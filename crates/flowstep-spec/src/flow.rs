@@ -10,7 +10,7 @@ use crate::steps::{
 };
 use crate::template::TemplateEnv;
 use crate::value_template::ValueTemplate;
-use crate::value_template::compile_string;
+use crate::value_template::{compile_entries, compile_string};
 use crate::yaml::{self, Node, NodeKind};
 use std::sync::Arc;
 
@@ -204,24 +204,10 @@ fn read_root(
         Some(n) => read_steps(n, file, env, diags),
         None => Vec::new(),
     };
-    let outputs = match m.get("outputs") {
-        Some(n) if n.is_null() => Vec::new(),
-        Some(n) => match n.as_map() {
-            Some(entries) => entries
-                .iter()
-                .map(|(k, v)| (key_text(k), ValueTemplate::compile(v, file, env, diags)))
-                .collect(),
-            None => {
-                diags.push(expected(
-                    n,
-                    "a mapping of output names to values",
-                    "`outputs`",
-                ));
-                Vec::new()
-            }
-        },
-        None => Vec::new(),
-    };
+    let outputs = m
+        .get("outputs")
+        .map(|n| compile_entries(n, "`outputs`", file, env, diags))
+        .unwrap_or_default();
     m.finish(diags);
     check_unique_names(&inputs, &secrets, diags);
     Some((name?, description, inputs, secrets, steps, outputs))

@@ -125,6 +125,32 @@ impl ValueTemplate {
     }
 }
 
+/// Compiles a mapping of names to templated values (`outputs:`, `with:`, `values:`), in file
+/// order; null is an empty mapping, anything else not a mapping is an error naming `what`.
+pub fn compile_entries(
+    node: &Node,
+    what: &str,
+    file: &SourceFile,
+    env: &mut TemplateEnv,
+    diags: &mut Diagnostics,
+) -> Vec<(Spanned<String>, ValueTemplate)> {
+    match node.as_map() {
+        Some(entries) => entries
+            .iter()
+            .map(|(k, v)| (key_text(k), ValueTemplate::compile(v, file, env, diags)))
+            .collect(),
+        None if node.is_null() => Vec::new(),
+        None => {
+            diags.push(crate::reader::expected(
+                node,
+                "a mapping of names to values",
+                what,
+            ));
+            Vec::new()
+        }
+    }
+}
+
 /// Compiles a scalar node's text as a template, recording errors (and returning an empty
 /// literal in their place so that checking goes on).
 pub fn compile_string(

@@ -1,10 +1,10 @@
 //! The `flow` step: runs another flow (a preset or a file) as one step, with inputs.
 
 use crate::diagnostic::Diagnostics;
-use crate::reader::{MapReader, expected, key_text, scalar_text};
+use crate::reader::{MapReader, scalar_text};
 use crate::source::{SourceFile, Spanned};
 use crate::template::TemplateEnv;
-use crate::value_template::ValueTemplate;
+use crate::value_template::{ValueTemplate, compile_entries};
 
 /// Keys of a flow step.
 pub const KEYS: &[&str] = &[
@@ -38,20 +38,10 @@ impl FlowUseSpec {
         let target = m
             .required("use", diags)
             .and_then(|n| scalar_text(n, "`use`", diags));
-        let with = match m.get("with") {
-            None => Vec::new(),
-            Some(n) if n.is_null() => Vec::new(),
-            Some(n) => match n.as_map() {
-                Some(entries) => entries
-                    .iter()
-                    .map(|(k, v)| (key_text(k), ValueTemplate::compile(v, file, env, diags)))
-                    .collect(),
-                None => {
-                    diags.push(expected(n, "a mapping of input names to values", "`with`"));
-                    Vec::new()
-                }
-            },
-        };
+        let with = m
+            .get("with")
+            .map(|n| compile_entries(n, "`with`", file, env, diags))
+            .unwrap_or_default();
         Some(FlowUseSpec {
             target: target?,
             with,

@@ -2,10 +2,10 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::flow::RESERVED_NAMES;
-use crate::reader::{MapReader, expected, is_identifier, key_text};
+use crate::reader::{MapReader, is_identifier};
 use crate::source::{SourceFile, Spanned};
 use crate::template::TemplateEnv;
-use crate::value_template::ValueTemplate;
+use crate::value_template::{ValueTemplate, compile_entries};
 
 /// Keys of a set step.
 pub const KEYS: &[&str] = &[
@@ -34,26 +34,18 @@ impl SetSpec {
         diags: &mut Diagnostics,
     ) -> Option<Self> {
         let node = m.required("values", diags)?;
-        let Some(entries) = node.as_map() else {
-            diags.push(expected(
-                node,
-                "a mapping of variable names to values",
-                "`values`",
-            ));
-            return None;
-        };
-        let mut values = Vec::new();
-        for (k, v) in entries {
-            let name = key_text(k);
-            if !is_identifier(&name.value) || RESERVED_NAMES.contains(&name.value.as_str()) {
+        let mut values = compile_entries(node, "`values`", file, env, diags);
+        values.retain(|(name, _)| {
+            let usable =
+                is_identifier(&name.value) && !RESERVED_NAMES.contains(&name.value.as_str());
+            if !usable {
                 diags.push(
-                    Diagnostic::error("E010", format!("`{}` cannot be a variable name", name.value), k.span)
+                    Diagnostic::error("E010", format!("`{}` cannot be a variable name", name.value), name.span)
                         .with_help("variable names are letters, digits and `_`, starting with a letter; `secrets`, `steps`, `run` and `this` are reserved"),
                 );
-                continue;
             }
-            values.push((name, ValueTemplate::compile(v, file, env, diags)));
-        }
+            usable
+        });
         Some(SetSpec { values })
     }
 }
