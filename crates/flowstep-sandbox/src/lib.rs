@@ -46,6 +46,7 @@
 mod admin;
 mod checkout_page;
 mod faults;
+mod html_page;
 mod idempotency;
 mod razorpay;
 mod server;

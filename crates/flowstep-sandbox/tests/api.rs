@@ -52,6 +52,16 @@ async fn create(
     body: &str,
     idem: Option<&str>,
 ) -> reqwest::Response {
+    send_create(client, sb, body, idem).await.unwrap()
+}
+
+/// Creates a session, returning the transport error too (for faults that close the connection).
+async fn send_create(
+    client: &reqwest::Client,
+    sb: &Sandbox,
+    body: &str,
+    idem: Option<&str>,
+) -> reqwest::Result<reqwest::Response> {
     let mut req = client
         .post(sessions_url(sb))
         .bearer_auth(KEY)
@@ -60,7 +70,7 @@ async fn create(
     if let Some(k) = idem {
         req = req.header("Idempotency-Key", k);
     }
-    req.send().await.unwrap()
+    req.send().await
 }
 
 async fn json_of(resp: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
@@ -706,13 +716,7 @@ async fn fault_close_before_processing() {
         count: 1,
         action: FaultAction::CloseBeforeProcessing,
     });
-    let err = client
-        .post(sessions_url(&sb))
-        .bearer_auth(KEY)
-        .header("Content-Type", FORM)
-        .header("Idempotency-Key", "c1")
-        .body(GOOD)
-        .send()
+    let err = send_create(&client, &sb, GOOD, Some("c1"))
         .await
         .expect_err("the connection is closed with no response");
     assert!(!err.is_status(), "{err:?}");
@@ -732,13 +736,7 @@ async fn fault_drop_response_then_retry_gets_the_replay() {
         count: 1,
         action: FaultAction::DropResponse,
     });
-    let err = client
-        .post(sessions_url(&sb))
-        .bearer_auth(KEY)
-        .header("Content-Type", FORM)
-        .header("Idempotency-Key", "lost-1")
-        .body(GOOD)
-        .send()
+    let err = send_create(&client, &sb, GOOD, Some("lost-1"))
         .await
         .expect_err("the response is lost");
     assert!(!err.is_status(), "{err:?}");

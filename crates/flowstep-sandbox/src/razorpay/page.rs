@@ -5,10 +5,9 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use hyper::Method;
 
-use crate::checkout_page::escape;
+use crate::html_page::{self, escape};
 use crate::state::{State, lock};
 use crate::stripe::{ApiResponse, currency, now};
 
@@ -17,22 +16,11 @@ use super::payment_link::PaymentLink;
 /// Where short urls point: `<base>/rzp/i/<code>`.
 pub(crate) const PREFIX: &str = "/rzp/i/";
 
+const BANNER: &str = "<strong>flowstep sandbox — Razorpay payment link, no real payment.</strong> \
+This page is served by the local Razorpay stand-in; nothing is charged.";
+
 fn page(status: u16, title: &str, body: &str) -> ApiResponse {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{title} · flowstep sandbox</title>\
-<style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#222}}\
-.banner{{background:#fff3cd;border:1px solid #e0c060;padding:.6rem .8rem;border-radius:6px}}\
-.amount{{font-size:1.6rem;font-weight:bold}}button{{font-size:1.1rem;padding:.6rem 1.4rem;cursor:pointer}}</style>\
-</head><body>\n<p class=\"banner\"><strong>flowstep sandbox — Razorpay payment link, no real payment.</strong> \
-This page is served by the local Razorpay stand-in; nothing is charged.</p>\n<h1>{title}</h1>\n{body}\n</body></html>\n"
-    );
-    ApiResponse {
-        status,
-        body: Bytes::from(html),
-        headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
-    }
+    html_page::page(status, BANNER, title, body)
 }
 
 fn summary(link: &PaymentLink) -> String {
