@@ -1,7 +1,9 @@
 //! The engine: a registry of step kinds, and compiling a [`Flow`] into a runnable [`Plan`]
 //! (every step bound to its kind, every variable checked).
 
-use crate::flow_step::{FlowLoader, FlowStep};
+use crate::flow_step::FlowStep;
+use crate::loader::FlowLoader;
+use crate::plan::{DEFAULT_MAX_STEPS, Plan};
 use crate::step::{Step, StepKind};
 use flowstep_spec::check::check_variables;
 use flowstep_spec::steps::{FlowUseSpec, StepSpec};
@@ -365,43 +367,5 @@ fn literal_value(value: &ValueTemplate) -> Option<serde_json::Value> {
             .as_literal()
             .map(|s| serde_json::Value::String(s.to_owned())),
         ValueTemplate::List(_) | ValueTemplate::Map(_) => None,
-    }
-}
-
-/// How many steps a run may execute before it is stopped as a probable loop.
-pub const DEFAULT_MAX_STEPS: usize = 1000;
-
-/// A flow with every step bound: ready to run any number of times.
-pub struct Plan {
-    pub(crate) flow: Flow,
-    pub(crate) steps: Vec<Box<dyn Step>>,
-    pub(crate) required_secrets: Vec<String>,
-    pub(crate) max_steps: usize,
-}
-
-impl std::fmt::Debug for Plan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plan")
-            .field("flow", &self.flow.name.value)
-            .field("steps", &self.steps.len())
-            .finish()
-    }
-}
-
-impl Plan {
-    /// The flow the plan runs.
-    pub fn flow(&self) -> &Flow {
-        &self.flow
-    }
-
-    /// Every secret a run needs: the flow's own and those of the flows its `flow` steps use.
-    pub fn required_secrets(&self) -> &[String] {
-        &self.required_secrets
-    }
-
-    /// Sets how many steps a run may execute before it is stopped as a probable loop
-    /// (default [`DEFAULT_MAX_STEPS`]).
-    pub fn set_max_steps(&mut self, max_steps: usize) {
-        self.max_steps = max_steps;
     }
 }

@@ -1,32 +1,16 @@
 //! The built-in `flow` step: runs another flow (a preset or a file) as one step. Its outputs
 //! are readable as `<<steps.ID.outputs.NAME>>`, and its messages go to the same channel.
 
-use crate::engine::Plan;
 use crate::error::StepError;
 use crate::inputs::{InputValue, resolve_inputs};
 use crate::outcome::{RunStatus, StepStatus};
+use crate::plan::Plan;
 use crate::run::{RunError, RunRequest};
 use crate::step::{Step, StepContext};
 use async_trait::async_trait;
-use flowstep_spec::{SourceFile, ValueTemplate};
+use flowstep_spec::ValueTemplate;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-/// Finds the flow a `flow` step uses: a preset name or a path relative to the using file. The
-/// engine reads no files itself; the embedder (the CLI) supplies this.
-pub trait FlowLoader: Send + Sync {
-    /// The source of the flow `reference` names, as seen from the file `from`.
-    fn load(&self, reference: &str, from: &SourceFile) -> Result<SourceFile, String>;
-}
-
-impl<F> FlowLoader for F
-where
-    F: Fn(&str, &SourceFile) -> Result<SourceFile, String> + Send + Sync,
-{
-    fn load(&self, reference: &str, from: &SourceFile) -> Result<SourceFile, String> {
-        self(reference, from)
-    }
-}
 
 /// `type: flow`, bound to the compiled sub-flow.
 pub struct FlowStep {

@@ -2,8 +2,8 @@
 //! [`Outcome`] with secrets redacted.
 
 use crate::channel::Channel;
-use crate::engine::Plan;
 use crate::outcome::{Outcome, RunStatus, StepRecord, StepStatus};
+use crate::plan::Plan;
 use crate::redact::Redactor;
 use crate::secret::Secret;
 use crate::step::{BoundSecret, RunMode, StepContext};

@@ -1,7 +1,8 @@
 //! Auth kinds onto a request: bearer, basic, a header or a query parameter. Every credential
 //! is handed to the redactor before anything is recorded or logged.
 
-use crate::request::{Headers, Renderer, check_header_value};
+use crate::headers::{Headers, check_header_value};
+use crate::render::Renderer;
 use base64::Engine as _;
 use flowstep_engine::{Redactor, StepError};
 use flowstep_spec::steps::Auth;

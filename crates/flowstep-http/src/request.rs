@@ -3,12 +3,13 @@
 
 use crate::auth::{self, Credentials};
 use crate::form;
+use crate::headers::{Headers, check_header_value};
+use crate::render::Renderer;
 use crate::url::build_url;
 use flowstep_engine::{Redactor, StepError};
 use flowstep_spec::steps::http::is_header_name;
 use flowstep_spec::steps::{Body, HttpSpec, Idempotency};
-use flowstep_spec::template::value_to_text;
-use flowstep_spec::{Scope, SourceFile, Template, TemplateEnv, TemplateError, ValueTemplate};
+use flowstep_spec::Template;
 use reqwest::Url;
 use serde_json::{Value, json};
 
@@ -61,87 +62,6 @@ impl PreparedRequest {
                 "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"
             )
     }
-}
-
-/// Headers in order, names compared without case.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Headers(pub Vec<(String, String)>);
-
-impl Headers {
-    /// Sets `name`, replacing an earlier value of the same name in place.
-    pub fn set(&mut self, name: &str, value: String) {
-        match self
-            .0
-            .iter_mut()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((name.to_owned(), value)),
-        }
-    }
-
-    /// The value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Removes `name`.
-    pub fn remove(&mut self, name: &str) {
-        self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-    }
-}
-
-/// Renders templates for one step run: the flow's compiled expressions, the step's scope, and
-/// the file for error positions.
-pub struct Renderer<'a> {
-    /// The flow's compiled expressions.
-    pub env: &'a TemplateEnv,
-    /// The variables.
-    pub scope: &'a Scope,
-    /// The flow file, for `file:line:col` in errors.
-    pub file: &'a SourceFile,
-}
-
-impl Renderer<'_> {
-    fn error(&self, e: TemplateError) -> StepError {
-        let (line, col) = self.file.line_col(e.span().start);
-        StepError::invalid(format!("{e} (at {}:{line}:{col})", self.file.name()))
-    }
-
-    /// A template as text.
-    pub fn text(&self, t: &Template) -> Result<String, StepError> {
-        self.env
-            .render(t, self.scope)
-            .map(|v| value_to_text(&v))
-            .map_err(|e| self.error(e))
-    }
-
-    /// A value tree.
-    pub fn value(&self, v: &ValueTemplate) -> Result<Value, StepError> {
-        v.render(self.env, self.scope).map_err(|e| self.error(e))
-    }
-
-    /// Each piece of a template on its own.
-    pub fn pieces(&self, t: &Template) -> Result<Vec<(bool, String)>, StepError> {
-        self.env
-            .render_pieces(t, self.scope)
-            .map_err(|e| self.error(e))
-    }
-}
-
-/// Fails when a rendered header value holds a line break or another control character (tab
-/// aside): it could end the header and start another. The value itself is never echoed.
-pub fn check_header_value(name: &str, what: &str, value: &str) -> Result<(), StepError> {
-    if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(StepError::invalid(format!(
-            "{what} (header `{name}`) contains a line break or control character after rendering; \
-             header values must be one line"
-        )));
-    }
-    Ok(())
 }
 
 /// Everything a request is built from besides the spec.
@@ -343,7 +263,7 @@ pub(crate) mod tests {
     use super::*;
     use flowstep_engine::ErrorKind;
     use flowstep_spec::steps::StepSpec;
-    use flowstep_spec::{Flow, read_flow};
+    use flowstep_spec::{Flow, Scope, SourceFile, read_flow};
 
     /// A flow with one http step written as `step` (indented under `steps:`).
     pub(crate) fn flow(step: &str) -> Flow {

@@ -34,8 +34,7 @@ const INPUT_KEYS: &[&str] = &[
     "max_length",
 ];
 const SECRET_KEYS: &[&str] = &["name", "hosts"];
-/// Names that `<< >>` reserves for itself.
-pub const RESERVED_NAMES: &[&str] = &["secrets", "steps", "run", "this"];
+pub use crate::template::RESERVED_NAMES;
 
 /// A flow file, read and checked.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::decimal::Decimal;
 use crate::source::{Span, Spanned};
-use crate::template::value_to_text;
+use crate::value_text::value_to_text;
 
 /// The type of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

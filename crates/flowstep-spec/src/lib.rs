@@ -26,6 +26,7 @@ pub mod steps;
 mod suggest;
 pub mod template;
 pub mod value_template;
+mod value_text;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, render_all};

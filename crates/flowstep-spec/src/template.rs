@@ -17,6 +17,11 @@ use handlebars::{
 use serde_json::Value;
 use std::fmt;
 
+pub use crate::value_text::value_to_text;
+
+/// Names that `<< >>` reserves for itself.
+pub const RESERVED_NAMES: &[&str] = &["secrets", "steps", "run", "this"];
+
 /// The helper that turns a subexpression's value into JSON text, so that `<<helper args>>`
 /// keeps the type of what the helper returns.
 const TYPED_HELPER: &str = "__flowstep_typed";
@@ -487,18 +492,6 @@ fn lookup<'v>(mut value: &'v Value, path: &[String]) -> Option<&'v Value> {
         };
     }
     Some(value)
-}
-
-/// How a value reads inside text: strings as they are, numbers and booleans as written, null as
-/// nothing, and lists or objects as compact JSON.
-pub fn value_to_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
-    }
 }
 
 fn typed_helper(

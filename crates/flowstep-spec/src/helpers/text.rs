@@ -1,7 +1,7 @@
 //! Text helpers: `upper`, `lower`, `trim`, `concat`.
 
 use super::{arg, kind};
-use crate::template::value_to_text;
+use crate::value_text::value_to_text;
 use serde_json::Value;
 
 fn text<'a>(args: &[Option<&'a Value>], name: &str) -> Result<&'a str, String> {

@@ -1,10 +1,9 @@
 //! The `set` step: computes variables from templates (e.g. paise from a rupee amount).
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::flow::RESERVED_NAMES;
 use crate::reader::{MapReader, is_identifier};
 use crate::source::{SourceFile, Spanned};
-use crate::template::TemplateEnv;
+use crate::template::{RESERVED_NAMES, TemplateEnv};
 use crate::value_template::{ValueTemplate, compile_entries};
 
 /// Keys of a set step.
