@@ -4,6 +4,7 @@
 use crate::channel::Channel;
 use crate::outcome::{Outcome, RunStatus, StepRecord, StepStatus};
 use crate::plan::Plan;
+use crate::position::SourcePos;
 use crate::redact::Redactor;
 use crate::secret::Secret;
 use crate::step::{BoundSecret, RunMode, StepContext};
@@ -177,7 +178,13 @@ impl Plan {
             let (step_status, error, attempts) = match result {
                 None => (StepStatus::Skipped, None, 0),
                 Some(Ok(())) => (StepStatus::Succeeded, None, attempts),
-                Some(Err(e)) => (StepStatus::Failed, Some(e), attempts),
+                Some(Err(mut e)) => {
+                    // A step that did not say where it failed failed as a whole.
+                    if e.at.is_none() {
+                        e.at = Some(Box::new(SourcePos::new(flow.file.clone(), decl.span)));
+                    }
+                    (StepStatus::Failed, Some(e), attempts)
+                }
             };
             match &error {
                 Some(e) => {
@@ -194,7 +201,12 @@ impl Plan {
             readable.insert(
                 "error".into(),
                 error.as_ref().map_or(Value::Null, |e| {
-                    serde_json::to_value(e).unwrap_or(Value::Null)
+                    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+                    // Where it failed is for the person reading the report, not for the flow.
+                    if let Value::Object(fields) = &mut v {
+                        fields.remove("at");
+                    }
+                    v
                 }),
             );
             steps_scope.insert(decl.id.value.clone(), Value::Object(readable));

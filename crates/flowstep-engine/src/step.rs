@@ -4,6 +4,7 @@
 use crate::channel::{Channel, Delivery, OutgoingMessage};
 use crate::error::{ErrorKind, StepError};
 use crate::outcome::MessageRecord;
+use crate::position::SourcePos;
 use crate::redact::Redactor;
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -179,8 +180,8 @@ impl<'a> StepContext<'a> {
     }
 
     fn template_error(&self, e: TemplateError) -> StepError {
-        let (line, col) = self.flow.file.line_col(e.span().start);
-        StepError::invalid(format!("{e} (at {}:{line}:{col})", self.flow.file.name()))
+        let at = SourcePos::new(self.flow.file.clone(), e.span());
+        StepError::invalid(e.to_string()).located_at(at)
     }
 
     /// Sets a variable for later steps.
