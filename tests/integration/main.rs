@@ -11,6 +11,7 @@ mod preset_runs;
 mod presets;
 mod raw_http;
 mod reliability;
+mod runtime_errors;
 mod schema;
 mod stripe_checkout;
 mod support;

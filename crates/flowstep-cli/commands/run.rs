@@ -112,8 +112,9 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         };
         match (args.output, args.dry_run) {
             (Format::Json, _) => println!("{}", serde_json::to_string_pretty(&outcome.to_json())?),
-            (Format::Text, true) => print!("{}", report::dry_run(&outcome)),
-            (Format::Text, false) => print!("{}", report::text(&outcome)),
+            // The outcome is redacted already; the drawn errors also quote the flow file's lines.
+            (Format::Text, true) => print!("{}", redactor.redact(&report::dry_run(&outcome))),
+            (Format::Text, false) => print!("{}", redactor.redact(&report::text(&outcome))),
         }
         if let Some(s) = sandbox {
             s.shutdown();
