@@ -107,7 +107,7 @@ impl Plan {
             .map(|s| BoundSecret {
                 name: s.name.value.clone(),
                 value: request.secrets[&s.name.value].clone(),
-                hosts: s.hosts.clone(),
+                origins: s.origins.clone(),
             })
             .collect();
         let run_id = request.run_id.unwrap_or_else(new_run_id);

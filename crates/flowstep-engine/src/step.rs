@@ -9,7 +9,9 @@ use crate::redact::Redactor;
 use crate::secret::Secret;
 use async_trait::async_trait;
 use flowstep_spec::steps::StepDecl;
-use flowstep_spec::{Diagnostic, Flow, Scope, Template, TemplateEnv, TemplateError, ValueTemplate};
+use flowstep_spec::{
+    Diagnostic, Flow, Origin, Scope, Template, TemplateEnv, TemplateError, ValueTemplate,
+};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -83,15 +85,15 @@ where
     }
 }
 
-/// A declared secret's value and the hosts it may go to.
+/// A declared secret's value and the origins it may go to.
 #[derive(Debug, Clone)]
 pub struct BoundSecret {
     /// The secret's name.
     pub name: String,
     /// Its value.
     pub value: Secret,
-    /// Hosts it may be sent to (lower case); empty means any.
-    pub hosts: Vec<String>,
+    /// The origins (scheme, host, port) it may be sent to; empty means any.
+    pub origins: Vec<Origin>,
 }
 
 /// Whether a run sends requests or only builds them.

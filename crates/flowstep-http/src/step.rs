@@ -10,6 +10,7 @@ use crate::mapping;
 use crate::render::Renderer;
 use crate::request::{PrepareInput, PreparedRequest, prepare};
 use crate::retry::{self, Attempt, Decision};
+use crate::secret_reads::SecretRead;
 use crate::send::{self, AttemptInput, Clients, Failure, Received};
 use crate::url::host_of;
 use async_trait::async_trait;
@@ -48,6 +49,8 @@ pub struct HttpStep {
     pub shared: Arc<Shared>,
     /// The step as written.
     pub spec: HttpSpec,
+    /// Which parts of the request read which secrets.
+    pub reads: Vec<SecretRead>,
 }
 
 #[async_trait]
@@ -81,7 +84,7 @@ impl HttpStep {
                 user_agent: &config.user_agent,
             },
         )?;
-        binding::check(&req, cx.secrets())?;
+        binding::check(&req, &self.reads, cx.secrets())?;
         let routed = route(&config.routes, req.url.as_str());
         let target = routed.clone().unwrap_or_else(|| req.url.to_string());
         let record = req.to_record(routed.as_deref());
@@ -108,6 +111,7 @@ impl HttpStep {
             request: &req,
             routes: &config.routes,
             secrets: cx.secrets(),
+            reads: &self.reads,
             redactor: &redactor,
             timeout: self.spec.timeout,
             connect_timeout: self.spec.connect_timeout,
