@@ -5,7 +5,7 @@ use crate::exit::Exit;
 use crate::{delivery, load, report, sandbox_defaults, secrets, vars};
 use anyhow::Context;
 use flowstep_engine::{Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, resolve_inputs};
-use flowstep_http::{HttpConfig, Route};
+use flowstep_http::{HttpConfig, NetworkPolicy, Route};
 use std::sync::Arc;
 
 pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
@@ -49,7 +49,13 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         }
         // The WhatsApp channel talks to Graph directly, so it follows the same route.
         let graph_url = routes.iter().find(|r| r.from == flowstep_whatsapp::DEFAULT_BASE_URL).map(|r| r.to.clone());
-        let engine = load::engine(HttpConfig { routes, ..HttpConfig::default() });
+        // The user's own machine: everything is allowed unless they ask otherwise.
+        let network = if args.deny_private_networks {
+            NetworkPolicy { allow_hosts: args.allow_hosts.clone(), allow_cidrs: args.allow_cidrs.clone(), ..NetworkPolicy::deny_private() }
+        } else {
+            NetworkPolicy::allow_all()
+        };
+        let engine = load::engine(HttpConfig { routes, network, ..HttpConfig::default() });
         let (plan, warnings) = match engine.compile_source(file.clone()) {
             Ok(ok) => ok,
             Err(ds) => {
