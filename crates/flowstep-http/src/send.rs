@@ -286,11 +286,12 @@ fn strip_secrets(req: &mut PreparedRequest, reads: &[SecretRead], secrets: &[Bou
     let key_reads_secret = reads.iter().any(|r| r.place == Place::IdempotencyKey);
     let key = req.idempotency_key.clone();
     req.headers.0.retain(|(name, value)| {
-        !names.iter().any(|n| n.eq_ignore_ascii_case(name))
-            && !(key_reads_secret && key.as_deref() == Some(value.as_str()))
-            && !secrets
+        let carries = names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            || (key_reads_secret && key.as_deref() == Some(value.as_str()))
+            || secrets
                 .iter()
-                .any(|s| binding::in_header(value, s.value.expose()))
+                .any(|s| binding::in_header(value, s.value.expose()));
+        !carries
     });
 }
 

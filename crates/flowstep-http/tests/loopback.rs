@@ -566,6 +566,16 @@ async fn a_redirect_to_another_origin_drops_every_header_that_carries_a_secret()
         );
     }
     assert_eq!(b.seen().len(), 2);
+    // A key in the query (`auth: {type: query}`) stays with the first URL: the next one is the
+    // redirect's own.
+    let o = run(&format!(
+        "  - id: s\n    type: http\n    url: {}\n    auth: {{ type: query, name: api_key, value: \"<<secrets.KEY>>\" }}\n",
+        a.url("/start")
+    ))
+    .await;
+    assert_eq!(o.status, RunStatus::Succeeded, "{:#?}", o.steps);
+    assert_eq!(a.seen()[2].path, format!("/start?api_key={KEY}"));
+    assert_eq!(b.seen()[2].path, "/x?page=2");
 }
 
 #[tokio::test]
