@@ -138,12 +138,12 @@ pub fn build_url(
             continue;
         }
         match part_of(&out) {
-            // A value followed by `:` is the scheme; any other value at the start is the URL
-            // (or its base) by the author's choice, and is checked as a whole below.
+            // A value followed by `://` is the scheme; any other value at the start is the URL
+            // (or its base: `<<base>>:8443/v1`) by the author's choice, checked as a whole below.
             Part::Start => {
                 let is_scheme = pieces
                     .get(i + 1)
-                    .is_some_and(|(is_expr, t)| !is_expr && t.starts_with(':'));
+                    .is_some_and(|(is_expr, t)| !is_expr && t.starts_with("://"));
                 if is_scheme && !matches!(text.to_ascii_lowercase().as_str(), "http" | "https") {
                     return Err(format!(
                         "{} renders into the URL's scheme, which must be `http` or `https`",
@@ -354,6 +354,10 @@ mod tests {
         );
         let scheme = |v: &str| url(&[(true, v), (false, "://api.example.com/x")]);
         assert_eq!(scheme("HTTP").unwrap(), "http://api.example.com/x");
+        assert_eq!(
+            url(&[(true, "https://api.example.com"), (false, ":8443/v1")]).unwrap(),
+            "https://api.example.com:8443/v1"
+        );
         assert_eq!(
             scheme("http://evil.example/?").unwrap_err(),
             "piece 0 renders into the URL's scheme, which must be `http` or `https`"
