@@ -4,17 +4,17 @@
 //! is a recorder on 127.0.0.1.
 
 use crate::recorder::{Recorder, json_ok, response};
-use crate::support::{Run, Scratch, run};
+use crate::support::{Run, Scratch, report, run};
 
-/// Writes a flow that GETs `url` once and runs it with `args`.
+/// Writes `get.yaml`, a flow that GETs `url` once, and runs it as run `r1` with `args`.
 fn get(dir: &Scratch, url: &str, args: &[&str]) -> Run {
-    let path = dir.write(
+    dir.write(
         "get.yaml",
         &format!(
             "flow: get\nsteps:\n  - id: call\n    type: http\n    url: {url}\n    retry: off\n"
         ),
     );
-    let mut all = vec!["run", path.to_str().unwrap()];
+    let mut all = vec!["run", "get.yaml", "--run-id", "r1"];
     all.extend_from_slice(args);
     run(dir.path(), &all)
 }
@@ -30,15 +30,22 @@ fn deny_private_networks_refuses_loopback_until_it_is_allowed() {
 
     let out = get(&dir, &url, &["--deny-private-networks"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stdout.contains(
-            "    error (invalid): refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback \
-             range 127.0.0.0/8, and this run denies private networks; nothing was sent. To allow \
-             it: `--allow-cidr 127.0.0.1/32` (flowstep run), or `allow_cidrs` in the \
-             NetworkPolicy (embedding)\n"
-        ),
-        "{}",
-        out.stdout
+    assert_eq!(
+        report(&out),
+        format!(
+            r#"flow get (run r1)
+  FAIL call (http) GET {url} [_ ms]
+error[invalid]: refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private networks; nothing was sent. To allow it: `--allow-cidr 127.0.0.1/32` (flowstep run), or `allow_cidrs` in the NetworkPolicy (embedding)
+ --> get.yaml:5:10
+  |
+5 |     url: {url}
+  |          {}
+  |
+
+failed
+"#,
+            "^".repeat(url.len())
+        )
     );
     assert_eq!(server.requests().len(), 1);
 
@@ -56,7 +63,7 @@ fn deny_private_networks_refuses_loopback_until_it_is_allowed() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stdout
-            .contains("    error (invalid): refused to connect to localhost: it resolves to "),
+            .contains("error[invalid]: refused to connect to localhost: it resolves to "),
         "{}",
         out.stdout
     );
@@ -98,14 +105,23 @@ fn a_redirect_to_a_private_address_is_refused() {
         &["--deny-private-networks", "--allow-host", "localhost"],
     );
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stdout.contains(&format!(
-            "    error (invalid): following the redirect to http://127.0.0.1:{}: refused to \
-             connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8",
+    assert_eq!(
+        report(&out),
+        format!(
+            r#"flow get (run r1)
+  FAIL call (http) GET http://localhost:{}/start [_ ms]
+error[invalid]: following the redirect to http://127.0.0.1:{}: refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private networks; nothing was sent. To allow it: `--allow-cidr 127.0.0.1/32` (flowstep run), or `allow_cidrs` in the NetworkPolicy (embedding)
+ --> get.yaml:3:5
+  |
+3 |   - id: call
+  |     ^^^^^^^^
+  |
+
+failed
+"#,
+            outer.port(),
             inner.port()
-        )),
-        "{}",
-        out.stdout
+        )
     );
     assert_eq!(outer.requests().len(), 1);
     assert_eq!(inner.requests(), Vec::<String>::new());

@@ -3,30 +3,11 @@
 //! pins the whole text report (durations aside), and the JSON report gives the same position
 //! as data.
 
-use crate::support::{Run, Scratch, TestSandbox, flowstep, run, run_with_key, step_record};
+use crate::support::{Run, Scratch, TestSandbox, flowstep, report, run, run_with_key, step_record};
 use serde_json::json;
 
 /// A key the sandbox refuses (it takes only test-mode keys), so that Stripe answers 401.
 const LIVE_KEY: &str = "sk_live_thisIsNotAValidKeyAtAll9876";
-
-/// The text report with each step's `[N ms]` as `[_ ms]`, the one part that varies.
-fn report(out: &Run) -> String {
-    let mut text = String::new();
-    let mut rest = out.stdout.as_str();
-    while let Some(at) = rest.find(" [") {
-        let (before, after) = rest.split_at(at + 2);
-        text.push_str(before);
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 && after[digits..].starts_with(" ms]") {
-            text.push('_');
-            rest = &after[digits..];
-        } else {
-            rest = after;
-        }
-    }
-    text.push_str(rest);
-    text
-}
 
 /// A Stripe Checkout Session for Rs 5, created with `STRIPE_SECRET_KEY`, with a hint for 401.
 const CREATE_SESSION: &str = r#"  - id: create_session

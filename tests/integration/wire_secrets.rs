@@ -4,22 +4,22 @@
 //! 127.0.0.1, so each test says exactly what reached it.
 
 use crate::recorder::{Recorder, json_ok, response};
-use crate::support::{Run, Scratch, flowstep};
+use crate::support::{Run, Scratch, flowstep, report};
 
 /// The key every flow here is given, as `API_KEY`.
 const KEY: &str = "sk_live_WireSentinel0123456789";
 
-/// Writes a flow with `secrets` (the YAML list) and one http step `call` (`step` holds its
-/// keys after `type: http`, indented by four), and runs it with `API_KEY` set.
+/// Writes `wire.yaml`, a flow with `inputs` (YAML lines), `secrets` (the YAML list) and one
+/// http step `call` (`step` holds its keys after `type: http`, indented by four), and runs it
+/// as run `r1` with `API_KEY` set.
 fn run_flow(dir: &Scratch, inputs: &str, secrets: &str, step: &str, args: &[&str]) -> Run {
     let yaml = format!(
         "flow: wire\n{inputs}secrets: {secrets}\nsteps:\n  - id: call\n    type: http\n{step}    retry: off\n"
     );
-    let path = dir.write("wire.yaml", &yaml);
+    dir.write("wire.yaml", &yaml);
     flowstep(dir.path())
         .env("API_KEY", KEY)
-        .arg("run")
-        .arg(&path)
+        .args(["run", "wire.yaml", "--run-id", "r1"])
         .args(args)
         .output()
         .expect("flowstep runs")
@@ -50,14 +50,22 @@ fn basic_auth_cannot_carry_a_bound_key_to_another_origin() {
         &[],
     );
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stdout.contains(&format!(
-            "    error (invalid): secret `API_KEY` may only be sent to https://api.stripe.com; \
-             this request goes to http://127.0.0.1:{} (`auth` reads it)\n",
+    assert_eq!(
+        report(&out),
+        format!(
+            r#"flow wire (run r1)
+  FAIL call (http) [_ ms]
+error[invalid]: secret `API_KEY` may only be sent to https://api.stripe.com; this request goes to http://127.0.0.1:{} (`auth` reads it)
+ --> wire.yaml:7:37
+  |
+7 |     auth: {{ type: basic, username: "<<secrets.API_KEY>>", password: "" }}
+  |                                     ^^^^^^^^^^^^^^^^^^^
+  |
+
+failed
+"#,
             server.port()
-        )),
-        "{}",
-        out.stdout
+        )
     );
     assert_eq!(server.requests(), Vec::<String>::new());
     assert_key_hidden(&out);
@@ -78,13 +86,19 @@ fn a_binding_is_an_origin_so_another_scheme_or_port_is_refused() {
         &["--route", &route],
     );
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stdout.contains(
-            "    error (invalid): secret `API_KEY` may only be sent to https://api.stripe.com; \
-             this request goes to http://api.stripe.com:8080 (`auth` reads it)\n"
-        ),
-        "{}",
-        out.stdout
+    assert_eq!(
+        report(&out),
+        r#"flow wire (run r1)
+  FAIL call (http) [_ ms]
+error[invalid]: secret `API_KEY` may only be sent to https://api.stripe.com; this request goes to http://api.stripe.com:8080 (`auth` reads it)
+ --> wire.yaml:7:35
+  |
+7 |     auth: { type: bearer, token: "<<secrets.API_KEY>>" }
+  |                                   ^^^^^^^^^^^^^^^^^^^
+  |
+
+failed
+"#
     );
     assert_eq!(server.requests(), Vec::<String>::new());
     assert_key_hidden(&out);
@@ -176,14 +190,19 @@ fn a_value_cannot_rewrite_the_urls_host() {
         &["--var", &format!("shop=127.0.0.1:{}/ok?", server.port())],
     );
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stdout.contains(
-            "    error (invalid): url: `<<shop>>` renders into the URL's host, where only \
-             letters, digits, `-`, `_` and `.` may stand, and the value holds `:`; it could send \
-             the request to another host\n"
-        ),
-        "{}",
-        out.stdout
+    assert_eq!(
+        report(&out),
+        r#"flow wire (run r1)
+  FAIL call (http) [_ ms]
+error[invalid]: url: `<<shop>>` renders into the URL's host, where only letters, digits, `-`, `_` and `.` may stand, and the value holds `:`; it could send the request to another host
+ --> wire.yaml:8:10
+  |
+8 |     url: http://<<shop>>.myshopify.example/admin/orders.json
+  |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  |
+
+failed
+"#
     );
     assert_eq!(server.requests(), Vec::<String>::new());
     assert_key_hidden(&out);

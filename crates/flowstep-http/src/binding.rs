@@ -10,11 +10,12 @@ use crate::request::PreparedRequest;
 use crate::secret_reads::SecretRead;
 use crate::url::{encodings, origin_of};
 use base64::Engine as _;
-use flowstep_engine::{BoundSecret, StepError};
-use flowstep_spec::Origin;
+use flowstep_engine::{BoundSecret, SourcePos, StepError};
+use flowstep_spec::{Origin, SourceFile, Span};
 use percent_encoding::percent_decode_str;
 use reqwest::Url;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The forms a value takes on the wire: as is (headers), form- or component-encoded (query,
 /// path, form body), JSON-escaped (JSON body).
@@ -120,6 +121,17 @@ pub fn list(origins: &[Origin]) -> String {
         .join(", ")
 }
 
+/// Why a secret may not go where a request goes: which secret, and where the request carries
+/// it.
+pub struct Misplaced<'s> {
+    /// The secret.
+    pub secret: &'s BoundSecret,
+    /// `` `auth` reads it ``, `it is in header `X-Note``.
+    pub why: String,
+    /// The expression that reads it, when data flow found it.
+    pub span: Option<Span>,
+}
+
 /// A bound secret that `req` would carry to `url` although `url`'s origin is not one of its
 /// origins, with where it is carried: by data flow (`reads`) first, then by value.
 pub fn misplaced<'s>(
@@ -127,7 +139,7 @@ pub fn misplaced<'s>(
     url: &Url,
     reads: &[SecretRead],
     secrets: &'s [BoundSecret],
-) -> Option<(&'s BoundSecret, String)> {
+) -> Option<Misplaced<'s>> {
     let origin = origin_of(url);
     let wrong = |s: &&BoundSecret| !allowed(s, &origin);
     let by_flow = reads.iter().find_map(|r| {
@@ -135,32 +147,46 @@ pub fn misplaced<'s>(
             .iter()
             .filter(wrong)
             .find(|s| s.name == r.name)
-            .map(|s| (s, format!("{} reads it", r.place)))
+            .map(|secret| Misplaced {
+                secret,
+                why: format!("{} reads it", r.place),
+                span: Some(r.span),
+            })
     });
     by_flow.or_else(|| {
-        secrets.iter().filter(wrong).find_map(|s| {
-            carried_in(req, url, s.value.expose()).map(|at| (s, format!("it is in {at}")))
+        secrets.iter().filter(wrong).find_map(|secret| {
+            carried_in(req, url, secret.value.expose()).map(|at| Misplaced {
+                secret,
+                why: format!("it is in {at}"),
+                span: None,
+            })
         })
     })
 }
 
-/// Fails before sending when a bound secret would go to an origin it is not bound to.
-/// `req.url` is the URL as written in the flow (before routing), so a sandbox route changes
-/// nothing here.
+/// Fails before sending when a bound secret would go to an origin it is not bound to, placed
+/// at the expression that reads it (in `file`) when that is known. `req.url` is the URL as
+/// written in the flow (before routing), so a sandbox route changes nothing here.
 pub fn check(
     req: &PreparedRequest,
     reads: &[SecretRead],
     secrets: &[BoundSecret],
+    file: &Arc<SourceFile>,
 ) -> Result<(), StepError> {
-    match misplaced(req, &req.url, reads, secrets) {
-        None => Ok(()),
-        Some((s, why)) => Err(StepError::invalid(format!(
-            "secret `{}` may only be sent to {}; this request goes to {} ({why})",
-            s.name,
-            list(&s.origins),
-            origin_of(&req.url)
-        ))),
-    }
+    let Some(m) = misplaced(req, &req.url, reads, secrets) else {
+        return Ok(());
+    };
+    let e = StepError::invalid(format!(
+        "secret `{}` may only be sent to {}; this request goes to {} ({})",
+        m.secret.name,
+        list(&m.secret.origins),
+        origin_of(&req.url),
+        m.why
+    ));
+    Err(match m.span {
+        Some(span) => e.located_at(SourcePos::new(file.clone(), span)),
+        None => e,
+    })
 }
 
 #[cfg(test)]
@@ -182,7 +208,7 @@ mod tests {
     fn check_flow(step: &str, vars: serde_json::Value, value: &str) -> Result<(), StepError> {
         let f = flow(step);
         let req = prepare_with(&f, vars, &Redactor::new()).unwrap();
-        check(&req, &reads(spec(&f), &["KEY"]), &bound(value))
+        check(&req, &reads(spec(&f), &["KEY"]), &bound(value), &f.file)
     }
 
     #[test]
@@ -212,7 +238,7 @@ mod tests {
         let req = prepare_with(&f, vars("http://x.example:81"), &Redactor::new()).unwrap();
         let mut any = bound("sk_test_abc");
         any[0].origins.clear();
-        assert!(check(&req, &reads(spec(&f), &["KEY"]), &any).is_ok());
+        assert!(check(&req, &reads(spec(&f), &["KEY"]), &any, &f.file).is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use flowstep_spec::steps::{Auth, Body, HttpSpec, Idempotency};
 use flowstep_spec::template::Reference;
-use flowstep_spec::{Template, ValueTemplate};
+use flowstep_spec::{Span, Template, ValueTemplate};
 use std::fmt;
 
 /// A part of a request a secret can travel in.
@@ -46,12 +46,14 @@ pub struct SecretRead {
     pub name: String,
     /// Where the request carries it.
     pub place: Place,
+    /// The expression that reads it (the first one, when several do).
+    pub span: Span,
 }
 
 /// Every secret of `declared` that `spec`'s templates read, with where. `<<secrets>>` alone
 /// (the whole mapping, e.g. through a helper) reads every secret.
 pub fn reads(spec: &HttpSpec, declared: &[&str]) -> Vec<SecretRead> {
-    let mut out = Vec::new();
+    let mut out: Vec<SecretRead> = Vec::new();
     let mut add = |refs: &mut dyn Iterator<Item = &Reference>, place: Place| {
         for r in refs {
             let names: Vec<&str> = match r.path.as_slice() {
@@ -60,12 +62,12 @@ pub fn reads(spec: &HttpSpec, declared: &[&str]) -> Vec<SecretRead> {
                 _ => Vec::new(),
             };
             for name in names {
-                let read = SecretRead {
-                    name: name.to_owned(),
-                    place: place.clone(),
-                };
-                if !out.contains(&read) {
-                    out.push(read);
+                if !out.iter().any(|o| o.name == name && o.place == place) {
+                    out.push(SecretRead {
+                        name: name.to_owned(),
+                        place: place.clone(),
+                        span: r.span,
+                    });
                 }
             }
         }
@@ -101,11 +103,15 @@ mod tests {
     use super::*;
     use crate::request::tests::{flow, spec};
 
-    fn read(name: &str, place: Place) -> SecretRead {
-        SecretRead {
-            name: name.into(),
-            place,
-        }
+    fn read(name: &str, place: Place) -> (String, Place) {
+        (name.into(), place)
+    }
+
+    fn reads(spec: &HttpSpec, declared: &[&str]) -> Vec<(String, Place)> {
+        super::reads(spec, declared)
+            .into_iter()
+            .map(|r| (r.name, r.place))
+            .collect()
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::request::PreparedRequest;
 use crate::resolve::Resolver;
 use crate::secret_reads::{Place, SecretRead};
 use crate::url::origin_of;
-use flowstep_engine::{BoundSecret, ErrorKind, Redactor, StepError};
+use flowstep_engine::{BoundSecret, ErrorKind, Redactor, SourcePos, StepError};
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
@@ -122,6 +122,9 @@ pub struct AttemptInput<'a> {
     pub connect_timeout: Duration,
     /// The response size cap.
     pub max_bytes: usize,
+    /// Where the URL is written, for a refusal of the first connection (a redirect's is
+    /// the server's, and its refusal is the step's).
+    pub url_at: SourcePos,
 }
 
 /// Sends one attempt, following GET/HEAD redirects.
@@ -134,11 +137,14 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         let guarded = clients.policy.deny_private && routed.is_none();
         let target = routed.unwrap_or_else(|| current.url.to_string());
         let refused = |d: Denied| {
-            Failure::Final(StepError::invalid(if hop == 0 {
-                d.to_string()
+            Failure::Final(if hop == 0 {
+                StepError::invalid(d.to_string()).located_at(input.url_at.clone())
             } else {
-                format!("following the redirect to {}: {d}", origin_of(&current.url))
-            }))
+                StepError::invalid(format!(
+                    "following the redirect to {}: {d}",
+                    origin_of(&current.url)
+                ))
+            })
         };
         if guarded && let Some(ip) = literal_ip(&current.url) {
             clients.policy.check(&ip.to_string(), ip).map_err(refused)?;
@@ -231,14 +237,14 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
             }
         }
         current.url = next;
-        if let Some((s, _)) = binding::misplaced(&current, &current.url, &[], input.secrets) {
+        if let Some(m) = binding::misplaced(&current, &current.url, &[], input.secrets) {
             return Err(refuse(
                 format!(
                     "refusing to follow the redirect to {}: the request would carry secret `{}`, \
                      which may only be sent to {}",
                     origin_of(&current.url),
-                    s.name,
-                    binding::list(&s.origins)
+                    m.secret.name,
+                    binding::list(&m.secret.origins)
                 ),
                 ErrorKind::Invalid,
             ));

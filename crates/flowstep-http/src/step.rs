@@ -14,7 +14,7 @@ use crate::secret_reads::SecretRead;
 use crate::send::{self, AttemptInput, Clients, Failure, Received};
 use crate::url::host_of;
 use async_trait::async_trait;
-use flowstep_engine::{ErrorKind, RunMode, Step, StepContext, StepError};
+use flowstep_engine::{ErrorKind, RunMode, SourcePos, Step, StepContext, StepError};
 use flowstep_spec::steps::{HttpSpec, Idempotency};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -84,7 +84,7 @@ impl HttpStep {
                 user_agent: &config.user_agent,
             },
         )?;
-        binding::check(&req, &self.reads, cx.secrets())?;
+        binding::check(&req, &self.reads, cx.secrets(), &flow.file)?;
         let routed = route(&config.routes, req.url.as_str());
         let target = routed.clone().unwrap_or_else(|| req.url.to_string());
         let record = req.to_record(routed.as_deref());
@@ -116,6 +116,7 @@ impl HttpStep {
             timeout: self.spec.timeout,
             connect_timeout: self.spec.connect_timeout,
             max_bytes: config.max_response_bytes,
+            url_at: SourcePos::new(flow.file.clone(), self.spec.url.span()),
         };
         let replay_safe = req.replay_safe();
         let max_attempts = self.spec.retry.max_attempts.max(1);
