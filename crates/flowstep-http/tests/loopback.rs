@@ -1056,3 +1056,56 @@ async fn a_redirect_to_a_denied_address_is_refused() {
     assert_eq!(a.seen().len(), 2);
     assert!(b.seen().is_empty());
 }
+
+/// Answers 127.0.0.1 for the first lookup and 127.0.0.2 for every later one: a name that
+/// rebinds to another address after it was first checked.
+struct Rebinding(Mutex<u32>);
+
+#[async_trait::async_trait]
+impl flowstep_http::Resolve for Rebinding {
+    async fn resolve(&self, _host: &str) -> std::io::Result<Vec<std::net::IpAddr>> {
+        let mut calls = self.0.lock().unwrap();
+        *calls += 1;
+        let ip = if *calls == 1 {
+            "127.0.0.1"
+        } else {
+            "127.0.0.2"
+        };
+        Ok(vec![ip.parse().unwrap()])
+    }
+}
+
+#[tokio::test]
+async fn every_connection_is_checked_so_a_name_cannot_rebind_to_a_denied_address() {
+    let server = Server::start(vec![json_ok("{}")]).await;
+    // Only 127.0.0.1 is allowed; 127.0.0.2 stands for the private address a rebinding name
+    // turns to, and is refused before any connection is made.
+    let config = HttpConfig {
+        network: NetworkPolicy {
+            allow_cidrs: vec!["127.0.0.1/32".parse().unwrap()],
+            ..NetworkPolicy::default()
+        },
+        resolver: Resolver::new(Rebinding(Mutex::new(0))),
+        ..HttpConfig::default()
+    };
+    let url = format!("http://rebind.test:{}/ok", server.addr.port());
+    let o = run_with(
+        &format!(
+            "  - id: first\n    type: http\n    url: {url}\n    retry: off\n  - id: second\n    type: http\n    url: {url}\n    retry: off\n"
+        ),
+        "[]",
+        config,
+        RunMode::Live,
+    )
+    .await;
+    assert_eq!(o.steps[0].status, flowstep_engine::StepStatus::Succeeded);
+    let e = o.steps[1].error.as_ref().expect("the second step failed");
+    assert_eq!(
+        e.message,
+        "refused to connect to rebind.test: it resolves to 127.0.0.2 (in the loopback range \
+         127.0.0.0/8), and this run denies private networks; nothing was sent. To allow it: \
+         `--allow-host rebind.test` or `--allow-cidr 127.0.0.2/32` (flowstep run), or \
+         `allow_hosts`/`allow_cidrs` in the NetworkPolicy (embedding)"
+    );
+    assert_eq!(server.seen().len(), 1);
+}
