@@ -14,22 +14,11 @@ use super::errors::RzpError;
 use crate::stripe::random_alnum;
 
 /// Every body field the Standard Payment Link create endpoint documents.
+#[rustfmt::skip]
 const KNOWN_FIELDS: &[&str] = &[
-    "amount",
-    "currency",
-    "accept_partial",
-    "first_min_partial_amount",
-    "expire_by",
-    "reference_id",
-    "description",
-    "customer",
-    "notify",
-    "reminder_enable",
-    "notes",
-    "callback_url",
-    "callback_method",
-    "upi_link",
-    "options",
+    "amount", "currency", "accept_partial", "first_min_partial_amount", "expire_by",
+    "reference_id", "description", "customer", "notify", "reminder_enable", "notes",
+    "callback_url", "callback_method", "upi_link", "options",
 ];
 
 /// INR's minimum in paise (₹1.00), from the reference and Razorpay's error text.
