@@ -11,7 +11,11 @@
 use serde_json::{Map, Value, json};
 
 use super::errors::RzpError;
-use crate::stripe::random_alnum;
+use crate::api::random_alnum;
+
+/// Where a link's `short_url` points: the sandbox's page for it, `<base>/rzp/i/<code>`,
+/// standing in for `https://rzp.io/i/<code>`.
+pub(crate) const PAGE: &str = "/rzp/i/";
 
 /// Every body field the Standard Payment Link create endpoint documents.
 #[rustfmt::skip]
@@ -57,7 +61,7 @@ impl NewLink {
         obj.insert("id".into(), json!(id));
         obj.insert(
             "short_url".into(),
-            json!(format!("{base_url}{}{short_code}", super::page::PREFIX)),
+            json!(format!("{base_url}{PAGE}{short_code}")),
         );
         obj.insert("updated_at".into(), json!(now));
         sort_keys(obj);

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::currency;
 use super::errors::ApiError;
 use super::params::{Node, get};
-use super::random_alnum;
+use crate::api::random_alnum;
 
 /// Every top-level parameter of `POST /v1/checkout/sessions` in Stripe's current API
 /// reference. Anything else is `parameter_unknown`.
@@ -58,6 +58,9 @@ const PAYMENT_METHOD_TYPES: &[&str] = &[
     "promptpay", "revolut_pay", "samsung_pay", "satispay", "sepa_debit", "sofort", "swish",
     "twint", "upi", "us_bank_account", "wechat_pay", "zip",
 ];
+
+/// Where a session's `url` points: the sandbox's hosted checkout page, `<base>/c/pay/<id>`.
+pub(crate) const PAGE: &str = "/c/pay/";
 
 /// Stripe's largest amount: 8 digits (facts file).
 const MAX_AMOUNT: i128 = 99_999_999;
@@ -668,7 +671,7 @@ pub(crate) fn create(
     }
 
     let id = format!("cs_test_a1{}", random_alnum(56));
-    let url = format!("{base_url}/c/pay/{id}#{}", url_fragment());
+    let url = format!("{base_url}{PAGE}{id}#{}", url_fragment());
     let object = json!({
         "id": id,
         "object": "checkout.session",
@@ -814,8 +817,9 @@ fn url_fragment() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::params::{build_tree, decode_pairs};
+    use super::super::params::build_tree;
     use super::*;
+    use crate::api::form_pairs as decode_pairs;
 
     fn try_create(body: &str) -> Result<Session, ApiError> {
         let tree = build_tree(&decode_pairs(body.as_bytes()))?;
