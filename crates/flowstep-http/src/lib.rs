@@ -25,6 +25,7 @@ mod dry_run;
 mod form;
 mod headers;
 mod hints;
+mod history;
 mod mapping;
 mod render;
 mod request;
