@@ -7,6 +7,7 @@ mod control_flow;
 mod diagnostics;
 mod embedding;
 mod example_flows;
+mod outcomes;
 mod preset_runs;
 mod presets;
 mod raw_http;
