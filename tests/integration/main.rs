@@ -5,6 +5,7 @@ mod bodies;
 mod cli;
 mod control_flow;
 mod diagnostics;
+mod durations;
 mod embedding;
 mod example_flows;
 mod outcomes;
