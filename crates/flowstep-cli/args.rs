@@ -79,7 +79,8 @@ pub struct RunArgs {
     /// Send requests whose URL starts with FROM to TO instead (repeatable).
     #[arg(long = "route", value_name = "FROM=TO")]
     pub routes: Vec<String>,
-    /// The run id idempotency keys derive from; reuse it to re-run safely.
+    /// The run id idempotency keys derive from; reuse it to re-run safely. 1 to 128 ASCII
+    /// letters, digits, '-', '_' and '.', starting with a letter or digit (default: a fresh one).
     #[arg(long)]
     pub run_id: Option<String>,
     /// Build every request and print it without sending anything.

@@ -1,18 +1,23 @@
 //! How a run's outcome reads on a terminal.
 
 use flowstep_engine::{Outcome, RunStatus, StepRecord, StepStatus};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::fmt::Write as _;
 
 /// The text report: one line per step, then outputs, then the status; under a failed step, its
-/// error drawn like a check diagnostic (the line it failed at, what the API said, the hint).
+/// error drawn like a check diagnostic (the line it failed at, what the API said, the hint)
+/// and the response body it got, if any.
 pub fn text(outcome: &Outcome) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "flow {} (run {})", outcome.flow, outcome.run_id);
     for step in &outcome.steps {
         let _ = writeln!(out, "{}", step_line(step));
         if let Some(e) = &step.error {
-            let _ = writeln!(out, "{}\n", e.render());
+            let _ = writeln!(out, "{}", e.render());
+            if let Some(block) = failed_response(&step.details).and_then(body_block) {
+                out.push_str(&block);
+            }
+            out.push('\n');
         }
     }
     if !outcome.outputs.is_empty() {
@@ -57,6 +62,61 @@ fn step_line(step: &StepRecord) -> String {
     }
     let _ = write!(line, " [{} ms]", step.duration_ms);
     line
+}
+
+/// The most lines of a response body shown under a failed step.
+const BODY_LINES: usize = 20;
+/// The most characters of one body line shown.
+const BODY_LINE_CHARS: usize = 160;
+
+/// The response a failed step got: its own (`response` in its details), or for a `flow` step
+/// the one the failed step inside got, however deep.
+fn failed_response(details: &Map<String, Value>) -> Option<&Value> {
+    if let Some(r) = details.get("response") {
+        return Some(r);
+    }
+    details
+        .get("steps")?
+        .as_array()?
+        .iter()
+        .filter(|s| s.get("status").and_then(Value::as_str) == Some("failed"))
+        .find_map(|s| failed_response(s.as_object()?))
+}
+
+/// The response body as an indented block under a failed step's drawing, so that nobody has
+/// to send the request again to see what the API said: JSON pretty-printed, at most
+/// [`BODY_LINES`] lines of at most [`BODY_LINE_CHARS`] characters. Redacted like the whole
+/// report. Nothing for an empty body.
+fn body_block(response: &Value) -> Option<String> {
+    let text = match response.get("body")? {
+        Value::String(s) => s.clone(),
+        Value::Null => return None,
+        json => serde_json::to_string_pretty(json).ok()?,
+    };
+    if text.trim().is_empty() {
+        return None;
+    }
+    let status = response
+        .get("status")
+        .and_then(Value::as_u64)
+        .map(|s| format!(" (HTTP {s})"))
+        .unwrap_or_default();
+    let mut out = format!("  = response body{status}:\n");
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    for line in lines.iter().take(BODY_LINES) {
+        let shown: String = line.chars().take(BODY_LINE_CHARS).collect();
+        let cut = if shown.len() < line.len() { "..." } else { "" };
+        let _ = writeln!(out, "    {shown}{cut}");
+    }
+    if lines.len() > BODY_LINES {
+        let _ = writeln!(
+            out,
+            "    ... {} more lines ({} bytes in all; `--output json` has the whole body)",
+            lines.len() - BODY_LINES,
+            text.len()
+        );
+    }
+    Some(out)
 }
 
 /// Dry-run report: for each step, what would be sent.

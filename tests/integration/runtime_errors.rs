@@ -1,5 +1,6 @@
 //! Failures at run time are drawn like check diagnostics: `error[KIND]: message`,
-//! `--> file:line:col`, the line with a caret, then what the API said and the hint. Each test
+//! `--> file:line:col`, the line with a caret, then what the API said, the hint and the
+//! response body (from the step that failed inside a used flow, too). Each test
 //! pins the whole text report (durations aside), and the JSON report gives the same position
 //! as data.
 
@@ -123,6 +124,13 @@ error[rejected]: Invalid API Key provided: sk_live_****9876
   |
   = note: cause: Stripe did not accept the secret key
   = help: set STRIPE_SECRET_KEY to a test-mode key (sk_test_...)
+  = response body (HTTP 401):
+    {
+      "error": {
+        "message": "Invalid API Key provided: sk_live_****9876",
+        "type": "invalid_request_error"
+      }
+    }
 
 failed
 "#
@@ -169,6 +177,13 @@ error[rejected]: step `create_session` of flow `pay`: Invalid API Key provided: 
   |
   = note: cause: Stripe did not accept the secret key
   = help: set STRIPE_SECRET_KEY to a test-mode key (sk_test_...)
+  = response body (HTTP 401):
+    {
+      "error": {
+        "message": "Invalid API Key provided: sk_live_****9876",
+        "type": "invalid_request_error"
+      }
+    }
 
 failed
 "#

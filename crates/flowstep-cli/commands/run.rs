@@ -4,12 +4,18 @@ use crate::args::{Format, RunArgs};
 use crate::exit::Exit;
 use crate::{delivery, load, report, sandbox_defaults, secrets, vars};
 use anyhow::Context;
-use flowstep_engine::{Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, resolve_inputs};
+use flowstep_engine::{
+    Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, check_run_id, resolve_inputs,
+};
 use flowstep_http::{HttpConfig, NetworkPolicy, Route};
 use std::sync::Arc;
 
 pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
-    let problems = delivery::check_args(&args);
+    let mut problems = delivery::check_args(&args);
+    // Before anything else: idempotency keys derive from it, so a bad one must stop the run.
+    if let Some(Err(e)) = args.run_id.as_deref().map(check_run_id) {
+        problems.push(format!("--run-id: {e}"));
+    }
     if !problems.is_empty() {
         for p in problems {
             eprintln!("error: {p}");
@@ -113,6 +119,10 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 for name in names {
                     eprintln!("error: missing secret {name}: set the environment variable {name}");
                 }
+                return Ok(Exit::Invalid);
+            }
+            Err(e @ RunError::InvalidRunId(_)) => {
+                eprintln!("error: --run-id: {e}");
                 return Ok(Exit::Invalid);
             }
         };

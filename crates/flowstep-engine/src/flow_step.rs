@@ -43,18 +43,16 @@ impl Step for FlowStep {
             channel: cx.channel,
             redactor: cx.redactor().clone(),
         };
-        let outcome = self
-            .plan
-            .run(request)
-            .await
-            .map_err(|RunError::MissingSecrets(names)| {
-                StepError::invalid(format!(
-                    "flow `{}` needs secret{} {}",
-                    sub.name.value,
-                    if names.len() == 1 { "" } else { "s" },
-                    names.join(", ")
-                ))
-            })?;
+        let outcome = self.plan.run_checked(request).await.map_err(|e| match e {
+            RunError::MissingSecrets(names) => StepError::invalid(format!(
+                "flow `{}` needs secret{} {}",
+                sub.name.value,
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            )),
+            // `run_checked` takes the id as it is; kept so that a new refusal is not lost.
+            RunError::InvalidRunId(e) => StepError::invalid(e.to_string()),
+        })?;
         let prefix = cx.decl().id.value.clone();
         for mut m in outcome.messages.clone() {
             m.step = format!("{prefix}.{}", m.step);

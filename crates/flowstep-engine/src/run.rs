@@ -6,6 +6,7 @@ use crate::outcome::{Outcome, RunStatus, StepRecord, StepStatus};
 use crate::plan::Plan;
 use crate::position::SourcePos;
 use crate::redact::Redactor;
+use crate::run_id::{RunIdError, check_run_id};
 use crate::secret::Secret;
 use crate::step::{BoundSecret, RunMode, StepContext};
 use flowstep_spec::Scope;
@@ -22,7 +23,8 @@ pub struct RunRequest<'a> {
     pub inputs: Map<String, Value>,
     /// Secret values by name; every secret the flow declares must be here.
     pub secrets: BTreeMap<String, Secret>,
-    /// The run id; a fresh one when `None`. Idempotency keys derive from it.
+    /// The run id; a fresh one when `None`. Idempotency keys derive from it, so it must be
+    /// a valid id ([`crate::check_run_id`]): 1 to 128 ASCII letters, digits, `-`, `_` and `.`.
     pub run_id: Option<String>,
     /// Live or dry run.
     pub mode: RunMode,
@@ -38,6 +40,9 @@ pub enum RunError {
     /// Declared secrets without a value.
     #[error("missing secret{}: {}", if .0.len() == 1 { "" } else { "s" }, .0.join(", "))]
     MissingSecrets(Vec<String>),
+    /// A run id that is empty, too long or has a character outside the set.
+    #[error(transparent)]
+    InvalidRunId(#[from] RunIdError),
 }
 
 /// A fresh run id: `run_` and 16 hex digits from the process's random hasher seed and the clock.
@@ -82,6 +87,15 @@ impl Plan {
     /// # });
     /// ```
     pub async fn run(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
+        if let Some(id) = &request.run_id {
+            check_run_id(id)?;
+        }
+        self.run_checked(request).await
+    }
+
+    /// Runs the plan with a run id that is valid or made by the engine: a `flow` step's
+    /// `<run id>.<step id>` may be longer than a caller may give.
+    pub(crate) async fn run_checked(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
         let flow = &self.flow;
         let missing: Vec<String> = self
             .required_secrets

@@ -43,6 +43,7 @@ mod dry_run;
 mod form;
 mod headers;
 mod hints;
+mod history;
 mod ip_ranges;
 mod mapping;
 mod network;

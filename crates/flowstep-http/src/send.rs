@@ -187,15 +187,7 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
             Failure::Final(e)
         };
         if !matches!(current.method.as_str(), "GET" | "HEAD") {
-            return Err(refuse(
-                format!(
-                    "the API answered {} with a redirect; {} requests are not redirected because \
-                     repeating them elsewhere could do the work twice (check the URL)",
-                    status_line(status),
-                    current.method
-                ),
-                ErrorKind::Rejected,
-            ));
+            return Err(refuse_redirect(status, &current.method));
         }
         if hop == MAX_REDIRECTS {
             return Err(refuse(
@@ -276,6 +268,35 @@ fn denied_in(e: &reqwest::Error) -> Option<Denied> {
         }
         cur = cur.source()?;
     }
+}
+
+/// The failure for a redirect answering a method that is not followed. A 301, 302 or 303
+/// answers a request the server has usually carried out (Post/Redirect/Get: "done, see
+/// there"), so the request may have taken effect (`unknown`); a 307 or 308 asks for the same
+/// request elsewhere, so nothing was done (`rejected`).
+fn refuse_redirect(status: u16, method: &str) -> Failure {
+    let (kind, what) = if matches!(status, 307 | 308) {
+        (
+            ErrorKind::Rejected,
+            "asks for the request to be sent elsewhere",
+        )
+    } else {
+        (
+            ErrorKind::Unknown,
+            "usually means the request was carried out and the result is elsewhere, so it may \
+             have taken effect",
+        )
+    };
+    let mut e = StepError::new(
+        kind,
+        format!(
+            "the API answered {} with a redirect, which {what}; {method} requests are not \
+             redirected because repeating them elsewhere could do the work twice (check the URL).",
+            status_line(status),
+        ),
+    );
+    e.http_status = Some(status);
+    Failure::Final(e)
 }
 
 /// Drops, before a request goes to another origin, every header that carries a secret: the
@@ -389,10 +410,24 @@ async fn read_body(
 ) -> Result<Received, Failure> {
     let status = response.status().as_u16();
     let too_large = || {
-        let mut e = StepError::invalid(format!(
-            "the response body is larger than the {} limit",
-            human_size(max)
-        ));
+        let limit = human_size(max);
+        // A 2xx says the request was carried out; unread, its result is unknown. A safe method
+        // (GET, HEAD, OPTIONS) changed nothing, so its body is merely too large.
+        let mut e = if (200..300).contains(&status) && !matches!(method, "GET" | "HEAD" | "OPTIONS")
+        {
+            StepError::new(
+                ErrorKind::Unknown,
+                format!(
+                    "the API answered {}, so the request was carried out, but the response body \
+                     is larger than the {limit} limit and was not read.",
+                    status_line(status)
+                ),
+            )
+        } else {
+            StepError::invalid(format!(
+                "the response body is larger than the {limit} limit"
+            ))
+        };
         e.http_status = Some(status);
         Failure::Final(e)
     };

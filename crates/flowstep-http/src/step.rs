@@ -6,19 +6,21 @@ use crate::binding;
 use crate::config::{HttpConfig, route};
 use crate::dry_run;
 use crate::hints;
+use crate::history::History;
 use crate::mapping;
 use crate::render::Renderer;
 use crate::request::{PrepareInput, PreparedRequest, prepare};
-use crate::retry::{self, Attempt, Decision};
+use crate::retry::{self, Attempt, Decision, Wait};
 use crate::secret_reads::SecretRead;
 use crate::send::{self, AttemptInput, Clients, Failure, Received};
 use crate::url::host_of;
 use async_trait::async_trait;
 use flowstep_engine::{ErrorKind, RunMode, SourcePos, Step, StepContext, StepError};
+use flowstep_spec::duration::MAX_DURATION;
 use flowstep_spec::steps::{HttpSpec, Idempotency};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// Response headers worth keeping in the record: the ones a person debugging a payment asks
 /// for. Cookies and the like stay out.
@@ -107,19 +109,25 @@ impl HttpStep {
         }
 
         let redactor = cx.redactor().clone();
+        // Durations are at most an hour by the check; a spec built by hand is held to it too,
+        // so that no deadline computed from them can overflow.
         let input = AttemptInput {
             request: &req,
             routes: &config.routes,
             secrets: cx.secrets(),
             reads: &self.reads,
             redactor: &redactor,
-            timeout: self.spec.timeout,
-            connect_timeout: self.spec.connect_timeout,
+            timeout: self.spec.timeout.min(MAX_DURATION),
+            connect_timeout: self.spec.connect_timeout.min(MAX_DURATION),
             max_bytes: config.max_response_bytes,
             url_at: SourcePos::new(flow.file.clone(), self.spec.url.span()),
         };
         let replay_safe = req.replay_safe();
-        let max_attempts = self.spec.retry.max_attempts.max(1);
+        let retry = &self.spec.retry;
+        let max_attempts = retry.max_attempts.max(1);
+        let first_started = Instant::now();
+        let mut history = History::default();
+        let mut past_budget = None;
         let mut attempts = 0;
         let result = loop {
             attempts += 1;
@@ -131,10 +139,16 @@ impl HttpStep {
                     status: r.status,
                     should_retry: header(r, "stripe-should-retry")
                         .map(|v| v.eq_ignore_ascii_case("true")),
-                    retry_after: header(r, "retry-after").and_then(retry::parse_retry_after),
+                    retry_after: header(r, "retry-after")
+                        .and_then(|v| retry::parse_retry_after(v, SystemTime::now())),
                 },
                 Err(Failure::NotSent { .. }) => Attempt::NotSent,
-                Err(Failure::NoAnswer { .. }) => Attempt::NoAnswer,
+                Err(Failure::NoAnswer {
+                    timeout, detail, ..
+                }) => {
+                    history.may_have_executed(attempts, self.no_answer(*timeout, detail, None));
+                    Attempt::NoAnswer
+                }
                 Err(Failure::Final(_)) => {
                     break result;
                 }
@@ -155,26 +169,82 @@ impl HttpStep {
                     "http response body"
                 );
             }
-            let decision = retry::decide(&seen, replay_safe);
-            match decision {
-                Decision::Retry { at_least } if attempts < max_attempts => {
-                    let wait = retry::backoff(
-                        attempts,
-                        self.spec.retry.base_delay,
-                        self.spec.retry.max_delay,
-                    )
-                    .max(at_least.unwrap_or_default());
-                    tracing::debug!(step = step_id, wait_ms = wait.as_millis(), "retrying");
+            let Decision::Retry { at_least } = retry::decide(&seen, replay_safe) else {
+                break result;
+            };
+            if attempts >= max_attempts {
+                break result;
+            }
+            let backoff = retry::backoff(attempts, retry.base_delay, retry.max_delay);
+            let left = retry
+                .budget
+                .min(MAX_DURATION)
+                .saturating_sub(first_started.elapsed());
+            let got = match &seen {
+                Attempt::NotSent => "could not connect".to_owned(),
+                Attempt::NoAnswer => "got no answer".to_owned(),
+                Attempt::Answered { status, .. } => {
+                    format!("got HTTP {}", send::status_line(*status))
+                }
+            };
+            match retry::plan_wait(backoff, at_least, left) {
+                Wait::Sleep(wait) => {
+                    let why = match at_least {
+                        Some(asked) if asked >= wait => {
+                            format!(" (the API's Retry-After: {})", humantime(asked))
+                        }
+                        _ => String::new(),
+                    };
+                    tracing::info!(
+                        "{step_id}: attempt {attempts} of {max_attempts} {got}; waiting {}{why} \
+                         before attempt {}",
+                        humantime(wait),
+                        attempts + 1
+                    );
                     tokio::time::sleep(wait).await;
                 }
-                _ => break result,
+                Wait::PastBudget { asked } => {
+                    tracing::info!(
+                        "{step_id}: attempt {attempts} of {max_attempts} {got}; not retrying: the \
+                         API's Retry-After ({}) is past the step's retry budget",
+                        humantime(asked)
+                    );
+                    past_budget = Some(asked);
+                    break result;
+                }
+                Wait::Spent => {
+                    tracing::info!(
+                        "{step_id}: attempt {attempts} of {max_attempts} {got}; not retrying: the \
+                         step's retry budget ({}) is spent",
+                        humantime(retry.budget)
+                    );
+                    break result;
+                }
             }
         };
         cx.set_attempts(attempts);
+        let advice = self.rerun_advice(&req, cx.run_id());
+        // What the API asked for when it was more than the budget allows, for any failure.
+        let asked_too_long = |mut e: StepError| {
+            if let Some(asked) = past_budget {
+                e.message = format!(
+                    "{}; the API asked to wait {} before trying again (Retry-After), which is \
+                     past the step's retry budget (retry.budget: {} from the first attempt), so \
+                     it was not retried",
+                    e.message.trim_end_matches('.'),
+                    humantime(asked),
+                    humantime(retry.budget)
+                );
+            }
+            e
+        };
 
         let received = match result {
             Ok(r) => r,
-            Err(f) => return Err(self.failure_error(f, &req, routed.as_deref(), attempts, cx)),
+            Err(f) => {
+                let e = self.failure_error(f, &req, routed.as_deref(), attempts, &history, &advice);
+                return Err(history.conclude(asked_too_long(e), attempts, &advice));
+            }
         };
         let (record, body_json, body_value) = response_record(&received);
         cx.record("response", record);
@@ -182,24 +252,32 @@ impl HttpStep {
         cx.expose("http_status", json!(received.status));
         cx.expose("response_headers", all_headers(&received));
         if !(200..300).contains(&received.status) {
-            return Err(status_error(&received, body_json.as_ref()));
+            let e = asked_too_long(status_error(&received, body_json.as_ref()));
+            return Err(history.conclude(e, attempts, &advice));
         }
         let content_type = header(&received, "content-type");
-        let values = mapping::select_all(&self.spec.map, body_json.as_ref(), content_type)?;
+        // The request succeeded: the status says so next to why its answer could not be used.
+        let values = mapping::select_all(&self.spec.map, body_json.as_ref(), content_type)
+            .map_err(|mut e| {
+                e.http_status = Some(received.status);
+                e
+            })?;
         for (var, value) in values {
             cx.set_var(var, value);
         }
         Ok(())
     }
 
-    /// The step error for an attempt that got no usable response.
+    /// The step error for an attempt that got no usable response. `advice` (how to re-run
+    /// safely) ends every message that says the request may have taken effect.
     fn failure_error(
         &self,
         failure: Failure,
         req: &PreparedRequest,
         routed: Option<&str>,
         attempts: u32,
-        cx: &StepContext<'_>,
+        history: &History,
+        advice: &str,
     ) -> StepError {
         let host = host_of(&req.url);
         let place = match routed.and_then(|r| reqwest::Url::parse(r).ok()) {
@@ -218,7 +296,17 @@ impl HttpStep {
             String::new()
         };
         match failure {
+            // The request was carried out (a POST answered 303, a 2xx too large to read).
+            Failure::Final(mut e) if e.kind == ErrorKind::Unknown => {
+                e.message = format!("{} {advice}", e.message);
+                e
+            }
             Failure::Final(e) => e,
+            // After an attempt that may have taken effect, "nothing was sent" would mislead.
+            Failure::NotSent { detail } if history.any_executed() => StepError::new(
+                ErrorKind::Transient,
+                format!("could not connect to {place}: {detail}"),
+            ),
             Failure::NotSent { detail } => StepError::new(
                 ErrorKind::Transient,
                 format!("could not connect to {place}{tries}: {detail}; nothing was sent"),
@@ -228,28 +316,35 @@ impl HttpStep {
                 detail,
                 status,
             } => {
-                let what = if timeout {
-                    format!(
-                        "no response from {place} within {}{tries}",
-                        humantime(self.spec.timeout)
-                    )
-                } else {
-                    format!("the connection to {place} ended without a response{tries} ({detail})")
-                };
+                let what = self.no_answer(timeout, &detail, Some((&place, &tries)));
                 let mut e = StepError::new(
                     if timeout {
                         ErrorKind::Timeout
                     } else {
                         ErrorKind::Unknown
                     },
-                    format!(
-                        "{what}; the request was sent and may have taken effect. {}",
-                        self.rerun_advice(req, cx.run_id())
-                    ),
+                    format!("{what}; the request was sent and may have taken effect. {advice}"),
                 );
                 e.http_status = status;
                 e
             }
+        }
+    }
+
+    /// What an attempt that got no answer came to: `no response from HOST within 30s` with a
+    /// place (and how many attempts), or `got no response within 30s` to follow "attempt 1 was
+    /// sent and".
+    fn no_answer(&self, timeout: bool, detail: &str, place: Option<(&str, &str)>) -> String {
+        let limit = humantime(self.spec.timeout);
+        match (timeout, place) {
+            (true, Some((place, tries))) => {
+                format!("no response from {place} within {limit}{tries}")
+            }
+            (true, None) => format!("got no response within {limit}"),
+            (false, Some((place, tries))) => {
+                format!("the connection to {place} ended without a response{tries} ({detail})")
+            }
+            (false, None) => format!("the connection ended without a response ({detail})"),
         }
     }
 

@@ -1,31 +1,43 @@
-//! Durations as flow authors write them: `30s`, `500ms`, `2m`, `1h`.
+//! Durations as flow authors write them: `30s`, `500ms`, `2m`, `1h`, at most [`MAX_DURATION`].
 
 use std::time::Duration;
 
-/// Parses `500ms`, `30s`, `2m`, `1h` (a whole number and a unit).
+/// The longest duration a flow may write (`timeout`, `connect_timeout`, retry delays and the
+/// retry budget): one hour. A step that waits longer holds a conversation for longer than any
+/// customer waits, and a bound keeps every deadline computed from it far from overflowing.
+pub const MAX_DURATION: Duration = Duration::from_secs(3600);
+
+/// Parses `500ms`, `30s`, `2m`, `1h` (a whole number and a unit), at most [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| {
-        format!(
+    if digits.is_empty() {
+        return Err(format!(
             "`{text}` is not a duration; write a whole number and a unit, like `30s` or `500ms`"
-        )
-    })?;
-    let d = match unit.trim() {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
+        ));
+    }
+    let millis_per_unit: u64 = match unit.trim() {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
         other => {
             return Err(format!(
                 "unknown duration unit `{other}` in `{text}`; use ms, s, m or h"
             ));
         }
     };
-    Ok(d)
+    // Digits too many for 64 bits are as much "too long" as any other number past the maximum.
+    let millis = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(millis_per_unit))
+        .map(Duration::from_millis)
+        .filter(|d| *d <= MAX_DURATION);
+    millis.ok_or_else(|| format!("`{text}` is longer than the longest duration allowed, 1h"))
 }
 
 #[cfg(test)]
@@ -48,5 +60,29 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown duration unit")
         );
+    }
+
+    #[test]
+    fn durations_are_at_most_an_hour_and_never_overflow() {
+        assert_eq!(parse_duration("1h"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("60m"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("3600000ms"), Ok(MAX_DURATION));
+        for long in [
+            "3601s",
+            "2h",
+            "3000000000000000h",
+            "1000000h",
+            // u64::MAX minutes: the multiplication would overflow.
+            "18446744073709551615m",
+            // More digits than 64 bits hold.
+            "99999999999999999999999s",
+        ] {
+            assert_eq!(
+                parse_duration(long),
+                Err(format!(
+                    "`{long}` is longer than the longest duration allowed, 1h"
+                )),
+            );
+        }
     }
 }

@@ -31,15 +31,21 @@ pub fn parse_ahead(text: &str) -> Result<i64, String> {
     let bad = || {
         format!("{text:?} is not a duration; write a whole number and a unit: 90s, 30m, 24h, 1d")
     };
-    let n: i64 = digits.parse().map_err(|_| bad())?;
-    let unit_secs = match unit {
+    let unit_secs: i64 = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         _ => return Err(bad()),
     };
-    n.checked_mul(unit_secs)
+    if digits.is_empty() {
+        return Err(bad());
+    }
+    // Digits too many for 64 bits are as far past the limit as any other large number.
+    digits
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_secs))
         .filter(|s| *s <= 100 * 365 * 86_400)
         .ok_or_else(|| format!("{text:?} is more than 100 years ahead"))
 }
@@ -47,7 +53,10 @@ pub fn parse_ahead(text: &str) -> Result<i64, String> {
 /// `from_now` against a given "now", for checks and tests.
 pub(super) fn from_now_value(duration: &Value, now: i64) -> Result<i64, String> {
     match duration {
-        Value::String(s) => Ok(now + parse_ahead(s)?),
+        // `now` comes from the clock, which a broken machine may set anywhere.
+        Value::String(s) => now
+            .checked_add(parse_ahead(s)?)
+            .ok_or_else(|| format!("{s:?} from now is past the largest time there is")),
         other => Err(format!(
             "from_now takes a duration like \"30m\", found {}",
             kind(other)
@@ -194,6 +203,19 @@ mod tests {
             parse_ahead("99999999999d")
                 .unwrap_err()
                 .contains("100 years")
+        );
+        assert_eq!(
+            parse_ahead("99999999999999999999999s"),
+            Err("\"99999999999999999999999s\" is more than 100 years ahead".into())
+        );
+    }
+
+    #[test]
+    fn from_now_never_overflows_whatever_the_clock_says() {
+        assert_eq!(from_now_value(&json!("1h"), 0), Ok(3600));
+        assert_eq!(
+            from_now_value(&json!("1h"), i64::MAX),
+            Err("\"1h\" from now is past the largest time there is".into())
         );
     }
 

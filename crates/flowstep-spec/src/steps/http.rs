@@ -46,6 +46,8 @@ const AUTH_TYPES: &[&str] = &["none", "bearer", "basic", "header", "query"];
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default time limit for connecting.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default time budget for retrying a step.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(60);
 /// The default `Idempotency-Key` header name (Stripe's).
 pub const DEFAULT_IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
@@ -136,17 +138,21 @@ pub struct RetrySpec {
     pub max_attempts: u32,
     /// The delay before the first retry; it doubles each time, with jitter.
     pub base_delay: Duration,
-    /// The longest delay between attempts.
+    /// The longest delay between attempts (a server's `Retry-After` may ask for more).
     pub max_delay: Duration,
+    /// The step's time budget for retrying: no attempt starts later than this after the first
+    /// one. A wait that would end later, a server's `Retry-After` included, ends the retries.
+    pub budget: Duration,
 }
 
 impl Default for RetrySpec {
-    /// Stripe's SDK defaults: two retries, 0.5 s doubling, at most 5 s.
+    /// Stripe's SDK defaults: two retries, 0.5 s doubling, at most 5 s; a minute in all.
     fn default() -> Self {
         RetrySpec {
             max_attempts: 3,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(5),
+            budget: DEFAULT_RETRY_BUDGET,
         }
     }
 }
@@ -625,7 +631,7 @@ fn read_retry(node: &Node, diags: &mut Diagnostics) -> RetrySpec {
     let Some(mut m) = MapReader::new(
         node,
         "`retry`",
-        &["max_attempts", "base_delay", "max_delay"],
+        &["max_attempts", "base_delay", "max_delay", "budget"],
         diags,
     ) else {
         return spec;
@@ -643,6 +649,7 @@ fn read_retry(node: &Node, diags: &mut Diagnostics) -> RetrySpec {
     for (key, slot) in [
         ("base_delay", &mut spec.base_delay),
         ("max_delay", &mut spec.max_delay),
+        ("budget", &mut spec.budget),
     ] {
         if let Some(n) = m.get(key) {
             match n.as_str().map(parse_duration) {
