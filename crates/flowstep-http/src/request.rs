@@ -7,9 +7,9 @@ use crate::headers::{Headers, check_header_value};
 use crate::render::Renderer;
 use crate::url::build_url;
 use flowstep_engine::{Redactor, StepError};
+use flowstep_spec::Template;
 use flowstep_spec::steps::http::is_header_name;
 use flowstep_spec::steps::{Body, HttpSpec, Idempotency};
-use flowstep_spec::Template;
 use reqwest::Url;
 use serde_json::{Value, json};
 
