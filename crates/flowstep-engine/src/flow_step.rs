@@ -41,20 +41,22 @@ impl Step for FlowStep {
             run_id: Some(format!("{}.{}", cx.run_id(), cx.decl().id.value)),
             mode: cx.mode(),
             channel: cx.channel,
+            // The used flow is part of this run: its secrets and the credentials its steps
+            // derive are hidden in this run's redactor, for as long as this run lasts.
             redactor: cx.redactor().clone(),
         };
-        let outcome = self
-            .plan
-            .run(request)
-            .await
-            .map_err(|RunError::MissingSecrets(names)| {
-                StepError::invalid(format!(
-                    "flow `{}` needs secret{} {}",
-                    sub.name.value,
-                    if names.len() == 1 { "" } else { "s" },
-                    names.join(", ")
-                ))
-            })?;
+        let outcome =
+            self.plan
+                .run_in(request)
+                .await
+                .map_err(|RunError::MissingSecrets(names)| {
+                    StepError::invalid(format!(
+                        "flow `{}` needs secret{} {}",
+                        sub.name.value,
+                        if names.len() == 1 { "" } else { "s" },
+                        names.join(", ")
+                    ))
+                })?;
         let prefix = cx.decl().id.value.clone();
         for mut m in outcome.messages.clone() {
             m.step = format!("{prefix}.{}", m.step);

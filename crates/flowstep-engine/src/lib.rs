@@ -37,6 +37,7 @@ mod plan;
 pub mod redact;
 mod run;
 mod secret;
+mod secret_forms;
 mod set_step;
 mod step;
 

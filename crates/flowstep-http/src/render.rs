@@ -1,4 +1,5 @@
-//! [`Renderer`]: renders a step's templates against its scope, with positions for errors.
+//! [`Renderer`]: renders a step's templates against its scope (the one with secrets only for
+//! credential positions), with positions for errors.
 
 use flowstep_engine::StepError;
 use flowstep_spec::template::value_to_text;
@@ -10,8 +11,10 @@ use serde_json::Value;
 pub struct Renderer<'a> {
     /// The flow's compiled expressions.
     pub env: &'a TemplateEnv,
-    /// The variables.
+    /// The variables, without the secrets: for every position but credentials.
     pub scope: &'a Scope,
+    /// The variables with `secrets`: for `auth` and `headers` only.
+    pub credentials: &'a Scope,
     /// The flow file, for `file:line:col` in errors.
     pub file: &'a SourceFile,
 }
@@ -26,6 +29,15 @@ impl Renderer<'_> {
     pub fn text(&self, t: &Template) -> Result<String, StepError> {
         self.env
             .render(t, self.scope)
+            .map(|v| value_to_text(&v))
+            .map_err(|e| self.error(e))
+    }
+
+    /// A template in a credential position (`auth`, `headers`) as text: the one place
+    /// secrets are readable.
+    pub fn credential_text(&self, t: &Template) -> Result<String, StepError> {
+        self.env
+            .render(t, self.credentials)
             .map(|v| value_to_text(&v))
             .map_err(|e| self.error(e))
     }

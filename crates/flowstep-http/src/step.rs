@@ -13,7 +13,7 @@ use crate::retry::{self, Attempt, Decision};
 use crate::send::{self, AttemptInput, Clients, Failure, Received};
 use crate::url::host_of;
 use async_trait::async_trait;
-use flowstep_engine::{ErrorKind, RunMode, Step, StepContext, StepError};
+use flowstep_engine::{ErrorKind, Redactor, RunMode, Step, StepContext, StepError};
 use flowstep_spec::steps::{HttpSpec, Idempotency};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -73,6 +73,7 @@ impl HttpStep {
                 renderer: Renderer {
                     env: &flow.templates,
                     scope: cx.scope(),
+                    credentials: cx.credential_scope(),
                     file: &flow.file,
                 },
                 redactor: cx.redactor(),
@@ -177,7 +178,7 @@ impl HttpStep {
         cx.expose("http_status", json!(received.status));
         cx.expose("response_headers", all_headers(&received));
         if !(200..300).contains(&received.status) {
-            return Err(status_error(&received, body_json.as_ref()));
+            return Err(status_error(&received, body_json.as_ref(), &redactor));
         }
         let content_type = header(&received, "content-type");
         let values = mapping::select_all(&self.spec.map, body_json.as_ref(), content_type)?;
@@ -310,14 +311,19 @@ fn response_record(r: &Received) -> (Value, Option<Value>, Value) {
 }
 
 /// The step error for a non-2xx answer, in the API's own words where it gave some.
-fn status_error(r: &Received, body: Option<&Value>) -> StepError {
+fn status_error(r: &Received, body: Option<&Value>, redactor: &Redactor) -> StepError {
     let kind = match r.status {
         500..=599 => ErrorKind::Transient,
         _ => ErrorKind::Rejected,
     };
     let api = body.map(api_error::parse).unwrap_or_default();
     let message = api.message.unwrap_or_else(|| {
-        let excerpt = api_error::excerpt(&String::from_utf8_lossy(&r.body), EXCERPT_CHARS);
+        // Redacted before it is cut, so that a cut cannot leave a piece of a secret that is
+        // too short to be recognised.
+        let body = redactor
+            .redact(&String::from_utf8_lossy(&r.body))
+            .into_owned();
+        let excerpt = api_error::excerpt(&body, EXCERPT_CHARS);
         if excerpt.is_empty() {
             format!("HTTP {}", send::status_line(r.status))
         } else {
