@@ -2,8 +2,8 @@
 //! (either hex case, `+` or `%20` for a space, double-encoded, or only partly encoded),
 //! JSON-escaped (`\/`, `\"`, `\uXXXX`), shell-quoted (`'\''`), HTML-escaped, as Rust or C escapes
 //! (`\x..`, `\u{..}`), mis-decoded as latin-1, base64 (standard and URL-safe, alone or inside a
-//! longer base64 text such as a Basic auth header), and cut short after its first
-//! [`TRUNCATED_MIN_CHARS`] characters.
+//! longer base64 text such as a Basic auth header), and cut short to its first or last
+//! [`TRUNCATED_MIN_CHARS`] characters or more.
 //!
 //! Encoders differ in which characters they escape, and servers re-encode what they echo, so a
 //! list of whole encoded strings cannot be complete. Instead every character that an encoder
@@ -54,14 +54,19 @@ pub fn pattern(value: &str, kind: Kind) -> String {
     format!("(?:{})", forms.join("|"))
 }
 
-/// The value's characters in every text encoding; a long value also cut short.
+/// The value's characters in every text encoding. A long value is also found cut short at
+/// either end (a truncated echo, or the rest of a value whose middle was re-encoded in a way no
+/// encoder here writes): its first, or its last, [`TRUNCATED_MIN_CHARS`] characters or more.
 fn text_form(chars: &[char], short: bool) -> String {
-    let required = if chars.len() >= TRUNCATION_FROM_CHARS {
-        TRUNCATED_MIN_CHARS
-    } else {
-        chars.len()
-    };
-    sequence(chars, short, required)
+    if chars.len() < TRUNCATION_FROM_CHARS {
+        return sequence(chars, short, chars.len());
+    }
+    // The beginning first: where both match at the same place, the whole value is masked.
+    format!(
+        "{}|{}",
+        sequence(chars, short, TRUNCATED_MIN_CHARS),
+        ending(chars, TRUNCATED_MIN_CHARS)
+    )
 }
 
 /// Each character's alternation in turn. After the first `required` characters the rest is
@@ -83,6 +88,19 @@ fn sequence(chars: &[char], token: bool, required: usize) -> String {
     }
     for _ in 0..open {
         out.push_str(")?");
+    }
+    out
+}
+
+/// The last `required` characters, each earlier one optional in turn: `(?:(?:a)?b)?c...`.
+fn ending(chars: &[char], required: usize) -> String {
+    let optional = chars.len() - required;
+    let mut out = "(?:".repeat(optional);
+    for (i, &c) in chars.iter().enumerate() {
+        out.push_str(&alternatives(c, false, false));
+        if i < optional {
+            out.push_str(")?");
+        }
     }
     out
 }
@@ -152,8 +170,13 @@ fn alternatives(c: char, boundary_before: bool, boundary_after: bool) -> String 
         alts.push((2, format!(r"\\{short}")));
     }
     match c {
-        // A space in a form body or query.
-        ' ' => alts.push((1, literal('+'))),
+        // A space in a form body or query, and that `+` percent-encoded again by a server
+        // that decoded only `%XX` before echoing.
+        ' ' => {
+            alts.push((1, literal('+')));
+            alts.push((3, format!("%{}", hex(b'+'))));
+            alts.push((5, format!("%25{}", hex(b'+'))));
+        }
         // Inside a single-quoted shell word: `'\''`, or `'"'"'`.
         '\'' => {
             alts.push((4, regex_literal(r"'\''")));
@@ -294,6 +317,8 @@ mod tests {
             "sk_test_a/b+c%20d'e",
             "sk_test_a%2Fb+c+d'e",
             "sk%5Ftest%5Fa%252Fb%252Bc%2520d%2527e",
+            // The space written as `+` by a form, and that `+` encoded again.
+            "sk_test_a%2Fb%2Bc%2Bd%27e",
         ] {
             assert_eq!(finds(key, &format!("key={echo}&x=1")), [echo], "{echo}");
         }
@@ -344,6 +369,9 @@ mod tests {
             ["sk_test_SENTINEL0se"]
         );
         assert!(finds(key, "Invalid key sk_test_SEN").is_empty());
+        // Its end alone, as left by an echo whose middle was re-encoded beyond recognition.
+        assert_eq!(finds(key, "...ecret0value0ZZZ9"), ["ecret0value0ZZZ9"]);
+        assert!(finds(key, "...0value0ZZZ9").is_empty());
     }
 
     #[test]
