@@ -25,7 +25,8 @@ pub const MODES: &[&str] = &[
 
 /// What `/pay` answers: a payment link whose order number contains `1234`, and `1234` on
 /// its own (a PIN echoed back).
-pub const PAY: &str = r#"{"link":"https://pay.example/order-912345/pay","pin":"1234","status":"requested"}"#;
+pub const PAY: &str =
+    r#"{"link":"https://pay.example/order-912345/pay","pin":"1234","status":"requested"}"#;
 
 /// The running server; stops when dropped.
 pub struct EchoServer {
@@ -111,7 +112,12 @@ fn serve(mut conn: TcpStream, received: &Mutex<Vec<u8>>) {
     let (status, content_type, extra, body) = match (path, path.strip_prefix("/echo/")) {
         (_, Some(mode)) => answer(mode, &request),
         ("/pay", None) => (200, "application/json", String::new(), PAY.into()),
-        _ => (200, "application/json", String::new(), "{\"ok\":true}".into()),
+        _ => (
+            200,
+            "application/json",
+            String::new(),
+            "{\"ok\":true}".into(),
+        ),
     };
     let reason = match status {
         200 => "OK",
@@ -130,7 +136,8 @@ fn serve(mut conn: TcpStream, received: &Mutex<Vec<u8>>) {
 fn answer(mode: &str, request: &str) -> (u16, &'static str, String, String) {
     let decoded = percent_decode(request.as_bytes());
     let text = String::from_utf8_lossy(&decoded).into_owned();
-    let json = |s: &str| serde_json::json!({ "error": format!("bad key in {s}"), "echo": s }).to_string();
+    let json =
+        |s: &str| serde_json::json!({ "error": format!("bad key in {s}"), "echo": s }).to_string();
     match mode {
         "json" => (401, "application/json", String::new(), json(request)),
         // PHP's json_encode writes `/` as `\/`.
@@ -201,7 +208,8 @@ fn answer(mode: &str, request: &str) -> (u16, &'static str, String, String) {
                 .lines()
                 .find_map(|l| {
                     let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("authorization").then(|| v.trim().to_owned())
+                    k.eq_ignore_ascii_case("authorization")
+                        .then(|| v.trim().to_owned())
                 })
                 .unwrap_or_default();
             let body = serde_json::json!({"error": {
@@ -215,7 +223,12 @@ fn answer(mode: &str, request: &str) -> (u16, &'static str, String, String) {
                 "/landing?echo={}",
                 percent_encode(&decoded, |_| false, "+", false)
             );
-            (302, "text/plain", format!("Location: {location}\r\n"), String::new())
+            (
+                302,
+                "text/plain",
+                format!("Location: {location}\r\n"),
+                String::new(),
+            )
         }
         other => panic!("no echo mode {other}"),
     }

@@ -13,6 +13,7 @@ mod presets;
 mod raw_http;
 mod reliability;
 mod schema;
+mod secret_faults;
 mod secret_matrix;
 mod stripe_checkout;
 mod support;

@@ -128,7 +128,10 @@ fn assert_report_shape(v: &Value, echo: &str, what: &str) {
             .is_some_and(|u| u.starts_with(echo)),
         "{what}: {v}"
     );
-    assert!(call["request"]["headers"]["User-Agent"].is_string(), "{what}: {v}");
+    assert!(
+        call["request"]["headers"]["User-Agent"].is_string(),
+        "{what}: {v}"
+    );
     assert!(call["request"]["method"] == "GET", "{what}: {v}");
     assert!(v["messages"][0]["text"].is_string(), "{what}: {v}");
 }
@@ -148,17 +151,16 @@ fn a_sentinel_secret_appears_in_no_output_in_any_encoding() {
             let path = path.to_str().unwrap();
             let text = cli(&dir, secret, &["run", path]);
             assert_eq!(text.code, 0, "{what}: {text:?}");
-            assert!(
-                text.stderr.contains("TRACE"),
-                "{what}: trace logs were on"
-            );
+            assert!(text.stderr.contains("TRACE"), "{what}: trace logs were on");
             assert_hidden(secret, &format!("{what}, text output"), &text.all_output());
             assert!(
                 text.stdout.contains("message from tell:"),
                 "{what}: {}",
                 text.stdout
             );
-            if std::env::var_os("DEBUG_MATRIX").is_some() { eprintln!("===== {what}\n{}", text.all_output()); }
+            if std::env::var_os("DEBUG_MATRIX").is_some() {
+                eprintln!("===== {what}\n{}", text.all_output());
+            }
             let json = cli(&dir, secret, &["run", path, "--output", "json"]);
             assert_eq!(json.code, 0, "{what}: {json:?}");
             assert_hidden(secret, &format!("{what}, JSON output"), &json.all_output());
@@ -167,8 +169,16 @@ fn a_sentinel_secret_appears_in_no_output_in_any_encoding() {
     }
     // The echo server saw the real key (it was meant to); the relay host never did.
     assert!(echo.received().contains("SNTL"));
-    assert_hidden(SENTINEL, "the bytes the relay host received", &relay.received());
-    assert_hidden(SENTINEL_UTF8, "the bytes the relay host received", &relay.received());
+    assert_hidden(
+        SENTINEL,
+        "the bytes the relay host received",
+        &relay.received(),
+    );
+    assert_hidden(
+        SENTINEL_UTF8,
+        "the bytes the relay host received",
+        &relay.received(),
+    );
     assert!(relay.received().contains("/collect"));
 }
 
@@ -190,10 +200,21 @@ fn a_dry_run_and_its_curl_line_show_no_sentinel() {
             "{place}: the masked form is shown: {}",
             text.stdout
         );
-        let json = cli(&dir, secret, &["run", path, "--dry-run", "--output", "json"]);
-        assert_hidden(secret, &format!("{place}, JSON dry run"), &json.all_output());
+        let json = cli(
+            &dir,
+            secret,
+            &["run", path, "--dry-run", "--output", "json"],
+        );
+        assert_hidden(
+            secret,
+            &format!("{place}, JSON dry run"),
+            &json.all_output(),
+        );
         let curl = json.json()["steps"][0]["curl"].as_str().unwrap().to_owned();
-        assert!(curl.starts_with("curl 'http://127.0.0.1:9/echo/json"), "{curl}");
+        assert!(
+            curl.starts_with("curl 'http://127.0.0.1:9/echo/json"),
+            "{curl}"
+        );
     }
 }
 
@@ -227,7 +248,11 @@ fn a_recording_channel_and_a_relay_host_receive_no_sentinel() {
                 .unwrap();
             let sent = channel.sent();
             assert_eq!(sent.len(), 1, "{what}");
-            assert!(sent[0].text.starts_with("Sorry ("), "{what}: {}", sent[0].text);
+            assert!(
+                sent[0].text.starts_with("Sorry ("),
+                "{what}: {}",
+                sent[0].text
+            );
             assert_hidden(secret, &format!("{what}, the channel"), &sent[0].text);
             assert_hidden(
                 secret,

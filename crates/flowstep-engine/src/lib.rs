@@ -25,6 +25,7 @@
 //! # }); }
 //! ```
 
+mod canonical;
 mod channel;
 mod engine;
 mod error;

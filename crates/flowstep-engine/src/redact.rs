@@ -1,16 +1,18 @@
 //! Redaction by value: every secret, and every credential a step sends, is replaced in every
 //! string that leaves the engine (outcomes, messages, errors, logs), in every form it travels
-//! in (see `secret_forms`).
+//! in: the text is decoded once into canonical form (`canonical`), and one Aho-Corasick pass
+//! finds every form of every secret in it (`secret_forms`).
 //!
 //! State is per run: [`Redactor::for_run`] makes the redactor of one run, which lives as long
 //! as the run; the shared redactor it came from (the log writer's) hides the secrets of every
 //! run that is still going and forgets them when it ends, so it does not grow with the number
 //! of runs.
 
-use crate::secret_forms::{self, Kind};
-use regex_automata::Input;
-use regex_automata::meta::Regex;
+use crate::canonical::Canonical;
+use crate::secret_forms::{self, Kind, Part};
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
 pub use crate::secret_forms::{SHORT_SECRET_CHARS, TRUNCATED_MIN_CHARS, is_short};
@@ -99,11 +101,20 @@ struct Needle {
 
 #[derive(Debug)]
 struct Compiled {
-    /// One pattern per needle, longest value first.
-    regex: Regex,
-    /// Per pattern: what it is replaced by, and whether it is short (whole tokens only, and
-    /// never in a JSON key).
-    shown: Vec<(String, bool)>,
+    /// Every pattern of every needle, in canonical form.
+    searcher: AhoCorasick,
+    /// Per pattern: its needle (an index into `needles`) and the part of it that it is.
+    patterns: Vec<(usize, Part)>,
+    needles: Vec<CompiledNeedle>,
+}
+
+#[derive(Debug)]
+struct CompiledNeedle {
+    /// The value in canonical form.
+    canonical: Vec<char>,
+    shown: String,
+    /// Masked only as a whole token, and never in a JSON key.
+    short: bool,
 }
 
 /// Where a text is: JSON object keys are masked only by secrets long enough to be found
@@ -234,32 +245,18 @@ impl Redactor {
         let Some(compiled) = self.compiled() else {
             return text;
         };
-        let haystack: &str = &text;
-        let mut out = String::new();
-        let mut changed = false;
-        let mut copied = 0;
-        let mut from = 0;
-        while from < haystack.len() {
-            let input = Input::new(haystack).span(from..haystack.len());
-            let Some(m) = compiled.regex.search(&input) else {
-                break;
-            };
-            let (shown, short) = &compiled.shown[m.pattern().as_usize()];
-            if *short && place == Place::Key {
-                // Look again from the next character: a longer secret may start inside.
-                from = next_char(haystack, m.start());
-                continue;
-            }
-            out.push_str(&haystack[copied..m.start()]);
-            out.push_str(shown);
-            changed = true;
-            copied = m.end();
-            from = m.end().max(next_char(haystack, m.start()));
-        }
-        if !changed {
+        let spans = compiled.find(&text, place);
+        if spans.is_empty() {
             return text;
         }
-        out.push_str(&haystack[copied..]);
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        for (range, shown) in spans {
+            out.push_str(&text[copied..range.start]);
+            out.push_str(shown);
+            copied = range.end;
+        }
+        out.push_str(&text[copied..]);
         Cow::Owned(out)
     }
 
@@ -299,26 +296,141 @@ fn next_char(s: &str, at: usize) -> usize {
 }
 
 fn compile(needles: &[Needle]) -> Compiled {
-    let mut order: Vec<&Needle> = needles.iter().collect();
-    // Where one value begins another at the same place, the longer one is masked whole.
-    order.sort_by_key(|n| std::cmp::Reverse(n.value.len()));
-    let patterns: Vec<String> = order
-        .iter()
-        .map(|n| secret_forms::pattern(&n.value, n.kind))
-        .collect();
-    let regex = Regex::builder()
-        .configure(Regex::config().nfa_size_limit(None))
-        .build_many(&patterns)
-        .unwrap_or_else(|e| {
-            // The patterns are built from escaped characters only; a failure here is a bug in
-            // `secret_forms`, and continuing without redaction is not an option.
-            panic!("the redaction patterns do not compile: {e}")
+    let mut patterns = Vec::new();
+    let mut texts = Vec::new();
+    let mut compiled = Vec::new();
+    for (i, n) in needles.iter().enumerate() {
+        let forms = secret_forms::forms(&n.value, n.kind);
+        for (text, part) in forms.patterns {
+            texts.push(text);
+            patterns.push((i, part));
+        }
+        compiled.push(CompiledNeedle {
+            canonical: forms.canonical,
+            shown: n.shown.clone(),
+            short: secret_forms::is_short(&n.value),
         });
-    let shown = order
+    }
+    let searcher = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&texts)
+        .unwrap_or_else(|e| {
+            // Only a pattern set too large for memory fails to build; continuing without
+            // redaction is not an option.
+            panic!("the redaction patterns do not build: {e}")
+        });
+    Compiled {
+        searcher,
+        patterns,
+        needles: compiled,
+    }
+}
+
+impl Compiled {
+    /// The ranges of `text` to mask, in order and not overlapping, each with its mask.
+    fn find(&self, text: &str, place: Place) -> Vec<(Range<usize>, &str)> {
+        let canon = Canonical::of(text);
+        let c: &str = &canon.text;
+        // (canonical range, needle), in order of where they start.
+        let mut found: Vec<(Range<usize>, usize)> = Vec::new();
+        let mut at = 0;
+        while at < c.len() {
+            let Some(m) = self.searcher.find(Input::new(c).span(at..c.len())) else {
+                break;
+            };
+            let (needle, part) = self.patterns[m.pattern().as_usize()];
+            let n = &self.needles[needle];
+            if n.short && (place == Place::Key || !stands_alone(c, m.start(), m.end())) {
+                // Look again from the next character: a longer secret may start inside.
+                at = next_char(c, m.start());
+                continue;
+            }
+            let range = match part {
+                Part::Whole => m.start()..m.end(),
+                Part::Beginning => {
+                    m.start()..extend_forward(c, m.end(), &n.canonical, m.end() - m.start())
+                }
+                Part::End => extend_back(c, m.start(), &n.canonical, m.end() - m.start())..m.end(),
+            };
+            at = range.end;
+            found.push((range, needle));
+        }
+        // A match of a secret's end may reach back into the one before: overlapping matches
+        // are masked as one, so that no piece of either is left between.
+        found.sort_by_key(|(r, _)| r.start);
+        let mut merged: Vec<(Range<usize>, usize)> = Vec::new();
+        for (r, needle) in found {
+            match merged.last_mut() {
+                Some((last, _)) if r.start < last.end => last.end = last.end.max(r.end),
+                _ => merged.push((r, needle)),
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(r, needle)| {
+                (
+                    canon.source_range(r.start, r.end),
+                    self.needles[needle].shown.as_str(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Whether `text[start..end]` is not part of a longer run of letters, digits and `_`: the rule
+/// for short secrets.
+fn stands_alone(text: &str, start: usize, end: usize) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let inner_first = text[start..end].chars().next().is_some_and(word);
+    let inner_last = text[start..end].chars().next_back().is_some_and(word);
+    let before = text[..start].chars().next_back().is_some_and(word);
+    let after = text[end..].chars().next().is_some_and(word);
+    !(inner_first && before) && !(inner_last && after)
+}
+
+/// How far past `at` the text goes on like `value` does past its first `matched` bytes.
+fn extend_forward(text: &str, at: usize, value: &[char], matched: usize) -> usize {
+    let done = value
         .iter()
-        .map(|n| (n.shown.clone(), secret_forms::is_short(&n.value)))
-        .collect();
-    Compiled { regex, shown }
+        .scan(0, |bytes, c| {
+            *bytes += c.len_utf8();
+            Some(*bytes)
+        })
+        .take_while(|b| *b <= matched)
+        .count();
+    let mut end = at;
+    for (expected, got) in value[done..].iter().zip(text[at..].chars()) {
+        if *expected != got {
+            break;
+        }
+        end += got.len_utf8();
+    }
+    end
+}
+
+/// How far before `at` the text goes back like `value` does before its last `matched` bytes.
+fn extend_back(text: &str, at: usize, value: &[char], matched: usize) -> usize {
+    let done = value
+        .iter()
+        .rev()
+        .scan(0, |bytes, c| {
+            *bytes += c.len_utf8();
+            Some(*bytes)
+        })
+        .take_while(|b| *b <= matched)
+        .count();
+    let mut start = at;
+    for (expected, got) in value[..value.len() - done]
+        .iter()
+        .rev()
+        .zip(text[..at].chars().rev())
+    {
+        if *expected != got {
+            break;
+        }
+        start -= got.len_utf8();
+    }
+    start
 }
 
 #[cfg(test)]
@@ -392,6 +504,128 @@ mod tests {
         assert_eq!(
             shared.redact("sk_test_run0001_abcdefghijkl EAAGchannel0token0xyz"),
             "sk_test_run0001_abcdefghijkl ...0xyz"
+        );
+    }
+
+    /// What `secret` leaves of each text in `texts`.
+    fn redacted(secret: &str, texts: &[&str]) -> Vec<String> {
+        let r = Redactor::new();
+        r.add(secret);
+        texts.iter().map(|t| r.redact(t).into_owned()).collect()
+    }
+
+    #[test]
+    fn every_mix_of_percent_encodings_is_found() {
+        let echoes = [
+            "sk_test_a/b+c d'e",
+            "sk_test_a%2Fb%2Bc%20d%27e",
+            "sk_test_a%2fb%2bc+d%27e",
+            "sk_test_a/b+c%20d'e",
+            "sk_test_a%2Fb+c+d'e",
+            "sk%5Ftest%5Fa%252Fb%252Bc%2520d%2527e",
+            // The space written as `+` by a form, and that `+` encoded again.
+            "sk_test_a%2Fb%2Bc%2Bd%27e",
+        ];
+        let texts: Vec<String> = echoes.iter().map(|e| format!("key={e}&x=1")).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for (echo, got) in echoes.iter().zip(redacted("sk_test_a/b+c d'e", &texts)) {
+            assert_eq!(got, "key=sk_test_... d'e&x=1", "{echo}");
+        }
+    }
+
+    #[test]
+    fn json_shell_html_rust_and_latin1_forms_are_found() {
+        let key = "sk_live_\"q\"/é'x\\y";
+        let echoes = [
+            r#"sk_live_\"q\"\/é'x\\y"#,
+            r"sk_live_\u0022q\u0022\u002Fé\u0027x\u005cy",
+            r"sk_live_\u0022q\u0022/\u00e9'x\\y",
+            r#"sk_live_"q"/é'\''x\y"#,
+            r#"sk_live_&quot;q&#34;&#x2f;&#233;&#39;x\y"#,
+            r#"sk_live_\x22q\x22/\xC3\xA9'x\\y"#,
+            r#"sk_live_"q"/Ã©'x\y"#,
+        ];
+        let texts: Vec<String> = echoes.iter().map(|e| format!("echo: {e} end")).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for (echo, got) in echoes.iter().zip(redacted(key, &texts)) {
+            assert_eq!(got, "echo: sk_live_...'x\\y end", "{echo}");
+        }
+    }
+
+    #[test]
+    fn base64_is_found_alone_and_inside_longer_base64() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        let key = "sk_test_51Hb>?x~~~zzzz1234";
+        let texts = [
+            STANDARD.encode(key),
+            URL_SAFE.encode(key),
+            STANDARD.encode(format!("{key}:")),
+            STANDARD.encode(format!("u:{key}")),
+            STANDARD.encode(format!("us:{key}")),
+            STANDARD.encode(format!("{{\"key\":\"{key}\",\"n\":1}}")),
+        ];
+        let texts: Vec<String> = texts.iter().map(|t| format!("Basic {t}")).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        // What is left beside a mask is the base64 of what was beside the key, and at most
+        // 4 bits of its first and last byte.
+        assert_eq!(
+            redacted(key, &texts),
+            [
+                "Basic sk_test_...1234=",
+                "Basic sk_test_...1234=",
+                "Basic sk_test_...12346",
+                "Basic dTpsk_test_...1234A==",
+                "Basic dXM6sk_test_...1234=",
+                "Basic eyJrZXkiOiJsk_test_...1234CIsIm4iOjF9",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_secret_is_found_cut_short_at_either_end() {
+        let key = "sk_test_SENTINEL0secret0value0ZZZ9";
+        assert_eq!(
+            redacted(
+                key,
+                &[
+                    "Invalid key sk_test_SENT...",
+                    "Invalid key sk_test_SENTINEL0se…",
+                    "Invalid key sk_test_SEN...",
+                    "...ecret0value0ZZZ9 was refused",
+                    "...value0ZZZ9 was refused",
+                    // A middle no encoder here writes: both ends are found, and all between.
+                    "sk_test_SENTINEL0s%%%et0value0ZZZ9"
+                ]
+            ),
+            [
+                "Invalid key sk_test_...ZZZ9...",
+                "Invalid key sk_test_...ZZZ9…",
+                "Invalid key sk_test_SEN...",
+                "...sk_test_...ZZZ9 was refused",
+                "...value0ZZZ9 was refused",
+                "sk_test_...ZZZ9%%%sk_test_...ZZZ9",
+            ]
+        );
+    }
+
+    #[test]
+    fn short_secrets_are_found_only_as_whole_tokens() {
+        assert_eq!(
+            redacted(
+                "1234",
+                &["order-1234 and 12345 and x1234 and %31234 and 1234"]
+            ),
+            ["order-[redacted] and 12345 and x1234 and [redacted] and [redacted]"]
+        );
+        assert_eq!(
+            redacted("u", &["request url https://127.0.0.1/ok, user u."]),
+            ["request url https://127.0.0.1/ok, user [redacted]."]
+        );
+        // Its base64 is a whole token too: Basic auth of `u:p`.
+        assert_eq!(
+            redacted("u:p", &["Basic dTpw, not xdTpw"]),
+            ["Basic [redacted], not xdTpw"]
         );
     }
 
