@@ -385,7 +385,7 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
     let inner_last = text[start..end].chars().next_back().is_some_and(word);
     let before = text[..start].chars().next_back().is_some_and(word);
     let after = text[end..].chars().next().is_some_and(word);
-    !(inner_first && before) && !(inner_last && after)
+    !((inner_first && before) || (inner_last && after))
 }
 
 /// How far past `at` the text goes on like `value` does past its first `matched` bytes.
