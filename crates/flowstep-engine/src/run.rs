@@ -84,6 +84,15 @@ impl Plan {
     /// # });
     /// ```
     pub async fn run(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
+        for (name, value) in &request.secrets {
+            if crate::redact::is_short(value.expose()) {
+                tracing::warn!(
+                    secret = %name,
+                    "secret {name} is shorter than {} characters, so it is hidden only where it stands as a whole word, not inside longer text",
+                    crate::redact::SHORT_SECRET_CHARS
+                );
+            }
+        }
         let redactor = request.redactor.for_run();
         self.run_in(RunRequest {
             redactor,
@@ -111,15 +120,8 @@ impl Plan {
             return Err(RunError::MissingSecrets(missing));
         }
         let redactor = request.redactor;
-        for (name, value) in &request.secrets {
+        for value in request.secrets.values() {
             redactor.add(value.expose());
-            if crate::redact::is_short(value.expose()) {
-                tracing::warn!(
-                    secret = %name,
-                    "secret {name} is shorter than {} characters, so it is hidden only where it stands as a whole word, not inside longer text",
-                    crate::redact::SHORT_SECRET_CHARS
-                );
-            }
         }
         let bound: Vec<BoundSecret> = flow
             .secrets
