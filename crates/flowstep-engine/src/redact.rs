@@ -105,6 +105,11 @@ struct Compiled {
     searcher: AhoCorasick,
     /// Per pattern: its needle (an index into `needles`) and the part of it that it is.
     patterns: Vec<(usize, Part)>,
+    /// The values that contain a character an escape starts with, as they are, searched in the
+    /// text as it is, with the needle of each: decoding the text can join such a character with
+    /// what follows the value into an escape (`abc\` before a `"`), which the canonical search
+    /// would then miss.
+    raw: Option<(AhoCorasick, Vec<usize>)>,
     needles: Vec<CompiledNeedle>,
 }
 
@@ -311,19 +316,30 @@ fn compile(needles: &[Needle]) -> Compiled {
             short: secret_forms::is_short(&n.value),
         });
     }
-    let searcher = AhoCorasick::builder()
+    let (raw_texts, raw_needles): (Vec<&str>, Vec<usize>) = needles
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.value.contains(['%', '\\', '&', '\'', '+']))
+        .map(|(i, n)| (n.value.as_str(), i))
+        .unzip();
+    let raw = (!raw_texts.is_empty()).then(|| (searcher(&raw_texts), raw_needles));
+    Compiled {
+        searcher: searcher(&texts),
+        patterns,
+        raw,
+        needles: compiled,
+    }
+}
+
+fn searcher<P: AsRef<[u8]>>(patterns: &[P]) -> AhoCorasick {
+    AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
-        .build(&texts)
+        .build(patterns)
         .unwrap_or_else(|e| {
             // Only a pattern set too large for memory fails to build; continuing without
             // redaction is not an option.
             panic!("the redaction patterns do not build: {e}")
-        });
-    Compiled {
-        searcher,
-        patterns,
-        needles: compiled,
-    }
+        })
 }
 
 impl Compiled {
@@ -331,7 +347,7 @@ impl Compiled {
     fn find(&self, text: &str, place: Place) -> Vec<(Range<usize>, &str)> {
         let canon = Canonical::of(text);
         let c: &str = &canon.text;
-        // (canonical range, needle), in order of where they start.
+        // (range of `text`, needle)
         let mut found: Vec<(Range<usize>, usize)> = Vec::new();
         let mut at = 0;
         while at < c.len() {
@@ -353,10 +369,20 @@ impl Compiled {
                 Part::End => extend_back(c, m.start(), &n.canonical, m.end() - m.start())..m.end(),
             };
             at = range.end;
-            found.push((range, needle));
+            found.push((canon.source_range(range.start, range.end), needle));
         }
-        // A match of a secret's end may reach back into the one before: overlapping matches
-        // are masked as one, so that no piece of either is left between.
+        if let Some((raw, needles)) = &self.raw {
+            for m in raw.find_iter(text) {
+                let needle = needles[m.pattern().as_usize()];
+                let n = &self.needles[needle];
+                if !(n.short && (place == Place::Key || !stands_alone(text, m.start(), m.end()))) {
+                    found.push((m.start()..m.end(), needle));
+                }
+            }
+        }
+        // Matches can overlap (a secret's end reaching back into the match before it, a value
+        // found both as it is and decoded): overlapping ones are masked as one, so that no
+        // piece of either is left between.
         found.sort_by_key(|(r, _)| r.start);
         let mut merged: Vec<(Range<usize>, usize)> = Vec::new();
         for (r, needle) in found {
@@ -367,12 +393,7 @@ impl Compiled {
         }
         merged
             .into_iter()
-            .map(|(r, needle)| {
-                (
-                    canon.source_range(r.start, r.end),
-                    self.needles[needle].shown.as_str(),
-                )
-            })
+            .map(|(r, needle)| (r, self.needles[needle].shown.as_str()))
             .collect()
     }
 }
@@ -626,6 +647,15 @@ mod tests {
         assert_eq!(
             redacted("u:p", &["Basic dTpw, not xdTpw"]),
             ["Basic [redacted], not xdTpw"]
+        );
+    }
+
+    #[test]
+    fn a_value_is_found_even_where_decoding_would_join_it_with_what_follows() {
+        // Decoded, `\"` after the key is a quote, and the key's own `\` is gone with it.
+        assert_eq!(
+            redacted(r"pass\", &[r#"pw="pass\" and "pass\\""#]),
+            [r#"pw="[redacted]" and "[redacted]""#]
         );
     }
 
