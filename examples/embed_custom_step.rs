@@ -160,7 +160,9 @@ pub async fn run_example() -> Result<ExampleResult, String> {
         },
     )]));
 
-    // 1. An engine with the built-in steps, the http step, and our own kind.
+    // 1. An engine with the built-in steps, the http step, and our own kind. The default
+    //    HttpConfig denies private networks: our users' flows must not reach our internal
+    //    services (allow some with `network: NetworkPolicy { allow_hosts, allow_cidrs, .. }`).
     let mut engine = Engine::new();
     engine.register(
         "http",

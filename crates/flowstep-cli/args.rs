@@ -1,6 +1,7 @@
 //! Command-line arguments.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use flowstep_http::Cidr;
 use std::path::PathBuf;
 
 /// Run declarative YAML flows that call HTTP APIs and send messages.
@@ -94,6 +95,45 @@ pub struct RunArgs {
     /// The customer's WhatsApp number with country code, for --channel whatsapp (+919000090000).
     #[arg(long, value_name = "PHONE")]
     pub to: Option<String>,
+    /// Refuse to connect to private networks: loopback, RFC 1918, link-local (169.254.169.254
+    /// included), carrier-grade NAT, unique-local IPv6 and unspecified addresses, checked after
+    /// DNS resolution and on every redirect. --route and --sandbox targets stay allowed.
+    #[arg(long)]
+    pub deny_private_networks: bool,
+    /// With --deny-private-networks: a host name that may reach private addresses anyway;
+    /// `*.example.internal` allows every name under a domain (repeatable).
+    #[arg(
+        long = "allow-host",
+        value_name = "HOST",
+        requires = "deny_private_networks",
+        value_parser = host_name
+    )]
+    pub allow_hosts: Vec<String>,
+    /// With --deny-private-networks: an address range that may be reached anyway, like
+    /// 10.1.0.0/16 or 127.0.0.1 (repeatable).
+    #[arg(
+        long = "allow-cidr",
+        value_name = "CIDR",
+        requires = "deny_private_networks"
+    )]
+    pub allow_cidrs: Vec<Cidr>,
+}
+
+/// Checks an `--allow-host` value: a host name, or `*.` and a domain.
+fn host_name(s: &str) -> Result<String, String> {
+    let name = s.strip_prefix("*.").unwrap_or(s);
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "`{s}` is not a host name: write it without a scheme, port or path, like localhost, \
+             orders.internal or *.svc.cluster.local (allow addresses with --allow-cidr)"
+        ))
+    }
 }
 
 /// Message channels the CLI offers.

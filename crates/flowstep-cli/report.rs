@@ -4,31 +4,15 @@ use flowstep_engine::{Outcome, RunStatus, StepRecord, StepStatus};
 use serde_json::Value;
 use std::fmt::Write as _;
 
-/// The text report: one line per step, then outputs, then the status; a failed step's error
-/// and hint underneath it.
+/// The text report: one line per step, then outputs, then the status; under a failed step, its
+/// error drawn like a check diagnostic (the line it failed at, what the API said, the hint).
 pub fn text(outcome: &Outcome) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "flow {} (run {})", outcome.flow, outcome.run_id);
     for step in &outcome.steps {
         let _ = writeln!(out, "{}", step_line(step));
         if let Some(e) = &step.error {
-            let status = e
-                .http_status
-                .map(|s| format!(", HTTP {s}"))
-                .unwrap_or_default();
-            let _ = writeln!(out, "    error ({}{status}): {}", e.kind, e.message);
-            if let Some(code) = &e.code {
-                let param = e
-                    .param
-                    .as_ref()
-                    .map(|p| format!(", param {p}"))
-                    .unwrap_or_default();
-                let _ = writeln!(out, "    code: {code}{param}");
-            }
-            if let Some(h) = &e.hint {
-                let _ = writeln!(out, "    cause: {}", h.cause);
-                let _ = writeln!(out, "    fix: {}", h.fix);
-            }
+            let _ = writeln!(out, "{}\n", e.render());
         }
     }
     if !outcome.outputs.is_empty() {
@@ -106,7 +90,7 @@ pub fn dry_run(outcome: &Outcome) -> String {
             let _ = writeln!(out, "  message: {m}");
         }
         if let Some(e) = &step.error {
-            let _ = writeln!(out, "  error ({}): {}", e.kind, e.message);
+            let _ = writeln!(out, "\n{}", e.render());
         }
     }
     out

@@ -263,7 +263,7 @@ fn razorpay_refuses_a_second_link_for_the_same_run_with_a_hint() {
     assert_eq!(second.code, 1, "{second:?}");
     assert!(
         second.stdout.contains(
-            "error (rejected, HTTP 400): payment link creation with reference ID already attempted"
+            "error[rejected]: payment link creation with reference ID already attempted\n"
         ),
         "{}",
         second.stdout
@@ -271,7 +271,7 @@ fn razorpay_refuses_a_second_link_for_the_same_run_with_a_hint() {
     assert!(
         second
             .stdout
-            .contains("cause: A link with this reference_id was already created"),
+            .contains("  = note: cause: A link with this reference_id was already created;"),
         "{}",
         second.stdout
     );
@@ -303,12 +303,12 @@ fn razorpay_wrong_secret_fails_with_razorpays_message_and_a_hint() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stdout
-            .contains("error (rejected, HTTP 401): Authentication failed"),
+            .contains("error[rejected]: Authentication failed\n"),
         "{}",
         out.stdout
     );
     assert!(
-        out.stdout.contains("fix: Set RAZORPAY_KEY_ID"),
+        out.stdout.contains("  = help: Set RAZORPAY_KEY_ID"),
         "{}",
         out.stdout
     );
@@ -405,16 +405,20 @@ fn whatsapp_send_text_with_a_bad_token_says_what_meta_said() {
     );
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
-        out.stdout.contains(
-            "error (rejected, HTTP 401): Invalid OAuth access token - Cannot parse access token"
-        ),
+        out.stdout
+            .contains("error[rejected]: Invalid OAuth access token - Cannot parse access token\n"),
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("    code: 190"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("  = note: code: 190\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("^ HTTP 401\n"), "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("cause: Meta did not accept the access token"),
+            .contains("  = note: cause: Meta did not accept the access token"),
         "{}",
         out.stdout
     );
@@ -551,7 +555,7 @@ fn status_flow_for_an_unknown_session_says_so_with_a_hint() {
     );
     assert!(
         out.stdout
-            .contains("cause: No Checkout Session has this id for this key"),
+            .contains("  = note: cause: No Checkout Session has this id for this key"),
         "{}",
         out.stdout
     );

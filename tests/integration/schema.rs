@@ -159,7 +159,7 @@ flow: demo
 inputs:
   amount: { type: decimal, minimum: 0.5, pattern: "x", enum: ["1"] }
   phone: { type: string, pattern: "^[0-9]+$", min_length: 7, max_length: 15 }
-secrets: [KEY, { name: STRIPE_SECRET_KEY, hosts: [api.stripe.com] }]
+secrets: [KEY, { name: STRIPE_SECRET_KEY, hosts: [api.stripe.com, "api.example.com:8443", "http://localhost:8080", "http://[::1]:8080/"] }]
 steps:
   - id: pay
     type: http
@@ -305,6 +305,18 @@ fn the_schema_rejects_the_mistakes_it_is_for() {
             "a secret with an unknown key",
             Box::new(|f| {
                 f["secrets"][1]["host"] = "x".into();
+            }),
+        ),
+        (
+            "a secret host with a path",
+            Box::new(|f| {
+                f["secrets"][1]["hosts"] = serde_json::json!(["https://api.stripe.com/v1"]);
+            }),
+        ),
+        (
+            "a secret host with another scheme",
+            Box::new(|f| {
+                f["secrets"][1]["hosts"] = serde_json::json!(["ftp://files.example.com"]);
             }),
         ),
         (

@@ -224,7 +224,14 @@ fn a_recording_channel_and_a_relay_host_receive_no_sentinel() {
     let relay = EchoServer::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut engine = Engine::new();
-    engine.register("http", flowstep_http::kind(Default::default()));
+    // The echo servers are on loopback, which an embedder's default policy denies.
+    engine.register(
+        "http",
+        flowstep_http::kind(flowstep_http::HttpConfig {
+            network: flowstep_http::NetworkPolicy::allow_all(),
+            ..Default::default()
+        }),
+    );
     // One shared redactor, as an embedder's log writer would hold.
     let shared = Arc::new(Redactor::new());
     for (place, yaml, secret) in PLACEMENTS {

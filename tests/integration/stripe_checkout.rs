@@ -200,13 +200,14 @@ fn missing_api_key_fails_with_stripes_message() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stdout
-            .contains("error (rejected, HTTP 401): You did not provide an API key."),
+            .contains("error[rejected]: You did not provide an API key. "),
         "{}",
         out.stdout
     );
+    assert!(out.stdout.contains("^ HTTP 401\n"), "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("cause: Stripe did not accept the secret key"),
+            .contains("  = note: cause: Stripe did not accept the secret key"),
         "{}",
         out.stdout
     );

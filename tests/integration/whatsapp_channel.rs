@@ -166,7 +166,7 @@ fn a_bad_token_fails_the_run_with_the_cloud_apis_error() {
     );
     assert!(
         out.stdout.contains(
-            "error (rejected): message not delivered: WhatsApp Cloud API answered HTTP 401, code 190: Invalid OAuth access token - Cannot parse access token"
+            "error[rejected]: message not delivered: WhatsApp Cloud API answered HTTP 401, code 190: Invalid OAuth access token - Cannot parse access token\n"
         ),
         "{}",
         out.stdout

@@ -6,7 +6,7 @@ use crate::{delivery, load, report, sandbox_defaults, secrets, vars};
 use anyhow::Context;
 use flowstep_engine::redact::{SHORT_SECRET_CHARS, is_short};
 use flowstep_engine::{Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, resolve_inputs};
-use flowstep_http::{HttpConfig, Route};
+use flowstep_http::{HttpConfig, NetworkPolicy, Route};
 use std::sync::Arc;
 
 pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
@@ -50,7 +50,13 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         }
         // The WhatsApp channel talks to Graph directly, so it follows the same route.
         let graph_url = routes.iter().find(|r| r.from == flowstep_whatsapp::DEFAULT_BASE_URL).map(|r| r.to.clone());
-        let engine = load::engine(HttpConfig { routes, ..HttpConfig::default() });
+        // The user's own machine: everything is allowed unless they ask otherwise.
+        let network = if args.deny_private_networks {
+            NetworkPolicy { allow_hosts: args.allow_hosts.clone(), allow_cidrs: args.allow_cidrs.clone(), ..NetworkPolicy::deny_private() }
+        } else {
+            NetworkPolicy::allow_all()
+        };
+        let engine = load::engine(HttpConfig { routes, network, ..HttpConfig::default() });
         let (plan, warnings) = match engine.compile_source(file.clone()) {
             Ok(ok) => ok,
             Err(ds) => {
@@ -99,6 +105,12 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 );
             }
         }
+        // The CLI runs one flow per process, so the shared redactor (the log writer's) may keep
+        // the secrets for good: the report drawn after the run quotes the flow file's lines,
+        // which the run's own redactor, gone by then, cannot cover.
+        for value in read.values.values() {
+            redactor.add(value.expose());
+        }
         let how_to_set: Vec<(String, String)> = plan.required_secrets().iter().map(|n| (n.clone(), read.how_to_set(n))).collect();
         let found = read.values;
         let print = args.output == Format::Text && !args.dry_run;
@@ -125,8 +137,9 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         };
         match (args.output, args.dry_run) {
             (Format::Json, _) => println!("{}", serde_json::to_string_pretty(&outcome.to_json())?),
-            (Format::Text, true) => print!("{}", report::dry_run(&outcome)),
-            (Format::Text, false) => print!("{}", report::text(&outcome)),
+            // The outcome is redacted already; the drawn errors also quote the flow file's lines.
+            (Format::Text, true) => print!("{}", redactor.redact(&report::dry_run(&outcome))),
+            (Format::Text, false) => print!("{}", redactor.redact(&report::text(&outcome))),
         }
         if let Some(s) = sandbox {
             s.shutdown();

@@ -1,5 +1,6 @@
 //! Why a step failed, in terms a flow can act on.
 
+use crate::position::SourcePos;
 use serde::Serialize;
 use std::fmt;
 
@@ -20,19 +21,27 @@ pub enum ErrorKind {
     Timeout,
 }
 
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl ErrorKind {
+    /// The kind as written in flows and reports (`rejected`).
+    pub fn as_str(self) -> &'static str {
+        match self {
             ErrorKind::Rejected => "rejected",
             ErrorKind::Transient => "transient",
             ErrorKind::Unknown => "unknown",
             ErrorKind::Invalid => "invalid",
             ErrorKind::Timeout => "timeout",
-        })
+        }
     }
 }
 
-/// A failed step: the kind, a message, and what the API said where it said something.
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed step: the kind, a message, what the API said where it said something, and where in
+/// which flow file it failed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StepError {
     /// What kind of failure.
@@ -54,6 +63,11 @@ pub struct StepError {
     /// The matching hint from the step's `hints`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<Box<HintNote>>,
+    /// Where it failed: the failing template expression, else the failing step. The run fills
+    /// it in for a step that did not; the message never repeats it. Boxed, like `hint`, so that
+    /// a `StepError` stays small as the error of a `Result`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Box<SourcePos>>,
 }
 
 /// A hint that matched a failure.
@@ -76,12 +90,19 @@ impl StepError {
             api_type: None,
             param: None,
             hint: None,
+            at: None,
         }
     }
 
     /// An `invalid` failure: the step could not even be attempted.
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Invalid, message)
+    }
+
+    /// The same failure, placed at `at`.
+    pub fn located_at(mut self, at: SourcePos) -> Self {
+        self.at = Some(Box::new(at));
+        self
     }
 }
 

@@ -5,6 +5,7 @@ use crate::channel::Channel;
 use crate::error::StepError;
 use crate::outcome::{Outcome, RunStatus, StepRecord, StepStatus};
 use crate::plan::Plan;
+use crate::position::SourcePos;
 use crate::redact::Redactor;
 use crate::secret::Secret;
 use crate::step::{BoundSecret, RunMode, StepContext};
@@ -63,7 +64,7 @@ impl Plan {
     /// use flowstep_engine::{Engine, InputValue, RecordingChannel, Redactor, RunMode, RunRequest,
     ///     RunStatus, resolve_inputs};
     /// use flowstep_spec::SourceFile;
-    /// use std::sync::{Arc, OnceLock};
+    /// use std::sync::Arc;
     ///
     /// let yaml = "flow: greet\ninputs:\n  name: { type: string }\nsteps:\n  - id: hello\n    type: message\n    text: Hello, <<name>>\noutputs:\n  who: <<name>>\n";
     /// let (plan, _) = Engine::new().compile_source(SourceFile::new("greet.yaml", yaml)).unwrap();
@@ -129,7 +130,7 @@ impl Plan {
             .map(|s| BoundSecret {
                 name: s.name.value.clone(),
                 value: request.secrets[&s.name.value].clone(),
-                hosts: s.hosts.clone(),
+                origins: s.origins.clone(),
             })
             .collect();
         let run_id = request.run_id.unwrap_or_else(new_run_id);
@@ -201,7 +202,13 @@ impl Plan {
             let (step_status, mut error, attempts) = match result {
                 None => (StepStatus::Skipped, None, 0),
                 Some(Ok(())) => (StepStatus::Succeeded, None, attempts),
-                Some(Err(e)) => (StepStatus::Failed, Some(e), attempts),
+                Some(Err(mut e)) => {
+                    // A step that did not say where it failed failed as a whole.
+                    if e.at.is_none() {
+                        e.at = Some(Box::new(SourcePos::new(flow.file.clone(), decl.span)));
+                    }
+                    (StepStatus::Failed, Some(e), attempts)
+                }
             };
             // What a step brings into the scope came from outside (a response, an API's error
             // message, a sub-flow): it is redacted before a later step can read it, so no
@@ -228,7 +235,12 @@ impl Plan {
             readable.insert(
                 "error".into(),
                 error.as_ref().map_or(Value::Null, |e| {
-                    serde_json::to_value(e).unwrap_or(Value::Null)
+                    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+                    // Where it failed is for the person reading the report, not for the flow.
+                    if let Value::Object(fields) = &mut v {
+                        fields.remove("at");
+                    }
+                    v
                 }),
             );
             steps_scope.insert(decl.id.value.clone(), Value::Object(readable));

@@ -4,11 +4,14 @@
 use crate::channel::{Channel, Delivery, OutgoingMessage};
 use crate::error::{ErrorKind, StepError};
 use crate::outcome::MessageRecord;
+use crate::position::SourcePos;
 use crate::redact::Redactor;
 use crate::secret::Secret;
 use async_trait::async_trait;
 use flowstep_spec::steps::{StepDecl, StepSpec};
-use flowstep_spec::{Diagnostic, Flow, Scope, Template, TemplateEnv, TemplateError, ValueTemplate};
+use flowstep_spec::{
+    Diagnostic, Flow, Origin, Scope, Template, TemplateEnv, TemplateError, ValueTemplate,
+};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -25,7 +28,7 @@ use std::sync::{Arc, OnceLock};
 /// use flowstep_engine::{Engine, RecordingChannel, Redactor, RunMode, RunRequest, Step,
 ///     StepContext, StepError};
 /// use flowstep_spec::{Diagnostic, Flow, SourceFile, steps::StepDecl};
-/// use std::sync::{Arc, OnceLock};
+/// use std::sync::Arc;
 ///
 /// /// `type: today`: sets `weekday`.
 /// struct Today;
@@ -82,15 +85,15 @@ where
     }
 }
 
-/// A declared secret's value and the hosts it may go to.
+/// A declared secret's value and the origins it may go to.
 #[derive(Debug, Clone)]
 pub struct BoundSecret {
     /// The secret's name.
     pub name: String,
     /// Its value.
     pub value: Secret,
-    /// Hosts it may be sent to (lower case); empty means any.
-    pub hosts: Vec<String>,
+    /// The origins (scheme, host, port) it may be sent to; empty means any.
+    pub origins: Vec<Origin>,
 }
 
 /// Whether a run sends requests or only builds them.
@@ -217,8 +220,8 @@ impl<'a> StepContext<'a> {
     }
 
     fn template_error(&self, e: TemplateError) -> StepError {
-        let (line, col) = self.flow.file.line_col(e.span().start);
-        StepError::invalid(format!("{e} (at {}:{line}:{col})", self.flow.file.name()))
+        let at = SourcePos::new(self.flow.file.clone(), e.span());
+        StepError::invalid(e.to_string()).located_at(at)
     }
 
     /// Sets a variable for later steps.

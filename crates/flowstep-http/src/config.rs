@@ -1,6 +1,8 @@
 //! How the embedder configures the http step: routes (send `https://api.stripe.com` to a local
-//! sandbox), the response size cap and the User-Agent.
+//! sandbox), the network policy and resolver, the response size cap and the User-Agent.
 
+use crate::network::NetworkPolicy;
+use crate::resolve::Resolver;
 use std::fmt;
 use std::str::FromStr;
 
@@ -8,10 +10,16 @@ use std::str::FromStr;
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
 
 /// Settings shared by every `http` step of an engine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// URL prefixes to rewrite before sending, first match wins.
+    /// URL prefixes to rewrite before sending, first match wins. Their targets are always
+    /// allowed by the network policy.
     pub routes: Vec<Route>,
+    /// Which addresses requests (and their redirects) may reach, checked after DNS
+    /// resolution. Private networks are denied by default.
+    pub network: NetworkPolicy,
+    /// How host names are resolved: the system's resolver unless set.
+    pub resolver: Resolver,
     /// The largest response body read; a larger one fails the step.
     pub max_response_bytes: usize,
     /// The `User-Agent` sent unless the step sets its own.
@@ -19,10 +27,13 @@ pub struct HttpConfig {
 }
 
 impl Default for HttpConfig {
-    /// No routes, a 10 MiB cap, `User-Agent: flowstep/<version>`.
+    /// No routes, private networks denied ([`NetworkPolicy::default`]), the system's
+    /// resolver, a 10 MiB cap, `User-Agent: flowstep/<version>`.
     fn default() -> Self {
         HttpConfig {
             routes: Vec::new(),
+            network: NetworkPolicy::default(),
+            resolver: Resolver::system(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             user_agent: format!("flowstep/{}", env!("CARGO_PKG_VERSION")),
         }

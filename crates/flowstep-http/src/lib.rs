@@ -1,8 +1,10 @@
 //! The External API Request step (`type: http`) for flowstep: renders a request from an
 //! [`HttpSpec`](flowstep_spec::steps::HttpSpec) (auth, form/JSON/text bodies, URL templating
-//! that keeps substituted values inside one path segment), checks it (header injection, secret
-//! host bindings), sends it with reqwest (timeouts, size cap, redirects by hand, retries that
-//! never replay a POST without an idempotency key), and maps the response into variables.
+//! that keeps substituted values inside one path segment and host values inside the host),
+//! checks it (header injection, secrets bound to origins), sends it with reqwest under a
+//! network policy applied after DNS resolution (timeouts, size cap, redirects by hand that
+//! drop every secret on the way to another origin, retries that never replay a POST without
+//! an idempotency key), and maps the response into variables.
 //!
 //! It is a plugin like any other; the embedder registers it:
 //!
@@ -11,6 +13,21 @@
 //! use flowstep_http::{HttpConfig, kind};
 //! let mut engine = Engine::new();
 //! engine.register("http", kind(HttpConfig::default()));
+//! ```
+//!
+//! `HttpConfig::default()` denies private networks (loopback, RFC 1918, link-local, ...):
+//! flows an embedder runs may be written by someone else. Allow what you need:
+//!
+//! ```
+//! use flowstep_http::{HttpConfig, NetworkPolicy};
+//! let config = HttpConfig {
+//!     network: NetworkPolicy {
+//!         allow_hosts: vec!["orders.internal".into()],
+//!         allow_cidrs: vec!["10.20.0.0/16".parse().unwrap()],
+//!         ..NetworkPolicy::default()
+//!     },
+//!     ..HttpConfig::default()
+//! };
 //! ```
 
 // Functions here fail with the engine's `StepError`, the type the `Step` trait returns; boxing
@@ -21,19 +38,27 @@ mod api_error;
 mod auth;
 mod binding;
 mod config;
+mod dns_guard;
 mod dry_run;
 mod form;
 mod headers;
 mod hints;
+mod ip_ranges;
 mod mapping;
+mod network;
 mod render;
 mod request;
+mod resolve;
 mod retry;
+mod secret_reads;
 mod send;
 mod step;
 mod url;
 
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, HttpConfig, Route, RouteError};
+pub use ip_ranges::{Cidr, CidrError, PRIVATE_RANGES, PrivateRange, private_range};
+pub use network::{Denied, NetworkPolicy};
+pub use resolve::{Resolve, Resolver, StaticResolver, SystemResolver};
 
 use flowstep_engine::{Step, StepKind};
 use flowstep_spec::steps::{StepDecl, StepSpec};
@@ -82,10 +107,10 @@ use std::sync::Arc;
 /// ```
 pub fn kind(config: HttpConfig) -> impl StepKind + 'static {
     let shared = Arc::new(step::Shared {
+        clients: send::Clients::new(config.network.clone(), config.resolver.clone()),
         config,
-        clients: send::Clients::default(),
     });
-    move |decl: &StepDecl, _flow: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {
+    move |decl: &StepDecl, flow: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {
         let StepSpec::Http(spec) = &decl.spec else {
             return Err(vec![Diagnostic::error(
                 "E008",
@@ -102,8 +127,10 @@ pub fn kind(config: HttpConfig) -> impl StepKind + 'static {
                 spec.url.span(),
             )]);
         }
+        let declared: Vec<&str> = flow.secrets.iter().map(|s| s.name.value.as_str()).collect();
         Ok(Box::new(step::HttpStep {
             shared: shared.clone(),
+            reads: secret_reads::reads(spec, &declared),
             spec: (**spec).clone(),
         }))
     }

@@ -1,10 +1,11 @@
 //! [`Renderer`]: renders a step's templates against its scope (the one with secrets only for
-//! credential positions), with positions for errors.
+//! credential positions); an error points at its expression.
 
-use flowstep_engine::StepError;
+use flowstep_engine::{SourcePos, StepError};
 use flowstep_spec::template::value_to_text;
 use flowstep_spec::{Scope, SourceFile, Template, TemplateEnv, TemplateError, ValueTemplate};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Renders templates for one step run: the flow's compiled expressions, the step's scope, and
 /// the file for error positions.
@@ -15,14 +16,14 @@ pub struct Renderer<'a> {
     pub scope: &'a Scope,
     /// The variables with `secrets`: for `auth` and `headers` only.
     pub credentials: &'a Scope,
-    /// The flow file, for `file:line:col` in errors.
-    pub file: &'a SourceFile,
+    /// The flow file, so that an error points at the failing expression in it.
+    pub file: &'a Arc<SourceFile>,
 }
 
 impl Renderer<'_> {
     fn error(&self, e: TemplateError) -> StepError {
-        let (line, col) = self.file.line_col(e.span().start);
-        StepError::invalid(format!("{e} (at {}:{line}:{col})", self.file.name()))
+        let at = SourcePos::new(self.file.clone(), e.span());
+        StepError::invalid(e.to_string()).located_at(at)
     }
 
     /// A template as text.

@@ -6,7 +6,7 @@ use crate::form;
 use crate::headers::{Headers, check_header_value};
 use crate::render::Renderer;
 use crate::url::build_url;
-use flowstep_engine::{Redactor, StepError};
+use flowstep_engine::{Redactor, SourcePos, StepError};
 use flowstep_spec::Template;
 use flowstep_spec::steps::http::is_header_name;
 use flowstep_spec::steps::{Body, HttpSpec, Idempotency};
@@ -82,8 +82,10 @@ pub struct PrepareInput<'a> {
 pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequest, StepError> {
     let r = &input.renderer;
     let pieces = r.pieces(&spec.url)?;
-    let mut url = build_url(&pieces, |i| describe_piece(&spec.url, &pieces, i))
-        .map_err(|e| StepError::invalid(format!("url: {e}")))?;
+    let mut url = build_url(&pieces, |i| describe_piece(&spec.url, &pieces, i)).map_err(|e| {
+        StepError::invalid(format!("url: {e}"))
+            .located_at(SourcePos::new(r.file.clone(), spec.url.span()))
+    })?;
 
     let mut headers = Headers::default();
     headers.set("User-Agent", input.user_agent.to_owned());

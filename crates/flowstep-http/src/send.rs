@@ -1,45 +1,73 @@
-//! One attempt on the wire with reqwest: routing, the per-attempt time limit, the response size
-//! cap, and redirects followed by hand so that credentials never follow them to another host.
+//! One attempt on the wire with reqwest: routing, the network policy, the per-attempt time
+//! limit, the response size cap, and redirects followed by hand so that secrets never follow
+//! them to another origin.
 
 use crate::binding;
 use crate::config::{Route, route, unroute};
+use crate::dns_guard::DnsGuard;
+use crate::network::{Denied, NetworkPolicy};
 use crate::request::PreparedRequest;
-use crate::url::{host_of, origin_of};
-use flowstep_engine::{BoundSecret, ErrorKind, Redactor, StepError};
+use crate::resolve::Resolver;
+use crate::secret_reads::{Place, SecretRead};
+use crate::url::origin_of;
+use flowstep_engine::{BoundSecret, ErrorKind, Redactor, SourcePos, StepError};
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The most redirects followed in one attempt (GET and HEAD only).
 pub const MAX_REDIRECTS: usize = 5;
 
-/// reqwest clients, one per connect timeout. reqwest sets the connect timeout on the client,
-/// not the request, so steps with different `connect_timeout`s need different clients; steps
-/// that share one share its connection pool. Nearly every flow uses one value.
-#[derive(Debug, Default)]
+/// reqwest clients, one per connect timeout and per kind of connection: those the network
+/// policy guards, and those it does not (route targets, or every connection when the policy
+/// allows all). reqwest sets the connect timeout and the resolver on the client, not the
+/// request; steps that share a client share its connection pool.
+#[derive(Debug)]
 pub struct Clients {
-    by_connect_timeout: Mutex<HashMap<Duration, reqwest::Client>>,
+    policy: Arc<NetworkPolicy>,
+    resolver: Resolver,
+    built: Mutex<HashMap<(Duration, bool), reqwest::Client>>,
 }
 
 impl Clients {
-    fn get(&self, connect_timeout: Duration) -> Result<reqwest::Client, StepError> {
-        let mut clients = self
-            .by_connect_timeout
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = clients.get(&connect_timeout) {
+    /// Clients that apply `policy` to the addresses `resolver` gives.
+    pub fn new(policy: NetworkPolicy, resolver: Resolver) -> Self {
+        Clients {
+            policy: Arc::new(policy),
+            resolver,
+            built: Mutex::default(),
+        }
+    }
+
+    fn get(&self, connect_timeout: Duration, guarded: bool) -> Result<reqwest::Client, StepError> {
+        let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = built.get(&(connect_timeout, guarded)) {
             return Ok(c.clone());
         }
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             // Redirects are followed by hand: reqwest would follow a POST's 303 as a GET and
             // decide on its own what to keep across hosts.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(connect_timeout)
+            .connect_timeout(connect_timeout);
+        if guarded {
+            // A proxy resolves and connects on its own, out of the policy's sight.
+            builder = builder.no_proxy().dns_resolver(Arc::new(DnsGuard {
+                inner: self.resolver.get(),
+                policy: Some(self.policy.clone()),
+            }));
+        } else if let Some(inner) = self.resolver.custom() {
+            builder = builder.dns_resolver(Arc::new(DnsGuard {
+                inner,
+                policy: None,
+            }));
+        }
+        let client = builder
             .build()
             .map_err(|e| StepError::invalid(format!("cannot set up the HTTP client: {e}")))?;
-        clients.insert(connect_timeout, client.clone());
+        built.insert((connect_timeout, guarded), client.clone());
         Ok(client)
     }
 }
@@ -82,8 +110,10 @@ pub struct AttemptInput<'a> {
     pub request: &'a PreparedRequest,
     /// Where URLs are sent instead.
     pub routes: &'a [Route],
-    /// For checking redirect targets.
+    /// Every declared secret, for what a redirect may carry.
     pub secrets: &'a [BoundSecret],
+    /// Which parts of the request read which secrets.
+    pub reads: &'a [SecretRead],
     /// For error details, which may quote a URL.
     pub redactor: &'a Redactor,
     /// The limit for the whole attempt, redirects included.
@@ -92,18 +122,36 @@ pub struct AttemptInput<'a> {
     pub connect_timeout: Duration,
     /// The response size cap.
     pub max_bytes: usize,
+    /// Where the URL is written, for a refusal of the first connection (a redirect's is
+    /// the server's, and its refusal is the step's).
+    pub url_at: SourcePos,
 }
 
 /// Sends one attempt, following GET/HEAD redirects.
 pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Received, Failure> {
-    let client = clients.get(input.connect_timeout).map_err(Failure::Final)?;
     let deadline = Instant::now() + input.timeout;
-    let first_origin = origin_of(&input.request.url);
     let mut current = input.request.clone();
-    let mut stripped = false;
     for hop in 0..=MAX_REDIRECTS {
-        let target =
-            route(input.routes, current.url.as_str()).unwrap_or_else(|| current.url.to_string());
+        let routed = route(input.routes, current.url.as_str());
+        // Route targets are the operator's choice, never the flow's: always allowed.
+        let guarded = clients.policy.deny_private && routed.is_none();
+        let target = routed.unwrap_or_else(|| current.url.to_string());
+        let refused = |d: Denied| {
+            Failure::Final(if hop == 0 {
+                StepError::invalid(d.to_string()).located_at(input.url_at.clone())
+            } else {
+                StepError::invalid(format!(
+                    "following the redirect to {}: {d}",
+                    origin_of(&current.url)
+                ))
+            })
+        };
+        if guarded && let Some(ip) = literal_ip(&current.url) {
+            clients.policy.check(&ip.to_string(), ip).map_err(refused)?;
+        }
+        let client = clients
+            .get(input.connect_timeout, guarded)
+            .map_err(Failure::Final)?;
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(Failure::NoAnswer {
@@ -112,7 +160,18 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
                 status: None,
             });
         }
-        let response = send_one(&client, &current, &target, remaining, input.redactor).await?;
+        let response = match send_one(&client, &current, &target, remaining).await {
+            Ok(r) => r,
+            Err(SendError::Method) => {
+                return Err(Failure::Final(StepError::invalid("invalid HTTP method")));
+            }
+            Err(SendError::Http(e)) => {
+                return Err(match denied_in(&e) {
+                    Some(d) => refused(d),
+                    None => classify(&e, input.redactor, None),
+                });
+            }
+        };
         let status = response.status().as_u16();
         let location = response
             .headers()
@@ -161,51 +220,120 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
                 ErrorKind::Rejected,
             ));
         }
-        if origin_of(&next) != first_origin && !stripped {
-            strip_credentials(&mut current);
-            stripped = true;
+        if matches!(status, 301..=303) {
+            current.body = None;
+            current.headers.remove("Content-Type");
+        }
+        if origin_of(&next) != origin_of(&current.url) {
+            strip_secrets(&mut current, input.reads, input.secrets);
+            if let Some(why) = unstrippable(&current, &next, input.reads, input.secrets) {
+                return Err(refuse(
+                    format!(
+                        "refusing to follow the redirect to {}: {why}",
+                        origin_of(&next)
+                    ),
+                    ErrorKind::Invalid,
+                ));
+            }
         }
         current.url = next;
-        if let Some(s) = binding::misplaced(&current, &current.url, input.secrets) {
+        if let Some(m) = binding::misplaced(&current, &current.url, &[], input.secrets) {
             return Err(refuse(
                 format!(
                     "refusing to follow the redirect to {}: the request would carry secret `{}`, \
                      which may only be sent to {}",
-                    host_of(&current.url),
-                    s.name,
-                    s.hosts.join(", ")
+                    origin_of(&current.url),
+                    m.secret.name,
+                    binding::list(&m.secret.origins)
                 ),
                 ErrorKind::Invalid,
             ));
-        }
-        if matches!(status, 301..=303) {
-            current.body = None;
-            current.headers.remove("Content-Type");
         }
         tracing::debug!(status, to = %input.redactor.redact(current.url.as_str()), "following redirect");
     }
     unreachable!("the loop returns on its last hop")
 }
 
-/// Drops every credential the auth settings put on the request: they were meant for the
-/// first host only.
-fn strip_credentials(req: &mut PreparedRequest) {
-    for name in std::mem::take(&mut req.credentials.headers) {
-        req.headers.remove(&name);
+/// The address a URL names directly (`http://127.0.0.1:8080`, `http://[::1]/`), which no
+/// resolver sees and so is checked on its own.
+fn literal_ip(url: &Url) -> Option<IpAddr> {
+    // The URL parser writes IPv4 hosts in dotted form (`http://2130706433/` is 127.0.0.1)
+    // and IPv6 ones in brackets.
+    let host = url.host_str()?;
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+/// The policy refusal behind a reqwest error, if that is what it is (the resolver's error
+/// travels as the error's source).
+fn denied_in(e: &reqwest::Error) -> Option<Denied> {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    loop {
+        if let Some(d) = cur.downcast_ref::<Denied>() {
+            return Some(d.clone());
+        }
+        cur = cur.source()?;
     }
-    if let Some(name) = req.credentials.query.take() {
-        let kept: Vec<(String, String)> = req
-            .url
-            .query_pairs()
-            .filter(|(k, _)| *k != name)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        if kept.is_empty() {
-            req.url.set_query(None);
-        } else {
-            req.url.query_pairs_mut().clear().extend_pairs(kept);
+}
+
+/// Drops, before a request goes to another origin, every header that carries a secret: the
+/// ones `auth:` filled, the ones whose templates read a secret, and any whose value holds a
+/// declared secret in any form. (The query comes from the redirect's `Location`, so nothing
+/// of the first URL's query goes on.)
+fn strip_secrets(req: &mut PreparedRequest, reads: &[SecretRead], secrets: &[BoundSecret]) {
+    let mut names = std::mem::take(&mut req.credentials.headers);
+    req.credentials.query = None;
+    names.extend(reads.iter().filter_map(|r| match &r.place {
+        Place::Header(name) => Some(name.clone()),
+        _ => None,
+    }));
+    let key_reads_secret = reads.iter().any(|r| r.place == Place::IdempotencyKey);
+    let key = req.idempotency_key.clone();
+    req.headers.0.retain(|(name, value)| {
+        let carries = names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            || (key_reads_secret && key.as_deref() == Some(value.as_str()))
+            || secrets
+                .iter()
+                .any(|s| binding::in_header(value, s.value.expose()));
+        !carries
+    });
+}
+
+/// Why a request (its headers already stripped) cannot go to `next`, another origin, without
+/// a secret: the redirect's own URL holds one, or the body (kept by 307 and 308) does.
+fn unstrippable(
+    req: &PreparedRequest,
+    next: &Url,
+    reads: &[SecretRead],
+    secrets: &[BoundSecret],
+) -> Option<String> {
+    for s in secrets {
+        let v = s.value.expose();
+        if binding::in_url(next, v) {
+            return Some(format!("the redirect's URL carries secret `{}`", s.name));
+        }
+        let body_reads = reads
+            .iter()
+            .any(|r| r.name == s.name && r.place == Place::Body);
+        if req
+            .body
+            .as_deref()
+            .is_some_and(|b| body_reads || binding::in_body(b, v))
+        {
+            return Some(format!(
+                "the request body carries secret `{}`, and a body cannot be sent without it",
+                s.name
+            ));
         }
     }
+    None
+}
+
+enum SendError {
+    Method,
+    Http(reqwest::Error),
 }
 
 async fn send_one(
@@ -213,10 +341,9 @@ async fn send_one(
     req: &PreparedRequest,
     target: &str,
     timeout: Duration,
-    redactor: &Redactor,
-) -> Result<reqwest::Response, Failure> {
-    let method = reqwest::Method::from_bytes(req.method.as_bytes())
-        .map_err(|_| Failure::Final(StepError::invalid("invalid HTTP method")))?;
+) -> Result<reqwest::Response, SendError> {
+    let method =
+        reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| SendError::Method)?;
     let mut builder = client.request(method, target).timeout(timeout);
     for (k, v) in &req.headers.0 {
         builder = builder.header(k.as_str(), v.as_str());
@@ -224,10 +351,7 @@ async fn send_one(
     if let Some(body) = &req.body {
         builder = builder.body(body.clone());
     }
-    builder
-        .send()
-        .await
-        .map_err(|e| classify(&e, redactor, None))
+    builder.send().await.map_err(SendError::Http)
 }
 
 /// Sorts a reqwest error into not sent / sent without an answer / cannot be built.

@@ -10,10 +10,11 @@ use crate::mapping;
 use crate::render::Renderer;
 use crate::request::{PrepareInput, PreparedRequest, prepare};
 use crate::retry::{self, Attempt, Decision};
+use crate::secret_reads::SecretRead;
 use crate::send::{self, AttemptInput, Clients, Failure, Received};
 use crate::url::host_of;
 use async_trait::async_trait;
-use flowstep_engine::{ErrorKind, Redactor, RunMode, Step, StepContext, StepError};
+use flowstep_engine::{ErrorKind, Redactor, RunMode, SourcePos, Step, StepContext, StepError};
 use flowstep_spec::steps::{HttpSpec, Idempotency};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -48,6 +49,8 @@ pub struct HttpStep {
     pub shared: Arc<Shared>,
     /// The step as written.
     pub spec: HttpSpec,
+    /// Which parts of the request read which secrets.
+    pub reads: Vec<SecretRead>,
 }
 
 #[async_trait]
@@ -82,7 +85,7 @@ impl HttpStep {
                 user_agent: &config.user_agent,
             },
         )?;
-        binding::check(&req, cx.secrets())?;
+        binding::check(&req, &self.reads, cx.secrets(), &flow.file)?;
         let routed = route(&config.routes, req.url.as_str());
         let target = routed.clone().unwrap_or_else(|| req.url.to_string());
         let record = req.to_record(routed.as_deref());
@@ -109,10 +112,12 @@ impl HttpStep {
             request: &req,
             routes: &config.routes,
             secrets: cx.secrets(),
+            reads: &self.reads,
             redactor: &redactor,
             timeout: self.spec.timeout,
             connect_timeout: self.spec.connect_timeout,
             max_bytes: config.max_response_bytes,
+            url_at: SourcePos::new(flow.file.clone(), self.spec.url.span()),
         };
         let replay_safe = req.replay_safe();
         let max_attempts = self.spec.retry.max_attempts.max(1);

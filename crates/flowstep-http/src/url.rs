@@ -1,10 +1,13 @@
 //! URL templating: a value substituted into the path is one encoded path segment, a value in
-//! the query or fragment is one encoded component, and a value in the scheme/host part (or a
-//! whole-URL `<<expr>>`) is used as written.
+//! the query or fragment is one encoded component, a value in the host or port must be a host
+//! name part or a port number, and a whole-URL `<<expr>>` at the start is used as written.
 //!
 //! This is what keeps `/v1/checkout/sessions/<<session_id>>` pointing at one session whatever
-//! the customer typed: `../x`, `a/b`, `?expand=x` or `#` in the value stay inside the segment.
+//! the customer typed: `../x`, `a/b`, `?expand=x` or `#` in the value stay inside the segment;
+//! and what keeps `https://<<shop>>.myshopify.com` on myshopify.com: a `shop` holding
+//! `evil.example:8080/x?` is refused before anything is sent.
 
+use flowstep_spec::Origin;
 use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Url;
 
@@ -42,8 +45,13 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// Which part of the URL the text written so far ends in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
-    /// The scheme and host (and port, and user info): values are used as written.
-    Authority,
+    /// Nothing but expressions yet: the value starts the URL (a whole or base URL, or the
+    /// scheme when `://` follows it).
+    Start,
+    /// After `://`: the host (or a user name before `@`).
+    Host,
+    /// After `host:`.
+    Port,
     Path,
     Query,
     Fragment,
@@ -52,11 +60,20 @@ enum Part {
 fn part_of(text: &str) -> Part {
     let after_scheme = match text.find("://") {
         Some(i) => i + 3,
-        None => return Part::Authority,
+        None if text.is_empty() => return Part::Start,
+        // Literal text without `://` yet is the scheme: a value there gets the host's check.
+        None => return Part::Host,
     };
     let rest = &text[after_scheme..];
     match rest.find(['/', '?', '#']) {
-        None => Part::Authority,
+        None => {
+            let host_port = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+            if host_port.contains(':') {
+                Part::Port
+            } else {
+                Part::Host
+            }
+        }
         Some(i) => {
             let tail = &rest[i..];
             if tail.contains('#') {
@@ -68,6 +85,39 @@ fn part_of(text: &str) -> Part {
             }
         }
     }
+}
+
+/// Why `value`, rendered into the host (`port: false`) or the port, would change more than
+/// the part it stands in; `None` when it is fine. The value itself is never echoed.
+fn authority_problem(value: &str, port: bool) -> Option<String> {
+    let (part, allowed) = if port {
+        ("port", "only digits")
+    } else {
+        ("host", "only letters, digits, `-`, `_` and `.`")
+    };
+    if value.is_empty() {
+        return Some(format!("renders to an empty string in the URL's {part}"));
+    }
+    let fits = |c: char| {
+        if port {
+            c.is_ascii_digit()
+        } else {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+        }
+    };
+    let bad = value.chars().find(|c| !fits(*c))?;
+    let what = match bad {
+        ' ' => "a space".to_owned(),
+        c if c.is_whitespace() || c.is_control() => "a line break or control character".to_owned(),
+        c if !c.is_ascii() => {
+            "a non-ASCII character (write international names in their `xn--` form)".to_owned()
+        }
+        c => format!("`{c}`"),
+    };
+    Some(format!(
+        "renders into the URL's {part}, where {allowed} may stand, and the value holds {what}; \
+         it could send the request to another host"
+    ))
 }
 
 /// Builds the URL from rendered template pieces (`(is_expression, text)`), encoding what
@@ -88,7 +138,26 @@ pub fn build_url(
             continue;
         }
         match part_of(&out) {
-            Part::Authority => out.push_str(text),
+            // A value followed by `://` is the scheme; any other value at the start is the URL
+            // (or its base: `<<base>>:8443/v1`) by the author's choice, checked as a whole below.
+            Part::Start => {
+                let is_scheme = pieces
+                    .get(i + 1)
+                    .is_some_and(|(is_expr, t)| !is_expr && t.starts_with("://"));
+                if is_scheme && !matches!(text.to_ascii_lowercase().as_str(), "http" | "https") {
+                    return Err(format!(
+                        "{} renders into the URL's scheme, which must be `http` or `https`",
+                        name_of(i)
+                    ));
+                }
+                out.push_str(text);
+            }
+            part @ (Part::Host | Part::Port) => {
+                if let Some(problem) = authority_problem(text, part == Part::Port) {
+                    return Err(format!("{} {problem}", name_of(i)));
+                }
+                out.push_str(text);
+            }
             Part::Path => {
                 let start = out.len();
                 out.extend(utf8_percent_encode(text, PATH_VALUE));
@@ -143,12 +212,13 @@ pub fn host_of(url: &Url) -> String {
     url.host_str().unwrap_or_default().to_ascii_lowercase()
 }
 
-/// Scheme, host and port: credentials stay with the origin they were meant for.
-pub fn origin_of(url: &Url) -> (String, String, Option<u16>) {
-    (
-        url.scheme().to_owned(),
-        host_of(url),
-        url.port_or_known_default(),
+/// Scheme, host and port: what secret bindings and redirect rules compare. (Only http and
+/// https URLs are ever built, so there is always a port.)
+pub fn origin_of(url: &Url) -> Origin {
+    Origin::new(
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default(),
     )
 }
 
@@ -233,6 +303,64 @@ mod tests {
             ])
             .unwrap(),
             "https://eu.api.example.com/x"
+        );
+    }
+
+    #[test]
+    fn host_and_port_values_cannot_move_the_request_elsewhere() {
+        let shop = |v: &str| {
+            url(&[
+                (false, "http://"),
+                (true, v),
+                (false, ".myshopify.example/admin/orders.json"),
+            ])
+        };
+        assert_eq!(
+            shop("tea-house").unwrap(),
+            "http://tea-house.myshopify.example/admin/orders.json"
+        );
+        assert_eq!(
+            shop("127.0.0.1:18091/ok?").unwrap_err(),
+            "piece 1 renders into the URL's host, where only letters, digits, `-`, `_` and `.` \
+             may stand, and the value holds `:`; it could send the request to another host"
+        );
+        for (value, holds) in [
+            ("evil.example/x", "`/`"),
+            ("evil.example?", "`?`"),
+            ("evil.example#", "`#`"),
+            ("user@evil.example", "`@`"),
+            ("a b", "a space"),
+            ("a\nb", "a line break or control character"),
+            ("café", "a non-ASCII character"),
+            ("a%2F", "`%`"),
+            ("a\\b", "`\\`"),
+        ] {
+            let e = shop(value).unwrap_err();
+            assert!(
+                e.contains(&format!("the value holds {holds}")),
+                "{value:?}: {e}"
+            );
+        }
+        assert_eq!(
+            shop("").unwrap_err(),
+            "piece 1 renders to an empty string in the URL's host"
+        );
+        let port = |v: &str| url(&[(false, "http://api.example.com:"), (true, v), (false, "/x")]);
+        assert_eq!(port("8443").unwrap(), "http://api.example.com:8443/x");
+        assert_eq!(
+            port("80@evil.example").unwrap_err(),
+            "piece 1 renders into the URL's port, where only digits may stand, and the value \
+             holds `@`; it could send the request to another host"
+        );
+        let scheme = |v: &str| url(&[(true, v), (false, "://api.example.com/x")]);
+        assert_eq!(scheme("HTTP").unwrap(), "http://api.example.com/x");
+        assert_eq!(
+            url(&[(true, "https://api.example.com"), (false, ":8443/v1")]).unwrap(),
+            "https://api.example.com:8443/v1"
+        );
+        assert_eq!(
+            scheme("http://evil.example/?").unwrap_err(),
+            "piece 0 renders into the URL's scheme, which must be `http` or `https`"
         );
     }
 

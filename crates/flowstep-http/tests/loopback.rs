@@ -1,12 +1,16 @@
 //! The http step against tiny scripted servers on 127.0.0.1: retries, Retry-After, lost
 //! connections with and without an idempotency key, timeouts, the size cap, redirects, dry
-//! runs, as a flow author sees them in the `Outcome`.
+//! runs, secret bindings, and the network policy, as a flow author sees them in the `Outcome`.
+//!
+//! `HttpConfig::default()` denies loopback, so these tests allow 127.0.0.1 explicitly
+//! ([`loopback_config`]) unless the policy is what they test. Names are resolved by a
+//! `StaticResolver` that knows only 127.0.0.1: no DNS, no traffic anywhere else.
 
 use flowstep_engine::{
     Engine, ErrorKind, Outcome, RecordingChannel, Redactor, RunMode, RunRequest, RunStatus, Secret,
-    StepRecord,
+    StepRecord, resolve_inputs,
 };
-use flowstep_http::{HttpConfig, Route, kind};
+use flowstep_http::{HttpConfig, NetworkPolicy, Resolver, Route, StaticResolver, kind};
 use flowstep_spec::{SourceFile, read_flow};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -174,21 +178,57 @@ fn json_ok(body: &str) -> Action {
     )
 }
 
+/// The secret `KEY` every flow here is given.
+const KEY: &str = "sk_test_0123456789abcdefWXYZ";
+
+/// The embedding default with 127.0.0.1 (and `localhost`) allowed, and names resolved from a
+/// table that maps `localhost`, `a.test` and `b.test` to 127.0.0.1.
+fn loopback_config() -> HttpConfig {
+    HttpConfig {
+        network: NetworkPolicy {
+            allow_hosts: vec!["localhost".into()],
+            allow_cidrs: vec!["127.0.0.1/32".parse().unwrap()],
+            ..NetworkPolicy::default()
+        },
+        resolver: test_resolver(),
+        ..HttpConfig::default()
+    }
+}
+
+/// `localhost`, `a.test` and `b.test` are 127.0.0.1; nothing else resolves.
+fn test_resolver() -> Resolver {
+    let lo = "127.0.0.1".parse().unwrap();
+    Resolver::new(StaticResolver::new([
+        ("localhost", lo),
+        ("a.test", lo),
+        ("b.test", lo),
+    ]))
+}
+
 /// Runs a flow whose steps are `steps` (YAML under `steps:`), with secret `KEY`.
 async fn run_with(steps: &str, secrets_decl: &str, config: HttpConfig, mode: RunMode) -> Outcome {
-    let yaml = format!("flow: t\nsecrets: {secrets_decl}\nsteps:\n{steps}");
+    run_yaml(
+        &format!("flow: t\nsecrets: {secrets_decl}\nsteps:\n{steps}"),
+        config,
+        mode,
+    )
+    .await
+}
+
+/// Runs a whole flow file (which may declare inputs with defaults and secret `KEY`).
+async fn run_yaml(yaml: &str, config: HttpConfig, mode: RunMode) -> Outcome {
+    let yaml = yaml.to_owned();
     let flow = read_flow(SourceFile::new("t.yaml", yaml)).unwrap_or_else(|d| panic!("{d:#?}"));
     let mut engine = Engine::new();
     engine.register("http", kind(config));
     let plan = engine.compile(flow).unwrap_or_else(|d| panic!("{d:#?}"));
     let channel = RecordingChannel::new();
     let mut secrets = BTreeMap::new();
-    secrets.insert(
-        "KEY".to_owned(),
-        Secret::new("sk_test_0123456789abcdefWXYZ"),
-    );
+    if plan.required_secrets().iter().any(|s| s == "KEY") {
+        secrets.insert("KEY".to_owned(), Secret::new(KEY));
+    }
     plan.run(RunRequest {
-        inputs: Default::default(),
+        inputs: resolve_inputs(plan.flow(), Vec::new()).unwrap(),
         secrets,
         run_id: Some("run_t".into()),
         mode,
@@ -200,7 +240,7 @@ async fn run_with(steps: &str, secrets_decl: &str, config: HttpConfig, mode: Run
 }
 
 async fn run(steps: &str) -> Outcome {
-    run_with(steps, "[KEY]", HttpConfig::default(), RunMode::Live).await
+    run_with(steps, "[KEY]", loopback_config(), RunMode::Live).await
 }
 
 fn step(o: &Outcome) -> &StepRecord {
@@ -422,7 +462,7 @@ async fn bodies_over_the_cap_fail_cleanly() {
         let server = Server::start(vec![action]).await;
         let config = HttpConfig {
             max_response_bytes: 512,
-            ..HttpConfig::default()
+            ..loopback_config()
         };
         let o = run_with(
             &format!(
@@ -485,11 +525,73 @@ async fn a_redirect_to_another_host_drops_authorization() {
 }
 
 #[tokio::test]
-async fn a_redirect_that_would_carry_a_bound_secret_is_refused() {
+async fn a_redirect_to_another_origin_drops_every_header_that_carries_a_secret() {
+    // Issue 8, fault 3: a secret in `headers:` followed a cross-origin redirect.
     let b = Server::start(vec![json_ok("{}")]).await;
     let a = Server::start(vec![respond(
         "307 Temporary Redirect",
-        &[("Location", &format!("http://localhost:{}/x", b.addr.port()))],
+        &[(
+            "Location",
+            &format!("http://localhost:{}/x?page=2", b.addr.port()),
+        )],
+        "",
+    )])
+    .await;
+    let steps = format!(
+        "  - id: s\n    type: http\n    url: {}\n    headers:\n      X-Api-Key: \"<<secrets.KEY>>\"\n      X-Signature: \"t=1,v1=<<secrets.KEY>>\"\n      X-Key-Length: \"<<len secrets.KEY>>\"\n      X-Trace: abc\n    auth: {{ type: basic, username: \"<<secrets.KEY>>\", password: \"\" }}\n",
+        a.url("/start")
+    );
+    // Bound (to the first server's origin) or not, the secret stays behind.
+    for decl in [
+        format!(
+            "[{{ name: KEY, hosts: [\"http://127.0.0.1:{}\"] }}]",
+            a.addr.port()
+        ),
+        "[KEY]".to_owned(),
+    ] {
+        let o = run_with(&steps, &decl, loopback_config(), RunMode::Live).await;
+        assert_eq!(o.status, RunStatus::Succeeded, "{:#?}", o.steps);
+    }
+    let at_a = &a.seen()[0];
+    assert_eq!(at_a.header("x-api-key"), Some(KEY));
+    assert!(at_a.header("authorization").is_some());
+    for at_b in b.seen() {
+        assert_eq!(at_b.path, "/x?page=2");
+        let names: Vec<&str> = at_b.headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["user-agent", "accept", "x-trace", "host"],
+            "{:?}",
+            at_b.headers
+        );
+    }
+    assert_eq!(b.seen().len(), 2);
+    // A key in the query (`auth: {type: query}`) stays with the first URL: the next one is the
+    // redirect's own.
+    let o = run(&format!(
+        "  - id: s\n    type: http\n    url: {}\n    auth: {{ type: query, name: api_key, value: \"<<secrets.KEY>>\" }}\n",
+        a.url("/start")
+    ))
+    .await;
+    assert_eq!(o.status, RunStatus::Succeeded, "{:#?}", o.steps);
+    assert_eq!(a.seen()[2].path, format!("/start?api_key={KEY}"));
+    assert_eq!(b.seen()[2].path, "/x?page=2");
+}
+
+#[tokio::test]
+async fn a_redirect_that_would_carry_a_secret_it_cannot_drop_is_refused() {
+    let b = Server::start(vec![json_ok("{}")]).await;
+    // The first server puts the key into the Location: it cannot be dropped from the URL.
+    let a = Server::start(vec![respond(
+        "302 Found",
+        &[(
+            "Location",
+            &format!(
+                "http://localhost:{}/x?k={}",
+                b.addr.port(),
+                "sk_test_0123456789abcdef%57XYZ"
+            ),
+        )],
         "",
     )])
     .await;
@@ -498,16 +600,46 @@ async fn a_redirect_that_would_carry_a_bound_secret_is_refused() {
             "  - id: s\n    type: http\n    url: {}\n    headers:\n      X-Key: \"<<secrets.KEY>>\"\n",
             a.url("/start")
         ),
-        "[{ name: KEY, hosts: [127.0.0.1] }]",
-        HttpConfig::default(),
+        &format!("[{{ name: KEY, hosts: [\"http://127.0.0.1:{}\"] }}]", a.addr.port()),
+        loopback_config(),
         RunMode::Live,
     )
     .await;
     let e = error(&o);
     assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(e.http_status, Some(302));
     assert_eq!(
         e.message,
-        "refusing to follow the redirect to localhost: the request would carry secret `KEY`, which may only be sent to 127.0.0.1"
+        format!(
+            "refusing to follow the redirect to http://localhost:{}: the redirect's URL carries \
+             secret `KEY`",
+            b.addr.port()
+        )
+    );
+    // A body kept by a 307 that holds the key cannot be sent on without it either.
+    let a2 = Server::start(vec![respond(
+        "307 Temporary Redirect",
+        &[("Location", &format!("http://localhost:{}/y", b.addr.port()))],
+        "",
+    )])
+    .await;
+    let o = run_with(
+        &format!(
+            "  - id: s\n    type: http\n    url: {}\n    body_type: text\n    body: \"copy of {KEY}\"\n",
+            a2.url("/start")
+        ),
+        "[KEY]",
+        loopback_config(),
+        RunMode::Live,
+    )
+    .await;
+    assert_eq!(
+        error(&o).message,
+        format!(
+            "refusing to follow the redirect to http://localhost:{}: the request body carries \
+             secret `KEY`, and a body cannot be sent without it",
+            b.addr.port()
+        )
     );
     assert!(b.seen().is_empty());
 }
@@ -518,6 +650,7 @@ async fn routes_rewrite_the_url_but_bindings_use_the_original_host() {
     let route: Route = format!("https://api.stripe.com={}", server.url(""))
         .parse()
         .unwrap();
+    // The embedding default denies loopback; a route's target is always allowed.
     let config = HttpConfig {
         routes: vec![route],
         ..HttpConfig::default()
@@ -610,7 +743,369 @@ async fn a_bound_secret_is_not_sent_to_another_host() {
     assert_eq!(e.kind, ErrorKind::Invalid);
     assert_eq!(
         e.message,
-        "secret `KEY` may only be sent to api.stripe.com; this request goes to 127.0.0.1"
+        format!(
+            "secret `KEY` may only be sent to https://api.stripe.com; this request goes to {} \
+             (`auth` reads it)",
+            server.url("")
+        )
     );
     assert!(server.seen().is_empty());
+}
+
+#[tokio::test]
+async fn a_bound_secret_is_refused_in_every_auth_form_before_anything_is_sent() {
+    // Issue 8, fault 1: Basic auth sent the key (base64-encoded) where Bearer was refused.
+    let server = Server::start(vec![json_ok("{}")]).await;
+    for (auth, place) in [
+        (
+            r#"auth: { type: basic, username: "<<secrets.KEY>>", password: "" }"#,
+            "`auth`",
+        ),
+        (
+            r#"auth: { type: basic, username: api, password: "<<secrets.KEY>>" }"#,
+            "`auth`",
+        ),
+        (
+            r#"auth: { type: query, name: key, value: "<<secrets.KEY>>" }"#,
+            "`auth`",
+        ),
+        (
+            r#"auth: { type: header, name: X-Api-Key, value: "<<secrets.KEY>>" }"#,
+            "`auth`",
+        ),
+        (
+            r#"headers: { Authorization: "Token token=<<secrets.KEY>>, v=2" }"#,
+            "header `Authorization`",
+        ),
+    ] {
+        let o = run_with(
+            &format!(
+                "  - id: s\n    type: http\n    url: {}\n    {auth}\n",
+                server.url("/ok")
+            ),
+            "[{ name: KEY, hosts: [api.stripe.com] }]",
+            loopback_config(),
+            RunMode::Live,
+        )
+        .await;
+        let e = error(&o);
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert_eq!(
+            e.message,
+            format!(
+                "secret `KEY` may only be sent to https://api.stripe.com; this request goes to \
+                 {} ({place} reads it)",
+                server.url("")
+            ),
+            "{auth}"
+        );
+        assert_eq!(step(&o).attempts, 0);
+    }
+    assert!(server.seen().is_empty());
+}
+
+#[tokio::test]
+async fn a_binding_is_an_origin_scheme_and_port_included() {
+    // Issue 8, fault 2: a key bound to a host went to that host on another scheme or port.
+    let server = Server::start(vec![json_ok(r#"{"ok": true}"#)]).await;
+    let port = server.addr.port();
+    let steps = |url: &str| {
+        format!(
+            "  - id: s\n    type: http\n    url: {url}\n    auth: {{ type: bearer, token: \"<<secrets.KEY>>\" }}\n"
+        )
+    };
+    // `127.0.0.1` alone means https://127.0.0.1:443.
+    let o = run_with(
+        &steps(&server.url("/ok")),
+        "[{ name: KEY, hosts: [127.0.0.1] }]",
+        loopback_config(),
+        RunMode::Live,
+    )
+    .await;
+    assert_eq!(
+        error(&o).message,
+        format!(
+            "secret `KEY` may only be sent to https://127.0.0.1; this request goes to \
+             http://127.0.0.1:{port} (`auth` reads it)"
+        )
+    );
+    // Another port of an explicit origin is another origin.
+    let o = run_with(
+        &steps(&server.url("/ok")),
+        &format!(
+            "[{{ name: KEY, hosts: [\"http://127.0.0.1:{}\"] }}]",
+            port + 1
+        ),
+        loopback_config(),
+        RunMode::Live,
+    )
+    .await;
+    assert_eq!(
+        error(&o).message,
+        format!(
+            "secret `KEY` may only be sent to http://127.0.0.1:{}; this request goes to \
+             http://127.0.0.1:{port} (`auth` reads it)",
+            port + 1
+        )
+    );
+    assert!(server.seen().is_empty());
+    // The binding is checked on the URL as written, before a route rewrites it: a key bound to
+    // api.stripe.com does not go to http://api.stripe.com:8080, routed or not.
+    let route: Route = format!("http://api.stripe.com:8080={}", server.url(""))
+        .parse()
+        .unwrap();
+    let routed = HttpConfig {
+        routes: vec![route],
+        ..loopback_config()
+    };
+    let o = run_with(
+        &steps("http://api.stripe.com:8080/v1/x"),
+        "[{ name: KEY, hosts: [api.stripe.com] }]",
+        routed,
+        RunMode::Live,
+    )
+    .await;
+    assert_eq!(
+        error(&o).message,
+        "secret `KEY` may only be sent to https://api.stripe.com; this request goes to \
+         http://api.stripe.com:8080 (`auth` reads it)"
+    );
+    assert!(server.seen().is_empty());
+    // Written out, the origin is allowed.
+    let o = run_with(
+        &steps(&server.url("/ok")),
+        &format!("[{{ name: KEY, hosts: [api.stripe.com, \"http://127.0.0.1:{port}\"] }}]"),
+        loopback_config(),
+        RunMode::Live,
+    )
+    .await;
+    assert_eq!(o.status, RunStatus::Succeeded, "{:#?}", o.steps);
+    assert_eq!(
+        server.seen()[0].header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_value_in_the_host_cannot_move_the_request_to_another_host() {
+    // Issue 8, fault 8: `shop` rendered into the host rewrote the URL's authority.
+    let server = Server::start(vec![json_ok("{}")]).await;
+    let yaml = format!(
+        "flow: t\ninputs:\n  shop: {{ type: string, default: \"127.0.0.1:{}/ok?\" }}\nsecrets: [KEY]\nsteps:\n  - id: s\n    type: http\n    url: http://<<shop>>.myshopify.example/admin/orders.json\n    headers: {{ X-Shopify-Access-Token: \"<<secrets.KEY>>\" }}\n",
+        server.addr.port()
+    );
+    let o = run_yaml(&yaml, loopback_config(), RunMode::Live).await;
+    let e = error(&o);
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(
+        e.message,
+        "url: `<<shop>>` renders into the URL's host, where only letters, digits, `-`, `_` and \
+         `.` may stand, and the value holds `:`; it could send the request to another host"
+    );
+    assert_eq!(step(&o).attempts, 0);
+    assert!(server.seen().is_empty());
+}
+
+/// One GET to `url` with `config`.
+async fn get(url: &str, config: HttpConfig) -> Outcome {
+    run_with(
+        &format!("  - id: s\n    type: http\n    url: {url}\n    retry: off\n"),
+        "[]",
+        config,
+        RunMode::Live,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_embedding_default_refuses_loopback_and_allowing_it_reaches_it() {
+    let server = Server::start(vec![json_ok(r#"{"ok": true}"#)]).await;
+    let port = server.addr.port();
+    let o = get(&server.url("/ok"), HttpConfig::default()).await;
+    let e = error(&o);
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(
+        e.message,
+        "refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and \
+         this run denies private networks; nothing was sent. To allow it: `--allow-cidr \
+         127.0.0.1/32` (flowstep run), or `allow_cidrs` in the NetworkPolicy (embedding)"
+    );
+    // Other spellings of a loopback address are the same address.
+    for url in [
+        format!("http://[::1]:{port}/ok"),
+        format!("http://[::ffff:127.0.0.1]:{port}/ok"),
+        format!("http://2130706433:{port}/ok"),
+        format!("http://0x7f.1:{port}/ok"),
+        format!("http://0.0.0.0:{port}/ok"),
+    ] {
+        let o = get(&url, HttpConfig::default()).await;
+        assert!(
+            error(&o).message.starts_with("refused to connect to "),
+            "{url}: {}",
+            error(&o).message
+        );
+    }
+    assert!(server.seen().is_empty());
+    // Allowed by range, or with private networks allowed altogether.
+    for network in [
+        NetworkPolicy {
+            allow_cidrs: vec!["127.0.0.0/8".parse().unwrap()],
+            ..NetworkPolicy::default()
+        },
+        NetworkPolicy::allow_all(),
+    ] {
+        let config = HttpConfig {
+            network,
+            ..HttpConfig::default()
+        };
+        let o = get(&server.url("/ok"), config).await;
+        assert_eq!(o.status, RunStatus::Succeeded, "{:#?}", o.steps);
+    }
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[tokio::test]
+async fn a_name_that_resolves_to_a_denied_address_is_refused() {
+    let server = Server::start(vec![json_ok(r#"{"ok": true}"#)]).await;
+    let url = format!("http://a.test:{}/ok", server.addr.port());
+    let deny = HttpConfig {
+        resolver: test_resolver(),
+        ..HttpConfig::default()
+    };
+    let o = get(&url, deny.clone()).await;
+    let e = error(&o);
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(
+        e.message,
+        "refused to connect to a.test: it resolves to 127.0.0.1 (in the loopback range \
+         127.0.0.0/8), and this run denies private networks; nothing was sent. To allow it: \
+         `--allow-host a.test` or `--allow-cidr 127.0.0.1/32` (flowstep run), or \
+         `allow_hosts`/`allow_cidrs` in the NetworkPolicy (embedding)"
+    );
+    assert_eq!(step(&o).attempts, 1);
+    assert!(server.seen().is_empty());
+    // Allowing the name reaches it; a name the resolver does not know is not sent anywhere.
+    let allowed = HttpConfig {
+        network: NetworkPolicy {
+            allow_hosts: vec!["*.test".into()],
+            ..NetworkPolicy::default()
+        },
+        ..deny
+    };
+    let o = get(&url, allowed.clone()).await;
+    assert_eq!(o.status, RunStatus::Succeeded, "{:#?}", o.steps);
+    assert_eq!(server.seen().len(), 1);
+    let o = get(&format!("http://c.test:{}/ok", server.addr.port()), allowed).await;
+    assert!(
+        error(&o)
+            .message
+            .contains("c.test is not in the resolver's table"),
+        "{}",
+        error(&o).message
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_to_a_denied_address_is_refused() {
+    let b = Server::start(vec![json_ok("{}")]).await;
+    let bp = b.addr.port();
+    let a = Server::start(vec![
+        respond(
+            "302 Found",
+            &[("Location", &format!("http://127.0.0.1:{bp}/in"))],
+            "",
+        ),
+        respond(
+            "302 Found",
+            &[("Location", &format!("http://b.test:{bp}/in"))],
+            "",
+        ),
+    ])
+    .await;
+    // Only the first server's name is allowed.
+    let config = HttpConfig {
+        network: NetworkPolicy {
+            allow_hosts: vec!["a.test".into()],
+            ..NetworkPolicy::default()
+        },
+        resolver: test_resolver(),
+        ..HttpConfig::default()
+    };
+    let url = format!("http://a.test:{}/start", a.addr.port());
+    let o = get(&url, config.clone()).await;
+    let e = error(&o);
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(
+        e.message,
+        format!(
+            "following the redirect to http://127.0.0.1:{bp}: refused to connect to 127.0.0.1: \
+             127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private \
+             networks; nothing was sent. To allow it: `--allow-cidr 127.0.0.1/32` (flowstep \
+             run), or `allow_cidrs` in the NetworkPolicy (embedding)"
+        )
+    );
+    let o = get(&url, config).await;
+    assert!(
+        error(&o).message.starts_with(&format!(
+            "following the redirect to http://b.test:{bp}: refused to connect to b.test: it \
+             resolves to 127.0.0.1"
+        )),
+        "{}",
+        error(&o).message
+    );
+    assert_eq!(a.seen().len(), 2);
+    assert!(b.seen().is_empty());
+}
+
+/// Answers 127.0.0.1 for the first lookup and 127.0.0.2 for every later one: a name that
+/// rebinds to another address after it was first checked.
+struct Rebinding(Mutex<u32>);
+
+#[async_trait::async_trait]
+impl flowstep_http::Resolve for Rebinding {
+    async fn resolve(&self, _host: &str) -> std::io::Result<Vec<std::net::IpAddr>> {
+        let mut calls = self.0.lock().unwrap();
+        *calls += 1;
+        let ip = if *calls == 1 {
+            "127.0.0.1"
+        } else {
+            "127.0.0.2"
+        };
+        Ok(vec![ip.parse().unwrap()])
+    }
+}
+
+#[tokio::test]
+async fn every_connection_is_checked_so_a_name_cannot_rebind_to_a_denied_address() {
+    let server = Server::start(vec![json_ok("{}")]).await;
+    // Only 127.0.0.1 is allowed; 127.0.0.2 stands for the private address a rebinding name
+    // turns to, and is refused before any connection is made.
+    let config = HttpConfig {
+        network: NetworkPolicy {
+            allow_cidrs: vec!["127.0.0.1/32".parse().unwrap()],
+            ..NetworkPolicy::default()
+        },
+        resolver: Resolver::new(Rebinding(Mutex::new(0))),
+        ..HttpConfig::default()
+    };
+    let url = format!("http://rebind.test:{}/ok", server.addr.port());
+    let o = run_with(
+        &format!(
+            "  - id: first\n    type: http\n    url: {url}\n    retry: off\n  - id: second\n    type: http\n    url: {url}\n    retry: off\n"
+        ),
+        "[]",
+        config,
+        RunMode::Live,
+    )
+    .await;
+    assert_eq!(o.steps[0].status, flowstep_engine::StepStatus::Succeeded);
+    let e = o.steps[1].error.as_ref().expect("the second step failed");
+    assert_eq!(
+        e.message,
+        "refused to connect to rebind.test: it resolves to 127.0.0.2 (in the loopback range \
+         127.0.0.0/8), and this run denies private networks; nothing was sent. To allow it: \
+         `--allow-host rebind.test` or `--allow-cidr 127.0.0.2/32` (flowstep run), or \
+         `allow_hosts`/`allow_cidrs` in the NetworkPolicy (embedding)"
+    );
+    assert_eq!(server.seen().len(), 1);
 }

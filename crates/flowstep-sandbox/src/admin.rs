@@ -1,114 +1,108 @@
 //! Admin routes under `/__sandbox/` for tests in another process and for flow authors:
 //! stats, fault injection, the request log, the WhatsApp messages received, and a generic
-//! echo endpoint.
+//! echo endpoint. Every other path under `/__sandbox/` is an admin 404.
 
-use std::sync::Arc;
-
-use bytes::Bytes;
-use hyper::{HeaderMap, Method};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use serde_json::{Map, Value, json};
 
+use crate::api::{self, form_pairs, header, lock, refuse};
 use crate::faults::Fault;
-use crate::state::State;
-use crate::stripe::ApiResponse;
-use crate::stripe::params::decode_pairs;
+use crate::state::AppState;
 
-/// The echo route: recorded and subject to faults like an API route, since it stands in
-/// for "some API" when trying the http step (retries included).
-pub(crate) const ECHO_PATH: &str = "/__sandbox/echo";
-
-/// Is this an admin route (not recorded, never faulted)? The echo route is not one.
-pub(crate) fn is_admin(path: &str) -> bool {
-    path.starts_with("/__sandbox/") && path != ECHO_PATH
+pub(crate) fn routes() -> Router<AppState> {
+    let route = || refuse(unknown);
+    Router::new()
+        .route("/__sandbox/stats", route().get(stats))
+        .route("/__sandbox/faults", route().post(inject))
+        .route("/__sandbox/requests", route().get(requests))
+        .route("/__sandbox/whatsapp/messages", route().get(whatsapp))
+        .route("/__sandbox/", route())
+        .route("/__sandbox/{*rest}", route())
 }
 
-fn message(status: u16, text: &str) -> ApiResponse {
-    ApiResponse::json(
-        status,
-        &json!({"error": {"message": text, "type": "invalid_request_error"}}),
+/// The echo route, apart: it stands in for "some API" when trying the http step (retries
+/// included), so it is recorded and faulted like one.
+pub(crate) fn echo_routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new().route("/__sandbox/echo", any(echo))
+}
+
+fn message(status: u16, text: &str) -> Response {
+    let error = json!({"error": {"message": text, "type": "invalid_request_error"}});
+    api::json(status, &error)
+}
+
+async fn unknown(method: Method, uri: Uri) -> Response {
+    message(
+        404,
+        &format!(
+            "Unknown sandbox admin route ({method}: {}). Routes: GET /__sandbox/stats, POST /__sandbox/faults, GET /__sandbox/requests, GET /__sandbox/whatsapp/messages, any /__sandbox/echo.",
+            uri.path()
+        ),
     )
 }
 
-/// `/__sandbox/stats`, `/__sandbox/faults`, `/__sandbox/requests`,
-/// `/__sandbox/whatsapp/messages`.
-pub(crate) fn handle(state: &Arc<State>, method: &Method, path: &str, body: &Bytes) -> ApiResponse {
-    match (method, path) {
-        (&Method::GET, "/__sandbox/stats") => ApiResponse::json(
-            200,
-            &json!({
-                "sessions_created": state.sessions_created(),
-                "requests": state.request_count(),
-                "payment_links_created": state.payment_links_created(),
-                "whatsapp_messages": state.whatsapp_count(),
-            }),
-        ),
-        (&Method::GET, "/__sandbox/whatsapp/messages") => ApiResponse::json(
-            200,
-            &serde_json::to_value(state.whatsapp_messages()).unwrap_or(Value::Null),
-        ),
-        (&Method::POST, "/__sandbox/faults") => match serde_json::from_slice::<Fault>(body) {
-            Ok(fault) => {
-                state.inject(fault);
-                ApiResponse {
-                    status: 204,
-                    body: Bytes::new(),
-                    headers: Vec::new(),
-                }
-            }
-            Err(e) => message(400, &format!("Invalid fault JSON: {e}")),
-        },
-        (&Method::GET, "/__sandbox/requests") => ApiResponse::json(
-            200,
-            &serde_json::to_value(state.requests()).unwrap_or(Value::Null),
-        ),
-        _ => message(
-            404,
-            &format!(
-                "Unknown sandbox admin route ({method}: {path}). Routes: GET /__sandbox/stats, POST /__sandbox/faults, GET /__sandbox/requests, GET /__sandbox/whatsapp/messages, any /__sandbox/echo."
-            ),
-        ),
+async fn stats(State(app): State<AppState>) -> Response {
+    let stats = json!({
+        "sessions_created": app.stripe.sessions_created(),
+        "requests": lock(&app.log).len(),
+        "payment_links_created": app.razorpay.links_created(),
+        "whatsapp_messages": lock(&app.whatsapp.messages).len(),
+    });
+    api::json(200, &stats)
+}
+
+async fn inject(State(app): State<AppState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Fault>(&body) {
+        Ok(fault) => {
+            lock(&app.faults).push(fault);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => message(400, &format!("Invalid fault JSON: {e}")),
     }
+}
+
+async fn requests(State(app): State<AppState>) -> Response {
+    let log = serde_json::to_value(&*lock(&app.log)).unwrap_or(Value::Null);
+    api::json(200, &log)
+}
+
+async fn whatsapp(State(app): State<AppState>) -> Response {
+    let messages = lock(&app.whatsapp.messages).clone();
+    api::json(200, &serde_json::to_value(messages).unwrap_or(Value::Null))
 }
 
 /// `/__sandbox/echo`: the request as JSON, so an author can see exactly what the http step
 /// sent (headers, the raw body, the decoded form pairs, the parsed JSON).
-pub(crate) fn echo(
-    method: &Method,
-    path: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> ApiResponse {
+async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let mut hmap = Map::new();
-    for (name, value) in headers {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+    for name in headers.keys() {
+        let values = headers.get_all(name).iter();
+        let values: Vec<_> = values
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+            .collect();
         // Repeated headers are joined as HTTP allows (`a, b`).
-        match hmap.get_mut(name.as_str()) {
-            Some(Value::String(existing)) => {
-                existing.push_str(", ");
-                existing.push_str(&value);
-            }
-            _ => {
-                hmap.insert(name.as_str().to_string(), Value::String(value));
-            }
-        }
+        hmap.insert(name.to_string(), Value::String(values.join(", ")));
     }
-    let content_type = headers
-        .get(hyper::header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
-        .unwrap_or_default();
+    let content_type = header(&headers, CONTENT_TYPE).unwrap_or_default();
     let form = content_type
+        .to_ascii_lowercase()
         .starts_with("application/x-www-form-urlencoded")
-        .then(|| decode_pairs(body));
-    let json_body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    ApiResponse::json(
+        .then(|| form_pairs(&body));
+    let json_body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    api::json(
         200,
         &json!({
             "method": method.as_str(),
-            "path": path,
-            "query": query,
+            "path": uri.path(),
+            "query": uri.query(),
             "headers": Value::Object(hmap),
-            "body": String::from_utf8_lossy(body),
+            "body": String::from_utf8_lossy(&body),
             "form": form,
             "json": json_body,
         }),

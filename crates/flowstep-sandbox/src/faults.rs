@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-/// A fault to inject into the next matching requests (see [`crate::Sandbox::inject`] and
+/// A fault to inject into the next matching requests (see `Sandbox::inject` and
 /// `POST /__sandbox/faults`).
 ///
 /// JSON form: `{"path_prefix": "/v1/checkout/sessions", "count": 1, "action": {"action":

@@ -44,10 +44,10 @@
 //! ```
 
 mod admin;
-mod checkout_page;
+mod api;
+mod app;
 mod faults;
-mod html_page;
-mod idempotency;
+mod pages;
 mod razorpay;
 mod server;
 mod state;
@@ -55,38 +55,12 @@ mod stripe;
 mod whatsapp;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 pub use faults::{Fault, FaultAction};
+pub use razorpay::{SANDBOX_RAZORPAY_KEY_ID, SANDBOX_RAZORPAY_KEY_SECRET};
 pub use state::RecordedRequest;
-pub use whatsapp::ReceivedWhatsApp;
-
-/// A secret key the sandbox accepts (any key matching `^(sk|rk)_test_[A-Za-z0-9_]{10,}$` is
-/// accepted; this one is handy for examples and tests).
-///
-/// Live keys (`sk_live_...`, `rk_live_...`) are refused with Stripe's ordinary
-/// "Invalid API Key provided: ..." message, because the sandbox only plays test mode.
-pub const SANDBOX_SECRET_KEY: &str = "sk_test_flowstep_sandbox_4242424242424242";
-
-/// The Razorpay key id the sandbox accepts (HTTP Basic user name).
-///
-/// Only this id with [`SANDBOX_RAZORPAY_KEY_SECRET`] authenticates: like a real account,
-/// the sandbox has one valid secret per key id, so a flow that sends a wrong or empty
-/// secret fails here as it would against Razorpay.
-pub const SANDBOX_RAZORPAY_KEY_ID: &str = "rzp_test_flowstepSandbox1";
-
-/// The Razorpay key secret that goes with [`SANDBOX_RAZORPAY_KEY_ID`] (HTTP Basic
-/// password; 24 characters, like Razorpay's secrets).
-pub const SANDBOX_RAZORPAY_KEY_SECRET: &str = "flowstepSandboxSecret024";
-
-/// The WhatsApp Cloud API access token the sandbox accepts (`Authorization: Bearer ...`).
-/// Any other token gets Graph's code 190 answer.
-pub const SANDBOX_WHATSAPP_TOKEN: &str = "EAAflowstepSandboxToken0000000000";
-
-/// The only WhatsApp business phone number id the sandbox knows; messages are sent with
-/// `POST /{version}/{this}/messages`. Any other id gets Graph's "Object with ID ... does
-/// not exist" answer.
-pub const SANDBOX_WHATSAPP_PHONE_NUMBER_ID: &str = "100000000000001";
+pub use stripe::auth::SANDBOX_SECRET_KEY;
+pub use whatsapp::{ReceivedWhatsApp, SANDBOX_WHATSAPP_PHONE_NUMBER_ID, SANDBOX_WHATSAPP_TOKEN};
 
 /// A running sandbox: a handle to the server task and its shared state.
 ///
@@ -108,7 +82,7 @@ pub const SANDBOX_WHATSAPP_PHONE_NUMBER_ID: &str = "100000000000001";
 /// ```
 pub struct Sandbox {
     addr: SocketAddr,
-    state: Arc<state::State>,
+    state: state::AppState,
     // Dropping the sender wakes every task watching it; that is the shutdown signal.
     _shutdown: tokio::sync::watch::Sender<()>,
 }
@@ -121,13 +95,14 @@ impl Sandbox {
     pub async fn start(addr: SocketAddr) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(state::State::new(server::base_url_for(addr)));
+        let state = state::AppState::new(&server::base_url_for(addr));
         let (tx, rx) = tokio::sync::watch::channel(());
-        tokio::spawn(server::accept_loop(listener, state.clone(), rx));
+        tokio::spawn(server::accept_loop(listener, app::app(state.clone()), rx));
+        let _shutdown = tx;
         Ok(Sandbox {
             addr,
             state,
-            _shutdown: tx,
+            _shutdown,
         })
     }
 
@@ -139,23 +114,23 @@ impl Sandbox {
     /// The base URL to send API requests to, e.g. `http://127.0.0.1:12111` (no trailing
     /// slash). An unspecified bind address (`0.0.0.0`, `::`) is reported as loopback.
     pub fn base_url(&self) -> String {
-        self.state.base_url.clone()
+        self.state.stripe.base_url.clone()
     }
 
     /// How many Checkout Sessions were really created (idempotent replays do not count).
     pub fn sessions_created(&self) -> usize {
-        self.state.sessions_created()
+        self.state.stripe.sessions_created()
     }
 
     /// How many Razorpay payment links were created (refused creates do not count).
     pub fn payment_links_created(&self) -> usize {
-        self.state.payment_links_created()
+        self.state.razorpay.links_created()
     }
 
     /// Every WhatsApp text message the sandbox accepted, in arrival order, with its text
     /// exactly as sent.
     pub fn whatsapp_messages(&self) -> Vec<ReceivedWhatsApp> {
-        self.state.whatsapp_messages()
+        api::lock(&self.state.whatsapp.messages).clone()
     }
 
     /// Every request that arrived, in arrival order, whichever API it was for. Requests to
@@ -163,14 +138,14 @@ impl Sandbox {
     /// `/__sandbox/whatsapp/messages`) are not recorded;
     /// requests to `/__sandbox/echo` are, since it stands in for an API.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state.requests()
+        api::lock(&self.state.log).clone()
     }
 
     /// Queues a fault: the next `fault.count` requests whose path starts with
     /// `fault.path_prefix` (any non-admin path when `None`) get `fault.action` instead of,
     /// or on top of, normal processing. Faults are matched in the order they were queued.
     pub fn inject(&self, fault: Fault) {
-        self.state.inject(fault);
+        api::lock(&self.state.faults).push(fault);
     }
 
     /// Stops serving: the listener closes and open connections are dropped.
@@ -183,7 +158,7 @@ impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sandbox")
             .field("addr", &self.addr)
-            .field("base_url", &self.state.base_url)
+            .field("base_url", &self.base_url())
             .finish_non_exhaustive()
     }
 }

@@ -1,22 +1,49 @@
-//! The sandbox's shared state: recorded requests, queued faults, Stripe sessions and
-//! idempotency, Razorpay payment links, accepted WhatsApp messages.
-//!
-//! Each part has its own short-held `std::sync::Mutex`: no lock is ever held across an
-//! `.await`, so a plain mutex is simpler and cheaper than an async one.
+//! The sandbox's state: each API's own state, the fault queue and the request log,
+//! composed. Handlers take only their API's part (`FromRef`), so no API knows this type.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
+use axum::extract::FromRef;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use serde::Serialize;
 
-use crate::faults::{Fault, FaultAction, FaultQueue};
-use crate::idempotency::IdempotencyStore;
-use crate::razorpay::LinkStore;
-use crate::stripe::checkout::Session;
-use crate::whatsapp::ReceivedWhatsApp;
+use crate::api::{form_pairs, header};
+use crate::faults::FaultQueue;
+use crate::razorpay::RazorpayState;
+use crate::stripe::StripeState;
+use crate::whatsapp::WhatsAppState;
 
-/// One request as it arrived at the sandbox (see [`crate::Sandbox::requests`]).
+#[derive(Clone, FromRef)]
+pub(crate) struct AppState {
+    pub(crate) stripe: Arc<StripeState>,
+    pub(crate) razorpay: Arc<RazorpayState>,
+    pub(crate) whatsapp: Arc<WhatsAppState>,
+    pub(crate) faults: Arc<Mutex<FaultQueue>>,
+    /// Every request that reached an API route, in arrival order.
+    pub(crate) log: Arc<Mutex<Vec<RecordedRequest>>>,
+}
+
+impl AppState {
+    /// `base_url` is the sandbox's, for the URLs of the hosted pages.
+    pub(crate) fn new(base_url: &str) -> AppState {
+        AppState {
+            stripe: Arc::new(StripeState {
+                base_url: base_url.to_string(),
+                ..StripeState::default()
+            }),
+            razorpay: Arc::new(RazorpayState {
+                base_url: base_url.to_string(),
+                ..RazorpayState::default()
+            }),
+            whatsapp: Arc::default(),
+            faults: Arc::default(),
+            log: Arc::default(),
+        }
+    }
+}
+
+/// One request as it arrived at the sandbox (see `Sandbox::requests`).
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordedRequest {
     /// The HTTP method, e.g. `POST`.
@@ -33,85 +60,24 @@ pub struct RecordedRequest {
     pub form: Option<Vec<(String, String)>>,
 }
 
-pub(crate) struct State {
-    pub(crate) base_url: String,
-    sessions_created: AtomicUsize,
-    requests: Mutex<Vec<RecordedRequest>>,
-    faults: Mutex<FaultQueue>,
-    pub(crate) sessions: Mutex<HashMap<String, Session>>,
-    pub(crate) idempotency: Mutex<IdempotencyStore>,
-    payment_links_created: AtomicUsize,
-    pub(crate) payment_links: Mutex<LinkStore>,
-    whatsapp: Mutex<Vec<ReceivedWhatsApp>>,
-}
-
-/// Locks a mutex, shrugging off poisoning: every critical section leaves the data
-/// consistent, and one panicking request must not take the whole sandbox down.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl State {
-    pub(crate) fn new(base_url: String) -> State {
-        State {
-            base_url,
-            sessions_created: AtomicUsize::new(0),
-            requests: Mutex::new(Vec::new()),
-            faults: Mutex::new(FaultQueue::default()),
-            sessions: Mutex::new(HashMap::new()),
-            idempotency: Mutex::new(IdempotencyStore::default()),
-            payment_links_created: AtomicUsize::new(0),
-            payment_links: Mutex::new(LinkStore::default()),
-            whatsapp: Mutex::new(Vec::new()),
+impl RecordedRequest {
+    pub(crate) fn new(parts: &Parts, body: &[u8]) -> RecordedRequest {
+        let content_type = header(&parts.headers, CONTENT_TYPE).unwrap_or_default();
+        let form = content_type
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+            .then(|| form_pairs(body));
+        let headers = parts.headers.iter().map(|(k, v)| {
+            let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (k.as_str().to_string(), v)
+        });
+        RecordedRequest {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+            headers: headers.collect(),
+            body: String::from_utf8_lossy(body).into_owned(),
+            form,
         }
-    }
-
-    pub(crate) fn sessions_created(&self) -> usize {
-        self.sessions_created.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn insert_session(&self, session: Session) {
-        lock(&self.sessions).insert(session.id().to_string(), session);
-        self.sessions_created.fetch_add(1, Ordering::SeqCst);
-    }
-
-    pub(crate) fn payment_links_created(&self) -> usize {
-        self.payment_links_created.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn count_payment_link(&self) {
-        self.payment_links_created.fetch_add(1, Ordering::SeqCst);
-    }
-
-    pub(crate) fn record_whatsapp(&self, msg: ReceivedWhatsApp) {
-        lock(&self.whatsapp).push(msg);
-    }
-
-    pub(crate) fn whatsapp_messages(&self) -> Vec<ReceivedWhatsApp> {
-        lock(&self.whatsapp).clone()
-    }
-
-    pub(crate) fn whatsapp_count(&self) -> usize {
-        lock(&self.whatsapp).len()
-    }
-
-    pub(crate) fn record(&self, req: RecordedRequest) {
-        lock(&self.requests).push(req);
-    }
-
-    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.requests).clone()
-    }
-
-    pub(crate) fn request_count(&self) -> usize {
-        lock(&self.requests).len()
-    }
-
-    pub(crate) fn inject(&self, fault: Fault) {
-        lock(&self.faults).push(fault);
-    }
-
-    pub(crate) fn take_fault(&self, path: &str) -> Option<FaultAction> {
-        lock(&self.faults).take(path)
     }
 }

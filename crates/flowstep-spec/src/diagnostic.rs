@@ -26,6 +26,10 @@ pub struct Diagnostic {
     pub span: Span,
     /// A short note under the caret.
     pub label: Option<String>,
+    /// What else is known, each drawn as a `note:` line before the help (see
+    /// [`Diagnostic::notes`]). Behind a pointer so that a `Diagnostic` stays small as the error
+    /// of a `Result`; only failures at run time have notes.
+    notes: Option<Box<Notes>>,
     /// How to fix it.
     pub help: Option<String>,
 }
@@ -39,6 +43,7 @@ impl Diagnostic {
             message: message.into(),
             span,
             label: None,
+            notes: None,
             help: None,
         }
     }
@@ -57,6 +62,17 @@ impl Diagnostic {
         self
     }
 
+    /// Adds a `note:` line (drawn in the order added, before `help:`).
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.get_or_insert_default().0.push(note.into());
+        self
+    }
+
+    /// The `note:` lines, in the order added.
+    pub fn notes(&self) -> &[String] {
+        self.notes.as_deref().map_or(&[], |n| &n.0)
+    }
+
     /// Adds a `help:` line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
@@ -70,7 +86,7 @@ impl Diagnostic {
     }
 
     /// Renders the diagnostic against its source: `error[E003]: ...`, `--> file:line:col`,
-    /// the line and a caret, then `help:`.
+    /// the line and a caret, then `note:` lines and `help:`.
     pub fn render(&self, file: &SourceFile) -> String {
         let text = file.text();
         let start = self.span.start.min(text.len());
@@ -95,6 +111,9 @@ impl Diagnostic {
                 self.message,
                 file.name()
             );
+            for note in self.notes() {
+                let _ = write!(out, "\n  = note: {note}");
+            }
             if let Some(help) = &self.help {
                 let _ = write!(out, "\n  = help: {help}");
             }
@@ -111,6 +130,9 @@ impl Diagnostic {
                 .fold(true)
                 .annotation(level.span(start..end).label(label)),
         );
+        for note in self.notes() {
+            message = message.footer(Level::Note.title(note));
+        }
         if let Some(help) = &self.help {
             message = message.footer(Level::Help.title(help));
         }
@@ -129,6 +151,10 @@ impl Diagnostic {
         file.line_col(self.span.start)
     }
 }
+
+/// The `note:` lines of a diagnostic.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Notes(Vec<String>);
 
 /// A list of diagnostics gathered in one pass, so that every problem is reported at once.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -212,4 +238,43 @@ pub fn render_all(diagnostics: &[Diagnostic], file: &SourceFile) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_are_drawn_in_order_before_the_help() {
+        let file = SourceFile::new("f.yaml", "flow: f\nsteps:\n  - id: pay\n    type: http\n");
+        let d = Diagnostic::error("rejected", "Invalid API Key provided", Span::new(19, 26))
+            .with_label("HTTP 401")
+            .with_note("code: api_key_invalid")
+            .with_note("cause: the key is wrong")
+            .with_help("set STRIPE_SECRET_KEY");
+        assert_eq!(
+            d.render(&file),
+            "error[rejected]: Invalid API Key provided
+ --> f.yaml:3:5
+  |
+3 |   - id: pay
+  |     ^^^^^^^ HTTP 401
+  |
+  = note: code: api_key_invalid
+  = note: cause: the key is wrong
+  = help: set STRIPE_SECRET_KEY"
+        );
+    }
+
+    #[test]
+    fn an_empty_file_still_shows_notes_and_help() {
+        let file = SourceFile::new("f.yaml", "");
+        let d = Diagnostic::error("invalid", "nothing to run", Span::new(0, 0))
+            .with_note("a note")
+            .with_help("a help");
+        assert_eq!(
+            d.render(&file),
+            "error[invalid]: nothing to run\n --> f.yaml\n  = note: a note\n  = help: a help"
+        );
+    }
 }

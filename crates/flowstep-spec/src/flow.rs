@@ -3,6 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::input::{InputDecl, InputType};
+use crate::origin::Origin;
 use crate::reader::{MapReader, expected, is_identifier, key_text, scalar_text};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::steps::{
@@ -62,14 +63,14 @@ pub struct Flow {
     pub(crate) unusable_names: Vec<String>,
 }
 
-/// A declared secret: its name (also the environment variable it is read from) and the hosts
-/// it may be sent to (any, when empty).
+/// A declared secret: its name (also the environment variable it is read from) and the
+/// origins it may be sent to (any, when empty).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecretDecl {
     /// The name.
     pub name: Spanned<String>,
-    /// Hosts the secret may be sent to; empty means any.
-    pub hosts: Vec<String>,
+    /// The origins from `hosts:` that the secret may be sent to; empty means any.
+    pub origins: Vec<Origin>,
 }
 
 impl Flow {
@@ -342,7 +343,7 @@ fn read_secrets(node: &Node, diags: &mut Diagnostics) -> Vec<SecretDecl> {
         let decl = if item.as_str().is_some() {
             scalar_text(item, "a secret name", diags).map(|name| SecretDecl {
                 name,
-                hosts: Vec::new(),
+                origins: Vec::new(),
             })
         } else {
             let Some(mut m) = MapReader::new(item, "a secret", SECRET_KEYS, diags) else {
@@ -351,13 +352,19 @@ fn read_secrets(node: &Node, diags: &mut Diagnostics) -> Vec<SecretDecl> {
             let name = m
                 .required("name", diags)
                 .and_then(|n| scalar_text(n, "`name`", diags));
-            let hosts = match m.get("hosts") {
+            let origins = match m.get("hosts") {
                 Some(h) => match h.as_seq() {
-                    Some(hs) => hs
-                        .iter()
-                        .filter_map(|x| scalar_text(x, "a host name", diags))
-                        .map(|t| t.value.to_ascii_lowercase())
-                        .collect(),
+                    Some(hs) => {
+                        let mut origins = Vec::new();
+                        for h in hs {
+                            if let Some(t) = scalar_text(h, "a host name", diags)
+                                && let Some(o) = read_origin(&t, diags)
+                            {
+                                origins.push(o);
+                            }
+                        }
+                        origins
+                    }
                     None => {
                         diags.push(expected(h, "a list of host names", "`hosts`"));
                         Vec::new()
@@ -366,7 +373,7 @@ fn read_secrets(node: &Node, diags: &mut Diagnostics) -> Vec<SecretDecl> {
                 None => Vec::new(),
             };
             m.finish(diags);
-            name.map(|name| SecretDecl { name, hosts })
+            name.map(|name| SecretDecl { name, origins })
         };
         if let Some(decl) = decl {
             if !is_identifier(&decl.name.value) {
@@ -386,6 +393,23 @@ fn read_secrets(node: &Node, diags: &mut Diagnostics) -> Vec<SecretDecl> {
         }
     }
     out
+}
+
+/// One `hosts:` entry as an origin, or an `E010` at the entry.
+fn read_origin(entry: &Spanned<String>, diags: &mut Diagnostics) -> Option<Origin> {
+    match Origin::parse(&entry.value) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("E010", format!("invalid secret host: {e}"), entry.span)
+                    .with_help(
+                        "a bare host means https on port 443 (`api.stripe.com`); write other \
+                         schemes and ports out: `http://localhost:8080`, `api.example.com:8443`",
+                    ),
+            );
+            None
+        }
+    }
 }
 
 fn read_steps(

@@ -11,7 +11,10 @@
 //!   samples, so those are used; `field` names the offending parameter when there is one
 //!   and is left out otherwise.
 
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
+
+use crate::api;
 
 /// The code every 4xx answer of Razorpay's API carries, 401 included.
 const BAD_REQUEST: &str = "BAD_REQUEST_ERROR";
@@ -63,10 +66,8 @@ impl RzpError {
     pub(crate) fn unauthorized(description: &str) -> RzpError {
         RzpError {
             status: 401,
-            code: BAD_REQUEST,
-            description: description.to_string(),
-            field: None,
             short: true,
+            ..RzpError::bad_request(description)
         }
     }
 
@@ -89,6 +90,12 @@ impl RzpError {
             }
         }
         json!({ "error": Value::Object(err) })
+    }
+}
+
+impl IntoResponse for RzpError {
+    fn into_response(self) -> Response {
+        api::json(self.status, &self.to_json())
     }
 }
 

@@ -1,34 +1,62 @@
-//! The Razorpay Payment Links stand-in: routing of `/v1/payment_links`, Basic
-//! authentication, the JSON body, and the create, fetch and cancel endpoints.
+//! The Razorpay Payment Links stand-in: its state, its routes, Basic authentication, the
+//! JSON body, and the create, fetch and cancel endpoints.
 //!
 //! Razorpay's API host is routed to the same port as Stripe's; the paths do not overlap
 //! (`/v1/payment_links...` here, `/v1/checkout/...` for Stripe). Order of checks: a method
 //! or path under `/v1/payment_links` that Razorpay does not serve gets its "requested URL
-//! was not found" answer; then the credentials; then, for create, the body and its fields.
+//! was not found" answer (the router); then the credentials (the [`Credentials`]
+//! extractor); then, for create, the body and its fields (the handler).
 //!
-//! Credentials: only the pair [`crate::SANDBOX_RAZORPAY_KEY_ID`] /
-//! [`crate::SANDBOX_RAZORPAY_KEY_SECRET`] is accepted, the way a real account has one
-//! valid secret per key id. Accepting any `rzp_test_` id with any secret would make a
-//! flow with a wrong or missing secret pass here and fail against Razorpay.
+//! Credentials: only the pair [`SANDBOX_RAZORPAY_KEY_ID`] / [`SANDBOX_RAZORPAY_KEY_SECRET`]
+//! is accepted, the way a real account has one valid secret per key id. Accepting any
+//! `rzp_test_` id with any secret would make a flow with a wrong or missing secret pass
+//! here and fail against Razorpay.
 
 pub(crate) mod errors;
-pub(crate) mod page;
 pub(crate) mod payment_link;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequestParts, State};
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::response::Response;
 use base64::Engine;
-use hyper::{HeaderMap, Method};
 use serde_json::{Map, Value};
 
-use crate::state::{State, lock};
-use crate::stripe::{ApiRequest, ApiResponse, now};
+use crate::api::{self, RawId, has_media_type, header, lock, now, refuse};
 use errors::RzpError;
 use payment_link::PaymentLink;
 
-/// The collection path; Razorpay's own examples POST to it with a trailing slash.
-const COLLECTION: &str = "/v1/payment_links";
+/// The Razorpay key id the sandbox accepts (HTTP Basic user name).
+///
+/// Only this id with [`SANDBOX_RAZORPAY_KEY_SECRET`] authenticates: like a real account,
+/// the sandbox has one valid secret per key id, so a flow that sends a wrong or empty
+/// secret fails here as it would against Razorpay.
+pub const SANDBOX_RAZORPAY_KEY_ID: &str = "rzp_test_flowstepSandbox1";
+
+/// The Razorpay key secret that goes with [`SANDBOX_RAZORPAY_KEY_ID`] (HTTP Basic
+/// password; 24 characters, like Razorpay's secrets).
+pub const SANDBOX_RAZORPAY_KEY_SECRET: &str = "flowstepSandboxSecret024";
+
+/// Razorpay's side of the sandbox: the account's payment links.
+#[derive(Default)]
+pub(crate) struct RazorpayState {
+    /// The sandbox's, for the links' `short_url`.
+    pub(crate) base_url: String,
+    pub(crate) links: Mutex<LinkStore>,
+}
+
+impl RazorpayState {
+    /// How many links were created (refused creates do not count; links are never removed).
+    pub(crate) fn links_created(&self) -> usize {
+        lock(&self.links).links.len()
+    }
+}
 
 /// The account's payment links, by id, by short-url code, and the reference ids used.
 #[derive(Debug, Default)]
@@ -48,64 +76,66 @@ impl LinkStore {
         self.links.insert(link.id().to_string(), link);
     }
 
-    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut PaymentLink> {
-        self.links.get_mut(id)
-    }
-
     pub(crate) fn by_code_mut(&mut self, code: &str) -> Option<&mut PaymentLink> {
         let id = self.by_code.get(code)?;
         self.links.get_mut(id)
     }
 }
 
-/// Is this a Razorpay API path (so neither Stripe's nor WhatsApp's)?
-pub(crate) fn owns(path: &str) -> bool {
-    path == COLLECTION || path.starts_with("/v1/payment_links/")
+type Razorpay = State<Arc<RazorpayState>>;
+type Answer = Result<Response, RzpError>;
+
+/// Razorpay's routes; the collection path also takes a trailing slash, as Razorpay's own
+/// examples POST to it.
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<RazorpayState>: FromRef<S>,
+{
+    let route = || refuse(not_found);
+    Router::new()
+        .route("/v1/payment_links", route().post(create))
+        .route("/v1/payment_links/", route().post(create))
+        .route("/v1/payment_links/{id}", route().get(fetch))
+        .route("/v1/payment_links/{id}/cancel", route().post(cancel))
+        // A capture may be empty before a static suffix; an empty id is no URL either.
+        .route("/v1/payment_links//cancel", route())
+        // Every other path under the collection is Razorpay's too, answered "not found".
+        .nest("/v1/payment_links", Router::new().fallback(not_found))
 }
 
-enum Route<'a> {
-    Create,
-    Fetch(&'a str),
-    Cancel(&'a str),
+async fn not_found() -> RzpError {
+    RzpError::bad_request(errors::NOT_FOUND_DESCRIPTION)
 }
 
-fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
-    let rest = path.strip_prefix(COLLECTION)?;
-    let is_id = |s: &str| !s.is_empty() && !s.contains('/');
-    match (method, rest) {
-        (&Method::POST, "" | "/") => Some(Route::Create),
-        (&Method::GET, r) => r.strip_prefix('/').filter(|id| is_id(id)).map(Route::Fetch),
-        (&Method::POST, r) => r
-            .strip_prefix('/')
-            .and_then(|r| r.strip_suffix("/cancel"))
-            .filter(|id| is_id(id))
-            .map(Route::Cancel),
-        _ => None,
-    }
-}
+/// A request with the sandbox account's HTTP Basic credentials (key id as user, key
+/// secret as password); the rejection is Razorpay's answer.
+struct Credentials;
 
-/// Checks HTTP Basic credentials (key id as user, key secret as password).
-fn authenticate(headers: &HeaderMap) -> Result<(), RzpError> {
-    let Some(value) = headers.get(hyper::header::AUTHORIZATION) else {
-        return Err(RzpError::unauthorized(errors::NO_KEY_DESCRIPTION));
-    };
-    let value = String::from_utf8_lossy(value.as_bytes());
-    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    if !scheme.eq_ignore_ascii_case("basic") {
-        // Inference: a header Razorpay cannot read as key credentials is a failed
-        // authentication (OAuth bearer tokens belong to partner apps, not modelled here).
-        return Err(RzpError::unauthorized(errors::AUTH_FAILED_DESCRIPTION));
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .ok()
-        .map(|d| String::from_utf8_lossy(&d).into_owned())
-        .unwrap_or_default();
-    let (id, secret) = decoded.split_once(':').unwrap_or((decoded.as_str(), ""));
-    if id == crate::SANDBOX_RAZORPAY_KEY_ID && secret == crate::SANDBOX_RAZORPAY_KEY_SECRET {
-        Ok(())
-    } else {
-        Err(RzpError::unauthorized(errors::AUTH_FAILED_DESCRIPTION))
+impl<S: Send + Sync> FromRequestParts<S> for Credentials {
+    type Rejection = RzpError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, RzpError> {
+        let Some(value) = header(&parts.headers, AUTHORIZATION) else {
+            return Err(RzpError::unauthorized(errors::NO_KEY_DESCRIPTION));
+        };
+        let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+        if !scheme.eq_ignore_ascii_case("basic") {
+            // Inference: a header Razorpay cannot read as key credentials is a failed
+            // authentication (OAuth bearer tokens belong to partner apps, not modelled here).
+            return Err(RzpError::unauthorized(errors::AUTH_FAILED_DESCRIPTION));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()
+            .map(|d| String::from_utf8_lossy(&d).into_owned())
+            .unwrap_or_default();
+        let (id, secret) = decoded.split_once(':').unwrap_or((decoded.as_str(), ""));
+        if id == SANDBOX_RAZORPAY_KEY_ID && secret == SANDBOX_RAZORPAY_KEY_SECRET {
+            Ok(Credentials)
+        } else {
+            Err(RzpError::unauthorized(errors::AUTH_FAILED_DESCRIPTION))
+        }
     }
 }
 
@@ -114,89 +144,64 @@ fn authenticate(headers: &HeaderMap) -> Result<(), RzpError> {
 /// razorpay-ruby issue #261), which the sandbox reproduces for any body that is not a JSON
 /// object. A JSON body under another Content-Type is refused too (inferred wording): the
 /// SDKs all send `application/json`, and a flow should as well.
-fn json_body(req: &ApiRequest<'_>) -> Result<Map<String, Value>, RzpError> {
-    let parsed: Option<Map<String, Value>> = if req.body.is_empty() {
+fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, RzpError> {
+    let parsed: Option<Map<String, Value>> = if body.is_empty() {
         Some(Map::new())
     } else {
-        serde_json::from_slice::<Value>(req.body)
-            .ok()
-            .and_then(|v| match v {
-                Value::Object(m) => Some(m),
-                _ => None,
-            })
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(m)) => Some(m),
+            _ => None,
+        }
     };
     let Some(map) = parsed else {
-        let text = String::from_utf8_lossy(req.body);
+        let text = String::from_utf8_lossy(body);
         // The cap is the sandbox's, to keep hostile bodies out of the answer.
         let shown: String = text.chars().take(200).collect();
         return Err(RzpError::bad_request(format!(
             "syntax error but provided {shown}"
         )));
     };
-    let content_type = req
-        .headers
-        .get(hyper::header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let is_json = content_type.as_deref().is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .eq_ignore_ascii_case("application/json")
-    });
-    if !is_json && !req.body.is_empty() {
+    if !has_media_type(headers, "application/json") && !body.is_empty() {
         return Err(RzpError::bad_request(format!(
             "Content-Type must be application/json, got {}",
-            content_type.as_deref().unwrap_or("none")
+            header(headers, CONTENT_TYPE).as_deref().unwrap_or("none")
         )));
     }
     Ok(map)
 }
 
-/// Handles a request to a path [`owns`] accepts.
-pub(crate) fn handle(state: &Arc<State>, req: &ApiRequest<'_>) -> ApiResponse {
-    match handle_inner(state, req) {
-        Ok(v) => ApiResponse::json(200, &v),
-        Err(e) => ApiResponse::json(e.status, &e.to_json()),
+async fn create(State(rzp): Razorpay, _: Credentials, headers: HeaderMap, body: Bytes) -> Answer {
+    let now = now();
+    let new = payment_link::validate(&json_body(&headers, &body)?, now)?;
+    let mut store = lock(&rzp.links);
+    if let Some(r) = &new.reference_id
+        && store.reference_ids.contains(r)
+    {
+        // The reference's Errors list. A reference id stays used even after its link is
+        // cancelled or expires (stricter: the reference says it "must be a unique number
+        // for each Payment Link").
+        return Err(RzpError::field(
+            "payment link creation with reference ID already attempted",
+            "reference_id",
+        ));
     }
+    let reference_id = new.reference_id.clone();
+    let mut link = new.build(&rzp.base_url, now);
+    let json = link.snapshot(now);
+    store.insert(link, reference_id);
+    Ok(api::json(200, &json))
 }
 
-fn handle_inner(state: &Arc<State>, req: &ApiRequest<'_>) -> Result<Value, RzpError> {
-    let route = route(req.method, req.path)
-        .ok_or_else(|| RzpError::bad_request(errors::NOT_FOUND_DESCRIPTION))?;
-    authenticate(req.headers)?;
+async fn fetch(State(rzp): Razorpay, _: Credentials, RawId(id): RawId) -> Answer {
     let now = now();
-    match route {
-        Route::Create => {
-            let body = json_body(req)?;
-            let new = payment_link::validate(&body, now)?;
-            let mut store = lock(&state.payment_links);
-            if let Some(r) = &new.reference_id
-                && store.reference_ids.contains(r)
-            {
-                // The reference's Errors list. A reference id stays used even after its
-                // link is cancelled or expires (stricter: the reference says it "must be a
-                // unique number for each Payment Link").
-                return Err(RzpError::field(
-                    "payment link creation with reference ID already attempted",
-                    "reference_id",
-                ));
-            }
-            let reference_id = new.reference_id.clone();
-            let mut link = new.build(&state.base_url, now);
-            let json = link.snapshot(now);
-            store.insert(link, reference_id);
-            drop(store);
-            state.count_payment_link();
-            Ok(json)
-        }
-        Route::Fetch(id) => lock(&state.payment_links)
-            .get_mut(id)
-            .map(|l| l.snapshot(now))
-            .ok_or_else(RzpError::no_such_id),
-        Route::Cancel(id) => match lock(&state.payment_links).get_mut(id) {
-            Some(l) => l.cancel(now),
-            None => Err(RzpError::no_such_id()),
-        },
-    }
+    let mut store = lock(&rzp.links);
+    let link = store.links.get_mut(&id).ok_or_else(RzpError::no_such_id)?;
+    Ok(api::json(200, &link.snapshot(now)))
+}
+
+async fn cancel(State(rzp): Razorpay, _: Credentials, RawId(id): RawId) -> Answer {
+    let now = now();
+    let mut store = lock(&rzp.links);
+    let link = store.links.get_mut(&id).ok_or_else(RzpError::no_such_id)?;
+    Ok(api::json(200, &link.cancel(now)?))
 }

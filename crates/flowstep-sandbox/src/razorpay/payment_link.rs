@@ -11,25 +11,18 @@
 use serde_json::{Map, Value, json};
 
 use super::errors::RzpError;
-use crate::stripe::random_alnum;
+use crate::api::random_alnum;
+
+/// Where a link's `short_url` points: the sandbox's page for it, `<base>/rzp/i/<code>`,
+/// standing in for `https://rzp.io/i/<code>`.
+pub(crate) const PAGE: &str = "/rzp/i/";
 
 /// Every body field the Standard Payment Link create endpoint documents.
+#[rustfmt::skip]
 const KNOWN_FIELDS: &[&str] = &[
-    "amount",
-    "currency",
-    "accept_partial",
-    "first_min_partial_amount",
-    "expire_by",
-    "reference_id",
-    "description",
-    "customer",
-    "notify",
-    "reminder_enable",
-    "notes",
-    "callback_url",
-    "callback_method",
-    "upi_link",
-    "options",
+    "amount", "currency", "accept_partial", "first_min_partial_amount", "expire_by",
+    "reference_id", "description", "customer", "notify", "reminder_enable", "notes",
+    "callback_url", "callback_method", "upi_link", "options",
 ];
 
 /// INR's minimum in paise (₹1.00), from the reference and Razorpay's error text.
@@ -68,7 +61,7 @@ impl NewLink {
         obj.insert("id".into(), json!(id));
         obj.insert(
             "short_url".into(),
-            json!(format!("{base_url}{}{short_code}", super::page::PREFIX)),
+            json!(format!("{base_url}{PAGE}{short_code}")),
         );
         obj.insert("updated_at".into(), json!(now));
         sort_keys(obj);

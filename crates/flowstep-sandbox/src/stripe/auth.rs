@@ -1,14 +1,26 @@
-//! API key authentication, with Stripe's exact error messages.
+//! API key authentication, with Stripe's exact error messages, and the [`ApiKey`] extractor
+//! that applies it.
 //!
 //! Stripe takes the key as `Authorization: Bearer KEY` or as HTTP Basic with the key as the
 //! user name and an empty password. The sandbox plays test mode only, so it accepts any key
 //! shaped like `^(sk|rk)_test_[A-Za-z0-9_]{10,}$`; live keys get Stripe's ordinary
 //! "Invalid API Key provided" answer (a real test-mode integration never sends one).
 
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use base64::Engine;
-use hyper::HeaderMap;
 
 use super::errors::ApiError;
+use crate::api::header;
+
+/// A secret key the sandbox accepts (any key matching `^(sk|rk)_test_[A-Za-z0-9_]{10,}$` is
+/// accepted; this one is handy for examples and tests).
+///
+/// Live keys (`sk_live_...`, `rk_live_...`) are refused with Stripe's ordinary
+/// "Invalid API Key provided: ..." message, because the sandbox only plays test mode.
+pub const SANDBOX_SECRET_KEY: &str = "sk_test_flowstep_sandbox_4242424242424242";
 
 /// Stripe's exact text when no key is sent (from the facts file).
 pub(crate) const NO_KEY_MESSAGE: &str = "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.";
@@ -20,7 +32,7 @@ pub(crate) const PUBLISHABLE_KEY_MESSAGE: &str = "This API call cannot be made w
 const KEY_PREFIXES: [&str; 4] = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"];
 
 /// Returns the API key of a request, or the error Stripe would answer with.
-pub(crate) fn authenticate(headers: &HeaderMap) -> Result<String, ApiError> {
+fn authenticate(headers: &HeaderMap) -> Result<String, ApiError> {
     let key = extract_key(headers)
         .ok_or_else(|| ApiError::new(401, "invalid_request_error", NO_KEY_MESSAGE))?;
     if key.starts_with("pk_") {
@@ -41,9 +53,33 @@ pub(crate) fn authenticate(headers: &HeaderMap) -> Result<String, ApiError> {
     }
 }
 
+/// The key of an authenticated request. Extracting it checks, in Stripe's order, the key
+/// and then `Stripe-Account`; the rejection is Stripe's answer.
+pub(crate) struct ApiKey(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let key = authenticate(&parts.headers)?;
+        if let Some(acct) = header(&parts.headers, "stripe-account") {
+            // The sandbox has no connected accounts. Inference: Stripe's wording for an
+            // account the key cannot act for.
+            return Err(ApiError::new(
+                403,
+                "invalid_request_error",
+                format!(
+                    "The provided key '{}' does not have access to account '{acct}' (or that account does not exist). Application access may have been revoked.",
+                    mask_key(&key)
+                ),
+            ));
+        }
+        Ok(ApiKey(key))
+    }
+}
+
 fn extract_key(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(hyper::header::AUTHORIZATION)?;
-    let value = String::from_utf8_lossy(value.as_bytes());
+    let value = header(headers, AUTHORIZATION)?;
     let value = value.trim();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
@@ -77,7 +113,7 @@ fn is_valid_test_key(key: &str) -> bool {
 
 /// Stripe's redaction: the key's type prefix (if any), four stars, then the last four
 /// characters, e.g. `sk_test_****1234`.
-pub(crate) fn mask_key(key: &str) -> String {
+fn mask_key(key: &str) -> String {
     let (prefix, rest) = KEY_PREFIXES
         .iter()
         .find_map(|p| key.strip_prefix(p).map(|rest| (*p, rest)))
@@ -102,7 +138,7 @@ mod tests {
 
     #[test]
     fn valid_keys() {
-        assert!(is_valid_test_key(crate::SANDBOX_SECRET_KEY));
+        assert!(is_valid_test_key(SANDBOX_SECRET_KEY));
         assert!(is_valid_test_key("rk_test_0123456789"));
         assert!(!is_valid_test_key("sk_test_012345678"));
         assert!(!is_valid_test_key("sk_live_0123456789abc"));
@@ -112,9 +148,9 @@ mod tests {
     #[test]
     fn basic_auth() {
         let mut h = HeaderMap::new();
-        let enc = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:", crate::SANDBOX_SECRET_KEY));
+        let enc =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:", SANDBOX_SECRET_KEY));
         h.insert("authorization", format!("Basic {enc}").parse().unwrap());
-        assert_eq!(authenticate(&h).unwrap(), crate::SANDBOX_SECRET_KEY);
+        assert_eq!(authenticate(&h).unwrap(), SANDBOX_SECRET_KEY);
     }
 }

@@ -13,140 +13,54 @@ use serde_json::{Map, Value, json};
 use super::currency;
 use super::errors::ApiError;
 use super::params::{Node, get};
-use super::random_alnum;
+use crate::api::random_alnum;
 
 /// Every top-level parameter of `POST /v1/checkout/sessions` in Stripe's current API
 /// reference. Anything else is `parameter_unknown`.
+#[rustfmt::skip]
 const KNOWN_PARAMS: &[&str] = &[
-    "adaptive_pricing",
-    "after_expiration",
-    "allow_promotion_codes",
-    "automatic_tax",
-    "billing_address_collection",
-    "branding_settings",
-    "cancel_url",
-    "client_reference_id",
-    "consent_collection",
-    "currency",
-    "custom_fields",
-    "custom_text",
-    "customer",
-    "customer_account",
-    "customer_creation",
-    "customer_email",
-    "customer_update",
-    "discounts",
-    "excluded_payment_method_types",
-    "expand",
-    "expires_at",
-    "invoice_creation",
-    "line_items",
-    "locale",
-    "metadata",
-    "mode",
-    "name_collection",
-    "optional_items",
-    "origin_context",
-    "payment_intent_data",
-    "payment_method_collection",
-    "payment_method_configuration",
-    "payment_method_data",
-    "payment_method_options",
-    "payment_method_types",
-    "permissions",
-    "phone_number_collection",
-    "redirect_on_completion",
-    "return_url",
-    "saved_payment_method_options",
-    "setup_intent_data",
-    "shipping_address_collection",
-    "shipping_options",
-    "submit_type",
-    "subscription_data",
-    "success_url",
-    "tax_id_collection",
-    "ui_mode",
-    "wallet_options",
+    "adaptive_pricing", "after_expiration", "allow_promotion_codes", "automatic_tax",
+    "billing_address_collection", "branding_settings", "cancel_url", "client_reference_id",
+    "consent_collection", "currency", "custom_fields", "custom_text", "customer",
+    "customer_account", "customer_creation", "customer_email", "customer_update", "discounts",
+    "excluded_payment_method_types", "expand", "expires_at", "invoice_creation", "line_items",
+    "locale", "metadata", "mode", "name_collection", "optional_items", "origin_context",
+    "payment_intent_data", "payment_method_collection", "payment_method_configuration",
+    "payment_method_data", "payment_method_options", "payment_method_types", "permissions",
+    "phone_number_collection", "redirect_on_completion", "return_url",
+    "saved_payment_method_options", "setup_intent_data", "shipping_address_collection",
+    "shipping_options", "submit_type", "subscription_data", "success_url", "tax_id_collection",
+    "ui_mode", "wallet_options",
 ];
 
+#[rustfmt::skip]
 const LINE_ITEM_KEYS: &[&str] = &[
-    "adjustable_quantity",
-    "dynamic_tax_rates",
-    "price",
-    "price_data",
-    "quantity",
-    "tax_rates",
+    "adjustable_quantity", "dynamic_tax_rates", "price", "price_data", "quantity", "tax_rates",
 ];
+#[rustfmt::skip]
 const PRICE_DATA_KEYS: &[&str] = &[
-    "currency",
-    "product",
-    "product_data",
-    "recurring",
-    "tax_behavior",
-    "unit_amount",
+    "currency", "product", "product_data", "recurring", "tax_behavior", "unit_amount",
     "unit_amount_decimal",
 ];
+#[rustfmt::skip]
 const PRODUCT_DATA_KEYS: &[&str] = &[
-    "description",
-    "images",
-    "metadata",
-    "name",
-    "tax_code",
-    "unit_label",
+    "description", "images", "metadata", "name", "tax_code", "unit_label",
 ];
 
 /// Payment method types Stripe Checkout accepts in `payment_method_types`.
+#[rustfmt::skip]
 const PAYMENT_METHOD_TYPES: &[&str] = &[
-    "acss_debit",
-    "affirm",
-    "afterpay_clearpay",
-    "alipay",
-    "alma",
-    "amazon_pay",
-    "au_becs_debit",
-    "bacs_debit",
-    "bancontact",
-    "billie",
-    "blik",
-    "boleto",
-    "card",
-    "cashapp",
-    "crypto",
-    "customer_balance",
-    "eps",
-    "fpx",
-    "giropay",
-    "grabpay",
-    "ideal",
-    "kakao_pay",
-    "klarna",
-    "konbini",
-    "kr_card",
-    "link",
-    "mobilepay",
-    "multibanco",
-    "naver_pay",
-    "nz_bank_account",
-    "oxxo",
-    "p24",
-    "pay_by_bank",
-    "payco",
-    "paynow",
-    "paypal",
-    "pix",
-    "promptpay",
-    "revolut_pay",
-    "samsung_pay",
-    "satispay",
-    "sepa_debit",
-    "sofort",
-    "swish",
-    "twint",
-    "upi",
-    "us_bank_account",
-    "wechat_pay",
-    "zip",
+    "acss_debit", "affirm", "afterpay_clearpay", "alipay", "alma", "amazon_pay",
+    "au_becs_debit", "bacs_debit", "bancontact", "billie", "blik", "boleto", "card", "cashapp",
+    "crypto", "customer_balance", "eps", "fpx", "giropay", "grabpay", "ideal", "kakao_pay",
+    "klarna", "konbini", "kr_card", "link", "mobilepay", "multibanco", "naver_pay",
+    "nz_bank_account", "oxxo", "p24", "pay_by_bank", "payco", "paynow", "paypal", "pix",
+    "promptpay", "revolut_pay", "samsung_pay", "satispay", "sepa_debit", "sofort", "swish",
+    "twint", "upi", "us_bank_account", "wechat_pay", "zip",
 ];
+
+/// Where a session's `url` points: the sandbox's hosted checkout page, `<base>/c/pay/<id>`.
+pub(crate) const PAGE: &str = "/c/pay/";
 
 /// Stripe's largest amount: 8 digits (facts file).
 const MAX_AMOUNT: i128 = 99_999_999;
@@ -757,7 +671,7 @@ pub(crate) fn create(
     }
 
     let id = format!("cs_test_a1{}", random_alnum(56));
-    let url = format!("{base_url}/c/pay/{id}#{}", url_fragment());
+    let url = format!("{base_url}{PAGE}{id}#{}", url_fragment());
     let object = json!({
         "id": id,
         "object": "checkout.session",
@@ -903,8 +817,9 @@ fn url_fragment() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::params::{build_tree, decode_pairs};
+    use super::super::params::build_tree;
     use super::*;
+    use crate::api::form_pairs as decode_pairs;
 
     fn try_create(body: &str) -> Result<Session, ApiError> {
         let tree = build_tree(&decode_pairs(body.as_bytes()))?;

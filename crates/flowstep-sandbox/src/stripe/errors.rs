@@ -5,7 +5,10 @@
 //! error has only `message` and `type`). `request_log_url` is left out: it would point at
 //! Stripe's dashboard, where a sandbox request does not exist.
 
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
+
+use crate::api;
 
 /// An API error: an HTTP status and a Stripe error object.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +104,12 @@ impl ApiError {
         }
         err.insert("type".into(), json!(self.kind));
         json!({ "error": Value::Object(err) })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        api::json(self.status, &self.to_json())
     }
 }
 

@@ -23,11 +23,6 @@ pub(crate) enum Node {
     Map(Vec<(String, Node)>),
 }
 
-/// Decodes an `application/x-www-form-urlencoded` body into (name, value) pairs.
-pub(crate) fn decode_pairs(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
 /// Splits `a[b][0]` into `("a", ["b", "0"])`. A name that does not follow the bracket
 /// grammar (e.g. `a[b`, `a]`, `a[b]c`) is kept whole as a literal top-level name, as Rack
 /// does, so that it surfaces as an unknown parameter rather than being guessed at.
@@ -185,6 +180,7 @@ pub(crate) fn get<'a>(map: &'a [(String, Node)], key: &str) -> Option<&'a Node> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::form_pairs as decode_pairs;
 
     fn tree(body: &str) -> Result<Vec<(String, Node)>, ApiError> {
         build_tree(&decode_pairs(body.as_bytes()))

@@ -6,9 +6,11 @@
 //! per answer, like Meta's. OAuth failures also carry a `WWW-Authenticate` header, as
 //! Graph sends them.
 
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::stripe::{ApiResponse, random_alnum};
+use crate::api::{self, random_alnum};
 
 /// A Graph API error: an HTTP status and the error object.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,45 +53,43 @@ impl GraphError {
     /// No access token at all: Graph's code 104 (its text, quoted in many reports). The
     /// 401 status is inferred (older Graph versions answered 400).
     pub(crate) fn no_token() -> GraphError {
+        let message = "An access token is required to request this resource.";
+        let www_authenticate = Some("invalid_request");
         GraphError {
             status: 401,
-            message: "An access token is required to request this resource.".into(),
-            kind: "OAuthException",
             code: 104,
-            subcode: None,
-            details: None,
-            www_authenticate: Some("invalid_request"),
+            www_authenticate,
+            ..GraphError::param(message)
         }
     }
 
     /// A token Graph does not know: code 190 with Meta's exact text (many reports and
     /// client fixtures, answered with 401).
     pub(crate) fn bad_token() -> GraphError {
+        let message = "Invalid OAuth access token - Cannot parse access token";
+        let www_authenticate = Some("invalid_token");
         GraphError {
             status: 401,
-            message: "Invalid OAuth access token - Cannot parse access token".into(),
-            kind: "OAuthException",
             code: 190,
-            subcode: None,
-            details: None,
-            www_authenticate: Some("invalid_token"),
+            www_authenticate,
+            ..GraphError::param(message)
         }
     }
 
     /// An object id the token cannot reach: Meta's exact text, code 100, subcode 33,
     /// `GraphMethodException`, 400 (many recorded responses).
     pub(crate) fn no_such_object(method: &str, id: &str) -> GraphError {
+        let message = format!(
+            "Unsupported {} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+            method.to_ascii_lowercase()
+        );
+        let (kind, subcode) = ("GraphMethodException", Some(33));
+        let www_authenticate = Some("invalid_request");
         GraphError {
-            status: 400,
-            message: format!(
-                "Unsupported {} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
-                method.to_ascii_lowercase()
-            ),
-            kind: "GraphMethodException",
-            code: 100,
-            subcode: Some(33),
-            details: None,
-            www_authenticate: Some("invalid_request"),
+            kind,
+            subcode,
+            www_authenticate,
+            ..GraphError::param(message)
         }
     }
 
@@ -110,19 +110,21 @@ impl GraphError {
         err.insert("fbtrace_id".into(), json!(fbtrace_id()));
         json!({ "error": Value::Object(err) })
     }
+}
 
-    pub(crate) fn response(&self) -> ApiResponse {
-        let mut resp = ApiResponse::json(self.status, &self.to_json());
+impl IntoResponse for GraphError {
+    fn into_response(self) -> Response {
+        let mut resp = api::json(self.status, &self.to_json());
         if let Some(kind) = self.www_authenticate {
             // Header values cannot hold every character a message might; the messages
             // used here are plain ASCII without quotes.
-            resp.headers.push((
-                "WWW-Authenticate".into(),
-                format!(
-                    "OAuth \"Facebook Platform\" \"{kind}\" \"{}\"",
-                    self.message
-                ),
-            ));
+            let value = format!(
+                "OAuth \"Facebook Platform\" \"{kind}\" \"{}\"",
+                self.message
+            );
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                resp.headers_mut().append("www-authenticate", value);
+            }
         }
         resp
     }

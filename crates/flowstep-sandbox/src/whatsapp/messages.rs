@@ -24,18 +24,10 @@ pub(crate) struct TextMessage {
 }
 
 /// The message types the Cloud API lists; only `text` is modelled.
+#[rustfmt::skip]
 const TYPES: &[&str] = &[
-    "audio",
-    "contacts",
-    "document",
-    "image",
-    "interactive",
-    "location",
-    "reaction",
-    "sticker",
-    "template",
-    "text",
-    "video",
+    "audio", "contacts", "document", "image", "interactive", "location", "reaction", "sticker",
+    "template", "text", "video",
 ];
 
 /// `"sms"` as Graph quotes a bad value in "must be one of" errors.

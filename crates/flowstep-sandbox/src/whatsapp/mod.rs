@@ -1,10 +1,10 @@
-//! The WhatsApp Cloud API stand-in: `POST /{version}/{phone_number_id}/messages` with a
-//! bearer token, text messages only, and the record of every message it accepted.
+//! The WhatsApp Cloud API stand-in: its state, `POST /{version}/{phone_number_id}/messages`
+//! with a bearer token, text messages only, and the record of every message it accepted.
 //!
 //! Graph's host is routed to the same port as Stripe's and Razorpay's. A path is the
 //! Cloud API's when it has exactly three segments, the first a Graph version (`v21.0`,
-//! `v19`) and the last `messages`; Stripe's and Razorpay's routes are matched first, so
-//! `/v1/payment_links/...` and `/v1/checkout/...` never land here.
+//! `v19`) and the last `messages` ([`route`]); the router's pattern is wider, and what it
+//! matches beyond that stays Stripe's (`/v1/checkout/messages` is Stripe's unknown URL).
 //!
 //! Order of checks, as Graph does it: the access token; then the object (the phone number
 //! id); then the body's parameters.
@@ -12,18 +12,35 @@
 pub(crate) mod errors;
 pub(crate) mod messages;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRef, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use base64::Engine;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::state::State;
-use crate::stripe::{ApiRequest, ApiResponse, params, random_alnum};
+use crate::api::{self, form_pairs, has_media_type, header, lock, random_alnum};
+use crate::stripe;
 use errors::GraphError;
 
-/// One text message the WhatsApp stand-in accepted (see
-/// [`crate::Sandbox::whatsapp_messages`] and `GET /__sandbox/whatsapp/messages`).
+/// The WhatsApp Cloud API access token the sandbox accepts (`Authorization: Bearer ...`).
+/// Any other token gets Graph's code 190 answer.
+pub const SANDBOX_WHATSAPP_TOKEN: &str = "EAAflowstepSandboxToken0000000000";
+
+/// The only WhatsApp business phone number id the sandbox knows; messages are sent with
+/// `POST /{version}/{this}/messages`. Any other id gets Graph's "Object with ID ... does
+/// not exist" answer.
+pub const SANDBOX_WHATSAPP_PHONE_NUMBER_ID: &str = "100000000000001";
+
+/// One text message the WhatsApp stand-in accepted (see `Sandbox::whatsapp_messages` and
+/// `GET /__sandbox/whatsapp/messages`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReceivedWhatsApp {
     /// The sender's phone number id, from the URL.
@@ -34,6 +51,22 @@ pub struct ReceivedWhatsApp {
     pub text: String,
     /// The `wamid.` id the answer gave the message.
     pub id: String,
+}
+
+/// WhatsApp's side of the sandbox: every message accepted, in arrival order.
+#[derive(Debug, Default)]
+pub(crate) struct WhatsAppState {
+    pub(crate) messages: Mutex<Vec<ReceivedWhatsApp>>,
+}
+
+/// The Cloud API's route; every method reaches the handler, which answers those Graph does
+/// not serve on a phone number.
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<WhatsAppState>: FromRef<S>,
+{
+    Router::new().route("/{version}/{phone_number_id}/messages", any(send))
 }
 
 /// A Cloud API messages path: the Graph version and the phone number id.
@@ -72,11 +105,9 @@ pub(crate) fn route(path: &str) -> Option<Route<'_>> {
 
 /// The token from `Authorization: Bearer ...` or, as Graph also allows, the
 /// `access_token` query parameter.
-fn token(req: &ApiRequest<'_>) -> Option<String> {
-    let from_header = req
-        .headers
-        .get(hyper::header::AUTHORIZATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+fn token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    let from_header = header(headers, AUTHORIZATION)
+        .map(|v| v.trim().to_string())
         .and_then(|v| {
             let (scheme, rest) = v.split_once(' ')?;
             scheme
@@ -84,8 +115,8 @@ fn token(req: &ApiRequest<'_>) -> Option<String> {
                 .then(|| rest.trim().to_string())
         });
     let from_query = || {
-        req.query
-            .map(|q| params::decode_pairs(q.as_bytes()))
+        query
+            .map(|q| form_pairs(q.as_bytes()))
             .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "access_token"))
             .map(|(_, v)| v)
     };
@@ -96,16 +127,11 @@ fn token(req: &ApiRequest<'_>) -> Option<String> {
 /// one, else nothing (so the first check reports `messaging_product` as missing, which
 /// is what Graph answers when it cannot read a parameter). Graph also reads form-encoded
 /// parameters; the sandbox takes JSON only, which is stricter.
-fn json_params(req: &ApiRequest<'_>) -> Map<String, Value> {
-    let is_json = req
-        .headers
-        .get(hyper::header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
-        .is_some_and(|ct| ct.split(';').next().unwrap_or("").trim() == "application/json");
-    if !is_json {
+fn json_params(headers: &HeaderMap, body: &Bytes) -> Map<String, Value> {
+    if !has_media_type(headers, "application/json") {
         return Map::new();
     }
-    match serde_json::from_slice::<Value>(req.body) {
+    match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     }
@@ -124,51 +150,43 @@ fn wamid(wa_id: &str) -> String {
     )
 }
 
-/// Handles a request whose path [`route`] matched.
-pub(crate) fn handle(state: &Arc<State>, req: &ApiRequest<'_>, route: Route<'_>) -> ApiResponse {
-    let mut resp = match handle_inner(state, req, &route) {
-        Ok(v) => ApiResponse::json(200, &v),
-        Err(e) => e.response(),
+async fn send(State(wa): State<Arc<WhatsAppState>>, req: Parts, body: Bytes) -> Response {
+    let (method, uri, headers) = (&req.method, &req.uri, &req.headers);
+    let Some(route) = route(uri.path()) else {
+        return stripe::not_found(method, uri, headers);
     };
+    let accept = || {
+        match token(headers, uri.query()) {
+            None => return Err(GraphError::no_token()),
+            Some(t) if t != SANDBOX_WHATSAPP_TOKEN => return Err(GraphError::bad_token()),
+            Some(_) => {}
+        }
+        let id = route.phone_number_id;
+        if id != SANDBOX_WHATSAPP_PHONE_NUMBER_ID || method != Method::POST {
+            // Inference for a GET on the sandbox's own number: Graph's same "Unsupported
+            // get request" family.
+            return Err(GraphError::no_such_object(method.as_str(), id));
+        }
+        let msg = messages::validate(&json_params(headers, &body))?;
+        let wamid = wamid(&msg.wa_id);
+        lock(&wa.messages).push(ReceivedWhatsApp {
+            phone_number_id: id.to_string(),
+            to: msg.to.clone(),
+            text: msg.body,
+            id: wamid.clone(),
+        });
+        Ok(json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": msg.to, "wa_id": msg.wa_id}],
+            "messages": [{"id": wamid}],
+        }))
+    };
+    let mut resp = accept().map_or_else(IntoResponse::into_response, |v| api::json(200, &v));
     // Graph names the version that served the call.
-    resp.headers
-        .push(("facebook-api-version".into(), route.version.to_string()));
+    if let Ok(version) = HeaderValue::from_str(route.version) {
+        resp.headers_mut().append("facebook-api-version", version);
+    }
     resp
-}
-
-fn handle_inner(
-    state: &Arc<State>,
-    req: &ApiRequest<'_>,
-    route: &Route<'_>,
-) -> Result<Value, GraphError> {
-    match token(req) {
-        None => return Err(GraphError::no_token()),
-        Some(t) if t != crate::SANDBOX_WHATSAPP_TOKEN => return Err(GraphError::bad_token()),
-        Some(_) => {}
-    }
-    if route.phone_number_id != crate::SANDBOX_WHATSAPP_PHONE_NUMBER_ID
-        || *req.method != hyper::Method::POST
-    {
-        // Inference for a GET on the sandbox's own number: Graph's same "Unsupported get
-        // request" family.
-        return Err(GraphError::no_such_object(
-            req.method.as_str(),
-            route.phone_number_id,
-        ));
-    }
-    let msg = messages::validate(&json_params(req))?;
-    let id = wamid(&msg.wa_id);
-    state.record_whatsapp(ReceivedWhatsApp {
-        phone_number_id: route.phone_number_id.to_string(),
-        to: msg.to.clone(),
-        text: msg.body,
-        id: id.clone(),
-    });
-    Ok(json!({
-        "messaging_product": "whatsapp",
-        "contacts": [{"input": msg.to, "wa_id": msg.wa_id}],
-        "messages": [{"id": id}],
-    }))
 }
 
 #[cfg(test)]

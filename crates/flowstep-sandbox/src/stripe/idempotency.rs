@@ -8,10 +8,10 @@
 //! may be retried with the same key. Stored results are kept 24 hours.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::state::{State, lock};
+use crate::api::lock;
 
 /// How long Stripe keeps a key ("at least 24 hours"); after that a key is fresh again.
 const KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -129,14 +129,14 @@ impl IdempotencyStore {
 /// key: that covers validation failures and also a client that disconnects mid-request
 /// (hyper drops the request future), which must not leave the key "in use" forever.
 pub(crate) struct ClaimGuard {
-    state: Arc<State>,
+    store: Arc<Mutex<IdempotencyStore>>,
     scope: Option<Scope>,
 }
 
 impl ClaimGuard {
-    pub(crate) fn new(state: Arc<State>, scope: Scope) -> ClaimGuard {
+    pub(crate) fn new(store: Arc<Mutex<IdempotencyStore>>, scope: Scope) -> ClaimGuard {
         ClaimGuard {
-            state,
+            store,
             scope: Some(scope),
         }
     }
@@ -144,7 +144,7 @@ impl ClaimGuard {
     /// Stores the response for replay.
     pub(crate) fn complete(mut self, stored: StoredResponse) {
         if let Some(scope) = self.scope.take() {
-            lock(&self.state.idempotency).complete(&scope, stored);
+            lock(&self.store).complete(&scope, stored);
         }
     }
 }
@@ -152,7 +152,7 @@ impl ClaimGuard {
 impl Drop for ClaimGuard {
     fn drop(&mut self) {
         if let Some(scope) = self.scope.take() {
-            lock(&self.state.idempotency).release(&scope);
+            lock(&self.store).release(&scope);
         }
     }
 }
