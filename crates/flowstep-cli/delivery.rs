@@ -24,8 +24,6 @@ pub enum CliChannel {
         whatsapp: WhatsAppChannel,
         /// Whether to print what was sent.
         print: bool,
-        /// Hides secrets in what is printed.
-        redactor: Arc<Redactor>,
     },
 }
 
@@ -56,22 +54,21 @@ pub fn build(
         .clone()
         .filter(|_| args.channel == ChannelKind::Whatsapp)
     else {
-        return Ok(CliChannel::Terminal(TerminalChannel {
-            print,
-            redactor: redactor.clone(),
-        }));
+        return Ok(CliChannel::Terminal(TerminalChannel { print }));
     };
     let names = [TOKEN_VAR.to_owned(), PHONE_NUMBER_ID_VAR.to_owned()];
-    let (mut found, missing) = crate::secrets::read(&names);
+    let read = crate::secrets::read(&names).map_err(|e| vec![e.to_string()])?;
+    let mut found = read.values.clone();
     let mut problems = Vec::new();
-    for name in missing {
+    for name in read.missing.iter().cloned() {
         match sandbox_defaults::get(&name).filter(|_| sandbox) {
             Some(d) => {
                 eprintln!("{}", sandbox_defaults::note(d));
                 found.insert(name, Secret::new(d.value));
             }
             None => problems.push(format!(
-                "--channel whatsapp needs {name}: set the environment variable {name} (or add {name}=... to .env){}",
+                "--channel whatsapp needs {name}: {}{}",
+                read.how_to_set(&name),
                 if name == TOKEN_VAR {
                     "; add --sandbox to try it without a token"
                 } else {
@@ -98,7 +95,6 @@ pub fn build(
     Ok(CliChannel::WhatsApp {
         whatsapp: WhatsAppChannel::new(config),
         print,
-        redactor: redactor.clone(),
     })
 }
 
@@ -107,11 +103,7 @@ impl Channel for CliChannel {
     async fn send(&self, message: &OutgoingMessage) -> Result<Delivery, ChannelError> {
         match self {
             CliChannel::Terminal(t) => t.send(message).await,
-            CliChannel::WhatsApp {
-                whatsapp,
-                print,
-                redactor,
-            } => {
+            CliChannel::WhatsApp { whatsapp, print } => {
                 let delivery = whatsapp.send(message).await?;
                 if *print {
                     let mut out = std::io::stdout().lock();
@@ -122,7 +114,7 @@ impl Channel for CliChannel {
                         message.step,
                         whatsapp.config().to
                     );
-                    for line in redactor.redact(&message.text).lines() {
+                    for line in message.text.lines() {
                         let _ = writeln!(out, "  │ {line}");
                     }
                     let _ = writeln!(out);

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod delivery;
+mod dotenv;
 mod exit;
 mod load;
 mod logging;

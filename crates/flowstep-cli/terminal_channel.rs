@@ -1,18 +1,15 @@
 //! The CLI's message channel: prints each message as it is sent (text output) and lets the
-//! runner record it in the outcome.
+//! runner record it in the outcome. The engine has redacted the text before it gets here.
 
 use async_trait::async_trait;
-use flowstep_engine::{Channel, ChannelError, Delivery, OutgoingMessage, Redactor};
+use flowstep_engine::{Channel, ChannelError, Delivery, OutgoingMessage};
 use std::io::Write;
-use std::sync::Arc;
 
 /// Prints messages to stdout when `print` is set (it is not for `--output json`, whose stdout
 /// is one JSON document).
 pub struct TerminalChannel {
     /// Whether to print.
     pub print: bool,
-    /// Hides secrets in what is printed, should a response have echoed one into a variable.
-    pub redactor: Arc<Redactor>,
 }
 
 #[async_trait]
@@ -21,7 +18,7 @@ impl Channel for TerminalChannel {
         if self.print {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "message from {}:", message.step);
-            for line in self.redactor.redact(&message.text).lines() {
+            for line in message.text.lines() {
                 let _ = writeln!(out, "  │ {line}");
             }
             let _ = writeln!(out);

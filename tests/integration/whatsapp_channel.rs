@@ -263,9 +263,10 @@ fn whatsapp_without_a_token_is_exit_2_naming_the_variable() {
         .into();
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        out.stderr.contains(
-            "error: --channel whatsapp needs WHATSAPP_TOKEN: set the environment variable WHATSAPP_TOKEN (or add WHATSAPP_TOKEN=... to .env); add --sandbox to try it without a token"
-        ),
+        out.stderr.contains(&format!(
+            "error: --channel whatsapp needs WHATSAPP_TOKEN: set the environment variable WHATSAPP_TOKEN (or add WHATSAPP_TOKEN=... to {}, which does not exist); add --sandbox to try it without a token",
+            dir.path().join(".env").display()
+        )),
         "{}",
         out.stderr
     );

@@ -4,6 +4,7 @@ use crate::args::{Format, RunArgs};
 use crate::exit::Exit;
 use crate::{delivery, load, report, sandbox_defaults, secrets, vars};
 use anyhow::Context;
+use flowstep_engine::redact::{SHORT_SECRET_CHARS, is_short};
 use flowstep_engine::{
     Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, check_run_id, resolve_inputs,
 };
@@ -81,26 +82,43 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 return Ok(Exit::Invalid);
             }
         };
-        let (mut found, mut missing) = secrets::read(plan.required_secrets());
+        let mut read = secrets::read(plan.required_secrets())?;
         if sandbox.is_some() {
-            missing.retain(|name| match sandbox_defaults::get(name) {
+            read.missing.retain(|name| match sandbox_defaults::get(name) {
                 Some(d) => {
                     eprintln!("{}", sandbox_defaults::note(d));
-                    found.insert(name.clone(), Secret::new(d.value));
+                    read.values.insert(name.clone(), Secret::new(d.value));
                     false
                 }
                 None => true,
             });
         }
-        if !missing.is_empty() {
-            for name in &missing {
-                eprintln!("error: missing secret {name}: set the environment variable {name} (or add {name}=... to .env)");
+        if !read.missing.is_empty() {
+            for name in &read.missing {
+                eprintln!("error: missing secret {name}: {}", read.how_to_set(name));
             }
-            if missing.iter().any(|m| sandbox_defaults::get(m).is_some()) && !args.sandbox {
+            if read.missing.iter().any(|m| sandbox_defaults::get(m).is_some()) && !args.sandbox {
                 eprintln!("help: to try the flow without a key, add --sandbox");
             }
             return Ok(Exit::Invalid);
         }
+        for (name, value) in &read.values {
+            let chars = value.expose().chars().count();
+            if is_short(value.expose()) {
+                eprintln!(
+                    "warning: secret {name} is only {chars} character{} long: a secret shorter than {SHORT_SECRET_CHARS} characters is hidden only where it stands as a whole word, so text that merely contains it is shown as it is (see docs/security.md)",
+                    if chars == 1 { "" } else { "s" }
+                );
+            }
+        }
+        // The CLI runs one flow per process, so the shared redactor (the log writer's) may keep
+        // the secrets for good: the report drawn after the run quotes the flow file's lines,
+        // which the run's own redactor, gone by then, cannot cover.
+        for value in read.values.values() {
+            redactor.add(value.expose());
+        }
+        let how_to_set: Vec<(String, String)> = plan.required_secrets().iter().map(|n| (n.clone(), read.how_to_set(n))).collect();
+        let found = read.values;
         let print = args.output == Format::Text && !args.dry_run;
         let channel = match delivery::build(&args, print, sandbox.is_some(), graph_url, &redactor) {
             Ok(c) => c,
@@ -117,7 +135,8 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             Ok(o) => o,
             Err(RunError::MissingSecrets(names)) => {
                 for name in names {
-                    eprintln!("error: missing secret {name}: set the environment variable {name}");
+                    let how = how_to_set.iter().find(|(n, _)| *n == name).map_or_else(|| format!("set the environment variable {name}"), |(_, h)| h.clone());
+                    eprintln!("error: missing secret {name}: {how}");
                 }
                 return Ok(Exit::Invalid);
             }

@@ -41,16 +41,18 @@ impl Step for FlowStep {
             run_id: Some(format!("{}.{}", cx.run_id(), cx.decl().id.value)),
             mode: cx.mode(),
             channel: cx.channel,
+            // The used flow is part of this run: its secrets and the credentials its steps
+            // derive are hidden in this run's redactor, for as long as this run lasts.
             redactor: cx.redactor().clone(),
         };
-        let outcome = self.plan.run_checked(request).await.map_err(|e| match e {
+        let outcome = self.plan.run_in(request).await.map_err(|e| match e {
             RunError::MissingSecrets(names) => StepError::invalid(format!(
                 "flow `{}` needs secret{} {}",
                 sub.name.value,
                 if names.len() == 1 { "" } else { "s" },
                 names.join(", ")
             )),
-            // `run_checked` takes the id as it is; kept so that a new refusal is not lost.
+            // `run_in` takes the id as it is; kept so that a new refusal is not lost.
             RunError::InvalidRunId(e) => StepError::invalid(e.to_string()),
         })?;
         let prefix = cx.decl().id.value.clone();

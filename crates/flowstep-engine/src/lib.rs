@@ -25,6 +25,7 @@
 //! # }); }
 //! ```
 
+mod canonical;
 mod channel;
 mod engine;
 mod error;
@@ -39,6 +40,7 @@ pub mod redact;
 mod run;
 mod run_id;
 mod secret;
+mod secret_forms;
 mod set_step;
 mod step;
 mod step_diagnostic;

@@ -2,6 +2,7 @@
 //! [`Outcome`] with secrets redacted.
 
 use crate::channel::Channel;
+use crate::error::StepError;
 use crate::outcome::{Outcome, RunStatus, StepRecord, StepStatus};
 use crate::plan::Plan;
 use crate::position::SourcePos;
@@ -14,7 +15,7 @@ use flowstep_spec::steps::OnError;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// Everything a run needs besides the plan.
@@ -30,7 +31,9 @@ pub struct RunRequest<'a> {
     pub mode: RunMode,
     /// Where messages go.
     pub channel: &'a dyn Channel,
-    /// Shared with the caller's log writer, so that logs are redacted too.
+    /// The redactor shared with the caller's log writer. The run hides its secrets in a
+    /// redactor of its own made from it ([`Redactor::for_run`]), which the shared one consults
+    /// while the run is live, so logs are redacted too and the shared one does not grow.
     pub redactor: Arc<Redactor>,
 }
 
@@ -90,12 +93,27 @@ impl Plan {
         if let Some(id) = &request.run_id {
             check_run_id(id)?;
         }
-        self.run_checked(request).await
+        for (name, value) in &request.secrets {
+            if crate::redact::is_short(value.expose()) {
+                tracing::warn!(
+                    secret = %name,
+                    "secret {name} is shorter than {} characters, so it is hidden only where it stands as a whole word, not inside longer text",
+                    crate::redact::SHORT_SECRET_CHARS
+                );
+            }
+        }
+        let redactor = request.redactor.for_run();
+        self.run_in(RunRequest {
+            redactor,
+            ..request
+        })
+        .await
     }
 
-    /// Runs the plan with a run id that is valid or made by the engine: a `flow` step's
-    /// `<run id>.<step id>` may be longer than a caller may give.
-    pub(crate) async fn run_checked(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
+    /// Runs the plan with `request.redactor` as the run's own redactor and a run id that is
+    /// valid or made by the engine: a `flow` step runs its flow as part of the using run, with
+    /// the same redactor, under `<run id>.<step id>`, which may be longer than a caller may give.
+    pub(crate) async fn run_in(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
         let flow = &self.flow;
         let missing: Vec<String> = self
             .required_secrets
@@ -152,12 +170,13 @@ impl Plan {
                 break;
             }
             let after = decl.next.as_ref().map_or(i + 1, |n| jump(&n.value));
-            let scope = Scope::new(scope_value(&variables, &bound, &steps_scope, &run_id));
+            let scope = Scope::new(scope_value(&variables, &steps_scope, &run_id));
             let mut cx = StepContext {
                 decl,
                 flow,
                 templates: &flow.templates,
                 scope: &scope,
+                credential_scope: OnceLock::new(),
                 run_id: &run_id,
                 mode: request.mode,
                 secrets: &bound,
@@ -171,7 +190,7 @@ impl Plan {
                 all_secrets: &request.secrets,
             };
             let started = Instant::now();
-            let result = match decl.when.as_ref().map(|w| cx.render(w)) {
+            let result = match decl.when.as_ref().map(|w| cx.render_public(w)) {
                 Some(Ok(condition)) if !truthy(&condition) => None,
                 Some(Err(e)) => Some(Err(e)),
                 _ => {
@@ -189,7 +208,7 @@ impl Plan {
                 ..
             } = cx;
             messages.extend(sent);
-            let (step_status, error, attempts) = match result {
+            let (step_status, mut error, attempts) = match result {
                 None => (StepStatus::Skipped, None, 0),
                 Some(Ok(())) => (StepStatus::Succeeded, None, attempts),
                 Some(Err(mut e)) => {
@@ -200,16 +219,26 @@ impl Plan {
                     (StepStatus::Failed, Some(e), attempts)
                 }
             };
+            // What a step brings into the scope came from outside (a response, an API's error
+            // message, a sub-flow): it is redacted before a later step can read it, so no
+            // template can carry an echoed secret to a channel or another host.
+            let mut exposed = Value::Object(exposed);
+            redactor.redact_value(&mut exposed);
+            if let Some(e) = &mut error {
+                redact_error(e, &redactor);
+            }
             match &error {
                 Some(e) => {
-                    tracing::warn!(step = %decl.id.value, kind = %e.kind, "step failed: {}", redactor.redact(&e.message))
+                    tracing::warn!(step = %decl.id.value, kind = %e.kind, "step failed: {}", e.message)
                 }
                 None if step_status == StepStatus::Skipped => {
                     tracing::info!(step = %decl.id.value, "step skipped: `when` is false")
                 }
                 None => tracing::info!(step = %decl.id.value, duration_ms, "step succeeded"),
             }
-            let mut readable = exposed;
+            let Value::Object(mut readable) = exposed else {
+                unreachable!("redaction keeps an object an object")
+            };
             readable.insert("status".into(), json!(step_status));
             readable.insert("attempts".into(), json!(attempts));
             readable.insert(
@@ -225,7 +254,8 @@ impl Plan {
             );
             steps_scope.insert(decl.id.value.clone(), Value::Object(readable));
             if step_status == StepStatus::Succeeded {
-                for (name, value) in set {
+                for (name, mut value) in set {
+                    redactor.redact_value(&mut value);
                     variables.insert(name, value);
                 }
             }
@@ -259,7 +289,7 @@ impl Plan {
         }
         let mut outputs = Map::new();
         if status == RunStatus::Succeeded {
-            let scope = Scope::new(scope_value(&variables, &bound, &steps_scope, &run_id));
+            let scope = Scope::new(scope_value(&variables, &steps_scope, &run_id));
             for (name, value) in &flow.outputs {
                 match value.render(&flow.templates, &scope) {
                     Ok(v) => {
@@ -298,18 +328,11 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-fn scope_value(
-    variables: &Map<String, Value>,
-    secrets: &[BoundSecret],
-    steps: &Map<String, Value>,
-    run_id: &str,
-) -> Value {
+/// The scope every position renders against: no `secrets` in it at all, whatever the
+/// template, so a helper that reads the whole scope cannot find one (credential positions
+/// render against [`StepContext::credential_scope`]).
+fn scope_value(variables: &Map<String, Value>, steps: &Map<String, Value>, run_id: &str) -> Value {
     let mut scope = variables.clone();
-    let secrets: Map<String, Value> = secrets
-        .iter()
-        .map(|s| (s.name.clone(), Value::String(s.value.expose().to_owned())))
-        .collect();
-    scope.insert("secrets".into(), Value::Object(secrets));
     scope.insert("steps".into(), Value::Object(steps.clone()));
     scope.insert("run".into(), json!({ "id": run_id }));
     Value::Object(scope)
@@ -331,17 +354,28 @@ fn redact_outcome(outcome: &mut Outcome, redactor: &Redactor) {
     for s in &mut outcome.steps {
         redact_map(&mut s.details);
         if let Some(e) = &mut s.error {
-            for field in [
-                Some(&mut e.message),
-                e.code.as_mut(),
-                e.param.as_mut(),
-                e.api_type.as_mut(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                *field = redactor.redact(field).into_owned();
-            }
+            redact_error(e, redactor);
+        }
+    }
+    if let Some(e) = &mut outcome.error {
+        *e = redactor.redact(e).into_owned();
+    }
+}
+
+fn redact_error(e: &mut StepError, redactor: &Redactor) {
+    let hint = e.hint.as_deref_mut().map(|h| [&mut h.cause, &mut h.fix]);
+    for field in [
+        Some(&mut e.message),
+        e.code.as_mut(),
+        e.param.as_mut(),
+        e.api_type.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(hint.into_iter().flatten())
+    {
+        if let std::borrow::Cow::Owned(r) = redactor.redact(field) {
+            *field = r;
         }
     }
 }

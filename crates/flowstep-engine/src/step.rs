@@ -8,13 +8,13 @@ use crate::position::SourcePos;
 use crate::redact::Redactor;
 use crate::secret::Secret;
 use async_trait::async_trait;
-use flowstep_spec::steps::StepDecl;
+use flowstep_spec::steps::{StepDecl, StepSpec};
 use flowstep_spec::{
     Diagnostic, Flow, Origin, Scope, Template, TemplateEnv, TemplateError, ValueTemplate,
 };
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One runnable step. Implement it to add a step type; register it with
 /// [`crate::Engine::register`] under its YAML `type`.
@@ -110,7 +110,10 @@ pub struct StepContext<'a> {
     pub(crate) decl: &'a StepDecl,
     pub(crate) flow: &'a Flow,
     pub(crate) templates: &'a TemplateEnv,
+    /// Everything but the secrets.
     pub(crate) scope: &'a Scope,
+    /// The same with `secrets`, built when a credential position is rendered.
+    pub(crate) credential_scope: OnceLock<Scope>,
     pub(crate) run_id: &'a str,
     pub(crate) mode: RunMode,
     pub(crate) secrets: &'a [BoundSecret],
@@ -155,13 +158,48 @@ impl<'a> StepContext<'a> {
         self.redactor
     }
 
-    /// The variables visible to this step (inputs, mapped values, `steps`, `secrets`).
+    /// The variables visible to this step (inputs, mapped values, `steps`, `run`), without the
+    /// secrets: what every position renders against where the format allows no secret.
     pub fn scope(&self) -> &'a Scope {
         self.scope
     }
 
+    /// [`StepContext::scope`] with `secrets` added: for the positions where the format allows
+    /// secrets (an http step's `auth` and `headers`; any key of a plugin step).
+    pub fn credential_scope(&self) -> &Scope {
+        self.credential_scope.get_or_init(|| {
+            let mut value = self.scope.value().clone();
+            if let Value::Object(map) = &mut value {
+                let secrets: Map<String, Value> = self
+                    .secrets
+                    .iter()
+                    .map(|s| (s.name.clone(), Value::String(s.value.expose().to_owned())))
+                    .collect();
+                map.insert("secrets".into(), Value::Object(secrets));
+            }
+            Scope::new(value)
+        })
+    }
+
+    /// What [`StepContext::render`] renders against: a plugin step's keys may hold secrets
+    /// (the check allows them there, as it trusts an integration with credentials); the keys of
+    /// the built-in steps may not, and their scope has none.
+    fn step_scope(&self) -> &Scope {
+        match self.decl.spec {
+            StepSpec::Plugin(_) => self.credential_scope(),
+            _ => self.scope,
+        }
+    }
+
     /// Renders a template to a typed value.
     pub fn render(&self, template: &Template) -> Result<Value, StepError> {
+        self.templates
+            .render(template, self.step_scope())
+            .map_err(|e| self.template_error(e))
+    }
+
+    /// Renders a template against the scope without secrets, whatever the step (`when:`).
+    pub(crate) fn render_public(&self, template: &Template) -> Result<Value, StepError> {
         self.templates
             .render(template, self.scope)
             .map_err(|e| self.template_error(e))
@@ -177,7 +215,7 @@ impl<'a> StepContext<'a> {
     /// Renders a value tree (a JSON body, plugin parameters).
     pub fn render_value(&self, value: &ValueTemplate) -> Result<Value, StepError> {
         value
-            .render(self.templates, self.scope)
+            .render(self.templates, self.step_scope())
             .map_err(|e| self.template_error(e))
     }
 
@@ -206,12 +244,13 @@ impl<'a> StepContext<'a> {
         self.attempts = attempts;
     }
 
-    /// Sends a message through the run's channel and records it in the outcome.
+    /// Sends a message through the run's channel and records it in the outcome. The channel is
+    /// an output boundary: the text it is handed has been redacted, whatever produced it.
     pub async fn send_message(&mut self, text: String) -> Result<Delivery, StepError> {
         let message = OutgoingMessage {
             flow: self.flow.name.value.clone(),
             step: self.decl.id.value.clone(),
-            text,
+            text: self.redactor.redact(&text).into_owned(),
         };
         let delivery = self.channel.send(&message).await.map_err(|e| {
             StepError::new(

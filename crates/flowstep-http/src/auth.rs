@@ -29,15 +29,15 @@ pub fn apply(
     match auth {
         Auth::None => {}
         Auth::Bearer { token } => {
-            let token = r.text(token)?;
+            let token = r.credential_text(token)?;
             redactor.add(&token);
             check_header_value("Authorization", "the bearer token", &token)?;
             headers.set("Authorization", format!("Bearer {token}"));
             creds.headers.push("Authorization".into());
         }
         Auth::Basic { username, password } => {
-            let username = r.text(username)?;
-            let password = r.text(password)?;
+            let username = r.credential_text(username)?;
+            let password = r.credential_text(password)?;
             // The user name is not hidden: it is often a plain word ("api") that would mask
             // unrelated text. Stripe's key-as-user-name is a declared secret, hidden already.
             redactor.add(&password);
@@ -53,7 +53,7 @@ pub fn apply(
             creds.headers.push("Authorization".into());
         }
         Auth::Header { name, value } => {
-            let value = r.text(value)?;
+            let value = r.credential_text(value)?;
             redactor.add(&value);
             check_header_value(
                 &name.value,
@@ -64,7 +64,7 @@ pub fn apply(
             creds.headers.push(name.value.clone());
         }
         Auth::Query { name, value } => {
-            let value = r.text(value)?;
+            let value = r.credential_text(value)?;
             redactor.add(&value);
             query.push((name.value.clone(), value));
             creds.query = Some(name.value.clone());

@@ -1,4 +1,5 @@
-//! [`Renderer`]: renders a step's templates against its scope; an error points at its expression.
+//! [`Renderer`]: renders a step's templates against its scope (the one with secrets only for
+//! credential positions); an error points at its expression.
 
 use flowstep_engine::{SourcePos, StepError};
 use flowstep_spec::template::value_to_text;
@@ -11,8 +12,10 @@ use std::sync::Arc;
 pub struct Renderer<'a> {
     /// The flow's compiled expressions.
     pub env: &'a TemplateEnv,
-    /// The variables.
+    /// The variables, without the secrets: for every position but credentials.
     pub scope: &'a Scope,
+    /// The variables with `secrets`: for `auth` and `headers` only.
+    pub credentials: &'a Scope,
     /// The flow file, so that an error points at the failing expression in it.
     pub file: &'a Arc<SourceFile>,
 }
@@ -27,6 +30,15 @@ impl Renderer<'_> {
     pub fn text(&self, t: &Template) -> Result<String, StepError> {
         self.env
             .render(t, self.scope)
+            .map(|v| value_to_text(&v))
+            .map_err(|e| self.error(e))
+    }
+
+    /// A template in a credential position (`auth`, `headers`) as text: the one place
+    /// secrets are readable.
+    pub fn credential_text(&self, t: &Template) -> Result<String, StepError> {
+        self.env
+            .render(t, self.credentials)
             .map(|v| value_to_text(&v))
             .map_err(|e| self.error(e))
     }

@@ -120,7 +120,7 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
     }
 
     for (name, template) in &spec.headers {
-        let value = r.text(template)?;
+        let value = r.credential_text(template)?;
         check_header_value(&name.value, &format!("header `{}`", name.value), &value)?;
         headers.set(&name.value, value);
     }
@@ -292,6 +292,7 @@ pub(crate) mod tests {
             renderer: Renderer {
                 env: &flow.templates,
                 scope: &scope,
+                credentials: &scope,
                 file: &flow.file,
             },
             redactor,

@@ -15,7 +15,7 @@ use crate::secret_reads::SecretRead;
 use crate::send::{self, AttemptInput, Clients, Failure, Received};
 use crate::url::host_of;
 use async_trait::async_trait;
-use flowstep_engine::{ErrorKind, RunMode, SourcePos, Step, StepContext, StepError};
+use flowstep_engine::{ErrorKind, Redactor, RunMode, SourcePos, Step, StepContext, StepError};
 use flowstep_spec::duration::MAX_DURATION;
 use flowstep_spec::steps::{HttpSpec, Idempotency};
 use serde_json::{Map, Value, json};
@@ -78,6 +78,7 @@ impl HttpStep {
                 renderer: Renderer {
                     env: &flow.templates,
                     scope: cx.scope(),
+                    credentials: cx.credential_scope(),
                     file: &flow.file,
                 },
                 redactor: cx.redactor(),
@@ -252,7 +253,7 @@ impl HttpStep {
         cx.expose("http_status", json!(received.status));
         cx.expose("response_headers", all_headers(&received));
         if !(200..300).contains(&received.status) {
-            let e = asked_too_long(status_error(&received, body_json.as_ref()));
+            let e = asked_too_long(status_error(&received, body_json.as_ref(), &redactor));
             return Err(history.conclude(e, attempts, &advice));
         }
         let content_type = header(&received, "content-type");
@@ -410,14 +411,19 @@ fn response_record(r: &Received) -> (Value, Option<Value>, Value) {
 }
 
 /// The step error for a non-2xx answer, in the API's own words where it gave some.
-fn status_error(r: &Received, body: Option<&Value>) -> StepError {
+fn status_error(r: &Received, body: Option<&Value>, redactor: &Redactor) -> StepError {
     let kind = match r.status {
         500..=599 => ErrorKind::Transient,
         _ => ErrorKind::Rejected,
     };
     let api = body.map(api_error::parse).unwrap_or_default();
     let message = api.message.unwrap_or_else(|| {
-        let excerpt = api_error::excerpt(&String::from_utf8_lossy(&r.body), EXCERPT_CHARS);
+        // Redacted before it is cut, so that a cut cannot leave a piece of a secret that is
+        // too short to be recognised.
+        let body = redactor
+            .redact(&String::from_utf8_lossy(&r.body))
+            .into_owned();
+        let excerpt = api_error::excerpt(&body, EXCERPT_CHARS);
         if excerpt.is_empty() {
             format!("HTTP {}", send::status_line(r.status))
         } else {

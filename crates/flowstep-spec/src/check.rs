@@ -188,8 +188,23 @@ impl Cx<'_> {
     fn check(&self, r: &Reference, secrets_allowed: bool, place: &str) -> Option<Diagnostic> {
         let name = r.path.join(".");
         match r.path.first().map(String::as_str) {
+            // `this`, alone or as a helper's argument (`json this`, `lookup this KEY`): every
+            // variable at once, which in a credential position includes every secret, and
+            // which no reader of the flow can trace to what it really sends.
+            None => Some(
+                Diagnostic::error(
+                    "E012",
+                    format!("`this` reads every variable at once in {place}"),
+                    r.span,
+                )
+                .with_label("this would let the expression reach values it does not name, secrets included")
+                .with_help("name what you read: `<<amount_paise>>`, `<<steps.ID.body>>`, `<<lookup steps.ID.body KEY>>`"),
+            ),
             Some("secrets") => {
                 let Some(secret) = r.path.get(1) else {
+                    if !secrets_allowed {
+                        return Some(secret_misplaced("", place, r));
+                    }
                     return Some(
                         Diagnostic::error("E005", "`<<secrets>>` reads no secret", r.span)
                             .with_help("write `<<secrets.NAME>>`"),
@@ -210,20 +225,12 @@ impl Cx<'_> {
                     );
                 }
                 if !secrets_allowed {
-                    return Some(
-                        Diagnostic::error(
-                            "E012",
-                            format!("secret `{secret}` used in {place} outside auth or headers"),
-                            r.span,
-                        )
-                        .with_label("this would put the secret where it can be seen or logged")
-                        .with_help(
-                            "secrets may only be used in an http step's `auth` or `headers`",
-                        ),
-                    );
+                    return Some(secret_misplaced(secret, place, r));
                 }
                 None
             }
+            // `default`'s first argument may be undefined: that is what it is for.
+            Some(_) if r.optional => None,
             Some("steps") => {
                 let Some(step) = r.path.get(1) else {
                     return Some(
@@ -277,7 +284,160 @@ impl Cx<'_> {
                     ),
                 )
             }
-            None => None,
         }
+    }
+}
+
+/// E012 for a secret (`name`, or all of them when empty) read where secrets may not go.
+fn secret_misplaced(name: &str, place: &str, r: &Reference) -> Diagnostic {
+    let what = if name.is_empty() {
+        "the secrets".to_owned()
+    } else {
+        format!("secret `{name}`")
+    };
+    Diagnostic::error(
+        "E012",
+        format!("{what} used in {place} outside auth or headers"),
+        r.span,
+    )
+    .with_label("this would put the secret where it can be seen or logged")
+    .with_help("secrets may only be used in an http step's `auth` or `headers`, whatever helper wraps them")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::read;
+    use crate::source::SourceFile;
+
+    /// The E-codes and messages `check_variables` reports for a flow with secret `K`, input
+    /// `name`, and `steps` (indented under `steps:`).
+    fn problems(steps: &str) -> Vec<(String, String)> {
+        let yaml =
+            format!("flow: f\ninputs:\n  name: {{ type: string }}\nsecrets: [K]\nsteps:\n{steps}");
+        let flow = read(SourceFile::new("f.yaml", yaml)).unwrap_or_else(|d| panic!("{d:?}"));
+        check_variables(&flow, &vec![Vec::new(); flow.steps.len()])
+            .into_iter()
+            .map(|d| (d.code.to_owned(), d.message))
+            .collect()
+    }
+
+    fn message(text: &str) -> Vec<(String, String)> {
+        problems(&format!(
+            "  - id: m\n    type: message\n    text: '{text}'\n"
+        ))
+    }
+
+    #[test]
+    fn a_secret_wrapped_in_any_helper_is_refused_outside_credentials() {
+        for expr in [
+            r#"<<default secrets.K "x">>"#,
+            "<<json secrets.K>>",
+            r#"<<concat "a" secrets.K>>"#,
+            "<<upper (trim secrets.K)>>",
+            r#"<<eq secrets.K "x">>"#,
+            "<<len secrets.K>>",
+            r#"<<default (default secrets.K "y") "x">>"#,
+        ] {
+            assert_eq!(
+                message(&format!("Hi {expr}")),
+                [(
+                    "E012".to_owned(),
+                    "secret `K` used in message step `m` outside auth or headers".to_owned()
+                )],
+                "{expr}"
+            );
+        }
+        for expr in [r#"<<lookup secrets "K">>"#, "<<json secrets>>"] {
+            assert_eq!(
+                message(expr),
+                [(
+                    "E012".to_owned(),
+                    "the secrets used in message step `m` outside auth or headers".to_owned()
+                )],
+                "{expr}"
+            );
+        }
+    }
+
+    #[test]
+    fn reading_the_whole_scope_is_refused_everywhere() {
+        for expr in [
+            "<<json this>>",
+            r#"<<lookup this "secrets">>"#,
+            r#"<<lookup (lookup this "secrets") "K">>"#,
+            "<<default this 1>>",
+            r#"<<default (lookup this "secrets") "x">>"#,
+        ] {
+            assert_eq!(
+                message(expr),
+                [(
+                    "E012".to_owned(),
+                    "`this` reads every variable at once in message step `m`".to_owned()
+                )],
+                "{expr}"
+            );
+        }
+        // In a header, where secrets may go, `this` would still reach every one of them.
+        let p = problems(
+            "  - id: h\n    type: http\n    url: https://api.example.com/x\n    headers:\n      X-All: '<<json this>>'\n",
+        );
+        assert_eq!(
+            p,
+            [(
+                "E012".to_owned(),
+                "`this` reads every variable at once in http step `h`".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn secrets_are_refused_in_every_non_credential_position() {
+        let p = problems(concat!(
+            "  - id: s\n    type: set\n    values:\n      x: '<<default secrets.K \"\">>'\n",
+            "  - id: h\n    type: http\n    when: '<<eq secrets.K \"a\">>'\n",
+            "    url: 'https://api.example.com/<<secrets.K>>'\n",
+            "    query: { q: '<<concat secrets.K>>' }\n",
+            "    body_type: json\n    body: { k: '<<json secrets.K>>' }\n",
+        ));
+        let places: Vec<&str> = p
+            .iter()
+            .map(|(c, m)| {
+                assert_eq!(c, "E012", "{m}");
+                m.as_str()
+            })
+            .collect();
+        assert_eq!(
+            places,
+            [
+                "secret `K` used in set step `s` outside auth or headers",
+                "secret `K` used in http step `h` outside auth or headers",
+                "secret `K` used in http step `h` outside auth or headers",
+                "secret `K` used in http step `h` outside auth or headers",
+                "secret `K` used in http step `h` outside auth or headers",
+            ]
+        );
+    }
+
+    #[test]
+    fn credentials_may_read_secrets_through_helpers() {
+        let p = problems(concat!(
+            "  - id: h\n    type: http\n    url: https://api.example.com/x\n",
+            "    auth: { type: basic, username: '<<default secrets.K \"\">>', password: '' }\n",
+            "    headers:\n      X-Key: 'k=<<trim secrets.K>>'\n",
+        ));
+        assert_eq!(p, []);
+    }
+
+    #[test]
+    fn default_still_lets_its_first_argument_be_undefined() {
+        assert_eq!(message(r#"<<default nickname name>>"#), []);
+        assert_eq!(
+            message(r#"<<default secrets.NOPE "x">>"#),
+            [(
+                "E005".to_owned(),
+                "secret `NOPE` is not declared".to_owned()
+            )]
+        );
     }
 }

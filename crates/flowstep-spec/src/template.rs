@@ -156,6 +156,7 @@ impl TemplateEnv {
                 references.push(Reference {
                     path: path.clone(),
                     span,
+                    optional: false,
                 });
                 return Ok(Expr {
                     source: source.to_owned(),
@@ -227,17 +228,18 @@ impl TemplateEnv {
             .enumerate()
             .chain(hash.values().map(|p| (usize::MAX, p)))
         {
-            if optional_first && i == 0 && matches!(p, Parameter::Path(_) | Parameter::Name(_)) {
-                continue;
-            }
+            // Still a reference: the secret-placement check sees what `default` reads.
+            let optional = optional_first && i == 0;
             match p {
                 Parameter::Path(path) => out.push(Reference {
                     path: path_segments(path, source, span)?,
                     span,
+                    optional,
                 }),
                 Parameter::Name(n) => out.push(Reference {
                     path: vec![n.clone()],
                     span,
+                    optional,
                 }),
                 Parameter::Subexpression(sub) => {
                     if let TemplateElement::Expression(h) = sub.element.as_ref() {
@@ -250,10 +252,12 @@ impl TemplateEnv {
                                 Parameter::Name(n) => out.push(Reference {
                                     path: vec![n.clone()],
                                     span,
+                                    optional: false,
                                 }),
                                 Parameter::Path(path) => out.push(Reference {
                                     path: path_segments(path, source, span)?,
                                     span,
+                                    optional: false,
                                 }),
                                 _ => {}
                             }
@@ -321,8 +325,17 @@ impl TemplateEnv {
     fn eval(&self, expr: &Expr, scope: &Scope) -> Result<Value, TemplateError> {
         // Strictness is checked here, uniformly, rather than left to each helper: every variable an
         // expression reads must exist.
-        for r in &expr.references {
+        for r in expr.references.iter().filter(|r| !r.optional) {
             if lookup(&scope.value, &r.path).is_none() {
+                if r.path.first().is_some_and(|f| f == "secrets")
+                    && scope.value.get("secrets").is_none()
+                {
+                    return Err(TemplateError::SecretNotReadable {
+                        name: r.path.get(1).cloned().unwrap_or_default(),
+                        expr: expr.source.clone(),
+                        span: expr.span,
+                    });
+                }
                 return Err(TemplateError::Undefined {
                     name: r.path.join("."),
                     expr: expr.source.clone(),
@@ -550,6 +563,17 @@ pub struct Reference {
     pub path: Vec<String>,
     /// The expression that reads it.
     pub span: Span,
+    /// Read only if it is there (`default`'s first argument): neither the check nor rendering
+    /// reports it undefined, but the secret-placement check (E012) still sees it.
+    pub optional: bool,
+}
+
+impl Reference {
+    /// Whether it reads the whole scope at once (`this`), secrets included where they are
+    /// readable.
+    pub fn is_whole_scope(&self) -> bool {
+        self.path.is_empty()
+    }
 }
 
 impl Template {
@@ -630,6 +654,19 @@ pub enum TemplateError {
         /// Where the expression is.
         span: Span,
     },
+    /// The expression reads a secret where secrets are not rendered (anything but an http
+    /// step's `auth` and `headers`, or a plugin step's keys).
+    #[error(
+        "`<<{expr}>>` reads secret `{name}`, but secrets are not readable here: they are rendered only where credentials go (an http step's `auth` and `headers`)"
+    )]
+    SecretNotReadable {
+        /// The secret's name.
+        name: String,
+        /// The expression.
+        expr: String,
+        /// Where the expression is.
+        span: Span,
+    },
     /// A helper failed.
     #[error("`<<{expr}>>` failed: {message}")]
     Helper {
@@ -646,7 +683,9 @@ impl TemplateError {
     /// Where the failing expression is.
     pub fn span(&self) -> Span {
         match self {
-            TemplateError::Undefined { span, .. } | TemplateError::Helper { span, .. } => *span,
+            TemplateError::Undefined { span, .. }
+            | TemplateError::SecretNotReadable { span, .. }
+            | TemplateError::Helper { span, .. } => *span,
         }
     }
 }
@@ -716,6 +755,42 @@ mod tests {
             .unwrap_err();
         assert_eq!(e[0].message, "unknown helper `eqq` in `<<eqq a b>>`");
         assert_eq!(e[0].help.as_deref(), Some("did you mean `eq`?"));
+    }
+
+    #[test]
+    fn paths_that_climb_to_the_root_are_refused() {
+        let mut env = TemplateEnv::new();
+        for source in [
+            "<<@root.secrets.K>>",
+            "<<json @root>>",
+            r#"<<lookup ../secrets "K">>"#,
+        ] {
+            let e = env
+                .compile(source, Span::new(0, source.len()), source)
+                .unwrap_err();
+            assert_eq!(e[0].code, "E006", "{source}");
+            assert!(
+                e[0].message.contains("path form flowstep does not support"),
+                "{source}: {}",
+                e[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn a_secret_is_not_readable_from_a_scope_without_secrets() {
+        let mut env = TemplateEnv::new();
+        let scope = Scope::new(json!({"name": "Asha"}));
+        let t = compile(&mut env, "Hi <<concat name secrets.K>>");
+        assert_eq!(
+            env.render(&t, &scope).unwrap_err().to_string(),
+            "`<<concat name secrets.K>>` reads secret `K`, but secrets are not readable here: they are rendered only where credentials go (an http step's `auth` and `headers`)"
+        );
+        // `default` falls back: there is nothing to read.
+        let t = compile(&mut env, r#"<<default secrets.K "none">>"#);
+        assert_eq!(env.render(&t, &scope).unwrap(), json!("none"));
+        let t = compile(&mut env, "<<json this>>");
+        assert_eq!(env.render(&t, &scope).unwrap(), json!(r#"{"name":"Asha"}"#));
     }
 
     #[test]

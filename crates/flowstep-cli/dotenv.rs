@@ -1,0 +1,242 @@
+//! `.env` files, read literally: `NAME=value` lines, where a value is never expanded (`$VAR`
+//! and `${VAR}` are text), so a secret is exactly what the file says. The rules are in
+//! docs/security.md ("`.env` files").
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The settings of one `.env` file, with the line each came from.
+#[derive(Debug, Default)]
+pub struct DotEnv {
+    values: BTreeMap<String, (String, usize)>,
+}
+
+/// A line that does not follow the rules: the file, the line number and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DotEnvError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub problem: String,
+}
+
+impl fmt::Display for DotEnvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.problem)
+    }
+}
+
+impl std::error::Error for DotEnvError {}
+
+impl DotEnv {
+    /// Reads `path`: `Ok(None)` when there is no such file.
+    pub fn read(path: &Path) -> Result<Option<DotEnv>, DotEnvError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(DotEnvError {
+                    path: path.to_owned(),
+                    line: 0,
+                    problem: format!("cannot read the file: {e}"),
+                });
+            }
+        };
+        parse(&text)
+            .map(Some)
+            .map_err(|(line, problem)| DotEnvError {
+                path: path.to_owned(),
+                line,
+                problem,
+            })
+    }
+
+    /// The value of `name` and its line number.
+    pub fn get(&self, name: &str) -> Option<(&str, usize)> {
+        self.values.get(name).map(|(v, l)| (v.as_str(), *l))
+    }
+}
+
+/// Parses the text of a `.env` file; an error is (line number, problem).
+fn parse(text: &str) -> Result<DotEnv, (usize, String)> {
+    let mut env = DotEnv::default();
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        let Some((name, rest)) = line.split_once('=') else {
+            return Err((
+                n,
+                format!("expected NAME=value, found `{}`", first_word(line)),
+            ));
+        };
+        let name = name.trim_end();
+        if !is_name(name) {
+            return Err((
+                n,
+                format!(
+                    "`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"
+                ),
+            ));
+        }
+        let value = value(rest.trim_start()).map_err(|p| (n, format!("{name}: {p}")))?;
+        if let Some((_, first)) = env.values.get(name) {
+            return Err((n, format!("{name} is already set on line {first}")));
+        }
+        env.values.insert(name.to_owned(), (value, n));
+    }
+    Ok(env)
+}
+
+/// The part of a line that names what is there, without printing a whole value (it may be a
+/// secret written without its name).
+fn first_word(line: &str) -> String {
+    let word: String = line
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(20)
+        .collect();
+    if word.chars().count() >= 20 {
+        format!("{word}...")
+    } else {
+        word
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// One value: `'literal'`, `"with \" escapes"`, or unquoted up to a ` #` comment.
+fn value(rest: &str) -> Result<String, String> {
+    let (value, after) = match rest.chars().next() {
+        Some('\'') => {
+            let body = &rest[1..];
+            let end = body
+                .find('\'')
+                .ok_or("the single quote is not closed on this line (values are one line)")?;
+            (body[..end].to_owned(), &body[end + 1..])
+        }
+        Some('"') => double_quoted(&rest[1..])?,
+        _ => {
+            // An unquoted value ends at a `#` that follows white space (a comment).
+            let end = rest
+                .char_indices()
+                .find(|&(i, c)| c == '#' && rest[..i].ends_with(char::is_whitespace))
+                .map_or(rest.len(), |(i, _)| i);
+            let v = rest[..end].trim_end();
+            if v.contains(['"', '\'']) {
+                return Err(
+                    "a quote inside an unquoted value; quote the whole value ('...' is taken literally)"
+                        .to_owned(),
+                );
+            }
+            return Ok(v.to_owned());
+        }
+    };
+    let after = after.trim_start();
+    if !(after.is_empty() || after.starts_with('#')) {
+        return Err("text after the closing quote; put a comment after ` #`".to_owned());
+    }
+    Ok(value)
+}
+
+/// The inside of a double-quoted value, and what follows its closing quote.
+fn double_quoted(body: &str) -> Result<(String, &str), String> {
+    let mut out = String::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Ok((out, &body[i + 1..])),
+            '\\' => match chars.next().map(|(_, e)| e) {
+                Some('\\') => out.push('\\'),
+                Some('"') => out.push('"'),
+                Some('$') => out.push('$'),
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
+                Some(other) => {
+                    return Err(format!(
+                        "unknown escape `\\{other}` in a double-quoted value (known: \\\\ \\\" \\$ \\n \\r \\t); use single quotes for a literal value"
+                    ));
+                }
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    Err("the double quote is not closed on this line (values are one line)".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(text: &str, name: &str) -> String {
+        parse(text).unwrap().get(name).unwrap().0.to_owned()
+    }
+
+    #[test]
+    fn values_are_literal_and_never_expanded() {
+        let text = "# keys\nK=\"pa$$word-${PATH}\"\nL=pa$$word-$HOME\nM='it is ${x} \\n'\nexport N = \"a\\\"b\\\\c\\$d\\n\"\nO=sk_test_a#b  # comment\nP=\n";
+        assert_eq!(get(text, "K"), "pa$$word-${PATH}");
+        assert_eq!(get(text, "L"), "pa$$word-$HOME");
+        assert_eq!(get(text, "M"), "it is ${x} \\n");
+        assert_eq!(get(text, "N"), "a\"b\\c$d\n");
+        assert_eq!(get(text, "O"), "sk_test_a#b");
+        assert_eq!(get(text, "P"), "");
+        assert_eq!(parse(text).unwrap().get("O").unwrap().1, 6);
+    }
+
+    #[test]
+    fn malformed_lines_are_errors_with_their_line_number() {
+        let cases = [
+            ("A=1\njust text\n", 2, "expected NAME=value, found `just`"),
+            (
+                "A=1\n\n1A=x\n",
+                3,
+                "`1A` is not a variable name (letters, digits and `_`, not starting with a digit)",
+            ),
+            (
+                "K='abc\n",
+                1,
+                "K: the single quote is not closed on this line (values are one line)",
+            ),
+            (
+                "K=\"abc\n",
+                1,
+                "K: the double quote is not closed on this line (values are one line)",
+            ),
+            (
+                "K=\"a\\qb\"\n",
+                1,
+                "K: unknown escape `\\q` in a double-quoted value (known: \\\\ \\\" \\$ \\n \\r \\t); use single quotes for a literal value",
+            ),
+            (
+                "K='a' b\n",
+                1,
+                "K: text after the closing quote; put a comment after ` #`",
+            ),
+            (
+                "K=a'b\n",
+                1,
+                "K: a quote inside an unquoted value; quote the whole value ('...' is taken literally)",
+            ),
+            ("K=1\nK=2\n", 2, "K is already set on line 1"),
+        ];
+        for (text, line, problem) in cases {
+            assert_eq!(
+                parse(text).err(),
+                Some((line, problem.to_owned())),
+                "{text:?}"
+            );
+        }
+    }
+}
