@@ -46,6 +46,7 @@ mod hints;
 mod ip_ranges;
 mod mapping;
 mod network;
+mod query;
 mod render;
 mod request;
 mod resolve;

@@ -185,7 +185,12 @@ impl HttpStep {
             return Err(status_error(&received, body_json.as_ref()));
         }
         let content_type = header(&received, "content-type");
-        let values = mapping::select_all(&self.spec.map, body_json.as_ref(), content_type)?;
+        let values = mapping::select_all(
+            &self.spec.map,
+            body_json.as_ref(),
+            content_type,
+            received.status,
+        )?;
         for (var, value) in values {
             cx.set_var(var, value);
         }
