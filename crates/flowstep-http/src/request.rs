@@ -124,7 +124,8 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
 
     for (name, template) in &spec.headers {
         let value = r.text(template)?;
-        check_header_value(&name.value, &format!("header `{}`", name.value), &value)?;
+        check_header_value(&name.value, "the value", &value)
+            .map_err(|e| e.located_at(r.position(template.span())))?;
         headers.set(&name.value, value);
     }
     if let Some(ct) = &spec.content_type {
