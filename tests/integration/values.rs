@@ -375,26 +375,30 @@ steps:
         dir.path(),
         &[
             "run",
-            path.to_str().unwrap(),
+            "region.yaml",
             "--var",
             "region=Île-de-France",
+            "--run-id",
+            "r1",
         ],
     );
     assert_eq!(out.code, 1, "{out:?}");
     assert!(requests(&server).is_empty(), "nothing may be sent");
-    assert!(
-        out.stdout.contains(
-            "error[invalid]: the value (header `X-Region`) contains non-ASCII text after rendering (character 1 is U+00CE); header values must be ASCII
+    assert_eq!(
+        crate::support::report(&out),
+        "flow region (run r1)
+  FAIL post (http) [_ ms]
+error[invalid]: the value (header `X-Region`) contains non-ASCII text after rendering (character 1 is U+00CE); header values must be ASCII
+ --> region.yaml:9:17
+  |
+9 |       X-Region: <<region>>
+  |                 ^^^^^^^^^^
+  |
+  = note: cause: HTTP sends header values as bytes, and servers read UTF-8 text as Latin-1 or refuse it
+  = help: percent-encode the value, or use RFC 8187's `UTF-8''` form where the API takes it (`filename*=UTF-8''%C3%8Ele.pdf`); text for the API to read can go in the body or `query:`, which are encoded for you
+
+failed
 "
-        ),
-        "{out:?}"
-    );
-    assert!(
-        out.stdout.contains(
-            "  = note: cause: HTTP sends header values as bytes, and servers read UTF-8 text as Latin-1 or refuse it
-  = help: percent-encode the value, or use RFC 8187's `UTF-8''` form where the API takes it (`filename*=UTF-8''%C3%8Ele.pdf`); text for the API to read can go in the body or `query:`, which are encoded for you"
-        ),
-        "{out:?}"
     );
     // The same text in the query is encoded, and arrives.
     let ok = flow.replace("    headers:\n      X-Region: <<region>>\n", "");

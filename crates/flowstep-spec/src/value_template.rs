@@ -36,10 +36,11 @@ pub enum ValueTemplate {
 /// Where a value tree ends up, which decides which literals deserve warning W002.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
-    /// Encoded as text (form bodies, query parameters): every literal arrives as written.
+    /// Encoded as text (form bodies, query parameters), or typed by a declaration (`with:`,
+    /// whose values the used flow's input types read): every literal arrives as written.
     Text,
-    /// Sent or handed on typed (JSON bodies, `with:`, plugin parameters): text that other YAML
-    /// readers would take as a number or boolean is worth a warning.
+    /// Sent typed (JSON bodies, plugin parameters): text that other YAML readers would take as
+    /// a number or boolean is worth a warning.
     Typed,
     /// Stored in a variable or output: also a number a JSON number cannot keep as written.
     Stored,

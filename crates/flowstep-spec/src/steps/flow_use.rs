@@ -40,7 +40,7 @@ impl FlowUseSpec {
             .and_then(|n| scalar_text(n, "`use`", diags));
         let with = m
             .get("with")
-            .map(|n| compile_entries(n, "`with`", Destination::Typed, file, env, diags))
+            .map(|n| compile_entries(n, "`with`", Destination::Text, file, env, diags))
             .unwrap_or_default();
         Some(FlowUseSpec {
             target: target?,
