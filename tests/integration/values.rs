@@ -370,7 +370,7 @@ steps:
     query: { region: <<region>> }
 "#;
     let dir = Scratch::new();
-    let path = dir.write("region.yaml", &flow.replace("{base}", &server.url("")));
+    dir.write("region.yaml", &flow.replace("{base}", &server.url("")));
     let out = run(
         dir.path(),
         &[
