@@ -103,13 +103,7 @@ fn lookup_order_kind(
         let StepSpec::Plugin(spec) = &decl.spec else {
             unreachable!("the engine hands plugin kinds their own steps");
         };
-        let order = match &spec.params {
-            flowstep_spec::ValueTemplate::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.value == "order")
-                .map(|(_, v)| v.clone()),
-            _ => None,
-        };
+        let order = spec.params.entry("order").cloned();
         match order {
             Some(order) => Ok(Box::new(LookupOrder {
                 orders: orders.clone(),

@@ -2,6 +2,7 @@
 //! loopback that the tests start themselves. Nothing here reaches the internet.
 
 mod bodies;
+mod bounds;
 mod cli;
 mod control_flow;
 mod diagnostics;
@@ -14,6 +15,7 @@ mod outcomes;
 mod preset_runs;
 mod presets;
 mod raw_http;
+mod raw_request;
 mod recorder;
 mod reliability;
 mod runtime_errors;
@@ -23,5 +25,6 @@ mod secret_matrix;
 mod stripe_checkout;
 mod support;
 mod tidy;
+mod values;
 mod whatsapp_channel;
 mod wire_secrets;

@@ -517,7 +517,7 @@ fn a_mapping_failure_after_a_post_shows_the_body_without_sending_it_again() {
         report(&out),
         r#"flow order (run o1)
   FAIL create_order (http) POST https://api.shop.test/v1/orders -> 201 [_ ms]
-error[invalid]: response.map `order_id`: `$.id` matched nothing in the response (top-level keys: order, key)
+error[invalid]: response.map `order_id`: `$.id` matched nothing in the response (top-level keys: order, key); the request succeeded (HTTP 201) and took effect; only reading its response failed
  --> order.yaml:4:5
   |
 4 |   - id: create_order

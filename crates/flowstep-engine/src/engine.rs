@@ -2,6 +2,7 @@
 //! (every step bound to its kind, every variable checked).
 
 use crate::flow_step::FlowStep;
+use crate::inputs::InputValue;
 use crate::loader::FlowLoader;
 use crate::plan::{DEFAULT_MAX_STEPS, Plan};
 use crate::step::{Step, StepKind};
@@ -325,9 +326,12 @@ fn check_with(spec: &FlowUseSpec, used: &Flow) -> Vec<Diagnostic> {
             );
             continue;
         };
-        if let Some(literal) = literal_value(value)
-            && let Err(e) = decl.check(literal)
-        {
+        let checked = match literal_value(value) {
+            Some(InputValue::Text(text)) => Some(decl.parse_text(&text)),
+            Some(InputValue::Typed(v)) => Some(decl.check(v)),
+            None => None,
+        };
+        if let Some(Err(e)) = checked {
             out.push(Diagnostic::error(
                 "E011",
                 format!("input {e} (flow `{}`)", spec.target.value),
@@ -357,15 +361,17 @@ fn check_with(spec: &FlowUseSpec, used: &Flow) -> Vec<Diagnostic> {
     out
 }
 
-/// The value of a `with:` entry when it is written literally (no `<< >>` in it).
-fn literal_value(value: &ValueTemplate) -> Option<serde_json::Value> {
+/// The value of a `with:` entry when it is written literally (no `<< >>` in it). A number is
+/// handed on as its text, so that the input's type reads it (`19.90` stays `19.90` for a
+/// `decimal`), as `--var` does.
+fn literal_value(value: &ValueTemplate) -> Option<InputValue> {
     match value {
-        ValueTemplate::Null => Some(serde_json::Value::Null),
-        ValueTemplate::Bool(b) => Some(serde_json::Value::Bool(*b)),
-        ValueTemplate::Number(n) => Some(serde_json::Value::Number(n.clone())),
+        ValueTemplate::Number(n) => Some(InputValue::Text(n.text().to_owned())),
+        ValueTemplate::Null => Some(InputValue::Typed(serde_json::Value::Null)),
+        ValueTemplate::Bool(b) => Some(InputValue::Typed(serde_json::Value::Bool(*b))),
         ValueTemplate::String(t) => t
             .as_literal()
-            .map(|s| serde_json::Value::String(s.to_owned())),
+            .map(|s| InputValue::Typed(serde_json::Value::String(s.to_owned()))),
         ValueTemplate::List(_) | ValueTemplate::Map(_) => None,
     }
 }

@@ -24,7 +24,13 @@ impl Step for FlowStep {
         let sub = self.plan.flow();
         let mut given = Vec::new();
         for (name, value) in &self.with {
-            given.push((name.clone(), InputValue::Typed(cx.render_value(value)?)));
+            // A number written here is handed on as its text, for the input's type to read
+            // (`19.90` stays `19.90` for a `decimal`), as `--var` does.
+            let given_value = match value {
+                ValueTemplate::Number(n) => InputValue::Text(n.text().to_owned()),
+                other => InputValue::Typed(cx.render_value(other)?),
+            };
+            given.push((name.clone(), given_value));
         }
         let inputs = resolve_inputs(sub, given).map_err(|problems| {
             let list: Vec<String> = problems.iter().map(ToString::to_string).collect();

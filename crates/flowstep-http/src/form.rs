@@ -9,19 +9,51 @@
 //! flat and nested styles mix freely. Values are never parsed again: a key or value holding `&`,
 //! `=` or a newline is percent-encoded and cannot add a field.
 
+use flowstep_spec::Rendered;
 use serde_json::Value;
 
-/// Flattens a rendered form body into (name, value) pairs, in file order.
-pub fn flatten(body: &Value) -> Vec<(String, String)> {
+/// Flattens a rendered form body into (name, value) pairs, in file order. A number written in
+/// the flow is sent as written (`19.90`).
+pub fn flatten(body: &Rendered) -> Vec<(String, String)> {
     let mut out = Vec::new();
     // The spec only lets a mapping through, but a `<<expr>>` may read anything; the caller
     // refuses non-mappings, which have no field names.
-    if let Value::Object(map) = body {
-        for (k, v) in map {
-            flatten_into(k.clone(), v, &mut out);
+    match body {
+        Rendered::Map(entries) => {
+            for (k, v) in entries {
+                flatten_rendered(k.clone(), v, &mut out);
+            }
         }
+        Rendered::Value(Value::Object(map)) => {
+            for (k, v) in map {
+                flatten_into(k.clone(), v, &mut out);
+            }
+        }
+        _ => {}
     }
     out
+}
+
+/// One field of a tree written in the flow (`key`, `key[sub]`, `key[i]`).
+pub fn flatten_rendered(key: String, value: &Rendered, out: &mut Vec<(String, String)>) {
+    match value {
+        Rendered::Value(v) => flatten_into(key, v, out),
+        Rendered::Number(n) => out.push((key, n.text().to_owned())),
+        Rendered::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if item.is_null() {
+                    out.push((format!("{key}[{i}]"), String::new()));
+                } else {
+                    flatten_rendered(format!("{key}[{i}]"), item, out);
+                }
+            }
+        }
+        Rendered::Map(entries) => {
+            for (k, v) in entries {
+                flatten_rendered(format!("{key}[{k}]"), v, out);
+            }
+        }
+    }
 }
 
 fn flatten_into(key: String, value: &Value, out: &mut Vec<(String, String)>) {
@@ -61,7 +93,12 @@ pub fn encode(pairs: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flowstep_spec::literal_number::LiteralNumber;
     use serde_json::json;
+
+    fn flat(v: Value) -> Vec<(String, String)> {
+        flatten(&Rendered::Value(v))
+    }
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
         v.iter()
@@ -87,7 +124,7 @@ mod tests {
             "amount_decimal": 12.5
         });
         assert_eq!(
-            flatten(&body),
+            flat(body),
             pairs(&[
                 ("mode", "payment"),
                 ("line_items[0][price_data][currency]", "inr"),
@@ -117,7 +154,7 @@ mod tests {
             "empty_map": {}
         });
         assert_eq!(
-            flatten(&body),
+            flat(body),
             pairs(&[
                 ("line_items[0][price_data][currency]", "inr"),
                 ("line_items[0][quantity]", "1"),
@@ -150,9 +187,34 @@ mod tests {
     #[test]
     fn null_list_items_keep_their_index_and_scalars_have_no_fields() {
         assert_eq!(
-            flatten(&json!({"a": ["x", null, "y"]})),
+            flat(json!({"a": ["x", null, "y"]})),
             pairs(&[("a[0]", "x"), ("a[1]", ""), ("a[2]", "y")])
         );
-        assert!(flatten(&json!("just text")).is_empty());
+        assert!(flat(json!("just text")).is_empty());
+    }
+
+    #[test]
+    fn numbers_written_in_the_flow_are_sent_as_written() {
+        let n = |s: &str| Rendered::Number(LiteralNumber::parse(s).unwrap());
+        let body = Rendered::Map(vec![
+            ("price".into(), n("19.90")),
+            (
+                "tags".into(),
+                Rendered::List(vec![n("1e3"), Rendered::Value(json!(null))]),
+            ),
+            (
+                "meta".into(),
+                Rendered::Map(vec![("big".into(), n("12345678901234567890123"))]),
+            ),
+        ]);
+        assert_eq!(
+            flatten(&body),
+            pairs(&[
+                ("price", "19.90"),
+                ("tags[0]", "1e3"),
+                ("tags[1]", ""),
+                ("meta[big]", "12345678901234567890123"),
+            ])
+        );
     }
 }

@@ -23,13 +23,16 @@ pub fn matches(hint: &Hint, error: &StepError) -> bool {
             .is_none_or(|m| error.message.to_lowercase().contains(&m.to_lowercase()))
 }
 
-/// Puts the first matching hint into `error.hint`, or else the generic one for its status.
+/// Puts the first matching hint of the flow into `error.hint`; else keeps the hint the error
+/// already carries (the step's own advice, e.g. for a non-ASCII header), or else gives the
+/// generic one for its status.
 pub fn attach(hints: &[Hint], error: &mut StepError) {
     let note = match hints.iter().find(|h| matches(h, error)) {
         Some(h) => Some(HintNote {
             cause: h.cause.clone(),
             fix: h.fix.clone(),
         }),
+        None if error.hint.is_some() => return,
         None => generic(error),
     };
     error.hint = note.map(Box::new);

@@ -47,6 +47,7 @@ mod history;
 mod ip_ranges;
 mod mapping;
 mod network;
+mod query;
 mod render;
 mod request;
 mod resolve;

@@ -3,8 +3,9 @@
 
 use flowstep_engine::{SourcePos, StepError};
 use flowstep_spec::template::value_to_text;
-use flowstep_spec::{Scope, SourceFile, Template, TemplateEnv, TemplateError, ValueTemplate};
-use serde_json::Value;
+use flowstep_spec::{
+    Rendered, Scope, SourceFile, Span, Template, TemplateEnv, TemplateError, ValueTemplate,
+};
 use std::sync::Arc;
 
 /// Renders templates for one step run: the flow's compiled expressions, the step's scope, and
@@ -22,8 +23,12 @@ pub struct Renderer<'a> {
 
 impl Renderer<'_> {
     fn error(&self, e: TemplateError) -> StepError {
-        let at = SourcePos::new(self.file.clone(), e.span());
-        StepError::invalid(e.to_string()).located_at(at)
+        StepError::invalid(e.to_string()).located_at(self.position(e.span()))
+    }
+
+    /// A place in the flow file, for an error about what was written there.
+    pub fn position(&self, span: Span) -> SourcePos {
+        SourcePos::new(self.file.clone(), span)
     }
 
     /// A template as text.
@@ -43,9 +48,10 @@ impl Renderer<'_> {
             .map_err(|e| self.error(e))
     }
 
-    /// A value tree.
-    pub fn value(&self, v: &ValueTemplate) -> Result<Value, StepError> {
-        v.render(self.env, self.scope).map_err(|e| self.error(e))
+    /// A value tree with literal numbers as written, for encoding a body or a query.
+    pub fn tree(&self, v: &ValueTemplate) -> Result<Rendered, StepError> {
+        v.render_tree(self.env, self.scope)
+            .map_err(|e| self.error(e))
     }
 
     /// Each piece of a template on its own.

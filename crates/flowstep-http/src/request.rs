@@ -4,12 +4,13 @@
 use crate::auth::{self, Credentials};
 use crate::form;
 use crate::headers::{Headers, check_header_value};
+use crate::query;
 use crate::render::Renderer;
 use crate::url::build_url;
 use flowstep_engine::{Redactor, SourcePos, StepError};
-use flowstep_spec::Template;
 use flowstep_spec::steps::http::is_header_name;
 use flowstep_spec::steps::{Body, HttpSpec, Idempotency};
+use flowstep_spec::{Rendered, Template, ValueTemplate};
 use reqwest::Url;
 use serde_json::{Value, json};
 
@@ -91,27 +92,29 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
     headers.set("User-Agent", input.user_agent.to_owned());
     headers.set("Accept", "application/json".to_owned());
 
+    // Bodies are encoded from the rendered tree, so a number written in the flow is sent as
+    // written (`19.90`, `1e3`), in JSON as in forms.
     let body = match &spec.body {
         None => None,
         Some(Body::Form(v)) => {
-            let value = r.value(v)?;
-            if !value.is_object() {
+            let tree = r.tree(v)?;
+            if !matches!(tree, Rendered::Map(_) | Rendered::Value(Value::Object(_))) {
                 return Err(StepError::invalid(format!(
                     "a form body must be a mapping of field names to values; it rendered to {}",
-                    type_name(&value)
+                    tree.kind_name()
                 )));
             }
             Some((
-                form::encode(&form::flatten(&value)),
+                form::encode(&form::flatten(&tree)),
                 "application/x-www-form-urlencoded",
             ))
         }
         Some(Body::Json(v)) => {
-            let mut value = r.value(v)?;
+            let mut tree = r.tree(v)?;
             if spec.omit_nulls {
-                drop_nulls(&mut value);
+                drop_nulls(&mut tree);
             }
-            Some((value.to_string(), "application/json"))
+            Some((tree.to_json_text(), "application/json"))
         }
         Some(Body::Text(t)) => Some((r.text(t)?, "text/plain; charset=utf-8")),
     };
@@ -121,7 +124,8 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
 
     for (name, template) in &spec.headers {
         let value = r.credential_text(template)?;
-        check_header_value(&name.value, &format!("header `{}`", name.value), &value)?;
+        check_header_value(&name.value, "the value", &value)
+            .map_err(|e| e.located_at(r.position(template.span())))?;
         headers.set(&name.value, value);
     }
     if let Some(ct) = &spec.content_type {
@@ -129,10 +133,16 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
         headers.set("Content-Type", ct.value.clone());
     }
 
-    let mut query = Vec::new();
-    for (name, template) in &spec.query {
-        query.push((name.value.clone(), r.text(template)?));
-    }
+    let mut query = query::pairs(&r.tree(&spec.query)?, spec.query_lists).map_err(|p| {
+        let e = StepError::invalid(p.message);
+        match &spec.query {
+            ValueTemplate::Map(entries) => match entries.get(p.index) {
+                Some((key, _)) => e.located_at(r.position(key.span())),
+                None => e,
+            },
+            _ => e,
+        }
+    })?;
     let credentials = auth::apply(&spec.auth, r, input.redactor, &mut headers, &mut query)?;
     if !query.is_empty() {
         let mut pairs = url.query_pairs_mut();
@@ -192,17 +202,6 @@ fn describe_piece(t: &Template, pieces: &[(bool, String)], i: usize) -> String {
     "a value".to_owned()
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
-
 /// The key `idempotency: auto` sends: the same for every attempt of this step in this run,
 /// and again when the run is repeated with the same `--run-id`.
 pub fn auto_key(run_id: &str, step_id: &str) -> String {
@@ -244,18 +243,39 @@ fn check_key(key: &str, from: &str) -> Result<(), StepError> {
     Ok(())
 }
 
-/// Removes object fields whose value is null, and objects that this leaves empty (an optional
+/// Removes mapping fields whose value is null, and mappings that this leaves empty (an optional
 /// `customer: {name: <<customer_name>>}` with no name given is "no customer", not `{}`).
-fn drop_nulls(value: &mut Value) {
+fn drop_nulls(tree: &mut Rendered) {
+    match tree {
+        Rendered::Value(v) => drop_null_values(v),
+        Rendered::Map(entries) => entries.retain_mut(|(_, v)| {
+            let was_empty = is_empty_map(v);
+            drop_nulls(v);
+            !v.is_null() && (was_empty || !is_empty_map(v))
+        }),
+        Rendered::List(items) => items.iter_mut().for_each(drop_nulls),
+        Rendered::Number(_) => {}
+    }
+}
+
+fn is_empty_map(tree: &Rendered) -> bool {
+    match tree {
+        Rendered::Map(entries) => entries.is_empty(),
+        Rendered::Value(Value::Object(m)) => m.is_empty(),
+        _ => false,
+    }
+}
+
+fn drop_null_values(value: &mut Value) {
     match value {
         Value::Object(map) => {
             map.retain(|_, v| {
                 let was_empty = v.as_object().is_some_and(serde_json::Map::is_empty);
-                drop_nulls(v);
+                drop_null_values(v);
                 !v.is_null() && (was_empty || !v.as_object().is_some_and(serde_json::Map::is_empty))
             });
         }
-        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        Value::Array(items) => items.iter_mut().for_each(drop_null_values),
         _ => {}
     }
 }
@@ -353,8 +373,19 @@ pub(crate) mod tests {
     #[test]
     fn omit_nulls_leaves_out_null_fields_and_the_objects_they_empty() {
         let mut v = json!({"a": 1, "b": null, "customer": {"name": null, "email": null}, "notes": {}, "list": [null, {"x": null, "y": 2}]});
-        drop_nulls(&mut v);
+        drop_null_values(&mut v);
         assert_eq!(v, json!({"a": 1, "notes": {}, "list": [null, {"y": 2}]}));
+        let mut tree = Rendered::Map(vec![
+            ("a".into(), Rendered::Value(json!(null))),
+            (
+                "c".into(),
+                Rendered::Map(vec![("n".into(), Rendered::Value(json!(null)))]),
+            ),
+            ("notes".into(), Rendered::Map(vec![])),
+            ("v".into(), Rendered::Value(json!({"x": null, "y": 1}))),
+        ]);
+        drop_nulls(&mut tree);
+        assert_eq!(tree.to_json_text(), r#"{"notes":{},"v":{"y":1}}"#);
     }
 
     #[test]

@@ -73,8 +73,14 @@ pub fn reads(spec: &HttpSpec, declared: &[&str]) -> Vec<SecretRead> {
         }
     };
     add(&mut spec.url.references(), Place::Url);
-    for (name, t) in &spec.query {
-        add(&mut t.references(), Place::Query(name.value.clone()));
+    if let ValueTemplate::Map(entries) = &spec.query {
+        for (name, v) in entries {
+            let refs = name.references().chain(v.references());
+            add(
+                &mut refs.collect::<Vec<_>>().into_iter(),
+                Place::Query(name.source()),
+            );
+        }
     }
     for (name, t) in &spec.headers {
         add(&mut t.references(), Place::Header(name.value.clone()));

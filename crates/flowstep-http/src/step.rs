@@ -258,11 +258,16 @@ impl HttpStep {
         }
         let content_type = header(&received, "content-type");
         // The request succeeded: the status says so next to why its answer could not be used.
-        let values = mapping::select_all(&self.spec.map, body_json.as_ref(), content_type)
-            .map_err(|mut e| {
-                e.http_status = Some(received.status);
-                e
-            })?;
+        let values = mapping::select_all(
+            &self.spec.map,
+            body_json.as_ref(),
+            content_type,
+            received.status,
+        )
+        .map_err(|mut e| {
+            e.http_status = Some(received.status);
+            e
+        })?;
         for (var, value) in values {
             cx.set_var(var, value);
         }

@@ -688,7 +688,7 @@ async fn mapping_failures_name_the_variable_and_the_keys_present() {
     assert_eq!(e.kind, ErrorKind::Invalid);
     assert_eq!(
         e.message,
-        "response.map `payment_url`: `$.url` matched nothing in the response (top-level keys: id, object)"
+        "response.map `payment_url`: `$.url` matched nothing in the response (top-level keys: id, object); the request succeeded (HTTP 200) and took effect; only reading its response failed"
     );
     // The body is still recorded for the author to look at.
     assert_eq!(step(&o).details["response"]["body"]["id"], json!("cs_1"));

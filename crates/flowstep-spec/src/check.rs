@@ -11,7 +11,7 @@ use crate::flow::Flow;
 use crate::source::Spanned;
 use crate::steps::{OnError, StepDecl, StepSpec};
 use crate::suggest::help_did_you_mean;
-use crate::template::{Reference, Template};
+use crate::template::{ESCAPE_NOTE, Reference, Template};
 use std::collections::BTreeSet;
 
 /// Names defined on every path: `None` is "everything" (the start of the analysis for nodes not
@@ -279,7 +279,7 @@ impl Cx<'_> {
                 Some(
                     Diagnostic::error("E005", format!("undefined variable `{first}` in {place}"), r.span).with_help(
                         help_did_you_mean(first, candidates).unwrap_or_else(|| {
-                            format!("declare `{first}` under `inputs:`, or map it from an earlier step's response")
+                            format!("declare `{first}` under `inputs:`, or map it from an earlier step's response; for a literal `<<`, write `\\<<` ({ESCAPE_NOTE})")
                         }),
                     ),
                 )

@@ -9,9 +9,9 @@ use crate::source::{SourceFile, Span, Spanned};
 use crate::steps::{
     self, FlowUseSpec, HttpSpec, MessageSpec, OnError, PluginSpec, SetSpec, StepDecl, StepSpec,
 };
-use crate::template::TemplateEnv;
+use crate::template::{Template, TemplateEnv};
 use crate::value_template::ValueTemplate;
-use crate::value_template::{compile_entries, compile_string};
+use crate::value_template::{Destination, compile_entries, compile_string, literal_name};
 use crate::yaml::{self, Node, NodeKind};
 use std::sync::Arc;
 
@@ -206,7 +206,7 @@ fn read_root(
     };
     let outputs = m
         .get("outputs")
-        .map(|n| compile_entries(n, "`outputs`", file, env, diags))
+        .map(|n| compile_entries(n, "`outputs`", Destination::Stored, file, env, diags))
         .unwrap_or_default();
     m.finish(diags);
     check_unique_names(&inputs, &secrets, diags);
@@ -528,9 +528,16 @@ fn read_step(
         Some("message") => MessageSpec::read(&mut m, file, env, diags).map(StepSpec::Message),
         Some(_) => {
             let rest = m.take_rest();
+            // A plugin reads its parameters by name, so the top-level names are literal.
             let params = ValueTemplate::Map(
                 rest.into_iter()
-                    .map(|(k, v)| (key_text(k), ValueTemplate::compile(v, file, env, diags)))
+                    .filter_map(|(k, v)| {
+                        let name = literal_name(k, "a step's parameters", diags)?;
+                        Some((
+                            Template::literal(name.value, name.span),
+                            ValueTemplate::compile(v, file, env, diags),
+                        ))
+                    })
                     .collect(),
             );
             Some(StepSpec::Plugin(PluginSpec {

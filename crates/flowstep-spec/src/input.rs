@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use crate::decimal::Decimal;
+use crate::shown::{shown_quoted, shown_text, shown_value};
 use crate::source::{Span, Spanned};
 use crate::value_text::value_to_text;
 
@@ -105,7 +106,9 @@ impl InputDecl {
             InputType::String => Value::String(raw.to_owned()),
             InputType::Integer => match raw.trim().parse::<i64>() {
                 Ok(i) => Value::Number(i.into()),
-                Err(_) => return Err(self.error(format!("{raw:?} is not an integer"))),
+                Err(_) => {
+                    return Err(self.error(format!("{} is not an integer", shown_quoted(raw))));
+                }
             },
             InputType::Number => match raw
                 .trim()
@@ -121,19 +124,20 @@ impl InputDecl {
                         Err(_) => Value::Number(n),
                     }
                 }
-                None => return Err(self.error(format!("{raw:?} is not a number"))),
+                None => return Err(self.error(format!("{} is not a number", shown_quoted(raw)))),
             },
             InputType::Decimal => match Decimal::parse(raw.trim()) {
                 Some(d) => Value::String(d.to_string()),
-                None => return Err(self.not_a_decimal(&format!("{raw:?}"))),
+                None => return Err(self.not_a_decimal(&shown_quoted(raw))),
             },
             InputType::Boolean => match raw.trim() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
                 _ => {
-                    return Err(
-                        self.error(format!("{raw:?} is not a boolean (write true or false)"))
-                    );
+                    return Err(self.error(format!(
+                        "{} is not a boolean (write true or false)",
+                        shown_quoted(raw)
+                    )));
                 }
             },
         };
@@ -154,14 +158,15 @@ impl InputDecl {
         if value.is_null() && self.default == Some(Value::Null) {
             return Ok(value);
         }
-        let mut shown = value.to_string();
+        // Echoed in errors: a 90,000-item list shows as its start and its size.
+        let mut shown = shown_value(&value);
         let mut value = value;
         if self.ty == InputType::Decimal {
             let Some(d) = Decimal::from_json(&value) else {
                 return Err(self.not_a_decimal(&shown));
             };
             // Rules below name a decimal by its text, unquoted, as the author wrote it.
-            shown = d.to_string();
+            shown = shown_text(&d.to_string());
             value = Value::String(shown.clone());
         }
         let fits = match (&self.ty, &value) {
@@ -191,7 +196,10 @@ impl InputDecl {
             && !allowed.iter().any(|a| self.same_value(a, value))
         {
             let list: Vec<String> = allowed.iter().map(value_to_text).collect();
-            return Err(self.error(format!("{shown} is not one of {}", list.join(", "))));
+            return Err(self.error(format!(
+                "{shown} is not one of {}",
+                shown_text(&list.join(", "))
+            )));
         }
         if let Value::String(s) = value
             && self.ty == InputType::String

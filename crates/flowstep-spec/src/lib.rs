@@ -10,6 +10,7 @@
 //! assert_eq!(flow.steps[0].id.value, "hi");
 //! ```
 
+mod ambiguous;
 pub mod check;
 pub mod decimal;
 pub mod diagnostic;
@@ -19,9 +20,12 @@ pub mod helpers;
 pub mod input;
 mod input_rules;
 pub mod jsonpath;
+pub mod literal_number;
 pub mod origin;
 pub mod reader;
+pub mod rendered;
 pub mod schema;
+pub mod shown;
 pub mod source;
 pub mod steps;
 mod suggest;
@@ -34,8 +38,9 @@ pub use diagnostic::{Diagnostic, Diagnostics, Severity, render_all};
 pub use flow::{Flow, PartialFlow, SecretDecl, read as read_flow, read_partial};
 pub use input::{InputDecl, InputError, InputType};
 pub use origin::Origin;
+pub use rendered::Rendered;
 pub use schema::FLOW_SCHEMA;
 pub use source::{SourceFile, Span, Spanned};
 pub use suggest::{did_you_mean, help_did_you_mean};
 pub use template::{Scope, Template, TemplateEnv, TemplateError};
-pub use value_template::ValueTemplate;
+pub use value_template::{Destination, ValueTemplate};

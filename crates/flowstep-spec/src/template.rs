@@ -19,6 +19,9 @@ use std::fmt;
 
 pub use crate::value_text::value_to_text;
 
+/// How to write the escape inside YAML's quotes, for the helps that point to it.
+pub const ESCAPE_NOTE: &str = "inside double quotes, YAML needs `\\\\<<`";
+
 /// Names that `<< >>` reserves for itself.
 pub const RESERVED_NAMES: &[&str] = &["secrets", "steps", "run", "this"];
 
@@ -80,9 +83,23 @@ impl TemplateEnv {
         let mut errors = Vec::new();
         let mut rest = text;
         let mut search_from = 0;
+        let mut text_run = String::new();
         while let Some(open) = rest.find("<<") {
-            if open > 0 {
-                pieces.push(Piece::Text(rest[..open].to_owned()));
+            // Backslashes right before `<<` escape: `\<<` is a literal `<<`, and `\\<<x>>` is
+            // a backslash and then an expression (each pair of backslashes writes one).
+            let before = &rest[..open];
+            let slashes = before.len() - before.trim_end_matches('\\').len();
+            text_run.push_str(&before[..open - slashes]);
+            text_run.push_str(&"\\".repeat(slashes / 2));
+            if slashes % 2 == 1 {
+                text_run.push_str("<<");
+                // Step over it in the source too, so that later positions are found after it.
+                let _ = locate(raw, "<<", &mut search_from);
+                rest = &rest[open + 2..];
+                continue;
+            }
+            if !text_run.is_empty() {
+                pieces.push(Piece::Text(std::mem::take(&mut text_run)));
             }
             let after = &rest[open + 2..];
             let Some(close) = find_close(after) else {
@@ -90,7 +107,7 @@ impl TemplateEnv {
                 errors.push(
                     Diagnostic::error("E006", "unclosed `<<` in template", at)
                         .with_label("this `<<` has no matching `>>`")
-                        .with_help("close the expression with `>>`"),
+                        .with_help(format!("close the expression with `>>`, or write `\\<<` for a literal `<<` ({ESCAPE_NOTE})")),
                 );
                 rest = "";
                 break;
@@ -111,8 +128,9 @@ impl TemplateEnv {
             }
             rest = &after[close + 2..];
         }
-        if !rest.is_empty() {
-            pieces.push(Piece::Text(rest.to_owned()));
+        text_run.push_str(rest);
+        if !text_run.is_empty() {
+            pieces.push(Piece::Text(text_run));
         }
         if errors.is_empty() {
             Ok(Template { pieces, span })
@@ -607,15 +625,40 @@ impl Template {
         })
     }
 
-    /// The source of the template with each expression shown as `<<expr>>`, for dry runs.
+    /// The source of the template with each expression shown as `<<expr>>` and a literal `<<`
+    /// as its escape `\<<`, for dry runs and errors.
     pub fn source(&self) -> String {
         self.pieces
             .iter()
-            .map(|p| match p {
-                Piece::Text(t) => t.clone(),
+            .enumerate()
+            .map(|(i, p)| match p {
+                Piece::Text(t) => escape_text(t, i + 1 < self.pieces.len()),
                 Piece::Expr(e) => format!("<<{}>>", e.source),
             })
             .collect()
+    }
+}
+
+/// Literal text written back with its escapes: `\<<` for `<<`, and doubled backslashes where
+/// backslashes come right before `<<`, or at the end when an expression follows.
+fn escape_text(text: &str, expression_follows: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = rest.find("<<");
+        let before = &rest[..next.unwrap_or(rest.len())];
+        let slashes = before.len() - before.trim_end_matches('\\').len();
+        out.push_str(before);
+        if next.is_some() || expression_follows {
+            out.push_str(&"\\".repeat(slashes));
+        }
+        match next {
+            Some(at) => {
+                out.push_str("\\<<");
+                rest = &rest[at + 2..];
+            }
+            None => return out,
+        }
     }
 }
 
@@ -667,6 +710,16 @@ pub enum TemplateError {
         /// Where the expression is.
         span: Span,
     },
+    /// A templated mapping key rendered to something that cannot be a key.
+    #[error("the key `{key}` {message}")]
+    Key {
+        /// The key as written.
+        key: String,
+        /// What it rendered to and why that cannot be a key.
+        message: String,
+        /// Where the key is.
+        span: Span,
+    },
     /// A helper failed.
     #[error("`<<{expr}>>` failed: {message}")]
     Helper {
@@ -685,7 +738,8 @@ impl TemplateError {
         match self {
             TemplateError::Undefined { span, .. }
             | TemplateError::SecretNotReadable { span, .. }
-            | TemplateError::Helper { span, .. } => *span,
+            | TemplateError::Helper { span, .. }
+            | TemplateError::Key { span, .. } => *span,
         }
     }
 }
@@ -719,10 +773,39 @@ mod tests {
     fn literal_braces_and_backslashes_pass_through() {
         let mut env = TemplateEnv::new();
         let scope = Scope::new(json!({"x": "{{y}}"}));
-        let t = compile(&mut env, r"{{not a template}} \n \<<x>> }}");
+        let t = compile(&mut env, r"{{not a template}} \n \\<<x>> }} \<<x>>");
         assert_eq!(
             env.render(&t, &scope).unwrap(),
-            json!(r"{{not a template}} \n \{{y}} }}")
+            json!(r"{{not a template}} \n \{{y}} }} <<x>>")
+        );
+    }
+
+    #[test]
+    fn a_backslash_escapes_a_literal_open() {
+        let mut env = TemplateEnv::new();
+        let scope = Scope::new(json!({"n": 5}));
+        let t = compile(
+            &mut env,
+            r"Price \<< 500 >> only, cout \<< <<n>> \<< \\<<n>> \\\<<",
+        );
+        assert_eq!(
+            env.render(&t, &scope).unwrap(),
+            json!(r"Price << 500 >> only, cout << 5 << \5 \<<")
+        );
+        assert_eq!(
+            t.source(),
+            r"Price \<< 500 >> only, cout \<< <<n>> \<< \\<<n>> \\\<<"
+        );
+        let t = compile(&mut env, r"\<<");
+        assert_eq!(t.as_literal(), Some("<<"));
+        let e = env
+            .compile("a << b", Span::new(0, 6), "a << b")
+            .unwrap_err();
+        assert_eq!(
+            e[0].help.as_deref(),
+            Some(
+                r#"close the expression with `>>`, or write `\<<` for a literal `<<` (inside double quotes, YAML needs `\\<<`)"#
+            )
         );
     }
 

@@ -1,11 +1,16 @@
 //! The YAML layer: text to a tree of nodes that each know their span. The only module that
 //! knows the YAML parser, so that swapping it touches one file.
 //!
-//! Scalars are resolved with YAML 1.2 core-schema rules, strictly: `true`/`false` are booleans
-//! but `yes`/`NO`/`on` stay strings, and a number with a leading zero (`007`) stays a string,
-//! so a phone number or an order id is never silently changed.
+//! Scalars are typed by JSON's spellings, the strictest reading of YAML 1.2's core schema:
+//! `true`/`false` are booleans, `null`/`~`/nothing is null, and a number is a number only when
+//! written as JSON writes one. Everything else (`yes`, `True`, `+919000090000`, `007`, `.5`,
+//! `1_000`) is text exactly as written, so a phone number or an order id is never changed.
+//!
+//! Aliases are budgeted twice: in nodes and in the bytes of text they copy, so that neither a
+//! "billion laughs" of small nodes nor a few thousand copies of one long scalar can blow up.
 
 use crate::diagnostic::Diagnostic;
+use crate::literal_number::is_json_number;
 use crate::source::{SourceFile, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Number, Value};
@@ -13,6 +18,9 @@ use std::collections::HashMap;
 
 /// The most nodes a document may expand to: aliases can make a small file huge ("billion laughs").
 const MAX_NODES: usize = 100_000;
+/// The most text aliases may copy in all: a 40 KB file of aliases to one 40,000-character
+/// scalar would otherwise expand to hundreds of megabytes.
+pub const MAX_ALIAS_BYTES: usize = 1024 * 1024;
 /// The deepest nesting accepted; real flows are a few levels deep.
 const MAX_DEPTH: usize = 64;
 
@@ -101,45 +109,41 @@ impl Node {
 }
 
 fn is_null_text(s: &str) -> bool {
-    matches!(s, "" | "~" | "null" | "Null" | "NULL")
+    matches!(s, "" | "~" | "null")
 }
 
-/// Types a plain scalar by the YAML 1.2 core schema, strictly (see the module docs).
+/// Types a plain scalar: `null` (also `~` and nothing), `true`, `false`, and numbers written as
+/// JSON writes them; everything else is text, exactly as written (see the module docs).
+///
+/// A number is typed here for the places that take one (an input's `default`, `max_attempts`);
+/// a fraction is read through `f64` and an integer beyond 64 bits stays text. Values written in
+/// a request body or a `set` keep their written text instead: see [`crate::value_template`].
 pub fn resolve_plain(s: &str) -> Value {
     if is_null_text(s) {
         return Value::Null;
     }
     match s {
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "true" => return Value::Bool(true),
+        "false" => return Value::Bool(false),
         _ => {}
     }
-    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
-    if leading_zero || digits.is_empty() {
+    if !is_json_number(s) {
         return Value::String(s.to_owned());
     }
-    if digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(i) = s.parse::<i64>() {
-            return Value::Number(i.into());
-        }
-        // Too large for i64: keep the digits exactly rather than round through a float.
+    if let Ok(i) = s.parse::<i64>() {
+        return Value::Number(i.into());
+    }
+    if let Ok(u) = s.parse::<u64>() {
+        return Value::Number(u.into());
+    }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        // Too large for 64 bits: keep the digits exactly rather than round through a float.
         return Value::String(s.to_owned());
     }
-    let is_float = digits.bytes().any(|b| b.is_ascii_digit())
-        && digits
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
-        && digits.bytes().filter(|b| *b == b'.').count() <= 1
-        && digits.as_bytes()[0] != b'e'
-        && digits.as_bytes()[0] != b'E';
-    if is_float
-        && let Ok(f) = s.parse::<f64>()
-        && let Some(n) = Number::from_f64(f)
-    {
-        return Value::Number(n);
+    match s.parse::<f64>().ok().and_then(Number::from_f64) {
+        Some(n) => Value::Number(n),
+        None => Value::String(s.to_owned()),
     }
-    Value::String(s.to_owned())
 }
 
 /// Parses one YAML document into a node tree, or a diagnostic that points at the problem.
@@ -149,6 +153,7 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
+        alias_bytes: 0,
         root: None,
         documents: 0,
     };
@@ -184,8 +189,11 @@ enum Open {
 struct Builder<'a> {
     file: &'a SourceFile,
     stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchored node with its size in nodes and in text bytes, measured once.
+    anchors: HashMap<usize, (Node, usize, usize)>,
     nodes: usize,
+    /// The text bytes aliases have copied so far.
+    alias_bytes: usize,
     root: Option<Node>,
     documents: usize,
 }
@@ -258,18 +266,35 @@ impl Builder<'_> {
                 }
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().ok_or_else(|| {
+                let (node, nodes, bytes) = self.anchors.get(&id).ok_or_else(|| {
                     Diagnostic::error("E001", "this alias refers to an unknown anchor", span)
                 })?;
-                self.nodes += count_nodes(&node);
+                // Checked before the copy is made, so a bomb costs nothing but the check.
+                self.nodes += nodes;
                 if self.nodes > MAX_NODES {
                     return Err(Diagnostic::error(
                         "E001",
                         format!("the YAML expands to more than {MAX_NODES} nodes through aliases"),
                         span,
-                    ));
+                    )
+                    .with_help("each alias copies its anchor's whole value; write the repeated part out, or anchor something smaller"));
                 }
-                let node = Node { span, ..node };
+                self.alias_bytes += bytes;
+                if self.alias_bytes > MAX_ALIAS_BYTES {
+                    return Err(Diagnostic::error(
+                        "E001",
+                        format!(
+                            "the YAML's aliases copy more than 1 MiB of text (the limit is {MAX_ALIAS_BYTES} bytes)"
+                        ),
+                        span,
+                    )
+                    .with_label(format!("this alias copies {bytes} bytes"))
+                    .with_help("each alias copies its anchor's whole value; write the repeated part out, or anchor something smaller"));
+                }
+                let node = Node {
+                    span,
+                    ..node.clone()
+                };
                 self.complete(node, 0)?;
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
@@ -306,7 +331,8 @@ impl Builder<'_> {
             ));
         }
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            let (nodes, bytes) = measure(&node);
+            self.anchors.insert(anchor, (node.clone(), nodes, bytes));
         }
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -339,15 +365,20 @@ impl Builder<'_> {
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
-    1 + match &node.kind {
-        NodeKind::Scalar(..) => 0,
-        NodeKind::Seq(items) => items.iter().map(count_nodes).sum(),
+/// A node's size: how many nodes it holds and how many bytes of scalar text (keys included).
+fn measure(node: &Node) -> (usize, usize) {
+    match &node.kind {
+        NodeKind::Scalar(text, _) => (1, text.len()),
+        NodeKind::Seq(items) => items.iter().map(measure).fold((1, 0), add),
         NodeKind::Map(entries) => entries
             .iter()
-            .map(|(k, v)| count_nodes(k) + count_nodes(v))
-            .sum(),
+            .flat_map(|(k, v)| [measure(k), measure(v)])
+            .fold((1, 0), add),
     }
+}
+
+fn add(a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
+    (a.0.saturating_add(b.0), a.1.saturating_add(b.1))
 }
 
 #[cfg(test)]
@@ -361,6 +392,12 @@ mod tests {
         assert_eq!(resolve_plain("-3"), json!(-3));
         assert_eq!(resolve_plain("19.99"), json!(19.99));
         assert_eq!(resolve_plain("true"), json!(true));
+        assert_eq!(resolve_plain("True"), json!("True"));
+        assert_eq!(resolve_plain("NULL"), json!("NULL"));
+        assert_eq!(resolve_plain("+919000090000"), json!("+919000090000"));
+        assert_eq!(resolve_plain("+5"), json!("+5"));
+        assert_eq!(resolve_plain(".5"), json!(".5"));
+        assert_eq!(resolve_plain("1_000"), json!("1_000"));
         assert_eq!(resolve_plain("NO"), json!("NO"));
         assert_eq!(resolve_plain("yes"), json!("yes"));
         assert_eq!(resolve_plain("007"), json!("007"));
@@ -374,6 +411,10 @@ mod tests {
             json!("99999999999999999999")
         );
         assert_eq!(resolve_plain("1-2"), json!("1-2"));
+        assert_eq!(
+            resolve_plain("18446744073709551615"),
+            json!(18_446_744_073_709_551_615_u64)
+        );
     }
 
     #[test]
@@ -410,5 +451,27 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn aliases_to_a_long_scalar_are_budgeted_in_bytes() {
+        let mut text = format!("a: &a \"{}\"\nb: [", "x".repeat(40_000));
+        for _ in 0..10_000 {
+            text.push_str("*a, ");
+        }
+        text.push_str("*a]\n");
+        let started = std::time::Instant::now();
+        let e = parse(&SourceFile::new("bomb.yaml", text.clone())).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(
+            e.message,
+            "the YAML's aliases copy more than 1 MiB of text (the limit is 1048576 bytes)"
+        );
+        assert_eq!(e.label.as_deref(), Some("this alias copies 40000 bytes"));
+        // The 27th alias is the one over the budget: 26 * 40000 <= 1 MiB < 27 * 40000.
+        assert_eq!(e.span.start, 40_013 + 26 * 4);
+        // A few copies are fine.
+        let ok = format!("a: &a \"{}\"\nb: [*a, *a]\n", "x".repeat(40_000));
+        assert!(parse(&SourceFile::new("ok.yaml", ok)).is_ok());
     }
 }

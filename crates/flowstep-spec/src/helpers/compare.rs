@@ -7,6 +7,7 @@
 
 use super::{arg, kind};
 use crate::decimal::Decimal;
+use crate::shown::shown_value;
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -38,9 +39,11 @@ fn order(args: &[Option<&Value>], name: &str) -> Result<Ordering, String> {
         (Value::String(x), Value::String(y)) => Ok(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Ok(x.cmp(y)),
         _ => Err(format!(
-            "{name} cannot compare {} with {} ({a} and {b})",
+            "{name} cannot compare {} with {} ({} and {})",
             kind(a),
-            kind(b)
+            kind(b),
+            shown_value(a),
+            shown_value(b)
         )),
     }
 }

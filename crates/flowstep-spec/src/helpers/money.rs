@@ -7,6 +7,7 @@
 //! amount is never rounded: one with more decimals than the currency has is refused.
 
 use crate::decimal::Decimal;
+use crate::shown::{shown_quoted, shown_text, shown_value};
 use serde_json::Value;
 
 /// The largest amount Stripe takes: 8 digits of minor units.
@@ -45,7 +46,8 @@ const WHOLE_UNITS_TIMES_100: &[&str] = &["isk", "ugx"];
 fn currency(v: &Value) -> Result<String, String> {
     let Value::String(s) = v else {
         return Err(format!(
-            "the currency must be a code like \"inr\", found {v}"
+            "the currency must be a code like \"inr\", found {}",
+            shown_value(v)
         ));
     };
     let code = s.trim().to_ascii_lowercase();
@@ -53,7 +55,8 @@ fn currency(v: &Value) -> Result<String, String> {
         Ok(code)
     } else {
         Err(format!(
-            "unknown currency {s:?}; write an ISO code Stripe takes, like \"inr\", \"usd\" or \"eur\""
+            "unknown currency {}; write an ISO code Stripe takes, like \"inr\", \"usd\" or \"eur\"",
+            shown_quoted(s)
         ))
     }
 }
@@ -61,11 +64,20 @@ fn currency(v: &Value) -> Result<String, String> {
 /// The amount as an exact decimal: decimal text, or a JSON number by its shortest text.
 fn amount(v: &Value) -> Result<Decimal, String> {
     let d = Decimal::from_json(v).ok_or_else(|| match v {
-        Value::String(_) => format!("{v} is not a decimal amount (write it like \"19.99\")"),
-        _ => format!("the amount must be a decimal like \"19.99\", found {v}"),
+        Value::String(_) => format!(
+            "{} is not a decimal amount (write it like \"19.99\")",
+            shown_value(v)
+        ),
+        _ => format!(
+            "the amount must be a decimal like \"19.99\", found {}",
+            shown_value(v)
+        ),
     })?;
     if d.is_negative() {
-        return Err(format!("the amount {d} is negative"));
+        return Err(format!(
+            "the amount {} is negative",
+            shown_text(&d.to_string())
+        ));
     }
     Ok(d)
 }

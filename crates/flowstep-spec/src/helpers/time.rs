@@ -5,6 +5,7 @@
 //! the formatting are pure functions of a timestamp and "now", tested without the clock.
 
 use super::{arg, kind};
+use crate::shown::{shown_quoted, shown_value};
 use serde_json::Value;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -29,7 +30,10 @@ pub fn parse_ahead(text: &str) -> Result<i64, String> {
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
     let bad = || {
-        format!("{text:?} is not a duration; write a whole number and a unit: 90s, 30m, 24h, 1d")
+        format!(
+            "{} is not a duration; write a whole number and a unit: 90s, 30m, 24h, 1d",
+            shown_quoted(text)
+        )
     };
     let unit_secs: i64 = match unit {
         "s" => 1,
@@ -47,7 +51,7 @@ pub fn parse_ahead(text: &str) -> Result<i64, String> {
         .ok()
         .and_then(|n| n.checked_mul(unit_secs))
         .filter(|s| *s <= 100 * 365 * 86_400)
-        .ok_or_else(|| format!("{text:?} is more than 100 years ahead"))
+        .ok_or_else(|| format!("{} is more than 100 years ahead", shown_quoted(text)))
 }
 
 /// `from_now` against a given "now", for checks and tests.
@@ -76,7 +80,12 @@ pub(super) fn check_format(format: &Value) -> Result<&'static str, String> {
             .iter()
             .find(|f| **f == s.as_str())
             .copied()
-            .ok_or_else(|| format!("unknown time format {s:?}; use \"human\" or \"iso\"")),
+            .ok_or_else(|| {
+                format!(
+                    "unknown time format {}; use \"human\" or \"iso\"",
+                    shown_quoted(s)
+                )
+            }),
         other => Err(format!(
             "the format must be \"human\" or \"iso\", found {}",
             kind(other)
@@ -91,7 +100,7 @@ fn timestamp(v: &Value) -> Result<i64, String> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| format!("format_time takes Unix seconds, found {v}"))
+    .ok_or_else(|| format!("format_time takes Unix seconds, found {}", shown_value(v)))
 }
 
 /// `<<format_time expires_at "human">>` ("in 24 hours") or `"iso"` (`2026-11-27T14:46:00Z`).

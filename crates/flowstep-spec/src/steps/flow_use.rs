@@ -4,7 +4,7 @@ use crate::diagnostic::Diagnostics;
 use crate::reader::{MapReader, scalar_text};
 use crate::source::{SourceFile, Spanned};
 use crate::template::TemplateEnv;
-use crate::value_template::{ValueTemplate, compile_entries};
+use crate::value_template::{Destination, ValueTemplate, compile_entries};
 
 /// Keys of a flow step.
 pub const KEYS: &[&str] = &[
@@ -40,7 +40,7 @@ impl FlowUseSpec {
             .and_then(|n| scalar_text(n, "`use`", diags));
         let with = m
             .get("with")
-            .map(|n| compile_entries(n, "`with`", file, env, diags))
+            .map(|n| compile_entries(n, "`with`", Destination::Text, file, env, diags))
             .unwrap_or_default();
         Some(FlowUseSpec {
             target: target?,

@@ -8,7 +8,7 @@ use crate::reader::{MapReader, expected, is_identifier, key_text, scalar_text};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::suggest::help_did_you_mean;
 use crate::template::{Template, TemplateEnv};
-use crate::value_template::{ValueTemplate, compile_string};
+use crate::value_template::{Destination, ValueTemplate, compile_string, literal_name};
 use crate::yaml::Node;
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ pub const KEYS: &[&str] = &[
     "url",
     "headers",
     "query",
+    "query_lists",
     "auth",
     "body_type",
     "body",
@@ -41,6 +42,7 @@ pub const KEYS: &[&str] = &[
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const BODY_TYPES: &[&str] = &["form", "json", "text"];
 const AUTH_TYPES: &[&str] = &["none", "bearer", "basic", "header", "query"];
+const QUERY_LISTS: &[&str] = &["repeat", "brackets", "comma"];
 
 /// The default time limit for a whole request, connect to last byte.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -60,8 +62,10 @@ pub struct HttpSpec {
     pub url: Template,
     /// Extra headers: literal names, templated values.
     pub headers: Vec<(Spanned<String>, Template)>,
-    /// Query parameters: literal names, templated values (encoded when sent).
-    pub query: Vec<(Spanned<String>, Template)>,
+    /// Query parameters: a mapping, templated in names and values (encoded when sent).
+    pub query: ValueTemplate,
+    /// How a list in `query:` is sent.
+    pub query_lists: QueryLists,
     /// How the request authenticates.
     pub auth: Auth,
     /// The body, if any.
@@ -85,6 +89,18 @@ pub struct HttpSpec {
     /// `omit_nulls: true`: in a JSON body, fields whose value is null are left out (and objects
     /// left empty by that), as form bodies do; for APIs that read `null` as a wrong value.
     pub omit_nulls: bool,
+}
+
+/// How a list in `query:` is sent (`tags: [a, b]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QueryLists {
+    /// `tags=a&tags=b`: what most servers read as a list (OpenAPI's `form`, `explode: true`).
+    #[default]
+    Repeat,
+    /// `tags[]=a&tags[]=b`: PHP and Rails style, and Stripe's `expand[]`.
+    Brackets,
+    /// `tags=a,b`: one parameter, items joined by commas (OpenAPI's `explode: false`).
+    Comma,
 }
 
 /// How a request authenticates: data, not a plugin.
@@ -224,12 +240,41 @@ impl HttpSpec {
         let url = m.required("url", diags).map(|n| s(n, diags, env, "`url`"));
         let headers = m
             .get("headers")
-            .map(|n| read_pairs(n, "`headers`", file, env, diags, true))
+            .map(|n| read_headers(n, file, env, diags))
             .unwrap_or_default();
-        let query = m
-            .get("query")
-            .map(|n| read_pairs(n, "`query`", file, env, diags, false))
-            .unwrap_or_default();
+        let query = match m.get("query") {
+            Some(n) if n.as_map().is_some() => {
+                ValueTemplate::compile_for(n, Destination::Text, file, env, diags)
+            }
+            Some(n) if !n.is_null() => {
+                diags.push(expected(n, "a mapping of names to values", "`query`"));
+                ValueTemplate::Map(Vec::new())
+            }
+            _ => ValueTemplate::Map(Vec::new()),
+        };
+        let query_lists = match m.get("query_lists") {
+            None => QueryLists::default(),
+            Some(n) => match scalar_text(n, "`query_lists`", diags)
+                .as_ref()
+                .map(|t| t.value.as_str())
+            {
+                Some("repeat") => QueryLists::Repeat,
+                Some("brackets") => QueryLists::Brackets,
+                Some("comma") => QueryLists::Comma,
+                Some(other) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "E010",
+                            format!("unknown `query_lists` style `{other}`"),
+                            n.span,
+                        )
+                        .with_help(format!("write one of {}", QUERY_LISTS.join(", "))),
+                    );
+                    QueryLists::default()
+                }
+                None => QueryLists::default(),
+            },
+        };
         let auth = m
             .get("auth")
             .map_or(Some(Auth::None), |n| read_auth(n, file, env, diags));
@@ -308,6 +353,7 @@ impl HttpSpec {
             url: url?,
             headers,
             query,
+            query_lists,
             auth: auth?,
             body,
             content_type,
@@ -326,7 +372,7 @@ impl HttpSpec {
     pub fn templates(&self) -> Vec<&Template> {
         let mut out = vec![&self.url];
         out.extend(self.headers.iter().map(|(_, t)| t));
-        out.extend(self.query.iter().map(|(_, t)| t));
+        out.extend(self.query.templates());
         match &self.auth {
             Auth::None => {}
             Auth::Bearer { token } => out.push(token),
@@ -363,24 +409,24 @@ pub fn is_header_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-fn read_pairs(
+fn read_headers(
     node: &Node,
-    what: &str,
     file: &SourceFile,
     env: &mut TemplateEnv,
     diags: &mut Diagnostics,
-    header_names: bool,
 ) -> Vec<(Spanned<String>, Template)> {
     let Some(entries) = node.as_map() else {
         if !node.is_null() {
-            diags.push(expected(node, "a mapping of names to values", what));
+            diags.push(expected(node, "a mapping of names to values", "`headers`"));
         }
         return Vec::new();
     };
     let mut out = Vec::new();
     for (k, v) in entries {
-        let name = key_text(k);
-        if header_names && !is_header_name(&name.value) {
+        let Some(name) = literal_name(k, "`headers`", diags) else {
+            continue;
+        };
+        if !is_header_name(&name.value) {
             diags.push(
                 Diagnostic::error(
                     "E010",
@@ -554,7 +600,13 @@ fn read_body(
                     ));
                     return None;
                 }
-                Some(Body::Form(ValueTemplate::compile(b, file, env, diags)))
+                Some(Body::Form(ValueTemplate::compile_for(
+                    b,
+                    Destination::Text,
+                    file,
+                    env,
+                    diags,
+                )))
             }
             "json" => Some(Body::Json(ValueTemplate::compile(b, file, env, diags))),
             "text" => match b.as_str().filter(|_| !b.is_null()) {

@@ -11,7 +11,7 @@ use crate::value_template::ValueTemplate;
 use crate::yaml::Node;
 
 pub use flow_use::FlowUseSpec;
-pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, RetrySpec};
+pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, QueryLists, RetrySpec};
 pub use message::MessageSpec;
 pub use set::SetSpec;
 

@@ -4,7 +4,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::reader::{MapReader, is_identifier};
 use crate::source::{SourceFile, Spanned};
 use crate::template::{RESERVED_NAMES, TemplateEnv};
-use crate::value_template::{ValueTemplate, compile_entries};
+use crate::value_template::{Destination, ValueTemplate, compile_entries};
 
 /// Keys of a set step.
 pub const KEYS: &[&str] = &[
@@ -33,7 +33,7 @@ impl SetSpec {
         diags: &mut Diagnostics,
     ) -> Option<Self> {
         let node = m.required("values", diags)?;
-        let mut values = compile_entries(node, "`values`", file, env, diags);
+        let mut values = compile_entries(node, "`values`", Destination::Stored, file, env, diags);
         values.retain(|(name, _)| {
             let usable =
                 is_identifier(&name.value) && !RESERVED_NAMES.contains(&name.value.as_str());
