@@ -12,6 +12,7 @@ use crate::template::TemplateEnv;
 use crate::value_template::ValueTemplate;
 use crate::value_template::{compile_entries, compile_string};
 use crate::yaml::{self, Node, NodeKind};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 const FLOW_KEYS: &[&str] = &[
@@ -60,6 +61,9 @@ pub struct Flow {
     /// Names the file tries to define but whose definition has an error (an input with an
     /// unknown type, a mapping with a bad JSONPath): reads of them are not reported again.
     pub(crate) unusable_names: Vec<String>,
+    /// Steps that could not be read, by id, with the index in `steps` of the step after them:
+    /// a jump to one goes there, and reads of `<<steps.ID...>>` are not reported again.
+    pub(crate) unread_steps: Vec<(String, usize)>,
 }
 
 /// A declared secret: its name (also the environment variable it is read from) and the hosts
@@ -134,7 +138,7 @@ pub fn read_partial(file: SourceFile) -> PartialFlow {
         .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("steps")))
         .and_then(|(_, v)| v.as_seq())
         .map_or(0, <[Node]>::len);
-    let Some((name, description, inputs, secrets, steps, outputs)) = parts else {
+    let Some((name, description, inputs, secrets, (steps, unread_steps), outputs)) = parts else {
         return PartialFlow {
             flow: None,
             diagnostics: diags.sorted(),
@@ -160,6 +164,7 @@ pub fn read_partial(file: SourceFile) -> PartialFlow {
         templates: Arc::new(env),
         warnings,
         unusable_names,
+        unread_steps,
     };
     PartialFlow {
         flow: Some(flow),
@@ -173,7 +178,7 @@ type Parts = (
     Option<String>,
     Vec<InputDecl>,
     Vec<SecretDecl>,
-    Vec<StepDecl>,
+    (Vec<StepDecl>, Vec<(String, usize)>),
     Vec<(Spanned<String>, ValueTemplate)>,
 );
 
@@ -201,7 +206,7 @@ fn read_root(
         .unwrap_or_default();
     let steps = match m.required("steps", diags) {
         Some(n) => read_steps(n, file, env, diags),
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     let outputs = m
         .get("outputs")
@@ -209,7 +214,9 @@ fn read_root(
         .unwrap_or_default();
     m.finish(diags);
     check_unique_names(&inputs, &secrets, diags);
-    Some((name?, description, inputs, secrets, steps, outputs))
+    // Without a name the flow is still checked, so that every problem is reported at once.
+    let name = name.unwrap_or_else(|| Spanned::new(String::new(), root.span));
+    Some((name, description, inputs, secrets, steps, outputs))
 }
 
 fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {
@@ -393,10 +400,10 @@ fn read_steps(
     file: &SourceFile,
     env: &mut TemplateEnv,
     diags: &mut Diagnostics,
-) -> Vec<StepDecl> {
+) -> (Vec<StepDecl>, Vec<(String, usize)>) {
     let Some(items) = node.as_seq() else {
         diags.push(expected(node, "a list of steps", "`steps`"));
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     if items.is_empty() {
         diags.push(Diagnostic::error(
@@ -406,12 +413,21 @@ fn read_steps(
         ));
     }
     let mut out: Vec<StepDecl> = Vec::new();
+    let mut unread = Vec::new();
+    let mut first_of: HashMap<String, Span> = HashMap::new();
     for item in items {
         let Some(step) = read_step(item, file, env, diags) else {
+            let id = item
+                .as_map()
+                .and_then(|e| e.iter().find(|(k, _)| k.as_str() == Some("id")))
+                .and_then(|(_, v)| v.as_str());
+            if let Some(id) = id {
+                unread.push((id.to_owned(), out.len()));
+            }
             continue;
         };
-        if let Some(first) = out.iter().find(|s| s.id.value == step.id.value) {
-            let (line, _) = file.line_col(first.id.span.start);
+        if let Some(first) = first_of.get(&step.id.value) {
+            let (line, _) = file.line_col(first.start);
             diags.push(
                 Diagnostic::error(
                     "E009",
@@ -424,9 +440,10 @@ fn read_steps(
             );
             continue;
         }
+        first_of.insert(step.id.value.clone(), step.id.span);
         out.push(step);
     }
-    out
+    (out, unread)
 }
 
 fn read_step(
@@ -529,34 +546,26 @@ fn read_step(
     })
 }
 
-/// Input names and response-mapping names written in the file that did not make it into the
-/// flow because their definition had an error.
+/// Input names, response-mapping names and `set` names written in the file that did not make
+/// it into the flow because their definition had an error (or their step could not be read, or
+/// has a type the spec does not know).
 fn unusable_names(root: &Node, inputs: &[InputDecl], steps: &[StepDecl]) -> Vec<String> {
-    let mut written = Vec::new();
-    let get = |n: &Node, key: &str| {
-        n.as_map().and_then(|m| {
-            m.iter()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(_, v)| v.clone())
-        })
+    let keys = |n: Option<&Node>| -> Vec<String> {
+        n.and_then(Node::as_map)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+            .collect()
     };
-    if let Some(i) = get(root, "inputs").and_then(|n| n.as_map().map(|m| m.to_vec())) {
-        written.extend(i.iter().filter_map(|(k, _)| k.as_str().map(str::to_owned)));
+    let mut written = keys(get(root, "inputs"));
+    for step in get(root, "steps")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+    {
+        written.extend(keys(get(step, "response").and_then(|r| get(r, "map"))));
+        written.extend(keys(get(step, "values")));
     }
-    if let Some(step_nodes) = get(root, "steps").and_then(|n| n.as_seq().map(|s| s.to_vec())) {
-        for step in &step_nodes {
-            if let Some(map) = get(step, "response")
-                .and_then(|r| get(&r, "map"))
-                .and_then(|m| m.as_map().map(|m| m.to_vec()))
-            {
-                written.extend(
-                    map.iter()
-                        .filter_map(|(k, _)| k.as_str().map(str::to_owned)),
-                );
-            }
-        }
-    }
-    let defined: Vec<&str> = inputs
+    let defined: HashSet<&str> = inputs
         .iter()
         .map(|i| i.name.value.as_str())
         .chain(
@@ -565,21 +574,27 @@ fn unusable_names(root: &Node, inputs: &[InputDecl], steps: &[StepDecl]) -> Vec<
                 .flat_map(|s| s.spec.defines().into_iter().map(|n| n.value.as_str())),
         )
         .collect();
-    written.retain(|w| !defined.contains(&w.as_str()));
+    written.retain(|w| !defined.contains(w.as_str()));
     written
 }
 
+/// The value of `key` in a mapping node.
+fn get<'n>(n: &'n Node, key: &str) -> Option<&'n Node> {
+    n.as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some(key)))
+        .map(|(_, v)| v)
+}
+
 fn check_unique_names(inputs: &[InputDecl], secrets: &[SecretDecl], diags: &mut Diagnostics) {
-    let mut seen: Vec<&Spanned<String>> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for name in secrets.iter().map(|s| &s.name) {
-        if seen.iter().any(|s| s.value == name.value) {
+        if !seen.insert(name.value.as_str()) {
             diags.push(Diagnostic::error(
                 "E009",
                 format!("secret `{}` is declared twice", name.value),
                 name.span,
             ));
         }
-        seen.push(name);
     }
     let _ = inputs;
 }

@@ -11,6 +11,7 @@
 //! ```
 
 pub mod check;
+mod control_graph;
 pub mod decimal;
 pub mod diagnostic;
 pub mod duration;
@@ -22,6 +23,7 @@ pub mod jsonpath;
 pub mod reader;
 pub mod schema;
 pub mod source;
+pub mod step_fields;
 pub mod steps;
 mod suggest;
 pub mod template;
@@ -34,6 +36,7 @@ pub use flow::{Flow, PartialFlow, SecretDecl, read as read_flow, read_partial};
 pub use input::{InputDecl, InputError, InputType};
 pub use schema::FLOW_SCHEMA;
 pub use source::{SourceFile, Span, Spanned};
+pub use step_fields::Fields;
 pub use suggest::{did_you_mean, help_did_you_mean};
 pub use template::{Scope, Template, TemplateEnv, TemplateError};
 pub use value_template::ValueTemplate;

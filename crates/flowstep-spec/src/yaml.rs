@@ -177,8 +177,15 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
 
 enum Open {
     Seq(Vec<Node>, Span, usize),
-    /// Entries so far, a key waiting for its value, the start span, the anchor.
-    Map(Vec<(Node, Node)>, Option<Node>, Span, usize),
+    /// Entries so far, a key waiting for its value, the start span, the anchor, and where each
+    /// key was first written (for duplicate keys, found in O(1) however many keys there are).
+    Map(
+        Vec<(Node, Node)>,
+        Option<Node>,
+        Span,
+        usize,
+        HashMap<String, Span>,
+    ),
 }
 
 struct Builder<'a> {
@@ -234,7 +241,8 @@ impl Builder<'_> {
             }
             Event::MappingStart(anchor, _) => {
                 self.depth_check(span)?;
-                self.stack.push(Open::Map(Vec::new(), None, span, anchor));
+                self.stack
+                    .push(Open::Map(Vec::new(), None, span, anchor, HashMap::new()));
             }
             Event::SequenceEnd => {
                 if let Some(Open::Seq(items, start, anchor)) = self.stack.pop() {
@@ -247,7 +255,7 @@ impl Builder<'_> {
                 }
             }
             Event::MappingEnd => {
-                if let Some(Open::Map(entries, _, start, anchor)) = self.stack.pop() {
+                if let Some(Open::Map(entries, _, start, anchor, _)) = self.stack.pop() {
                     let first = entries.first().map_or(start.start, |(k, _)| k.span.start);
                     let end = entries.last().map_or(start.end, |(_, v)| v.span.end);
                     let node = Node {
@@ -311,7 +319,7 @@ impl Builder<'_> {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Open::Seq(items, _, _)) => items.push(node),
-            Some(Open::Map(entries, pending, _, _)) => match pending.take() {
+            Some(Open::Map(entries, pending, _, _, keys)) => match pending.take() {
                 None => {
                     let Some(key) = node.as_str() else {
                         return Err(Diagnostic::error(
@@ -320,9 +328,8 @@ impl Builder<'_> {
                             node.span,
                         ));
                     };
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.as_str() == Some(key))
-                    {
-                        let (line, _) = self.file.line_col(first.span.start);
+                    if let Some(first) = keys.get(key) {
+                        let (line, _) = self.file.line_col(first.start);
                         return Err(Diagnostic::error(
                             "E001",
                             format!("duplicate key `{key}`"),
@@ -330,6 +337,7 @@ impl Builder<'_> {
                         )
                         .with_help(format!("`{key}` is already set on line {line}; keep one")));
                     }
+                    keys.insert(key.to_owned(), node.span);
                     *pending = Some(node);
                 }
                 Some(key) => entries.push((key, node)),
