@@ -2,6 +2,7 @@
 //! loopback that the tests start themselves. Nothing here reaches the internet.
 
 mod bodies;
+mod checks;
 mod cli;
 mod control_flow;
 mod diagnostics;

@@ -10,7 +10,7 @@ use crate::steps::{
 };
 use crate::template::TemplateEnv;
 use crate::value_template::ValueTemplate;
-use crate::value_template::{compile_entries, compile_string};
+use crate::value_template::compile_entries;
 use crate::yaml::{self, Node, NodeKind};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -133,6 +133,7 @@ pub fn read_partial(file: SourceFile) -> PartialFlow {
     let mut diags = Diagnostics::new();
     let mut env = TemplateEnv::new();
     let parts = read_root(&root, &file, &mut env, &mut diags);
+    diags.extend(brace_warnings(&root, &file, &diags));
     let step_nodes = root
         .as_map()
         .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("steps")))
@@ -491,17 +492,7 @@ fn read_step(
         .map(|t| t.value);
     let when = m
         .get("when")
-        .and_then(|n| match n.as_str().filter(|_| !n.is_null()) {
-            Some(text) => Some(compile_string(text, n, file, env, diags)),
-            None => {
-                diags.push(expected(
-                    n,
-                    "a condition like `<<eq status \"open\">>`",
-                    "`when`",
-                ));
-                None
-            }
-        });
+        .and_then(|n| crate::when::read(n, file, env, diags));
     let next = m.get("next").and_then(|n| scalar_text(n, "`next`", diags));
     let on_error = match m.get("on_error") {
         None => OnError::Fail,
@@ -597,6 +588,24 @@ fn check_unique_names(inputs: &[InputDecl], secrets: &[SecretDecl], diags: &mut 
         }
     }
     let _ = inputs;
+}
+
+/// `{{name}}` warnings, but none inside text an error already points at (a `when:` written
+/// `"{{ status == 'paid' }}"` gets the error alone).
+fn brace_warnings(root: &Node, file: &SourceFile, diags: &Diagnostics) -> Vec<Diagnostic> {
+    let errors: Vec<Span> = diags
+        .iter()
+        .filter(|d| d.severity == crate::Severity::Error)
+        .map(|d| d.span)
+        .collect();
+    crate::brace_templates::warnings(root, file)
+        .into_iter()
+        .filter(|w| {
+            !errors
+                .iter()
+                .any(|e| e.start <= w.span.start && w.span.end <= e.end)
+        })
+        .collect()
 }
 
 /// Where a missing thing would go: the start of `span`.

@@ -10,6 +10,7 @@
 //! assert_eq!(flow.steps[0].id.value, "hi");
 //! ```
 
+mod brace_templates;
 pub mod check;
 mod control_graph;
 pub mod decimal;
@@ -20,6 +21,7 @@ pub mod helpers;
 pub mod input;
 mod input_rules;
 pub mod jsonpath;
+mod operators;
 pub mod reader;
 pub mod schema;
 pub mod source;
@@ -29,6 +31,7 @@ mod suggest;
 pub mod template;
 pub mod value_template;
 mod value_text;
+mod when;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, render_all};

@@ -126,6 +126,18 @@ impl TemplateEnv {
             return Err(Diagnostic::error("E006", "empty `<< >>` expression", span)
                 .with_help("write a variable name inside, like `<<amount_paise>>`"));
         }
+        if crate::operators::has_operator(source) {
+            let help = match crate::operators::translate(source) {
+                Some(call) => format!("write `<<{call}>>`: expressions call the helpers `eq`, `ne`, `gt`, `gte`, `lt`, `lte`, `and`, `or` and `not` instead of operators"),
+                None => "expressions call the helpers `eq`, `ne`, `gt`, `gte`, `lt`, `lte`, `and`, `or` and `not` instead of operators: `<<eq status \"paid\">>`".to_owned(),
+            };
+            return Err(Diagnostic::error(
+                "E006",
+                format!("`<<{source}>>` uses an operator, and flowstep expressions have none"),
+                span,
+            )
+            .with_help(help));
+        }
         // Response headers are read in any case: `steps.ID.headers.Request-Id` is compiled as
         // `steps.ID.headers.request-id`, the name the step records.
         let normalized = lower_header_names(source);
@@ -622,6 +634,12 @@ impl Template {
             [Piece::Text(t)] => Some(t),
             _ => None,
         }
+    }
+
+    /// Whether the template is exactly one `<<expr>>` with no text around it (a value that
+    /// keeps the type of what it reads, and the only form a `when:` may take).
+    pub fn is_one_expression(&self) -> bool {
+        matches!(self.pieces.as_slice(), [Piece::Expr(_)])
     }
 
     /// Every variable the template reads.
