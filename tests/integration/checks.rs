@@ -30,7 +30,14 @@ warning: hello.yaml: 1 warning
     assert_eq!(out.stdout, "hello.yaml: ok\n");
     let out = run(
         dir.path(),
-        &["run", "hello.yaml", "--var", "name=Asha", "--output", "json"],
+        &[
+            "run",
+            "hello.yaml",
+            "--var",
+            "name=Asha",
+            "--output",
+            "json",
+        ],
     );
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
@@ -88,5 +95,82 @@ steps:
     assert_eq!(
         v["messages"][0]["text"],
         format!("200 {id} {}", id.to_uppercase())
+    );
+}
+
+#[test]
+fn an_output_that_cannot_be_rendered_fails_the_run_with_the_reason() {
+    let dir = Scratch::new();
+    dir.write(
+        "price.yaml",
+        "flow: price\ninputs:\n  amount: { type: decimal }\nsteps:\n  - id: note\n    type: message\n    text: \"Rs <<amount>>\"\noutputs:\n  paise: <<minor_units amount \"inr\">>\n",
+    );
+    let out = run(dir.path(), &["run", "price.yaml", "--var", "amount=19.999"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout.ends_with(
+            "error[run]: output `paise` could not be rendered: `<<minor_units amount \"inr\">>` failed: `minor_units`: 19.999 INR has more than 2 decimals; it would have to be rounded
+ --> price.yaml:9:10
+  |
+9 |   paise: <<minor_units amount \"inr\">>
+  |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  |
+
+failed
+"
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "price.yaml",
+            "--var",
+            "amount=19.999",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let v = out.json();
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["outputs"], serde_json::json!({}));
+    assert_eq!(
+        v["error_at"],
+        serde_json::json!({"file": "price.yaml", "line": 9, "column": 10})
+    );
+    // With an amount it can convert, the same flow succeeds with the output.
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "price.yaml",
+            "--var",
+            "amount=19.99",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["outputs"]["paise"], 1999);
+    // A dry run shows the output as written rather than failing on placeholders.
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "price.yaml",
+            "--var",
+            "amount=19.999",
+            "--dry-run",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.json()["outputs"]["paise"],
+        "<<minor_units amount \"inr\">>"
     );
 }
