@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod delivery;
 mod exit;
+mod files;
 mod load;
 mod logging;
 mod report;

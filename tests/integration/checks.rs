@@ -174,3 +174,239 @@ failed
         "<<minor_units amount \"inr\">>"
     );
 }
+
+/// A flow with an integer, a string, a boolean and a decimal input, for the typing rule.
+const ORDER: &str = "flow: order
+inputs:
+  quantity: { type: integer, minimum: 1 }
+  phone: { type: string }
+  gift: { type: boolean, default: \"false\" }
+  price: { type: decimal, default: 19.90 }
+steps:
+  - id: say
+    type: message
+    text: \"<<quantity>> for <<phone>>, gift <<gift>>, Rs <<price>>\"
+";
+
+#[test]
+fn vars_files_defaults_and_var_read_values_by_one_rule() {
+    let dir = Scratch::new();
+    dir.write("order.yaml", ORDER);
+    // Quoted or not, YAML or JSON or --var: the text is read by the input's type.
+    for (file, text) in [
+        ("quoted.yaml", "quantity: \"2\"\nphone: +919000090000\n"),
+        ("plain.yaml", "quantity: 2\nphone: \"+919000090000\"\n"),
+        (
+            "vars.json",
+            "{\"quantity\": \"2\", \"phone\": \"+919000090000\"}",
+        ),
+    ] {
+        dir.write(file, text);
+        let out = run(
+            dir.path(),
+            &["run", "order.yaml", "--vars", file, "--output", "json"],
+        );
+        assert_eq!(out.code, 0, "{file}: {out:?}");
+        let v = out.json();
+        assert_eq!(v["variables"]["quantity"], 2, "{file}");
+        assert_eq!(v["variables"]["phone"], "+919000090000", "{file}");
+        assert_eq!(v["variables"]["gift"], false, "{file}");
+        assert_eq!(v["variables"]["price"], "19.90", "{file}");
+        assert_eq!(
+            v["messages"][0]["text"],
+            "2 for +919000090000, gift false, Rs 19.90"
+        );
+    }
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "order.yaml",
+            "--var",
+            "quantity=2",
+            "--var",
+            "phone=+919000090000",
+            "--var",
+            "gift=true",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["variables"]["quantity"], 2);
+    assert_eq!(out.json()["variables"]["gift"], true);
+}
+
+#[test]
+fn vars_file_mistakes_are_drawn_at_their_line_and_column() {
+    let dir = Scratch::new();
+    dir.write("order.yaml", ORDER);
+    dir.write(
+        "bad.yaml",
+        "quantity: two\nphon: \"+919000090000\"\nphone: [1]\n",
+    );
+    let out = run(dir.path(), &["run", "order.yaml", "--vars", "bad.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error[E011]: invalid input quantity: \"two\" is not an integer
+ --> bad.yaml:1:11
+  |
+1 | quantity: two
+  |           ^^^
+  |
+
+error[E002]: unknown input `phon`
+ --> bad.yaml:2:1
+  |
+2 | phon: \"+919000090000\"
+  | ^^^^
+  |
+  = help: did you mean `phone`?
+
+error[E011]: invalid input phone: a list is not a string
+ --> bad.yaml:3:8
+  |
+3 | phone: [1]
+  |        ^^
+  |
+
+help: set inputs with --var NAME=VALUE; `flowstep presets show order` lists them
+"
+    );
+    // `--var` wins over the file, so the file's value for that input is not read at all.
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "order.yaml",
+            "--vars",
+            "bad.yaml",
+            "--var",
+            "quantity=3",
+            "--var",
+            "phone=+91",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(!out.stderr.contains("quantity"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown input `phon`"),
+        "{}",
+        out.stderr
+    );
+    // A tab in a vars file is found at the tab, like in a flow.
+    dir.write("tab.yaml", "quantity: 3\n\tphone: x\n");
+    let out = run(dir.path(), &["run", "order.yaml", "--vars", "tab.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error[E001]: a tab is used for indentation
+ --> tab.yaml:2:1
+  |
+2 |     phone: x
+  | ^ tab
+  |
+  = help: YAML forbids tabs for indentation: indent with spaces
+
+"
+    );
+}
+
+#[test]
+fn every_file_read_must_be_a_small_regular_file() {
+    let dir = Scratch::new();
+    dir.write("order.yaml", ORDER);
+    let started = std::time::Instant::now();
+    let out = run(dir.path(), &["check", "/dev/urandom"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: cannot read flow file /dev/urandom: it is not a regular file (a device or a pipe, which could be read forever)\n"
+    );
+    let out = run(dir.path(), &["run", "order.yaml", "--vars", "/dev/zero"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: cannot read vars file /dev/zero: it is not a regular file (a device or a pipe, which could be read forever)\n"
+    );
+    // A named pipe no one writes to would block a plain read.
+    let fifo = dir.path().join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    dir.write(
+        "uses.yaml",
+        "flow: uses\nsteps:\n  - id: sub\n    type: flow\n    use: ./pipe.yaml\n",
+    );
+    let out = run(dir.path(), &["check", "uses.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.starts_with("error[E013]: cannot use flow `./pipe.yaml`: cannot read flow file pipe.yaml: it is not a regular file (a device or a pipe, which could be read forever)\n"),
+        "{}",
+        out.stderr
+    );
+    // Over the size cap: refused without reading it all.
+    let big = format!("flow: big\n# {}\n", "x".repeat(1024 * 1024));
+    dir.write("big.yaml", &big);
+    let out = run(dir.path(), &["check", "big.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: cannot read flow file big.yaml: it is larger than 1024 KiB, the most a file may be\n"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "refusing must be quick"
+    );
+}
+
+#[test]
+fn a_used_flow_must_stay_in_the_using_flow_s_directory() {
+    let dir = Scratch::new();
+    std::fs::create_dir_all(dir.path().join("flows/shared")).unwrap();
+    dir.write(
+        "flows/shared/hello.yaml",
+        "flow: hello\nsteps:\n  - id: hi\n    type: message\n    text: hi\n",
+    );
+    dir.write(
+        "secret.yaml",
+        "flow: secret\nsteps:\n  - id: s\n    type: message\n    text: s\n",
+    );
+    let check = |uses: &str| {
+        dir.write(
+            "flows/main.yaml",
+            &format!("flow: main\nsteps:\n  - id: sub\n    type: flow\n    use: {uses}\n"),
+        );
+        run(dir.path(), &["check", "flows/main.yaml"])
+    };
+    let out = check("./shared/hello.yaml");
+    assert_eq!(out.code, 0, "{out:?}");
+    for uses in [
+        "../secret.yaml",
+        "shared/../../secret.yaml",
+        "/etc/hostname.yaml",
+    ] {
+        let out = check(uses);
+        assert_eq!(out.code, 2, "{uses}: {out:?}");
+        assert!(
+            out.stderr.starts_with(&format!(
+                "error[E013]: cannot use flow `{uses}`: `{uses}` is outside the directory of the flow that uses it; a used flow must be in that directory or below it\n"
+            )),
+            "{uses}: {}",
+            out.stderr
+        );
+    }
+    // A link inside the directory to a file outside it is refused too.
+    std::os::unix::fs::symlink(
+        dir.path().join("secret.yaml"),
+        dir.path().join("flows/link.yaml"),
+    )
+    .unwrap();
+    let out = check("./link.yaml");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.starts_with("error[E013]: cannot use flow `./link.yaml`: `./link.yaml` is a link to a file outside the directory of the flow that uses it"),
+        "{}",
+        out.stderr
+    );
+}

@@ -11,7 +11,7 @@ use crate::steps::{
 use crate::template::TemplateEnv;
 use crate::value_template::ValueTemplate;
 use crate::value_template::compile_entries;
-use crate::yaml::{self, Node, NodeKind};
+use crate::yaml::{self, Node};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -311,18 +311,13 @@ fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {
             span: v.span,
         };
         if let Some(d) = default_node {
-            let value = match (&d.kind, ty) {
-                // `default: null` makes the input optional: unset, it reads as null (a form
-                // field set to it is left out).
-                _ if d.is_null() => Ok(serde_json::Value::Null),
-                // A decimal default is read from its text, never through a float.
-                (NodeKind::Scalar(text, _), InputType::Decimal) => decl.parse_text(text),
-                // A quoted default for a number input is still checked as text, like `--var`.
-                (
-                    NodeKind::Scalar(text, yaml::Style::Quoted),
-                    InputType::Integer | InputType::Number | InputType::Boolean,
-                ) => decl.parse_text(text),
-                _ => decl.check(d.scalar_value().unwrap_or(serde_json::Value::Null)),
+            // `default: null` makes the input optional: unset, it reads as null (a form field
+            // set to it is left out). Any other default is read by the one typing rule, like a
+            // vars file: from its text, quoted or not.
+            let value = if d.is_null() {
+                Ok(serde_json::Value::Null)
+            } else {
+                decl.read_node(d)
             };
             match value {
                 Ok(v) => decl.default = Some(v),

@@ -156,6 +156,11 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
             let at = file.byte_of_char(e.marker().index());
+            if e.info().contains("tab")
+                && let Some(d) = tab_error(file, at)
+            {
+                return d;
+            }
             Diagnostic::error(
                 "E001",
                 format!("invalid YAML: {}", e.info()),
@@ -173,6 +178,44 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
         Diagnostic::error("E001", "the flow file is empty", Span::new(0, 0))
             .with_help("a flow starts with `flow: NAME` and lists its `steps:`")
     })
+}
+
+/// How many lines after the parser's position a tab it complains about is looked for: the
+/// parser reports a tab that starts a line at the end of the line before.
+const TAB_SEARCH_LINES: usize = 2;
+
+/// The error for a tab the parser refused, at the tab itself: the first tab in the
+/// indentation of the line of `at` or of the next lines, else the first tab after `at`.
+fn tab_error(file: &SourceFile, at: usize) -> Option<Diagnostic> {
+    let text = file.text();
+    let mut line = file.line_range(at);
+    for _ in 0..=TAB_SEARCH_LINES {
+        let indent_len = text[line.clone()]
+            .find(|c: char| c != ' ' && c != '\t')
+            .unwrap_or(line.len());
+        if let Some(i) = text[line.start..line.start + indent_len].find('\t') {
+            let tab = line.start + i;
+            return Some(
+                Diagnostic::error(
+                    "E001",
+                    "a tab is used for indentation",
+                    Span::new(tab, tab + 1),
+                )
+                .with_label("tab")
+                .with_help("YAML forbids tabs for indentation: indent with spaces"),
+            );
+        }
+        if line.end >= text.len() {
+            break;
+        }
+        line = file.line_range(line.end + 1);
+    }
+    let tab = at + text[at..line.end].find('\t')?;
+    Some(
+        Diagnostic::error("E001", "a tab is not allowed here", Span::new(tab, tab + 1))
+            .with_label("tab")
+            .with_help("YAML forbids tabs for indentation and in some other places: use spaces"),
+    )
 }
 
 enum Open {
