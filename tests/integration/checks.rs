@@ -410,3 +410,98 @@ fn a_used_flow_must_stay_in_the_using_flow_s_directory() {
         out.stderr
     );
 }
+
+#[test]
+fn arithmetic_helpers_are_exact_in_a_run() {
+    let dir = Scratch::new();
+    dir.write(
+        "cart.yaml",
+        r#"flow: cart
+inputs:
+  price: { type: decimal }
+  quantity: { type: integer }
+  split: { type: integer }
+steps:
+  - id: items
+    type: set
+    values:
+      lines: [{ sku: A1, price: "19.99" }, { sku: B2, price: 0.01 }]
+  - id: total
+    type: message
+    text: '<<mul price quantity>> is <<minor_units (mul price quantity) "inr">> paise; lines <<sum lines "price">>; each <<div (mul price quantity) split 2>>; <<add 0.1 0.2>>; <<round (sub price "0.005") 2>>'
+  - id: per_person
+    type: message
+    text: <<div 100 split>>
+"#,
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "cart.yaml",
+            "--var",
+            "price=19.99",
+            "--var",
+            "quantity=3",
+            "--var",
+            "split=3",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let v = out.json();
+    assert_eq!(
+        v["messages"][0]["text"],
+        "59.97 is 5997 paise; lines 20.00; each 19.99; 0.3; 19.99"
+    );
+    // 100 / 3 has no exact decimal value: the step fails saying how to round it.
+    assert_eq!(
+        step_record(&v, "per_person")["error"]["message"],
+        "`<<div 100 split>>` failed: `div`: 100 / 3 has no exact decimal value; give the decimals to round to, like `div A B 2`"
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "cart.yaml",
+            "--var",
+            "price=19.99",
+            "--var",
+            "quantity=3",
+            "--var",
+            "split=0",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        step_record(&out.json(), "total")["error"]["message"],
+        "`<<div (mul price quantity) split 2>>` failed: `div`: division by zero (59.97 / 0)"
+    );
+}
+
+#[test]
+fn every_helper_is_listed_where_the_docs_list_helpers() {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let templating = std::fs::read_to_string(docs.join("templating.md")).unwrap();
+    let table = templating
+        .split("## Helpers")
+        .nth(1)
+        .and_then(|t| t.split("\n\n").nth(1))
+        .expect("the helper table");
+    let format = std::fs::read_to_string(docs.join("flow-format.md")).unwrap();
+    let list = format
+        .split("Available: ")
+        .nth(1)
+        .and_then(|t| t.split(';').next())
+        .expect("the helper list");
+    for h in flowstep_spec::helpers::HELPERS {
+        let named = |text: &str| {
+            text.contains(&format!("`{} ", h.name)) || text.contains(&format!("`{}`", h.name))
+        };
+        assert!(named(table), "`{}` is not in templating.md's table", h.name);
+        assert!(named(list), "`{}` is not in flow-format.md's list", h.name);
+    }
+}

@@ -447,6 +447,45 @@ mod tests {
     }
 
     #[test]
+    fn yaml_values_are_read_from_their_text_by_the_declared_type() {
+        let node = |yaml: &str| {
+            let file = crate::SourceFile::new("v.yaml", format!("v: {yaml}\n"));
+            let root = crate::yaml::parse(&file).unwrap();
+            root.as_map().unwrap()[0].1.clone()
+        };
+        let mut d = decl(InputType::Integer);
+        d.minimum = None;
+        assert_eq!(d.read_node(&node("2")), Ok(json!(2)));
+        assert_eq!(d.read_node(&node("\"2\"")), Ok(json!(2)));
+        assert_eq!(
+            d.read_node(&node("2.5")).unwrap_err().message,
+            "\"2.5\" is not an integer"
+        );
+        assert_eq!(
+            d.read_node(&node("[1]")).unwrap_err().message,
+            "a list is not an integer"
+        );
+        let mut s = decl(InputType::String);
+        s.minimum = None;
+        s.maximum = None;
+        assert_eq!(
+            s.read_node(&node("+919000090000")),
+            Ok(json!("+919000090000"))
+        );
+        assert_eq!(s.read_node(&node("007")), Ok(json!("007")));
+        assert_eq!(s.read_node(&node("560001")), Ok(json!("560001")));
+        let b = decl(InputType::Boolean);
+        assert_eq!(b.read_node(&node("\"true\"")), Ok(json!(true)));
+        assert_eq!(b.read_node(&node("False")), Ok(json!(false)));
+        let mut m = decl(InputType::Decimal);
+        m.minimum = None;
+        assert_eq!(m.read_node(&node("19.90")), Ok(json!("19.90")));
+        // Text handed to `check` (the library API, `with:`) is read the same way.
+        assert_eq!(d.check(json!(" 7 ")), Ok(json!(7)));
+        assert_eq!(b.check(json!("false")), Ok(json!(false)));
+    }
+
+    #[test]
     fn decimal_enums_compare_by_value() {
         let mut d = decl(InputType::Decimal);
         d.minimum = None;
