@@ -89,7 +89,7 @@ impl Diagnostic {
     /// the line and a caret, then `note:` lines and `help:`.
     pub fn render(&self, file: &SourceFile) -> String {
         let text = file.text();
-        let start = self.span.start.min(text.len());
+        let start = self.shown_start(text);
         // A zero-width span still gets one caret; an end-of-file span points at the last char.
         let mut end = self.span.end.clamp(start, text.len());
         if end == start {
@@ -153,7 +153,18 @@ impl Diagnostic {
 
     /// The 1-based line and column where the diagnostic points.
     pub fn line_col(&self, file: &SourceFile) -> (usize, usize) {
-        file.line_col(self.span.start)
+        file.line_col(self.shown_start(file.text()))
+    }
+
+    /// Where the caret goes. The very end of a file that ends with a line break is the end of
+    /// its last line: point there rather than at an empty line after it.
+    fn shown_start(&self, text: &str) -> usize {
+        let start = self.span.start.min(text.len());
+        if start == text.len() && text.ends_with('\n') {
+            start - 1
+        } else {
+            start
+        }
     }
 }
 
@@ -376,6 +387,18 @@ mod tests {
                 "error[E002]: unknown key `metod`\n --> f.yaml:1:{col}\n  |\n1 | ...{shown}\n  |    {}^^^^^\n  |",
                 " ".repeat(80)
             )
+        );
+    }
+
+    #[test]
+    fn the_end_of_a_file_is_the_end_of_its_last_line() {
+        let text = "flow: x\nsteps: [\n";
+        let file = SourceFile::new("f.yaml", text);
+        let d = Diagnostic::error("E001", "unexpected end", Span::new(text.len(), text.len()));
+        assert_eq!(d.line_col(&file), (2, 9));
+        assert_eq!(
+            d.render(&file),
+            "error[E001]: unexpected end\n --> f.yaml:2:9\n  |\n2 | steps: [\n  |         ^\n  |"
         );
     }
 
