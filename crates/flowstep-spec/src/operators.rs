@@ -7,7 +7,23 @@
 /// Whether an expression uses an operator flowstep does not have (`==`, `!=`, `>=`, `<=`,
 /// `&&`, `||`, `>`, `<` or a leading `!`), outside quoted strings.
 pub(crate) fn has_operator(expr: &str) -> bool {
-    tokens(expr).is_some_and(|t| t.iter().any(|t| matches!(t, Token::Op(_) | Token::Not)))
+    let mut quote = None;
+    let mut previous = ' ';
+    for c in expr.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            // `=` alone is handlebars' `key=value`; `==` is an operator, and `!`, `&`, `|`,
+            // `<` and `>` are never part of an expression.
+            None if matches!(c, '!' | '&' | '|' | '<' | '>') || (c == '=' && previous == '=') => {
+                return true;
+            }
+            None => {}
+        }
+        previous = if quote.is_some() { ' ' } else { c };
+    }
+    false
 }
 
 /// The helper-call form of a condition written with operators, or of a bare name (`vip`), or
@@ -207,5 +223,7 @@ mod tests {
         assert!(has_operator("!vip"));
         assert!(!has_operator(r#"eq status "a == b""#));
         assert!(!has_operator("minor_units amount \"inr\""));
+        assert!(has_operator("eq (len items) 0 && ok"));
+        assert!(!has_operator("upper x y=1"));
     }
 }
