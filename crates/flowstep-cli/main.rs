@@ -6,6 +6,7 @@ mod commands;
 mod delivery;
 mod dotenv;
 mod exit;
+mod files;
 mod load;
 mod logging;
 mod report;

@@ -20,6 +20,11 @@ pub fn text(outcome: &Outcome) -> String {
             out.push('\n');
         }
     }
+    // The run's own failure (the step limit, an output that could not be rendered), drawn
+    // like a step's: text that said only `failed` would leave the reader guessing.
+    if let Some(e) = outcome.render_error() {
+        let _ = writeln!(out, "{e}\n");
+    }
     if !outcome.outputs.is_empty() {
         let _ = writeln!(out, "outputs:");
         for (k, v) in &outcome.outputs {
@@ -152,6 +157,9 @@ pub fn dry_run(outcome: &Outcome) -> String {
         if let Some(e) = &step.error {
             let _ = writeln!(out, "\n{}", e.render());
         }
+    }
+    if let Some(e) = outcome.render_error() {
+        let _ = writeln!(out, "\n{e}");
     }
     out
 }

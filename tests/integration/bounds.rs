@@ -220,9 +220,14 @@ fn an_echoed_value_is_cut_to_its_start_and_its_size() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: invalid input name: [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,… (a list of 90000 items, 528891 bytes) is not a string\n\
+            // A vars file's mistake is drawn at its place, its very long line cut after the caret's
+            // start; a `--var` value is echoed cut to its start and its size.
+            "error[E011]: invalid input name: a list is not a string\n --> {}:1:7\n  |\n1 | name: [{}, ...\n  |       {}\n  |\n\n\
              error: invalid input count: \"x{}…\" (5001 characters) is not an integer\n\
              help: set inputs with --var NAME=VALUE; `flowstep presets show hi` lists them\n",
+            vars.display(),
+            list[..34].join(", "),
+            "^".repeat(80),
             "9".repeat(59)
         )
     );

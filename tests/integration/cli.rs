@@ -47,8 +47,9 @@ fn inputs_come_from_a_vars_file_and_var_wins() {
     );
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr
-            .contains("error: invalid input amount_paise: \"lots\" is not an integer"),
+        out.stderr.contains(
+            "error[E011]: invalid input amount_paise: \"lots\" is not an integer\n --> bad.json:1:18\n"
+        ),
         "{}",
         out.stderr
     );

@@ -173,9 +173,10 @@ steps:
 }
 
 #[test]
-fn a_loop_is_stopped_by_the_step_limit() {
+fn a_loop_is_stopped_by_the_step_limit_and_the_text_report_says_why() {
     let dir = Scratch::new();
-    let flow = "flow: forever\nsteps:\n  - id: again\n    type: set\n    values: { tick: 1 }\n    next: again\n";
+    // The loop has a way out (`when:` can be false), so it passes check; this run never takes it.
+    let flow = "flow: forever\ninputs:\n  stop: { type: boolean, default: false }\nsteps:\n  - id: again\n    type: set\n    when: <<not stop>>\n    values: { tick: 1 }\n    next: again\n";
     let path = dir.write("forever.yaml", flow);
     let out = run(
         dir.path(),
@@ -186,9 +187,81 @@ fn a_loop_is_stopped_by_the_step_limit() {
     assert_eq!(v["status"], "failed");
     assert_eq!(
         v["error"],
-        "the run executed more than 1000 steps, so it was stopped; check the `next:` and `on_error:` jumps for a loop"
+        "the run was stopped at the limit of 1000 steps: step `again` ran 1000 times, so its `next:` or `on_error:` jumps keep coming back to it; make sure a `when:` in the loop turns false"
+    );
+    assert_eq!(
+        v["error_at"],
+        serde_json::json!({"file": path.to_str().unwrap(), "line": 5, "column": 9})
     );
     assert_eq!(v["steps"].as_array().unwrap().len(), 1000);
+
+    let out = run(dir.path(), &["run", "forever.yaml"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let report = out.stdout.find("error[run]").map(|at| &out.stdout[at..]);
+    assert_eq!(
+        report.unwrap_or(&out.stdout),
+        "error[run]: the run was stopped at the limit of 1000 steps: step `again` ran 1000 times, so its `next:` or `on_error:` jumps keep coming back to it; make sure a `when:` in the loop turns false
+ --> forever.yaml:5:9
+  |
+5 |   - id: again
+  |         ^^^^^
+  |
+
+failed
+"
+    );
+}
+
+#[test]
+fn a_loop_with_no_way_out_is_a_check_error() {
+    let dir = Scratch::new();
+    dir.write(
+        "self.yaml",
+        "flow: forever\nsteps:\n  - id: again\n    type: message\n    text: tick\n    next: again\n",
+    );
+    let out = run(dir.path(), &["check", "self.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error[E014]: `next: again` makes step `again` repeat forever
+ --> self.yaml:6:11
+  |
+6 |     next: again
+  |           ^^^^^ the run can never leave this loop
+  |
+  = note: the loop: again -> again
+  = help: give a step in the loop a `when:` that can be false, or an `on_error:` that leads out of it; as written, the run would repeat it until the 1000-step limit
+
+error: could not compile self.yaml: 1 error
+"
+    );
+    // Two steps in a loop; a `when:` inside the loop that skips to a step still in the loop is
+    // no way out, and neither is an `on_error:` that jumps back into it.
+    dir.write(
+        "two.yaml",
+        "flow: forever\ninputs:\n  go: { type: boolean }\nsteps:\n  - id: a\n    type: message\n    when: <<go>>\n    text: tick\n  - id: b\n    type: message\n    text: tock\n    on_error: a\n    next: a\n",
+    );
+    let out = run(dir.path(), &["check", "two.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.starts_with(
+            "error[E014]: `next: a` closes a loop of 2 steps with no way out\n  --> two.yaml:13:11\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("= note: the loop: a -> b -> a\n"),
+        "{}",
+        out.stderr
+    );
+    // The same loop with an `on_error:` that leads out of it passes.
+    dir.write(
+        "out.yaml",
+        "flow: polls\ninputs:\n  go: { type: boolean }\nsteps:\n  - id: a\n    type: message\n    when: <<go>>\n    text: tick\n  - id: b\n    type: message\n    text: tock\n    on_error: done\n    next: a\n  - id: done\n    type: message\n    text: bye\n",
+    );
+    let out = run(dir.path(), &["check", "out.yaml"]);
+    assert_eq!(out.code, 0, "{out:?}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod bodies;
 mod bounds;
+mod checks;
 mod cli;
 mod control_flow;
 mod diagnostics;

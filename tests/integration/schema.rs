@@ -212,6 +212,24 @@ fn the_schema_rejects_the_mistakes_it_is_for() {
             }),
         ),
         (
+            "a when: that is text, not one << >> expression",
+            Box::new(|f| {
+                step(f, 3)["when"] = "status == \"paid\"".into();
+            }),
+        ),
+        (
+            "a when: in another tool's braces",
+            Box::new(|f| {
+                step(f, 3)["when"] = "{{ ok }}".into();
+            }),
+        ),
+        (
+            "a constant when:",
+            Box::new(|f| {
+                step(f, 3)["when"] = false.into();
+            }),
+        ),
+        (
             "unknown auth type",
             Box::new(|f| {
                 step(f, 0)["auth"]["type"] = "oauth".into();

@@ -2,6 +2,7 @@
 
 use crate::args::{CheckArgs, Format};
 use crate::exit::Exit;
+use crate::files::Unreadable;
 use crate::load;
 use flowstep_spec::{Diagnostic, Severity, SourceFile};
 use serde_json::json;
@@ -15,11 +16,13 @@ pub fn check(args: CheckArgs) -> anyhow::Result<Exit> {
             Ok(f) => f,
             Err(e) => {
                 failed = true;
-                match args.format {
-                    Format::Text => eprintln!("error: {e:#}"),
-                    Format::Json => json_items.push(
-                        json!({"file": flow, "severity": "error", "message": format!("{e:#}")}),
-                    ),
+                match (args.format, &e) {
+                    (Format::Text, _) => load::print_unreadable(&e),
+                    (Format::Json, Unreadable::Drawn(d, file)) => {
+                        json_items.push(diagnostic_json(d, file))
+                    }
+                    (Format::Json, Unreadable::Refused(message)) => json_items
+                        .push(json!({"file": flow, "severity": "error", "message": message})),
                 }
                 continue;
             }

@@ -6,9 +6,11 @@ use crate::{delivery, load, report, sandbox_defaults, secrets, vars};
 use anyhow::Context;
 use flowstep_engine::redact::{SHORT_SECRET_CHARS, is_short};
 use flowstep_engine::{
-    Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, check_run_id, resolve_inputs,
+    InputProblem, Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, check_run_id,
+    resolve_inputs,
 };
 use flowstep_http::{HttpConfig, NetworkPolicy, Route};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
@@ -23,7 +25,13 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         }
         return Ok(Exit::Invalid);
     }
-    let file = load::source(&args.flow)?;
+    let file = match load::source(&args.flow) {
+        Ok(file) => file,
+        Err(e) => {
+            load::print_unreadable(&e);
+            return Ok(Exit::Invalid);
+        }
+    };
     let mut routes: Vec<Route> = args
         .routes
         .iter()
@@ -32,11 +40,14 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 .map_err(|e| anyhow::anyhow!("--route {r:?}: {e}"))
         })
         .collect::<anyhow::Result<_>>()?;
-    let mut given = Vec::new();
-    if let Some(path) = &args.vars_file {
-        given.extend(vars::from_file(path)?);
-    }
-    given.extend(vars::from_args(&args.vars)?);
+    let vars_file = match args.vars_file.as_deref().map(vars::from_file).transpose() {
+        Ok(v) => v,
+        Err(e) => {
+            load::print_unreadable(&e);
+            return Ok(Exit::Invalid);
+        }
+    };
+    let cli_vars = vars::from_args(&args.vars)?;
 
     super::runtime()?.block_on(async move {
         // The sandbox must be up before the engine is built, so that its route is known.
@@ -72,16 +83,36 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         };
         load::print_diagnostics(&warnings, &file);
         let flow = plan.flow();
-        let inputs = match resolve_inputs(flow, given) {
-            Ok(i) => i,
-            Err(problems) => {
-                for p in problems {
-                    eprintln!("error: {p}");
-                }
-                eprintln!("help: set inputs with --var NAME=VALUE; `flowstep presets show {}` lists them", flow.name.value);
-                return Ok(Exit::Invalid);
-            }
+        // `--var` wins over the vars file; the file's problems are drawn at their place.
+        let overridden: HashSet<&str> = cli_vars.iter().map(|(n, _)| n.as_str()).collect();
+        let (mut given, file_problems) = match &vars_file {
+            Some(v) => v.inputs(flow, &overridden),
+            None => (Vec::new(), Vec::new()),
         };
+        given.extend(cli_vars.iter().cloned());
+        let drawn: HashSet<&str> = file_problems.iter().map(|(n, _)| n.as_str()).collect();
+        let (inputs, problems) = match resolve_inputs(flow, given) {
+            Ok(inputs) => (inputs, Vec::new()),
+            Err(problems) => (Default::default(), problems),
+        };
+        // A required input whose value in the file was drawn as wrong is not also "missing".
+        let problems: Vec<_> = problems
+            .into_iter()
+            .filter(|p| !matches!(p, InputProblem::Missing { name, .. } if drawn.contains(name.as_str())))
+            .collect();
+        if !file_problems.is_empty() || !problems.is_empty() {
+            if let Some(v) = &vars_file {
+                for (_, d) in &file_problems {
+                    eprintln!("{}\n", d.render(&v.file));
+                }
+            }
+            for p in problems {
+                eprintln!("error: {p}");
+            }
+            eprintln!("help: set inputs with --var NAME=VALUE; `flowstep presets show {}` lists them", flow.name.value);
+            return Ok(Exit::Invalid);
+        }
+
         let mut read = secrets::read(plan.required_secrets())?;
         if sandbox.is_some() {
             read.missing.retain(|name| match sandbox_defaults::get(name) {

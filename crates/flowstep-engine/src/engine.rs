@@ -6,7 +6,7 @@ use crate::inputs::InputValue;
 use crate::loader::FlowLoader;
 use crate::plan::{DEFAULT_MAX_STEPS, Plan};
 use crate::step::{Step, StepKind};
-use flowstep_spec::check::check_variables;
+use flowstep_spec::check::{BoundStep, check_variables};
 use flowstep_spec::steps::{FlowUseSpec, StepSpec};
 use flowstep_spec::{
     Diagnostic, Diagnostics, Flow, SourceFile, ValueTemplate, help_did_you_mean, read_partial,
@@ -96,10 +96,6 @@ impl Engine {
             .chain(self.loader.as_ref().map(|_| FLOW_TYPE))
     }
 
-    fn knows(&self, kind: &str) -> bool {
-        self.kinds.contains_key(kind) || (kind == FLOW_TYPE && self.loader.is_some())
-    }
-
     /// Reads and compiles a flow file in one pass, reporting every problem in it at once (the
     /// format, step types, variables), sorted by position. Warnings come back with the plan.
     ///
@@ -138,9 +134,10 @@ impl Engine {
         };
         let mut diags = Diagnostics::new();
         diags.extend(partial.diagnostics);
-        // An unknown step type hides what that step defines: variable errors would echo it.
-        let types_known = flow.steps.iter().all(|s| self.knows(&s.kind.value));
-        match self.bind(flow, partial.all_steps_read && types_known, stack) {
+        // Variables are checked even when a step could not be read or has an unknown type, so
+        // that every problem is reported in one pass; what such a step would have set is left
+        // out of the check (`Flow::unusable_names`), so that its error is not echoed.
+        match self.bind(flow, stack) {
             Ok((plan, warnings)) if !diags.has_errors() => {
                 diags.extend(warnings);
                 Ok((plan, diags.sorted()))
@@ -160,27 +157,29 @@ impl Engine {
     /// problems at once, sorted by position. Warnings are dropped; use
     /// [`Engine::compile_source`] to see them.
     pub fn compile(&self, flow: Flow) -> Result<Plan, Vec<Diagnostic>> {
-        self.bind(flow, true, &mut Vec::new()).map(|(plan, _)| plan)
+        self.bind(flow, &mut Vec::new()).map(|(plan, _)| plan)
     }
 
     fn bind(
         &self,
         flow: Flow,
-        check_variables_too: bool,
         stack: &mut Vec<String>,
     ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
         let mut diags = Diagnostics::new();
         let mut steps: Vec<Box<dyn Step>> = Vec::new();
-        let mut plugin_defines = Vec::new();
+        let mut bound: Vec<BoundStep> = Vec::with_capacity(flow.steps.len());
         let mut required_secrets: Vec<String> =
             flow.secrets.iter().map(|s| s.name.value.clone()).collect();
         stack.push(flow.file.name().to_owned());
         for decl in &flow.steps {
-            plugin_defines.push(Vec::new());
+            bound.push(BoundStep::default());
             if let (StepSpec::Flow(spec), Some(loader)) = (&decl.spec, &self.loader) {
                 match self.bind_flow_step(spec, &flow, loader.as_ref(), stack) {
                     Ok(step) => {
                         required_secrets.extend(step.plan.required_secrets.iter().cloned());
+                        if let Some(last) = bound.last_mut() {
+                            last.fields = step.fields();
+                        }
                         steps.push(Box::new(step));
                     }
                     Err(ds) => diags.extend(ds),
@@ -206,8 +205,11 @@ impl Engine {
             };
             match kind.bind(decl, &flow) {
                 Ok(step) => {
-                    if let Some(last) = plugin_defines.last_mut() {
-                        *last = step.defines();
+                    if let Some(last) = bound.last_mut() {
+                        *last = BoundStep {
+                            defines: step.defines(),
+                            fields: step.fields(),
+                        };
                     }
                     steps.push(step);
                 }
@@ -215,10 +217,7 @@ impl Engine {
             }
         }
         stack.pop();
-        // When a step could not be read, variable errors would only echo that error.
-        if check_variables_too {
-            diags.extend(check_variables(&flow, &plugin_defines));
-        }
+        diags.extend(check_variables(&flow, &bound));
         let has_errors = diags.has_errors();
         let all = diags.sorted();
         if has_errors {
@@ -339,9 +338,10 @@ fn check_with(spec: &FlowUseSpec, used: &Flow) -> Vec<Diagnostic> {
             ));
         }
     }
+    let given: std::collections::HashSet<&str> =
+        spec.with.iter().map(|(n, _)| n.value.as_str()).collect();
     for decl in &used.inputs {
-        let given = spec.with.iter().any(|(n, _)| n.value == decl.name.value);
-        if !given && decl.default.is_none() {
+        if !given.contains(decl.name.value.as_str()) && decl.default.is_none() {
             out.push(
                 Diagnostic::error(
                     "E003",

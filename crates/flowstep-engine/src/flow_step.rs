@@ -8,7 +8,7 @@ use crate::plan::Plan;
 use crate::run::{RunError, RunRequest};
 use crate::step::{Step, StepContext};
 use async_trait::async_trait;
-use flowstep_spec::ValueTemplate;
+use flowstep_spec::{Fields, ValueTemplate};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -97,5 +97,15 @@ impl Step for FlowStep {
             );
         }
         Err(error)
+    }
+
+    fn fields(&self) -> Fields {
+        let outputs = self
+            .plan
+            .flow()
+            .outputs
+            .iter()
+            .map(|(name, _)| (name.value.as_str(), Fields::Any));
+        Fields::named([("outputs", Fields::named(outputs))])
     }
 }

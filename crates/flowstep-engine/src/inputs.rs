@@ -1,8 +1,9 @@
 //! Resolving a run's inputs: values given as text (`--var`) or typed (vars files, the library
 //! API), checked against the declarations, with defaults filled in.
 
-use flowstep_spec::{Flow, InputError, did_you_mean};
+use flowstep_spec::{Flow, InputDecl, InputError, did_you_mean};
 use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// A value given for an input.
@@ -67,8 +68,13 @@ pub fn resolve_inputs(
 ) -> Result<Map<String, Value>, Vec<InputProblem>> {
     let mut values = Map::new();
     let mut problems = Vec::new();
+    let declared: HashMap<&str, &InputDecl> = flow
+        .inputs
+        .iter()
+        .map(|i| (i.name.value.as_str(), i))
+        .collect();
     for (name, value) in given {
-        let Some(decl) = flow.input(&name) else {
+        let Some(decl) = declared.get(name.as_str()) else {
             let names = flow.inputs.iter().map(|i| i.name.value.as_str());
             problems.push(InputProblem::Unknown {
                 suggestion: did_you_mean(&name, names).map(str::to_owned),
@@ -87,6 +93,13 @@ pub fn resolve_inputs(
             Err(e) => problems.push(InputProblem::Invalid(e)),
         }
     }
+    let invalid: HashSet<String> = problems
+        .iter()
+        .filter_map(|p| match p {
+            InputProblem::Invalid(e) => Some(e.name.clone()),
+            _ => None,
+        })
+        .collect();
     for decl in &flow.inputs {
         if values.contains_key(&decl.name.value) {
             continue;
@@ -95,10 +108,7 @@ pub fn resolve_inputs(
             Some(d) => {
                 values.insert(decl.name.value.clone(), d.clone());
             }
-            None if !problems
-                .iter()
-                .any(|p| matches!(p, InputProblem::Invalid(e) if e.name == decl.name.value)) =>
-            {
+            None if !invalid.contains(decl.name.value.as_str()) => {
                 problems.push(InputProblem::Missing {
                     name: decl.name.value.clone(),
                     description: decl.description.clone(),

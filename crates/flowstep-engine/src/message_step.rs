@@ -4,7 +4,7 @@ use crate::error::StepError;
 use crate::step::{RunMode, Step, StepContext};
 use async_trait::async_trait;
 use flowstep_spec::steps::{StepDecl, StepSpec};
-use flowstep_spec::{Diagnostic, Flow, Template};
+use flowstep_spec::{Diagnostic, Fields, Flow, Template};
 use serde_json::json;
 
 /// `type: message`.
@@ -43,5 +43,9 @@ impl Step for MessageStep {
             cx.expose("delivery_id", json!(id));
         }
         Ok(())
+    }
+
+    fn fields(&self) -> Fields {
+        Fields::named([("delivery_id", Fields::leaf())])
     }
 }

@@ -2,6 +2,8 @@
 //! string in it has been redacted.
 
 use crate::error::StepError;
+use crate::position::SourcePos;
+use flowstep_spec::Diagnostic;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -78,9 +80,14 @@ pub struct Outcome {
     pub messages: Vec<MessageRecord>,
     /// One record per step that ran or was skipped.
     pub steps: Vec<StepRecord>,
-    /// Why the run stopped, when no single step's error says it (e.g. the step limit).
+    /// Why the run failed, when no single step's error says it: the step limit, or an
+    /// output that could not be rendered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Where that happened: the step that kept repeating, or the output's failing expression.
+    /// Serialised as `{"file", "line", "column"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_at: Option<Box<SourcePos>>,
 }
 
 impl Outcome {
@@ -92,6 +99,16 @@ impl Outcome {
     /// The first failed step's record.
     pub fn failed_step(&self) -> Option<&StepRecord> {
         self.steps.iter().find(|s| s.status == StepStatus::Failed)
+    }
+
+    /// The run's own failure (see [`Outcome::error`]) drawn like a check diagnostic,
+    /// `error[run]: ...` with the line it points at, when there is one.
+    pub fn render_error(&self) -> Option<String> {
+        let message = self.error.as_ref()?;
+        Some(match &self.error_at {
+            Some(at) => Diagnostic::error("run", message, at.span).render(&at.file),
+            None => format!("error[run]: {message}"),
+        })
     }
 
     /// The outcome as one JSON object.

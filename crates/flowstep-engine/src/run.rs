@@ -156,19 +156,32 @@ impl Plan {
         let mut messages = Vec::new();
         let mut status = RunStatus::Succeeded;
         let mut run_error = None;
+        let mut run_error_at = None;
         let mut executed = 0usize;
+        let mut runs_of = vec![0usize; flow.steps.len()];
         let mut i = 0usize;
         tracing::info!(flow = %flow.name.value, run_id = %run_id, "run started");
         while let (Some(decl), Some(step)) = (flow.steps.get(i), self.steps.get(i)) {
             executed += 1;
             if executed > self.max_steps {
                 status = RunStatus::Failed;
+                // The step that ran most often is in the loop; the first such one in the file.
+                let (most, times) =
+                    runs_of.iter().enumerate().fold(
+                        (0, 0),
+                        |best, (j, &n)| if n > best.1 { (j, n) } else { best },
+                    );
                 run_error = Some(format!(
-                    "the run executed more than {} steps, so it was stopped; check the `next:` and `on_error:` jumps for a loop",
-                    self.max_steps
+                    "the run was stopped at the limit of {} steps: step `{}` ran {times} times, so its `next:` or `on_error:` jumps keep coming back to it; make sure a `when:` in the loop turns false",
+                    self.max_steps, flow.steps[most].id.value
                 ));
+                run_error_at = Some(Box::new(SourcePos::new(
+                    flow.file.clone(),
+                    flow.steps[most].id.span,
+                )));
                 break;
             }
+            runs_of[i] += 1;
             let after = decl.next.as_ref().map_or(i + 1, |n| jump(&n.value));
             let scope = Scope::new(scope_value(&variables, &steps_scope, &run_id));
             let mut cx = StepContext {
@@ -295,7 +308,23 @@ impl Plan {
                     Ok(v) => {
                         outputs.insert(name.value.clone(), v);
                     }
-                    Err(e) => tracing::warn!(output = %name.value, "output not rendered: {e}"),
+                    // A dry run's variables are placeholders: show the output as written.
+                    Err(_) if request.mode == RunMode::DryRun => {
+                        outputs.insert(name.value.clone(), value.to_source_value());
+                    }
+                    // An output that cannot be rendered fails the run, like a step would: a
+                    // caller must not be told "succeeded" without the value it asked for.
+                    Err(e) => {
+                        tracing::warn!(output = %name.value, "output not rendered: {e}");
+                        status = RunStatus::Failed;
+                        run_error = Some(format!(
+                            "output `{}` could not be rendered: {e}",
+                            name.value
+                        ));
+                        run_error_at = Some(Box::new(SourcePos::new(flow.file.clone(), e.span())));
+                        outputs.clear();
+                        break;
+                    }
                 }
             }
         }
@@ -308,6 +337,7 @@ impl Plan {
             messages,
             steps: records,
             error: run_error,
+            error_at: run_error_at,
         };
         redact_outcome(&mut outcome, &redactor);
         tracing::info!(status = ?outcome.status, "run finished");
@@ -350,6 +380,9 @@ fn redact_outcome(outcome: &mut Outcome, redactor: &Redactor) {
     redact_map(&mut outcome.variables);
     for m in &mut outcome.messages {
         m.text = redactor.redact(&m.text).into_owned();
+    }
+    if let Some(e) = &mut outcome.error {
+        *e = redactor.redact(e).into_owned();
     }
     for s in &mut outcome.steps {
         redact_map(&mut s.details);

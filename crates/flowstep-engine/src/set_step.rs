@@ -4,7 +4,7 @@ use crate::error::StepError;
 use crate::step::{Step, StepContext};
 use async_trait::async_trait;
 use flowstep_spec::steps::{StepDecl, StepSpec};
-use flowstep_spec::{Diagnostic, Flow, ValueTemplate};
+use flowstep_spec::{Diagnostic, Fields, Flow, ValueTemplate};
 
 /// `type: set`.
 pub struct SetStep {
@@ -42,5 +42,9 @@ impl Step for SetStep {
             cx.set_var(name, value);
         }
         Ok(())
+    }
+
+    fn fields(&self) -> Fields {
+        Fields::leaf()
     }
 }

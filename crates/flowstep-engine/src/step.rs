@@ -10,7 +10,7 @@ use crate::secret::Secret;
 use async_trait::async_trait;
 use flowstep_spec::steps::{StepDecl, StepSpec};
 use flowstep_spec::{
-    Diagnostic, Flow, Origin, Scope, Template, TemplateEnv, TemplateError, ValueTemplate,
+    Diagnostic, Fields, Flow, Origin, Scope, Template, TemplateEnv, TemplateError, ValueTemplate,
 };
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -66,6 +66,14 @@ pub trait Step: Send + Sync {
     /// The variables this step sets, so that later steps may read them (checked before running).
     fn defines(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The fields this step makes readable as `<<steps.ID.FIELD>>` with
+    /// [`StepContext::expose`], besides the `status`, `attempts` and `error` every step has.
+    /// Declared, they are checked before running, so a misspelt field is an error with a "did
+    /// you mean". The default, [`Fields::Any`], leaves them unchecked.
+    fn fields(&self) -> Fields {
+        Fields::Any
     }
 }
 

@@ -16,6 +16,7 @@ use crate::send::{self, AttemptInput, Clients, Failure, Received};
 use crate::url::host_of;
 use async_trait::async_trait;
 use flowstep_engine::{ErrorKind, Redactor, RunMode, SourcePos, Step, StepContext, StepError};
+use flowstep_spec::Fields;
 use flowstep_spec::duration::MAX_DURATION;
 use flowstep_spec::steps::{HttpSpec, Idempotency};
 use serde_json::{Map, Value, json};
@@ -62,6 +63,17 @@ impl Step for HttpStep {
             hints::attach(&self.spec.hints, &mut e);
             e
         })
+    }
+
+    /// `body` (JSON when it parses, else text), `http_status`, and `headers` by lower-case
+    /// name (`<<steps.ID.headers.request-id>>`; names are matched in any case when the flow
+    /// is read).
+    fn fields(&self) -> Fields {
+        Fields::named([
+            ("body", Fields::Any),
+            ("http_status", Fields::leaf()),
+            ("headers", Fields::Any),
+        ])
     }
 }
 
@@ -251,7 +263,7 @@ impl HttpStep {
         cx.record("response", record);
         cx.expose("body", body_value);
         cx.expose("http_status", json!(received.status));
-        cx.expose("response_headers", all_headers(&received));
+        cx.expose("headers", all_headers(&received));
         if !(200..300).contains(&received.status) {
             let e = asked_too_long(status_error(&received, body_json.as_ref(), &redactor));
             return Err(history.conclude(e, attempts, &advice));

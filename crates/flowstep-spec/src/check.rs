@@ -1,153 +1,264 @@
 //! Static checks across the whole flow: every variable is defined on every path that reaches
-//! its use, jumps name real steps, every step can be reached, and secrets are declared and used
+//! its use, `<<steps.ID.FIELD>>` names a step that ran and a field it has, jumps name real
+//! steps, every step can be reached, no loop runs forever, and secrets are declared and used
 //! only where credentials go.
 //!
-//! Definedness is a "must" data-flow analysis over the flow's control graph (steps in order,
-//! `when` skips, `next` jumps, `on_error` paths): a variable is defined at a step only if every
-//! path from the start to that step defines it.
+//! Definedness is a "must" property over the flow's control graph (steps in order, `when`
+//! skips, `next` jumps, `on_error` paths): a variable is defined at a step only if every path
+//! from the start to that step sets it. It is answered with dominators (`control_graph`), so
+//! that a flow of thousands of steps is checked in near-linear time.
 
+use crate::control_graph::{ControlGraph, Edge, EdgeKind};
 use crate::diagnostic::Diagnostic;
 use crate::flow::Flow;
 use crate::source::Spanned;
+use crate::step_fields::Fields;
 use crate::steps::{OnError, StepDecl, StepSpec};
 use crate::suggest::help_did_you_mean;
 use crate::template::{ESCAPE_NOTE, Reference, Template};
-use std::collections::BTreeSet;
+use std::collections::{HashMap, HashSet};
 
-/// Names defined on every path: `None` is "everything" (the start of the analysis for nodes not
-/// yet reached), so that intersecting with it changes nothing.
-type Defined = Option<BTreeSet<String>>;
-
-/// The pseudo-name that says step `id` has been reached (so `<<steps.id...>>` is readable).
-fn reached(id: &str) -> String {
-    format!("steps.{id}")
+/// What binding a step told the check, beyond what the flow file says: the variables a plugin
+/// step sets, and the fields its kind makes readable as `<<steps.ID.FIELD>>`.
+#[derive(Debug, Clone)]
+pub struct BoundStep {
+    /// Variables the step sets beyond those the spec knows (a plugin's [`defines`]).
+    ///
+    /// [`defines`]: crate::steps::StepSpec::defines
+    pub defines: Vec<String>,
+    /// The fields the step's kind adds to `status`, `attempts` and `error`; [`Fields::Any`]
+    /// when the kind does not say (they are then not checked).
+    pub fields: Fields,
 }
 
-/// Checks every template of the flow. `plugin_defines[i]` lists the variables that step `i`
-/// sets beyond what the spec knows (plugin steps declare theirs when they are bound).
-pub fn check_variables(flow: &Flow, plugin_defines: &[Vec<String>]) -> Vec<Diagnostic> {
+impl Default for BoundStep {
+    fn default() -> Self {
+        BoundStep {
+            defines: Vec::new(),
+            fields: Fields::Any,
+        }
+    }
+}
+
+/// How many name comparisons "did you mean" may make for one file: a file with thousands of
+/// misspelt names gets suggestions for the first ones, and is still checked in linear time.
+const SUGGESTION_BUDGET: usize = 100_000;
+
+/// The step limit, named in the error for a loop with no way out.
+const STEP_LIMIT: usize = 1000;
+
+/// Checks every template and jump of the flow. `bound[i]` is what binding step `i` told (an
+/// empty `bound` checks with what the flow file says alone).
+pub fn check_variables(flow: &Flow, bound: &[BoundStep]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let n = flow.steps.len();
-    let index = |id: &str| flow.steps.iter().position(|s| s.id.value == id);
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(n);
+    for (i, s) in flow.steps.iter().enumerate() {
+        index.entry(s.id.value.as_str()).or_insert(i);
+    }
+    let unread: HashMap<&str, usize> = flow
+        .unread_steps
+        .iter()
+        .map(|(id, at)| (id.as_str(), *at))
+        .collect();
     let ids: Vec<&str> = flow.steps.iter().map(|s| s.id.value.as_str()).collect();
 
-    // Jump targets; an unknown one is reported and treated as the end of the flow.
-    let mut target = |label: &Spanned<String>, key: &str| -> usize {
-        index(&label.value).unwrap_or_else(|| {
-            out.push(
-                Diagnostic::error(
-                    "E005",
-                    format!("`{key}` names unknown step `{}`", label.value),
-                    label.span,
-                )
-                .with_help(
-                    help_did_you_mean(&label.value, ids.iter().copied())
-                        .unwrap_or_else(|| format!("steps are: {}", ids.join(", "))),
-                ),
-            );
-            n
-        })
+    // Jump targets; an unknown one is reported and treated as the end of the flow. A jump to a
+    // step that could not be read goes where that step was: it is already reported.
+    let mut suggestions = SUGGESTION_BUDGET;
+    // Steps that jump to a step that could not be read: what the run does there is unknown, so
+    // no loop through them is reported.
+    let mut uncertain: HashSet<usize> = HashSet::new();
+    let mut target = |label: &Spanned<String>, key: &str, out: &mut Vec<Diagnostic>| -> usize {
+        if let Some(i) = index.get(label.value.as_str()) {
+            return *i;
+        }
+        if let Some(i) = unread.get(label.value.as_str()) {
+            return *i;
+        }
+        out.push(
+            Diagnostic::error(
+                "E005",
+                format!("`{key}` names unknown step `{}`", label.value),
+                label.span,
+            )
+            .with_help(
+                suggest(&label.value, &ids, &mut suggestions)
+                    .unwrap_or_else(|| format!("steps are: {}", ids.join(", "))),
+            ),
+        );
+        n
     };
-    // The control graph: for each step, its out-edges with what each adds to the defined set.
-    let mut edges: Vec<Vec<(usize, Vec<String>)>> = Vec::with_capacity(n);
+    let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(n);
     for (i, step) in flow.steps.iter().enumerate() {
-        let here = reached(&step.id.value);
-        let mut defines: Vec<String> = step
-            .spec
-            .defines()
+        let labels = step.next.iter().chain(match &step.on_error {
+            OnError::Goto(label) => Some(label),
+            _ => None,
+        });
+        if labels
             .into_iter()
-            .map(|d| d.value.clone())
-            .collect();
-        defines.extend(plugin_defines.get(i).cloned().unwrap_or_default());
-        defines.push(here.clone());
-        let after = step.next.as_ref().map_or(i + 1, |nx| target(nx, "next"));
-        let mut e = vec![(after, defines)];
+            .any(|l| unread.contains_key(l.value.as_str()))
+        {
+            uncertain.insert(i);
+        }
+        let after = step
+            .next
+            .as_ref()
+            .map_or(i + 1, |nx| target(nx, "next", &mut out));
+        let mut e = vec![Edge {
+            to: after,
+            kind: EdgeKind::Success,
+        }];
         if step.when.is_some() {
-            e.push((i + 1, vec![here.clone()]));
+            e.push(Edge {
+                to: i + 1,
+                kind: EdgeKind::Skip,
+            });
         }
         match &step.on_error {
             OnError::Fail => {}
-            OnError::Continue => e.push((after, vec![here.clone()])),
-            OnError::Goto(label) => e.push((target(label, "on_error"), vec![here.clone()])),
+            OnError::Continue => e.push(Edge {
+                to: after,
+                kind: EdgeKind::Continue,
+            }),
+            OnError::Goto(label) => e.push(Edge {
+                to: target(label, "on_error", &mut out),
+                kind: EdgeKind::Jump,
+            }),
         }
         edges.push(e);
     }
+    let graph = ControlGraph::new(edges);
+    out.extend(loops_without_exit(flow, &graph, &uncertain));
 
-    // Fixed point of in[j] = ∩ over edges i→j of (in[i] ∪ adds), with in[0] = inputs.
-    let start: BTreeSet<String> = flow.inputs.iter().map(|i| i.name.value.clone()).collect();
-    let mut defined: Vec<Defined> = vec![None; n + 1];
-    let mut reachable = vec![false; n + 1];
-    defined[0] = Some(start);
-    reachable[0] = true;
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for i in 0..n {
-            if !reachable[i] {
-                continue;
-            }
-            let Some(here) = defined[i].clone() else {
-                continue;
-            };
-            for (to, adds) in &edges[i] {
-                let mut flowing = here.clone();
-                flowing.extend(adds.iter().cloned());
-                let merged = match &defined[*to] {
-                    None => flowing,
-                    Some(existing) => existing.intersection(&flowing).cloned().collect(),
-                };
-                if !reachable[*to] || defined[*to].as_ref() != Some(&merged) {
-                    reachable[*to] = true;
-                    defined[*to] = Some(merged);
-                    changed = true;
-                }
+    let mut setters: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, step) in flow.steps.iter().enumerate() {
+        let own = step.spec.defines().into_iter().map(|d| d.value.as_str());
+        let plugin = bound.get(i).into_iter().flat_map(|b| &b.defines);
+        for name in own.chain(plugin.map(String::as_str)) {
+            let list = setters.entry(name).or_default();
+            if list.last() != Some(&i) {
+                list.push(i);
             }
         }
     }
+    let inputs: HashSet<&str> = flow.inputs.iter().map(|i| i.name.value.as_str()).collect();
+    let mut names: Vec<&str> = inputs.iter().chain(setters.keys()).copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    let fields: Vec<Fields> = (0..n)
+        .map(|i| Fields::of_step(bound.get(i).map_or(Fields::Any, |b| b.fields.clone())))
+        .collect();
+    let mut cx = Cx {
+        graph: &graph,
+        flow,
+        inputs,
+        setters,
+        groups: HashMap::new(),
+        names,
+        unusable: flow.unusable_names.iter().map(String::as_str).collect(),
+        unread,
+        index,
+        fields,
+        secrets: flow.secrets.iter().map(|s| s.name.value.as_str()).collect(),
+        suggestions,
+    };
 
-    let secrets: Vec<&str> = flow.secrets.iter().map(|s| s.name.value.as_str()).collect();
-    let all_names: Vec<String> = all_defined_names(flow, plugin_defines);
     for (i, step) in flow.steps.iter().enumerate() {
-        if !reachable[i] {
+        if !graph.reachable(i) {
             out.push(
                 Diagnostic::warning("W001", format!("step `{}` is never reached", step.id.value), step.id.span)
                     .with_help("no step before it falls through or jumps to it; remove it, or point a `next:` or `on_error:` at it"),
             );
             continue;
         }
-        let defined_here = defined[i].clone().unwrap_or_default();
-        let cx = Cx {
-            defined: &defined_here,
-            all_names: &all_names,
-            unusable: &flow.unusable_names,
-            secrets: &secrets,
-            steps: &ids,
-        };
         let place = format!("{} step `{}`", step.kind.value, step.id.value);
-        let credentials = credential_positions(step);
+        let credentials: HashSet<*const Template> = credential_positions(step)
+            .into_iter()
+            .map(std::ptr::from_ref)
+            .collect();
         let mut templates = step.spec.templates();
         templates.extend(step.when.as_ref());
         for t in templates {
-            let secrets_allowed = credentials.iter().any(|c| std::ptr::eq(*c, t));
+            let secrets_allowed = credentials.contains(&std::ptr::from_ref(t));
             for r in t.references() {
-                out.extend(cx.check(r, secrets_allowed, &place));
+                out.extend(cx.check(r, i, secrets_allowed, &place));
             }
         }
     }
-    if reachable[n] {
-        let defined_end = defined[n].clone().unwrap_or_default();
-        let cx = Cx {
-            defined: &defined_end,
-            all_names: &all_names,
-            unusable: &flow.unusable_names,
-            secrets: &secrets,
-            steps: &ids,
-        };
+    if graph.reachable(n) {
         for (name, value) in &flow.outputs {
             for r in value.references() {
-                out.extend(cx.check(r, false, &format!("output `{}`", name.value)));
+                out.extend(cx.check(r, n, false, &format!("output `{}`", name.value)));
             }
         }
+    }
+    out
+}
+
+/// "did you mean" against `candidates`, while the file's budget of comparisons lasts.
+fn suggest(word: &str, candidates: &[&str], budget: &mut usize) -> Option<String> {
+    if candidates.len() > *budget {
+        *budget = 0;
+        return None;
+    }
+    *budget -= candidates.len();
+    help_did_you_mean(word, candidates.iter().copied())
+}
+
+/// An error for each loop a run can enter and never leave: it would run until the step limit.
+fn loops_without_exit(
+    flow: &Flow,
+    graph: &ControlGraph,
+    uncertain: &HashSet<usize>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for members in graph.closed_loops() {
+        if members.iter().any(|i| uncertain.contains(i)) {
+            continue;
+        }
+        // Follow the steps as a run would (each step succeeding) from the first one in the
+        // file, to name the loop in run order and find the jump that closes it.
+        let mut path = vec![members[0]];
+        let mut seen = HashSet::from([members[0]]);
+        let closing = loop {
+            let here = *path.last().unwrap_or(&members[0]);
+            let next = graph
+                .edges(here)
+                .iter()
+                .find(|e| e.kind == EdgeKind::Success)
+                .map_or(here, |e| e.to);
+            if !seen.insert(next) {
+                path.push(next);
+                break here;
+            }
+            path.push(next);
+        };
+        let step = &flow.steps[closing];
+        let (span, what) = match &step.next {
+            Some(label) => (label.span, format!("`next: {}`", label.value)),
+            None => (step.id.span, format!("step `{}`", step.id.value)),
+        };
+        let order: Vec<&str> = path
+            .iter()
+            .map(|&i| flow.steps[i].id.value.as_str())
+            .collect();
+        let message = if members.len() == 1 {
+            format!("{what} makes step `{}` repeat forever", step.id.value)
+        } else {
+            format!(
+                "{what} closes a loop of {} steps with no way out",
+                members.len()
+            )
+        };
+        out.push(
+            Diagnostic::error("E014", message, span)
+                .with_label("the run can never leave this loop")
+                .with_note(format!("the loop: {}", order.join(" -> ")))
+                .with_help(format!(
+                    "give a step in the loop a `when:` that can be false, or an `on_error:` that leads out of it; as written, the run would repeat it until the {STEP_LIMIT}-step limit"
+                )),
+        );
     }
     out
 }
@@ -166,26 +277,52 @@ fn credential_positions(step: &StepDecl) -> Vec<&Template> {
     }
 }
 
-/// Every variable any step defines, to tell "defined on some paths only" from "never defined".
-fn all_defined_names(flow: &Flow, plugin_defines: &[Vec<String>]) -> Vec<String> {
-    let mut names: Vec<String> = flow.inputs.iter().map(|i| i.name.value.clone()).collect();
-    for step in &flow.steps {
-        names.extend(step.spec.defines().into_iter().map(|d| d.value.clone()));
-    }
-    names.extend(plugin_defines.iter().flatten().cloned());
-    names
-}
-
 struct Cx<'a> {
-    defined: &'a BTreeSet<String>,
-    all_names: &'a [String],
-    unusable: &'a [String],
-    secrets: &'a [&'a str],
-    steps: &'a [&'a str],
+    graph: &'a ControlGraph,
+    flow: &'a Flow,
+    inputs: HashSet<&'a str>,
+    /// The steps that set each variable.
+    setters: HashMap<&'a str, Vec<usize>>,
+    /// For variables set by several steps: the nodes reachable without any of them succeeding,
+    /// computed once per set of steps.
+    groups: HashMap<Vec<usize>, Vec<bool>>,
+    /// Every variable name, sorted, for suggestions.
+    names: Vec<&'a str>,
+    unusable: HashSet<&'a str>,
+    unread: HashMap<&'a str, usize>,
+    index: HashMap<&'a str, usize>,
+    fields: Vec<Fields>,
+    secrets: Vec<&'a str>,
+    suggestions: usize,
 }
 
 impl Cx<'_> {
-    fn check(&self, r: &Reference, secrets_allowed: bool, place: &str) -> Option<Diagnostic> {
+    /// Whether variable `name` is set on every path to node `at`.
+    fn defined(&mut self, name: &str, at: usize) -> bool {
+        if self.inputs.contains(name) {
+            return true;
+        }
+        match self.setters.get(name).map(Vec::as_slice) {
+            None | Some([]) => false,
+            Some([one]) => self.graph.succeeds_before(*one, at),
+            Some(many) => {
+                let graph = self.graph;
+                let without = self
+                    .groups
+                    .entry(many.to_vec())
+                    .or_insert_with(|| graph.reachable_without(many));
+                !without[at]
+            }
+        }
+    }
+
+    fn check(
+        &mut self,
+        r: &Reference,
+        at: usize,
+        secrets_allowed: bool,
+        place: &str,
+    ) -> Option<Diagnostic> {
         let name = r.path.join(".");
         match r.path.first().map(String::as_str) {
             // `this`, alone or as a helper's argument (`json this`, `lookup this KEY`): every
@@ -238,10 +375,30 @@ impl Cx<'_> {
                             .with_help("write `<<steps.ID.status>>`"),
                     );
                 };
-                if self.defined.contains(&reached(step)) {
-                    return None;
-                }
-                if self.steps.contains(&step.as_str()) {
+                let Some(&i) = self.index.get(step.as_str()) else {
+                    if self.unread.contains_key(step.as_str()) {
+                        return None;
+                    }
+                    let ids: Vec<&str> = self
+                        .flow
+                        .steps
+                        .iter()
+                        .map(|s| s.id.value.as_str())
+                        .collect();
+                    return Some(
+                        Diagnostic::error(
+                            "E005",
+                            format!("`{name}` reads unknown step `{step}`"),
+                            r.span,
+                        )
+                        .with_help_opt(suggest(
+                            step,
+                            &ids,
+                            &mut self.suggestions,
+                        )),
+                    );
+                };
+                if !self.graph.runs_before(i, at) {
                     return Some(Diagnostic::error(
                         "E005",
                         format!(
@@ -250,41 +407,78 @@ impl Cx<'_> {
                         r.span,
                     ));
                 }
-                Some(
-                    Diagnostic::error(
-                        "E005",
-                        format!("`{name}` reads unknown step `{step}`"),
-                        r.span,
-                    )
-                    .with_help_opt(help_did_you_mean(step, self.steps.iter().copied())),
-                )
+                self.check_field(r, i)
             }
             Some("run") if r.path.len() == 2 && r.path[1] == "id" => None,
             Some(first) => {
-                if self.defined.contains(first) || self.unusable.iter().any(|d| d == first) {
+                if self.defined(first, at) || self.unusable.contains(first) {
                     return None;
                 }
-                if self.all_names.iter().any(|d| d == first) {
+                if self.inputs.contains(first) || self.setters.contains_key(first) {
                     return Some(
                         Diagnostic::error("E005", format!("variable `{first}` may be undefined in {place}"), r.span)
                             .with_label("not set on every path that reaches here")
                             .with_help(format!("a step that sets `{first}` can be skipped, fail or be jumped over before this one; set it on every path, or use `<<default {first} ...>>`")),
                     );
                 }
-                let candidates = self
-                    .defined
-                    .iter()
-                    .filter(|d| !d.starts_with("steps."))
-                    .map(String::as_str);
+                // Suggestions are names set on every path to here, while the budget lasts.
+                let names = std::mem::take(&mut self.names);
+                let candidates: Vec<&str> = if names.len() <= self.suggestions {
+                    self.suggestions -= names.len();
+                    names
+                        .iter()
+                        .copied()
+                        .filter(|n| self.defined(n, at))
+                        .collect()
+                } else {
+                    self.suggestions = 0;
+                    Vec::new()
+                };
+                self.names = names;
+                let help = help_did_you_mean(first, candidates).unwrap_or_else(|| {
+                    format!("declare `{first}` under `inputs:`, or map it from an earlier step's response; for a literal `<<`, write `\\<<` ({ESCAPE_NOTE})")
+                });
                 Some(
-                    Diagnostic::error("E005", format!("undefined variable `{first}` in {place}"), r.span).with_help(
-                        help_did_you_mean(first, candidates).unwrap_or_else(|| {
-                            format!("declare `{first}` under `inputs:`, or map it from an earlier step's response; for a literal `<<`, write `\\<<` ({ESCAPE_NOTE})")
-                        }),
-                    ),
+                    Diagnostic::error(
+                        "E005",
+                        format!("undefined variable `{first}` in {place}"),
+                        r.span,
+                    )
+                    .with_help(help),
                 )
             }
         }
+    }
+
+    /// `<<steps.ID.FIELD...>>` must name a field step `ID` has.
+    fn check_field(&mut self, r: &Reference, i: usize) -> Option<Diagnostic> {
+        let (bad, possible) = self.fields[i].check(&r.path[2..]).err()?;
+        let step = &self.flow.steps[i];
+        let field = &r.path[2 + bad];
+        let parent = r.path[..2 + bad].join(".");
+        let possible: Vec<&str> = possible.into_iter().collect();
+        let (message, help) = if possible.is_empty() {
+            (
+                format!("`{parent}` has no fields, so `{field}` cannot be read from it"),
+                format!("read the value itself: `<<{parent}>>`"),
+            )
+        } else if bad == 0 {
+            (
+                format!(
+                    "{} step `{}` has no field `{field}`",
+                    step.kind.value, step.id.value
+                ),
+                suggest(field, &possible, &mut self.suggestions)
+                    .unwrap_or_else(|| format!("its fields are: {}", possible.join(", "))),
+            )
+        } else {
+            (
+                format!("`{parent}` has no field `{field}`"),
+                suggest(field, &possible, &mut self.suggestions)
+                    .unwrap_or_else(|| format!("its fields are: {}", possible.join(", "))),
+            )
+        };
+        Some(Diagnostic::error("E005", message, r.span).with_help(help))
     }
 }
 
@@ -316,7 +510,7 @@ mod tests {
         let yaml =
             format!("flow: f\ninputs:\n  name: {{ type: string }}\nsecrets: [K]\nsteps:\n{steps}");
         let flow = read(SourceFile::new("f.yaml", yaml)).unwrap_or_else(|d| panic!("{d:?}"));
-        check_variables(&flow, &vec![Vec::new(); flow.steps.len()])
+        check_variables(&flow, &vec![BoundStep::default(); flow.steps.len()])
             .into_iter()
             .map(|d| (d.code.to_owned(), d.message))
             .collect()

@@ -89,7 +89,7 @@ impl Diagnostic {
     /// the line and a caret, then `note:` lines and `help:`.
     pub fn render(&self, file: &SourceFile) -> String {
         let text = file.text();
-        let start = self.span.start.min(text.len());
+        let start = self.shown_start(text);
         // A zero-width span still gets one caret; an end-of-file span points at the last char.
         let mut end = self.span.end.clamp(start, text.len());
         if end == start {
@@ -124,11 +124,15 @@ impl Diagnostic {
             Severity::Warning => Level::Warning,
         };
         let label = self.label.as_deref().unwrap_or("");
+        // Only the line the caret is on is drawn, so it alone is handed to the renderer: a
+        // file with thousands of diagnostics must not be scanned whole for each one.
+        let window = Window::around(file, start, end);
         let mut message = level.title(&self.message).id(self.code).snippet(
-            Snippet::source(text)
+            Snippet::source(&window.text)
+                .line_start(window.line)
                 .origin(file.name())
                 .fold(true)
-                .annotation(level.span(start..end).label(label)),
+                .annotation(level.span(window.caret.clone()).label(label)),
         );
         for note in self.notes() {
             message = message.footer(Level::Note.title(note));
@@ -136,7 +140,8 @@ impl Diagnostic {
         if let Some(help) = &self.help {
             message = message.footer(Level::Help.title(help));
         }
-        Renderer::plain().render(message).to_string()
+        let drawn = Renderer::plain().render(message).to_string();
+        window.fix_column(drawn, file, start)
     }
 
     fn severity_word(&self) -> &'static str {
@@ -148,8 +153,106 @@ impl Diagnostic {
 
     /// The 1-based line and column where the diagnostic points.
     pub fn line_col(&self, file: &SourceFile) -> (usize, usize) {
-        file.line_col(self.span.start)
+        file.line_col(self.shown_start(file.text()))
     }
+
+    /// Where the caret goes. The very end of a file that ends with a line break is the end of
+    /// its last line: point there rather than at an empty line after it.
+    fn shown_start(&self, text: &str) -> usize {
+        let start = self.span.start.min(text.len());
+        if start == text.len() && text.ends_with('\n') {
+            start - 1
+        } else {
+            start
+        }
+    }
+}
+
+/// The part of a file a diagnostic draws: the caret's line, cut around the caret when the line
+/// is very long (a flow written on one line), with `...` where it was cut.
+struct Window {
+    text: String,
+    /// The 1-based number of the line.
+    line: usize,
+    /// The caret, in bytes of `text`.
+    caret: std::ops::Range<usize>,
+    /// Whether the line was cut before the caret, so the renderer's column is not the file's.
+    cut_before: bool,
+}
+
+/// Lines longer than this are cut around the caret when drawn.
+const MAX_DRAWN_LINE: usize = 512;
+/// How much of a long line is kept on each side of the caret.
+const KEPT_AROUND_CARET: usize = 80;
+
+impl Window {
+    fn around(file: &SourceFile, start: usize, end: usize) -> Window {
+        let text = file.text();
+        let line = file.line_range(start);
+        let (number, _) = file.line_col(start);
+        // The line break is kept so that a caret on it is drawn as before, at the line's end.
+        let line_end = if line.end < text.len() {
+            line.end + 1
+        } else {
+            line.end
+        };
+        let end = end.min(line_end);
+        if line.end - line.start <= MAX_DRAWN_LINE {
+            return Window {
+                text: text[line.start..line_end].to_owned(),
+                line: number,
+                caret: start - line.start..end - line.start,
+                cut_before: false,
+            };
+        }
+        let from = floor_char(
+            text,
+            start.saturating_sub(KEPT_AROUND_CARET).max(line.start),
+        );
+        let shown_end = end.min(start + KEPT_AROUND_CARET);
+        let to = floor_char(text, (shown_end + KEPT_AROUND_CARET).min(line.end));
+        let shown_end = floor_char(text, shown_end).max(start);
+        let cut_before = from > line.start;
+        let mut cut = String::new();
+        if cut_before {
+            cut.push_str("...");
+        }
+        let offset = cut.len();
+        cut.push_str(&text[from..to]);
+        if to < line.end {
+            cut.push_str("...");
+        }
+        Window {
+            text: cut,
+            line: number,
+            caret: offset + start - from..offset + shown_end.min(to).max(start) - from,
+            cut_before,
+        }
+    }
+
+    /// The renderer counts the column from the start of the window; after a cut, put the
+    /// file's column back in the `-->` line.
+    fn fix_column(&self, drawn: String, file: &SourceFile, start: usize) -> String {
+        if !self.cut_before {
+            return drawn;
+        }
+        let (line, col) = file.line_col(start);
+        let shown_col = self.text[..self.caret.start].chars().count() + 1;
+        drawn.replacen(
+            &format!("{}:{line}:{shown_col}", file.name()),
+            &format!("{}:{line}:{col}", file.name()),
+            1,
+        )
+    }
+}
+
+/// The nearest char boundary at or before `i`.
+fn floor_char(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// The `note:` lines of a diagnostic.
@@ -263,6 +366,39 @@ mod tests {
   = note: code: api_key_invalid
   = note: cause: the key is wrong
   = help: set STRIPE_SECRET_KEY"
+        );
+    }
+
+    #[test]
+    fn a_very_long_line_is_drawn_around_the_caret_with_the_file_s_column() {
+        let mut text = String::from("{flow: f, steps: [{id: a, type: message, text: hi");
+        for i in 0..200 {
+            text.push_str(&format!(", key_{i}: v"));
+        }
+        text.push_str(", metod: GET}]}\n");
+        let at = text.find("metod").unwrap();
+        let file = SourceFile::new("f.yaml", text.as_str());
+        let d = Diagnostic::error("E002", "unknown key `metod`", Span::new(at, at + 5));
+        let col = at + 1;
+        let shown = &text[at - 80..text.len() - 1];
+        assert_eq!(
+            d.render(&file),
+            format!(
+                "error[E002]: unknown key `metod`\n --> f.yaml:1:{col}\n  |\n1 | ...{shown}\n  |    {}^^^^^\n  |",
+                " ".repeat(80)
+            )
+        );
+    }
+
+    #[test]
+    fn the_end_of_a_file_is_the_end_of_its_last_line() {
+        let text = "flow: x\nsteps: [\n";
+        let file = SourceFile::new("f.yaml", text);
+        let d = Diagnostic::error("E001", "unexpected end", Span::new(text.len(), text.len()));
+        assert_eq!(d.line_col(&file), (2, 9));
+        assert_eq!(
+            d.render(&file),
+            "error[E001]: unexpected end\n --> f.yaml:2:9\n  |\n2 | steps: [\n  |         ^\n  |"
         );
     }
 

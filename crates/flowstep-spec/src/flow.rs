@@ -11,8 +11,9 @@ use crate::steps::{
 };
 use crate::template::{Template, TemplateEnv};
 use crate::value_template::ValueTemplate;
-use crate::value_template::{Destination, compile_entries, compile_string, literal_name};
-use crate::yaml::{self, Node, NodeKind};
+use crate::value_template::{Destination, compile_entries, literal_name};
+use crate::yaml::{self, Node};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 const FLOW_KEYS: &[&str] = &[
@@ -61,6 +62,9 @@ pub struct Flow {
     /// Names the file tries to define but whose definition has an error (an input with an
     /// unknown type, a mapping with a bad JSONPath): reads of them are not reported again.
     pub(crate) unusable_names: Vec<String>,
+    /// Steps that could not be read, by id, with the index in `steps` of the step after them:
+    /// a jump to one goes there, and reads of `<<steps.ID...>>` are not reported again.
+    pub(crate) unread_steps: Vec<(String, usize)>,
 }
 
 /// A declared secret: its name (also the environment variable it is read from) and the
@@ -130,12 +134,13 @@ pub fn read_partial(file: SourceFile) -> PartialFlow {
     let mut diags = Diagnostics::new();
     let mut env = TemplateEnv::new();
     let parts = read_root(&root, &file, &mut env, &mut diags);
+    diags.extend(brace_warnings(&root, &file, &diags));
     let step_nodes = root
         .as_map()
         .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("steps")))
         .and_then(|(_, v)| v.as_seq())
         .map_or(0, <[Node]>::len);
-    let Some((name, description, inputs, secrets, steps, outputs)) = parts else {
+    let Some((name, description, inputs, secrets, (steps, unread_steps), outputs)) = parts else {
         return PartialFlow {
             flow: None,
             diagnostics: diags.sorted(),
@@ -161,6 +166,7 @@ pub fn read_partial(file: SourceFile) -> PartialFlow {
         templates: Arc::new(env),
         warnings,
         unusable_names,
+        unread_steps,
     };
     PartialFlow {
         flow: Some(flow),
@@ -174,7 +180,7 @@ type Parts = (
     Option<String>,
     Vec<InputDecl>,
     Vec<SecretDecl>,
-    Vec<StepDecl>,
+    (Vec<StepDecl>, Vec<(String, usize)>),
     Vec<(Spanned<String>, ValueTemplate)>,
 );
 
@@ -202,7 +208,7 @@ fn read_root(
         .unwrap_or_default();
     let steps = match m.required("steps", diags) {
         Some(n) => read_steps(n, file, env, diags),
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     let outputs = m
         .get("outputs")
@@ -210,7 +216,9 @@ fn read_root(
         .unwrap_or_default();
     m.finish(diags);
     check_unique_names(&inputs, &secrets, diags);
-    Some((name?, description, inputs, secrets, steps, outputs))
+    // Without a name the flow is still checked, so that every problem is reported at once.
+    let name = name.unwrap_or_else(|| Spanned::new(String::new(), root.span));
+    Some((name, description, inputs, secrets, steps, outputs))
 }
 
 fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {
@@ -304,18 +312,13 @@ fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {
             span: v.span,
         };
         if let Some(d) = default_node {
-            let value = match (&d.kind, ty) {
-                // `default: null` makes the input optional: unset, it reads as null (a form
-                // field set to it is left out).
-                _ if d.is_null() => Ok(serde_json::Value::Null),
-                // A decimal default is read from its text, never through a float.
-                (NodeKind::Scalar(text, _), InputType::Decimal) => decl.parse_text(text),
-                // A quoted default for a number input is still checked as text, like `--var`.
-                (
-                    NodeKind::Scalar(text, yaml::Style::Quoted),
-                    InputType::Integer | InputType::Number | InputType::Boolean,
-                ) => decl.parse_text(text),
-                _ => decl.check(d.scalar_value().unwrap_or(serde_json::Value::Null)),
+            // `default: null` makes the input optional: unset, it reads as null (a form field
+            // set to it is left out). Any other default is read by the one typing rule, like a
+            // vars file: from its text, quoted or not.
+            let value = if d.is_null() {
+                Ok(serde_json::Value::Null)
+            } else {
+                decl.read_node(d)
             };
             match value {
                 Ok(v) => decl.default = Some(v),
@@ -417,10 +420,10 @@ fn read_steps(
     file: &SourceFile,
     env: &mut TemplateEnv,
     diags: &mut Diagnostics,
-) -> Vec<StepDecl> {
+) -> (Vec<StepDecl>, Vec<(String, usize)>) {
     let Some(items) = node.as_seq() else {
         diags.push(expected(node, "a list of steps", "`steps`"));
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     if items.is_empty() {
         diags.push(Diagnostic::error(
@@ -430,12 +433,21 @@ fn read_steps(
         ));
     }
     let mut out: Vec<StepDecl> = Vec::new();
+    let mut unread = Vec::new();
+    let mut first_of: HashMap<String, Span> = HashMap::new();
     for item in items {
         let Some(step) = read_step(item, file, env, diags) else {
+            let id = item
+                .as_map()
+                .and_then(|e| e.iter().find(|(k, _)| k.as_str() == Some("id")))
+                .and_then(|(_, v)| v.as_str());
+            if let Some(id) = id {
+                unread.push((id.to_owned(), out.len()));
+            }
             continue;
         };
-        if let Some(first) = out.iter().find(|s| s.id.value == step.id.value) {
-            let (line, _) = file.line_col(first.id.span.start);
+        if let Some(first) = first_of.get(&step.id.value) {
+            let (line, _) = file.line_col(first.start);
             diags.push(
                 Diagnostic::error(
                     "E009",
@@ -448,9 +460,10 @@ fn read_steps(
             );
             continue;
         }
+        first_of.insert(step.id.value.clone(), step.id.span);
         out.push(step);
     }
-    out
+    (out, unread)
 }
 
 fn read_step(
@@ -498,17 +511,7 @@ fn read_step(
         .map(|t| t.value);
     let when = m
         .get("when")
-        .and_then(|n| match n.as_str().filter(|_| !n.is_null()) {
-            Some(text) => Some(compile_string(text, n, file, env, diags)),
-            None => {
-                diags.push(expected(
-                    n,
-                    "a condition like `<<eq status \"open\">>`",
-                    "`when`",
-                ));
-                None
-            }
-        });
+        .and_then(|n| crate::when::read(n, file, env, diags));
     let next = m.get("next").and_then(|n| scalar_text(n, "`next`", diags));
     let on_error = match m.get("on_error") {
         None => OnError::Fail,
@@ -560,34 +563,26 @@ fn read_step(
     })
 }
 
-/// Input names and response-mapping names written in the file that did not make it into the
-/// flow because their definition had an error.
+/// Input names, response-mapping names and `set` names written in the file that did not make
+/// it into the flow because their definition had an error (or their step could not be read, or
+/// has a type the spec does not know).
 fn unusable_names(root: &Node, inputs: &[InputDecl], steps: &[StepDecl]) -> Vec<String> {
-    let mut written = Vec::new();
-    let get = |n: &Node, key: &str| {
-        n.as_map().and_then(|m| {
-            m.iter()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(_, v)| v.clone())
-        })
+    let keys = |n: Option<&Node>| -> Vec<String> {
+        n.and_then(Node::as_map)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+            .collect()
     };
-    if let Some(i) = get(root, "inputs").and_then(|n| n.as_map().map(|m| m.to_vec())) {
-        written.extend(i.iter().filter_map(|(k, _)| k.as_str().map(str::to_owned)));
+    let mut written = keys(get(root, "inputs"));
+    for step in get(root, "steps")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+    {
+        written.extend(keys(get(step, "response").and_then(|r| get(r, "map"))));
+        written.extend(keys(get(step, "values")));
     }
-    if let Some(step_nodes) = get(root, "steps").and_then(|n| n.as_seq().map(|s| s.to_vec())) {
-        for step in &step_nodes {
-            if let Some(map) = get(step, "response")
-                .and_then(|r| get(&r, "map"))
-                .and_then(|m| m.as_map().map(|m| m.to_vec()))
-            {
-                written.extend(
-                    map.iter()
-                        .filter_map(|(k, _)| k.as_str().map(str::to_owned)),
-                );
-            }
-        }
-    }
-    let defined: Vec<&str> = inputs
+    let defined: HashSet<&str> = inputs
         .iter()
         .map(|i| i.name.value.as_str())
         .chain(
@@ -596,23 +591,47 @@ fn unusable_names(root: &Node, inputs: &[InputDecl], steps: &[StepDecl]) -> Vec<
                 .flat_map(|s| s.spec.defines().into_iter().map(|n| n.value.as_str())),
         )
         .collect();
-    written.retain(|w| !defined.contains(&w.as_str()));
+    written.retain(|w| !defined.contains(w.as_str()));
     written
 }
 
+/// The value of `key` in a mapping node.
+fn get<'n>(n: &'n Node, key: &str) -> Option<&'n Node> {
+    n.as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some(key)))
+        .map(|(_, v)| v)
+}
+
 fn check_unique_names(inputs: &[InputDecl], secrets: &[SecretDecl], diags: &mut Diagnostics) {
-    let mut seen: Vec<&Spanned<String>> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for name in secrets.iter().map(|s| &s.name) {
-        if seen.iter().any(|s| s.value == name.value) {
+        if !seen.insert(name.value.as_str()) {
             diags.push(Diagnostic::error(
                 "E009",
                 format!("secret `{}` is declared twice", name.value),
                 name.span,
             ));
         }
-        seen.push(name);
     }
     let _ = inputs;
+}
+
+/// `{{name}}` warnings, but none inside text an error already points at (a `when:` written
+/// `"{{ status == 'paid' }}"` gets the error alone).
+fn brace_warnings(root: &Node, file: &SourceFile, diags: &Diagnostics) -> Vec<Diagnostic> {
+    let errors: Vec<Span> = diags
+        .iter()
+        .filter(|d| d.severity == crate::Severity::Error)
+        .map(|d| d.span)
+        .collect();
+    crate::brace_templates::warnings(root, file)
+        .into_iter()
+        .filter(|w| {
+            !errors
+                .iter()
+                .any(|e| e.start <= w.span.start && w.span.end <= e.end)
+        })
+        .collect()
 }
 
 /// Where a missing thing would go: the start of `span`.

@@ -8,6 +8,7 @@ use crate::decimal::Decimal;
 use crate::shown::{shown_quoted, shown_text, shown_value};
 use crate::source::{Span, Spanned};
 use crate::value_text::value_to_text;
+use crate::yaml::{Node, NodeKind};
 
 /// The type of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,65 @@ impl InputType {
             "boolean" => InputType::Boolean,
             _ => return None,
         })
+    }
+}
+
+impl InputType {
+    /// Converts text to this type, without checking any rule: the one typing rule for
+    /// `--var`, vars files, defaults and `enum` values. Text around a number or a boolean is
+    /// trimmed; a string is kept exactly as given.
+    pub fn value_from_text(self, raw: &str) -> Result<Value, String> {
+        let trimmed = raw.trim();
+        Ok(match self {
+            InputType::String => Value::String(raw.to_owned()),
+            InputType::Integer => match trimmed.parse::<i64>() {
+                Ok(i) => Value::Number(i.into()),
+                Err(_) => return Err(format!("{} is not an integer", shown_quoted(raw))),
+            },
+            InputType::Number => match trimmed
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .and_then(Number::from_f64)
+            {
+                // Keep integers as integers so that `--var n=5` stays `5`, not `5.0`.
+                Some(n) => match trimmed.parse::<i64>() {
+                    Ok(i) => Value::Number(i.into()),
+                    Err(_) => Value::Number(n),
+                },
+                None => return Err(format!("{} is not a number", shown_quoted(raw))),
+            },
+            InputType::Decimal => match Decimal::parse(trimmed) {
+                Some(d) => Value::String(d.to_string()),
+                None => {
+                    return Err(format!(
+                        "{} is not a decimal (write digits with an optional point, like 19.99)",
+                        shown_quoted(raw)
+                    ));
+                }
+            },
+            // YAML's core schema spells booleans three ways; all of them are read here too.
+            InputType::Boolean => match trimmed {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                _ => {
+                    return Err(format!(
+                        "{} is not a boolean (write true or false)",
+                        shown_quoted(raw)
+                    ));
+                }
+            },
+        })
+    }
+
+    /// "an integer", "a string".
+    pub fn with_article(self) -> String {
+        let article = if self == InputType::Integer {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {self}")
     }
 }
 
@@ -100,48 +160,28 @@ impl InputDecl {
         }
     }
 
-    /// Converts text from the command line (`--var amount_paise=50000`) to the input's type.
+    /// Converts text (`--var amount_paise=50000`, a scalar in a vars file or a default, a
+    /// string handed to [`InputDecl::check`]) to the input's type, then checks every rule.
     pub fn parse_text(&self, raw: &str) -> Result<Value, InputError> {
-        let value = match self.ty {
-            InputType::String => Value::String(raw.to_owned()),
-            InputType::Integer => match raw.trim().parse::<i64>() {
-                Ok(i) => Value::Number(i.into()),
-                Err(_) => {
-                    return Err(self.error(format!("{} is not an integer", shown_quoted(raw))));
-                }
-            },
-            InputType::Number => match raw
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .and_then(Number::from_f64)
-            {
-                Some(n) => {
-                    // Keep integers as integers so that `--var n=5` stays `5`, not `5.0`.
-                    match raw.trim().parse::<i64>() {
-                        Ok(i) => Value::Number(i.into()),
-                        Err(_) => Value::Number(n),
-                    }
-                }
-                None => return Err(self.error(format!("{} is not a number", shown_quoted(raw)))),
-            },
-            InputType::Decimal => match Decimal::parse(raw.trim()) {
-                Some(d) => Value::String(d.to_string()),
-                None => return Err(self.not_a_decimal(&shown_quoted(raw))),
-            },
-            InputType::Boolean => match raw.trim() {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                _ => {
-                    return Err(self.error(format!(
-                        "{} is not a boolean (write true or false)",
-                        shown_quoted(raw)
-                    )));
-                }
-            },
-        };
+        let value = self.ty.value_from_text(raw).map_err(|m| self.error(m))?;
         self.check(value)
+    }
+
+    /// Reads a value written in YAML (a default, an entry of a vars file) by the one typing
+    /// rule: a scalar is read from its text, whether it was quoted or not (`2`, `"2"` and
+    /// `--var n=2` are the same value; `+919000090000` and `007` stay as written for a string
+    /// input); an empty or `null` scalar is null, for an optional input; a list or mapping is
+    /// not an input value.
+    pub fn read_node(&self, node: &Node) -> Result<Value, InputError> {
+        match &node.kind {
+            NodeKind::Scalar(..) if node.is_null() => self.check(Value::Null),
+            NodeKind::Scalar(text, _) => self.parse_text(text),
+            NodeKind::Seq(_) | NodeKind::Map(_) => Err(self.error(format!(
+                "{} is not {}",
+                node.kind_name(),
+                self.ty.with_article()
+            ))),
+        }
     }
 
     fn not_a_decimal(&self, shown: &str) -> InputError {
@@ -150,14 +190,23 @@ impl InputDecl {
         ))
     }
 
-    /// Checks a typed value (from a vars file, a default or the library API) against the type
-    /// and every rule (`enum`, `pattern`, lengths, bounds). A decimal comes back as its
-    /// canonical text in a JSON string, whether it was given as a string or a number.
+    /// Checks a typed value (from the library API, a `flow` step's `with:`) against the type
+    /// and every rule (`enum`, `pattern`, lengths, bounds). Text given for an `integer`,
+    /// `number` or `boolean` input is converted by its text, as `--var` is. A decimal comes
+    /// back as its canonical text in a JSON string, whether it was given as a string or a
+    /// number.
     pub fn check(&self, value: Value) -> Result<Value, InputError> {
         // An optional input (`default: null`) may be given as null: "not set".
         if value.is_null() && self.default == Some(Value::Null) {
             return Ok(value);
         }
+        let value = match (&value, self.ty) {
+            (
+                Value::String(text),
+                InputType::Integer | InputType::Number | InputType::Boolean | InputType::Decimal,
+            ) => self.ty.value_from_text(text).map_err(|m| self.error(m))?,
+            _ => value,
+        };
         // Echoed in errors: a 90,000-item list shows as its start and its size.
         let mut shown = shown_value(&value);
         let mut value = value;
@@ -178,12 +227,7 @@ impl InputDecl {
             _ => false,
         };
         if !fits {
-            let article = if self.ty == InputType::Integer {
-                "an"
-            } else {
-                "a"
-            };
-            return Err(self.error(format!("{shown} is not {article} {}", self.ty)));
+            return Err(self.error(format!("{shown} is not {}", self.ty.with_article())));
         }
         self.check_rules(&value, &shown)?;
         Ok(value)
@@ -411,6 +455,45 @@ mod tests {
             d.parse_text("abcd").unwrap_err().message,
             "\"abcd\" is longer than the maximum length 3 (4 characters)"
         );
+    }
+
+    #[test]
+    fn yaml_values_are_read_from_their_text_by_the_declared_type() {
+        let node = |yaml: &str| {
+            let file = crate::SourceFile::new("v.yaml", format!("v: {yaml}\n"));
+            let root = crate::yaml::parse(&file).unwrap();
+            root.as_map().unwrap()[0].1.clone()
+        };
+        let mut d = decl(InputType::Integer);
+        d.minimum = None;
+        assert_eq!(d.read_node(&node("2")), Ok(json!(2)));
+        assert_eq!(d.read_node(&node("\"2\"")), Ok(json!(2)));
+        assert_eq!(
+            d.read_node(&node("2.5")).unwrap_err().message,
+            "\"2.5\" is not an integer"
+        );
+        assert_eq!(
+            d.read_node(&node("[1]")).unwrap_err().message,
+            "a list is not an integer"
+        );
+        let mut s = decl(InputType::String);
+        s.minimum = None;
+        s.maximum = None;
+        assert_eq!(
+            s.read_node(&node("+919000090000")),
+            Ok(json!("+919000090000"))
+        );
+        assert_eq!(s.read_node(&node("007")), Ok(json!("007")));
+        assert_eq!(s.read_node(&node("560001")), Ok(json!("560001")));
+        let b = decl(InputType::Boolean);
+        assert_eq!(b.read_node(&node("\"true\"")), Ok(json!(true)));
+        assert_eq!(b.read_node(&node("False")), Ok(json!(false)));
+        let mut m = decl(InputType::Decimal);
+        m.minimum = None;
+        assert_eq!(m.read_node(&node("19.90")), Ok(json!("19.90")));
+        // Text handed to `check` (the library API, `with:`) is read the same way.
+        assert_eq!(d.check(json!(" 7 ")), Ok(json!(7)));
+        assert_eq!(b.check(json!("false")), Ok(json!(false)));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::decimal::Decimal;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::input::{InputPattern, InputType};
 use crate::reader::{MapReader, expected};
-use crate::yaml::{Node, Style};
+use crate::yaml::Node;
 use serde_json::Value;
 
 /// The rules of one input, as read; `None` where a rule is absent or had an error.
@@ -147,45 +147,30 @@ fn read_enum(
     let mut values = Vec::new();
     let mut ok = true;
     for item in items {
-        let value = match (&item.kind, ty) {
-            // Decimals are read from their text, never through a float.
-            (crate::yaml::NodeKind::Scalar(text, Style::Plain), Some(InputType::Decimal)) => {
-                Decimal::parse(text).map_or(Value::String(text.clone()), |d| {
-                    Value::String(d.to_string())
-                })
-            }
-            _ => match item.scalar_value() {
-                Some(v) => v,
-                None => {
-                    diags.push(expected(item, "a plain value", "an `enum` entry"));
+        let Some(text) = item.as_str().filter(|_| !item.is_null()) else {
+            diags.push(expected(item, "a plain value", "an `enum` entry"));
+            ok = false;
+            continue;
+        };
+        // Read by the one typing rule, like a default or a vars file: from the text as written.
+        let value = match ty {
+            None => item.scalar_value().unwrap_or(Value::Null),
+            Some(ty) => match ty.value_from_text(text) {
+                Ok(v) => v,
+                Err(message) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "E010",
+                            format!("`enum` value of input `{name}`: {message}"),
+                            item.span,
+                        )
+                        .with_help("every allowed value must have the input's type"),
+                    );
                     ok = false;
                     continue;
                 }
             },
         };
-        let fits = match (ty, &value) {
-            (None, _) => true,
-            (Some(InputType::String), Value::String(_))
-            | (Some(InputType::Boolean), Value::Bool(_))
-            | (Some(InputType::Number), Value::Number(_)) => true,
-            (Some(InputType::Integer), Value::Number(x)) => x.is_i64() || x.is_u64(),
-            (Some(InputType::Decimal), v) => Decimal::from_json(v).is_some(),
-            _ => false,
-        };
-        if !fits {
-            let ty = ty.map_or_else(String::new, |t| t.to_string());
-            let article = if ty == "integer" { "an" } else { "a" };
-            diags.push(
-                Diagnostic::error(
-                    "E010",
-                    format!("`enum` value {value} of input `{name}` is not {article} {ty}"),
-                    item.span,
-                )
-                .with_help("every allowed value must have the input's type"),
-            );
-            ok = false;
-            continue;
-        }
         values.push(value);
     }
     ok.then_some(values)

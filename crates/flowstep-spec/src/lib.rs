@@ -11,7 +11,9 @@
 //! ```
 
 mod ambiguous;
+mod brace_templates;
 pub mod check;
+mod control_graph;
 pub mod decimal;
 pub mod diagnostic;
 pub mod duration;
@@ -21,17 +23,20 @@ pub mod input;
 mod input_rules;
 pub mod jsonpath;
 pub mod literal_number;
+mod operators;
 pub mod origin;
 pub mod reader;
 pub mod rendered;
 pub mod schema;
 pub mod shown;
 pub mod source;
+pub mod step_fields;
 pub mod steps;
 mod suggest;
 pub mod template;
 pub mod value_template;
 mod value_text;
+mod when;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, render_all};
@@ -41,6 +46,7 @@ pub use origin::Origin;
 pub use rendered::Rendered;
 pub use schema::FLOW_SCHEMA;
 pub use source::{SourceFile, Span, Spanned};
+pub use step_fields::Fields;
 pub use suggest::{did_you_mean, help_did_you_mean};
 pub use template::{Scope, Template, TemplateEnv, TemplateError};
 pub use value_template::{Destination, ValueTemplate};

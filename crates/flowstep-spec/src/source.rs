@@ -10,6 +10,9 @@ pub struct SourceFile {
     /// Byte offset of each char, plus one past the end, so that char positions from the YAML
     /// parser become byte ranges for snippets in O(1).
     char_starts: Vec<usize>,
+    /// Byte offset of the start of each line, so that a position's line and column are found
+    /// by binary search: a file with many diagnostics must not be rescanned for each one.
+    line_starts: Vec<usize>,
 }
 
 impl SourceFile {
@@ -18,10 +21,14 @@ impl SourceFile {
         let text = text.into();
         let mut char_starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
         char_starts.push(text.len());
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         SourceFile {
             name: name.into(),
             text,
             char_starts,
+            line_starts,
         }
     }
 
@@ -44,11 +51,30 @@ impl SourceFile {
     /// The 1-based line and column (in chars) of a byte offset.
     pub fn line_col(&self, byte: usize) -> (usize, usize) {
         let byte = byte.min(self.text.len());
-        let before = &self.text[..byte];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = self.text[line_start..byte].chars().count() + 1;
-        (line, col)
+        let line = self.line_index(byte);
+        let col = self.char_index(byte) - self.char_index(self.line_starts[line]) + 1;
+        (line + 1, col)
+    }
+
+    /// The byte range of the line that holds `byte`, without its line break.
+    pub fn line_range(&self, byte: usize) -> std::ops::Range<usize> {
+        let line = self.line_index(byte.min(self.text.len()));
+        let start = self.line_starts[line];
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        start..end
+    }
+
+    /// The 0-based index of the line that holds `byte`.
+    fn line_index(&self, byte: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= byte) - 1
+    }
+
+    /// How many chars come before `byte` (a char boundary, or inside the char that holds it).
+    fn char_index(&self, byte: usize) -> usize {
+        self.char_starts.partition_point(|&s| s < byte)
     }
 }
 
@@ -96,5 +122,26 @@ impl<T> Spanned<T> {
     /// Pairs a value with its span.
     pub fn new(value: T, span: Span) -> Self {
         Spanned { value, span }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns_count_chars_and_lines() {
+        let file = SourceFile::new("f.yaml", "a: 1\nb: \"₹5\"\n\nc: x");
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(4), (1, 5), "the line break ends line 1");
+        assert_eq!(file.line_col(5), (2, 1));
+        // `"₹5"`: the quote is column 4, `₹` column 5, `5` column 6 (₹ is 3 bytes).
+        assert_eq!(file.line_col(12), (2, 6));
+        assert_eq!(file.line_col(15), (3, 1));
+        assert_eq!(file.line_col(16), (4, 1));
+        assert_eq!(file.line_col(999), (4, 5), "past the end is the end");
+        assert_eq!(file.line_range(6), 5..14);
+        assert_eq!(file.line_range(15), 15..15);
+        assert_eq!(file.line_range(16), 16..20);
     }
 }

@@ -6,16 +6,21 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let word_lower = word.to_ascii_lowercase();
+    let word_chars = word.chars().count();
     candidates
         .into_iter()
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&word_lower, &c.to_ascii_lowercase()),
-                c,
-            )
+        .filter_map(|c| {
+            // Allow about one edit per three characters, and always at least one.
+            let allowed = (c.len().max(word.len()) / 3).max(1);
+            // The distance is at least the difference in length: most candidates are ruled
+            // out without computing it, which keeps a file with thousands of misspelt keys
+            // fast.
+            if word_chars.abs_diff(c.chars().count()) > allowed {
+                return None;
+            }
+            let distance = strsim::damerau_levenshtein(&word_lower, &c.to_ascii_lowercase());
+            (distance <= allowed).then_some((distance, c))
         })
-        // Allow about one edit per three characters, and always at least one.
-        .filter(|(distance, c)| *distance <= (c.len().max(word.len()) / 3).max(1))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
 }

@@ -144,7 +144,22 @@ impl TemplateEnv {
             return Err(Diagnostic::error("E006", "empty `<< >>` expression", span)
                 .with_help("write a variable name inside, like `<<amount_paise>>`"));
         }
-        let parsed = handlebars::Template::compile(&format!("{{{{{source}}}}}"))
+        if crate::operators::has_operator(source) {
+            let help = match crate::operators::translate(source) {
+                Some(call) => format!("write `<<{call}>>`: expressions call the helpers `eq`, `ne`, `gt`, `gte`, `lt`, `lte`, `and`, `or` and `not` instead of operators"),
+                None => "expressions call the helpers `eq`, `ne`, `gt`, `gte`, `lt`, `lte`, `and`, `or` and `not` instead of operators: `<<eq status \"paid\">>`".to_owned(),
+            };
+            return Err(Diagnostic::error(
+                "E006",
+                format!("`<<{source}>>` uses an operator, and flowstep expressions have none"),
+                span,
+            )
+            .with_help(help));
+        }
+        // Response headers are read in any case: `steps.ID.headers.Request-Id` is compiled as
+        // `steps.ID.headers.request-id`, the name the step records.
+        let normalized = lower_header_names(source);
+        let parsed = handlebars::Template::compile(&format!("{{{{{normalized}}}}}"))
             .map_err(|e| template_syntax_error(source, span, &e.to_string()))?;
         let [TemplateElement::Expression(helper)] = parsed.elements.as_slice() else {
             return Err(Diagnostic::error(
@@ -194,8 +209,9 @@ impl TemplateEnv {
         )?;
         let name = format!("e{}", self.next_id);
         self.next_id += 1;
-        let typed = handlebars::Template::compile(&format!("{{{{{TYPED_HELPER} ({source})}}}}"))
-            .map_err(|e| template_syntax_error(source, span, &e.to_string()))?;
+        let typed =
+            handlebars::Template::compile(&format!("{{{{{TYPED_HELPER} ({normalized})}}}}"))
+                .map_err(|e| template_syntax_error(source, span, &e.to_string()))?;
         self.hb.register_template(&name, typed);
         Ok(Expr {
             source: source.to_owned(),
@@ -452,6 +468,51 @@ fn template_syntax_error(source: &str, span: Span, detail: &str) -> Diagnostic {
         .with_help("an expression is a variable (`<<amount_paise>>`, `<<steps.create_session.status>>`) or a helper call (`<<eq a b>>`)")
 }
 
+/// The expression with the header name in each `steps.ID.headers.NAME` path in lower case,
+/// leaving quoted strings alone.
+fn lower_header_names(source: &str) -> std::borrow::Cow<'_, str> {
+    if !source.contains(".headers.") {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    let mut out = String::with_capacity(source.len());
+    let mut quote: Option<char> = None;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let mut segments: Vec<&str> = word.split('.').collect();
+        let lowered;
+        if segments.len() >= 4 && segments[0] == "steps" && segments[2] == "headers" {
+            lowered = segments[3].to_ascii_lowercase();
+            segments[3] = &lowered;
+            out.push_str(&segments.join("."));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in source.chars() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '"' || c == '\'' => {
+                flush(&mut word, &mut out);
+                out.push(c);
+                quote = Some(c);
+            }
+            None if c.is_whitespace() || c == '(' || c == ')' => {
+                flush(&mut word, &mut out);
+                out.push(c);
+            }
+            None => word.push(c),
+        }
+    }
+    flush(&mut word, &mut out);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Finds the `>>` that closes an expression, skipping over quoted strings.
 fn find_close(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
@@ -615,6 +676,12 @@ impl Template {
             [Piece::Text(t)] => Some(t),
             _ => None,
         }
+    }
+
+    /// Whether the template is exactly one `<<expr>>` with no text around it (a value that
+    /// keeps the type of what it reads, and the only form a `when:` may take).
+    pub fn is_one_expression(&self) -> bool {
+        matches!(self.pieces.as_slice(), [Piece::Expr(_)])
     }
 
     /// Every variable the template reads.

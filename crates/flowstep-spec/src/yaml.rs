@@ -161,6 +161,11 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
             let at = file.byte_of_char(e.marker().index());
+            if e.info().contains("tab")
+                && let Some(d) = tab_error(file, at)
+            {
+                return d;
+            }
             Diagnostic::error(
                 "E001",
                 format!("invalid YAML: {}", e.info()),
@@ -180,10 +185,55 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
     })
 }
 
+/// How many lines after the parser's position a tab it complains about is looked for: the
+/// parser reports a tab that starts a line at the end of the line before.
+const TAB_SEARCH_LINES: usize = 2;
+
+/// The error for a tab the parser refused, at the tab itself: the first tab in the
+/// indentation of the line of `at` or of the next lines, else the first tab after `at`.
+fn tab_error(file: &SourceFile, at: usize) -> Option<Diagnostic> {
+    let text = file.text();
+    let mut line = file.line_range(at);
+    for _ in 0..=TAB_SEARCH_LINES {
+        let indent_len = text[line.clone()]
+            .find(|c: char| c != ' ' && c != '\t')
+            .unwrap_or(line.len());
+        if let Some(i) = text[line.start..line.start + indent_len].find('\t') {
+            let tab = line.start + i;
+            return Some(
+                Diagnostic::error(
+                    "E001",
+                    "a tab is used for indentation",
+                    Span::new(tab, tab + 1),
+                )
+                .with_label("tab")
+                .with_help("YAML forbids tabs for indentation: indent with spaces"),
+            );
+        }
+        if line.end >= text.len() {
+            break;
+        }
+        line = file.line_range(line.end + 1);
+    }
+    let tab = at + text[at..line.end].find('\t')?;
+    Some(
+        Diagnostic::error("E001", "a tab is not allowed here", Span::new(tab, tab + 1))
+            .with_label("tab")
+            .with_help("YAML forbids tabs for indentation and in some other places: use spaces"),
+    )
+}
+
 enum Open {
     Seq(Vec<Node>, Span, usize),
-    /// Entries so far, a key waiting for its value, the start span, the anchor.
-    Map(Vec<(Node, Node)>, Option<Node>, Span, usize),
+    /// Entries so far, a key waiting for its value, the start span, the anchor, and where each
+    /// key was first written (for duplicate keys, found in O(1) however many keys there are).
+    Map(
+        Vec<(Node, Node)>,
+        Option<Node>,
+        Span,
+        usize,
+        HashMap<String, Span>,
+    ),
 }
 
 struct Builder<'a> {
@@ -242,7 +292,8 @@ impl Builder<'_> {
             }
             Event::MappingStart(anchor, _) => {
                 self.depth_check(span)?;
-                self.stack.push(Open::Map(Vec::new(), None, span, anchor));
+                self.stack
+                    .push(Open::Map(Vec::new(), None, span, anchor, HashMap::new()));
             }
             Event::SequenceEnd => {
                 if let Some(Open::Seq(items, start, anchor)) = self.stack.pop() {
@@ -255,7 +306,7 @@ impl Builder<'_> {
                 }
             }
             Event::MappingEnd => {
-                if let Some(Open::Map(entries, _, start, anchor)) = self.stack.pop() {
+                if let Some(Open::Map(entries, _, start, anchor, _)) = self.stack.pop() {
                     let first = entries.first().map_or(start.start, |(k, _)| k.span.start);
                     let end = entries.last().map_or(start.end, |(_, v)| v.span.end);
                     let node = Node {
@@ -337,7 +388,7 @@ impl Builder<'_> {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Open::Seq(items, _, _)) => items.push(node),
-            Some(Open::Map(entries, pending, _, _)) => match pending.take() {
+            Some(Open::Map(entries, pending, _, _, keys)) => match pending.take() {
                 None => {
                     let Some(key) = node.as_str() else {
                         return Err(Diagnostic::error(
@@ -346,9 +397,8 @@ impl Builder<'_> {
                             node.span,
                         ));
                     };
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.as_str() == Some(key))
-                    {
-                        let (line, _) = self.file.line_col(first.span.start);
+                    if let Some(first) = keys.get(key) {
+                        let (line, _) = self.file.line_col(first.start);
                         return Err(Diagnostic::error(
                             "E001",
                             format!("duplicate key `{key}`"),
@@ -356,6 +406,7 @@ impl Builder<'_> {
                         )
                         .with_help(format!("`{key}` is already set on line {line}; keep one")));
                     }
+                    keys.insert(key.to_owned(), node.span);
                     *pending = Some(node);
                 }
                 Some(key) => entries.push((key, node)),

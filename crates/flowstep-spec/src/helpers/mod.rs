@@ -5,6 +5,7 @@
 //! Every helper returns a typed JSON value (`<<minor_units amount "inr">>` is an integer), never
 //! text: handlebars calls them through `call_inner`, and the template layer serialises the value.
 
+mod arithmetic;
 mod compare;
 mod money;
 mod text;
@@ -43,6 +44,30 @@ pub const HELPERS: &[HelperInfo] = &[
         2,
         Some(2),
         "a decimal amount in integer minor units",
+    ),
+    info("add", "A B ...", 2, None, "the exact sum of amounts"),
+    info("sub", "A B", 2, Some(2), "A minus B, exactly"),
+    info("mul", "A B ...", 2, None, "the exact product of amounts"),
+    info(
+        "div",
+        "A B [DECIMALS]",
+        2,
+        Some(3),
+        "A divided by B, exact or rounded to DECIMALS",
+    ),
+    info(
+        "round",
+        "AMOUNT DECIMALS",
+        2,
+        Some(2),
+        "AMOUNT rounded half away from zero",
+    ),
+    info(
+        "sum",
+        "LIST [KEY]",
+        1,
+        Some(2),
+        "the exact sum of a list's amounts (or of each item's KEY)",
     ),
     info(
         "default",
@@ -155,6 +180,10 @@ impl HelperInfo {
             "minor_units" => money::check_literals(arg(0), arg(1)),
             "from_now" => arg(0).and_then(|d| time::from_now_value(d, 0).err()),
             "format_time" => arg(1).and_then(|f| time::check_format(f).err()),
+            "div" | "round" => {
+                let args: Vec<Option<&Value>> = literals.iter().map(Option::as_ref).collect();
+                arithmetic::check_literals(self.name, &args)
+            }
             _ => None,
         }
     }
@@ -204,6 +233,12 @@ impl HelperDef for ValueHelper {
 pub(crate) fn register(hb: &mut Handlebars<'static>) {
     let own: &[(&'static str, HelperFn)] = &[
         ("minor_units", money::minor_units_helper),
+        ("add", arithmetic::add),
+        ("sub", arithmetic::sub),
+        ("mul", arithmetic::mul),
+        ("div", arithmetic::div),
+        ("round", arithmetic::round),
+        ("sum", arithmetic::sum),
         ("upper", text::upper),
         ("lower", text::lower),
         ("trim", text::trim),
@@ -355,6 +390,15 @@ mod tests {
                 Ok(json!("order-5"))
             );
             assert_eq!(render("<<lookup items 1>>", vars.clone()), Ok(json!(2)));
+            assert_eq!(
+                render("<<minor_units (mul amount 3) currency>>", vars.clone()),
+                Ok(json!(5997))
+            );
+            assert_eq!(render("<<mul n 2>>", vars.clone()), Ok(json!(10)));
+            assert_eq!(
+                render("<<sum items>> <<div n 2>>", vars.clone()),
+                Ok(json!("3 2.5"))
+            );
             assert_eq!(
                 render("Rs <<minor_units amount currency>> paise", vars),
                 Ok(json!("Rs 1999 paise"))

@@ -1,0 +1,99 @@
+//! Reading the files a command names: a flow, a flow a `use:` names, a vars file. Each must be
+//! a regular file of at most [`MAX_FILE_BYTES`] of UTF-8 text, so that `use: /dev/urandom` or
+//! a named pipe is refused at once instead of read forever. A file that is not UTF-8 gets a
+//! diagnostic at the line and column of the first byte that is not.
+
+use flowstep_spec::{Diagnostic, SourceFile, Span};
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+/// The largest file read: 1 MiB, far more than any flow or vars file needs.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Why a file could not be read.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// Missing, not a regular file, too large, or an I/O error: one line.
+    Refused(String),
+    /// A problem in the text (not UTF-8, invalid YAML), drawn against the text read (bytes
+    /// that are not UTF-8 shown as `�`).
+    Drawn(Box<Diagnostic>, SourceFile),
+}
+
+impl fmt::Display for Unreadable {
+    /// One line, for places that cannot draw a snippet (the message of a `use:` error).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unreadable::Refused(message) => f.write_str(message),
+            Unreadable::Drawn(d, file) => {
+                let (line, col) = d.line_col(file);
+                write!(f, "{}:{line}:{col}: {}", file.name(), d.message)
+            }
+        }
+    }
+}
+
+/// Reads `path`, shown as `name` in messages and diagnostics; `what` says what it is for
+/// ("flow file", "vars file").
+pub fn read(path: &Path, name: &str, what: &str) -> Result<SourceFile, Unreadable> {
+    let refused = |why: String| Unreadable::Refused(format!("cannot read {what} {name}: {why}"));
+    // Asked before opening: opening a named pipe would wait for a writer.
+    let meta = std::fs::metadata(path).map_err(|e| refused(e.to_string()))?;
+    check_kind(&meta, &refused)?;
+    let file = std::fs::File::open(path).map_err(|e| refused(e.to_string()))?;
+    // Asked again of what was opened, in case the path changed in between.
+    check_kind(
+        &file.metadata().map_err(|e| refused(e.to_string()))?,
+        &refused,
+    )?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refused(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(&refused));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[at];
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = SourceFile::new(name, text);
+            // The text up to `at` is the file's own; the bad byte is a `�` (3 bytes) there.
+            let d = Diagnostic::error(
+                "E001",
+                format!("the {what} is not UTF-8 text: byte 0x{byte:02X} here is not valid UTF-8"),
+                Span::new(at, at + '\u{FFFD}'.len_utf8()),
+            )
+            .with_help("save the file as UTF-8: YAML is UTF-8 text");
+            Err(Unreadable::Drawn(Box::new(d), file))
+        }
+    }
+}
+
+fn check_kind(
+    meta: &std::fs::Metadata,
+    refused: &impl Fn(String) -> Unreadable,
+) -> Result<(), Unreadable> {
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a device or a pipe, which could be read forever)"
+        };
+        return Err(refused(format!("it is {kind}")));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(refused));
+    }
+    Ok(())
+}
+
+fn too_large(refused: &impl Fn(String) -> Unreadable) -> Unreadable {
+    refused(format!(
+        "it is larger than {} KiB, the most a file may be",
+        MAX_FILE_BYTES / 1024
+    ))
+}
