@@ -60,6 +60,8 @@ impl DotEnv {
 /// Parses the text of a `.env` file; an error is (line number, problem).
 fn parse(text: &str) -> Result<DotEnv, (usize, String)> {
     let mut env = DotEnv::default();
+    // Windows editors may start the file with a byte-order mark; it is not part of the name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim();
@@ -67,18 +69,22 @@ fn parse(text: &str) -> Result<DotEnv, (usize, String)> {
             continue;
         }
         let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        // A malformed line is described, never quoted: it may be a key pasted without its name
+        // (`sk_live_...`) or with a typo in place of `=` (`K-sk_live_...`).
         let Some((name, rest)) = line.split_once('=') else {
             return Err((
                 n,
-                format!("expected NAME=value, found `{}`", first_word(line)),
+                "expected NAME=value, and this line has no `=` (its text is not shown, since it \
+                 may hold a secret)"
+                    .to_owned(),
             ));
         };
         let name = name.trim_end();
-        if !is_name(name) {
+        if let Some(why) = not_a_name(name) {
             return Err((
                 n,
                 format!(
-                    "`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"
+                    "the text before `=` is not a variable name: {why} (names are letters, digits and `_`, not starting with a digit)"
                 ),
             ));
         }
@@ -91,27 +97,19 @@ fn parse(text: &str) -> Result<DotEnv, (usize, String)> {
     Ok(env)
 }
 
-/// The part of a line that names what is there, without printing a whole value (it may be a
-/// secret written without its name).
-fn first_word(line: &str) -> String {
-    let word: String = line
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(20)
-        .collect();
-    if word.chars().count() >= 20 {
-        format!("{word}...")
-    } else {
-        word
+/// Why `name` is not a variable name, naming one character at most (the text may be a key
+/// typed where the name should be), or `None` when it is one.
+fn not_a_name(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    match chars.next() {
+        None => return Some("it is empty".to_owned()),
+        Some(c) if c.is_ascii_digit() => return Some("it starts with a digit".to_owned()),
+        _ => {}
     }
-}
-
-fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    name.chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map(|(i, c)| format!("character {} is {c:?}", i + 1))
 }
 
 /// One value: `'literal'`, `"with \" escapes"`, or unquoted up to a ` #` comment.
@@ -196,13 +194,27 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_name() {
+        assert_eq!(get("\u{feff}K=v\n", "K"), "v");
+    }
+
+    #[test]
     fn malformed_lines_are_errors_with_their_line_number() {
         let cases = [
-            ("A=1\njust text\n", 2, "expected NAME=value, found `just`"),
+            (
+                "A=1\njust text\n",
+                2,
+                "expected NAME=value, and this line has no `=` (its text is not shown, since it may hold a secret)",
+            ),
+            (
+                "K-sk_test_SENTINEL1234567890abcd=1\n",
+                1,
+                "the text before `=` is not a variable name: character 2 is '-' (names are letters, digits and `_`, not starting with a digit)",
+            ),
             (
                 "A=1\n\n1A=x\n",
                 3,
-                "`1A` is not a variable name (letters, digits and `_`, not starting with a digit)",
+                "the text before `=` is not a variable name: it starts with a digit (names are letters, digits and `_`, not starting with a digit)",
             ),
             (
                 "K='abc\n",
