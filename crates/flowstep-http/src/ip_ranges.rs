@@ -159,13 +159,32 @@ const NAT64: Cidr = Cidr {
     prefix: 96,
 };
 
+/// The IPv4 address an IPv6 one carries and reaches, if any: NAT64 `64:ff9b::a.b.c.d`
+/// (RFC 6052), IPv4-translated `::ffff:0:a.b.c.d` (RFC 2765), the deprecated IPv4-compatible
+/// `::a.b.c.d` (RFC 4291 2.5.5.1) and 6to4 `2002:AABB:CCDD::` (RFC 3056). (IPv4-mapped
+/// `::ffff:a.b.c.d` is handled by `to_canonical`.)
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let bits = u128::from(v6);
+    let low = Ipv4Addr::from(bits as u32);
+    if NAT64.contains(IpAddr::V6(v6)) || bits >> 32 == 0xffff_0000 {
+        return Some(low);
+    }
+    // `::` and `::1` are IPv6's own unspecified and loopback addresses, in the table.
+    if bits >> 32 == 0 && bits > 1 {
+        return Some(low);
+    }
+    if bits >> 112 == 0x2002 {
+        return Some(Ipv4Addr::from((bits >> 80) as u32));
+    }
+    None
+}
+
 /// The denied range `ip` is in, if any. IPv4 addresses inside IPv6 ones (IPv4-mapped
-/// `::ffff:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`) are judged as the IPv4 address.
+/// `::ffff:a.b.c.d`, NAT64, IPv4-translated, IPv4-compatible and 6to4) are judged as the IPv4
+/// address they reach.
 pub fn private_range(ip: IpAddr) -> Option<&'static PrivateRange> {
     let ip = match ip.to_canonical() {
-        IpAddr::V6(v6) if NAT64.contains(IpAddr::V6(v6)) => {
-            IpAddr::V4(Ipv4Addr::from(u128::from(v6) as u32))
-        }
+        IpAddr::V6(v6) => embedded_v4(v6).map_or(IpAddr::V6(v6), IpAddr::V4),
         other => other,
     };
     PRIVATE_RANGES.iter().find(|r| r.cidr.contains(ip))
@@ -220,6 +239,12 @@ mod tests {
             ("::ffff:192.168.1.1", "192.168.0.0/16"),
             ("64:ff9b::127.0.0.1", "127.0.0.0/8"),
             ("64:ff9b::a9fe:a9fe", "169.254.0.0/16"),
+            // IPv4-translated, IPv4-compatible and 6to4 forms.
+            ("::ffff:0:127.0.0.1", "127.0.0.0/8"),
+            ("::127.0.0.1", "127.0.0.0/8"),
+            ("::10.0.0.1", "10.0.0.0/8"),
+            ("2002:7f00:1::", "127.0.0.0/8"),
+            ("2002:c0a8:101::1", "192.168.0.0/16"),
         ] {
             assert_eq!(range(ip).as_deref(), Some(cidr), "{ip}");
         }
@@ -241,13 +266,16 @@ mod tests {
             "172.32.0.0",
             "192.167.255.255",
             "192.169.0.0",
-            "::2",
+            "::1:0:0:0",
             "fbff::1",
             "fec0::1",
             "2001:db8::1",
             "2606:4700::1111",
             "::ffff:8.8.8.8",
             "64:ff9b::808:808",
+            "::ffff:0:8.8.8.8",
+            "::8.8.8.8",
+            "2002:808:808::1",
         ] {
             assert_eq!(range(ip), None, "{ip}");
         }
