@@ -41,6 +41,8 @@ mod config;
 mod dns_guard;
 mod dry_run;
 mod form;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 mod hints;
 mod history;
