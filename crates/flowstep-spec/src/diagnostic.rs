@@ -140,7 +140,14 @@ impl Diagnostic {
         if let Some(help) = &self.help {
             message = message.footer(Level::Help.title(help));
         }
-        let drawn = Renderer::plain().render(message).to_string();
+        // The window is already cut to at most MAX_DRAWN_LINE bytes around the caret, so the
+        // renderer's own trimming to a terminal width is not needed; it also subtracts without
+        // checking when a long line starts with more whitespace than the caret's column (found
+        // by fuzzing: `fuzz/artifacts` input of carriage returns, a tab and NULs).
+        let drawn = Renderer::plain()
+            .term_width(NO_TRIMMING_WIDTH)
+            .render(message)
+            .to_string();
         window.fix_column(drawn, file, start)
     }
 
@@ -180,6 +187,9 @@ struct Window {
     cut_before: bool,
 }
 
+/// A terminal width no drawn window reaches (each byte of a window is at most a tab's four
+/// columns), so that the renderer never trims one.
+const NO_TRIMMING_WIDTH: usize = 8 * MAX_DRAWN_LINE;
 /// Lines longer than this are cut around the caret when drawn.
 const MAX_DRAWN_LINE: usize = 512;
 /// How much of a long line is kept on each side of the caret.
@@ -346,6 +356,30 @@ pub fn render_all(diagnostics: &[Diagnostic], file: &SourceFile) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_that_starts_with_whitespace_is_drawn_without_trimming() {
+        // Found by fuzzing (`flow_compile`): the renderer's own trimming to a terminal width
+        // overflowed when a long line starts with more whitespace than the caret's column.
+        let text = format!("{}\t\x0c{}A\n", " ".repeat(30), "\0".repeat(120));
+        let file = SourceFile::new("f.yaml", text);
+        let d = Diagnostic::error("E001", "not a flow", Span::new(0, 1));
+        let drawn = d.render(&file);
+        assert!(
+            drawn.starts_with("error[E001]: not a flow\n --> f.yaml:1:1\n"),
+            "{drawn}"
+        );
+        let fuzzed = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fuzz-crashes/flow_compile-annotate-margin.yaml"
+        ))
+        .unwrap();
+        let file = SourceFile::new("crash.yaml", String::from_utf8(fuzzed).unwrap());
+        for at in 0..file.text().len() {
+            let d = Diagnostic::error("E001", "here", Span::new(at, at + 1));
+            assert!(d.render(&file).contains("crash.yaml:"));
+        }
+    }
 
     #[test]
     fn notes_are_drawn_in_order_before_the_help() {
