@@ -312,6 +312,31 @@ fn amount_in_rupees_is_caught_by_the_minimum_with_the_paise_hint() {
 }
 
 #[test]
+fn an_amount_beyond_64_bits_is_above_the_maximum_not_a_non_integer() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "stripe-checkout",
+            "--sandbox",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=99999999999999999999999",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "error: invalid input amount_paise: 99999999999999999999999 is more than the maximum 99999999"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn bad_inputs_are_exit_2_with_every_problem_named() {
     let dir = Scratch::new();
     let out = run(

@@ -108,10 +108,11 @@ fn a_scalar_keeps_its_written_text_in_every_place_it_is_sent() {
         "phone=%2B919000090000&price=19.90&zero=007&flag=True&e=1e3\
          &big=12345678901234567890123&stored=19.90&text=Rs+19.90+to+%2B919000090000"
     );
-    // JSON: numbers exactly as written; text that only looks like a number is text.
+    // JSON: numbers exactly as written, also once stored in a variable; text that only looks
+    // like a number is text.
     assert_eq!(
         reqs[1].body,
-        r#"{"phone":"+919000090000","price":19.90,"e":1e3,"big":12345678901234567890123,"n":50000,"stored":"19.90","stored_n":50000,"list":[0.10,-0,"19.90"]}"#
+        r#"{"phone":"+919000090000","price":19.90,"e":1e3,"big":12345678901234567890123,"n":50000,"stored":19.90,"stored_n":50000,"list":[0.10,-0,19.90]}"#
     );
     let outcome = out.json();
     assert_eq!(
@@ -120,7 +121,67 @@ fn a_scalar_keeps_its_written_text_in_every_place_it_is_sent() {
     );
     assert_eq!(
         outcome["outputs"],
-        json!({"price": "19.90", "phone": "+919000090000"})
+        json!({"price": serde_json::from_str::<serde_json::Value>("19.90").unwrap(), "phone": "+919000090000"})
+    );
+}
+
+#[test]
+fn numbers_from_responses_inputs_and_vars_files_keep_their_digits_and_form() {
+    let server = Recorder::start(vec![
+        json_ok(r#"{"amount": 12345678901234567890123, "price": 19.90, "e": 1e3, "tiny": 1e-400}"#),
+        json_ok("{}"),
+        json_ok("{}"),
+    ]);
+    let flow = r#"flow: numbers
+inputs:
+  ratio: { type: number }
+  fee: { type: number }
+steps:
+  - id: read
+    type: http
+    method: GET
+    url: "{base}/order"
+    response: { map: { amount: $.amount, price: $.price, e: $.e, tiny: $.tiny } }
+  - id: json
+    type: http
+    method: POST
+    url: "{base}/json"
+    body_type: json
+    body: { amount: <<amount>>, price: <<price>>, e: <<e>>, tiny: <<tiny>>, ratio: <<ratio>>, fee: <<fee>> }
+  - id: form
+    type: http
+    method: POST
+    url: "{base}/form"
+    body_type: form
+    body: { amount: <<amount>>, price: <<price>>, ratio: <<ratio>>, fee: <<fee>> }
+outputs:
+  amount: <<amount>>
+  ratio: <<ratio>>
+"#;
+    let dir = Scratch::new();
+    dir.write("vars.yaml", "fee: 0.30\n");
+    let vars = dir.path().join("vars.yaml");
+    let out = run_flow(
+        &server,
+        flow,
+        &["--var", "ratio=2.50e1", "--vars", vars.to_str().unwrap()],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let reqs = requests(&server);
+    assert_eq!(
+        reqs[1].body,
+        // Every digit is kept; serde_json spells an exponent with its sign (`1e3` is `1e+3`).
+        r#"{"amount":12345678901234567890123,"price":19.90,"e":1e+3,"tiny":1e-400,"ratio":2.50e+1,"fee":0.30}"#
+    );
+    assert_eq!(
+        reqs[2].body,
+        "amount=12345678901234567890123&price=19.90&ratio=2.50e%2B1&fee=0.30"
+    );
+    assert!(
+        out.stdout.contains(r#""amount": 12345678901234567890123"#)
+            && out.stdout.contains(r#""ratio": 2.50e+1"#),
+        "{}",
+        out.stdout
     );
 }
 
@@ -136,15 +197,7 @@ fn check_warns_where_a_literal_is_ambiguous_and_only_there() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         out.stderr,
-        r#"warning[W002]: `19.90` is stored as the text "19.90", not as a number
- --> ambiguous.yaml:6:14
-  |
-6 |       price: 19.90
-  |              ----- a JSON number cannot keep this form (trailing zeros, an exponent, or more digits than 64 bits hold)
-  |
-  = help: quote it (`"19.90"`) to say it is text; in a request body written directly it is sent as written
-
-warning[W002]: `+919000090000` is the text "+919000090000" here
+        r#"warning[W002]: `+919000090000` is the text "+919000090000" here
  --> ambiguous.yaml:7:14
   |
 7 |       phone: +919000090000
@@ -152,7 +205,7 @@ warning[W002]: `+919000090000` is the text "+919000090000" here
   |
   = help: quote it (`"+919000090000"`) to say it is text; write `919000090000` for a number
 
-warning: ambiguous.yaml: 2 warnings
+warning: ambiguous.yaml: 1 warning
 "#
     );
 }

@@ -1,6 +1,7 @@
 //! Plain scalars whose type a reader cannot tell at a glance: text that other YAML readers (and
-//! YAML 1.1 tools such as PyYAML) would take as a number, a boolean or null, and numbers that a
-//! stored JSON number cannot keep as written. Both get warning W002 where the type matters.
+//! YAML 1.1 tools such as PyYAML) would take as a number, a boolean or null. They get warning
+//! W002 where the type matters. (A number is always kept as written, `19.90` and `1e3`
+//! included, so numbers need no warning.)
 
 use crate::diagnostic::Diagnostic;
 use crate::literal_number::{LiteralNumber, is_json_number};
@@ -118,25 +119,6 @@ pub fn text_warning(text: &str, span: Span) -> Option<Diagnostic> {
     )
 }
 
-/// W002 for a literal number whose stored JSON value cannot keep its written text, or `None`.
-pub fn stored_number_warning(number: &LiteralNumber, span: Span) -> Option<Diagnostic> {
-    if number.exact_number().is_some() {
-        return None;
-    }
-    let text = number.text();
-    Some(
-        Diagnostic::warning(
-            "W002",
-            format!("`{text}` is stored as the text \"{text}\", not as a number"),
-            span,
-        )
-        .with_label("a JSON number cannot keep this form (trailing zeros, an exponent, or more digits than 64 bits hold)")
-        .with_help(format!(
-            "quote it (`\"{text}\"`) to say it is text; in a request body written directly it is sent as written"
-        )),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,16 +172,6 @@ mod tests {
             Some(
                 "quote it (`\"+919000090000\"`) to say it is text; write `919000090000` for a number"
             )
-        );
-        let n = LiteralNumber::parse("19.90").unwrap();
-        let d = stored_number_warning(&n, Span::new(0, 5)).unwrap();
-        assert_eq!(
-            d.message,
-            "`19.90` is stored as the text \"19.90\", not as a number"
-        );
-        assert!(
-            stored_number_warning(&LiteralNumber::parse("19.99").unwrap(), Span::new(0, 5))
-                .is_none()
         );
     }
 }

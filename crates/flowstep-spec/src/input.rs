@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use crate::decimal::Decimal;
+use crate::literal_number::is_json_number;
 use crate::shown::{shown_quoted, shown_text, shown_value};
 use crate::source::{Span, Spanned};
 use crate::value_text::value_to_text;
@@ -54,19 +55,36 @@ impl InputType {
             InputType::String => Value::String(raw.to_owned()),
             InputType::Integer => match trimmed.parse::<i64>() {
                 Ok(i) => Value::Number(i.into()),
-                Err(_) => return Err(format!("{} is not an integer", shown_quoted(raw))),
+                Err(_) => {
+                    return Err(match integer_overflow(trimmed) {
+                        Some(Ordering::Greater) => format!(
+                            "{} is too large for an integer (the largest is {})",
+                            shown_quoted(raw),
+                            i64::MAX
+                        ),
+                        Some(_) => format!(
+                            "{} is too small for an integer (the smallest is {})",
+                            shown_quoted(raw),
+                            i64::MIN
+                        ),
+                        None => format!("{} is not an integer", shown_quoted(raw)),
+                    });
+                }
             },
-            InputType::Number => match trimmed
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .and_then(Number::from_f64)
-            {
-                // Keep integers as integers so that `--var n=5` stays `5`, not `5.0`.
-                Some(n) => match trimmed.parse::<i64>() {
-                    Ok(i) => Value::Number(i.into()),
-                    Err(_) => Value::Number(n),
-                },
+            // A number in JSON's grammar keeps every digit (`19.90`, `1e400`, any number of
+            // digits; an exponent is spelled `e+3`); other spellings Rust reads (`+5`, `.5`)
+            // become the number they mean.
+            InputType::Number => match is_json_number(trimmed)
+                .then(|| serde_json::from_str::<Number>(trimmed).ok())
+                .flatten()
+                .or_else(|| {
+                    trimmed
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .and_then(Number::from_f64)
+                }) {
+                Some(n) => Value::Number(n),
                 None => return Err(format!("{} is not a number", shown_quoted(raw))),
             },
             InputType::Decimal => match Decimal::parse(trimmed) {
@@ -163,7 +181,7 @@ impl InputDecl {
     /// Converts text (`--var amount_paise=50000`, a scalar in a vars file or a default, a
     /// string handed to [`InputDecl::check`]) to the input's type, then checks every rule.
     pub fn parse_text(&self, raw: &str) -> Result<Value, InputError> {
-        let value = self.ty.value_from_text(raw).map_err(|m| self.error(m))?;
+        let value = self.ty.value_from_text(raw).map_err(|m| self.bound_error(raw, m))?;
         self.check(value)
     }
 
@@ -182,6 +200,25 @@ impl InputDecl {
                 self.ty.with_article()
             ))),
         }
+    }
+
+    /// The error for text that did not convert: an integer beyond 64 bits is reported against
+    /// the input's own bound when it has one (`99999999999999999999999 is more than the
+    /// maximum 99999999`), which is the rule the author wrote, rather than against `i64`.
+    fn bound_error(&self, raw: &str, message: String) -> InputError {
+        if self.ty == InputType::Integer {
+            let shown = shown_text(raw.trim());
+            match (integer_overflow(raw.trim()), &self.maximum, &self.minimum) {
+                (Some(Ordering::Greater), Some(max), _) => {
+                    return self.error(format!("{shown} is more than the maximum {max}"));
+                }
+                (Some(Ordering::Less), _, Some(min)) => {
+                    return self.error(format!("{shown} is less than the minimum {min}"));
+                }
+                _ => {}
+            }
+        }
+        self.error(message)
     }
 
     fn not_a_decimal(&self, shown: &str) -> InputError {
@@ -204,7 +241,10 @@ impl InputDecl {
             (
                 Value::String(text),
                 InputType::Integer | InputType::Number | InputType::Boolean | InputType::Decimal,
-            ) => self.ty.value_from_text(text).map_err(|m| self.error(m))?,
+            ) => self
+                .ty
+                .value_from_text(text)
+                .map_err(|m| self.bound_error(text, m))?,
             _ => value,
         };
         // Echoed in errors: a 90,000-item list shows as its start and its size.
@@ -390,6 +430,42 @@ mod tests {
     }
 
     #[test]
+    fn an_integer_beyond_64_bits_is_reported_against_the_bound_the_author_wrote() {
+        let mut d = decl(InputType::Integer);
+        d.maximum = Some(99_999_999.into());
+        assert_eq!(
+            d.parse_text("99999999999999999999999")
+                .unwrap_err()
+                .to_string(),
+            "amount_paise: 99999999999999999999999 is more than the maximum 99999999"
+        );
+        assert_eq!(
+            d.check(json!("-99999999999999999999999"))
+                .unwrap_err()
+                .to_string(),
+            "amount_paise: -99999999999999999999999 is less than the minimum 50"
+        );
+        d.maximum = None;
+        assert_eq!(
+            d.parse_text("+99999999999999999999999")
+                .unwrap_err()
+                .message,
+            "\"+99999999999999999999999\" is too large for an integer (the largest is 9223372036854775807)"
+        );
+        d.minimum = None;
+        assert_eq!(
+            d.parse_text("-99999999999999999999999")
+                .unwrap_err()
+                .message,
+            "\"-99999999999999999999999\" is too small for an integer (the smallest is -9223372036854775808)"
+        );
+        assert_eq!(
+            d.parse_text(&format!("{}x", "9".repeat(20))).unwrap_err().message,
+            "\"99999999999999999999x\" is not an integer"
+        );
+    }
+
+    #[test]
     fn decimals_are_exact_text_from_text_strings_and_numbers() {
         let mut d = decl(InputType::Decimal);
         d.name.value = "price".into();
@@ -504,4 +580,23 @@ mod tests {
         assert_eq!(d.parse_text("19.9"), Ok(json!("19.9")));
         assert!(d.parse_text("19.91").is_err());
     }
+}
+
+/// For text that is an integer too large (`Greater`) or too small (`Less`) for 64 bits: which
+/// way it overflows; `None` for text that is not an integer at all.
+fn integer_overflow(text: &str) -> Option<Ordering> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // It is an integer that `i64` refused, so it overflows.
+    Some(if negative {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    })
 }

@@ -1,10 +1,9 @@
 //! Numbers written in a flow file, kept as the text the author wrote.
 //!
-//! A JSON number in `serde_json` is an `i64`, a `u64` or an `f64`, so `19.90` would come back
-//! as `19.9`, `1e3` as `1000.0` and `12345678901234567890123` rounded. A literal number is
-//! therefore held as its text: request bodies and text get exactly what was written, and only
-//! a value that is stored (a `set` variable, an output) is turned into a JSON value, as a
-//! number when the number's JSON text is the written text and as that text otherwise.
+//! flowstep builds `serde_json` with `arbitrary_precision`, so a JSON number holds its text:
+//! `19.90`, `1e3` and `12345678901234567890123` stay exactly as written when stored, sent in a
+//! body or read from a response (no trip through `f64`). A literal is still held as its text
+//! here, so that text destinations (forms, queries, messages) get the written form directly.
 
 use serde_json::{Number, Value};
 
@@ -24,16 +23,17 @@ impl LiteralNumber {
         &self.0
     }
 
-    /// The number as a JSON number, only when that number's text is exactly the written text
-    /// (`50000`, `19.99`, `-3`); `None` for `19.90`, `1e3`, `-0`, or more digits than `i64`,
-    /// `u64` or `f64` keep.
+    /// The number as a JSON number, when that number's text is exactly the written text:
+    /// every digit is kept (`50000`, `19.90`, `-0`, `12345678901234567890123`), but
+    /// `serde_json` spells an exponent one way (`1e3` would become `1e+3`), so a literal with
+    /// an exponent gives `None` and is stored as its text.
     pub fn exact_number(&self) -> Option<Number> {
         let n: Number = serde_json::from_str(&self.0).ok()?;
         (n.to_string() == self.0).then_some(n)
     }
 
     /// The value a stored literal holds: the JSON number when it keeps the written text,
-    /// otherwise the written text as a string (as `decimal` inputs are kept: text is exact).
+    /// otherwise (an exponent) the written text as a string, so that it reads back as written.
     pub fn to_value(&self) -> Value {
         self.exact_number()
             .map_or_else(|| Value::String(self.0.clone()), Value::Number)
@@ -120,23 +120,33 @@ mod tests {
     }
 
     #[test]
-    fn stored_literals_are_numbers_only_when_that_keeps_their_text() {
-        let v = |s: &str| LiteralNumber::parse(s).unwrap().to_value();
-        assert_eq!(v("50000"), json!(50000));
-        assert_eq!(v("-3"), json!(-3));
-        assert_eq!(v("19.99"), json!(19.99));
-        assert_eq!(v("19.90"), json!("19.90"));
-        assert_eq!(v("1e3"), json!("1e3"));
-        assert_eq!(v("-0"), json!("-0"));
-        assert_eq!(
-            v("18446744073709551615"),
-            json!(18_446_744_073_709_551_615_u64)
-        );
-        assert_eq!(
-            v("12345678901234567890123"),
-            json!("12345678901234567890123")
-        );
-        assert_eq!(v("0.1"), json!(0.1));
-        assert_eq!(v("3.141592653589793238"), json!("3.141592653589793238"));
+    fn stored_literals_are_numbers_with_every_written_digit() {
+        let text = |s: &str| {
+            let v = LiteralNumber::parse(s).unwrap().to_value();
+            assert!(v.is_number(), "{s} is stored as a number");
+            v.to_string()
+        };
+        let value = |s: &str| LiteralNumber::parse(s).unwrap().to_value();
+        for kept in [
+            "50000",
+            "-3",
+            "19.99",
+            "19.90",
+            "-0",
+            "0.1",
+            "18446744073709551615",
+            "12345678901234567890123",
+            "3.141592653589793238",
+        ] {
+            assert_eq!(text(kept), kept);
+        }
+        // An exponent would be respelled (`1e+3`), so it is kept as the text written.
+        assert_eq!(value("1e3"), json!("1e3"));
+        assert_eq!(value("2.50E1"), json!("2.50E1"));
+        assert_eq!(v_f64("19.90"), Some(19.9));
+    }
+
+    fn v_f64(s: &str) -> Option<f64> {
+        LiteralNumber::parse(s).unwrap().to_value().as_f64()
     }
 }

@@ -118,7 +118,10 @@ mod tests {
         );
         assert_eq!(
             tree.into_value(),
-            json!({"price": "19.90", "big": "12345678901234567890123", "e": "1e3", "n": 50000, "from an expression": {"a": [1.5, "x\"y"]}, "list": ["0.10", null]})
+            serde_json::from_str::<Value>(
+                r#"{"price": 19.90, "big": 12345678901234567890123, "e": "1e3", "n": 50000, "from an expression": {"a": [1.5, "x\"y"]}, "list": [0.10, null]}"#
+            )
+            .unwrap()
         );
     }
 }

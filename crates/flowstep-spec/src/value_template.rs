@@ -1,7 +1,7 @@
 //! Value trees templated at the leaves and in their keys: JSON bodies, form bodies, query
 //! parameters, `set` values, outputs and plugin parameters.
 
-use crate::ambiguous::{stored_number_warning, text_warning};
+use crate::ambiguous::text_warning;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::literal_number::LiteralNumber;
 use crate::reader::key_text;
@@ -76,9 +76,6 @@ impl ValueTemplate {
                     _ => {}
                 }
                 if let Some(n) = LiteralNumber::parse(text) {
-                    if dest == Destination::Stored {
-                        diags.extend(stored_number_warning(&n, node.span));
-                    }
                     return ValueTemplate::Number(n);
                 }
                 if dest != Destination::Text {
