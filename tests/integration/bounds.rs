@@ -220,13 +220,13 @@ fn an_echoed_value_is_cut_to_its_start_and_its_size() {
     assert_eq!(
         out.stderr,
         format!(
-            // A vars file's mistake is drawn at its place, its very long line cut after the caret's
-            // start; a `--var` value is echoed cut to its start and its size.
-            "error[E011]: invalid input name: a list is not a string\n --> {}:1:7\n  |\n1 | name: [{}, ...\n  |       {}\n  |\n\n\
+            // A vars file's mistake is drawn at its place, its very long line cut a little after
+            // the underlined part; a `--var` value is echoed cut to its start and its size.
+            "error[E011]: invalid input name: a list is not a string\n --> {}:1:7\n  |\n1 | name: [{}, 4...\n  |       {}\n  |\n\n\
              error: invalid input count: \"x{}…\" (5001 characters) is not an integer\n\
              help: set inputs with --var NAME=VALUE; `flowstep presets show hi` lists them\n",
             vars.display(),
-            list[..34].join(", "),
+            list[..42].join(", "),
             "^".repeat(80),
             "9".repeat(59)
         )

@@ -175,6 +175,11 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 eprintln!("error: --run-id: {e}");
                 return Ok(Exit::Invalid);
             }
+            // `run` keeps no journal and resumes nothing; kept so that a new refusal is not lost.
+            Err(e @ (RunError::Journal(_) | RunError::NotResumable { .. })) => {
+                eprintln!("error: {e}");
+                return Ok(Exit::Failed);
+            }
         };
         match (args.output, args.dry_run) {
             (Format::Json, _) => println!("{}", serde_json::to_string_pretty(&outcome.to_json())?),

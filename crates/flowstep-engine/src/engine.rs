@@ -170,6 +170,7 @@ impl Engine {
         let mut bound: Vec<BoundStep> = Vec::with_capacity(flow.steps.len());
         let mut required_secrets: Vec<String> =
             flow.secrets.iter().map(|s| s.name.value.clone()).collect();
+        let mut files = vec![flow.file.clone()];
         stack.push(flow.file.name().to_owned());
         for decl in &flow.steps {
             bound.push(BoundStep::default());
@@ -177,6 +178,7 @@ impl Engine {
                 match self.bind_flow_step(spec, &flow, loader.as_ref(), stack) {
                     Ok(step) => {
                         required_secrets.extend(step.plan.required_secrets.iter().cloned());
+                        files.extend(step.plan.files.iter().cloned());
                         if let Some(last) = bound.last_mut() {
                             last.fields = step.fields();
                         }
@@ -231,6 +233,7 @@ impl Engine {
                 steps,
                 required_secrets,
                 max_steps: DEFAULT_MAX_STEPS,
+                files,
             },
             all,
         ))

@@ -3,9 +3,11 @@
 
 use crate::error::StepError;
 use crate::inputs::{InputValue, resolve_inputs};
+use crate::journal::{Effect, Journal, JournalError};
 use crate::outcome::{RunStatus, StepStatus};
 use crate::plan::Plan;
 use crate::run::{RunError, RunRequest};
+use crate::run_state::RunState;
 use crate::step::{Step, StepContext};
 use async_trait::async_trait;
 use flowstep_spec::{Fields, ValueTemplate};
@@ -51,7 +53,22 @@ impl Step for FlowStep {
             // derive are hidden in this run's redactor, for as long as this run lasts.
             redactor: cx.redactor().clone(),
         };
-        let outcome = self.plan.run_in(request).await.map_err(|e| match e {
+        // The used flow's steps are part of this step: their side effects are announced to the
+        // run's journal under `step.inner`, and a resumed run takes this whole step again
+        // (its requests with the same idempotency keys, since the nested run id is stable).
+        let journal = Nested {
+            parent: cx.journal,
+            state: cx.state,
+        };
+        let pending = cx.pending.take();
+        let outcome = self
+            .plan
+            .run_in(request, &journal, format!("{}.", cx.path), pending)
+            .await;
+        if let Err(RunError::Journal(e)) = &outcome {
+            cx.journal_error = Some(e.clone());
+        }
+        let outcome = outcome.map_err(|e| match e {
             RunError::MissingSecrets(names) => StepError::invalid(format!(
                 "flow `{}` needs secret{} {}",
                 sub.name.value,
@@ -60,6 +77,8 @@ impl Step for FlowStep {
             )),
             // `run_in` takes the id as it is; kept so that a new refusal is not lost.
             RunError::InvalidRunId(e) => StepError::invalid(e.to_string()),
+            RunError::Journal(e) => StepError::invalid(e.to_string()),
+            e @ RunError::NotResumable { .. } => StepError::invalid(e.to_string()),
         })?;
         let prefix = cx.decl().id.value.clone();
         for mut m in outcome.messages.clone() {
@@ -107,5 +126,24 @@ impl Step for FlowStep {
             .iter()
             .map(|(name, _)| (name.value.as_str(), Fields::Any));
         Fields::named([("outputs", Fields::named(outputs))])
+    }
+}
+
+/// The journal a used flow's run reports to: its side effects go to the using run's journal,
+/// with the using run's state; its own step boundaries are not saved (the `flow` step is one
+/// step of the using run).
+struct Nested<'a> {
+    parent: &'a dyn Journal,
+    state: &'a RunState,
+}
+
+#[async_trait]
+impl Journal for Nested<'_> {
+    async fn checkpoint(&self, _: &RunState) -> Result<(), JournalError> {
+        Ok(())
+    }
+
+    async fn effect(&self, _: &RunState, effect: &Effect) -> Result<(), JournalError> {
+        self.parent.effect(self.state, effect).await
     }
 }

@@ -4,11 +4,11 @@
 use crate::error::StepError;
 use crate::position::SourcePos;
 use flowstep_spec::Diagnostic;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// How the run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// Every step succeeded (or was skipped).
@@ -18,7 +18,7 @@ pub enum RunStatus {
 }
 
 /// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepStatus {
     /// It did what it was asked.
@@ -30,15 +30,19 @@ pub enum StepStatus {
 }
 
 /// A message a step sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageRecord {
     /// The step that sent it.
     pub step: String,
     /// The text.
     pub text: String,
     /// The channel's id for it, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_id: Option<String>,
+    /// Whether it is unknown if the message went out: the run stopped (a crash, a kill) while
+    /// it was being handed to the channel, and it was not sent again (see docs/server.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delivery_unknown: bool,
 }
 
 /// What one step did.
@@ -63,8 +67,39 @@ pub struct StepRecord {
     pub error: Option<StepError>,
 }
 
+/// Read by hand rather than derived: the type-specific `details` sit beside the fixed fields
+/// (`#[serde(flatten)]` when written), and serde's buffering for flattened fields would not
+/// carry serde_json's exact numbers (serde-rs/json#505).
+impl<'de> Deserialize<'de> for StepRecord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut fields = Map::<String, Value>::deserialize(deserializer)?;
+        let mut take = |name: &str| fields.remove(name).unwrap_or(Value::Null);
+        fn typed<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+            v: Value,
+            name: &str,
+        ) -> Result<T, E> {
+            serde_json::from_value(v).map_err(|e| E::custom(format!("`{name}`: {e}")))
+        }
+        let id = typed::<_, D::Error>(take("id"), "id")?;
+        let kind = typed::<_, D::Error>(take("type"), "type")?;
+        let status = typed::<_, D::Error>(take("status"), "status")?;
+        let attempts = typed::<_, D::Error>(take("attempts"), "attempts")?;
+        let duration_ms = typed::<_, D::Error>(take("duration_ms"), "duration_ms")?;
+        let error = typed::<_, D::Error>(take("error"), "error")?;
+        Ok(StepRecord {
+            id,
+            kind,
+            status,
+            attempts,
+            duration_ms,
+            error,
+            details: fields,
+        })
+    }
+}
+
 /// The result of running a flow.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The flow's name.
     pub flow: String,
@@ -82,11 +117,11 @@ pub struct Outcome {
     pub steps: Vec<StepRecord>,
     /// Why the run failed, when no single step's error says it: the step limit, or an
     /// output that could not be rendered.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Where that happened: the step that kept repeating, or the output's failing expression.
     /// Serialised as `{"file", "line", "column"}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_at: Option<Box<SourcePos>>,
 }
 

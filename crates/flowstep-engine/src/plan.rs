@@ -2,7 +2,8 @@
 //! it lives in `run.rs`; compiling it in `engine.rs`.
 
 use crate::step::Step;
-use flowstep_spec::Flow;
+use flowstep_spec::{Flow, SourceFile};
+use std::sync::Arc;
 
 /// How many steps a run may execute before it is stopped as a probable loop.
 pub const DEFAULT_MAX_STEPS: usize = 1000;
@@ -13,6 +14,9 @@ pub struct Plan {
     pub(crate) steps: Vec<Box<dyn Step>>,
     pub(crate) required_secrets: Vec<String>,
     pub(crate) max_steps: usize,
+    /// The flow's file and those of the flows its `flow` steps use, so that the positions in
+    /// a saved [`crate::RunState`] can be drawn again when the run is resumed.
+    pub(crate) files: Vec<Arc<SourceFile>>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -33,6 +37,11 @@ impl Plan {
     /// Every secret a run needs: the flow's own and those of the flows its `flow` steps use.
     pub fn required_secrets(&self) -> &[String] {
         &self.required_secrets
+    }
+
+    /// The file named `name`: the flow's own or one its `flow` steps use.
+    pub fn source_file(&self, name: &str) -> Option<&Arc<SourceFile>> {
+        self.files.iter().find(|f| f.name() == name)
     }
 
     /// Sets how many steps a run may execute before it is stopped as a probable loop

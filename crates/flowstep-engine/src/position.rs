@@ -1,6 +1,7 @@
 //! [`SourcePos`]: where in which flow file a step failed.
 
 use flowstep_spec::{SourceFile, Span};
+use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::fmt;
 use std::sync::Arc;
@@ -16,17 +17,40 @@ pub struct SourcePos {
     pub file: Arc<SourceFile>,
     /// Where in it.
     pub span: Span,
+    /// The line and column read back from a saved run ([`SourcePos`] deserialises from
+    /// `{file, line, column}`, without the file's text) until [`SourcePos::reattach`] finds
+    /// the file again.
+    written: Option<(usize, usize)>,
 }
 
 impl SourcePos {
     /// The place `span` in `file`.
     pub fn new(file: Arc<SourceFile>, span: Span) -> Self {
-        SourcePos { file, span }
+        SourcePos {
+            file,
+            span,
+            written: None,
+        }
     }
 
     /// The 1-based line and column of the start of the span.
     pub fn line_col(&self) -> (usize, usize) {
-        self.file.line_col(self.span.start)
+        self.written
+            .unwrap_or_else(|| self.file.line_col(self.span.start))
+    }
+
+    /// A position read back from a saved run points into a file known only by name; `file`
+    /// is that file again (same name), so the line can be drawn. Does nothing otherwise.
+    pub fn reattach(&mut self, file: &Arc<SourceFile>) {
+        if let Some((line, column)) = self.written
+            && file.name() == self.file.name()
+        {
+            let start = file.offset_of(line, column);
+            let len = self.span.end.saturating_sub(self.span.start);
+            self.file = file.clone();
+            self.span = Span::new(start, (start + len).min(file.text().len()));
+            self.written = None;
+        }
     }
 }
 
@@ -66,6 +90,25 @@ impl Serialize for SourcePos {
     }
 }
 
+/// From `{file, line, column}`: the file is known by name only until
+/// [`SourcePos::reattach`].
+impl<'de> Deserialize<'de> for SourcePos {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Written {
+            file: String,
+            line: usize,
+            column: usize,
+        }
+        let w = Written::deserialize(deserializer)?;
+        Ok(SourcePos {
+            file: Arc::new(SourceFile::new(w.file, "")),
+            span: Span::default(),
+            written: Some((w.line, w.column)),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +129,11 @@ mod tests {
             format!("{pos:?}"),
             "SourcePos { file: \"pay.yaml\", span: Span { start: 21, end: 26 } }"
         );
+        let mut back: SourcePos =
+            serde_json::from_value(serde_json::to_value(&pos).unwrap()).unwrap();
+        assert_eq!(back.to_string(), "pay.yaml:3:5");
+        back.reattach(&pos.file);
+        assert_eq!(back.span.start, 21);
+        assert_eq!(back.file.text(), pos.file.text());
     }
 }

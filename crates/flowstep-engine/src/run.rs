@@ -1,21 +1,24 @@
 //! Running a plan: steps in order, the first failure ends the run, everything recorded in an
-//! [`Outcome`] with secrets redacted.
+//! [`Outcome`] with secrets redacted. A run is a [`RunState`] advanced one step at a time and
+//! handed to a [`Journal`] at each step boundary, so that it can be continued after a crash
+//! ([`Plan::resume`]).
 
 use crate::channel::Channel;
 use crate::error::StepError;
+use crate::journal::{Effect, Journal, JournalError, NoJournal};
 use crate::outcome::{Outcome, RunStatus, StepRecord, StepStatus};
 use crate::plan::Plan;
 use crate::position::SourcePos;
 use crate::redact::Redactor;
 use crate::run_id::{RunIdError, check_run_id};
+use crate::run_state::RunState;
 use crate::secret::Secret;
 use crate::step::{BoundSecret, RunMode, StepContext};
-use flowstep_spec::Scope;
 use flowstep_spec::steps::OnError;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 /// Everything a run needs besides the plan.
@@ -37,6 +40,23 @@ pub struct RunRequest<'a> {
     pub redactor: Arc<Redactor>,
 }
 
+/// What a resumed run needs: its saved state, the side effect that was under way when it
+/// stopped (if the journal recorded one), and what every run is handed afresh.
+pub struct ResumeRequest<'a> {
+    /// The state the journal saved last.
+    pub state: RunState,
+    /// The effect the journal saw last, when no checkpoint followed it.
+    pub pending: Option<Effect>,
+    /// Secret values by name, as for [`RunRequest::secrets`].
+    pub secrets: BTreeMap<String, Secret>,
+    /// Live or dry run.
+    pub mode: RunMode,
+    /// Where messages go.
+    pub channel: &'a dyn Channel,
+    /// The redactor shared with the caller's log writer.
+    pub redactor: Arc<Redactor>,
+}
+
 /// Why a run could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RunError {
@@ -46,6 +66,33 @@ pub enum RunError {
     /// A run id that is empty, too long or has a character outside the set.
     #[error(transparent)]
     InvalidRunId(#[from] RunIdError),
+    /// The journal could not save the run's progress; the run stopped where it was, and can be
+    /// resumed from the last state it saved.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// A saved state that is not a run of this plan.
+    #[error("cannot resume run `{run_id}`: {reason}")]
+    NotResumable {
+        /// The run.
+        run_id: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What stays the same through a run: secrets, mode, channel, redactor, journal, and where a
+/// nested run sits in its parent.
+pub(crate) struct RunEnv<'a> {
+    pub(crate) secrets: BTreeMap<String, Secret>,
+    pub(crate) bound: Vec<BoundSecret>,
+    pub(crate) mode: RunMode,
+    pub(crate) channel: &'a dyn Channel,
+    pub(crate) redactor: Arc<Redactor>,
+    pub(crate) journal: &'a dyn Journal,
+    /// `outer.` for the steps of a flow a `flow` step uses, so effects name the whole path.
+    pub(crate) path_prefix: String,
+    /// The effect that was under way when the run stopped, until its step takes it.
+    pub(crate) pending: Mutex<Option<Effect>>,
 }
 
 /// A fresh run id: `run_` and 16 hex digits from the process's random hasher seed and the clock.
@@ -90,258 +137,400 @@ impl Plan {
     /// # });
     /// ```
     pub async fn run(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
+        self.run_journaled(request, &NoJournal).await
+    }
+
+    /// Runs the plan, handing its state to `journal` when it starts, after every step, before
+    /// every side effect and when it ends (see [`Journal`]). A journal error stops the run
+    /// where it is ([`RunError::Journal`]).
+    pub async fn run_journaled(
+        &self,
+        request: RunRequest<'_>,
+        journal: &dyn Journal,
+    ) -> Result<Outcome, RunError> {
         if let Some(id) = &request.run_id {
             check_run_id(id)?;
         }
-        for (name, value) in &request.secrets {
-            if crate::redact::is_short(value.expose()) {
-                tracing::warn!(
-                    secret = %name,
-                    "secret {name} is shorter than {} characters, so it is hidden only where it stands as a whole word, not inside longer text",
-                    crate::redact::SHORT_SECRET_CHARS
-                );
-            }
-        }
+        warn_short_secrets(&request.secrets);
         let redactor = request.redactor.for_run();
-        self.run_in(RunRequest {
-            redactor,
-            ..request
-        })
+        self.run_in(
+            RunRequest {
+                redactor,
+                ..request
+            },
+            journal,
+            String::new(),
+            None,
+        )
         .await
+    }
+
+    /// Continues a run from the state its journal saved last: the step it was in is taken
+    /// again, a request that was under way is sent again when that is safe (the same
+    /// idempotency key), and a message that was under way is not sent again (it is recorded
+    /// with `delivery_unknown`). Steps already done are never run again.
+    pub async fn resume(
+        &self,
+        request: ResumeRequest<'_>,
+        journal: &dyn Journal,
+    ) -> Result<Outcome, RunError> {
+        let ResumeRequest {
+            mut state,
+            pending,
+            secrets,
+            mode,
+            channel,
+            redactor,
+        } = request;
+        if state.flow != self.flow.name.value || state.runs_of.len() != self.flow.steps.len() {
+            return Err(RunError::NotResumable {
+                run_id: state.run_id,
+                reason: format!(
+                    "it is a run of flow `{}` with {} steps, not of this plan (`{}`, {} steps)",
+                    state.flow,
+                    state.runs_of.len(),
+                    self.flow.name.value,
+                    self.flow.steps.len()
+                ),
+            });
+        }
+        warn_short_secrets(&secrets);
+        state.reattach(&self.files);
+        let env = self.env(
+            secrets,
+            mode,
+            channel,
+            redactor.for_run(),
+            journal,
+            String::new(),
+            pending,
+        )?;
+        self.drive(&mut state, &env).await?;
+        Ok(self.outcome(state, &env.redactor))
     }
 
     /// Runs the plan with `request.redactor` as the run's own redactor and a run id that is
     /// valid or made by the engine: a `flow` step runs its flow as part of the using run, with
     /// the same redactor, under `<run id>.<step id>`, which may be longer than a caller may give.
-    pub(crate) async fn run_in(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
-        let flow = &self.flow;
+    pub(crate) async fn run_in(
+        &self,
+        request: RunRequest<'_>,
+        journal: &dyn Journal,
+        path_prefix: String,
+        pending: Option<Effect>,
+    ) -> Result<Outcome, RunError> {
+        let env = self.env(
+            request.secrets,
+            request.mode,
+            request.channel,
+            request.redactor,
+            journal,
+            path_prefix,
+            pending,
+        )?;
+        let run_id = request.run_id.unwrap_or_else(new_run_id);
+        let mut state = RunState::new(&self.flow, run_id, request.inputs);
+        tracing::info!(flow = %self.flow.name.value, run_id = %state.run_id, "run started");
+        env.journal.checkpoint(&state).await?;
+        self.drive(&mut state, &env).await?;
+        Ok(self.outcome(state, &env.redactor))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn env<'a>(
+        &self,
+        secrets: BTreeMap<String, Secret>,
+        mode: RunMode,
+        channel: &'a dyn Channel,
+        redactor: Arc<Redactor>,
+        journal: &'a dyn Journal,
+        path_prefix: String,
+        pending: Option<Effect>,
+    ) -> Result<RunEnv<'a>, RunError> {
         let missing: Vec<String> = self
             .required_secrets
             .iter()
-            .filter(|name| {
-                request
-                    .secrets
-                    .get(*name)
-                    .is_none_or(|v| v.expose().is_empty())
-            })
+            .filter(|name| secrets.get(*name).is_none_or(|v| v.expose().is_empty()))
             .cloned()
             .collect();
         if !missing.is_empty() {
             return Err(RunError::MissingSecrets(missing));
         }
-        let redactor = request.redactor;
-        for value in request.secrets.values() {
+        for value in secrets.values() {
             redactor.add(value.expose());
         }
-        let bound: Vec<BoundSecret> = flow
+        let bound = self
+            .flow
             .secrets
             .iter()
             .map(|s| BoundSecret {
                 name: s.name.value.clone(),
-                value: request.secrets[&s.name.value].clone(),
+                value: secrets[&s.name.value].clone(),
                 origins: s.origins.clone(),
             })
             .collect();
-        let run_id = request.run_id.unwrap_or_else(new_run_id);
-        let index: HashMap<&str, usize> = flow
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.value.as_str(), i))
-            .collect();
-        let jump = |label: &str| index.get(label).copied().unwrap_or(flow.steps.len());
-        let mut variables = request.inputs;
-        let mut steps_scope = Map::new();
-        let mut records = Vec::new();
-        let mut messages = Vec::new();
-        let mut status = RunStatus::Succeeded;
-        let mut run_error = None;
-        let mut run_error_at = None;
-        let mut executed = 0usize;
-        let mut runs_of = vec![0usize; flow.steps.len()];
-        let mut i = 0usize;
-        tracing::info!(flow = %flow.name.value, run_id = %run_id, "run started");
-        while let (Some(decl), Some(step)) = (flow.steps.get(i), self.steps.get(i)) {
-            executed += 1;
-            if executed > self.max_steps {
-                status = RunStatus::Failed;
-                // The step that ran most often is in the loop; the first such one in the file.
-                let (most, times) =
-                    runs_of.iter().enumerate().fold(
-                        (0, 0),
-                        |best, (j, &n)| if n > best.1 { (j, n) } else { best },
-                    );
-                run_error = Some(format!(
-                    "the run was stopped at the limit of {} steps: step `{}` ran {times} times, so its `next:` or `on_error:` jumps keep coming back to it; make sure a `when:` in the loop turns false",
-                    self.max_steps, flow.steps[most].id.value
-                ));
-                run_error_at = Some(Box::new(SourcePos::new(
-                    flow.file.clone(),
-                    flow.steps[most].id.span,
-                )));
-                break;
+        Ok(RunEnv {
+            secrets,
+            bound,
+            mode,
+            channel,
+            redactor,
+            journal,
+            path_prefix,
+            pending: Mutex::new(pending),
+        })
+    }
+
+    /// Takes steps until the run ends, saving the state after each.
+    async fn drive(&self, state: &mut RunState, env: &RunEnv<'_>) -> Result<(), JournalError> {
+        while !state.finished {
+            self.advance(state, env).await?;
+            env.journal.checkpoint(state).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes one step (or, past the last, renders the outputs and ends the run).
+    async fn advance(&self, state: &mut RunState, env: &RunEnv<'_>) -> Result<(), JournalError> {
+        let flow = &self.flow;
+        let i = state.cursor;
+        let (Some(decl), Some(step)) = (flow.steps.get(i), self.steps.get(i)) else {
+            self.finish(state, env);
+            return Ok(());
+        };
+        state.executed += 1;
+        if state.executed > self.max_steps {
+            state.status = RunStatus::Failed;
+            // The step that ran most often is in the loop; the first such one in the file.
+            let (most, times) = state
+                .runs_of
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, 0),
+                    |best, (j, &n)| {
+                        if n > best.1 { (j, n) } else { best }
+                    },
+                );
+            state.error = Some(format!(
+                "the run was stopped at the limit of {} steps: step `{}` ran {times} times, so its `next:` or `on_error:` jumps keep coming back to it; make sure a `when:` in the loop turns false",
+                self.max_steps, flow.steps[most].id.value
+            ));
+            state.error_at = Some(Box::new(SourcePos::new(
+                flow.file.clone(),
+                flow.steps[most].id.span,
+            )));
+            state.finished = true;
+            return Ok(());
+        }
+        state.runs_of[i] += 1;
+        let jump = |label: &str| {
+            flow.steps
+                .iter()
+                .position(|s| s.id.value == label)
+                .unwrap_or(flow.steps.len())
+        };
+        let after = decl.next.as_ref().map_or(i + 1, |n| jump(&n.value));
+        let path = format!("{}{}", env.path_prefix, decl.id.value);
+        let pending = {
+            let mut slot = env.pending.lock().unwrap_or_else(|p| p.into_inner());
+            match slot.as_ref() {
+                Some(e) if e.step == path || e.step.starts_with(&format!("{path}.")) => slot.take(),
+                _ => None,
             }
-            runs_of[i] += 1;
-            let after = decl.next.as_ref().map_or(i + 1, |n| jump(&n.value));
-            let scope = Scope::new(scope_value(&variables, &steps_scope, &run_id));
-            let mut cx = StepContext {
-                decl,
-                flow,
-                templates: &flow.templates,
-                scope: &scope,
-                credential_scope: OnceLock::new(),
-                run_id: &run_id,
-                mode: request.mode,
-                secrets: &bound,
-                redactor: &redactor,
-                channel: request.channel,
-                variables: Vec::new(),
-                details: Map::new(),
-                exposed: Map::new(),
-                attempts: 1,
-                messages: Vec::new(),
-                all_secrets: &request.secrets,
-            };
-            let started = Instant::now();
-            let result = match decl.when.as_ref().map(|w| cx.render_public(w)) {
-                Some(Ok(condition)) if !truthy(&condition) => None,
-                Some(Err(e)) => Some(Err(e)),
-                _ => {
-                    tracing::info!(step = %decl.id.value, kind = %decl.kind.value, "step started");
-                    Some(step.run(&mut cx).await)
-                }
-            };
-            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            let StepContext {
-                variables: set,
-                details,
-                exposed,
-                attempts,
-                messages: sent,
-                ..
-            } = cx;
-            messages.extend(sent);
-            let (step_status, mut error, attempts) = match result {
-                None => (StepStatus::Skipped, None, 0),
-                Some(Ok(())) => (StepStatus::Succeeded, None, attempts),
-                Some(Err(mut e)) => {
-                    // A step that did not say where it failed failed as a whole.
-                    if e.at.is_none() {
-                        e.at = Some(Box::new(SourcePos::new(flow.file.clone(), decl.span)));
-                    }
-                    (StepStatus::Failed, Some(e), attempts)
-                }
-            };
-            // What a step brings into the scope came from outside (a response, an API's error
-            // message, a sub-flow): it is redacted before a later step can read it, so no
-            // template can carry an echoed secret to a channel or another host.
-            let mut exposed = Value::Object(exposed);
-            redactor.redact_value(&mut exposed);
-            if let Some(e) = &mut error {
-                redact_error(e, &redactor);
+        };
+        let mut cx = StepContext {
+            decl,
+            flow,
+            templates: &flow.templates,
+            scope: &state.scope,
+            credential_scope: OnceLock::new(),
+            run_id: &state.run_id,
+            mode: env.mode,
+            secrets: &env.bound,
+            redactor: &env.redactor,
+            channel: env.channel,
+            variables: Vec::new(),
+            details: Map::new(),
+            exposed: Map::new(),
+            attempts: 1,
+            messages: Vec::new(),
+            all_secrets: &env.secrets,
+            state: &*state,
+            journal: env.journal,
+            path,
+            pending,
+            effects: 0,
+            journal_error: None,
+        };
+        let started = Instant::now();
+        let result = match decl.when.as_ref().map(|w| cx.render_public(w)) {
+            Some(Ok(condition)) if !truthy(&condition) => None,
+            Some(Err(e)) => Some(Err(e)),
+            _ => {
+                tracing::info!(step = %decl.id.value, kind = %decl.kind.value, "step started");
+                Some(step.run(&mut cx).await)
             }
-            match &error {
-                Some(e) => {
-                    tracing::warn!(step = %decl.id.value, kind = %e.kind, "step failed: {}", e.message)
+        };
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let StepContext {
+            variables: set,
+            mut details,
+            exposed,
+            attempts,
+            messages: sent,
+            journal_error,
+            ..
+        } = cx;
+        // The journal could not record a side effect, so the step did not cause it: the run
+        // stops here, to be resumed from the last state saved.
+        if let Some(e) = journal_error {
+            return Err(e);
+        }
+        let redactor = &env.redactor;
+        state.messages.extend(sent);
+        let (step_status, mut error, attempts) = match result {
+            None => (StepStatus::Skipped, None, 0),
+            Some(Ok(())) => (StepStatus::Succeeded, None, attempts),
+            Some(Err(mut e)) => {
+                // A step that did not say where it failed failed as a whole.
+                if e.at.is_none() {
+                    e.at = Some(Box::new(SourcePos::new(flow.file.clone(), decl.span)));
                 }
-                None if step_status == StepStatus::Skipped => {
-                    tracing::info!(step = %decl.id.value, "step skipped: `when` is false")
-                }
-                None => tracing::info!(step = %decl.id.value, duration_ms, "step succeeded"),
+                (StepStatus::Failed, Some(e), attempts)
             }
-            let Value::Object(mut readable) = exposed else {
-                unreachable!("redaction keeps an object an object")
-            };
-            readable.insert("status".into(), json!(step_status));
-            readable.insert("attempts".into(), json!(attempts));
-            readable.insert(
-                "error".into(),
-                error.as_ref().map_or(Value::Null, |e| {
-                    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-                    // Where it failed is for the person reading the report, not for the flow.
-                    if let Value::Object(fields) = &mut v {
-                        fields.remove("at");
-                    }
-                    v
-                }),
-            );
-            steps_scope.insert(decl.id.value.clone(), Value::Object(readable));
+        };
+        // What a step brings into the scope came from outside (a response, an API's error
+        // message, a sub-flow): it is redacted before a later step can read it, so no
+        // template can carry an echoed secret to a channel or another host. The record is
+        // redacted now too, since the state is saved after each step.
+        let mut exposed = Value::Object(exposed);
+        redactor.redact_value(&mut exposed);
+        redact_map(&mut details, redactor);
+        if let Some(e) = &mut error {
+            redact_error(e, redactor);
+        }
+        match &error {
+            Some(e) => {
+                tracing::warn!(step = %decl.id.value, kind = %e.kind, "step failed: {}", e.message)
+            }
+            None if step_status == StepStatus::Skipped => {
+                tracing::info!(step = %decl.id.value, "step skipped: `when` is false")
+            }
+            None => tracing::info!(step = %decl.id.value, duration_ms, "step succeeded"),
+        }
+        let Value::Object(mut readable) = exposed else {
+            unreachable!("redaction keeps an object an object")
+        };
+        readable.insert("status".into(), json!(step_status));
+        readable.insert("attempts".into(), json!(attempts));
+        readable.insert(
+            "error".into(),
+            error.as_ref().map_or(Value::Null, |e| {
+                let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+                // Where it failed is for the person reading the report, not for the flow.
+                if let Value::Object(fields) = &mut v {
+                    fields.remove("at");
+                }
+                v
+            }),
+        );
+        if let Value::Object(scope) = state.scope.value_mut() {
+            if let Some(Value::Object(steps)) = scope.get_mut("steps") {
+                steps.insert(decl.id.value.clone(), Value::Object(readable));
+            }
             if step_status == StepStatus::Succeeded {
                 for (name, mut value) in set {
                     redactor.redact_value(&mut value);
-                    variables.insert(name, value);
+                    scope.insert(name, value);
                 }
             }
-            records.push(StepRecord {
-                id: decl.id.value.clone(),
-                kind: decl.kind.value.clone(),
-                status: step_status,
-                attempts,
-                duration_ms,
-                details,
-                error,
-            });
-            i = match step_status {
-                StepStatus::Skipped => i + 1,
-                StepStatus::Succeeded => after,
-                StepStatus::Failed => match &decl.on_error {
-                    // A dry run shows every request it can build, so it goes on past a step it
-                    // could not build (its record says why); the run still counts as failed.
-                    OnError::Fail if request.mode == RunMode::DryRun => {
-                        status = RunStatus::Failed;
-                        after
-                    }
-                    OnError::Fail => {
-                        status = RunStatus::Failed;
-                        break;
-                    }
-                    OnError::Continue => after,
-                    OnError::Goto(label) => jump(&label.value),
-                },
-            };
+        }
+        state.records.push(StepRecord {
+            id: decl.id.value.clone(),
+            kind: decl.kind.value.clone(),
+            status: step_status,
+            attempts,
+            duration_ms,
+            details,
+            error,
+        });
+        state.cursor = match step_status {
+            StepStatus::Skipped => i + 1,
+            StepStatus::Succeeded => after,
+            StepStatus::Failed => match &decl.on_error {
+                // A dry run shows every request it can build, so it goes on past a step it
+                // could not build (its record says why); the run still counts as failed.
+                OnError::Fail if env.mode == RunMode::DryRun => {
+                    state.status = RunStatus::Failed;
+                    after
+                }
+                OnError::Fail => {
+                    state.status = RunStatus::Failed;
+                    state.finished = true;
+                    i
+                }
+                OnError::Continue => after,
+                OnError::Goto(label) => jump(&label.value),
+            },
+        };
+        Ok(())
+    }
+
+    /// Past the last step: renders the outputs of a run that succeeded and ends it.
+    fn finish(&self, state: &mut RunState, env: &RunEnv<'_>) {
+        let flow = &self.flow;
+        state.finished = true;
+        if state.status != RunStatus::Succeeded {
+            return;
         }
         let mut outputs = Map::new();
-        if status == RunStatus::Succeeded {
-            let scope = Scope::new(scope_value(&variables, &steps_scope, &run_id));
-            for (name, value) in &flow.outputs {
-                match value.render(&flow.templates, &scope) {
-                    Ok(v) => {
-                        outputs.insert(name.value.clone(), v);
-                    }
-                    // A dry run's variables are placeholders: show the output as written.
-                    Err(_) if request.mode == RunMode::DryRun => {
-                        outputs.insert(name.value.clone(), value.to_source_value());
-                    }
-                    // An output that cannot be rendered fails the run, like a step would: a
-                    // caller must not be told "succeeded" without the value it asked for.
-                    Err(e) => {
-                        tracing::warn!(output = %name.value, "output not rendered: {e}");
-                        status = RunStatus::Failed;
-                        run_error = Some(format!(
-                            "output `{}` could not be rendered: {e}",
-                            name.value
-                        ));
-                        run_error_at = Some(Box::new(SourcePos::new(flow.file.clone(), e.span())));
-                        outputs.clear();
-                        break;
-                    }
+        for (name, value) in &flow.outputs {
+            match value.render(&flow.templates, &state.scope) {
+                Ok(v) => {
+                    outputs.insert(name.value.clone(), v);
+                }
+                // A dry run's variables are placeholders: show the output as written.
+                Err(_) if env.mode == RunMode::DryRun => {
+                    outputs.insert(name.value.clone(), value.to_source_value());
+                }
+                // An output that cannot be rendered fails the run, like a step would: a
+                // caller must not be told "succeeded" without the value it asked for.
+                Err(e) => {
+                    tracing::warn!(output = %name.value, "output not rendered: {e}");
+                    state.status = RunStatus::Failed;
+                    state.error = Some(format!(
+                        "output `{}` could not be rendered: {e}",
+                        name.value
+                    ));
+                    state.error_at = Some(Box::new(SourcePos::new(flow.file.clone(), e.span())));
+                    return;
                 }
             }
         }
-        let mut outcome = Outcome {
-            flow: flow.name.value.clone(),
-            run_id,
-            status,
-            outputs,
-            variables,
-            messages,
-            steps: records,
-            error: run_error,
-            error_at: run_error_at,
-        };
-        redact_outcome(&mut outcome, &redactor);
+        redact_map(&mut outputs, &env.redactor);
+        state.outputs = outputs;
+    }
+
+    /// The finished run's outcome, redacted once more as a whole: a credential a step derived
+    /// during the run (and added to the redactor) is hidden from what came before it too.
+    fn outcome(&self, state: RunState, redactor: &Redactor) -> Outcome {
+        let mut outcome = state.to_outcome();
+        redact_outcome(&mut outcome, redactor);
         tracing::info!(status = ?outcome.status, "run finished");
-        Ok(outcome)
+        outcome
+    }
+}
+
+fn warn_short_secrets(secrets: &BTreeMap<String, Secret>) {
+    for (name, value) in secrets {
+        if crate::redact::is_short(value.expose()) {
+            tracing::warn!(
+                secret = %name,
+                "secret {name} is shorter than {} characters, so it is hidden only where it stands as a whole word, not inside longer text",
+                crate::redact::SHORT_SECRET_CHARS
+            );
+        }
     }
 }
 
@@ -358,24 +547,16 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-/// The scope every position renders against: no `secrets` in it at all, whatever the
-/// template, so a helper that reads the whole scope cannot find one (credential positions
-/// render against [`StepContext::credential_scope`]).
-fn scope_value(variables: &Map<String, Value>, steps: &Map<String, Value>, run_id: &str) -> Value {
-    let mut scope = variables.clone();
-    scope.insert("steps".into(), Value::Object(steps.clone()));
-    scope.insert("run".into(), json!({ "id": run_id }));
-    Value::Object(scope)
+fn redact_map(m: &mut Map<String, Value>, redactor: &Redactor) {
+    let mut v = Value::Object(std::mem::take(m));
+    redactor.redact_value(&mut v);
+    if let Value::Object(r) = v {
+        *m = r;
+    }
 }
 
 fn redact_outcome(outcome: &mut Outcome, redactor: &Redactor) {
-    let redact_map = |m: &mut Map<String, Value>| {
-        let mut v = Value::Object(std::mem::take(m));
-        redactor.redact_value(&mut v);
-        if let Value::Object(r) = v {
-            *m = r;
-        }
-    };
+    let redact_map = |m: &mut Map<String, Value>| redact_map(m, redactor);
     redact_map(&mut outcome.outputs);
     redact_map(&mut outcome.variables);
     for m in &mut outcome.messages {

@@ -3,9 +3,11 @@
 
 use crate::channel::{Channel, Delivery, OutgoingMessage};
 use crate::error::{ErrorKind, StepError};
+use crate::journal::{Effect, EffectKind, Journal, JournalError};
 use crate::outcome::MessageRecord;
 use crate::position::SourcePos;
 use crate::redact::Redactor;
+use crate::run_state::RunState;
 use crate::secret::Secret;
 use async_trait::async_trait;
 use flowstep_spec::steps::{StepDecl, StepSpec};
@@ -133,6 +135,17 @@ pub struct StepContext<'a> {
     pub(crate) attempts: u32,
     pub(crate) messages: Vec<MessageRecord>,
     pub(crate) all_secrets: &'a BTreeMap<String, Secret>,
+    /// The run as it stood when this step began (for the journal).
+    pub(crate) state: &'a RunState,
+    pub(crate) journal: &'a dyn Journal,
+    /// The step's path: its id, or `outer.inner` inside a used flow.
+    pub(crate) path: String,
+    /// The effect that was under way in this step when the run stopped, when it is resumed.
+    pub(crate) pending: Option<Effect>,
+    /// How many effects the step has announced.
+    pub(crate) effects: u32,
+    /// Set when the journal could not record an effect: the run stops.
+    pub(crate) journal_error: Option<JournalError>,
 }
 
 impl<'a> StepContext<'a> {
@@ -252,14 +265,81 @@ impl<'a> StepContext<'a> {
         self.attempts = attempts;
     }
 
+    /// Announces a side effect the step is about to cause (an HTTP request, a message), so that
+    /// the run's journal records it before it happens. Call it right before each attempt.
+    ///
+    /// When the run was resumed after stopping during this very effect, a request that is
+    /// safe to repeat (`replay_safe`) goes ahead and is noted in the step's record; one that is
+    /// not fails the step as `unknown`, since it may have taken effect.
+    pub async fn before_effect(&mut self, kind: EffectKind) -> Result<(), StepError> {
+        self.effects += 1;
+        if let Some(pending) = self.pending.take_if(|p| p.step == self.path) {
+            if let EffectKind::Request {
+                replay_safe: false,
+                method,
+                ..
+            } = &pending.kind
+            {
+                return Err(StepError::new(
+                    ErrorKind::Unknown,
+                    format!(
+                        "this {method} request was being sent when the run stopped (a crash, a kill or a restart), so it may have taken effect; it carries no idempotency key, so it is not sent again: check whether it took effect before running it again"
+                    ),
+                ));
+            }
+            self.record(
+                "resumed",
+                Value::String(
+                    "the run stopped while this request was being sent; it was sent again with the same idempotency key".into(),
+                ),
+            );
+        }
+        let effect = Effect {
+            step: self.path.clone(),
+            attempt: self.effects,
+            kind,
+        };
+        if let Err(e) = self.journal.effect(self.state, &effect).await {
+            let message = e.to_string();
+            self.journal_error = Some(e);
+            return Err(StepError::invalid(message));
+        }
+        Ok(())
+    }
+
     /// Sends a message through the run's channel and records it in the outcome. The channel is
     /// an output boundary: the text it is handed has been redacted, whatever produced it.
+    ///
+    /// In a run resumed after stopping while this message was being handed to the channel, it
+    /// is not sent again (a channel such as WhatsApp takes no idempotency key): it is recorded
+    /// with `delivery_unknown` and no delivery id.
     pub async fn send_message(&mut self, text: String) -> Result<Delivery, StepError> {
         let message = OutgoingMessage {
             flow: self.flow.name.value.clone(),
             step: self.decl.id.value.clone(),
             text: self.redactor.redact(&text).into_owned(),
         };
+        if self
+            .pending
+            .take_if(|p| p.step == self.path && p.kind == EffectKind::Message)
+            .is_some()
+        {
+            tracing::warn!(step = %self.path, "not sending the message again: the run stopped while it was being sent, and the channel takes no idempotency key");
+            self.record(
+                "resumed",
+                Value::String(
+                    "the run stopped while this message was being sent; it was not sent again, so whether it was delivered is unknown".into(),
+                ),
+            );
+            self.messages.push(MessageRecord {
+                step: self.decl.id.value.clone(),
+                text: message.text,
+                delivery_id: None,
+                delivery_unknown: true,
+            });
+            return Ok(Delivery { id: None });
+        }
+        self.before_effect(EffectKind::Message).await?;
         let delivery = self.channel.send(&message).await.map_err(|e| {
             StepError::new(
                 if e.transient {
@@ -274,6 +354,7 @@ impl<'a> StepContext<'a> {
             step: self.decl.id.value.clone(),
             text: message.text,
             delivery_id: delivery.id.clone(),
+            delivery_unknown: false,
         });
         Ok(delivery)
     }

@@ -15,7 +15,9 @@ use crate::secret_reads::SecretRead;
 use crate::send::{self, AttemptInput, Clients, Failure, Received};
 use crate::url::host_of;
 use async_trait::async_trait;
-use flowstep_engine::{ErrorKind, Redactor, RunMode, SourcePos, Step, StepContext, StepError};
+use flowstep_engine::{
+    EffectKind, ErrorKind, Redactor, RunMode, SourcePos, Step, StepContext, StepError,
+};
 use flowstep_spec::Fields;
 use flowstep_spec::duration::MAX_DURATION;
 use flowstep_spec::steps::{HttpSpec, Idempotency};
@@ -144,6 +146,15 @@ impl HttpStep {
         let mut attempts = 0;
         let result = loop {
             attempts += 1;
+            // The run's journal records the request before it may take effect, so that a run
+            // resumed after a crash knows it may have been sent (and sends it again only when
+            // that is safe: the same idempotency key, or an idempotent method).
+            cx.before_effect(EffectKind::Request {
+                method: req.method.clone(),
+                idempotency_key: req.idempotency_key.clone(),
+                replay_safe,
+            })
+            .await?;
             let started = Instant::now();
             let result = send::attempt(&self.shared.clients, &input).await;
             let elapsed_ms = started.elapsed().as_millis();

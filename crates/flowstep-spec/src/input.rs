@@ -181,7 +181,10 @@ impl InputDecl {
     /// Converts text (`--var amount_paise=50000`, a scalar in a vars file or a default, a
     /// string handed to [`InputDecl::check`]) to the input's type, then checks every rule.
     pub fn parse_text(&self, raw: &str) -> Result<Value, InputError> {
-        let value = self.ty.value_from_text(raw).map_err(|m| self.bound_error(raw, m))?;
+        let value = self
+            .ty
+            .value_from_text(raw)
+            .map_err(|m| self.bound_error(raw, m))?;
         self.check(value)
     }
 
@@ -383,6 +386,25 @@ impl PartialEq for InputPattern {
     }
 }
 
+/// For text that is an integer too large (`Greater`) or too small (`Less`) for 64 bits: which
+/// way it overflows; `None` for text that is not an integer at all.
+fn integer_overflow(text: &str) -> Option<Ordering> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // It is an integer that `i64` refused, so it overflows.
+    Some(if negative {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,7 +482,9 @@ mod tests {
             "\"-99999999999999999999999\" is too small for an integer (the smallest is -9223372036854775808)"
         );
         assert_eq!(
-            d.parse_text(&format!("{}x", "9".repeat(20))).unwrap_err().message,
+            d.parse_text(&format!("{}x", "9".repeat(20)))
+                .unwrap_err()
+                .message,
             "\"99999999999999999999x\" is not an integer"
         );
     }
@@ -580,23 +604,4 @@ mod tests {
         assert_eq!(d.parse_text("19.9"), Ok(json!("19.9")));
         assert!(d.parse_text("19.91").is_err());
     }
-}
-
-/// For text that is an integer too large (`Greater`) or too small (`Less`) for 64 bits: which
-/// way it overflows; `None` for text that is not an integer at all.
-fn integer_overflow(text: &str) -> Option<Ordering> {
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // It is an integer that `i64` refused, so it overflows.
-    Some(if negative {
-        Ordering::Less
-    } else {
-        Ordering::Greater
-    })
 }

@@ -56,6 +56,17 @@ impl SourceFile {
         (line + 1, col)
     }
 
+    /// The byte offset of a 1-based line and column (in chars), as [`SourceFile::line_col`]
+    /// gives them; clamped to the line's end and the file's end.
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let end = self.line_range(start).end;
+        let first = self.char_index(start);
+        self.byte_of_char(first + column.saturating_sub(1)).min(end)
+    }
+
     /// The byte range of the line that holds `byte`, without its line break.
     pub fn line_range(&self, byte: usize) -> std::ops::Range<usize> {
         let line = self.line_index(byte.min(self.text.len()));

@@ -360,9 +360,9 @@ impl TemplateEnv {
         // Strictness is checked here, uniformly, rather than left to each helper: every variable an
         // expression reads must exist.
         for r in expr.references.iter().filter(|r| !r.optional) {
-            if lookup(&scope.value, &r.path).is_none() {
+            if lookup(scope.value(), &r.path).is_none() {
                 if r.path.first().is_some_and(|f| f == "secrets")
-                    && scope.value.get("secrets").is_none()
+                    && scope.value().get("secrets").is_none()
                 {
                     return Err(TemplateError::SecretNotReadable {
                         name: r.path.get(1).cloned().unwrap_or_default(),
@@ -379,7 +379,7 @@ impl TemplateEnv {
         }
         match &expr.kind {
             ExprKind::Literal(v) => Ok(v.clone()),
-            ExprKind::Path(path) => Ok(lookup(&scope.value, path).cloned().unwrap_or(Value::Null)),
+            ExprKind::Path(path) => Ok(lookup(scope.value(), path).cloned().unwrap_or(Value::Null)),
             ExprKind::Helper(name) => {
                 let text = self
                     .hb
@@ -729,10 +729,11 @@ fn escape_text(text: &str, expression_follows: bool) -> String {
     }
 }
 
-/// The variables a template is rendered against, wrapped once for handlebars.
+/// The variables a template is rendered against, wrapped once for handlebars and held only
+/// there: reading is free, and a run changes it in place ([`Scope::value_mut`]) rather than
+/// building a new one for each step.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    value: Value,
     context: Context,
 }
 
@@ -740,14 +741,23 @@ impl Scope {
     /// Wraps a JSON object of variables (`secrets` and `steps` are keys in it).
     pub fn new(value: Value) -> Self {
         Scope {
-            context: Context::from(value.clone()),
-            value,
+            context: Context::from(value),
         }
     }
 
     /// The variables.
     pub fn value(&self) -> &Value {
-        &self.value
+        self.context.data()
+    }
+
+    /// The variables, to change in place.
+    pub fn value_mut(&mut self) -> &mut Value {
+        self.context.data_mut()
+    }
+
+    /// The variables, unwrapped.
+    pub fn into_value(mut self) -> Value {
+        std::mem::take(self.context.data_mut())
     }
 }
 

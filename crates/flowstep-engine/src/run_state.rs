@@ -1,0 +1,158 @@
+//! [`RunState`]: everything a run has done so far, as one value that is cheap to read while the
+//! run goes on and serialisable so that a run can be saved and continued.
+
+use crate::outcome::{MessageRecord, Outcome, RunStatus, StepRecord};
+use crate::position::SourcePos;
+use flowstep_spec::{Flow, Scope, SourceFile};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// A run in progress (or finished): where it is, what it has read and set, what each step did,
+/// the messages sent. It holds no secret: variables, step records and messages are redacted
+/// before they enter it, and secrets are handed to each run (or resumed run) afresh.
+///
+/// The variables live in the template [`Scope`] itself (inputs and set variables at the top,
+/// `steps` and `run` beside them), changed in place after each step: reading them costs
+/// nothing, and nothing is copied per step.
+///
+/// Serialised as JSON by [`crate::Journal`]s; the positions in it (`error.at`) are written as
+/// file, line and column and found again in the plan's files by [`crate::Plan::resume`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunState {
+    /// The run id (idempotency keys derive from it).
+    pub run_id: String,
+    /// The flow's name.
+    pub flow: String,
+    /// The index of the next step to run.
+    pub(crate) cursor: usize,
+    /// How many steps have run, counting repeats (bounded by the plan's step limit).
+    pub(crate) executed: usize,
+    /// How many times each step has run.
+    pub(crate) runs_of: Vec<usize>,
+    /// Variables, `steps` and `run`.
+    #[serde(serialize_with = "scope_out", deserialize_with = "scope_in")]
+    pub(crate) scope: Scope,
+    /// One record per step that ran or was skipped.
+    pub(crate) records: Vec<StepRecord>,
+    /// Messages sent, in order.
+    pub(crate) messages: Vec<MessageRecord>,
+    /// Succeeded so far, or failed.
+    pub(crate) status: RunStatus,
+    /// Whether the run has ended (every step done, a failure, or the step limit).
+    pub(crate) finished: bool,
+    /// The run's own failure (the step limit, an output), when no step's error says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) error: Option<String>,
+    /// Where that happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) error_at: Option<Box<SourcePos>>,
+    /// The flow's outputs, once it has finished.
+    #[serde(default)]
+    pub(crate) outputs: Map<String, Value>,
+}
+
+fn scope_out<S: Serializer>(scope: &Scope, s: S) -> Result<S::Ok, S::Error> {
+    scope.value().serialize(s)
+}
+
+fn scope_in<'de, D: Deserializer<'de>>(d: D) -> Result<Scope, D::Error> {
+    Value::deserialize(d).map(Scope::new)
+}
+
+impl RunState {
+    /// A run of `flow` about to take its first step.
+    pub(crate) fn new(flow: &Flow, run_id: String, inputs: Map<String, Value>) -> Self {
+        let mut variables = inputs;
+        variables.insert("steps".into(), Value::Object(Map::new()));
+        variables.insert("run".into(), json!({ "id": run_id }));
+        RunState {
+            flow: flow.name.value.clone(),
+            run_id,
+            cursor: 0,
+            executed: 0,
+            runs_of: vec![0; flow.steps.len()],
+            scope: Scope::new(Value::Object(variables)),
+            records: Vec::new(),
+            messages: Vec::new(),
+            status: RunStatus::Succeeded,
+            finished: false,
+            error: None,
+            error_at: None,
+            outputs: Map::new(),
+        }
+    }
+
+    /// Whether the run has ended.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// How the run stands: `succeeded` so far (or in the end), or `failed`.
+    pub fn status(&self) -> RunStatus {
+        self.status
+    }
+
+    /// The id of the step the run will take next in `flow` (the flow it is a run of), if it
+    /// has not ended.
+    pub fn next_step<'f>(&self, flow: &'f Flow) -> Option<&'f str> {
+        if self.finished {
+            return None;
+        }
+        flow.steps.get(self.cursor).map(|s| s.id.value.as_str())
+    }
+
+    /// One record per step taken so far.
+    pub fn records(&self) -> &[StepRecord] {
+        &self.records
+    }
+
+    /// Messages sent so far.
+    pub fn messages(&self) -> &[MessageRecord] {
+        &self.messages
+    }
+
+    /// The inputs and every variable set so far.
+    pub fn variables(&self) -> Map<String, Value> {
+        let mut variables = match self.scope.value() {
+            Value::Object(m) => m.clone(),
+            _ => Map::new(),
+        };
+        variables.remove("steps");
+        variables.remove("run");
+        variables
+    }
+
+    /// The outcome so far, in the shape of a finished run's (`run --output json`).
+    pub fn to_outcome(&self) -> Outcome {
+        Outcome {
+            flow: self.flow.clone(),
+            run_id: self.run_id.clone(),
+            status: self.status,
+            outputs: self.outputs.clone(),
+            variables: self.variables(),
+            messages: self.messages.clone(),
+            steps: self.records.clone(),
+            error: self.error.clone(),
+            error_at: self.error_at.clone(),
+        }
+    }
+
+    /// Points every position read back from a saved state at the plan's files again.
+    pub(crate) fn reattach(&mut self, files: &[Arc<SourceFile>]) {
+        let mut positions: Vec<&mut SourcePos> = Vec::new();
+        if let Some(at) = &mut self.error_at {
+            positions.push(at);
+        }
+        for r in &mut self.records {
+            if let Some(at) = r.error.as_mut().and_then(|e| e.at.as_mut()) {
+                positions.push(at);
+            }
+        }
+        for pos in positions {
+            if let Some(file) = files.iter().find(|f| f.name() == pos.file.name()) {
+                pos.reattach(file);
+            }
+        }
+    }
+}
