@@ -15,11 +15,12 @@ fn the_embedding_example_looks_up_the_order_and_sends_the_reminder() {
         .unwrap();
     assert_eq!(r.outcome.status, RunStatus::Succeeded);
     let expected = "Hi Asha, order A-1042 (₹1299.50) is waiting for payment.";
-    assert_eq!(r.sent, [expected]);
+    assert_eq!(r.sent["+919000090000"], [expected]);
     assert_eq!(r.outcome.messages[0].text, expected);
+    assert_eq!(r.outcome.messages[0].to.as_deref(), Some("+919000090000"));
     assert_eq!(
         r.outcome.messages[0].delivery_id.as_deref(),
-        Some("outbox-1")
+        Some("outbox-+919000090000-1")
     );
     assert_eq!(r.outcome.outputs["amount_paise"], 129_950);
     let lookup = r.outcome.step("find_order").unwrap();

@@ -1,11 +1,11 @@
 //! Why a step failed, in terms a flow can act on.
 
 use crate::position::SourcePos;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The kind of a step failure. A flow branches on it (`<<steps.ID.error.kind>>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ErrorKind {
     /// The API answered with a 4xx: the request was refused and nothing happened.
@@ -42,36 +42,36 @@ impl fmt::Display for ErrorKind {
 
 /// A failed step: the kind, a message, what the API said where it said something, and where in
 /// which flow file it failed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepError {
     /// What kind of failure.
     pub kind: ErrorKind,
     /// What went wrong, for a person.
     pub message: String,
     /// The HTTP status, when there was a response.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     /// The API's error code (Stripe: `parameter_missing`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The API's error type (Stripe: `invalid_request_error`).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub api_type: Option<String>,
     /// The parameter the API complained about.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
     /// The matching hint from the step's `hints`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<Box<HintNote>>,
     /// Where it failed: the failing template expression, else the failing step. The run fills
     /// it in for a step that did not; the message never repeats it. Boxed, like `hint`, so that
     /// a `StepError` stays small as the error of a `Result`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<Box<SourcePos>>,
 }
 
 /// A hint that matched a failure.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HintNote {
     /// The likely cause.
     pub cause: String,

@@ -50,22 +50,25 @@ impl Step for FlowStep {
             // The used flow is part of this run: its secrets and the credentials its steps
             // derive are hidden in this run's redactor, for as long as this run lasts.
             redactor: cx.redactor().clone(),
+            recipient: cx.recipient.map(str::to_owned),
         };
-        let outcome = self.plan.run_in(request).await.map_err(|e| match e {
-            RunError::MissingSecrets(names) => StepError::invalid(format!(
-                "flow `{}` needs secret{} {}",
-                sub.name.value,
-                if names.len() == 1 { "" } else { "s" },
-                names.join(", ")
-            )),
-            // `run_in` takes the id as it is; kept so that a new refusal is not lost.
-            RunError::InvalidRunId(e) => StepError::invalid(e.to_string()),
-        })?;
-        let prefix = cx.decl().id.value.clone();
-        for mut m in outcome.messages.clone() {
-            m.step = format!("{prefix}.{}", m.step);
-            cx.messages.push(m);
-        }
+        // Its messages are labelled with their path: `pay.send_link`.
+        let prefix = format!("{}{}.", cx.prefix, cx.decl().id.value);
+        let outcome = self
+            .plan
+            .run_in(request, &prefix)
+            .await
+            .map_err(|e| match e {
+                RunError::MissingSecrets(names) => StepError::invalid(format!(
+                    "flow `{}` needs secret{} {}",
+                    sub.name.value,
+                    if names.len() == 1 { "" } else { "s" },
+                    names.join(", ")
+                )),
+                // `run_in` takes the id as it is; kept so that a new refusal is not lost.
+                other => StepError::invalid(other.to_string()),
+            })?;
+        cx.messages.extend(outcome.messages.iter().cloned());
         let outputs = Value::Object(outcome.outputs.clone());
         cx.record("flow", json!(sub.name.value));
         cx.record("outputs", outputs.clone());

@@ -4,11 +4,11 @@
 use crate::error::StepError;
 use crate::position::SourcePos;
 use flowstep_spec::Diagnostic;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// How the run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// Every step succeeded (or was skipped).
@@ -18,7 +18,7 @@ pub enum RunStatus {
 }
 
 /// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepStatus {
     /// It did what it was asked.
@@ -30,19 +30,31 @@ pub enum StepStatus {
 }
 
 /// A message a step sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageRecord {
-    /// The step that sent it.
+    /// The step that sent it, with the steps of the flows it is inside (`pay.send_link`).
     pub step: String,
     /// The text.
     pub text: String,
+    /// Who it went to, when the run named a recipient ([`crate::RunRequest::to`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     /// The channel's id for it, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_id: Option<String>,
+    /// Whether it was handed to the channel: `false` in a dry run, which shows the message
+    /// it would send.
+    #[serde(default = "sent_by_default")]
+    pub sent: bool,
+}
+
+/// A record written before `sent` existed was of a message that was sent.
+fn sent_by_default() -> bool {
+    true
 }
 
 /// What one step did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The step id.
     pub id: String,
@@ -59,12 +71,31 @@ pub struct StepRecord {
     #[serde(flatten)]
     pub details: Map<String, Value>,
     /// Why it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<StepError>,
 }
 
-/// The result of running a flow.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The result of running a flow. It serialises to the document `flowstep run --output json`
+/// prints and reads back from it (positions keep their file name, line and column, not the
+/// file's text).
+///
+/// ```
+/// use flowstep_engine::{Outcome, RunStatus};
+///
+/// let json = r#"{"flow": "pay", "run_id": "order-7", "status": "failed", "outputs": {},
+///   "variables": {}, "messages": [{"step": "pay.send_link", "text": "Hi", "sent": false}],
+///   "steps": [{"id": "charge", "type": "http", "status": "failed", "attempts": 1,
+///     "duration_ms": 3, "request": {"method": "POST"},
+///     "error": {"kind": "rejected", "message": "No such price", "http_status": 400,
+///       "at": {"file": "pay.yaml", "line": 7, "column": 5}}}]}"#;
+/// let outcome: Outcome = serde_json::from_str(json).unwrap();
+/// assert_eq!(outcome.status, RunStatus::Failed);
+/// let error = outcome.failed_step().unwrap().error.as_ref().unwrap();
+/// assert_eq!(error.at.as_ref().unwrap().to_string(), "pay.yaml:7:5");
+/// assert_eq!(outcome.steps[0].details["request"]["method"], "POST");
+/// assert_eq!(serde_json::from_value::<Outcome>(outcome.to_json()).unwrap(), outcome);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The flow's name.
     pub flow: String,
@@ -82,11 +113,11 @@ pub struct Outcome {
     pub steps: Vec<StepRecord>,
     /// Why the run failed, when no single step's error says it: the step limit, or an
     /// output that could not be rendered.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Where that happened: the step that kept repeating, or the output's failing expression.
     /// Serialised as `{"file", "line", "column"}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_at: Option<Box<SourcePos>>,
 }
 

@@ -2,7 +2,7 @@
 //! it lives in `run.rs`; compiling it in `engine.rs`.
 
 use crate::step::Step;
-use flowstep_spec::Flow;
+use flowstep_spec::{Diagnostic, Flow};
 
 /// How many steps a run may execute before it is stopped as a probable loop.
 pub const DEFAULT_MAX_STEPS: usize = 1000;
@@ -13,6 +13,7 @@ pub struct Plan {
     pub(crate) steps: Vec<Box<dyn Step>>,
     pub(crate) required_secrets: Vec<String>,
     pub(crate) max_steps: usize,
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -33,6 +34,12 @@ impl Plan {
     /// Every secret a run needs: the flow's own and those of the flows its `flow` steps use.
     pub fn required_secrets(&self) -> &[String] {
         &self.required_secrets
+    }
+
+    /// The warnings found when the plan was compiled by [`crate::Engine::compile_text`]
+    /// ([`crate::Engine::compile_source`] returns them beside the plan instead).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
     }
 
     /// Sets how many steps a run may execute before it is stopped as a probable loop

@@ -1,8 +1,9 @@
 //! Running a plan: steps in order, the first failure ends the run, everything recorded in an
 //! [`Outcome`] with secrets redacted.
 
-use crate::channel::Channel;
+use crate::channel::{Channel, DiscardChannel};
 use crate::error::StepError;
+use crate::inputs::{InputProblems, InputValue, resolve_inputs};
 use crate::outcome::{Outcome, RunStatus, StepRecord, StepStatus};
 use crate::plan::Plan;
 use crate::position::SourcePos;
@@ -13,14 +14,34 @@ use crate::step::{BoundSecret, RunMode, StepContext};
 use flowstep_spec::Scope;
 use flowstep_spec::steps::OnError;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-/// Everything a run needs besides the plan.
+/// Everything a run needs besides the plan. Build one with [`RunRequest::new`] and its
+/// setters, or write the fields out (with `..RunRequest::default()` for the rest).
+///
+/// ```
+/// use flowstep_engine::{RecordingChannel, RunMode, RunRequest};
+///
+/// let channel = RecordingChannel::new();
+/// let request = RunRequest::new()
+///     .input("product_name", "Blue T-shirt")      // text or any JSON value
+///     .input("amount_paise", 50_000)
+///     .secret("STRIPE_SECRET_KEY", "sk_test_51Habcdefghijklmnop4242")
+///     .run_id("order-1042")                       // stable: idempotency keys derive from it
+///     .to("+919000090000")                        // who this run's messages go to
+///     .channel(&channel)                          // else messages are only in the outcome
+///     .dry_run();
+/// assert_eq!(request.mode, RunMode::DryRun);
+/// assert_eq!(request.inputs["amount_paise"], 50_000);
+/// ```
 pub struct RunRequest<'a> {
-    /// Resolved inputs (see [`crate::resolve_inputs`]).
+    /// Input values by name. [`Plan::run`] checks them against the flow's declarations and
+    /// fills in defaults ([`crate::resolve_inputs`], with each value
+    /// [`InputValue::Typed`](crate::InputValue)); every problem comes back as
+    /// [`RunError::Inputs`].
     pub inputs: Map<String, Value>,
     /// Secret values by name; every secret the flow declares must be here.
     pub secrets: BTreeMap<String, Secret>,
@@ -29,23 +50,119 @@ pub struct RunRequest<'a> {
     pub run_id: Option<String>,
     /// Live or dry run.
     pub mode: RunMode,
-    /// Where messages go.
+    /// Where messages go. [`RunRequest::default`] has a channel that delivers nothing: the
+    /// messages are then only in the outcome.
     pub channel: &'a dyn Channel,
+    /// Who this run's messages go to (a phone number, a conversation id), handed to the
+    /// channel with each message ([`OutgoingMessage::to`](crate::OutgoingMessage)), so that
+    /// one channel serves every customer. `None` leaves it to the channel.
+    pub recipient: Option<String>,
     /// The redactor shared with the caller's log writer. The run hides its secrets in a
     /// redactor of its own made from it ([`Redactor::for_run`]), which the shared one consults
     /// while the run is live, so logs are redacted too and the shared one does not grow.
     pub redactor: Arc<Redactor>,
 }
 
-/// Why a run could not start.
+/// The channel of a default [`RunRequest`]: delivers nothing.
+static DISCARD: DiscardChannel = DiscardChannel;
+
+impl Default for RunRequest<'_> {
+    /// No inputs or secrets, a fresh run id, a live run, no recipient, a channel that delivers
+    /// nothing (the outcome still lists the messages) and a redactor of its own.
+    fn default() -> Self {
+        RunRequest {
+            inputs: Map::new(),
+            secrets: BTreeMap::new(),
+            run_id: None,
+            mode: RunMode::Live,
+            channel: &DISCARD,
+            recipient: None,
+            redactor: Arc::new(Redactor::new()),
+        }
+    }
+}
+
+impl std::fmt::Debug for RunRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunRequest")
+            .field("inputs", &self.inputs.keys().collect::<Vec<_>>())
+            .field("secrets", &self.secrets)
+            .field("run_id", &self.run_id)
+            .field("mode", &self.mode)
+            .field("recipient", &self.recipient)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> RunRequest<'a> {
+    /// [`RunRequest::default`]: set what you need with the methods below.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets input `name` to `value`: text (converted to the input's type, as `--var` is) or
+    /// any JSON value.
+    pub fn input(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.inputs.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets secret `name`; the value is wrapped in a [`Secret`] at once.
+    pub fn secret(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
+        self.secrets.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets the run id (see [`RunRequest::run_id`](#structfield.run_id)).
+    pub fn run_id(mut self, run_id: impl Into<String>) -> Self {
+        self.run_id = Some(run_id.into());
+        self
+    }
+
+    /// Sets live or dry run.
+    pub fn mode(mut self, mode: RunMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// A dry run: every request is built and recorded, nothing is sent.
+    pub fn dry_run(self) -> Self {
+        self.mode(RunMode::DryRun)
+    }
+
+    /// Sends the run's messages through `channel`.
+    pub fn channel(mut self, channel: &'a dyn Channel) -> Self {
+        self.channel = channel;
+        self
+    }
+
+    /// Sends the run's messages to `recipient` (see
+    /// [`RunRequest::recipient`](#structfield.recipient)).
+    pub fn to(mut self, recipient: impl Into<String>) -> Self {
+        self.recipient = Some(recipient.into());
+        self
+    }
+
+    /// Shares `redactor` with the run (your log writer's).
+    pub fn redactor(mut self, redactor: Arc<Redactor>) -> Self {
+        self.redactor = redactor;
+        self
+    }
+}
+
+/// Why a run could not start. Nothing was sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
-    /// Declared secrets without a value.
+    /// Declared secrets without a value (or, in a live run, with a dry run's placeholder).
     #[error("missing secret{}: {}", if .0.len() == 1 { "" } else { "s" }, .0.join(", "))]
     MissingSecrets(Vec<String>),
     /// A run id that is empty, too long or has a character outside the set.
     #[error(transparent)]
     InvalidRunId(#[from] RunIdError),
+    /// Inputs that do not fit the flow's declarations: every problem, one per line.
+    #[error("{0}")]
+    Inputs(#[from] InputProblems),
 }
 
 /// A fresh run id: `run_` and 16 hex digits from the process's random hasher seed and the clock.
@@ -62,7 +179,10 @@ pub fn new_run_id() -> String {
 }
 
 impl Plan {
-    /// Runs the plan. Step failures are recorded in the outcome, not returned as errors.
+    /// Runs the plan. Step failures are recorded in the outcome, not returned as errors; an
+    /// error means the run could not start (inputs that do not fit, a missing secret, a bad
+    /// run id) and nothing was sent. The inputs are checked here, whether or not they were
+    /// resolved before ([`crate::resolve_inputs`] is idempotent).
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -81,6 +201,7 @@ impl Plan {
     ///     run_id: Some("order-7".into()),
     ///     mode: RunMode::Live,
     ///     channel: &channel,
+    ///     recipient: None,
     ///     redactor: Arc::new(Redactor::new()),
     /// }).await.unwrap();
     /// assert_eq!(outcome.status, RunStatus::Succeeded);
@@ -89,12 +210,12 @@ impl Plan {
     /// assert_eq!(outcome.messages[0].delivery_id.as_deref(), Some("recorded-1"));
     /// # });
     /// ```
-    pub async fn run(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
+    pub async fn run(&self, mut request: RunRequest<'_>) -> Result<Outcome, RunError> {
         if let Some(id) = &request.run_id {
             check_run_id(id)?;
         }
         for (name, value) in &request.secrets {
-            if crate::redact::is_short(value.expose()) {
+            if !value.is_placeholder() && crate::redact::is_short(value.expose()) {
                 tracing::warn!(
                     secret = %name,
                     "secret {name} is shorter than {} characters, so it is hidden only where it stands as a whole word, not inside longer text",
@@ -102,27 +223,36 @@ impl Plan {
                 );
             }
         }
-        let redactor = request.redactor.for_run();
-        self.run_in(RunRequest {
-            redactor,
-            ..request
-        })
-        .await
+        let given = std::mem::take(&mut request.inputs)
+            .into_iter()
+            .map(|(name, value)| (name, InputValue::Typed(value)))
+            .collect();
+        request.inputs = resolve_inputs(&self.flow, given)?;
+        request.redactor = request.redactor.for_run();
+        self.run_in(request, "").await
     }
 
     /// Runs the plan with `request.redactor` as the run's own redactor and a run id that is
     /// valid or made by the engine: a `flow` step runs its flow as part of the using run, with
     /// the same redactor, under `<run id>.<step id>`, which may be longer than a caller may give.
-    pub(crate) async fn run_in(&self, request: RunRequest<'_>) -> Result<Outcome, RunError> {
+    ///
+    /// `prefix` is put before each step id in the messages the run sends (`pay.` for the flow
+    /// a `flow` step `pay` uses), so that a message says which step of which flow sent it.
+    pub(crate) async fn run_in(
+        &self,
+        request: RunRequest<'_>,
+        prefix: &str,
+    ) -> Result<Outcome, RunError> {
         let flow = &self.flow;
+        // A dry run's stand-in for a secret that is not set is fine where nothing is sent;
+        // a live run treats it as missing.
         let missing: Vec<String> = self
             .required_secrets
             .iter()
             .filter(|name| {
-                request
-                    .secrets
-                    .get(*name)
-                    .is_none_or(|v| v.expose().is_empty())
+                request.secrets.get(*name).is_none_or(|v| {
+                    v.expose().is_empty() || (v.is_placeholder() && request.mode == RunMode::Live)
+                })
             })
             .cloned()
             .collect();
@@ -130,7 +260,9 @@ impl Plan {
             return Err(RunError::MissingSecrets(missing));
         }
         let redactor = request.redactor;
-        for value in request.secrets.values() {
+        // A placeholder holds no secret: it is shown as it is, so that a dry run says where
+        // the secret would go.
+        for value in request.secrets.values().filter(|v| !v.is_placeholder()) {
             redactor.add(value.expose());
         }
         let bound: Vec<BoundSecret> = flow
@@ -159,6 +291,11 @@ impl Plan {
         let mut run_error_at = None;
         let mut executed = 0usize;
         let mut runs_of = vec![0usize; flow.steps.len()];
+        // A dry run's variables that stand in for what only a live run would know, with what
+        // they depend on ("the response of `create_session`").
+        let mut pending: BTreeMap<String, String> = BTreeMap::new();
+        // The steps a dry run has shown whose `when:` reads such a variable.
+        let mut undecided_shown: HashSet<usize> = HashSet::new();
         let mut i = 0usize;
         tracing::info!(flow = %flow.name.value, run_id = %run_id, "run started");
         while let (Some(decl), Some(step)) = (flow.steps.get(i), self.steps.get(i)) {
@@ -201,14 +338,32 @@ impl Plan {
                 attempts: 1,
                 messages: Vec::new(),
                 all_secrets: &request.secrets,
+                prefix,
+                recipient: request.recipient.as_deref(),
+                pending: &pending,
+                new_pending: Vec::new(),
             };
             let started = Instant::now();
-            let result = match decl.when.as_ref().map(|w| cx.render_public(w)) {
-                Some(Ok(condition)) if !truthy(&condition) => None,
-                Some(Err(e)) => Some(Err(e)),
-                _ => {
-                    tracing::info!(step = %decl.id.value, kind = %decl.kind.value, "step started");
+            // In a dry run, a `when:` that reads a stand-in cannot be decided: the step is
+            // shown (built, not sent) the first time and skipped after, so that a loop that
+            // waits on a response ends.
+            let undecided = decl.when.as_ref().and_then(|w| cx.depends_on(w));
+            let result = if let Some(source) = &undecided {
+                cx.record("when", json!(format!("depends on {source}")));
+                if undecided_shown.insert(i) {
+                    tracing::info!(step = %decl.id.value, "dry run: `when` depends on {source}; the step is shown");
                     Some(step.run(&mut cx).await)
+                } else {
+                    None
+                }
+            } else {
+                match decl.when.as_ref().map(|w| cx.render_public(w)) {
+                    Some(Ok(condition)) if !truthy(&condition) => None,
+                    Some(Err(e)) => Some(Err(e)),
+                    _ => {
+                        tracing::info!(step = %decl.id.value, kind = %decl.kind.value, "step started");
+                        Some(step.run(&mut cx).await)
+                    }
                 }
             };
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -218,6 +373,7 @@ impl Plan {
                 exposed,
                 attempts,
                 messages: sent,
+                new_pending,
                 ..
             } = cx;
             messages.extend(sent);
@@ -269,8 +425,14 @@ impl Plan {
             if step_status == StepStatus::Succeeded {
                 for (name, mut value) in set {
                     redactor.redact_value(&mut value);
+                    // What a step shown on an undecided `when:` sets depends on the same thing.
+                    match &undecided {
+                        Some(source) => pending.insert(name.clone(), source.clone()),
+                        None => pending.remove(&name),
+                    };
                     variables.insert(name, value);
                 }
+                pending.extend(new_pending);
             }
             records.push(StepRecord {
                 id: decl.id.value.clone(),

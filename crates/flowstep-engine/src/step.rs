@@ -8,10 +8,13 @@ use crate::position::SourcePos;
 use crate::redact::Redactor;
 use crate::secret::Secret;
 use async_trait::async_trait;
+use flowstep_spec::flow::RESERVED_NAMES;
+use flowstep_spec::reader::is_identifier;
 use flowstep_spec::steps::{StepDecl, StepSpec};
 use flowstep_spec::{
     Diagnostic, Fields, Flow, Origin, Scope, Template, TemplateEnv, TemplateError, ValueTemplate,
 };
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -25,18 +28,15 @@ use std::sync::{Arc, OnceLock};
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use flowstep_engine::{Engine, RecordingChannel, Redactor, RunMode, RunRequest, Step,
-///     StepContext, StepError};
-/// use flowstep_spec::{Diagnostic, Flow, SourceFile, steps::StepDecl};
-/// use std::sync::Arc;
+/// use flowstep_engine::{Engine, RunRequest, Step, StepContext, StepError};
+/// use flowstep_spec::SourceFile;
 ///
 /// /// `type: today`: sets `weekday`.
 /// struct Today;
 /// #[async_trait::async_trait]
 /// impl Step for Today {
 ///     async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
-///         cx.set_var("weekday", "Friday".into());
-///         Ok(())
+///         cx.set_var("weekday", "Friday")
 ///     }
 ///     fn defines(&self) -> Vec<String> {
 ///         vec!["weekday".into()]
@@ -44,16 +44,10 @@ use std::sync::{Arc, OnceLock};
 /// }
 ///
 /// let mut engine = Engine::new();
-/// engine.register("today", |_: &StepDecl, _: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {
-///     Ok(Box::new(Today))
-/// });
+/// engine.register("today", |_decl, _flow| Ok(Box::new(Today)));
 /// let yaml = "flow: f\nsteps:\n  - id: t\n    type: today\n  - id: m\n    type: message\n    text: It is <<weekday>>\n";
 /// let (plan, _) = engine.compile_source(SourceFile::new("f.yaml", yaml)).unwrap();
-/// let channel = RecordingChannel::new();
-/// let outcome = plan.run(RunRequest {
-///     inputs: Default::default(), secrets: Default::default(), run_id: None,
-///     mode: RunMode::Live, channel: &channel, redactor: Arc::new(Redactor::new()),
-/// }).await.unwrap();
+/// let outcome = plan.run(RunRequest::new()).await.unwrap();
 /// assert_eq!(outcome.messages[0].text, "It is Friday");
 /// # });
 /// ```
@@ -133,6 +127,15 @@ pub struct StepContext<'a> {
     pub(crate) attempts: u32,
     pub(crate) messages: Vec<MessageRecord>,
     pub(crate) all_secrets: &'a BTreeMap<String, Secret>,
+    /// Put before the step id in the messages it sends (`pay.` inside a used flow).
+    pub(crate) prefix: &'a str,
+    /// Who the run's messages go to.
+    pub(crate) recipient: Option<&'a str>,
+    /// In a dry run: the variables that stand in for what only a live run would know, with
+    /// what each depends on.
+    pub(crate) pending: &'a BTreeMap<String, String>,
+    /// Variables this step set with [`StepContext::set_pending`], with what they depend on.
+    pub(crate) new_pending: Vec<(String, String)>,
 }
 
 impl<'a> StepContext<'a> {
@@ -232,9 +235,83 @@ impl<'a> StepContext<'a> {
         StepError::invalid(e.to_string()).located_at(at)
     }
 
-    /// Sets a variable for later steps.
-    pub fn set_var(&mut self, name: impl Into<String>, value: Value) {
-        self.variables.push((name.into(), value));
+    /// Sets a variable for later steps (kept only if the step succeeds). Declare it in
+    /// [`Step::defines`] so that the check lets later steps read it. A name a template cannot
+    /// read (not letters, digits and `_` starting with a letter or `_`) or a reserved one
+    /// (`secrets`, `steps`, `run`, `this`) is refused as `invalid`.
+    pub fn set_var(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<Value>,
+    ) -> Result<(), StepError> {
+        let name = name.into();
+        if !is_identifier(&name) || RESERVED_NAMES.contains(&name.as_str()) {
+            return Err(StepError::invalid(format!(
+                "step `{}` cannot set variable {name:?}: variable names are letters, digits and `_`, starting with a letter or `_`; `secrets`, `steps`, `run` and `this` are reserved",
+                self.decl.id.value
+            )));
+        }
+        self.variables.push((name, value.into()));
+        Ok(())
+    }
+
+    /// In a dry run, sets variable `name` to `shown`, a stand-in for a value only the live
+    /// run would know (what an API would answer), so that later steps still render; `source`
+    /// says what it depends on (`the response of `create_session``). A later `when:` that
+    /// reads it is shown as depending on it, and a message or `set` value computed from it
+    /// says so instead of computing from the stand-in. In a live run it is
+    /// [`StepContext::set_var`].
+    pub fn set_pending(
+        &mut self,
+        name: impl Into<String>,
+        shown: impl Into<Value>,
+        source: impl Into<String>,
+    ) -> Result<(), StepError> {
+        let name = name.into();
+        self.set_var(name.clone(), shown)?;
+        if self.mode == RunMode::DryRun {
+            self.new_pending.push((name, source.into()));
+        }
+        Ok(())
+    }
+
+    /// In a dry run, what `template` depends on that only a live run would know (`the response
+    /// of `create_session``), when it reads a variable set by [`StepContext::set_pending`];
+    /// `None` when it can be rendered as it is, and always in a live run.
+    pub fn depends_on(&self, template: &Template) -> Option<String> {
+        if self.mode != RunMode::DryRun || self.pending.is_empty() {
+            return None;
+        }
+        template
+            .references()
+            .find_map(|r| self.pending.get(r.path.first()?))
+            .cloned()
+    }
+
+    /// The step's keys (every key but `id`, `type`, `description`, `when`, `next` and
+    /// `on_error`) rendered and read into `K`, a type that derives `serde::Deserialize`.
+    /// Check them when the flow is compiled with [`crate::check_keys`] (a
+    /// [`step_fn`](crate::step_fn) does both), so that an unknown or missing key is a
+    /// diagnostic with its position before anything runs. A key holding a template that
+    /// renders to a value `K` does not take fails the step as `invalid`, at the step.
+    pub fn keys<K: DeserializeOwned>(&self) -> Result<K, StepError> {
+        let params = match &self.decl.spec {
+            StepSpec::Plugin(p) => self.render_value(&p.params)?,
+            _ => Value::Object(Map::new()),
+        };
+        // `()` (a step with no keys of its own) reads an empty mapping as nothing.
+        let params = match params {
+            Value::Object(map) if map.is_empty() && K::deserialize(Value::Null).is_ok() => {
+                Value::Null
+            }
+            other => other,
+        };
+        serde_json::from_value(params).map_err(|e| {
+            StepError::invalid(format!(
+                "the keys of {} step `{}`: {e}",
+                self.decl.kind.value, self.decl.id.value
+            ))
+        })
     }
 
     /// Adds a detail to the step's record (`request`, `response`); redacted before it is kept.
@@ -253,13 +330,27 @@ impl<'a> StepContext<'a> {
     }
 
     /// Sends a message through the run's channel and records it in the outcome. The channel is
-    /// an output boundary: the text it is handed has been redacted, whatever produced it.
+    /// an output boundary: the text it is handed has been redacted, whatever produced it. The
+    /// message carries the run's recipient, and the step's path (`pay.send_link` inside a
+    /// used flow). In a dry run nothing is sent: the message is recorded as not sent and the
+    /// delivery has no id.
     pub async fn send_message(&mut self, text: String) -> Result<Delivery, StepError> {
         let message = OutgoingMessage {
             flow: self.flow.name.value.clone(),
-            step: self.decl.id.value.clone(),
+            step: format!("{}{}", self.prefix, self.decl.id.value),
             text: self.redactor.redact(&text).into_owned(),
+            to: self.recipient.map(str::to_owned),
         };
+        if self.mode == RunMode::DryRun {
+            self.messages.push(MessageRecord {
+                step: message.step,
+                text: message.text,
+                to: message.to,
+                delivery_id: None,
+                sent: false,
+            });
+            return Ok(Delivery::default());
+        }
         let delivery = self.channel.send(&message).await.map_err(|e| {
             StepError::new(
                 if e.transient {
@@ -271,9 +362,11 @@ impl<'a> StepContext<'a> {
             )
         })?;
         self.messages.push(MessageRecord {
-            step: self.decl.id.value.clone(),
+            step: message.step,
             text: message.text,
+            to: message.to,
             delivery_id: delivery.id.clone(),
+            sent: true,
         });
         Ok(delivery)
     }
