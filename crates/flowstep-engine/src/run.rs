@@ -262,8 +262,11 @@ impl Plan {
         let redactor = request.redactor;
         // A placeholder holds no secret: it is shown as it is, so that a dry run says where
         // the secret would go.
-        for value in request.secrets.values().filter(|v| !v.is_placeholder()) {
-            redactor.add(value.expose());
+        for value in request.secrets.values() {
+            match value.is_placeholder() {
+                true => redactor.add_stand_in(value.expose()),
+                false => redactor.add(value.expose()),
+            }
         }
         let bound: Vec<BoundSecret> = flow
             .secrets
