@@ -17,6 +17,7 @@ pub enum InputValue {
 
 /// What is wrong with the inputs of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InputProblem {
     /// A value for an input the flow does not declare.
     Unknown {

@@ -150,8 +150,9 @@ impl<'a> RunRequest<'a> {
     }
 }
 
-/// Why a run could not start. Nothing was sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a run could not start. Nothing was sent. Its `Debug` is its `Display` (every input
+/// problem, one per line), which is what a `main` that returns it prints.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
     /// Declared secrets without a value (or, in a live run, with a dry run's placeholder).
@@ -161,8 +162,14 @@ pub enum RunError {
     #[error(transparent)]
     InvalidRunId(#[from] RunIdError),
     /// Inputs that do not fit the flow's declarations: every problem, one per line.
-    #[error("{0}")]
+    #[error(transparent)]
     Inputs(#[from] InputProblems),
+}
+
+impl std::fmt::Debug for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// A fresh run id: `run_` and 16 hex digits from the process's random hasher seed and the clock.
