@@ -32,6 +32,6 @@ pub mod prelude {
 
 /// docs/embedding.md, whose Rust blocks that are not marked `ignore` are compiled and run as
 /// this crate's doctests, so that the guide's first example cannot go stale.
-#[cfg(doctest)]
+#[cfg(all(doctest, flowstep_guide))]
 #[doc = include_str!("../../../docs/embedding.md")]
 pub struct EmbeddingGuide;

@@ -3,7 +3,8 @@
 //!
 //! The engine knows no HTTP, prints nothing, and reads no files or environment: the embedder
 //! registers step kinds (the `http` step lives in `flowstep-http`), supplies a channel, inputs
-//! and secrets, and reads the outcome.
+//! and secrets, and reads the outcome. Most programs depend on `flowstep-embed`, whose
+//! `Engine::standard()` adds the http step and the bundled presets in one call.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {

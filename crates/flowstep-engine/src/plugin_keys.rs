@@ -573,7 +573,7 @@ impl<'de> Deserializer<'de> for ItemDe<'_> {
                             value: None,
                             cx: self.cx,
                         }
-                        .chain_wild(&supplied),
+                        .chain_wild(supplied),
                     )
                     .map_err(|mut e| {
                         // A templated key might render to the missing one.
@@ -679,10 +679,10 @@ struct Entries<'a, I: Iterator<Item = &'a (Key, Item)>> {
 }
 
 impl<'a, I: Iterator<Item = &'a (Key, Item)>> Entries<'a, I> {
-    fn chain_wild(self, supplied: &[&'static str]) -> WithSupplied<'a, I> {
+    fn chain_wild(self, supplied: Vec<&'static str>) -> WithSupplied<'a, I> {
         WithSupplied {
             entries: self,
-            supplied: supplied.to_vec().into_iter(),
+            supplied: supplied.into_iter(),
             in_supplied: false,
         }
     }

@@ -72,7 +72,10 @@ pub trait Step: Send + Sync {
 }
 
 /// Binds a step declaration to a [`Step`]: the factory registered for one `type`. Any
-/// `Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>` is one.
+/// `Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>` is one (register a
+/// closure with [`crate::Engine::register`], which infers its argument types); implement it on
+/// a type of your own, or use a [`step_fn`](crate::step_fn), and register that with
+/// [`crate::Engine::register_kind`].
 pub trait StepKind: Send + Sync {
     /// Checks the declaration and builds the step, or says what is wrong and where.
     fn bind(&self, step: &StepDecl, flow: &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>;
