@@ -22,9 +22,9 @@ use std::sync::{Arc, OnceLock};
 /// One runnable step. Implement it to add a step type; register it with
 /// [`crate::Engine::register`] under its YAML `type`.
 ///
-/// A plugin step reads its own keys from [`StepSpec::Plugin`](flowstep_spec::steps::StepSpec),
-/// renders them with [`StepContext::render_value`], and declares what it sets in
-/// [`Step::defines`] so that later steps may read it (checked when the flow is compiled).
+/// A plugin step reads its own keys into a type of its own with [`StepContext::keys`] (checked
+/// when the flow is compiled by [`crate::check_keys`]), and declares what it sets in
+/// [`Step::defines`] so that later steps may read it (checked when the flow is compiled too).
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
