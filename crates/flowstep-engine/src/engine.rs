@@ -232,6 +232,8 @@ impl Engine {
         let mut required_secrets: Vec<String> =
             flow.secrets.iter().map(|s| s.name.value.clone()).collect();
         stack.push(flow.file.name().to_owned());
+        // Where the first step whose kind could not bind it (and cannot say what it sets) is.
+        let mut not_bound_from: Option<usize> = None;
         for decl in &flow.steps {
             bound.push(BoundStep::default());
             if let (StepSpec::Flow(spec), Some(loader)) = (&decl.spec, &self.loader) {
@@ -274,11 +276,34 @@ impl Engine {
                     }
                     steps.push(step);
                 }
-                Err(ds) => diags.extend(ds),
+                Err(ds) => {
+                    diags.extend(ds);
+                    // What a plugin step would have set, if its kind says without a step;
+                    // else a read of a variable it might have set is not reported as
+                    // undefined, so that the step's own error is not echoed further down.
+                    // (A built-in step's variables are known from the file.)
+                    let defines = kind.defines();
+                    let plugin = matches!(decl.spec, StepSpec::Plugin(_));
+                    if plugin && defines.is_empty() && not_bound_from.is_none() {
+                        not_bound_from = Some(decl.span.start);
+                    }
+                    if let Some(last) = bound.last_mut() {
+                        last.defines = defines;
+                    }
+                }
             }
         }
         stack.pop();
-        diags.extend(check_variables(&flow, &bound));
+        diags.extend(
+            check_variables(&flow, &bound)
+                .into_iter()
+                .filter(|d| match not_bound_from {
+                    Some(from) => {
+                        !(d.span.start > from && d.message.starts_with("undefined variable"))
+                    }
+                    None => true,
+                }),
+        );
         let has_errors = diags.has_errors();
         let all = diags.sorted();
         if has_errors {

@@ -79,6 +79,14 @@ pub trait Step: Send + Sync {
 pub trait StepKind: Send + Sync {
     /// Checks the declaration and builds the step, or says what is wrong and where.
     fn bind(&self, step: &StepDecl, flow: &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>;
+
+    /// The variables every step of this kind sets, when the kind knows them without a step
+    /// (a [`step_fn`](crate::step_fn)'s `defines`): used when binding a step fails, so that
+    /// reading them later is not reported as undefined on top of the step's own error. The
+    /// default, none, makes the check leave such reads after the step unreported instead.
+    fn defines(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl<F> StepKind for F

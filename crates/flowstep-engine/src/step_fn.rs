@@ -106,6 +106,10 @@ where
             keys: PhantomData::<fn() -> K>,
         }))
     }
+
+    fn defines(&self) -> Vec<String> {
+        self.defines.clone()
+    }
 }
 
 /// A step bound by a [`StepFn`].

@@ -332,3 +332,41 @@ fn a_variable_name_a_template_cannot_read_is_refused_when_set() {
         error.message
     );
 }
+
+#[test]
+fn a_step_whose_keys_are_wrong_is_not_echoed_as_undefined_variables_below_it() {
+    // A `step_fn` says what it sets even when its keys are wrong.
+    let yaml = "flow: o\nsteps:\n  - id: find\n    type: lookup\n    ordr: A-1\n  - id: say\n    type: message\n    text: <<found>> <<nothing>>\n";
+    let err = compile_error(yaml);
+    let messages: Vec<&str> = err.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "missing `order` in the `lookup` step",
+            "unknown key `ordr` in the `lookup` step",
+            "undefined variable `nothing` in message step `say`",
+        ]
+    );
+    // A binder closure cannot say: reads below the step are left unreported until it binds.
+    struct Noop;
+    #[async_trait::async_trait]
+    impl Step for Noop {
+        async fn run(&self, _cx: &mut StepContext<'_>) -> Result<(), StepError> {
+            Ok(())
+        }
+    }
+    let mut engine = Engine::new();
+    engine.register("lookup", |decl, _flow| {
+        check_keys::<LookupKeys>(decl)?;
+        Ok(Box::new(Noop))
+    });
+    let err = engine.compile_text("o.yaml", yaml).unwrap_err();
+    let messages: Vec<&str> = err.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "missing `order` in the `lookup` step",
+            "unknown key `ordr` in the `lookup` step",
+        ]
+    );
+}
