@@ -65,7 +65,8 @@ impl Step for FlowStep {
                     if names.len() == 1 { "" } else { "s" },
                     names.join(", ")
                 )),
-                // `run_in` takes the id as it is; kept so that a new refusal is not lost.
+                // `run_in` takes the id and the inputs as they are; kept so that a new
+                // refusal is not lost.
                 other => StepError::invalid(other.to_string()),
             })?;
         cx.messages.extend(outcome.messages.iter().cloned());
