@@ -1,19 +1,15 @@
-//! Embedding flowstep in a chat backend: a custom `type: lookup_order` step that reads an
-//! order from the backend's own store, a custom channel that collects messages, and a flow that
-//! uses both, compiled, run with inputs and a secret, and read back from its `Outcome`.
+//! Embedding flowstep in a chat backend: a custom `type: lookup_order` step with typed keys
+//! that reads an order from the backend's own store, a custom channel that keeps each
+//! customer's messages, and a flow that uses both, compiled, run with inputs, a secret and a
+//! recipient, and read back from its `Outcome`.
 //!
 //! Run it with `cargo run --example embed_custom_step`. `tests/integration/embedding.rs`
 //! includes this file and checks what [`run_example`] returns.
 
-use async_trait::async_trait;
-use flowstep_engine::{
-    Channel, ChannelError, Delivery, Engine, ErrorKind, InputValue, Outcome, OutgoingMessage,
-    Redactor, RunMode, RunRequest, Secret, Step, StepContext, StepError, resolve_inputs,
-};
-use flowstep_spec::steps::{StepDecl, StepSpec};
-use flowstep_spec::{Diagnostic, Flow, SourceFile};
-use serde_json::{Value, json};
+use flowstep_embed::prelude::*;
+use flowstep_embed::serde_json::json;
 use std::collections::{BTreeMap, HashMap};
+use std::error::Error;
 use std::sync::{Arc, Mutex};
 
 /// The flow a platform engineer's users would write: look the order up, then message the
@@ -43,11 +39,17 @@ pub struct Order {
     pub amount_paise: i64,
 }
 
-/// `type: lookup_order`: reads `order:` (templated), finds it, and sets `customer_name`,
+/// The keys a `lookup_order` step takes: `order:`, templated. A key not declared here (a
+/// misspelt `ordr:`) is an error with its position when the flow is compiled.
+#[derive(Debug, serde::Deserialize)]
+struct LookupKeys {
+    order: String,
+}
+
+/// `type: lookup_order`: finds the order its `order:` names, and sets `customer_name`,
 /// `amount_paise` and `amount_rupees` for later steps.
 pub struct LookupOrder {
     orders: Arc<HashMap<String, Order>>,
-    order: flowstep_spec::ValueTemplate,
 }
 
 #[async_trait]
@@ -56,81 +58,49 @@ impl Step for LookupOrder {
         // A real step would call the backend with this key; the engine hands it over only
         // because the flow declared it, and redacts it everywhere.
         if !cx.secrets().iter().any(|s| s.name == "ORDERS_API_KEY") {
-            return Err(StepError::new(
-                ErrorKind::Invalid,
-                "ORDERS_API_KEY is not declared",
-            ));
+            return Err(StepError::invalid("ORDERS_API_KEY is not declared"));
         }
-        let id = match cx.render_value(&self.order)? {
-            Value::String(s) => s,
-            other => other.to_string(),
+        let keys: LookupKeys = cx.keys()?; // `order: <<order_id>>`, rendered
+        let Some(order) = self.orders.get(&keys.order) else {
+            let message = format!("no order {}", keys.order);
+            return Err(StepError::new(ErrorKind::Rejected, message));
         };
-        let Some(order) = self.orders.get(&id) else {
-            return Err(StepError::new(
-                ErrorKind::Rejected,
-                format!("no order {id}"),
-            ));
-        };
-        cx.record("order", json!({ "id": id }));
-        cx.set_var("customer_name", json!(order.customer_name));
-        cx.set_var("amount_paise", json!(order.amount_paise));
-        cx.set_var(
-            "amount_rupees",
-            json!(format!(
-                "{}.{:02}",
-                order.amount_paise / 100,
-                order.amount_paise % 100
-            )),
-        );
-        Ok(())
+        cx.record("order", json!({ "id": keys.order }));
+        cx.set_var("customer_name", order.customer_name.as_str())?;
+        cx.set_var("amount_paise", order.amount_paise)?;
+        let (rupees, paise) = (order.amount_paise / 100, order.amount_paise % 100);
+        cx.set_var("amount_rupees", format!("{rupees}.{paise:02}"))
     }
 
     /// Declared so that `<<customer_name>>` in a later step passes the compile-time check.
     fn defines(&self) -> Vec<String> {
-        vec![
-            "customer_name".into(),
-            "amount_paise".into(),
-            "amount_rupees".into(),
-        ]
+        ["customer_name", "amount_paise", "amount_rupees"]
+            .map(String::from)
+            .into()
     }
 }
 
-/// Binds `type: lookup_order` declarations: checks the step has `order:` and builds the step.
-fn lookup_order_kind(
-    orders: Arc<HashMap<String, Order>>,
-) -> impl Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>> + Send + Sync {
-    move |decl: &StepDecl, _flow: &Flow| {
-        let StepSpec::Plugin(spec) = &decl.spec else {
-            unreachable!("the engine hands plugin kinds their own steps");
-        };
-        let order = spec.params.entry("order").cloned();
-        match order {
-            Some(order) => Ok(Box::new(LookupOrder {
-                orders: orders.clone(),
-                order,
-            }) as Box<dyn Step>),
-            None => Err(vec![Diagnostic::error(
-                "E003",
-                "`lookup_order` needs `order: <<order id>>`",
-                decl.kind.span,
-            )]),
-        }
-    }
-}
-
-/// A channel that keeps every message, as a test recorder or an outbox that a worker drains.
+/// A channel that keeps every customer's messages, as an outbox that a worker drains.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    sent: Mutex<Vec<String>>,
+    sent: Mutex<BTreeMap<String, Vec<String>>>,
 }
 
 #[async_trait]
 impl Channel for Outbox {
     async fn send(&self, message: &OutgoingMessage) -> Result<Delivery, ChannelError> {
+        let Some(to) = &message.to else {
+            let message = format!("no recipient for `{}`", message.step);
+            return Err(ChannelError {
+                message,
+                transient: false,
+            });
+        };
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-        sent.push(message.text.clone());
+        let queue = sent.entry(to.clone()).or_default();
+        queue.push(message.text.clone());
         Ok(Delivery {
-            id: Some(format!("outbox-{}", sent.len())),
+            id: Some(format!("outbox-{to}-{}", queue.len())),
         })
     }
 }
@@ -140,12 +110,12 @@ impl Channel for Outbox {
 pub struct ExampleResult {
     /// The run's outcome.
     pub outcome: Outcome,
-    /// What the channel received.
-    pub sent: Vec<String>,
+    /// What the channel received, by recipient.
+    pub sent: BTreeMap<String, Vec<String>>,
 }
 
 /// Builds the engine, compiles [`FLOW`], runs it for order `A-1042`, and returns the outcome.
-pub async fn run_example() -> Result<ExampleResult, String> {
+pub async fn run_example() -> Result<ExampleResult, Box<dyn Error + Send + Sync>> {
     let orders = Arc::new(HashMap::from([(
         "A-1042".to_owned(),
         Order {
@@ -154,47 +124,30 @@ pub async fn run_example() -> Result<ExampleResult, String> {
         },
     )]));
 
-    // 1. An engine with the built-in steps, the http step, and our own kind. The default
-    //    HttpConfig denies private networks: our users' flows must not reach our internal
-    //    services (allow some with `network: NetworkPolicy { allow_hosts, allow_cidrs, .. }`).
-    let mut engine = Engine::new();
-    engine.register(
-        "http",
-        flowstep_http::kind(flowstep_http::HttpConfig::default()),
-    );
-    engine.register("lookup_order", lookup_order_kind(orders));
+    // 1. An engine with the standard steps (the http step refuses private networks: our
+    //    users' flows must not reach our internal services) and our own kind, whose binder
+    //    checks the step's keys against `LookupKeys`.
+    let mut engine = Engine::standard();
+    engine.register("lookup_order", move |decl, _flow| {
+        check_keys::<LookupKeys>(decl)?;
+        Ok(Box::new(LookupOrder {
+            orders: orders.clone(),
+        }))
+    });
 
-    // 2. Compile: every problem in the file at once, with positions.
-    let (plan, _warnings) = engine
-        .compile_source(SourceFile::new("order-reminder.yaml", FLOW))
-        .map_err(|ds| {
-            flowstep_spec::render_all(&ds, &SourceFile::new("order-reminder.yaml", FLOW))
-        })?;
+    // 2. Compile: every problem in the file at once, drawn with positions when displayed.
+    let plan = engine.compile_text("order-reminder.yaml", FLOW)?;
 
-    // 3. Inputs, checked against the flow's declarations; secrets, wrapped at once.
-    let inputs = resolve_inputs(
-        plan.flow(),
-        vec![("order_id".into(), InputValue::Text("A-1042".into()))],
-    )
-    .map_err(|problems| format!("{problems:?}"))?;
-    let secrets = BTreeMap::from([(
-        "ORDERS_API_KEY".to_owned(),
-        Secret::new("ord_live_5c1b7f0e9a2d4c6b8e3f"),
-    )]);
-
-    // 4. Run with our channel; the redactor is shared with our log writer.
+    // 3. Run with inputs (checked against the flow's declarations), a secret (wrapped at
+    //    once, redacted everywhere), a stable run id, the customer, and our channel.
     let outbox = Outbox::default();
-    let outcome = plan
-        .run(RunRequest {
-            inputs,
-            secrets,
-            run_id: Some("order-A-1042".into()),
-            mode: RunMode::Live,
-            channel: &outbox,
-            redactor: Arc::new(Redactor::new()),
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let request = RunRequest::new()
+        .input("order_id", "A-1042")
+        .secret("ORDERS_API_KEY", "ord_live_5c1b7f0e9a2d4c6b8e3f")
+        .run_id("order-A-1042")
+        .to("+919000090000")
+        .channel(&outbox);
+    let outcome = plan.run(request).await?;
     let sent = outbox.sent.lock().map(|s| s.clone()).unwrap_or_default();
     Ok(ExampleResult { outcome, sent })
 }
@@ -202,19 +155,17 @@ pub async fn run_example() -> Result<ExampleResult, String> {
 // Included by an integration test, which has its own entry point.
 #[cfg_attr(test, allow(dead_code))]
 #[tokio::main]
-async fn main() {
-    match run_example().await {
-        Ok(r) => {
-            // 5. Read the outcome: status, outputs, messages with their delivery ids.
-            println!("status: {:?}", r.outcome.status);
-            for m in &r.outcome.messages {
-                println!("{} -> {:?}: {}", m.step, m.delivery_id, m.text);
-            }
-            println!("outputs: {}", serde_json::Value::Object(r.outcome.outputs));
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(1);
-        }
+async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
+    let r = run_example().await?;
+    // 4. Read the outcome: status, outputs, messages with their recipients and delivery ids.
+    println!("status: {:?}", r.outcome.status);
+    for m in &r.outcome.messages {
+        let to = m.to.as_deref().unwrap_or("-");
+        println!("{} -> {to} ({:?}): {}", m.step, m.delivery_id, m.text);
     }
+    println!(
+        "outputs: {}",
+        flowstep_embed::serde_json::Value::Object(r.outcome.outputs)
+    );
+    Ok(())
 }

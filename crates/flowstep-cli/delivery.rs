@@ -86,11 +86,13 @@ pub fn build(
     let phone_number_id = found
         .remove(PHONE_NUMBER_ID_VAR)
         .expect("read or defaulted above");
-    let mut config = WhatsAppConfig::new(phone_number_id.expose(), token, to);
+    // The recipient travels with each message (the run's `--to`), as in a backend where one
+    // channel serves every customer.
+    let mut config = WhatsAppConfig::new(phone_number_id.expose(), token);
     config.base_url = graph_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
     eprintln!(
-        "note: messages go to WhatsApp {} through {}",
-        config.to, config.base_url
+        "note: messages go to WhatsApp {to} through {}",
+        config.base_url
     );
     Ok(CliChannel::WhatsApp {
         whatsapp: WhatsAppChannel::new(config),
@@ -108,11 +110,11 @@ impl Channel for CliChannel {
                 if *print {
                     let mut out = std::io::stdout().lock();
                     let id = delivery.id.as_deref().unwrap_or("no id");
+                    let to = whatsapp.recipient(message).unwrap_or("nobody");
                     let _ = writeln!(
                         out,
-                        "message from {} (sent on WhatsApp to {}, {id}):",
+                        "message from {} (sent on WhatsApp to {to}, {id}):",
                         message.step,
-                        whatsapp.config().to
                     );
                     for line in message.text.lines() {
                         let _ = writeln!(out, "  │ {line}");

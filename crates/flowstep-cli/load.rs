@@ -8,12 +8,7 @@ use std::path::{Component, Path, PathBuf};
 /// Reads FLOW: a path to a file, or the name of a bundled preset.
 pub fn source(flow: &str) -> Result<SourceFile, Unreadable> {
     let path = Path::new(flow);
-    let looks_like_path = path.exists()
-        || flow.contains('/')
-        || flow.contains('\\')
-        || flow.ends_with(".yaml")
-        || flow.ends_with(".yml");
-    if looks_like_path {
+    if looks_like_path(flow) {
         return files::read(path, flow, "flow file");
     }
     if let Some(p) = flowstep_presets::get(flow) {
@@ -30,6 +25,20 @@ pub fn source(flow: &str) -> Result<SourceFile, Unreadable> {
             ),
         },
     ))
+}
+
+/// Whether FLOW names a file rather than a preset: it exists, or looks like a path.
+fn looks_like_path(flow: &str) -> bool {
+    Path::new(flow).exists()
+        || flow.contains('/')
+        || flow.contains('\\')
+        || flow.ends_with(".yaml")
+        || flow.ends_with(".yml")
+}
+
+/// Whether [`source`] reads FLOW from the bundled presets (not from a file).
+pub fn is_preset(flow: &str) -> bool {
+    !looks_like_path(flow) && flowstep_presets::get(flow).is_some()
 }
 
 /// Prints why a file could not be read: a drawn diagnostic for a problem in its text (not

@@ -1,6 +1,6 @@
 //! How a run's outcome reads on a terminal.
 
-use flowstep_engine::{Outcome, RunStatus, StepRecord, StepStatus};
+use flowstep_engine::{MessageRecord, Outcome, RunStatus, StepRecord, StepStatus};
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 
@@ -124,12 +124,46 @@ fn body_block(response: &Value) -> Option<String> {
     Some(out)
 }
 
-/// Dry-run report: for each step, what would be sent.
+/// Dry-run report: for each step, what would be sent, with the steps of used flows under
+/// their path (`pay.create_session`) and the messages the outcome lists (marked not sent).
 pub fn dry_run(outcome: &Outcome) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "dry run of flow {}: nothing was sent", outcome.flow);
-    for step in &outcome.steps {
-        let _ = writeln!(out, "\nstep {} ({})", step.id, step.kind);
+    let mut next_message = 0;
+    dry_run_steps(
+        &mut out,
+        &outcome.steps,
+        "",
+        &outcome.messages,
+        &mut next_message,
+    );
+    if let Some(e) = outcome.render_error() {
+        let _ = writeln!(out, "\n{e}");
+    }
+    out
+}
+
+/// The steps of one flow; `prefix` is the path of the `flow` step that used it. Messages are
+/// taken in order from `messages[*next..]`, as the run recorded them.
+fn dry_run_steps(
+    out: &mut String,
+    steps: &[StepRecord],
+    prefix: &str,
+    messages: &[MessageRecord],
+    next: &mut usize,
+) {
+    for step in steps {
+        let path = format!("{prefix}{}", step.id);
+        let when = step.details.get("when").and_then(Value::as_str);
+        let state = match (step.status, when) {
+            (StepStatus::Skipped, Some(note)) => {
+                format!(": skipped here, its `when:` {note} (shown the first time)")
+            }
+            (StepStatus::Skipped, None) => ": skipped, its `when:` is false".to_owned(),
+            (_, Some(note)) => format!(": runs only if its `when:` holds, which {note}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "\nstep {path} ({}){state}", step.kind);
         if let Some(req) = step.details.get("request") {
             let method = req.get("method").and_then(Value::as_str).unwrap_or("");
             let url = req.get("url").and_then(Value::as_str).unwrap_or("");
@@ -146,22 +180,21 @@ pub fn dry_run(outcome: &Outcome) -> String {
                 let _ = writeln!(out, "\n  {curl}");
             }
         }
-        if let Some(m) = step
+        while let Some(m) = messages.get(*next).filter(|m| m.step == path) {
+            let _ = writeln!(out, "  message (not sent): {}", m.text);
+            *next += 1;
+        }
+        if let Some(inner) = step
             .details
-            .get("message")
-            .and_then(|m| m.get("text"))
-            .and_then(Value::as_str)
+            .get("steps")
+            .and_then(|s| serde_json::from_value::<Vec<StepRecord>>(s.clone()).ok())
         {
-            let _ = writeln!(out, "  message: {m}");
+            dry_run_steps(out, &inner, &format!("{path}."), messages, next);
         }
         if let Some(e) = &step.error {
             let _ = writeln!(out, "\n{}", e.render());
         }
     }
-    if let Some(e) = outcome.render_error() {
-        let _ = writeln!(out, "\n{e}");
-    }
-    out
 }
 
 fn shown(v: &Value) -> String {

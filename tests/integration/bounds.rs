@@ -224,11 +224,12 @@ fn an_echoed_value_is_cut_to_its_start_and_its_size() {
             // the underlined part; a `--var` value is echoed cut to its start and its size.
             "error[E011]: invalid input name: a list is not a string\n --> {}:1:7\n  |\n1 | name: [{}, 4...\n  |       {}\n  |\n\n\
              error: invalid input count: \"x{}…\" (5001 characters) is not an integer\n\
-             help: set inputs with --var NAME=VALUE; `flowstep presets show hi` lists them\n",
+             help: set inputs with --var NAME=VALUE; {} declares them under `inputs:` (from line 3)\n",
             vars.display(),
             list[..42].join(", "),
             "^".repeat(80),
-            "9".repeat(59)
+            "9".repeat(59),
+            flow.display()
         )
     );
 }

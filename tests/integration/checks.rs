@@ -271,7 +271,7 @@ error[E011]: invalid input phone: a list is not a string
   |        ^^
   |
 
-help: set inputs with --var NAME=VALUE; `flowstep presets show order` lists them
+help: set inputs with --var NAME=VALUE; order.yaml declares them under `inputs:` (from line 3)
 "
     );
     // `--var` wins over the file, so the file's value for that input is not read at all.

@@ -430,7 +430,7 @@ fn dry_run_prints_the_request_and_a_curl_command_and_sends_nothing() {
     assert!(out.stdout.contains("curl -X POST"), "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("message: Please complete your payment here: <payment_url"),
+            .contains("message (not sent): Please complete your payment here: <payment_url"),
         "{}",
         out.stdout
     );

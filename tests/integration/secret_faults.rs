@@ -92,6 +92,7 @@ fn fault4_the_scope_of_non_credential_positions_holds_no_secrets() {
             run_id: Some("r1".into()),
             mode: RunMode::Live,
             channel: &channel,
+            recipient: None,
             redactor: Arc::new(Redactor::new()),
         }))
         .unwrap();
@@ -196,6 +197,7 @@ fn fault5_any_channel_is_handed_redacted_text() {
             run_id: None,
             mode: RunMode::Live,
             channel: &channel,
+            recipient: None,
             redactor: Arc::new(Redactor::new()),
         }))
         .unwrap();

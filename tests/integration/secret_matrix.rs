@@ -250,6 +250,7 @@ fn a_recording_channel_and_a_relay_host_receive_no_sentinel() {
                     run_id: None,
                     mode: RunMode::Live,
                     channel: &channel,
+                    recipient: None,
                     redactor: shared.clone(),
                 }))
                 .unwrap();

@@ -81,6 +81,17 @@ fn crates_depend_only_on_what_the_architecture_allows() {
                 "flowstep-presets",
             ],
         ),
+        // The embedding crate gathers the libraries: no CLI, no sandbox.
+        (
+            "flowstep-embed",
+            &[
+                "flowstep",
+                "clap",
+                "anyhow",
+                "flowstep-sandbox",
+                "tracing-subscriber",
+            ],
+        ),
     ];
     for (krate, banned) in forbidden {
         let deps = dependencies(krate);
@@ -106,6 +117,7 @@ fn library_crates_do_not_use_anyhow() {
         "flowstep-presets",
         "flowstep-sandbox",
         "flowstep-whatsapp",
+        "flowstep-embed",
     ] {
         assert!(
             !dependencies(krate).iter().any(|d| d == "anyhow"),

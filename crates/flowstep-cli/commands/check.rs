@@ -29,9 +29,9 @@ pub fn check(args: CheckArgs) -> anyhow::Result<Exit> {
         };
         let diagnostics = match engine.compile_source(file.clone()) {
             Ok((_, warnings)) => warnings,
-            Err(ds) => {
+            Err(e) => {
                 failed = true;
-                ds
+                e.into_diagnostics()
             }
         };
         match args.format {

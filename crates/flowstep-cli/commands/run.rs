@@ -93,7 +93,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         let drawn: HashSet<&str> = file_problems.iter().map(|(n, _)| n.as_str()).collect();
         let (inputs, problems) = match resolve_inputs(flow, given) {
             Ok(inputs) => (inputs, Vec::new()),
-            Err(problems) => (Default::default(), problems),
+            Err(problems) => (Default::default(), problems.into_problems()),
         };
         // A required input whose value in the file was drawn as wrong is not also "missing".
         let problems: Vec<_> = problems
@@ -109,7 +109,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             for p in problems {
                 eprintln!("error: {p}");
             }
-            eprintln!("help: set inputs with --var NAME=VALUE; `flowstep presets show {}` lists them", flow.name.value);
+            eprintln!("help: set inputs with --var NAME=VALUE; {}", where_inputs_are(&args.flow, &file, flow));
             return Ok(Exit::Invalid);
         }
 
@@ -123,6 +123,15 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 }
                 None => true,
             });
+        }
+        // A dry run sends nothing: a secret that is not set is shown as `<NAME>` where it
+        // would go. The stand-in holds nothing secret, and a live run refuses it.
+        let mut stand_ins = Vec::new();
+        if args.dry_run {
+            for name in std::mem::take(&mut read.missing) {
+                eprintln!("note: secret {name} is not set; this dry run shows <{name}> where it would go (a live run needs it: {})", read.how_to_set(&name));
+                stand_ins.push((name.clone(), Secret::placeholder(&name)));
+            }
         }
         if !read.missing.is_empty() {
             for name in &read.missing {
@@ -149,7 +158,8 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             redactor.add(value.expose());
         }
         let how_to_set: Vec<(String, String)> = plan.required_secrets().iter().map(|n| (n.clone(), read.how_to_set(n))).collect();
-        let found = read.values;
+        let mut found = read.values;
+        found.extend(stand_ins);
         let print = args.output == Format::Text && !args.dry_run;
         let channel = match delivery::build(&args, print, sandbox.is_some(), graph_url, &redactor) {
             Ok(c) => c,
@@ -161,7 +171,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             }
         };
         let mode = if args.dry_run { RunMode::DryRun } else { RunMode::Live };
-        let request = RunRequest { inputs, secrets: found, run_id: args.run_id.clone(), mode, channel: &channel, redactor: redactor.clone() };
+        let request = RunRequest { inputs, secrets: found, run_id: args.run_id.clone(), mode, channel: &channel, recipient: args.to.clone(), redactor: redactor.clone() };
         let outcome = match plan.run(request).await {
             Ok(o) => o,
             Err(RunError::MissingSecrets(names)) => {
@@ -175,10 +185,11 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 eprintln!("error: --run-id: {e}");
                 return Ok(Exit::Invalid);
             }
-            // `run` keeps no journal and resumes nothing; kept so that a new refusal is not lost.
-            Err(e @ (RunError::Journal(_) | RunError::NotResumable { .. })) => {
-                eprintln!("error: {e}");
-                return Ok(Exit::Failed);
+            Err(e) => {
+                for line in e.to_string().lines() {
+                    eprintln!("error: {line}");
+                }
+                return Ok(Exit::Invalid);
             }
         };
         match (args.output, args.dry_run) {
@@ -195,4 +206,26 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             RunStatus::Failed => Exit::Failed,
         })
     })
+}
+
+/// Where the flow's inputs are declared, for the help under an input error: `flowstep presets
+/// show NAME` for a preset, the file and line for a flow file.
+fn where_inputs_are(
+    flow_arg: &str,
+    file: &flowstep_spec::SourceFile,
+    flow: &flowstep_spec::Flow,
+) -> String {
+    if load::is_preset(flow_arg) {
+        return format!("`flowstep presets show {flow_arg}` lists them");
+    }
+    match flow.inputs.first() {
+        Some(first) => {
+            let (line, _) = file.line_col(first.span.start);
+            format!(
+                "{} declares them under `inputs:` (from line {line})",
+                file.name()
+            )
+        }
+        None => format!("{} declares no inputs", file.name()),
+    }
 }

@@ -62,6 +62,7 @@ fn main() {
                 run_id: None,
                 mode: RunMode::Live,
                 channel: &channel,
+                recipient: None,
                 redactor: shared.clone(),
             }))
             .expect("the run starts");

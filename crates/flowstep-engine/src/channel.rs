@@ -9,10 +9,15 @@ use std::sync::Mutex;
 pub struct OutgoingMessage {
     /// The flow's name.
     pub flow: String,
-    /// The id of the step that sends it.
+    /// The id of the step that sends it, after the ids of the `flow` steps it is inside
+    /// (`pay.send_link`).
     pub step: String,
     /// The rendered text.
     pub text: String,
+    /// Who it is for, as the run names them ([`crate::RunRequest::to`]): a phone number, a
+    /// conversation id. `None` when the run names nobody; a channel then sends to its own
+    /// default recipient, if it has one.
+    pub to: Option<String>,
 }
 
 /// What the channel reports back.
@@ -53,7 +58,7 @@ pub struct ChannelError {
 ///     }
 /// }
 ///
-/// let m = OutgoingMessage { flow: "f".into(), step: "s".into(), text: "Hi".into() };
+/// let m = OutgoingMessage { flow: "f".into(), step: "s".into(), text: "Hi".into(), to: None };
 /// assert_eq!(Strict.send(&m).await.unwrap().id.as_deref(), Some("s-1"));
 /// # });
 /// ```
@@ -89,5 +94,18 @@ impl Channel for RecordingChannel {
         Ok(Delivery {
             id: Some(format!("recorded-{}", sent.len())),
         })
+    }
+}
+
+/// A channel that delivers nothing: the channel of a default [`crate::RunRequest`]. The
+/// outcome still lists every message (with no delivery id), for an embedder that delivers
+/// them itself.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DiscardChannel;
+
+#[async_trait]
+impl Channel for DiscardChannel {
+    async fn send(&self, _message: &OutgoingMessage) -> Result<Delivery, ChannelError> {
+        Ok(Delivery::default())
     }
 }

@@ -1,13 +1,14 @@
 //! The engine: a registry of step kinds, and compiling a [`Flow`] into a runnable [`Plan`]
 //! (every step bound to its kind, every variable checked).
 
+use crate::compile_error::CompileError;
 use crate::flow_step::FlowStep;
 use crate::inputs::InputValue;
 use crate::loader::FlowLoader;
 use crate::plan::{DEFAULT_MAX_STEPS, Plan};
 use crate::step::{Step, StepKind};
 use flowstep_spec::check::{BoundStep, check_variables};
-use flowstep_spec::steps::{FlowUseSpec, StepSpec};
+use flowstep_spec::steps::{FlowUseSpec, StepDecl, StepSpec};
 use flowstep_spec::{
     Diagnostic, Diagnostics, Flow, SourceFile, ValueTemplate, help_did_you_mean, read_partial,
 };
@@ -72,8 +73,41 @@ impl Engine {
         engine
     }
 
-    /// Registers (or replaces) the kind for YAML `type: <name>`.
-    pub fn register(
+    /// Registers (or replaces) the kind for YAML `type: <name>`: a function or closure that
+    /// checks a step's declaration and builds the step. A closure's argument types are
+    /// inferred, so `|decl, flow| ...` needs no annotations:
+    ///
+    /// ```
+    /// use flowstep_engine::{Engine, Step, StepContext, StepError};
+    ///
+    /// struct Hello;
+    /// #[async_trait::async_trait]
+    /// impl Step for Hello {
+    ///     async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
+    ///         cx.set_var("greeting", "hello")
+    ///     }
+    ///     fn defines(&self) -> Vec<String> {
+    ///         vec!["greeting".into()]
+    ///     }
+    /// }
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.register("hello", |_decl, _flow| Ok(Box::new(Hello)));
+    /// assert!(engine.kinds().any(|k| k == "hello"));
+    /// ```
+    ///
+    /// A kind that is a value of your own type (implementing [`StepKind`]) is registered with
+    /// [`Engine::register_kind`], as is a [`step_fn`](crate::step_fn).
+    pub fn register<F>(&mut self, name: impl Into<String>, kind: F) -> &mut Self
+    where
+        F: Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>> + Send + Sync + 'static,
+    {
+        self.register_kind(name, kind)
+    }
+
+    /// Registers (or replaces) a [`StepKind`] value for YAML `type: <name>`: a type of your own
+    /// that binds declarations, or a [`step_fn`](crate::step_fn) with typed keys.
+    pub fn register_kind(
         &mut self,
         name: impl Into<String>,
         kind: impl StepKind + 'static,
@@ -119,8 +153,32 @@ impl Engine {
     pub fn compile_source(
         &self,
         file: SourceFile,
-    ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
+    ) -> Result<(Plan, Vec<Diagnostic>), CompileError> {
+        let shown = Arc::new(file.clone());
         self.compile_nested(file, &mut Vec::new())
+            .map_err(|ds| CompileError::new(shown, ds))
+    }
+
+    /// Reads and compiles flow text in one call: [`Engine::compile_source`] for the text of a
+    /// file shown as `name` in diagnostics. The warnings stay with the plan
+    /// ([`Plan::warnings`]); the error draws every problem when displayed.
+    ///
+    /// ```
+    /// use flowstep_engine::Engine;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let plan = Engine::new().compile_text("hi.yaml", "flow: hi\nsteps:\n  - id: say\n    type: message\n    text: Hello\n")?;
+    /// assert_eq!(plan.flow().name.value, "hi");
+    /// # Ok(()) }
+    /// ```
+    pub fn compile_text(
+        &self,
+        name: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Result<Plan, CompileError> {
+        let (mut plan, warnings) = self.compile_source(SourceFile::new(name, text))?;
+        plan.warnings = warnings;
+        Ok(plan)
     }
 
     fn compile_nested(
@@ -156,8 +214,11 @@ impl Engine {
     /// Binds every step of a flow that was read without errors and checks every variable; all
     /// problems at once, sorted by position. Warnings are dropped; use
     /// [`Engine::compile_source`] to see them.
-    pub fn compile(&self, flow: Flow) -> Result<Plan, Vec<Diagnostic>> {
-        self.bind(flow, &mut Vec::new()).map(|(plan, _)| plan)
+    pub fn compile(&self, flow: Flow) -> Result<Plan, CompileError> {
+        let file = flow.file.clone();
+        self.bind(flow, &mut Vec::new())
+            .map(|(plan, _)| plan)
+            .map_err(|ds| CompileError::new(file, ds))
     }
 
     fn bind(
@@ -172,6 +233,8 @@ impl Engine {
             flow.secrets.iter().map(|s| s.name.value.clone()).collect();
         let mut files = vec![flow.file.clone()];
         stack.push(flow.file.name().to_owned());
+        // Where the first step whose kind could not bind it (and cannot say what it sets) is.
+        let mut not_bound_from: Option<usize> = None;
         for decl in &flow.steps {
             bound.push(BoundStep::default());
             if let (StepSpec::Flow(spec), Some(loader)) = (&decl.spec, &self.loader) {
@@ -215,11 +278,34 @@ impl Engine {
                     }
                     steps.push(step);
                 }
-                Err(ds) => diags.extend(ds),
+                Err(ds) => {
+                    diags.extend(ds);
+                    // What a plugin step would have set, if its kind says without a step;
+                    // else a read of a variable it might have set is not reported as
+                    // undefined, so that the step's own error is not echoed further down.
+                    // (A built-in step's variables are known from the file.)
+                    let defines = kind.defines();
+                    let plugin = matches!(decl.spec, StepSpec::Plugin(_));
+                    if plugin && defines.is_empty() && not_bound_from.is_none() {
+                        not_bound_from = Some(decl.span.start);
+                    }
+                    if let Some(last) = bound.last_mut() {
+                        last.defines = defines;
+                    }
+                }
             }
         }
         stack.pop();
-        diags.extend(check_variables(&flow, &bound));
+        diags.extend(
+            check_variables(&flow, &bound)
+                .into_iter()
+                .filter(|d| match not_bound_from {
+                    Some(from) => {
+                        !(d.span.start > from && d.message.starts_with("undefined variable"))
+                    }
+                    None => true,
+                }),
+        );
         let has_errors = diags.has_errors();
         let all = diags.sorted();
         if has_errors {
@@ -234,6 +320,7 @@ impl Engine {
                 required_secrets,
                 max_steps: DEFAULT_MAX_STEPS,
                 files,
+                warnings: Vec::new(),
             },
             all,
         ))

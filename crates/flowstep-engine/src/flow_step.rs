@@ -52,15 +52,17 @@ impl Step for FlowStep {
             // The used flow is part of this run: its secrets and the credentials its steps
             // derive are hidden in this run's redactor, for as long as this run lasts.
             redactor: cx.redactor().clone(),
+            recipient: cx.recipient.map(str::to_owned),
         };
         // The used flow's steps are part of this step: their side effects are announced to the
         // run's journal under `step.inner`, and a resumed run takes this whole step again
         // (its requests with the same idempotency keys, since the nested run id is stable).
+        // Its messages are labelled with their path too: `pay.send_link`.
         let journal = Nested {
             parent: cx.journal,
             state: cx.state,
         };
-        let pending = cx.pending.take();
+        let pending = cx.pending_effect.take();
         let outcome = self
             .plan
             .run_in(request, &journal, format!("{}.", cx.path), pending)
@@ -75,16 +77,11 @@ impl Step for FlowStep {
                 if names.len() == 1 { "" } else { "s" },
                 names.join(", ")
             )),
-            // `run_in` takes the id as it is; kept so that a new refusal is not lost.
-            RunError::InvalidRunId(e) => StepError::invalid(e.to_string()),
-            RunError::Journal(e) => StepError::invalid(e.to_string()),
-            e @ RunError::NotResumable { .. } => StepError::invalid(e.to_string()),
+            // `run_in` takes the id and the inputs as they are; kept so that a new refusal is
+            // not lost.
+            other => StepError::invalid(other.to_string()),
         })?;
-        let prefix = cx.decl().id.value.clone();
-        for mut m in outcome.messages.clone() {
-            m.step = format!("{prefix}.{}", m.step);
-            cx.messages.push(m);
-        }
+        cx.messages.extend(outcome.messages.iter().cloned());
         let outputs = Value::Object(outcome.outputs.clone());
         cx.record("flow", json!(sub.name.value));
         cx.record("outputs", outputs.clone());

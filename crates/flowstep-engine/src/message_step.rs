@@ -4,6 +4,7 @@ use crate::error::StepError;
 use crate::step::{RunMode, Step, StepContext};
 use async_trait::async_trait;
 use flowstep_spec::steps::{StepDecl, StepSpec};
+use flowstep_spec::template::Reference;
 use flowstep_spec::{Diagnostic, Fields, Flow, Template};
 use serde_json::json;
 
@@ -30,11 +31,16 @@ pub fn bind(step: &StepDecl, _flow: &Flow) -> Result<Box<dyn Step>, Vec<Diagnost
 impl Step for MessageStep {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
         if cx.mode() == RunMode::DryRun {
-            let text = cx
-                .flow()
-                .templates
-                .render_for_display(&self.text, cx.scope());
+            // What only a response would give is shown as such, never computed from a
+            // stand-in; the message is in the outcome's `messages`, marked as not sent.
+            let pending = cx.pending;
+            let text = cx.flow().templates.render_for_display_with(
+                &self.text,
+                cx.scope(),
+                &|r: &Reference| pending.get(r.path.first()?).cloned(),
+            );
             cx.record("message", json!({ "text": text, "sent": false }));
+            cx.send_message(text).await?;
             return Ok(());
         }
         let text = cx.render_text(&self.text)?;

@@ -32,17 +32,29 @@ pub enum StepStatus {
 /// A message a step sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageRecord {
-    /// The step that sent it.
+    /// The step that sent it, with the steps of the flows it is inside (`pay.send_link`).
     pub step: String,
     /// The text.
     pub text: String,
+    /// Who it went to, when the run named a recipient ([`crate::RunRequest::to`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     /// The channel's id for it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_id: Option<String>,
+    /// Whether it was handed to the channel: `false` in a dry run, which shows the message
+    /// it would send.
+    #[serde(default = "sent_by_default")]
+    pub sent: bool,
     /// Whether it is unknown if the message went out: the run stopped (a crash, a kill) while
     /// it was being handed to the channel, and it was not sent again (see docs/server.md).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub delivery_unknown: bool,
+}
+
+/// A record written before `sent` existed was of a message that was sent.
+fn sent_by_default() -> bool {
+    true
 }
 
 /// What one step did.
@@ -63,7 +75,7 @@ pub struct StepRecord {
     #[serde(flatten)]
     pub details: Map<String, Value>,
     /// Why it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<StepError>,
 }
 
@@ -98,7 +110,26 @@ impl<'de> Deserialize<'de> for StepRecord {
     }
 }
 
-/// The result of running a flow.
+/// The result of running a flow. It serialises to the document `flowstep run --output json`
+/// prints and reads back from it (positions keep their file name, line and column, not the
+/// file's text).
+///
+/// ```
+/// use flowstep_engine::{Outcome, RunStatus};
+///
+/// let json = r#"{"flow": "pay", "run_id": "order-7", "status": "failed", "outputs": {},
+///   "variables": {}, "messages": [{"step": "pay.send_link", "text": "Hi", "sent": false}],
+///   "steps": [{"id": "charge", "type": "http", "status": "failed", "attempts": 1,
+///     "duration_ms": 3, "request": {"method": "POST"},
+///     "error": {"kind": "rejected", "message": "No such price", "http_status": 400,
+///       "at": {"file": "pay.yaml", "line": 7, "column": 5}}}]}"#;
+/// let outcome: Outcome = serde_json::from_str(json).unwrap();
+/// assert_eq!(outcome.status, RunStatus::Failed);
+/// let error = outcome.failed_step().unwrap().error.as_ref().unwrap();
+/// assert_eq!(error.at.as_ref().unwrap().to_string(), "pay.yaml:7:5");
+/// assert_eq!(outcome.steps[0].details["request"]["method"], "POST");
+/// assert_eq!(serde_json::from_value::<Outcome>(outcome.to_json()).unwrap(), outcome);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The flow's name.

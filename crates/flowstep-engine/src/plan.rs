@@ -2,7 +2,7 @@
 //! it lives in `run.rs`; compiling it in `engine.rs`.
 
 use crate::step::Step;
-use flowstep_spec::{Flow, SourceFile};
+use flowstep_spec::{Diagnostic, Flow, SourceFile};
 use std::sync::Arc;
 
 /// How many steps a run may execute before it is stopped as a probable loop.
@@ -17,6 +17,7 @@ pub struct Plan {
     /// The flow's file and those of the flows its `flow` steps use, so that the positions in
     /// a saved [`crate::RunState`] can be drawn again when the run is resumed.
     pub(crate) files: Vec<Arc<SourceFile>>,
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -42,6 +43,12 @@ impl Plan {
     /// The file named `name`: the flow's own or one its `flow` steps use.
     pub fn source_file(&self, name: &str) -> Option<&Arc<SourceFile>> {
         self.files.iter().find(|f| f.name() == name)
+    }
+
+    /// The warnings found when the plan was compiled by [`crate::Engine::compile_text`]
+    /// ([`crate::Engine::compile_source`] returns them beside the plan instead).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
     }
 
     /// Sets how many steps a run may execute before it is stopped as a probable loop

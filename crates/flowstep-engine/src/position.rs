@@ -1,7 +1,8 @@
 //! [`SourcePos`]: where in which flow file a step failed.
 
 use flowstep_spec::{SourceFile, Span};
-use serde::de::{Deserialize, Deserializer};
+use serde::Deserialize;
+use serde::de::{Deserializer, Error as _};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::fmt;
 use std::sync::Arc;
@@ -54,10 +55,11 @@ impl SourcePos {
     }
 }
 
-/// Two positions are equal when they name the same file and span; the text is not compared.
+/// Two positions are equal when they name the same file, line and column; the text is not
+/// compared (a position read back from JSON has none).
 impl PartialEq for SourcePos {
     fn eq(&self, other: &Self) -> bool {
-        self.span == other.span && self.file.name() == other.file.name()
+        self.file.name() == other.file.name() && self.line_col() == other.line_col()
     }
 }
 
@@ -90,20 +92,33 @@ impl Serialize for SourcePos {
     }
 }
 
-/// From `{file, line, column}`: the file is known by name only until
-/// [`SourcePos::reattach`].
+/// Reads `{"file", "line", "column"}` back. The file's text is not in it: the position keeps
+/// its name, line and column (what `Display` and serialising show), over a stand-in text of
+/// blank lines, so a drawing of it shows an empty line until [`SourcePos::reattach`] finds
+/// the file again.
 impl<'de> Deserialize<'de> for SourcePos {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+        #[derive(Deserialize)]
         struct Written {
             file: String,
             line: usize,
             column: usize,
         }
         let w = Written::deserialize(deserializer)?;
+        // Bounded: a position in a flow file is within its 1 MiB.
+        const MAX: usize = 1 << 20;
+        if w.line == 0 || w.column == 0 || w.line > MAX || w.column > MAX {
+            return Err(D::Error::custom(format!(
+                "a position's line and column count from 1 (up to {MAX}); found {}:{}",
+                w.line, w.column
+            )));
+        }
+        let mut text = "\n".repeat(w.line - 1);
+        let start = text.len() + w.column - 1;
+        text.push_str(&" ".repeat(w.column - 1));
         Ok(SourcePos {
-            file: Arc::new(SourceFile::new(w.file, "")),
-            span: Span::default(),
+            file: Arc::new(SourceFile::new(w.file, text)),
+            span: Span::new(start, start),
             written: Some((w.line, w.column)),
         })
     }
@@ -135,5 +150,22 @@ mod tests {
         back.reattach(&pos.file);
         assert_eq!(back.span.start, 21);
         assert_eq!(back.file.text(), pos.file.text());
+    }
+
+    #[test]
+    fn a_position_reads_back_as_the_same_file_line_and_column() {
+        let file = Arc::new(SourceFile::new(
+            "pay.yaml",
+            "flow: pay\nsteps:\n  - id: é\n",
+        ));
+        let pos = SourcePos::new(file, Span::new(21, 26));
+        let back: SourcePos = serde_json::from_value(serde_json::to_value(&pos).unwrap()).unwrap();
+        assert_eq!(back, pos);
+        assert_eq!(back.to_string(), "pay.yaml:3:5");
+        let zero = serde_json::json!({"file": "f.yaml", "line": 0, "column": 1});
+        let e = serde_json::from_value::<SourcePos>(zero)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("count from 1"), "{e}");
     }
 }

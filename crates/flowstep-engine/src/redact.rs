@@ -88,6 +88,8 @@ pub struct Redactor {
 #[derive(Debug, Default)]
 struct Own {
     needles: Vec<Needle>,
+    /// Dry-run stand-ins for secrets that are not set (`<NAME>`), shown as they are.
+    stand_ins: Vec<String>,
     /// Built on the first redaction after a value was added.
     compiled: Option<Arc<Compiled>>,
 }
@@ -164,8 +166,32 @@ impl Redactor {
         self.push(value, Kind::Derived, "[redacted]".to_owned());
     }
 
+    /// Registers a dry run's stand-in for a secret that is not set
+    /// ([`Secret::placeholder`](crate::Secret::placeholder), `<NAME>`): it holds nothing
+    /// secret, so a credential that is exactly it is shown as it is, to say where the secret
+    /// would go. A credential that only contains it (with other text or another secret) is
+    /// hidden as usual.
+    pub fn add_stand_in(&self, value: &str) {
+        let mut own = self.own.write().unwrap_or_else(|e| e.into_inner());
+        if !own.stand_ins.iter().any(|s| s == value) {
+            own.stand_ins.push(value.to_owned());
+        }
+    }
+
+    fn is_stand_in(&self, value: &str) -> bool {
+        let mut at = Some(self);
+        while let Some(r) = at {
+            let own = r.own.read().unwrap_or_else(|e| e.into_inner());
+            if own.stand_ins.iter().any(|s| s == value) {
+                return true;
+            }
+            at = r.parent.as_deref();
+        }
+        false
+    }
+
     fn push(&self, value: &str, kind: Kind, shown: String) {
-        if value.is_empty() {
+        if value.is_empty() || (kind == Kind::Secret && self.is_stand_in(value)) {
             return;
         }
         let mut own = self.own.write().unwrap_or_else(|e| e.into_inner());

@@ -3,8 +3,9 @@
 //! handed to a [`Journal`] at each step boundary, so that it can be continued after a crash
 //! ([`Plan::resume`]).
 
-use crate::channel::Channel;
+use crate::channel::{Channel, DiscardChannel};
 use crate::error::StepError;
+use crate::inputs::{InputProblems, InputValue, resolve_inputs};
 use crate::journal::{Effect, Journal, JournalError, NoJournal};
 use crate::outcome::{Outcome, RunStatus, StepRecord, StepStatus};
 use crate::plan::Plan;
@@ -21,9 +22,29 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-/// Everything a run needs besides the plan.
+/// Everything a run needs besides the plan. Build one with [`RunRequest::new`] and its
+/// setters, or write the fields out (with `..RunRequest::default()` for the rest).
+///
+/// ```
+/// use flowstep_engine::{RecordingChannel, RunMode, RunRequest};
+///
+/// let channel = RecordingChannel::new();
+/// let request = RunRequest::new()
+///     .input("product_name", "Blue T-shirt")      // text or any JSON value
+///     .input("amount_paise", 50_000)
+///     .secret("STRIPE_SECRET_KEY", "sk_test_51Habcdefghijklmnop4242")
+///     .run_id("order-1042")                       // stable: idempotency keys derive from it
+///     .to("+919000090000")                        // who this run's messages go to
+///     .channel(&channel)                          // else messages are only in the outcome
+///     .dry_run();
+/// assert_eq!(request.mode, RunMode::DryRun);
+/// assert_eq!(request.inputs["amount_paise"], 50_000);
+/// ```
 pub struct RunRequest<'a> {
-    /// Resolved inputs (see [`crate::resolve_inputs`]).
+    /// Input values by name. [`Plan::run`] checks them against the flow's declarations and
+    /// fills in defaults ([`crate::resolve_inputs`], with each value
+    /// [`InputValue::Typed`](crate::InputValue)); every problem comes back as
+    /// [`RunError::Inputs`].
     pub inputs: Map<String, Value>,
     /// Secret values by name; every secret the flow declares must be here.
     pub secrets: BTreeMap<String, Secret>,
@@ -32,12 +53,104 @@ pub struct RunRequest<'a> {
     pub run_id: Option<String>,
     /// Live or dry run.
     pub mode: RunMode,
-    /// Where messages go.
+    /// Where messages go. [`RunRequest::default`] has a channel that delivers nothing: the
+    /// messages are then only in the outcome.
     pub channel: &'a dyn Channel,
+    /// Who this run's messages go to (a phone number, a conversation id), handed to the
+    /// channel with each message ([`OutgoingMessage::to`](crate::OutgoingMessage)), so that
+    /// one channel serves every customer. `None` leaves it to the channel.
+    pub recipient: Option<String>,
     /// The redactor shared with the caller's log writer. The run hides its secrets in a
     /// redactor of its own made from it ([`Redactor::for_run`]), which the shared one consults
     /// while the run is live, so logs are redacted too and the shared one does not grow.
     pub redactor: Arc<Redactor>,
+}
+
+/// The channel of a default [`RunRequest`]: delivers nothing.
+static DISCARD: DiscardChannel = DiscardChannel;
+
+impl Default for RunRequest<'_> {
+    /// No inputs or secrets, a fresh run id, a live run, no recipient, a channel that delivers
+    /// nothing (the outcome still lists the messages) and a redactor of its own.
+    fn default() -> Self {
+        RunRequest {
+            inputs: Map::new(),
+            secrets: BTreeMap::new(),
+            run_id: None,
+            mode: RunMode::Live,
+            channel: &DISCARD,
+            recipient: None,
+            redactor: Arc::new(Redactor::new()),
+        }
+    }
+}
+
+impl std::fmt::Debug for RunRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunRequest")
+            .field("inputs", &self.inputs.keys().collect::<Vec<_>>())
+            .field("secrets", &self.secrets)
+            .field("run_id", &self.run_id)
+            .field("mode", &self.mode)
+            .field("recipient", &self.recipient)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> RunRequest<'a> {
+    /// [`RunRequest::default`]: set what you need with the methods below.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets input `name` to `value`: text (converted to the input's type, as `--var` is) or
+    /// any JSON value.
+    pub fn input(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.inputs.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets secret `name`; the value is wrapped in a [`Secret`] at once.
+    pub fn secret(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
+        self.secrets.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets the run id (see [`RunRequest::run_id`](#structfield.run_id)).
+    pub fn run_id(mut self, run_id: impl Into<String>) -> Self {
+        self.run_id = Some(run_id.into());
+        self
+    }
+
+    /// Sets live or dry run.
+    pub fn mode(mut self, mode: RunMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// A dry run: every request is built and recorded, nothing is sent.
+    pub fn dry_run(self) -> Self {
+        self.mode(RunMode::DryRun)
+    }
+
+    /// Sends the run's messages through `channel`.
+    pub fn channel(mut self, channel: &'a dyn Channel) -> Self {
+        self.channel = channel;
+        self
+    }
+
+    /// Sends the run's messages to `recipient` (see
+    /// [`RunRequest::recipient`](#structfield.recipient)).
+    pub fn to(mut self, recipient: impl Into<String>) -> Self {
+        self.recipient = Some(recipient.into());
+        self
+    }
+
+    /// Shares `redactor` with the run (your log writer's).
+    pub fn redactor(mut self, redactor: Arc<Redactor>) -> Self {
+        self.redactor = redactor;
+        self
+    }
 }
 
 /// What a resumed run needs: its saved state, the side effect that was under way when it
@@ -53,19 +166,27 @@ pub struct ResumeRequest<'a> {
     pub mode: RunMode,
     /// Where messages go.
     pub channel: &'a dyn Channel,
+    /// Who the run's messages go to, as for [`RunRequest::recipient`].
+    pub recipient: Option<String>,
     /// The redactor shared with the caller's log writer.
     pub redactor: Arc<Redactor>,
 }
 
-/// Why a run could not start.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a run could not start (or, for [`RunError::Journal`], could not go on). Nothing was
+/// sent that is not recorded. Its `Debug` is its `Display` (every input problem, one per line),
+/// which is what a `main` that returns it prints.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
-    /// Declared secrets without a value.
+    /// Declared secrets without a value (or, in a live run, with a dry run's placeholder).
     #[error("missing secret{}: {}", if .0.len() == 1 { "" } else { "s" }, .0.join(", "))]
     MissingSecrets(Vec<String>),
     /// A run id that is empty, too long or has a character outside the set.
     #[error(transparent)]
     InvalidRunId(#[from] RunIdError),
+    /// Inputs that do not fit the flow's declarations: every problem, one per line.
+    #[error(transparent)]
+    Inputs(#[from] InputProblems),
     /// The journal could not save the run's progress; the run stopped where it was, and can be
     /// resumed from the last state it saved.
     #[error(transparent)]
@@ -80,6 +201,12 @@ pub enum RunError {
     },
 }
 
+impl std::fmt::Debug for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 /// What stays the same through a run: secrets, mode, channel, redactor, journal, and where a
 /// nested run sits in its parent.
 pub(crate) struct RunEnv<'a> {
@@ -87,6 +214,7 @@ pub(crate) struct RunEnv<'a> {
     pub(crate) bound: Vec<BoundSecret>,
     pub(crate) mode: RunMode,
     pub(crate) channel: &'a dyn Channel,
+    pub(crate) recipient: Option<String>,
     pub(crate) redactor: Arc<Redactor>,
     pub(crate) journal: &'a dyn Journal,
     /// `outer.` for the steps of a flow a `flow` step uses, so effects name the whole path.
@@ -128,6 +256,7 @@ impl Plan {
     ///     run_id: Some("order-7".into()),
     ///     mode: RunMode::Live,
     ///     channel: &channel,
+    ///     recipient: None,
     ///     redactor: Arc::new(Redactor::new()),
     /// }).await.unwrap();
     /// assert_eq!(outcome.status, RunStatus::Succeeded);
@@ -145,24 +274,20 @@ impl Plan {
     /// where it is ([`RunError::Journal`]).
     pub async fn run_journaled(
         &self,
-        request: RunRequest<'_>,
+        mut request: RunRequest<'_>,
         journal: &dyn Journal,
     ) -> Result<Outcome, RunError> {
         if let Some(id) = &request.run_id {
             check_run_id(id)?;
         }
         warn_short_secrets(&request.secrets);
-        let redactor = request.redactor.for_run();
-        self.run_in(
-            RunRequest {
-                redactor,
-                ..request
-            },
-            journal,
-            String::new(),
-            None,
-        )
-        .await
+        let given = std::mem::take(&mut request.inputs)
+            .into_iter()
+            .map(|(name, value)| (name, InputValue::Typed(value)))
+            .collect();
+        request.inputs = resolve_inputs(&self.flow, given)?;
+        request.redactor = request.redactor.for_run();
+        self.run_in(request, journal, String::new(), None).await
     }
 
     /// Continues a run from the state its journal saved last: the step it was in is taken
@@ -180,6 +305,7 @@ impl Plan {
             secrets,
             mode,
             channel,
+            recipient,
             redactor,
         } = request;
         if state.flow != self.flow.name.value || state.runs_of.len() != self.flow.steps.len() {
@@ -199,7 +325,7 @@ impl Plan {
         let env = self.env(
             secrets,
             mode,
-            channel,
+            (channel, recipient),
             redactor.for_run(),
             journal,
             String::new(),
@@ -222,7 +348,7 @@ impl Plan {
         let env = self.env(
             request.secrets,
             request.mode,
-            request.channel,
+            (request.channel, request.recipient),
             request.redactor,
             journal,
             path_prefix,
@@ -241,23 +367,34 @@ impl Plan {
         &self,
         secrets: BTreeMap<String, Secret>,
         mode: RunMode,
-        channel: &'a dyn Channel,
+        (channel, recipient): (&'a dyn Channel, Option<String>),
         redactor: Arc<Redactor>,
         journal: &'a dyn Journal,
         path_prefix: String,
         pending: Option<Effect>,
     ) -> Result<RunEnv<'a>, RunError> {
+        // A dry run's stand-in for a secret that is not set is fine where nothing is sent;
+        // a live run treats it as missing.
         let missing: Vec<String> = self
             .required_secrets
             .iter()
-            .filter(|name| secrets.get(*name).is_none_or(|v| v.expose().is_empty()))
+            .filter(|name| {
+                secrets.get(*name).is_none_or(|v| {
+                    v.expose().is_empty() || (v.is_placeholder() && mode == RunMode::Live)
+                })
+            })
             .cloned()
             .collect();
         if !missing.is_empty() {
             return Err(RunError::MissingSecrets(missing));
         }
+        // A placeholder holds no secret: it is shown as it is, so that a dry run says where
+        // the secret would go.
         for value in secrets.values() {
-            redactor.add(value.expose());
+            match value.is_placeholder() {
+                true => redactor.add_stand_in(value.expose()),
+                false => redactor.add(value.expose()),
+            }
         }
         let bound = self
             .flow
@@ -274,6 +411,7 @@ impl Plan {
             bound,
             mode,
             channel,
+            recipient,
             redactor,
             journal,
             path_prefix,
@@ -359,17 +497,36 @@ impl Plan {
             state: &*state,
             journal: env.journal,
             path,
-            pending,
+            pending_effect: pending,
             effects: 0,
             journal_error: None,
+            prefix: &env.path_prefix,
+            recipient: env.recipient.as_deref(),
+            pending: &state.dry_pending,
+            new_pending: Vec::new(),
         };
         let started = Instant::now();
-        let result = match decl.when.as_ref().map(|w| cx.render_public(w)) {
-            Some(Ok(condition)) if !truthy(&condition) => None,
-            Some(Err(e)) => Some(Err(e)),
-            _ => {
-                tracing::info!(step = %decl.id.value, kind = %decl.kind.value, "step started");
+        // In a dry run, a `when:` that reads a stand-in cannot be decided: the step is shown
+        // (built, not sent) the first time and skipped after, so that a loop that waits on a
+        // response ends.
+        let undecided = decl.when.as_ref().and_then(|w| cx.depends_on(w));
+        let shown_before = state.undecided_shown.contains(&i);
+        let result = if let Some(source) = &undecided {
+            cx.record("when", json!(format!("depends on {source}")));
+            if shown_before {
+                None
+            } else {
+                tracing::info!(step = %decl.id.value, "dry run: `when` depends on {source}; the step is shown");
                 Some(step.run(&mut cx).await)
+            }
+        } else {
+            match decl.when.as_ref().map(|w| cx.render_public(w)) {
+                Some(Ok(condition)) if !truthy(&condition) => None,
+                Some(Err(e)) => Some(Err(e)),
+                _ => {
+                    tracing::info!(step = %decl.id.value, kind = %decl.kind.value, "step started");
+                    Some(step.run(&mut cx).await)
+                }
             }
         };
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -380,8 +537,12 @@ impl Plan {
             attempts,
             messages: sent,
             journal_error,
+            new_pending,
             ..
         } = cx;
+        if undecided.is_some() {
+            state.undecided_shown.insert(i);
+        }
         // The journal could not record a side effect, so the step did not cause it: the run
         // stops here, to be resumed from the last state saved.
         if let Some(e) = journal_error {
@@ -442,8 +603,14 @@ impl Plan {
             if step_status == StepStatus::Succeeded {
                 for (name, mut value) in set {
                     redactor.redact_value(&mut value);
+                    // What a step shown on an undecided `when:` sets depends on the same thing.
+                    match &undecided {
+                        Some(source) => state.dry_pending.insert(name.clone(), source.clone()),
+                        None => state.dry_pending.remove(&name),
+                    };
                     scope.insert(name, value);
                 }
+                state.dry_pending.extend(new_pending);
             }
         }
         state.records.push(StepRecord {
@@ -524,7 +691,7 @@ impl Plan {
 
 fn warn_short_secrets(secrets: &BTreeMap<String, Secret>) {
     for (name, value) in secrets {
-        if crate::redact::is_short(value.expose()) {
+        if !value.is_placeholder() && crate::redact::is_short(value.expose()) {
             tracing::warn!(
                 secret = %name,
                 "secret {name} is shorter than {} characters, so it is hidden only where it stands as a whole word, not inside longer text",

@@ -15,6 +15,7 @@ const RULE: &str = "a run id is 1 to 128 ASCII letters, digits, `-`, `_` and `.`
 
 /// Why a run id was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunIdError {
     /// `""`.
     #[error("the run id is empty; {RULE}")]

@@ -6,6 +6,7 @@ use crate::position::SourcePos;
 use flowstep_spec::{Flow, Scope, SourceFile};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A run in progress (or finished): where it is, what it has read and set, what each step did,
@@ -50,6 +51,13 @@ pub struct RunState {
     /// The flow's outputs, once it has finished.
     #[serde(default)]
     pub(crate) outputs: Map<String, Value>,
+    /// In a dry run: the variables that stand in for what only a live run would know, with
+    /// what each depends on ("the response of `create_session`").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) dry_pending: BTreeMap<String, String>,
+    /// In a dry run: the steps shown once because their `when:` read such a variable.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub(crate) undecided_shown: BTreeSet<usize>,
 }
 
 fn scope_out<S: Serializer>(scope: &Scope, s: S) -> Result<S::Ok, S::Error> {
@@ -80,6 +88,8 @@ impl RunState {
             error: None,
             error_at: None,
             outputs: Map::new(),
+            dry_pending: BTreeMap::new(),
+            undecided_shown: BTreeSet::new(),
         }
     }
 

@@ -35,11 +35,21 @@ impl Step for SetStep {
         // Every value is rendered against the variables as they were before the step, so the
         // order of `values` does not matter.
         let mut rendered = Vec::with_capacity(self.values.len());
+        let mut pending = Vec::new();
         for (name, value) in &self.values {
-            rendered.push((name.clone(), cx.render_value(value)?));
+            // In a dry run, a value computed from a stand-in would be a made-up value: it is
+            // a stand-in too, saying what it depends on.
+            match value.templates().into_iter().find_map(|t| cx.depends_on(t)) {
+                Some(source) => pending.push((name.clone(), source)),
+                None => rendered.push((name.clone(), cx.render_value(value)?)),
+            }
         }
         for (name, value) in rendered {
-            cx.set_var(name, value);
+            cx.set_var(name, value)?;
+        }
+        for (name, source) in pending {
+            let shown = format!("<{name}: depends on {source}>");
+            cx.set_pending(name, shown, source)?;
         }
         Ok(())
     }

@@ -10,10 +10,13 @@ use crate::redact::Redactor;
 use crate::run_state::RunState;
 use crate::secret::Secret;
 use async_trait::async_trait;
+use flowstep_spec::flow::RESERVED_NAMES;
+use flowstep_spec::reader::is_identifier;
 use flowstep_spec::steps::{StepDecl, StepSpec};
 use flowstep_spec::{
     Diagnostic, Fields, Flow, Origin, Scope, Template, TemplateEnv, TemplateError, ValueTemplate,
 };
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -21,24 +24,21 @@ use std::sync::{Arc, OnceLock};
 /// One runnable step. Implement it to add a step type; register it with
 /// [`crate::Engine::register`] under its YAML `type`.
 ///
-/// A plugin step reads its own keys from [`StepSpec::Plugin`](flowstep_spec::steps::StepSpec),
-/// renders them with [`StepContext::render_value`], and declares what it sets in
-/// [`Step::defines`] so that later steps may read it (checked when the flow is compiled).
+/// A plugin step reads its own keys into a type of its own with [`StepContext::keys`] (checked
+/// when the flow is compiled by [`crate::check_keys`]), and declares what it sets in
+/// [`Step::defines`] so that later steps may read it (checked when the flow is compiled too).
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use flowstep_engine::{Engine, RecordingChannel, Redactor, RunMode, RunRequest, Step,
-///     StepContext, StepError};
-/// use flowstep_spec::{Diagnostic, Flow, SourceFile, steps::StepDecl};
-/// use std::sync::Arc;
+/// use flowstep_engine::{Engine, RunRequest, Step, StepContext, StepError};
+/// use flowstep_spec::SourceFile;
 ///
 /// /// `type: today`: sets `weekday`.
 /// struct Today;
 /// #[async_trait::async_trait]
 /// impl Step for Today {
 ///     async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
-///         cx.set_var("weekday", "Friday".into());
-///         Ok(())
+///         cx.set_var("weekday", "Friday")
 ///     }
 ///     fn defines(&self) -> Vec<String> {
 ///         vec!["weekday".into()]
@@ -46,16 +46,10 @@ use std::sync::{Arc, OnceLock};
 /// }
 ///
 /// let mut engine = Engine::new();
-/// engine.register("today", |_: &StepDecl, _: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {
-///     Ok(Box::new(Today))
-/// });
+/// engine.register("today", |_decl, _flow| Ok(Box::new(Today)));
 /// let yaml = "flow: f\nsteps:\n  - id: t\n    type: today\n  - id: m\n    type: message\n    text: It is <<weekday>>\n";
 /// let (plan, _) = engine.compile_source(SourceFile::new("f.yaml", yaml)).unwrap();
-/// let channel = RecordingChannel::new();
-/// let outcome = plan.run(RunRequest {
-///     inputs: Default::default(), secrets: Default::default(), run_id: None,
-///     mode: RunMode::Live, channel: &channel, redactor: Arc::new(Redactor::new()),
-/// }).await.unwrap();
+/// let outcome = plan.run(RunRequest::new()).await.unwrap();
 /// assert_eq!(outcome.messages[0].text, "It is Friday");
 /// # });
 /// ```
@@ -80,10 +74,21 @@ pub trait Step: Send + Sync {
 }
 
 /// Binds a step declaration to a [`Step`]: the factory registered for one `type`. Any
-/// `Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>` is one.
+/// `Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>` is one (register a
+/// closure with [`crate::Engine::register`], which infers its argument types); implement it on
+/// a type of your own, or use a [`step_fn`](crate::step_fn), and register that with
+/// [`crate::Engine::register_kind`].
 pub trait StepKind: Send + Sync {
     /// Checks the declaration and builds the step, or says what is wrong and where.
     fn bind(&self, step: &StepDecl, flow: &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>>;
+
+    /// The variables every step of this kind sets, when the kind knows them without a step
+    /// (a [`step_fn`](crate::step_fn)'s `defines`): used when binding a step fails, so that
+    /// reading them later is not reported as undefined on top of the step's own error. The
+    /// default, none, makes the check leave such reads after the step unreported instead.
+    fn defines(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl<F> StepKind for F
@@ -141,11 +146,20 @@ pub struct StepContext<'a> {
     /// The step's path: its id, or `outer.inner` inside a used flow.
     pub(crate) path: String,
     /// The effect that was under way in this step when the run stopped, when it is resumed.
-    pub(crate) pending: Option<Effect>,
+    pub(crate) pending_effect: Option<Effect>,
     /// How many effects the step has announced.
     pub(crate) effects: u32,
     /// Set when the journal could not record an effect: the run stops.
     pub(crate) journal_error: Option<JournalError>,
+    /// Put before the step id in the messages it sends (`pay.` inside a used flow).
+    pub(crate) prefix: &'a str,
+    /// Who the run's messages go to.
+    pub(crate) recipient: Option<&'a str>,
+    /// In a dry run: the variables that stand in for what only a live run would know, with
+    /// what each depends on.
+    pub(crate) pending: &'a BTreeMap<String, String>,
+    /// Variables this step set with [`StepContext::set_pending`], with what they depend on.
+    pub(crate) new_pending: Vec<(String, String)>,
 }
 
 impl<'a> StepContext<'a> {
@@ -245,9 +259,83 @@ impl<'a> StepContext<'a> {
         StepError::invalid(e.to_string()).located_at(at)
     }
 
-    /// Sets a variable for later steps.
-    pub fn set_var(&mut self, name: impl Into<String>, value: Value) {
-        self.variables.push((name.into(), value));
+    /// Sets a variable for later steps (kept only if the step succeeds). Declare it in
+    /// [`Step::defines`] so that the check lets later steps read it. A name a template cannot
+    /// read (not letters, digits and `_` starting with a letter or `_`) or a reserved one
+    /// (`secrets`, `steps`, `run`, `this`) is refused as `invalid`.
+    pub fn set_var(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<Value>,
+    ) -> Result<(), StepError> {
+        let name = name.into();
+        if !is_identifier(&name) || RESERVED_NAMES.contains(&name.as_str()) {
+            return Err(StepError::invalid(format!(
+                "step `{}` cannot set variable {name:?}: variable names are letters, digits and `_`, starting with a letter or `_`; `secrets`, `steps`, `run` and `this` are reserved",
+                self.decl.id.value
+            )));
+        }
+        self.variables.push((name, value.into()));
+        Ok(())
+    }
+
+    /// In a dry run, sets variable `name` to `shown`, a stand-in for a value only the live
+    /// run would know (what an API would answer), so that later steps still render; `source`
+    /// says what it depends on (`the response of `create_session``). A later `when:` that
+    /// reads it is shown as depending on it, and a message or `set` value computed from it
+    /// says so instead of computing from the stand-in. In a live run it is
+    /// [`StepContext::set_var`].
+    pub fn set_pending(
+        &mut self,
+        name: impl Into<String>,
+        shown: impl Into<Value>,
+        source: impl Into<String>,
+    ) -> Result<(), StepError> {
+        let name = name.into();
+        self.set_var(name.clone(), shown)?;
+        if self.mode == RunMode::DryRun {
+            self.new_pending.push((name, source.into()));
+        }
+        Ok(())
+    }
+
+    /// In a dry run, what `template` depends on that only a live run would know (`the response
+    /// of `create_session``), when it reads a variable set by [`StepContext::set_pending`];
+    /// `None` when it can be rendered as it is, and always in a live run.
+    pub fn depends_on(&self, template: &Template) -> Option<String> {
+        if self.mode != RunMode::DryRun || self.pending.is_empty() {
+            return None;
+        }
+        template
+            .references()
+            .find_map(|r| self.pending.get(r.path.first()?))
+            .cloned()
+    }
+
+    /// The step's keys (every key but `id`, `type`, `description`, `when`, `next` and
+    /// `on_error`) rendered and read into `K`, a type that derives `serde::Deserialize`.
+    /// Check them when the flow is compiled with [`crate::check_keys`] (a
+    /// [`step_fn`](crate::step_fn) does both), so that an unknown or missing key is a
+    /// diagnostic with its position before anything runs. A key holding a template that
+    /// renders to a value `K` does not take fails the step as `invalid`, at the step.
+    pub fn keys<K: DeserializeOwned>(&self) -> Result<K, StepError> {
+        let params = match &self.decl.spec {
+            StepSpec::Plugin(p) => self.render_value(&p.params)?,
+            _ => Value::Object(Map::new()),
+        };
+        // `()` (a step with no keys of its own) reads an empty mapping as nothing.
+        let params = match params {
+            Value::Object(map) if map.is_empty() && K::deserialize(Value::Null).is_ok() => {
+                Value::Null
+            }
+            other => other,
+        };
+        serde_json::from_value(params).map_err(|e| {
+            StepError::invalid(format!(
+                "the keys of {} step `{}`: {e}",
+                self.decl.kind.value, self.decl.id.value
+            ))
+        })
     }
 
     /// Adds a detail to the step's record (`request`, `response`); redacted before it is kept.
@@ -273,7 +361,7 @@ impl<'a> StepContext<'a> {
     /// not fails the step as `unknown`, since it may have taken effect.
     pub async fn before_effect(&mut self, kind: EffectKind) -> Result<(), StepError> {
         self.effects += 1;
-        if let Some(pending) = self.pending.take_if(|p| p.step == self.path) {
+        if let Some(pending) = self.pending_effect.take_if(|p| p.step == self.path) {
             if let EffectKind::Request {
                 replay_safe: false,
                 method,
@@ -308,7 +396,10 @@ impl<'a> StepContext<'a> {
     }
 
     /// Sends a message through the run's channel and records it in the outcome. The channel is
-    /// an output boundary: the text it is handed has been redacted, whatever produced it.
+    /// an output boundary: the text it is handed has been redacted, whatever produced it. The
+    /// message carries the run's recipient, and the step's path (`pay.send_link` inside a
+    /// used flow). In a dry run nothing is sent: the message is recorded as not sent and the
+    /// delivery has no id.
     ///
     /// In a run resumed after stopping while this message was being handed to the channel, it
     /// is not sent again (a channel such as WhatsApp takes no idempotency key): it is recorded
@@ -316,11 +407,23 @@ impl<'a> StepContext<'a> {
     pub async fn send_message(&mut self, text: String) -> Result<Delivery, StepError> {
         let message = OutgoingMessage {
             flow: self.flow.name.value.clone(),
-            step: self.decl.id.value.clone(),
+            step: format!("{}{}", self.prefix, self.decl.id.value),
             text: self.redactor.redact(&text).into_owned(),
+            to: self.recipient.map(str::to_owned),
         };
+        if self.mode == RunMode::DryRun {
+            self.messages.push(MessageRecord {
+                step: message.step,
+                text: message.text,
+                to: message.to,
+                delivery_id: None,
+                sent: false,
+                delivery_unknown: false,
+            });
+            return Ok(Delivery::default());
+        }
         if self
-            .pending
+            .pending_effect
             .take_if(|p| p.step == self.path && p.kind == EffectKind::Message)
             .is_some()
         {
@@ -332,12 +435,14 @@ impl<'a> StepContext<'a> {
                 ),
             );
             self.messages.push(MessageRecord {
-                step: self.decl.id.value.clone(),
+                step: message.step,
                 text: message.text,
+                to: message.to,
                 delivery_id: None,
+                sent: true,
                 delivery_unknown: true,
             });
-            return Ok(Delivery { id: None });
+            return Ok(Delivery::default());
         }
         self.before_effect(EffectKind::Message).await?;
         let delivery = self.channel.send(&message).await.map_err(|e| {
@@ -351,9 +456,11 @@ impl<'a> StepContext<'a> {
             )
         })?;
         self.messages.push(MessageRecord {
-            step: self.decl.id.value.clone(),
+            step: message.step,
             text: message.text,
+            to: message.to,
             delivery_id: delivery.id.clone(),
+            sent: true,
             delivery_unknown: false,
         });
         Ok(delivery)

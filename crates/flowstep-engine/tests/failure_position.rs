@@ -37,6 +37,7 @@ fn run(yaml: &str) -> flowstep_engine::Outcome {
             run_id: None,
             mode: RunMode::Live,
             channel: &channel,
+            recipient: None,
             redactor: Arc::new(Redactor::new()),
         }))
         .unwrap()

@@ -32,7 +32,7 @@ impl Step for Remote {
         })
         .await?;
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        cx.set_var(format!("{}_done", cx.decl().id.value), n.into());
+        cx.set_var(format!("{}_done", cx.decl().id.value), n as u64)?;
         Ok(())
     }
 
@@ -139,6 +139,7 @@ fn first_run(setup: &Setup, flow: &str, journal: &Saved) -> Outcome {
             run_id: Some("order-42".into()),
             mode: RunMode::Live,
             channel: &channel,
+            recipient: None,
             redactor: Arc::new(Redactor::new()),
         },
         journal,
@@ -160,6 +161,7 @@ fn resume(setup: &Setup, flow: &str, state: &str, pending: Option<Effect>) -> (O
             secrets: secrets(),
             mode: RunMode::Live,
             channel: &channel,
+            recipient: None,
             redactor: Arc::new(Redactor::new()),
         },
         &Saved::default(),
@@ -302,6 +304,7 @@ fn a_state_from_another_flow_is_refused() {
             secrets: secrets(),
             mode: RunMode::Live,
             channel: &channel,
+            recipient: None,
             redactor: Arc::new(Redactor::new()),
         },
         &Saved::default(),
@@ -347,6 +350,7 @@ fn a_journal_that_cannot_save_stops_the_run_before_the_effect() {
             run_id: None,
             mode: RunMode::Live,
             channel: &channel,
+            recipient: None,
             redactor: Arc::new(Redactor::new()),
         },
         &Full,

@@ -21,6 +21,7 @@ fn run(engine: &Engine, yaml: &str, run_id: Option<&str>) -> Result<Outcome, Run
             run_id: run_id.map(str::to_owned),
             mode: RunMode::Live,
             channel: &channel,
+            recipient: None,
             redactor: Arc::new(Redactor::new()),
         }))
 }

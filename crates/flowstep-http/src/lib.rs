@@ -64,7 +64,7 @@ pub use ip_ranges::{Cidr, CidrError, PRIVATE_RANGES, PrivateRange, private_range
 pub use network::{Denied, NetworkPolicy};
 pub use resolve::{Resolve, Resolver, StaticResolver, SystemResolver};
 
-use flowstep_engine::{Step, StepKind};
+use flowstep_engine::Step;
 use flowstep_spec::steps::{StepDecl, StepSpec};
 use flowstep_spec::{Diagnostic, Flow};
 use std::sync::Arc;
@@ -76,10 +76,9 @@ use std::sync::Arc;
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use flowstep_engine::{Engine, RecordingChannel, Redactor, RunMode, RunRequest, Secret};
+/// use flowstep_engine::{Engine, RunRequest};
 /// use flowstep_http::{HttpConfig, Route, kind};
 /// use flowstep_spec::SourceFile;
-/// use std::sync::Arc;
 ///
 /// let mut engine = Engine::new();
 /// let route: Route = "https://api.stripe.com=http://127.0.0.1:12111".parse().unwrap();
@@ -97,19 +96,17 @@ use std::sync::Arc;
 ///     body: { payment_intent: pi_123, amount: 5000 }
 /// "#;
 /// let (plan, _) = engine.compile_source(SourceFile::new("refund.yaml", yaml)).unwrap();
-/// let secrets = [("STRIPE_SECRET_KEY".to_owned(), Secret::new("sk_test_abcdefghijklmnop4242"))];
-/// let channel = RecordingChannel::new();
-/// let outcome = plan.run(RunRequest {
-///     inputs: Default::default(), secrets: secrets.into(), run_id: None,
-///     mode: RunMode::DryRun, channel: &channel, redactor: Arc::new(Redactor::new()),
-/// }).await.unwrap();
+/// let request = RunRequest::new().secret("STRIPE_SECRET_KEY", "sk_test_abcdefghijklmnop4242");
+/// let outcome = plan.run(request.dry_run()).await.unwrap();
 /// let request = &outcome.steps[0].details["request"];
 /// assert_eq!(request["url"], "https://api.stripe.com/v1/refunds");
 /// assert_eq!(request["body"], "payment_intent=pi_123&amount=5000");
 /// assert_eq!(request["headers"]["Authorization"], "Bearer sk_test_...4242");
 /// # });
 /// ```
-pub fn kind(config: HttpConfig) -> impl StepKind + 'static {
+pub fn kind(
+    config: HttpConfig,
+) -> impl Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>> + Send + Sync + 'static {
     let shared = Arc::new(step::Shared {
         clients: send::Clients::new(config.network.clone(), config.resolver.clone()),
         config,

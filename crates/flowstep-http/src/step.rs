@@ -114,11 +114,15 @@ impl HttpStep {
 
         if cx.mode() == RunMode::DryRun {
             cx.record("curl", json!(dry_run::curl(&req, &target)));
+            // Stand-ins that say where the value would come from; what is computed from them
+            // later is shown as depending on this response, never made up.
+            let source = format!("the response of {step_id}");
             for (var, path) in &self.spec.map {
-                cx.set_var(
+                cx.set_pending(
                     var.value.clone(),
                     mapping::placeholder(&var.value, path, step_id),
-                );
+                    source.clone(),
+                )?;
             }
             return Ok(());
         }
@@ -292,7 +296,7 @@ impl HttpStep {
             e
         })?;
         for (var, value) in values {
-            cx.set_var(var, value);
+            cx.set_var(var, value)?;
         }
         Ok(())
     }

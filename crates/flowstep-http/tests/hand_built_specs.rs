@@ -78,6 +78,7 @@ async fn the_largest_durations_neither_panic_nor_hang() {
             run_id: Some("big".into()),
             mode: RunMode::Live,
             channel: &channel,
+            recipient: None,
             redactor: Arc::new(Redactor::new()),
         }),
     )

@@ -233,6 +233,7 @@ async fn run_yaml(yaml: &str, config: HttpConfig, mode: RunMode) -> Outcome {
         run_id: Some("run_t".into()),
         mode,
         channel: &channel,
+        recipient: None,
         redactor: Arc::new(Redactor::new()),
     })
     .await

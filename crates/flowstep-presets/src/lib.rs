@@ -24,25 +24,25 @@ pub const PRESETS: &[Preset] = &[
         name: "razorpay-payment-link",
         file: "flows/razorpay-payment-link.yaml",
         summary: "Create a Razorpay Payment Link and send its short URL on WhatsApp.",
-        source: include_str!("../../../flows/razorpay-payment-link.yaml"),
+        source: include_str!("../flows/razorpay-payment-link.yaml"),
     },
     Preset {
         name: "stripe-checkout",
         file: "flows/stripe-checkout.yaml",
         summary: "Create a one-time Stripe Checkout Session and send its URL on WhatsApp.",
-        source: include_str!("../../../flows/stripe-checkout.yaml"),
+        source: include_str!("../flows/stripe-checkout.yaml"),
     },
     Preset {
         name: "stripe-checkout-status",
         file: "flows/stripe-checkout-status.yaml",
         summary: "Look up a Stripe Checkout Session and say whether it is paid, open or expired.",
-        source: include_str!("../../../flows/stripe-checkout-status.yaml"),
+        source: include_str!("../flows/stripe-checkout-status.yaml"),
     },
     Preset {
         name: "whatsapp-send-text",
         file: "flows/whatsapp-send-text.yaml",
         summary: "Send a WhatsApp text message through the WhatsApp Cloud API.",
-        source: include_str!("../../../flows/whatsapp-send-text.yaml"),
+        source: include_str!("../flows/whatsapp-send-text.yaml"),
     },
 ];
 

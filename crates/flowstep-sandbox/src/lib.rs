@@ -83,6 +83,7 @@ pub use whatsapp::{ReceivedWhatsApp, SANDBOX_WHATSAPP_PHONE_NUMBER_ID, SANDBOX_W
 pub struct Sandbox {
     addr: SocketAddr,
     state: state::AppState,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     // Dropping the sender wakes every task watching it; that is the shutdown signal.
     _shutdown: tokio::sync::watch::Sender<()>,
 }
@@ -97,11 +98,18 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let state = state::AppState::new(&server::base_url_for(addr));
         let (tx, rx) = tokio::sync::watch::channel(());
-        tokio::spawn(server::accept_loop(listener, app::app(state.clone()), rx));
+        let connections = std::sync::Arc::default();
+        tokio::spawn(server::accept_loop(
+            listener,
+            app::app(state.clone()),
+            rx,
+            std::sync::Arc::clone(&connections),
+        ));
         let _shutdown = tx;
         Ok(Sandbox {
             addr,
             state,
+            connections,
             _shutdown,
         })
     }
@@ -125,6 +133,12 @@ impl Sandbox {
     /// How many Razorpay payment links were created (refused creates do not count).
     pub fn payment_links_created(&self) -> usize {
         self.state.razorpay.links_created()
+    }
+
+    /// How many TCP connections the sandbox has accepted: a client that keeps one connection
+    /// pool sends many requests over few connections.
+    pub fn connections_accepted(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every WhatsApp text message the sandbox accepted, in arrival order, with its text

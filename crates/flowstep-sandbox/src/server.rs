@@ -4,6 +4,8 @@
 //! and drop open connections when the sandbox stops.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -33,6 +35,7 @@ pub(crate) async fn accept_loop(
     listener: TcpListener,
     app: Router,
     mut shutdown: watch::Receiver<()>,
+    connections: Arc<AtomicUsize>,
 ) {
     let app = TowerToHyperService::new(app);
     loop {
@@ -41,7 +44,10 @@ pub(crate) async fn accept_loop(
             accepted = listener.accept() => accepted,
         };
         let stream = match accepted {
-            Ok((stream, _)) => stream,
+            Ok((stream, _)) => {
+                connections.fetch_add(1, Ordering::Relaxed);
+                stream
+            }
             Err(e) => {
                 // E.g. too many open files: back off briefly instead of spinning.
                 tracing::warn!("sandbox accept failed: {e}");

@@ -296,7 +296,7 @@ struct Cx<'a> {
     suggestions: usize,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
     /// Whether variable `name` is set on every path to node `at`.
     fn defined(&mut self, name: &str, at: usize) -> bool {
         if self.inputs.contains(name) {
@@ -436,7 +436,14 @@ impl Cx<'_> {
                 };
                 self.names = names;
                 let help = help_did_you_mean(first, candidates).unwrap_or_else(|| {
-                    format!("declare `{first}` under `inputs:`, or map it from an earlier step's response; for a literal `<<`, write `\\<<` ({ESCAPE_NOTE})")
+                    match self.plugin_before(at) {
+                        // A plugin step that sets it but did not say so is the likely cause.
+                        Some(step) => format!(
+                            "declare `{first}` under `inputs:`, or map it from an earlier step's response; if {} step `{}` sets it, its step kind must declare it in `Step::defines` (`.defines([\"{first}\"])` for a `step_fn`), so that the check knows",
+                            step.kind.value, step.id.value
+                        ),
+                        None => format!("declare `{first}` under `inputs:`, or map it from an earlier step's response; for a literal `<<`, write `\\<<` ({ESCAPE_NOTE})"),
+                    }
                 });
                 Some(
                     Diagnostic::error(
@@ -448,6 +455,15 @@ impl Cx<'_> {
                 )
             }
         }
+    }
+
+    /// The last plugin step (a type the format does not know) written before step `at` (or
+    /// before the outputs).
+    fn plugin_before(&self, at: usize) -> Option<&'a StepDecl> {
+        self.flow.steps[..at.min(self.flow.steps.len())]
+            .iter()
+            .rev()
+            .find(|s| matches!(s.spec, StepSpec::Plugin(_)))
     }
 
     /// `<<steps.ID.FIELD...>>` must name a field step `ID` has.

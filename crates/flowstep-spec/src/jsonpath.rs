@@ -38,6 +38,25 @@ pub enum SelectError {
     TooLarge,
 }
 
+impl std::fmt::Display for SelectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SelectError::NoMatch => f.write_str("the path matched nothing"),
+            SelectError::TooMany { matched } => write!(
+                f,
+                "the path selects {matched} values, more than the {MAX_SELECTED} a mapped variable may hold"
+            ),
+            SelectError::TooLarge => write!(
+                f,
+                "the path selects more than {} MiB of JSON, the most a mapped variable may hold",
+                MAX_SELECTED_BYTES / (1024 * 1024)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SelectError {}
+
 impl PartialEq for CompiledPath {
     fn eq(&self, other: &Self) -> bool {
         self.source == other.source && self.span == other.span

@@ -344,14 +344,38 @@ impl TemplateEnv {
     /// evaluated is shown as written (`<<format_time expires_at "human">>`). For dry runs, where
     /// values that only a response would provide are placeholders.
     pub fn render_for_display(&self, template: &Template, scope: &Scope) -> String {
+        self.render_for_display_with(template, scope, &|_| None)
+    }
+
+    /// [`TemplateEnv::render_for_display`] for a dry run whose scope holds stand-ins for values
+    /// only a live run would know: `depends` names what a variable depends on (`the response
+    /// of `create_session``) when it is such a stand-in. An expression that is only that
+    /// variable shows the stand-in (`<payment_url: $.url from create_session>`); any other
+    /// expression that reads one is shown as `<EXPR: depends on WHAT>` rather than computed
+    /// from the stand-in (`<format_time expires_at "human": depends on ...>`).
+    pub fn render_for_display_with(
+        &self,
+        template: &Template,
+        scope: &Scope,
+        depends: &dyn Fn(&Reference) -> Option<String>,
+    ) -> String {
         template
             .pieces
             .iter()
             .map(|piece| match piece {
                 Piece::Text(t) => t.clone(),
-                Piece::Expr(e) => self
-                    .eval(e, scope)
-                    .map_or_else(|_| format!("<<{}>>", e.source), |v| value_to_text(&v)),
+                Piece::Expr(e) => {
+                    let source = match e.kind {
+                        ExprKind::Path(_) => None,
+                        _ => e.references.iter().find_map(depends),
+                    };
+                    match source {
+                        Some(what) => format!("<{}: depends on {what}>", e.source),
+                        None => self
+                            .eval(e, scope)
+                            .map_or_else(|_| format!("<<{}>>", e.source), |v| value_to_text(&v)),
+                    }
+                }
             })
             .collect()
     }

@@ -13,17 +13,23 @@ const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Delivers messages through the WhatsApp Cloud API (the crate docs send one to the sandbox).
 ///
+/// One channel serves every conversation: each message goes to the recipient its run names
+/// ([`OutgoingMessage::to`], set with `RunRequest::to`), through one connection pool, so a
+/// backend with many customers needs one channel, shared by every run (it is `Send + Sync`;
+/// share it by reference or in an `Arc`).
+///
 /// ```
 /// use flowstep_engine::Secret;
 /// use flowstep_whatsapp::{WhatsAppChannel, WhatsAppConfig};
 ///
-/// let config = WhatsAppConfig::new("106540352242922", Secret::new("EAAGtoken0123456789abcd"), "+919000090000");
+/// let config = WhatsAppConfig::new("106540352242922", Secret::new("EAAGtoken0123456789abcd"));
 /// let channel = WhatsAppChannel::new(config);
 /// assert_eq!(
 ///     channel.config().messages_url(),
 ///     "https://graph.facebook.com/v21.0/106540352242922/messages"
 /// );
-/// assert_eq!(channel.body("Hi")["text"]["body"], "Hi");
+/// let body = channel.body("+919000090000", "Hi");
+/// assert_eq!((body["to"].as_str(), body["text"]["body"].as_str()), (Some("+919000090000"), Some("Hi")));
 /// // The token never shows in Debug output.
 /// assert!(!format!("{channel:?}").contains("EAAGtoken0123456789abcd"));
 /// ```
@@ -45,7 +51,7 @@ impl std::fmt::Debug for WhatsAppChannel {
 }
 
 impl WhatsAppChannel {
-    /// A channel with its own connection pool. Redirects are not followed: a redirected
+    /// A channel with its own connection pool, for every recipient. Redirects are not followed: a redirected
     /// `Authorization` header could carry the token to another host.
     pub fn new(config: WhatsAppConfig) -> Self {
         let client = reqwest::Client::builder()
@@ -64,12 +70,18 @@ impl WhatsAppChannel {
         &self.config
     }
 
-    /// The JSON body for one text message, as Meta's "Send text messages" reference gives it.
-    pub fn body(&self, text: &str) -> Value {
+    /// The recipient of `message`: the one it names, else the configured default.
+    pub fn recipient<'m>(&'m self, message: &'m OutgoingMessage) -> Option<&'m str> {
+        message.to.as_deref().or(self.config.to.as_deref())
+    }
+
+    /// The JSON body for one text message to `to`, as Meta's "Send text messages" reference
+    /// gives it.
+    pub fn body(&self, to: &str, text: &str) -> Value {
         json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": self.config.to,
+            "to": to,
             "type": "text",
             "text": { "preview_url": self.config.preview_url, "body": text },
         })
@@ -88,7 +100,16 @@ impl WhatsAppChannel {
 #[async_trait]
 impl Channel for WhatsAppChannel {
     async fn send(&self, message: &OutgoingMessage) -> Result<Delivery, ChannelError> {
-        let body = serde_json::to_vec(&self.body(&message.text)).map_err(|e| ChannelError {
+        let Some(to) = self.recipient(message) else {
+            return Err(ChannelError {
+                message: format!(
+                    "no recipient for the message from step `{}`: give the run one (RunRequest::to) or the channel a default (WhatsAppConfig::with_default_recipient)",
+                    message.step
+                ),
+                transient: false,
+            });
+        };
+        let body = serde_json::to_vec(&self.body(to, &message.text)).map_err(|e| ChannelError {
             message: format!("cannot encode the message: {e}"),
             transient: false,
         })?;

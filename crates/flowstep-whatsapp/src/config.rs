@@ -1,5 +1,5 @@
 //! How a [`crate::WhatsAppChannel`] reaches the Cloud API: base URL, Graph version, the sending
-//! number, the token, the recipient and the time allowed.
+//! number, the token, a default recipient and the time allowed.
 
 use flowstep_engine::Secret;
 use std::time::Duration;
@@ -25,8 +25,12 @@ pub struct WhatsAppConfig {
     pub phone_number_id: String,
     /// A system user's access token with `whatsapp_business_messaging`.
     pub token: Secret,
-    /// The recipient's WhatsApp number with country code (`+919000090000`).
-    pub to: String,
+    /// The recipient when a message names none ([`OutgoingMessage::to`]): a WhatsApp number
+    /// with country code (`+919000090000`). `None` (the default) refuses such a message, so
+    /// that a message meant for one customer never goes to another by default.
+    ///
+    /// [`OutgoingMessage::to`]: flowstep_engine::OutgoingMessage
+    pub to: Option<String>,
     /// Whether WhatsApp shows a preview of the first link in a message (on by default: a
     /// payment link's preview tells the customer where it leads).
     pub preview_url: bool,
@@ -36,17 +40,27 @@ pub struct WhatsAppConfig {
 
 impl WhatsAppConfig {
     /// A configuration with the defaults: Meta's host, [`DEFAULT_API_VERSION`], link previews
-    /// on, [`DEFAULT_TIMEOUT`].
-    pub fn new(phone_number_id: impl Into<String>, token: Secret, to: impl Into<String>) -> Self {
+    /// on, [`DEFAULT_TIMEOUT`], and no default recipient: each message goes to the recipient
+    /// its run names ([`RunRequest::to`]), so one channel serves every customer.
+    ///
+    /// [`RunRequest::to`]: flowstep_engine::RunRequest::to
+    pub fn new(phone_number_id: impl Into<String>, token: Secret) -> Self {
         WhatsAppConfig {
             base_url: DEFAULT_BASE_URL.to_owned(),
             api_version: DEFAULT_API_VERSION.to_owned(),
             phone_number_id: phone_number_id.into(),
             token,
-            to: to.into(),
+            to: None,
             preview_url: true,
             timeout: DEFAULT_TIMEOUT,
         }
+    }
+
+    /// The same, sending messages that name no recipient to `to` (a command-line tool that
+    /// talks to one number, a test).
+    pub fn with_default_recipient(mut self, to: impl Into<String>) -> Self {
+        self.to = Some(to.into());
+        self
     }
 
     /// `{base_url}/{api_version}/{phone_number_id}/messages`.

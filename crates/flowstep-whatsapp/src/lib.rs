@@ -2,6 +2,9 @@
 //! through Meta's WhatsApp Cloud API, and records the `wamid.` id Meta returns as the
 //! message's delivery id in the run's outcome.
 //!
+//! One channel serves every customer: each message goes to the recipient its run names
+//! (`RunRequest::to`), through the channel's one connection pool.
+//!
 //! Each message is one text message (`POST {base_url}/{api_version}/{phone_number_id}/messages`
 //! with a bearer token and a JSON body). The text is sent exactly as the flow rendered it:
 //! any language, emoji, and URLs with their `#fragment`. Graph's error envelope becomes a
@@ -17,11 +20,8 @@
 //!
 //! // The sandbox stands in for graph.facebook.com; in production leave base_url as it is.
 //! let sandbox = Sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
-//! let mut config = WhatsAppConfig::new(
-//!     SANDBOX_WHATSAPP_PHONE_NUMBER_ID,
-//!     Secret::new(SANDBOX_WHATSAPP_TOKEN),
-//!     "+919000090000",
-//! );
+//! let mut config =
+//!     WhatsAppConfig::new(SANDBOX_WHATSAPP_PHONE_NUMBER_ID, Secret::new(SANDBOX_WHATSAPP_TOKEN));
 //! config.base_url = sandbox.base_url();
 //! let channel = WhatsAppChannel::new(config);
 //!
@@ -29,6 +29,7 @@
 //!     flow: "demo".into(),
 //!     step: "greet".into(),
 //!     text: "नमस्ते! Pay here: https://checkout.stripe.com/c/pay/cs_test_a1#fid2".into(),
+//!     to: Some("+919000090000".into()), // a run's recipient: `RunRequest::new().to(...)`
 //! };
 //! let delivery = channel.send(&message).await.unwrap();
 //! assert!(delivery.id.unwrap().starts_with("wamid."));

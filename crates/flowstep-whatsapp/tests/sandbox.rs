@@ -1,5 +1,6 @@
 //! The WhatsApp channel against the sandbox's Cloud API stand-in: delivery byte for byte, the
-//! message id in a run's outcome, Meta's errors for a bad token or number, transient failures.
+//! message id in a run's outcome, one channel and one pool for many recipients, Meta's errors
+//! for a bad token or number, transient failures.
 
 use flowstep_engine::{
     Channel, Engine, OutgoingMessage, Redactor, RunMode, RunRequest, RunStatus, Secret,
@@ -18,20 +19,21 @@ async fn sandbox() -> Sandbox {
 }
 
 fn config(sandbox: &Sandbox, token: &str) -> WhatsAppConfig {
-    let mut c = WhatsAppConfig::new(
-        SANDBOX_WHATSAPP_PHONE_NUMBER_ID,
-        Secret::new(token),
-        "+919000090000",
-    );
+    let mut c = WhatsAppConfig::new(SANDBOX_WHATSAPP_PHONE_NUMBER_ID, Secret::new(token));
     c.base_url = sandbox.base_url();
     c
 }
 
 fn message(text: &str) -> OutgoingMessage {
+    message_to("+919000090000", text)
+}
+
+fn message_to(to: &str, text: &str) -> OutgoingMessage {
     OutgoingMessage {
         flow: "f".into(),
         step: "s".into(),
         text: text.into(),
+        to: Some(to.into()),
     }
 }
 
@@ -75,6 +77,7 @@ async fn a_run_records_the_message_id_in_its_outcome() {
             run_id: None,
             mode: RunMode::Live,
             channel: &channel,
+            recipient: Some("+919000090000".into()),
             redactor: Arc::new(Redactor::new()),
         })
         .await
@@ -86,6 +89,79 @@ async fn a_run_records_the_message_id_in_its_outcome() {
         outcome.messages[0].delivery_id.as_deref(),
         Some(received[0].id.as_str())
     );
+}
+
+/// A backend with many conversations: one channel, shared by the runs of two customers, each
+/// run naming its recipient; both messages arrive, each to its customer, over one connection
+/// of the channel's one pool.
+#[tokio::test]
+async fn one_channel_delivers_to_two_recipients_through_one_pool() {
+    let sb = sandbox().await;
+    let channel = WhatsAppChannel::new(config(&sb, SANDBOX_WHATSAPP_TOKEN));
+    let yaml = "flow: hello\ninputs:\n  name: { type: string }\nsteps:\n  - id: greet\n    type: message\n    text: \"Hello, <<name>>\"\n";
+    let (plan, _) = Engine::new()
+        .compile_source(SourceFile::new("hello.yaml", yaml))
+        .unwrap();
+    let mut outcomes = Vec::new();
+    for (name, to) in [("Asha", "+919000090001"), ("Ravi", "+919000090002")] {
+        let request = RunRequest::new()
+            .input("name", name)
+            .to(to)
+            .channel(&channel);
+        outcomes.push(plan.run(request).await.unwrap());
+    }
+    let received = sb.whatsapp_messages();
+    let got: Vec<(&str, &str)> = received
+        .iter()
+        .map(|m| (m.to.as_str(), m.text.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("+919000090001", "Hello, Asha"),
+            ("+919000090002", "Hello, Ravi")
+        ]
+    );
+    for (outcome, m) in outcomes.iter().zip(&received) {
+        assert_eq!(outcome.status, RunStatus::Succeeded);
+        assert_eq!(outcome.messages[0].to.as_deref(), Some(m.to.as_str()));
+        assert_eq!(
+            outcome.messages[0].delivery_id.as_deref(),
+            Some(m.id.as_str())
+        );
+    }
+    assert_eq!(
+        sb.connections_accepted(),
+        1,
+        "the second customer's message should reuse the pool's connection"
+    );
+    // Two channels would have been two pools, and two connections: what the test tells apart.
+    let other = WhatsAppChannel::new(config(&sb, SANDBOX_WHATSAPP_TOKEN));
+    other
+        .send(&message_to("+919000090003", "hi"))
+        .await
+        .unwrap();
+    assert_eq!(sb.connections_accepted(), 2);
+}
+
+#[tokio::test]
+async fn a_message_without_a_recipient_is_refused_unless_the_channel_has_a_default() {
+    let sb = sandbox().await;
+    let mut m = message("hi");
+    m.to = None;
+    let e = WhatsAppChannel::new(config(&sb, SANDBOX_WHATSAPP_TOKEN))
+        .send(&m)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "no recipient for the message from step `s`: give the run one (RunRequest::to) or the channel a default (WhatsAppConfig::with_default_recipient)"
+    );
+    assert!(!e.transient);
+    assert!(sb.whatsapp_messages().is_empty());
+    let with_default = config(&sb, SANDBOX_WHATSAPP_TOKEN).with_default_recipient("+919000090009");
+    WhatsAppChannel::new(with_default).send(&m).await.unwrap();
+    assert_eq!(sb.whatsapp_messages()[0].to, "+919000090009");
 }
 
 #[tokio::test]
@@ -124,10 +200,8 @@ async fn an_unknown_number_id_and_a_bad_recipient_are_refused() {
         "{}",
         e.message
     );
-    let mut c = config(&sb, SANDBOX_WHATSAPP_TOKEN);
-    c.to = "0091 90000 90000".into();
-    let e = WhatsAppChannel::new(c)
-        .send(&message("hi"))
+    let e = WhatsAppChannel::new(config(&sb, SANDBOX_WHATSAPP_TOKEN))
+        .send(&message_to("0091 90000 90000", "hi"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -198,7 +272,7 @@ async fn nothing_listening_is_a_transient_connection_error() {
     let sb = sandbox().await;
     let base = sb.base_url();
     sb.shutdown();
-    let mut c = WhatsAppConfig::new("1", Secret::new(SANDBOX_WHATSAPP_TOKEN), "+919000090000");
+    let mut c = WhatsAppConfig::new("1", Secret::new(SANDBOX_WHATSAPP_TOKEN));
     c.base_url = base.clone();
     let e = WhatsAppChannel::new(c)
         .send(&message("hi"))
