@@ -28,7 +28,8 @@ fuzz_target!(|data: &[u8]| {
         Ok((_, warnings)) => warnings,
         Err(errors) => {
             assert!(!errors.is_empty(), "a failed compile must say why");
-            errors
+            std::hint::black_box(errors.to_string());
+            errors.into_diagnostics()
         }
     };
     let drawn = render_all(&diagnostics, &file);
