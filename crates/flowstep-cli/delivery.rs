@@ -2,12 +2,12 @@
 //! where each message goes out through the Cloud API and is then printed with its message id.
 
 use crate::args::{ChannelKind, RunArgs};
+use crate::out::errln;
 use crate::sandbox_defaults;
 use crate::terminal_channel::TerminalChannel;
 use async_trait::async_trait;
 use flowstep_engine::{Channel, ChannelError, Delivery, OutgoingMessage, Redactor, Secret};
 use flowstep_whatsapp::{DEFAULT_BASE_URL, WhatsAppChannel, WhatsAppConfig};
-use std::io::Write;
 use std::sync::Arc;
 
 /// The settings `--channel whatsapp` reads from the environment (or `.env`).
@@ -63,7 +63,7 @@ pub fn build(
     for name in read.missing.iter().cloned() {
         match sandbox_defaults::get(&name).filter(|_| sandbox) {
             Some(d) => {
-                eprintln!("{}", sandbox_defaults::note(d));
+                errln!("{}", sandbox_defaults::note(d));
                 found.insert(name, Secret::new(d.value));
             }
             None => problems.push(format!(
@@ -90,7 +90,7 @@ pub fn build(
     // channel serves every customer.
     let mut config = WhatsAppConfig::new(phone_number_id.expose(), token);
     config.base_url = graph_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-    eprintln!(
+    errln!(
         "note: messages go to WhatsApp {to} through {}",
         config.base_url
     );
@@ -108,18 +108,17 @@ impl Channel for CliChannel {
             CliChannel::WhatsApp { whatsapp, print } => {
                 let delivery = whatsapp.send(message).await?;
                 if *print {
-                    let mut out = std::io::stdout().lock();
                     let id = delivery.id.as_deref().unwrap_or("no id");
                     let to = whatsapp.recipient(message).unwrap_or("nobody");
-                    let _ = writeln!(
-                        out,
-                        "message from {} (sent on WhatsApp to {to}, {id}):",
+                    let mut text = format!(
+                        "message from {} (sent on WhatsApp to {to}, {id}):\n",
                         message.step,
                     );
                     for line in message.text.lines() {
-                        let _ = writeln!(out, "  │ {line}");
+                        text.push_str(&format!("  │ {line}\n"));
                     }
-                    let _ = writeln!(out);
+                    text.push('\n');
+                    crate::out::write(crate::out::Stream::Stdout, &text);
                 }
                 Ok(delivery)
             }

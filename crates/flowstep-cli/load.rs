@@ -1,6 +1,7 @@
 //! Finding a flow (a file or a bundled preset), reading it, and compiling it with the engine.
 
 use crate::files::{self, Unreadable};
+use crate::out::{err, errln};
 use flowstep_engine::Engine;
 use flowstep_spec::{Diagnostic, SourceFile, did_you_mean, render_all};
 use std::path::{Component, Path, PathBuf};
@@ -45,8 +46,8 @@ pub fn is_preset(flow: &str) -> bool {
 /// UTF-8, invalid YAML), else one `error:` line.
 pub fn print_unreadable(e: &Unreadable) {
     match e {
-        Unreadable::Drawn(d, file) => eprintln!("{}\n", d.render(file)),
-        Unreadable::Refused(message) => eprintln!("error: {message}"),
+        Unreadable::Drawn(d, file) => errln!("{}\n", d.render(file)),
+        Unreadable::Refused(message) => errln!("error: {message}"),
     }
 }
 
@@ -122,7 +123,7 @@ fn inside(base: &Path, reference: &str) -> Result<PathBuf, String> {
 /// Prints diagnostics to stderr.
 pub fn print_diagnostics(ds: &[Diagnostic], file: &SourceFile) {
     if !ds.is_empty() {
-        eprint!("{}", render_all(ds, file));
+        err!("{}", render_all(ds, file));
     }
 }
 

@@ -9,12 +9,14 @@ mod exit;
 mod files;
 mod load;
 mod logging;
+mod out;
 mod report;
 mod sandbox_defaults;
 mod secrets;
 mod terminal_channel;
 mod vars;
 
+use crate::out::errln;
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -25,7 +27,7 @@ fn main() -> ExitCode {
     match commands::dispatch(cli, redactor) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             exit::Exit::Invalid.into()
         }
     }

@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use flowstep_engine::{Channel, ChannelError, Delivery, OutgoingMessage};
-use std::io::Write;
 
 /// Prints messages to stdout when `print` is set (it is not for `--output json`, whose stdout
 /// is one JSON document).
@@ -16,12 +15,12 @@ pub struct TerminalChannel {
 impl Channel for TerminalChannel {
     async fn send(&self, message: &OutgoingMessage) -> Result<Delivery, ChannelError> {
         if self.print {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "message from {}:", message.step);
+            let mut text = format!("message from {}:\n", message.step);
             for line in message.text.lines() {
-                let _ = writeln!(out, "  │ {line}");
+                text.push_str(&format!("  │ {line}\n"));
             }
-            let _ = writeln!(out);
+            text.push('\n');
+            crate::out::write(crate::out::Stream::Stdout, &text);
         }
         Ok(Delivery::default())
     }

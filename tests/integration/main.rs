@@ -27,6 +27,7 @@ mod secret_faults;
 mod secret_matrix;
 mod stripe_checkout;
 mod support;
+mod terminal_output;
 mod tidy;
 mod values;
 mod whatsapp_channel;

@@ -4,6 +4,7 @@ use crate::args::{CheckArgs, Format};
 use crate::exit::Exit;
 use crate::files::Unreadable;
 use crate::load;
+use crate::out::outln;
 use flowstep_spec::{Diagnostic, Severity, SourceFile};
 use serde_json::json;
 
@@ -38,7 +39,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<Exit> {
             Format::Text => {
                 load::print_diagnostics(&diagnostics, &file);
                 if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
-                    println!("{}: ok", file.name());
+                    outln!("{}: ok", file.name());
                 }
             }
             Format::Json => {
@@ -47,7 +48,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<Exit> {
         }
     }
     if args.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&json_items)?);
+        outln!("{}", serde_json::to_string_pretty(&json_items)?);
     }
     Ok(if failed { Exit::Invalid } else { Exit::Success })
 }

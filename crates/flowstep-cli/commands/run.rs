@@ -2,6 +2,7 @@
 
 use crate::args::{Format, RunArgs};
 use crate::exit::Exit;
+use crate::out::{errln, out, outln};
 use crate::{delivery, load, report, sandbox_defaults, secrets, vars};
 use anyhow::Context;
 use flowstep_engine::redact::{SHORT_SECRET_CHARS, is_short};
@@ -21,7 +22,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     }
     if !problems.is_empty() {
         for p in problems {
-            eprintln!("error: {p}");
+            errln!("error: {p}");
         }
         return Ok(Exit::Invalid);
     }
@@ -53,7 +54,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         // The sandbox must be up before the engine is built, so that its route is known.
         let sandbox = if args.sandbox {
             let sandbox = flowstep_sandbox::Sandbox::start(([127, 0, 0, 1], 0).into()).await.context("cannot start the sandbox")?;
-            eprintln!("note: using the built-in sandbox at {} (no real payments)", sandbox.base_url());
+            errln!("note: using the built-in sandbox at {} (no real payments)", sandbox.base_url());
             // Prepended, so that the sandbox wins over a --route for the same API.
             for (i, api) in sandbox_defaults::APIS.iter().enumerate() {
                 routes.insert(i, Route { from: (*api).to_owned(), to: sandbox.base_url() });
@@ -63,7 +64,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             None
         };
         for r in &routes {
-            eprintln!("note: routing {} to {}", r.from, r.to);
+            errln!("note: routing {} to {}", r.from, r.to);
         }
         // The WhatsApp channel talks to Graph directly, so it follows the same route.
         let graph_url = routes.iter().find(|r| r.from == flowstep_whatsapp::DEFAULT_BASE_URL).map(|r| r.to.clone());
@@ -103,13 +104,13 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         if !file_problems.is_empty() || !problems.is_empty() {
             if let Some(v) = &vars_file {
                 for (_, d) in &file_problems {
-                    eprintln!("{}\n", d.render(&v.file));
+                    errln!("{}\n", d.render(&v.file));
                 }
             }
             for p in problems {
-                eprintln!("error: {p}");
+                errln!("error: {p}");
             }
-            eprintln!("help: set inputs with --var NAME=VALUE; {}", where_inputs_are(&args.flow, &file, flow));
+            errln!("help: set inputs with --var NAME=VALUE; {}", where_inputs_are(&args.flow, &file, flow));
             return Ok(Exit::Invalid);
         }
 
@@ -117,7 +118,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         if sandbox.is_some() {
             read.missing.retain(|name| match sandbox_defaults::get(name) {
                 Some(d) => {
-                    eprintln!("{}", sandbox_defaults::note(d));
+                    errln!("{}", sandbox_defaults::note(d));
                     read.values.insert(name.clone(), Secret::new(d.value));
                     false
                 }
@@ -129,23 +130,23 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         let mut stand_ins = Vec::new();
         if args.dry_run {
             for name in std::mem::take(&mut read.missing) {
-                eprintln!("note: secret {name} is not set; this dry run shows <{name}> where it would go (a live run needs it: {})", read.how_to_set(&name));
+                errln!("note: secret {name} is not set; this dry run shows <{name}> where it would go (a live run needs it: {})", read.how_to_set(&name));
                 stand_ins.push((name.clone(), Secret::placeholder(&name)));
             }
         }
         if !read.missing.is_empty() {
             for name in &read.missing {
-                eprintln!("error: missing secret {name}: {}", read.how_to_set(name));
+                errln!("error: missing secret {name}: {}", read.how_to_set(name));
             }
             if read.missing.iter().any(|m| sandbox_defaults::get(m).is_some()) && !args.sandbox {
-                eprintln!("help: to try the flow without a key, add --sandbox");
+                errln!("help: to try the flow without a key, add --sandbox");
             }
             return Ok(Exit::Invalid);
         }
         for (name, value) in &read.values {
             let chars = value.expose().chars().count();
             if is_short(value.expose()) {
-                eprintln!(
+                errln!(
                     "warning: secret {name} is only {chars} character{} long: a secret shorter than {SHORT_SECRET_CHARS} characters is hidden only where it stands as a whole word, so text that merely contains it is shown as it is (see docs/security.md)",
                     if chars == 1 { "" } else { "s" }
                 );
@@ -165,7 +166,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             Ok(c) => c,
             Err(problems) => {
                 for p in problems {
-                    eprintln!("error: {p}");
+                    errln!("error: {p}");
                 }
                 return Ok(Exit::Invalid);
             }
@@ -177,26 +178,26 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             Err(RunError::MissingSecrets(names)) => {
                 for name in names {
                     let how = how_to_set.iter().find(|(n, _)| *n == name).map_or_else(|| format!("set the environment variable {name}"), |(_, h)| h.clone());
-                    eprintln!("error: missing secret {name}: {how}");
+                    errln!("error: missing secret {name}: {how}");
                 }
                 return Ok(Exit::Invalid);
             }
             Err(e @ RunError::InvalidRunId(_)) => {
-                eprintln!("error: --run-id: {e}");
+                errln!("error: --run-id: {e}");
                 return Ok(Exit::Invalid);
             }
             Err(e) => {
                 for line in e.to_string().lines() {
-                    eprintln!("error: {line}");
+                    errln!("error: {line}");
                 }
                 return Ok(Exit::Invalid);
             }
         };
         match (args.output, args.dry_run) {
-            (Format::Json, _) => println!("{}", serde_json::to_string_pretty(&outcome.to_json())?),
+            (Format::Json, _) => outln!("{}", serde_json::to_string_pretty(&outcome.to_json())?),
             // The outcome is redacted already; the drawn errors also quote the flow file's lines.
-            (Format::Text, true) => print!("{}", redactor.redact(&report::dry_run(&outcome))),
-            (Format::Text, false) => print!("{}", redactor.redact(&report::text(&outcome))),
+            (Format::Text, true) => out!("{}", redactor.redact(&report::dry_run(&outcome))),
+            (Format::Text, false) => out!("{}", redactor.redact(&report::text(&outcome))),
         }
         if let Some(s) = sandbox {
             s.shutdown();

@@ -2,8 +2,9 @@
 //! language server at it (`flowstep schema > flow.schema.json`).
 
 use crate::exit::Exit;
+use crate::out::out;
 
 pub fn schema() -> anyhow::Result<Exit> {
-    print!("{}", flowstep_spec::FLOW_SCHEMA);
+    out!("{}", flowstep_spec::FLOW_SCHEMA);
     Ok(Exit::Success)
 }

@@ -21,7 +21,7 @@ pub mod prelude {
     pub use async_trait::async_trait;
     pub use flowstep_engine::{
         Channel, ChannelError, CompileError, Delivery, Engine, ErrorKind, InputProblems,
-        InputValue, Outcome, OutgoingMessage, Plan, RecordingChannel, RunError, RunMode,
+        InputValue, Outcome, OutgoingMessage, Plan, RecordingChannel, Redactor, RunError, RunMode,
         RunRequest, RunStatus, Secret, Step, StepContext, StepError, StepStatus, check_keys,
         step_fn,
     };

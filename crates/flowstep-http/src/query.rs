@@ -8,6 +8,17 @@ use flowstep_spec::steps::QueryLists;
 use flowstep_spec::template::value_to_text;
 use serde_json::Value;
 
+/// A parameter's value: one text, or (`query_lists: comma`) a list sent as its items
+/// separated by literal commas, each item encoded on its own, so that a comma inside an item
+/// (`%2C`) cannot be read as a separator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryValue {
+    /// `name=value`.
+    One(String),
+    /// `name=a,b%2Cc`.
+    Joined(Vec<String>),
+}
+
 /// Why one parameter cannot be sent: its index in `query:` and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryProblem {
@@ -18,8 +29,11 @@ pub struct QueryProblem {
 }
 
 /// The pairs of a rendered `query:` mapping, in file order.
-pub fn pairs(query: &Rendered, style: QueryLists) -> Result<Vec<(String, String)>, QueryProblem> {
-    let mut out = Vec::new();
+pub fn pairs(
+    query: &Rendered,
+    style: QueryLists,
+) -> Result<Vec<(String, QueryValue)>, QueryProblem> {
+    let mut out: Vec<(String, QueryValue)> = Vec::new();
     let Rendered::Map(entries) = query else {
         return Ok(out);
     };
@@ -33,7 +47,9 @@ pub fn pairs(query: &Rendered, style: QueryLists) -> Result<Vec<(String, String)
         let items: Vec<String> = match value {
             Rendered::Value(Value::Null) => continue,
             Rendered::Value(Value::Object(_)) | Rendered::Map(_) => {
-                flatten_rendered(name.clone(), value, &mut out);
+                let mut flat = Vec::new();
+                flatten_rendered(name.clone(), value, &mut flat);
+                out.extend(flat.into_iter().map(|(k, v)| (k, QueryValue::One(v))));
                 continue;
             }
             Rendered::Value(Value::Array(items)) => items
@@ -58,22 +74,56 @@ pub fn pairs(query: &Rendered, style: QueryLists) -> Result<Vec<(String, String)
                 })
                 .collect::<Result<_, _>>()?,
             Rendered::Number(n) => {
-                out.push((name.clone(), n.text().to_owned()));
+                out.push((name.clone(), QueryValue::One(n.text().to_owned())));
                 continue;
             }
             Rendered::Value(scalar) => {
-                out.push((name.clone(), value_to_text(scalar)));
+                out.push((name.clone(), QueryValue::One(value_to_text(scalar))));
                 continue;
             }
         };
         match style {
-            QueryLists::Repeat => out.extend(items.into_iter().map(|i| (name.clone(), i))),
-            QueryLists::Brackets => out.extend(items.into_iter().map(|i| (format!("{name}[]"), i))),
+            QueryLists::Repeat => out.extend(
+                items
+                    .into_iter()
+                    .map(|i| (name.clone(), QueryValue::One(i))),
+            ),
+            QueryLists::Brackets => out.extend(
+                items
+                    .into_iter()
+                    .map(|i| (format!("{name}[]"), QueryValue::One(i))),
+            ),
             QueryLists::Comma if items.is_empty() => {}
-            QueryLists::Comma => out.push((name.clone(), items.join(","))),
+            QueryLists::Comma => out.push((name.clone(), QueryValue::Joined(items))),
         }
     }
     Ok(out)
+}
+
+/// Appends the pairs to `url`'s query, encoded as `application/x-www-form-urlencoded` (as
+/// `Url::query_pairs_mut` does), a [`QueryValue::Joined`] list with literal commas between its
+/// encoded items.
+pub fn append(url: &mut reqwest::Url, pairs: &[(String, QueryValue)]) {
+    if pairs.is_empty() {
+        return;
+    }
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let mut q = url.query().unwrap_or_default().to_owned();
+    for (name, value) in pairs {
+        if !q.is_empty() {
+            q.push('&');
+        }
+        q.push_str(&enc(name));
+        q.push('=');
+        match value {
+            QueryValue::One(v) => q.push_str(&enc(v)),
+            QueryValue::Joined(items) => {
+                let encoded: Vec<String> = items.iter().map(|i| enc(i)).collect();
+                q.push_str(&encoded.join(","));
+            }
+        }
+    }
+    url.set_query(Some(&q));
 }
 
 #[cfg(test)]
@@ -106,10 +156,15 @@ mod tests {
         ])
     }
 
-    fn p(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn p(v: &[(&str, &str)]) -> Vec<(String, QueryValue)> {
         v.iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .map(|(a, b)| ((*a).to_owned(), QueryValue::One((*b).to_owned())))
             .collect()
+    }
+
+    fn joined(name: &str, items: &[&str]) -> (String, QueryValue) {
+        let items = items.iter().map(|i| (*i).to_owned()).collect();
+        (name.to_owned(), QueryValue::Joined(items))
     }
 
     #[test]
@@ -136,7 +191,17 @@ mod tests {
         );
         assert_eq!(
             pairs(&query(), QueryLists::Comma).unwrap()[..2],
-            p(&[("tags", "financial,investment"), ("ids", "10.50,b,c")])[..]
+            [
+                joined("tags", &["financial", "investment"]),
+                joined("ids", &["10.50", "b,c"])
+            ]
+        );
+        // The separator is a literal comma; a comma inside an item is encoded.
+        let mut url = reqwest::Url::parse("https://api.example.com/x?a=1").unwrap();
+        append(&mut url, &pairs(&query(), QueryLists::Comma).unwrap());
+        assert_eq!(
+            url.query(),
+            Some("a=1&tags=financial,investment&ids=10.50,b%2Cc&filter%5Bstatus%5D=open&page=2")
         );
     }
 

@@ -143,13 +143,14 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
             _ => e,
         }
     })?;
-    let credentials = auth::apply(&spec.auth, r, input.redactor, &mut headers, &mut query)?;
-    if !query.is_empty() {
-        let mut pairs = url.query_pairs_mut();
-        for (k, v) in &query {
-            pairs.append_pair(k, v);
-        }
-    }
+    let mut auth_query = Vec::new();
+    let credentials = auth::apply(&spec.auth, r, input.redactor, &mut headers, &mut auth_query)?;
+    query.extend(
+        auth_query
+            .into_iter()
+            .map(|(k, v)| (k, query::QueryValue::One(v))),
+    );
+    query::append(&mut url, &query);
 
     let key_header = spec.idempotency_header.as_str();
     if !is_header_name(key_header) {
