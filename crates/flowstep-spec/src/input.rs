@@ -181,7 +181,10 @@ impl InputDecl {
     /// Converts text (`--var amount_paise=50000`, a scalar in a vars file or a default, a
     /// string handed to [`InputDecl::check`]) to the input's type, then checks every rule.
     pub fn parse_text(&self, raw: &str) -> Result<Value, InputError> {
-        let value = self.ty.value_from_text(raw).map_err(|m| self.bound_error(raw, m))?;
+        let value = self
+            .ty
+            .value_from_text(raw)
+            .map_err(|m| self.bound_error(raw, m))?;
         self.check(value)
     }
 
@@ -460,7 +463,9 @@ mod tests {
             "\"-99999999999999999999999\" is too small for an integer (the smallest is -9223372036854775808)"
         );
         assert_eq!(
-            d.parse_text(&format!("{}x", "9".repeat(20))).unwrap_err().message,
+            d.parse_text(&format!("{}x", "9".repeat(20)))
+                .unwrap_err()
+                .message,
             "\"99999999999999999999x\" is not an integer"
         );
     }
