@@ -27,6 +27,5 @@ pub fn map_response(
         let excerpt = api_error::excerpt(&text, 300);
         return Err(api.message.unwrap_or(excerpt));
     }
-    mapping::select_all(map, json.as_ref(), Some("application/json"), status)
-        .map_err(|e| e.message)
+    mapping::select_all(map, json.as_ref(), Some("application/json"), status).map_err(|e| e.message)
 }

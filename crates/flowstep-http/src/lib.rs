@@ -50,6 +50,7 @@ mod ip_ranges;
 mod mapping;
 mod network;
 mod query;
+mod rate_limit;
 mod render;
 mod request;
 mod resolve;
@@ -112,6 +113,7 @@ use std::sync::Arc;
 pub fn kind(config: HttpConfig) -> impl StepKind + 'static {
     let shared = Arc::new(step::Shared {
         clients: send::Clients::new(config.network.clone(), config.resolver.clone()),
+        limits: rate_limit::Limits::new(config.rate_limit),
         config,
     });
     move |decl: &StepDecl, flow: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {

@@ -8,6 +8,7 @@ use crate::dry_run;
 use crate::hints;
 use crate::history::History;
 use crate::mapping;
+use crate::rate_limit::Limits;
 use crate::render::Renderer;
 use crate::request::{PrepareInput, PreparedRequest, prepare};
 use crate::retry::{self, Attempt, Decision, Wait};
@@ -43,6 +44,8 @@ pub struct Shared {
     pub config: HttpConfig,
     /// reqwest clients.
     pub clients: Clients,
+    /// The process-wide and per-host rate limits.
+    pub limits: Limits,
 }
 
 /// One bound `type: http` step.
@@ -142,8 +145,14 @@ impl HttpStep {
         let mut history = History::default();
         let mut past_budget = None;
         let mut attempts = 0;
+        // Limits are per host as the flow writes it, whatever a route sends it to.
+        let host = host_of(&req.url);
         let result = loop {
             attempts += 1;
+            self.shared
+                .limits
+                .acquire(&host, self.spec.rate_limit)
+                .await;
             let started = Instant::now();
             let result = send::attempt(&self.shared.clients, &input).await;
             let elapsed_ms = started.elapsed().as_millis();
@@ -166,6 +175,14 @@ impl HttpStep {
                     break result;
                 }
             };
+            if let Attempt::Answered {
+                status: 429,
+                retry_after,
+                ..
+            } = &seen
+            {
+                self.shared.limits.too_many_requests(&host, *retry_after);
+            }
             tracing::debug!(
                 step = step_id,
                 attempt = attempts,
