@@ -2,6 +2,7 @@
 //! 0 succeeded, 1 the flow ran and failed, 2 invalid flow, inputs or arguments.
 
 mod args;
+mod batch;
 mod commands;
 mod delivery;
 mod dotenv;
@@ -14,6 +15,7 @@ mod sandbox_defaults;
 mod secrets;
 mod terminal_channel;
 mod vars;
+mod wiring;
 
 use clap::Parser;
 use std::process::ExitCode;
