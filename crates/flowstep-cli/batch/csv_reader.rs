@@ -86,7 +86,7 @@ impl<R: BufRead> CsvReader<R> {
                     line: start,
                     character: None,
                     field: None,
-                    message: format!("line {start} is longer than {}", size(self.max)),
+                    message: format!("the line is longer than {}", size(self.max)),
                 },
             }));
         };
@@ -352,7 +352,7 @@ mod tests {
         );
         let (line, e) = bad(&rs[1]);
         assert_eq!(line, 2);
-        assert_eq!(e.message, "line 2 is longer than 60 bytes");
+        assert_eq!(e.message, "the line is longer than 60 bytes");
         assert_eq!(rs[2], fields(3, &["2", "ok"]));
         let (line, e) = bad(&rs[3]);
         assert_eq!(line, 4);

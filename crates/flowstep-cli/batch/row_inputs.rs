@@ -219,7 +219,10 @@ mod tests {
         };
         let (r, cells) = row(&[("order_id", t("A-1")), ("amount", Cell::Nested("a list"))]);
         let e = typing.inputs(&r, cells).unwrap_err();
-        assert_eq!(e.to_string(), "line 4, column `amount`: a list is not an integer");
+        assert_eq!(
+            e.to_string(),
+            "line 4, column `amount`: a list is not an integer"
+        );
     }
 
     #[test]
