@@ -433,6 +433,16 @@ fn an_invalid_flow_or_command_line_is_exit_2_and_nothing_is_sent() {
             "cannot read --input missing.csv",
         ),
         (
+            vec![
+                flow.to_str().unwrap(),
+                "--input",
+                rows.to_str().unwrap(),
+                "--output",
+                rows.to_str().unwrap(),
+            ],
+            "is the input file",
+        ),
+        (
             vec![flow.to_str().unwrap(), "--input", flow.to_str().unwrap()],
             "--input-format csv",
         ),

@@ -49,6 +49,15 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         );
         return Ok(Exit::Invalid);
     };
+    if let Some(out) = &args.output
+        && same_file(out, &input_path)
+    {
+        eprintln!(
+            "error: --output {} is the input file; the results go to a file of their own",
+            out.display()
+        );
+        return Ok(Exit::Invalid);
+    }
     if args
         .id_column
         .as_deref()
@@ -381,6 +390,14 @@ impl Batch<'_> {
                 )
             }
         }
+    }
+}
+
+/// Whether two paths name one existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
