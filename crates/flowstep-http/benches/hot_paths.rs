@@ -77,7 +77,10 @@ fn benches(c: &mut Criterion) {
     };
     let scope = scope();
     c.bench_function("render", |b| {
-        b.iter(|| body.render_tree(&flow.templates, black_box(&scope)).unwrap())
+        b.iter(|| {
+            body.render_tree(&flow.templates, black_box(&scope))
+                .unwrap()
+        })
     });
 
     let rendered = body.render_tree(&flow.templates, &scope).unwrap();
@@ -114,11 +117,16 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    let (plan, _) = engine.compile_source(preset()).unwrap_or_else(|d| panic!("{d:?}"));
+    let (plan, _) = engine
+        .compile_source(preset())
+        .unwrap_or_else(|d| panic!("{d:?}"));
     let inputs = resolve_inputs(
         plan.flow(),
         vec![
-            ("product_name".into(), InputValue::Text("Blue T-shirt".into())),
+            (
+                "product_name".into(),
+                InputValue::Text("Blue T-shirt".into()),
+            ),
             ("amount_paise".into(), InputValue::Text("50000".into())),
         ],
     )

@@ -144,7 +144,11 @@ struct Request {
     body: String,
 }
 
-async fn dry_run(plan: &Plan, inputs: &Map<String, Value>, secrets: &BTreeMap<String, Secret>) -> Request {
+async fn dry_run(
+    plan: &Plan,
+    inputs: &Map<String, Value>,
+    secrets: &BTreeMap<String, Secret>,
+) -> Request {
     let outcome = plan
         .run(RunRequest {
             inputs: inputs.clone(),

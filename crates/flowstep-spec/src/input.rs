@@ -386,6 +386,25 @@ impl PartialEq for InputPattern {
     }
 }
 
+/// For text that is an integer too large (`Greater`) or too small (`Less`) for 64 bits: which
+/// way it overflows; `None` for text that is not an integer at all.
+fn integer_overflow(text: &str) -> Option<Ordering> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // It is an integer that `i64` refused, so it overflows.
+    Some(if negative {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -585,23 +604,4 @@ mod tests {
         assert_eq!(d.parse_text("19.9"), Ok(json!("19.9")));
         assert!(d.parse_text("19.91").is_err());
     }
-}
-
-/// For text that is an integer too large (`Greater`) or too small (`Less`) for 64 bits: which
-/// way it overflows; `None` for text that is not an integer at all.
-fn integer_overflow(text: &str) -> Option<Ordering> {
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // It is an integer that `i64` refused, so it overflows.
-    Some(if negative {
-        Ordering::Less
-    } else {
-        Ordering::Greater
-    })
 }
