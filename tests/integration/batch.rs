@@ -163,7 +163,10 @@ fn a_thousand_rows_with_faults_survive_a_kill_and_make_one_session_each() {
         .split_inclusive('\n')
         .filter(|l| l.ends_with('\n') && l.contains("\"status\":\"succeeded\""))
         .count() as u64;
-    assert!(done_before >= 240, "{done_before} rows done before the kill");
+    assert!(
+        done_before >= 240,
+        "{done_before} rows done before the kill"
+    );
 
     // Again, until every row is done (a row whose three attempts all met a fault fails, and
     // the next run sends it again under the same run id).
@@ -610,7 +613,7 @@ fn ctrl_c_stops_taking_rows_lets_runs_in_flight_finish_and_the_rest_resumes() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("stopped before the end: the rows after them were not started; run the same command again to finish"),
+        stderr.contains("stopped before the end: the remaining rows were not started; run the same command again to finish"),
         "{stderr}"
     );
     let done = results(&dir);

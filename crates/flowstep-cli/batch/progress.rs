@@ -55,17 +55,17 @@ impl Progress {
                 Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr())
                     .with_style(
                         ProgressStyle::with_template(
-                            "{bar:30} {pos}/{len} rows · {msg} · {per_sec} · ETA {eta}",
+                            "{bar:30} {pos}/{len} rows · {msg} · ETA {eta}",
                         )
                         .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     ),
                 None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
                     .with_style(
-                        ProgressStyle::with_template("{spinner} {pos} rows · {msg} · {per_sec}")
+                        ProgressStyle::with_template("{spinner} {pos} rows · {msg}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     ),
             };
-            bar.set_message("0 failed");
+            bar.set_message("0 failed · 0 runs/s");
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
@@ -87,13 +87,18 @@ impl Progress {
         }
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            if matches!(ended, Ended::Failed | Ended::Invalid) {
-                let mut msg = format!("{} failed", c.failed);
-                if c.invalid > 0 {
-                    msg.push_str(&format!(", {} invalid", c.invalid));
-                }
-                bar.set_message(msg);
+            let mut msg = format!("{} failed", c.failed);
+            if c.invalid > 0 {
+                msg.push_str(&format!(", {} invalid", c.invalid));
             }
+            let secs = self.started.elapsed().as_secs_f64();
+            if secs > 0.0 {
+                msg.push_str(&format!(
+                    " · {:.0} runs/s",
+                    (c.succeeded + c.failed) as f64 / secs
+                ));
+            }
+            bar.set_message(msg);
         }
     }
 

@@ -247,14 +247,14 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             };
             let cut = if abandoned > 0 {
                 format!(
-                    "{abandoned} run{} in flight {} stopped, and ",
+                    "{abandoned} run{} in flight {} stopped and ",
                     if abandoned == 1 { "" } else { "s" },
                     if abandoned == 1 { "was" } else { "were" }
                 )
             } else {
                 String::new()
             };
-            eprintln!("stopped before the end: {cut}the rows after them were not started; {again}");
+            eprintln!("stopped before the end: {cut}the remaining rows were not started; {again}");
         }
         if let Some(s) = routing.sandbox {
             s.shutdown();
