@@ -24,6 +24,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check flow files without running them; every problem is reported at once.
     Check(CheckArgs),
+    /// Run a flow once per row of a CSV or JSON Lines file, results streamed to JSONL.
+    Batch(BatchArgs),
     /// List the bundled flows, or print one with `presets show NAME`.
     Presets {
         /// `show`.
@@ -155,4 +157,45 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// `flowstep batch`.
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// A flow file, or the name of a bundled preset (see `flowstep presets`).
+    pub flow: String,
+    /// The rows: a CSV file with a header line naming the columns, or JSON Lines (one object
+    /// per line). Each row's values are its inputs, converted to their types as --var is.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// How --input is written (default: from its extension, .csv or .jsonl).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<crate::batch::rows::InputFormat>,
+    /// Write each row's result (one JSON object per line) to FILE as its run finishes
+    /// (default: stdout). Running the same batch again with the same FILE skips the rows
+    /// that succeeded and runs the others again with the same run ids.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// How many runs at once (1 to 1024).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// At most this many requests in all, to any host, like 50/s, 3000/m or 100/h (every
+    /// attempt counts). A step's own `rate_limit:` applies too.
+    #[arg(long, value_name = "RATE", value_parser = flowstep_spec::rate::parse_rate)]
+    pub rate: Option<flowstep_spec::Rate>,
+    /// The column whose value is each row's run id (idempotency keys derive from it), like
+    /// order_id. Default: `row-N-` and a hash of the row, so the file must not change between
+    /// a batch and its resumption.
+    #[arg(long, value_name = "COLUMN")]
+    pub id_column: Option<String>,
+    /// Set an input for every row that does not give it: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Start the built-in sandbox and send Stripe, Razorpay and WhatsApp Cloud API requests
+    /// to it, with its test credentials for secrets that are unset (as `run --sandbox`).
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Send requests whose URL starts with FROM to TO instead (repeatable).
+    #[arg(long = "route", value_name = "FROM=TO")]
+    pub routes: Vec<String>,
 }

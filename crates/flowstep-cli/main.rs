@@ -2,6 +2,7 @@
 //! 0 succeeded, 1 the flow ran and failed, 2 invalid flow, inputs or arguments.
 
 mod args;
+mod batch;
 mod commands;
 mod delivery;
 mod dotenv;
@@ -15,6 +16,7 @@ mod sandbox_defaults;
 mod secrets;
 mod terminal_channel;
 mod vars;
+mod wiring;
 
 use crate::out::errln;
 use clap::Parser;

@@ -1,6 +1,7 @@
 //! The one integration test binary: drives the real `flowstep` binary against a sandbox on
 //! loopback that the tests start themselves. Nothing here reaches the internet.
 
+mod batch;
 mod bodies;
 mod bounds;
 mod checks;

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod batch;
 mod check;
 mod presets;
 mod run;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 pub fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Run(args) => run::run(args, redactor),
+        Command::Batch(args) => batch::batch(args, cli.verbose, redactor),
         Command::Check(args) => check::check(args),
         Command::Presets { action } => presets::presets(action),
         Command::Sandbox { addr } => sandbox::sandbox(addr),

@@ -1,16 +1,14 @@
-//! `flowstep run FLOW`: inputs, secrets, the optional sandbox and routes, the run, the report.
+//! `flowstep run FLOW`: inputs, secrets, the optional sandbox and routes (set up as `batch`
+//! sets them up, in `wiring.rs`), the run, the report.
 
 use crate::args::{Format, RunArgs};
 use crate::exit::Exit;
 use crate::out::{errln, out, outln};
-use crate::{delivery, load, report, sandbox_defaults, secrets, vars};
-use anyhow::Context;
-use flowstep_engine::redact::{SHORT_SECRET_CHARS, is_short};
+use crate::{delivery, load, report, vars, wiring};
 use flowstep_engine::{
-    InputProblem, Redactor, RunError, RunMode, RunRequest, RunStatus, Secret, check_run_id,
-    resolve_inputs,
+    InputProblem, Redactor, RunError, RunMode, RunRequest, RunStatus, check_run_id, resolve_inputs,
 };
-use flowstep_http::{HttpConfig, NetworkPolicy, Route};
+use flowstep_http::{HttpConfig, NetworkPolicy};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -33,14 +31,7 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             return Ok(Exit::Invalid);
         }
     };
-    let mut routes: Vec<Route> = args
-        .routes
-        .iter()
-        .map(|r| {
-            r.parse::<Route>()
-                .map_err(|e| anyhow::anyhow!("--route {r:?}: {e}"))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let routes = wiring::parse_routes(&args.routes)?;
     let vars_file = match args.vars_file.as_deref().map(vars::from_file).transpose() {
         Ok(v) => v,
         Err(e) => {
@@ -51,23 +42,10 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     let cli_vars = vars::from_args(&args.vars)?;
 
     super::runtime()?.block_on(async move {
-        // The sandbox must be up before the engine is built, so that its route is known.
-        let sandbox = if args.sandbox {
-            let sandbox = flowstep_sandbox::Sandbox::start(([127, 0, 0, 1], 0).into()).await.context("cannot start the sandbox")?;
-            errln!("note: using the built-in sandbox at {} (no real payments)", sandbox.base_url());
-            // Prepended, so that the sandbox wins over a --route for the same API.
-            for (i, api) in sandbox_defaults::APIS.iter().enumerate() {
-                routes.insert(i, Route { from: (*api).to_owned(), to: sandbox.base_url() });
-            }
-            Some(sandbox)
-        } else {
-            None
-        };
-        for r in &routes {
-            errln!("note: routing {} to {}", r.from, r.to);
-        }
+        let routing = wiring::routing(args.sandbox, routes).await?;
         // The WhatsApp channel talks to Graph directly, so it follows the same route.
-        let graph_url = routes.iter().find(|r| r.from == flowstep_whatsapp::DEFAULT_BASE_URL).map(|r| r.to.clone());
+        let graph_url = routing.graph_url();
+        let wiring::Routing { sandbox, routes } = routing;
         // The user's own machine: everything is allowed unless they ask otherwise.
         let network = if args.deny_private_networks {
             NetworkPolicy { allow_hosts: args.allow_hosts.clone(), allow_cidrs: args.allow_cidrs.clone(), ..NetworkPolicy::deny_private() }
@@ -114,53 +92,11 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             return Ok(Exit::Invalid);
         }
 
-        let mut read = secrets::read(plan.required_secrets())?;
-        if sandbox.is_some() {
-            read.missing.retain(|name| match sandbox_defaults::get(name) {
-                Some(d) => {
-                    errln!("{}", sandbox_defaults::note(d));
-                    read.values.insert(name.clone(), Secret::new(d.value));
-                    false
-                }
-                None => true,
-            });
-        }
-        // A dry run sends nothing: a secret that is not set is shown as `<NAME>` where it
-        // would go. The stand-in holds nothing secret, and a live run refuses it.
-        let mut stand_ins = Vec::new();
-        if args.dry_run {
-            for name in std::mem::take(&mut read.missing) {
-                errln!("note: secret {name} is not set; this dry run shows <{name}> where it would go (a live run needs it: {})", read.how_to_set(&name));
-                stand_ins.push((name.clone(), Secret::placeholder(&name)));
-            }
-        }
-        if !read.missing.is_empty() {
-            for name in &read.missing {
-                errln!("error: missing secret {name}: {}", read.how_to_set(name));
-            }
-            if read.missing.iter().any(|m| sandbox_defaults::get(m).is_some()) && !args.sandbox {
-                errln!("help: to try the flow without a key, add --sandbox");
-            }
+        let Some(wiring::Secrets { values: found, how_to_set }) =
+            wiring::read_secrets(plan.required_secrets(), sandbox.is_some(), args.dry_run, &redactor)?
+        else {
             return Ok(Exit::Invalid);
-        }
-        for (name, value) in &read.values {
-            let chars = value.expose().chars().count();
-            if is_short(value.expose()) {
-                errln!(
-                    "warning: secret {name} is only {chars} character{} long: a secret shorter than {SHORT_SECRET_CHARS} characters is hidden only where it stands as a whole word, so text that merely contains it is shown as it is (see docs/security.md)",
-                    if chars == 1 { "" } else { "s" }
-                );
-            }
-        }
-        // The CLI runs one flow per process, so the shared redactor (the log writer's) may keep
-        // the secrets for good: the report drawn after the run quotes the flow file's lines,
-        // which the run's own redactor, gone by then, cannot cover.
-        for value in read.values.values() {
-            redactor.add(value.expose());
-        }
-        let how_to_set: Vec<(String, String)> = plan.required_secrets().iter().map(|n| (n.clone(), read.how_to_set(n))).collect();
-        let mut found = read.values;
-        found.extend(stand_ins);
+        };
         let print = args.output == Format::Text && !args.dry_run;
         let channel = match delivery::build(&args, print, sandbox.is_some(), graph_url, &redactor) {
             Ok(c) => c,

@@ -3,6 +3,7 @@
 
 use crate::network::NetworkPolicy;
 use crate::resolve::Resolver;
+use flowstep_spec::Rate;
 use std::fmt;
 use std::str::FromStr;
 
@@ -24,11 +25,14 @@ pub struct HttpConfig {
     pub max_response_bytes: usize,
     /// The `User-Agent` sent unless the step sets its own.
     pub user_agent: String,
+    /// The most requests per unit of time that all the steps of this kind send together
+    /// (every attempt counts); none when `None`. Steps add limits per host (`rate_limit:`).
+    pub rate_limit: Option<Rate>,
 }
 
 impl Default for HttpConfig {
     /// No routes, private networks denied ([`NetworkPolicy::default`]), the system's
-    /// resolver, a 10 MiB cap, `User-Agent: flowstep/<version>`.
+    /// resolver, a 10 MiB cap, `User-Agent: flowstep/<version>`, no rate limit.
     fn default() -> Self {
         HttpConfig {
             routes: Vec::new(),
@@ -36,6 +40,7 @@ impl Default for HttpConfig {
             resolver: Resolver::system(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             user_agent: format!("flowstep/{}", env!("CARGO_PKG_VERSION")),
+            rate_limit: None,
         }
     }
 }

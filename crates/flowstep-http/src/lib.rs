@@ -50,6 +50,7 @@ mod ip_ranges;
 mod mapping;
 mod network;
 mod query;
+mod rate_limit;
 mod render;
 mod request;
 mod resolve;
@@ -109,6 +110,7 @@ pub fn kind(
 ) -> impl Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>> + Send + Sync + 'static {
     let shared = Arc::new(step::Shared {
         clients: send::Clients::new(config.network.clone(), config.resolver.clone()),
+        limits: rate_limit::Limits::new(config.rate_limit),
         config,
     });
     move |decl: &StepDecl, flow: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {

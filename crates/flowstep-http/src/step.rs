@@ -8,6 +8,7 @@ use crate::dry_run;
 use crate::hints;
 use crate::history::History;
 use crate::mapping;
+use crate::rate_limit::Limits;
 use crate::render::Renderer;
 use crate::request::{PrepareInput, PreparedRequest, prepare};
 use crate::retry::{self, Attempt, Decision, Wait};
@@ -45,6 +46,8 @@ pub struct Shared {
     pub config: HttpConfig,
     /// reqwest clients.
     pub clients: Clients,
+    /// The process-wide and per-host rate limits.
+    pub limits: Limits,
 }
 
 /// One bound `type: http` step.
@@ -148,8 +151,14 @@ impl HttpStep {
         let mut history = History::default();
         let mut past_budget = None;
         let mut attempts = 0;
+        // Limits are per host as the flow writes it, whatever a route sends it to.
+        let host = host_of(&req.url);
         let result = loop {
             attempts += 1;
+            self.shared
+                .limits
+                .acquire(&host, self.spec.rate_limit)
+                .await;
             // The run's journal records the request before it may take effect, so that a run
             // resumed after a crash knows it may have been sent (and sends it again only when
             // that is safe: the same idempotency key, or an idempotent method).
@@ -181,6 +190,14 @@ impl HttpStep {
                     break result;
                 }
             };
+            if let Attempt::Answered {
+                status: 429,
+                retry_after,
+                ..
+            } = &seen
+            {
+                self.shared.limits.too_many_requests(&host, *retry_after);
+            }
             tracing::debug!(
                 step = step_id,
                 attempt = attempts,

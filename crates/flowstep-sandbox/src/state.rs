@@ -58,6 +58,9 @@ pub struct RecordedRequest {
     pub body: String,
     /// The decoded form pairs when the body is `application/x-www-form-urlencoded`.
     pub form: Option<Vec<(String, String)>>,
+    /// When it arrived, in milliseconds since the Unix epoch (for counting requests per
+    /// second against a rate limit).
+    pub received_at_ms: u64,
 }
 
 impl RecordedRequest {
@@ -78,6 +81,9 @@ impl RecordedRequest {
             headers: headers.collect(),
             body: String::from_utf8_lossy(body).into_owned(),
             form,
+            received_at_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         }
     }
 }

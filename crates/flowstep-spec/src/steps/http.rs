@@ -4,6 +4,7 @@
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::duration::parse_duration;
 use crate::jsonpath::CompiledPath;
+use crate::rate::{Rate, parse_rate};
 use crate::reader::{MapReader, expected, is_identifier, key_text, scalar_text};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::suggest::help_did_you_mean;
@@ -33,6 +34,7 @@ pub const KEYS: &[&str] = &[
     "timeout",
     "connect_timeout",
     "retry",
+    "rate_limit",
     "idempotency",
     "idempotency_header",
     "hints",
@@ -80,6 +82,9 @@ pub struct HttpSpec {
     pub connect_timeout: Duration,
     /// When and how often to retry.
     pub retry: RetrySpec,
+    /// `rate_limit: 80/s`: the most requests per unit of time to this step's host, shared by
+    /// every run in the process (and every step with a `rate_limit` for the same host).
+    pub rate_limit: Option<Rate>,
     /// The idempotency key sent with the request.
     pub idempotency: Idempotency,
     /// The header the idempotency key is sent in.
@@ -312,6 +317,21 @@ impl HttpSpec {
         let retry = m
             .get("retry")
             .map_or_else(RetrySpec::default, |n| read_retry(n, diags));
+        let rate_limit = m.get("rate_limit").and_then(|n| {
+            match scalar_text(n, "`rate_limit`", diags).map(|t| parse_rate(&t.value)) {
+                Some(Ok(rate)) => Some(rate),
+                Some(Err(e)) => {
+                    diags.push(
+                        Diagnostic::error("E010", format!("`rate_limit`: {e}"), n.span).with_help(
+                            "WhatsApp's Cloud API allows 80 messages a second per number \
+                                 (`rate_limit: 80/s`); see your API's documentation for its limit",
+                        ),
+                    );
+                    None
+                }
+                None => None,
+            }
+        });
         let idempotency = match m.get("idempotency") {
             None => Idempotency::Off,
             Some(n) => match n.as_str() {
@@ -361,6 +381,7 @@ impl HttpSpec {
             timeout,
             connect_timeout,
             retry,
+            rate_limit,
             idempotency,
             idempotency_header,
             hints,

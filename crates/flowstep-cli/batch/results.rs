@@ -1,0 +1,198 @@
+//! The results of a batch: one JSON object per row, written as runs finish (to a file or
+//! stdout), and resuming: the file an earlier run of the batch wrote is read back, its
+//! succeeded rows remembered (and kept), every other line dropped, since those rows run again.
+
+use crate::batch::lines::{BoundedLines, Line};
+use crate::batch::rows::RowError;
+use crate::batch::run_ids::fingerprint;
+use flowstep_engine::{Outcome, RunStatus, StepStatus};
+use serde_json::{Map, Value, json};
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The longest results line read back; a longer one (a run's outputs can be large) is
+/// dropped, and its row runs again, which its idempotency keys make safe.
+pub const MAX_RESULT_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Where result lines go.
+pub struct Results {
+    out: Box<dyn Write + Send>,
+}
+
+/// What an earlier run of the batch left in the results file.
+#[derive(Debug, Default)]
+pub struct Earlier {
+    /// The fingerprints of the run ids that succeeded.
+    pub done: HashSet<u128>,
+    /// Lines dropped: rows that failed or could not run, and lines cut off by a kill.
+    pub dropped: u64,
+}
+
+impl Results {
+    /// Results on stdout.
+    pub fn stdout() -> Self {
+        Results {
+            out: Box::new(io::stdout()),
+        }
+    }
+
+    /// Results in the file at `path`, after what an earlier run of the batch wrote there.
+    pub fn file(path: &Path) -> io::Result<(Self, Earlier)> {
+        let earlier = if path.exists() {
+            keep_succeeded(path)?
+        } else {
+            Earlier::default()
+        };
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok((
+            Results {
+                out: Box::new(BufWriter::new(file)),
+            },
+            earlier,
+        ))
+    }
+
+    /// Writes one result line, whole, at once: a kill leaves at most the last line cut off.
+    pub fn write(&mut self, line: &Value) -> io::Result<()> {
+        let mut text = serde_json::to_string(line).map_err(io::Error::other)?;
+        text.push('\n');
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+}
+
+/// Rewrites the file with only its succeeded lines (one per run id), through a temporary
+/// file renamed over it, and returns their run ids.
+fn keep_succeeded(path: &Path) -> io::Result<Earlier> {
+    let mut earlier = Earlier::default();
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".tmp");
+    let tmp: PathBuf = path.with_file_name(name);
+    {
+        let mut out = BufWriter::new(File::create(&tmp)?);
+        let mut lines = BoundedLines::new(BufReader::new(File::open(path)?), MAX_RESULT_LINE_BYTES);
+        while let Some(line) = lines.next_line()? {
+            let Line::Text { bytes, .. } = line else {
+                earlier.dropped += 1;
+                continue;
+            };
+            if bytes.is_empty() {
+                continue;
+            }
+            let done = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+                (v["status"] == "succeeded")
+                    .then(|| v["run_id"].as_str().map(fingerprint))
+                    .flatten()
+            });
+            match done {
+                Some(fp) if earlier.done.insert(fp) => {
+                    out.write_all(&bytes)?;
+                    out.write_all(b"\n")?;
+                }
+                Some(_) => {}
+                None => earlier.dropped += 1,
+            }
+        }
+        out.flush()?;
+        out.get_ref().sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(earlier)
+}
+
+/// The result line of a row that ran.
+pub fn ran(row: u64, line: u64, outcome: &Outcome) -> Value {
+    let (status, error) = match outcome.status {
+        RunStatus::Succeeded => ("succeeded", Value::Null),
+        RunStatus::Failed => ("failed", run_error(outcome)),
+    };
+    json!({
+        "row": row,
+        "line": line,
+        "run_id": outcome.run_id,
+        "status": status,
+        "outputs": Value::Object(outcome.outputs.clone()),
+        "error": error,
+    })
+}
+
+/// Why a run failed: the run's own error, else the step that ended it.
+fn run_error(outcome: &Outcome) -> Value {
+    if let Some(message) = &outcome.error {
+        return json!({ "message": message });
+    }
+    let Some((step, e)) = outcome
+        .steps
+        .iter()
+        .rev()
+        .filter(|s| s.status == StepStatus::Failed)
+        .find_map(|s| s.error.as_ref().map(|e| (s, e)))
+    else {
+        return json!({ "message": "the run failed" });
+    };
+    let mut v = Map::new();
+    v.insert("step".into(), json!(step.id));
+    v.insert("kind".into(), json!(e.kind.as_str()));
+    v.insert("message".into(), json!(e.message));
+    if let Some(s) = e.http_status {
+        v.insert("http_status".into(), json!(s));
+    }
+    if let Some(c) = &e.code {
+        v.insert("code".into(), json!(c));
+    }
+    Value::Object(v)
+}
+
+/// The result line of a row that did not run (`invalid`), or whose run could not start or
+/// ended without an outcome (`failed`).
+pub fn not_run(row: u64, line: u64, run_id: Option<&str>, status: &str, error: &RowError) -> Value {
+    json!({
+        "row": row,
+        "line": line,
+        "run_id": run_id,
+        "status": status,
+        "outputs": null,
+        "error": {
+            "message": error.to_string(),
+            "line": error.line,
+            "column": error.column,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resuming_keeps_succeeded_lines_only() {
+        let dir = std::env::temp_dir().join(format!("flowstep-results-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("results.jsonl");
+        std::fs::write(
+            &path,
+            concat!(
+                "{\"row\":1,\"run_id\":\"a\",\"status\":\"succeeded\"}\n",
+                "{\"row\":2,\"run_id\":\"b\",\"status\":\"failed\"}\n",
+                "{\"row\":3,\"run_id\":null,\"status\":\"invalid\"}\n",
+                "{\"row\":1,\"run_id\":\"a\",\"status\":\"succeeded\"}\n",
+                "{\"row\":4,\"run_id\":\"c\",\"stat",
+            ),
+        )
+        .unwrap();
+        let (mut results, earlier) = Results::file(&path).unwrap();
+        assert_eq!(earlier.done, HashSet::from([fingerprint("a")]));
+        assert_eq!(earlier.dropped, 3);
+        results
+            .write(&json!({"row": 2, "run_id": "b", "status": "succeeded"}))
+            .unwrap();
+        drop(results);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"row\":1,\"run_id\":\"a\",\"status\":\"succeeded\"}\n{\"row\":2,\"run_id\":\"b\",\"status\":\"succeeded\"}\n"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

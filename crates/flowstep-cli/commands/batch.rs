@@ -1,0 +1,533 @@
+//! `flowstep batch FLOW --input rows.csv`: one run per row, `--concurrency` at once and as
+//! fast as the rate limits allow, each row's result streamed to JSONL as its run finishes,
+//! resumable (rows that succeeded are skipped, the others re-sent with the same run ids and
+//! so the same idempotency keys), and stopped cleanly by Ctrl-C.
+
+use crate::args::BatchArgs;
+use crate::batch::progress::{Ended, Progress};
+use crate::batch::results::{self, Earlier, Results};
+use crate::batch::row_inputs::RowTyping;
+use crate::batch::rows::{InputFormat, Row, RowError, Rows, SourceError};
+use crate::batch::run_ids::fingerprint;
+use crate::batch::stop::Stop;
+use crate::exit::Exit;
+use crate::out::errln;
+use crate::terminal_channel::TerminalChannel;
+use crate::{load, vars, wiring};
+use anyhow::Context;
+use flowstep_engine::{Outcome, Plan, Redactor, RunError, RunMode, RunRequest, RunStatus, Secret};
+use flowstep_http::{HttpConfig, NetworkPolicy};
+use flowstep_spec::{Flow, did_you_mean};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Read};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+/// How long the runs in flight may take to finish after a first Ctrl-C.
+const GRACE: Duration = Duration::from_secs(30);
+
+/// Where a row is, for its result line.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    row: u64,
+    line: u64,
+}
+
+type Finished = (Place, String, Result<Outcome, RunError>);
+
+pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    let input_path = args.input.clone();
+    let Some(format) = args.input_format.or_else(|| format_of(&input_path)) else {
+        errln!(
+            "error: --input {}: say how the rows are written with --input-format csv or \
+             --input-format jsonl (or name the file .csv or .jsonl)",
+            input_path.display()
+        );
+        return Ok(Exit::Invalid);
+    };
+    if let Some(out) = &args.output
+        && same_file(out, &input_path)
+    {
+        errln!(
+            "error: --output {} is the input file; the results go to a file of their own",
+            out.display()
+        );
+        return Ok(Exit::Invalid);
+    }
+    if args
+        .id_column
+        .as_deref()
+        .is_some_and(|c| c.trim().is_empty())
+    {
+        errln!("error: --id-column needs the name of a column");
+        return Ok(Exit::Invalid);
+    }
+    let file = match load::source(&args.flow) {
+        Ok(file) => file,
+        Err(e) => {
+            load::print_unreadable(&e);
+            return Ok(Exit::Invalid);
+        }
+    };
+    let routes = wiring::parse_routes(&args.routes)?;
+    let constants: Vec<(String, String)> = vars::from_args(&args.vars)?
+        .into_iter()
+        .map(|(name, v)| match v {
+            flowstep_engine::InputValue::Text(t) => (name, t),
+            flowstep_engine::InputValue::Typed(v) => (name, v.to_string()),
+        })
+        .collect();
+    let rows = match open_rows(&input_path, format) {
+        Ok(rows) => rows,
+        Err(message) => {
+            errln!("error: {message}");
+            return Ok(Exit::Invalid);
+        }
+    };
+    let concurrency = usize::from(args.concurrency);
+
+    super::runtime()?.block_on(async move {
+        let routing = wiring::routing(args.sandbox, routes).await?;
+        // The user's own machine, as for `run`: everything is allowed.
+        let engine = load::engine(HttpConfig {
+            routes: routing.routes.clone(),
+            network: NetworkPolicy::allow_all(),
+            rate_limit: args.rate,
+            ..HttpConfig::default()
+        });
+        let (plan, warnings) = match engine.compile_source(file.clone()) {
+            Ok(ok) => ok,
+            Err(ds) => {
+                load::print_diagnostics(&ds, &file);
+                return Ok(Exit::Invalid);
+            }
+        };
+        load::print_diagnostics(&warnings, &file);
+        let plan = Arc::new(plan);
+        let flow = plan.flow();
+        let problems = check_setup(flow, &constants, rows.columns(), &args, &input_path);
+        if !problems.is_empty() {
+            for p in problems {
+                errln!("error: {p}");
+            }
+            return Ok(Exit::Invalid);
+        }
+        let Some(secrets) = wiring::read_secrets(plan.required_secrets(), args.sandbox, false, &redactor)?
+        else {
+            return Ok(Exit::Invalid);
+        };
+        let (mut out, earlier) = match &args.output {
+            Some(path) => Results::file(path)
+                .with_context(|| format!("cannot write the results to {}", path.display()))?,
+            None => (Results::stdout(), Earlier::default()),
+        };
+        if let Some(path) = &args.output
+            && (!earlier.done.is_empty() || earlier.dropped > 0)
+        {
+            errln!(
+                "note: resuming from {}: {} row{} that succeeded before {} skipped; {} other line{} dropped, and those rows run again with the same run ids",
+                path.display(),
+                earlier.done.len(),
+                if earlier.done.len() == 1 { "" } else { "s" },
+                if earlier.done.len() == 1 { "is" } else { "are" },
+                earlier.dropped,
+                if earlier.dropped == 1 { " is" } else { "s are" },
+            );
+        }
+
+        let show = std::io::stderr().is_terminal() && verbose == 0;
+        let estimate = if show { estimate_rows(&input_path, format) } else { None };
+        let mut progress = Progress::new(show, estimate);
+        let mut batch = Batch {
+            plan: plan.clone(),
+            typing: RowTyping { flow, constants: constants.clone(), id_column: args.id_column.clone() },
+            secrets: secrets.values,
+            redactor: redactor.clone(),
+            channel: Arc::new(TerminalChannel { print: false }),
+            earlier,
+            seen: HashMap::new(),
+            in_flight: JoinSet::new(),
+            places: HashMap::new(),
+        };
+
+        // Rows are read on a thread of their own, a few ahead of the runs.
+        let (tx, mut rx) = mpsc::channel::<std::io::Result<Row>>(concurrency * 2);
+        let mut rows = rows;
+        std::thread::spawn(move || loop {
+            let next = rows.next_row();
+            let stop = !matches!(next, Ok(Some(_)));
+            if let Some(item) = next.transpose()
+                && tx.blocking_send(item).is_err()
+            {
+                break;
+            }
+            if stop {
+                break;
+            }
+        });
+
+        let mut stop = Stop::listen().context("cannot listen for Ctrl-C")?;
+        let mut deadline: Option<tokio::time::Instant> = None;
+        let mut input_done = false;
+        let mut read_error = None;
+        let mut abandoned = 0usize;
+        loop {
+            if (input_done || deadline.is_some()) && batch.in_flight.is_empty() {
+                break;
+            }
+            let take = !input_done && deadline.is_none() && batch.in_flight.len() < concurrency;
+            let grace_over = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                () = stop.requested() => {
+                    if deadline.is_none() {
+                        deadline = Some(tokio::time::Instant::now() + GRACE);
+                        progress.note(&format!(
+                            "stopping: no new rows are started; waiting up to {}s for the {} run{} in flight (Ctrl-C again stops them now)",
+                            GRACE.as_secs(),
+                            batch.in_flight.len(),
+                            if batch.in_flight.len() == 1 { "" } else { "s" }
+                        ));
+                    } else {
+                        abandoned = batch.in_flight.len();
+                        batch.in_flight.abort_all();
+                        break;
+                    }
+                }
+                Some(joined) = batch.in_flight.join_next_with_id() => {
+                    let (line, ended) = batch.finished(joined);
+                    out.write(&line).context("cannot write a result")?;
+                    progress.record(ended);
+                }
+                next = rx.recv(), if take => match next {
+                    None => input_done = true,
+                    Some(Err(e)) => {
+                        read_error = Some(e);
+                        input_done = true;
+                    }
+                    Some(Ok(row)) => {
+                        if let Some((line, ended)) = batch.start(row) {
+                            if let Some(line) = line {
+                                out.write(&line).context("cannot write a result")?;
+                            }
+                            progress.record(ended);
+                        }
+                    }
+                },
+                () = grace_over => {
+                    abandoned = batch.in_flight.len();
+                    batch.in_flight.abort_all();
+                    break;
+                }
+            }
+        }
+        drop(rx);
+        let summary = progress.finish();
+        errln!("{summary}");
+        let interrupted = deadline.is_some();
+        if let Some(e) = &read_error {
+            errln!("error: reading {} stopped: {e}", input_path.display());
+        }
+        if interrupted {
+            let again = match &args.output {
+                Some(path) => format!(
+                    "run the same command again to finish: the rows that succeeded are in {} and are skipped, the others run with the same run ids, so nothing is done twice",
+                    path.display()
+                ),
+                None => "to resume a batch, write its results to a file with --output FILE".into(),
+            };
+            let cut = if abandoned > 0 {
+                format!(
+                    "{abandoned} run{} in flight {} stopped and ",
+                    if abandoned == 1 { "" } else { "s" },
+                    if abandoned == 1 { "was" } else { "were" }
+                )
+            } else {
+                String::new()
+            };
+            errln!("stopped before the end: {cut}the remaining rows were not started; {again}");
+        }
+        if let Some(s) = routing.sandbox {
+            s.shutdown();
+        }
+        let c = progress.counts;
+        Ok(if c.failed + c.invalid == 0 && !interrupted && read_error.is_none() {
+            Exit::Success
+        } else {
+            Exit::Failed
+        })
+    })
+}
+
+/// The batch's state while it runs.
+struct Batch<'f> {
+    plan: Arc<Plan>,
+    typing: RowTyping<'f>,
+    secrets: BTreeMap<String, Secret>,
+    redactor: Arc<Redactor>,
+    channel: Arc<TerminalChannel>,
+    /// What an earlier run of the batch finished.
+    earlier: Earlier,
+    /// The run ids of this run's rows (fingerprints), with the line each was first seen on.
+    seen: HashMap<u128, u64>,
+    in_flight: JoinSet<Finished>,
+    places: HashMap<tokio::task::Id, (Place, String)>,
+}
+
+impl Batch<'_> {
+    /// Starts a row's run. A row that does not run ends at once: with its result line, or
+    /// none when it succeeded in an earlier run (its line is in the file already).
+    fn start(&mut self, row: Row) -> Option<(Option<Value>, Ended)> {
+        let place = Place {
+            row: row.number,
+            line: row.line,
+        };
+        let invalid = |e: &RowError| {
+            Some((
+                Some(results::not_run(place.row, place.line, None, "invalid", e)),
+                Ended::Invalid,
+            ))
+        };
+        let cells = match &row.cells {
+            Ok(cells) => cells.clone(),
+            Err(e) => return invalid(e),
+        };
+        let run_id = match self.typing.run_id(&row, &cells) {
+            Ok(id) => id,
+            Err(e) => return invalid(&e),
+        };
+        let fp = fingerprint(&run_id);
+        if let Some(first) = self.seen.get(&fp) {
+            return invalid(&RowError {
+                line: row.line,
+                column: self.typing.id_column.clone(),
+                character: None,
+                message: format!(
+                    "run id `{run_id}` is also the run id of the row at line {first}; each row needs its own, or the second would only get the first's result back (its idempotency keys are the same)"
+                ),
+            });
+        }
+        self.seen.insert(fp, row.line);
+        if self.earlier.done.contains(&fp) {
+            return Some((None, Ended::Skipped));
+        }
+        let inputs: Map<String, Value> = match self.typing.inputs(&row, cells) {
+            Ok(inputs) => inputs,
+            Err(e) => return invalid(&e),
+        };
+        let plan = self.plan.clone();
+        let secrets = self.secrets.clone();
+        let channel = self.channel.clone();
+        let redactor = self.redactor.clone();
+        let id = run_id.clone();
+        let handle = self.in_flight.spawn(async move {
+            let outcome = plan
+                .run(RunRequest {
+                    inputs,
+                    secrets,
+                    run_id: Some(id.clone()),
+                    mode: RunMode::Live,
+                    channel: &*channel,
+                    recipient: None,
+                    redactor,
+                })
+                .await;
+            (place, id, outcome)
+        });
+        self.places.insert(handle.id(), (place, run_id));
+        None
+    }
+
+    /// The result line of a run that ended.
+    fn finished(
+        &mut self,
+        joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
+    ) -> (Value, Ended) {
+        match joined {
+            Ok((id, (place, _, Ok(outcome)))) => {
+                self.places.remove(&id);
+                let ended = match outcome.status {
+                    RunStatus::Succeeded => Ended::Succeeded,
+                    RunStatus::Failed => Ended::Failed,
+                };
+                (results::ran(place.row, place.line, &outcome), ended)
+            }
+            Ok((id, (place, run_id, Err(e)))) => {
+                self.places.remove(&id);
+                let e = RowError {
+                    line: place.line,
+                    column: None,
+                    character: None,
+                    message: e.to_string(),
+                };
+                (
+                    results::not_run(place.row, place.line, Some(&run_id), "failed", &e),
+                    Ended::Failed,
+                )
+            }
+            Err(join) => {
+                let (place, run_id) = self
+                    .places
+                    .remove(&join.id())
+                    .unwrap_or((Place { row: 0, line: 0 }, String::new()));
+                let e = RowError {
+                    line: place.line,
+                    column: None,
+                    character: None,
+                    message: format!("the run ended without an outcome: {join}"),
+                };
+                (
+                    results::not_run(place.row, place.line, Some(&run_id), "failed", &e),
+                    Ended::Failed,
+                )
+            }
+        }
+    }
+}
+
+/// Whether two paths name one existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// `.csv` is CSV; `.jsonl`, `.ndjson` and `.json` are JSON Lines.
+fn format_of(path: &Path) -> Option<InputFormat> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "csv" => Some(InputFormat::Csv),
+        "jsonl" | "ndjson" | "json" => Some(InputFormat::Jsonl),
+        _ => None,
+    }
+}
+
+/// Opens the rows (a CSV file's header is read and checked here).
+fn open_rows(path: &Path, format: InputFormat) -> Result<Rows<BufReader<File>>, String> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(format!(
+            "--input {shown} is a directory; give the file of rows"
+        ));
+    }
+    let file = File::open(path).map_err(|e| format!("cannot read --input {shown}: {e}"))?;
+    Rows::new(BufReader::with_capacity(64 * 1024, file), format).map_err(|e| match e {
+        SourceError::Io(e) => format!("cannot read --input {shown}: {e}"),
+        SourceError::Header(e) => format!("{shown}: {e}"),
+    })
+}
+
+/// Problems found before any row runs: `--var` names and values, and for CSV, the id column
+/// and the columns the flow needs. Columns the flow does not read are warned about.
+fn check_setup(
+    flow: &Flow,
+    constants: &[(String, String)],
+    columns: &[String],
+    args: &BatchArgs,
+    input: &Path,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let names = || flow.inputs.iter().map(|i| i.name.value.as_str());
+    for (name, value) in constants {
+        match flow.input(name) {
+            None => problems.push(match did_you_mean(name, names()) {
+                Some(s) => format!(
+                    "--var {name}: flow `{}` has no input `{name}`; did you mean `{s}`?",
+                    flow.name.value
+                ),
+                None => format!(
+                    "--var {name}: flow `{}` has no input `{name}`",
+                    flow.name.value
+                ),
+            }),
+            Some(decl) => {
+                if let Err(e) = decl.parse_text(value) {
+                    problems.push(format!("--var {name}: {}", e.message));
+                }
+            }
+        }
+    }
+    if columns.is_empty() {
+        return problems;
+    }
+    let shown = input.display();
+    if let Some(id) = &args.id_column
+        && !columns.contains(id)
+    {
+        problems.push(format!(
+            "--id-column {id}: {shown} has no column `{id}`; its columns are {}",
+            columns
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for decl in &flow.inputs {
+        let name = &decl.name.value;
+        if decl.default.is_none()
+            && !columns.contains(name)
+            && !constants.iter().any(|(n, _)| n == name)
+        {
+            problems.push(format!(
+                "{shown} has no column `{name}`, which flow `{}` requires; add the column, or give every row the same value with --var {name}=VALUE",
+                flow.name.value
+            ));
+        }
+    }
+    for column in columns {
+        if flow.input(column).is_none() && args.id_column.as_ref() != Some(column) {
+            let hint = did_you_mean(column, names())
+                .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"));
+            errln!(
+                "warning: column `{column}` of {shown} is not an input of flow `{}`{hint}; it is not used",
+                flow.name.value
+            );
+        }
+    }
+    for (name, _) in constants {
+        if columns.contains(name) {
+            errln!(
+                "warning: --var {name}: {shown} has a column `{name}` too; a row's own value is used where it has one"
+            );
+        }
+    }
+    problems
+}
+
+/// How many rows the input holds, for the progress bar's ETA: its lines (less a CSV header).
+/// A CSV value with a line break in it makes this an overestimate; `None` for what is not a
+/// regular file.
+fn estimate_rows(path: &Path, format: InputFormat) -> Option<u64> {
+    let mut file = File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut buf = vec![0u8; 256 * 1024];
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buf[n - 1];
+    }
+    if last != b'\n' {
+        lines += 1;
+    }
+    Some(match format {
+        InputFormat::Csv => lines.saturating_sub(1),
+        InputFormat::Jsonl => lines,
+    })
+}
