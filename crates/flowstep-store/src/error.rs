@@ -12,7 +12,9 @@ pub enum StoreError {
     /// A write after a claim found the run no longer `running` under that claim: another
     /// worker claimed it after the lease expired, or it was cancelled or has ended. The worker
     /// must drop the run; nothing it wrote after losing the lease was kept.
-    #[error("run `{run_id}`: the lease of attempt {attempt} was lost ({reason}); this worker must stop running it")]
+    #[error(
+        "run `{run_id}`: the lease of attempt {attempt} was lost ({reason}); this worker must stop running it"
+    )]
     LeaseLost {
         /// The run.
         run_id: String,
@@ -46,7 +48,9 @@ pub enum StoreError {
     },
     /// The store's schema is newer than this build knows: it was written by a newer flowstep.
     /// Refused, so that an older build never writes rows it does not understand.
-    #[error("the run store {location} has schema version {found}, newer than this build of flowstep knows (up to {known}); run a newer flowstep, or point it at another file")]
+    #[error(
+        "the run store {location} has schema version {found}, newer than this build of flowstep knows (up to {known}); run a newer flowstep, or point it at another file"
+    )]
     NewerSchema {
         /// The store's file.
         location: String,

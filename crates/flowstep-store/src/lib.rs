@@ -107,8 +107,11 @@ pub trait RunStore: Send + Sync {
     /// Delivers `payload` to the run waiting for `correlation_key`, in one write: the run
     /// becomes `queued` with the event beside its state ([`Claimed::event`]). `false` when no
     /// run waits for that key (an unknown key, or an event already delivered).
-    async fn deliver_event(&self, correlation_key: &str, payload: &Value)
-    -> Result<bool, StoreError>;
+    async fn deliver_event(
+        &self,
+        correlation_key: &str,
+        payload: &Value,
+    ) -> Result<bool, StoreError>;
 
     /// Waiting runs whose deadline is `now` or earlier, earliest first, at most `limit`. Wake
     /// each by delivering the event that says its wait timed out.

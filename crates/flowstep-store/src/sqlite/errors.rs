@@ -72,12 +72,12 @@ pub(crate) fn store_error(location: &str, e: sqlx::Error) -> StoreError {
             location,
             reason: "the thread that talks to SQLite stopped".into(),
         },
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
-            StoreError::Corrupt {
-                location,
-                reason: format!("a row does not have the shape this build expects: {e}"),
-            }
-        }
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt {
+            location,
+            reason: format!("a row does not have the shape this build expects: {e}"),
+        },
         other => StoreError::Other {
             location,
             reason: other.to_string(),
@@ -88,9 +88,7 @@ pub(crate) fn store_error(location: &str, e: sqlx::Error) -> StoreError {
 /// A migration error, from the store at `location`.
 pub(crate) fn migrate_error(location: &str, e: MigrateError) -> StoreError {
     match e {
-        MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => {
-            store_error(location, e)
-        }
+        MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => store_error(location, e),
         MigrateError::VersionMismatch(v) => StoreError::Corrupt {
             location: location.to_owned(),
             reason: format!(

@@ -11,13 +11,13 @@ mod queries;
 
 pub use options::SqliteOptions;
 
+use crate::RunStore;
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::model::{
     Claimed, Creation, Cursor, DueTimer, NewRun, Page, RunFilter, RunRecord, Status, Wait,
     flow_hash,
 };
-use crate::RunStore;
 use async_trait::async_trait;
 use decode::{millis, time};
 use flowstep_engine::{Effect, Outcome, RunState, RunStatus};
@@ -152,7 +152,10 @@ impl SqliteStore {
         if let Err(e) =
             queries::finish(&self.writer, fence, "failed", None, Some(&reason), now).await
         {
-            tracing::warn!(run_id = fence.run_id, "could not mark an unreadable run failed: {e}");
+            tracing::warn!(
+                run_id = fence.run_id,
+                "could not mark an unreadable run failed: {e}"
+            );
         }
         tracing::error!(run_id = fence.run_id, "{reason}; the run was marked failed");
         match error {
@@ -285,7 +288,12 @@ impl RunStore for SqliteStore {
             Ok(d) => d,
             Err(e) => return Err(self.fail_unreadable(fence, e).await),
         };
-        tracing::debug!(run_id = id, attempt = row.attempt, worker = worker_id, "run claimed");
+        tracing::debug!(
+            run_id = id,
+            attempt = row.attempt,
+            worker = worker_id,
+            "run claimed"
+        );
         Ok(Some(Claimed {
             attempt: decode::attempt(row.attempt),
             worker_id: worker_id.to_owned(),
@@ -463,7 +471,10 @@ impl RunStore for SqliteStore {
         limit: u32,
         cursor: Option<&Cursor>,
     ) -> Result<Page, StoreError> {
-        let before = cursor.map(Cursor::position).transpose()?.unwrap_or(i64::MAX);
+        let before = cursor
+            .map(Cursor::position)
+            .transpose()?
+            .unwrap_or(i64::MAX);
         let limit = limit.clamp(1, MAX_PAGE);
         let mut rows = queries::list_runs(
             &self.reader,
