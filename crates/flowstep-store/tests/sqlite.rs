@@ -324,7 +324,7 @@ async fn a_full_disk_is_reported_unavailable_and_what_was_stored_stays() {
         )),
         "{err}"
     );
-    // The failed write left nothing half done, and the store still serves.
+    // The failed write left nothing half done, and the store still serves reads.
     let page = store
         .list_runs(&Default::default(), 1000, None)
         .await
@@ -337,12 +337,16 @@ async fn a_full_disk_is_reported_unavailable_and_what_was_stored_stays() {
             .unwrap()
             .is_none()
     );
+    // Once there is room again (here: the cap lifted), writes go through.
+    store.close().await;
+    let store = open(&path, &clock).await.unwrap();
     let claimed = store
         .claim("w1", Duration::from_secs(5))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(claimed.run_id, "order-0");
+    store.create_run(new_run("after")).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

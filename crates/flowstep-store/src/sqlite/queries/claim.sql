@@ -1,5 +1,6 @@
 -- Claims the oldest runnable run in one statement: queued, or running under a lease that has
 -- expired ($3 is now). The attempt is counted up, which fences out the previous holder.
+-- `INDEXED BY` (SQLite's) walks the runnable runs in order and stops at the first.
 UPDATE runs
 SET status = 'running',
     attempt = attempt + 1,
@@ -7,7 +8,7 @@ SET status = 'running',
     lease_expires_at = $2,
     updated_at = $3
 WHERE seq = (
-    SELECT seq FROM runs
+    SELECT seq FROM runs INDEXED BY runs_runnable
     WHERE status IN ('queued', 'running')
       AND (status = 'queued' OR lease_expires_at <= $3)
     ORDER BY seq
