@@ -414,3 +414,56 @@ async fn no_secret_is_anywhere_in_the_stores_files() {
     }
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_this_build_cannot_read_back_is_failed_not_handed_out_forever() {
+    let (dir, subject) = fresh("unreadable").await;
+    let store = &*subject.store;
+    store.create_run(new_run("order-1")).await.unwrap();
+    store.create_run(new_run("order-2")).await.unwrap();
+    // A state written by some other build, which this one cannot read.
+    let mut conn = raw(&dir.file("runs.db")).await;
+    sqlx::query("UPDATE runs SET state_json = '{\"cursor\": \"soon\"}' WHERE run_id = 'order-1'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let err = store
+        .claim("w1", Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "the run store {} (run `order-1`) cannot be used: its `state_json` cannot be read by this build: ",
+            dir.file("runs.db").display()
+        )),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("; the run was marked failed"),
+        "{message}"
+    );
+    let run = store.get_run("order-1").await;
+    assert!(run.is_err(), "its state still cannot be read");
+    let page = store
+        .list_runs(&Default::default(), 10, None)
+        .await
+        .unwrap();
+    let failed = page.runs.iter().find(|r| r.run_id == "order-1").unwrap();
+    assert_eq!(failed.status, Status::Failed);
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("the store could not read the run back: ")
+    );
+    // The next claim gets the next run, not the same one again.
+    let next = store
+        .claim("w1", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.run_id, "order-2");
+}
