@@ -9,8 +9,12 @@ fn root() -> &'static Path {
 
 /// The `[dependencies]` names of a crate (not dev-dependencies).
 fn dependencies(krate: &str) -> Vec<String> {
-    let text =
-        std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).unwrap();
+    dependencies_in(&root().join("crates").join(krate).join("Cargo.toml"))
+}
+
+/// The `[dependencies]` names in the manifest at `manifest`.
+fn dependencies_in(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
     let mut deps = Vec::new();
     let mut in_deps = false;
     for line in text.lines() {
@@ -56,6 +60,7 @@ fn crates_depend_only_on_what_the_architecture_allows() {
                 "flowstep-http",
                 "flowstep-sandbox",
                 "flowstep-presets",
+                "flowstep-store",
                 "tracing-subscriber",
             ],
         ),
@@ -79,6 +84,21 @@ fn crates_depend_only_on_what_the_architecture_allows() {
                 "flowstep-http",
                 "flowstep-sandbox",
                 "flowstep-presets",
+            ],
+        ),
+        // The run store keeps what the engine hands its journal: no HTTP, no CLI, no sandbox.
+        (
+            "flowstep-store",
+            &[
+                "flowstep",
+                "clap",
+                "anyhow",
+                "reqwest",
+                "hyper",
+                "flowstep-http",
+                "flowstep-sandbox",
+                "flowstep-presets",
+                "tracing-subscriber",
             ],
         ),
         // The embedding crate gathers the libraries: no CLI, no sandbox.
@@ -108,6 +128,62 @@ fn crates_depend_only_on_what_the_architecture_allows() {
     );
 }
 
+/// The `[dependencies]` names of every crate in `crates/` and of the root package (the CLI).
+fn every_crates_dependencies() -> Vec<(String, Vec<String>)> {
+    let mut crates: Vec<(String, Vec<String>)> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let deps = dependencies(&name);
+            (name, deps)
+        })
+        .collect();
+    crates.push((
+        "flowstep".into(),
+        dependencies_in(&root().join("Cargo.toml")),
+    ));
+    crates.sort();
+    crates
+}
+
+#[test]
+fn only_the_store_talks_to_a_database() {
+    // sqlx (and any SQL client) stays behind the RunStore trait: the engine runs a `RunState`
+    // and hands it to a `Journal`; where it is kept is the store's business alone.
+    let database_clients = [
+        "sqlx",
+        "rusqlite",
+        "libsqlite3-sys",
+        "tokio-postgres",
+        "postgres",
+    ];
+    let crates = every_crates_dependencies();
+    assert!(
+        crates.iter().any(|(name, _)| name == "flowstep-engine"),
+        "the check found the crates"
+    );
+    for (krate, deps) in &crates {
+        for client in database_clients {
+            assert!(
+                krate == "flowstep-store" || !deps.iter().any(|d| d == client),
+                "{krate} must not depend on {client}: only flowstep-store talks to a database (see docs/architecture.md)"
+            );
+        }
+    }
+    assert!(
+        dependencies("flowstep-store").iter().any(|d| d == "sqlx"),
+        "flowstep-store is the crate with the SQLite backend"
+    );
+    assert!(
+        !dependencies("flowstep-engine")
+            .iter()
+            .any(|d| d == "flowstep-store" || d == "sqlx"),
+        "flowstep-engine never depends on the store or a database"
+    );
+}
+
 #[test]
 fn library_crates_do_not_use_anyhow() {
     for krate in [
@@ -118,6 +194,7 @@ fn library_crates_do_not_use_anyhow() {
         "flowstep-sandbox",
         "flowstep-whatsapp",
         "flowstep-embed",
+        "flowstep-store",
     ] {
         assert!(
             !dependencies(krate).iter().any(|d| d == "anyhow"),

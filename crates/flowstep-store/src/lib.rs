@@ -1,0 +1,137 @@
+//! Durable flowstep runs: the [`RunStore`] trait (create a run once, claim it under a lease,
+//! checkpoint it, finish it, park it until an event) and its SQLite backend ([`sqlite`]).
+//!
+//! A run is stored as what the engine hands its [`Journal`](flowstep_engine::Journal): the
+//! [`RunState`] (JSON) and the side effect under way, beside the flow's source and hash and the
+//! run's inputs. **The store holds no secret**: a `RunState` holds none by construction
+//! (variables, step records and messages are redacted before they enter it), and secrets are
+//! handed to each resumed run afresh. See docs/store.md for the schema and the lease rules.
+//!
+//! A worker claims a run, resumes it with a [`StoreJournal`] (so every checkpoint and effect
+//! is written to the store, fenced by the claim), and finishes it:
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use flowstep_engine::{Engine, RunRequest, RunStatus};
+//! use flowstep_store::{NewRun, RunStore, StoreJournal, sqlite::SqliteStore};
+//! use std::time::Duration;
+//!
+//! let dir = std::env::temp_dir().join(format!("flowstep-store-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let store = SqliteStore::open(dir.join("runs.db")).await.unwrap();
+//!
+//! let yaml = "flow: hello\nsteps:\n  - id: greet\n    type: message\n    text: Hello!\n";
+//! store.create_run(NewRun::new("order-1", "hello.yaml", "hello", yaml)).await.unwrap();
+//!
+//! // A worker: claim, compile the stored source, run with the store as journal, finish.
+//! let claimed = store.claim("worker-1", Duration::from_secs(30)).await.unwrap().unwrap();
+//! let plan = Engine::new().compile_text(&claimed.flow_file, &claimed.flow_source).unwrap();
+//! let journal = StoreJournal::new(&store, &claimed);
+//! let request = RunRequest::new().run_id(&claimed.run_id);
+//! let outcome = plan.run_journaled(request, &journal).await.unwrap();
+//! store.finish(&claimed, &outcome).await.unwrap();
+//!
+//! let run = store.get_run("order-1").await.unwrap().unwrap();
+//! assert_eq!(run.outcome.unwrap().status, RunStatus::Succeeded);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # });
+//! ```
+
+mod clock;
+mod error;
+mod journal;
+mod model;
+pub mod sqlite;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::StoreError;
+pub use journal::StoreJournal;
+pub use model::{
+    Claimed, Creation, Cursor, DueTimer, NewRun, Page, RunFilter, RunRecord, RunSummary, Status,
+    Wait, flow_hash,
+};
+
+use async_trait::async_trait;
+use flowstep_engine::{Effect, Outcome, RunState};
+use serde_json::Value;
+use std::time::{Duration, SystemTime};
+
+/// Where runs are kept between the steps a worker takes. Every method returns once what it
+/// wrote is durable.
+///
+/// Writes a worker makes after [`RunStore::claim`] are **fenced**: they apply only while the run
+/// is still `running` under the same attempt. A run claimed again by another worker (its lease
+/// expired), cancelled or finished makes them fail with [`StoreError::LeaseLost`], and the
+/// worker must drop the run.
+#[async_trait]
+pub trait RunStore: Send + Sync {
+    /// Records a new run, `queued`. Run ids are unique: starting a run whose id is already
+    /// stored creates nothing and returns the stored run ([`Creation::Existing`]), also when
+    /// the two starts race.
+    async fn create_run(&self, run: NewRun) -> Result<Creation, StoreError>;
+
+    /// Claims one runnable run (the oldest that is `queued`, or `running` under a lease that
+    /// has expired) for `worker_id` until `lease` from now: it becomes `running` and its
+    /// attempt is counted up. `None` when no run is runnable.
+    async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Claimed>, StoreError>;
+
+    /// Extends the claim's lease to `lease` from now (fenced).
+    async fn heartbeat(&self, claimed: &Claimed, lease: Duration) -> Result<(), StoreError>;
+
+    /// Saves a checkpoint: the run's state at a step boundary. Clears the effect recorded
+    /// before it (fenced).
+    async fn save(&self, claimed: &Claimed, state: &RunState) -> Result<(), StoreError>;
+
+    /// Records that `effect` is about to happen, with the state the run is in (fenced).
+    async fn record_effect(
+        &self,
+        claimed: &Claimed,
+        state: &RunState,
+        effect: &Effect,
+    ) -> Result<(), StoreError>;
+
+    /// Ends the run with its outcome: `succeeded` or `failed`, as the outcome says (fenced).
+    async fn finish(&self, claimed: &Claimed, outcome: &Outcome) -> Result<(), StoreError>;
+
+    /// Parks the run until an event for `wait.correlation_key` is delivered
+    /// ([`RunStore::deliver_event`]) or `wait.deadline` passes ([`RunStore::due_timers`]):
+    /// saves `state`, makes the run `waiting` and releases the lease (fenced). A key is
+    /// awaited by one run at a time ([`StoreError::Conflict`] otherwise).
+    async fn register_wait(
+        &self,
+        claimed: &Claimed,
+        state: &RunState,
+        wait: &Wait,
+    ) -> Result<(), StoreError>;
+
+    /// Delivers `payload` to the run waiting for `correlation_key`, in one write: the run
+    /// becomes `queued` with the event beside its state ([`Claimed::event`]). `false` when no
+    /// run waits for that key (an unknown key, or an event already delivered).
+    async fn deliver_event(
+        &self,
+        correlation_key: &str,
+        payload: &Value,
+    ) -> Result<bool, StoreError>;
+
+    /// Waiting runs whose deadline is `now` or earlier, earliest first, at most `limit`. Wake
+    /// each by delivering the event that says its wait timed out.
+    async fn due_timers(&self, now: SystemTime, limit: u32) -> Result<Vec<DueTimer>, StoreError>;
+
+    /// Cancels a run that has not ended. A worker running it loses its lease at its next
+    /// write. [`StoreError::NotFound`] for an unknown run, [`StoreError::Conflict`] for one
+    /// that has ended.
+    async fn cancel(&self, run_id: &str) -> Result<(), StoreError>;
+
+    /// The run with this id, if any.
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
+
+    /// Runs that match `filter`, newest first, at most `limit` (1 to 1000) per page; pass the
+    /// page's [`Page::next`] as `cursor` for the next one. Runs created after the first page
+    /// was read do not shift later pages.
+    async fn list_runs(
+        &self,
+        filter: &RunFilter,
+        limit: u32,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page, StoreError>;
+}

@@ -1,0 +1,102 @@
+//! Stored rows back into the store's models: times from milliseconds, JSON columns into the
+//! engine's types. A column that does not decode is reported as [`StoreError::Corrupt`],
+//! naming the run and the column.
+
+use super::queries::{RunRow, SummaryRow};
+use crate::error::StoreError;
+use crate::model::{RunRecord, RunSummary, Status, Wait};
+use serde::de::DeserializeOwned;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// `t` as stored: milliseconds since the Unix epoch.
+pub(crate) fn millis(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// A stored time.
+pub(crate) fn time(ms: i64) -> SystemTime {
+    match u64::try_from(ms) {
+        Ok(ms) => UNIX_EPOCH + Duration::from_millis(ms),
+        Err(_) => UNIX_EPOCH - Duration::from_millis(ms.unsigned_abs()),
+    }
+}
+
+/// A JSON column of run `run_id`.
+pub(crate) fn json<T: DeserializeOwned>(
+    location: &str,
+    run_id: &str,
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        location: format!("{location} (run `{run_id}`)"),
+        reason: format!("its `{column}` cannot be read by this build: {e}"),
+    })
+}
+
+fn optional_json<T: DeserializeOwned>(
+    location: &str,
+    run_id: &str,
+    column: &str,
+    text: Option<&str>,
+) -> Result<Option<T>, StoreError> {
+    text.map(|t| json(location, run_id, column, t)).transpose()
+}
+
+/// A run's status column.
+pub(crate) fn status(location: &str, run_id: &str, text: &str) -> Result<Status, StoreError> {
+    Status::parse(text).ok_or_else(|| StoreError::Corrupt {
+        location: format!("{location} (run `{run_id}`)"),
+        reason: format!("its status `{text}` is not one this build knows"),
+    })
+}
+
+/// An attempt counter, which the schema keeps at 0 or more.
+pub(crate) fn attempt(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+pub(crate) fn run_record(location: &str, row: RunRow) -> Result<RunRecord, StoreError> {
+    let id = row.run_id.as_str();
+    Ok(RunRecord {
+        status: status(location, id, &row.status)?,
+        attempt: attempt(row.attempt),
+        lease_owner: row.lease_owner,
+        lease_expires_at: row.lease_expires_at.map(time),
+        inputs: json(location, id, "inputs_json", &row.inputs_json)?,
+        state: optional_json(location, id, "state_json", row.state_json.as_deref())?,
+        pending: optional_json(location, id, "pending_json", row.pending_json.as_deref())?,
+        wait: row.wait_key.map(|correlation_key| Wait {
+            correlation_key,
+            deadline: row.wake_at.map(time),
+        }),
+        event: optional_json(location, id, "event_json", row.event_json.as_deref())?,
+        outcome: optional_json(location, id, "outcome_json", row.outcome_json.as_deref())?,
+        flow_file: row.flow_file,
+        flow_name: row.flow_name,
+        flow_hash: row.flow_hash,
+        flow_source: row.source,
+        recipient: row.recipient,
+        error: row.error,
+        created_at: time(row.created_at),
+        updated_at: time(row.updated_at),
+        finished_at: row.finished_at.map(time),
+        run_id: row.run_id,
+    })
+}
+
+pub(crate) fn summary(location: &str, row: SummaryRow) -> Result<RunSummary, StoreError> {
+    Ok(RunSummary {
+        status: status(location, &row.run_id, &row.status)?,
+        attempt: attempt(row.attempt),
+        flow_name: row.flow_name,
+        error: row.error,
+        created_at: time(row.created_at),
+        updated_at: time(row.updated_at),
+        finished_at: row.finished_at.map(time),
+        run_id: row.run_id,
+    })
+}

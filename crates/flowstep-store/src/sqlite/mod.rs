@@ -1,0 +1,500 @@
+//! The run store in a SQLite file: [`SqliteStore`]. One connection writes (SQLite takes one
+//! writer at a time, so writes queue in the process instead of contending for the file's
+//! lock), a few read beside it (write-ahead logging lets them), and every statement is in
+//! `queries`. See docs/store.md for the schema.
+
+mod decode;
+mod errors;
+mod open;
+mod options;
+mod queries;
+
+pub use options::SqliteOptions;
+
+use crate::RunStore;
+use crate::clock::Clock;
+use crate::error::StoreError;
+use crate::model::{
+    Claimed, Creation, Cursor, DueTimer, NewRun, Page, RunFilter, RunRecord, Status, Wait,
+    flow_hash,
+};
+use async_trait::async_trait;
+use decode::{millis, time};
+use flowstep_engine::{Effect, Outcome, RunState, RunStatus};
+use queries::{Fence, InsertRun};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::SqlitePool;
+use sqlx::sqlite::SqliteQueryResult;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// The most runs one page lists.
+const MAX_PAGE: u32 = 1000;
+
+/// A run store in one SQLite file, shared by every worker of a process (it is cheap to clone:
+/// the clones share the connections). Several processes may open the same file; their writes
+/// take turns on SQLite's lock.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    clock: Arc<dyn Clock>,
+    location: Arc<str>,
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating the file if it is missing and bringing its schema
+    /// up to date. Refused, with the file named: a file that is not a SQLite database or is
+    /// another program's ([`StoreError::Corrupt`]), a schema newer than this build knows
+    /// ([`StoreError::NewerSchema`]), a file that cannot be read or written
+    /// ([`StoreError::Unavailable`]).
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, SqliteOptions::default()).await
+    }
+
+    /// [`SqliteStore::open`] with `options`.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        options: SqliteOptions,
+    ) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let location: Arc<str> = path.display().to_string().into();
+        let pools = open::open(path, &location, &options).await?;
+        tracing::debug!(store = %location, "run store opened");
+        Ok(SqliteStore {
+            writer: pools.writer,
+            reader: pools.reader,
+            clock: options.clock,
+            location,
+        })
+    }
+
+    /// The store's file, as errors name it.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The newest schema version this build of the store knows.
+    pub fn schema_version() -> i64 {
+        open::known_version()
+    }
+
+    /// Closes the connections, waiting for the writes under way.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    fn now(&self) -> i64 {
+        millis(self.clock.now())
+    }
+
+    fn err(&self, e: sqlx::Error) -> StoreError {
+        errors::store_error(&self.location, e)
+    }
+
+    fn to_json(&self, what: &str, value: &impl Serialize) -> Result<String, StoreError> {
+        serde_json::to_string(value)
+            .map_err(|e| StoreError::Invalid(format!("{what} cannot be written as JSON: {e}")))
+    }
+
+    /// A state handed for another run is a worker's mistake, not something to store.
+    fn check_state(&self, claimed: &Claimed, state: &RunState) -> Result<(), StoreError> {
+        match state.run_id == claimed.run_id {
+            true => Ok(()),
+            false => Err(StoreError::Invalid(format!(
+                "the state of run `{}` was handed to the store for run `{}`",
+                state.run_id, claimed.run_id
+            ))),
+        }
+    }
+
+    /// The result of a fenced write: no row changed means the claim is no longer the run's.
+    async fn fenced(
+        &self,
+        claimed: &Claimed,
+        result: Result<SqliteQueryResult, sqlx::Error>,
+    ) -> Result<(), StoreError> {
+        if result.map_err(|e| self.err(e))?.rows_affected() > 0 {
+            return Ok(());
+        }
+        let reason = match queries::select_holder(&self.writer, &claimed.run_id).await {
+            Ok(None) => "it is no longer in the store".to_owned(),
+            Ok(Some(h)) if i64::from(claimed.attempt) < h.attempt => format!(
+                "worker `{}` claimed it again (attempt {}) after the lease expired; it is {} now",
+                h.lease_owner.as_deref().unwrap_or("?"),
+                h.attempt,
+                h.status
+            ),
+            Ok(Some(h)) if h.status == "cancelled" => "it was cancelled".to_owned(),
+            Ok(Some(h)) => format!("it is {} now", h.status),
+            Err(e) => format!("what became of it could not be read: {}", self.err(e)),
+        };
+        tracing::warn!(run_id = %claimed.run_id, attempt = claimed.attempt, "lease lost: {reason}");
+        Err(StoreError::LeaseLost {
+            run_id: claimed.run_id.clone(),
+            attempt: claimed.attempt,
+            reason,
+        })
+    }
+
+    fn lease_end(&self, now: i64, lease: Duration) -> i64 {
+        now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// Ends a claimed run that cannot be read back, so that it does not come back to every
+    /// worker that claims.
+    async fn fail_unreadable(&self, fence: Fence<'_>, error: StoreError) -> StoreError {
+        let reason = format!("the store could not read the run back: {error}");
+        let now = self.now();
+        if let Err(e) =
+            queries::finish(&self.writer, fence, "failed", None, Some(&reason), now).await
+        {
+            tracing::warn!(
+                run_id = fence.run_id,
+                "could not mark an unreadable run failed: {e}"
+            );
+        }
+        tracing::error!(run_id = fence.run_id, "{reason}; the run was marked failed");
+        match error {
+            StoreError::Corrupt { location, reason } => StoreError::Corrupt {
+                location,
+                reason: format!("{reason}; the run was marked failed"),
+            },
+            other => other,
+        }
+    }
+}
+
+fn fence(claimed: &Claimed) -> Fence<'_> {
+    Fence {
+        run_id: &claimed.run_id,
+        attempt: i64::from(claimed.attempt),
+    }
+}
+
+#[async_trait]
+impl RunStore for SqliteStore {
+    async fn create_run(&self, run: NewRun) -> Result<Creation, StoreError> {
+        flowstep_engine::check_run_id(&run.run_id)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        if run.flow_hash != flow_hash(&run.flow_source) {
+            return Err(StoreError::Invalid(format!(
+                "run `{}`: the flow hash `{}` is not the hash of its source (use NewRun::new or flow_hash)",
+                run.run_id, run.flow_hash
+            )));
+        }
+        let inputs_json = self.to_json("the run's inputs", &run.inputs)?;
+        let now = self.now();
+        let err = |e| self.err(e);
+        // BEGIN IMMEDIATE takes the write lock first, so another process cannot slip a write
+        // in between the reads and writes below.
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        queries::insert_flow(&mut *tx, &run.flow_hash, &run.flow_source, now)
+            .await
+            .map_err(err)?;
+        let stored = queries::select_flow_source(&mut *tx, &run.flow_hash)
+            .await
+            .map_err(err)?;
+        if stored.as_deref() != Some(run.flow_source.as_str()) {
+            return Err(StoreError::Conflict(format!(
+                "the run store {} holds another flow source under hash `{}`",
+                self.location, run.flow_hash
+            )));
+        }
+        let inserted = queries::insert_run(
+            &mut *tx,
+            InsertRun {
+                run_id: &run.run_id,
+                flow_file: &run.flow_file,
+                flow_name: &run.flow_name,
+                flow_hash: &run.flow_hash,
+                inputs_json: &inputs_json,
+                recipient: run.recipient.as_deref(),
+                now,
+            },
+        )
+        .await
+        .map_err(err)?;
+        let existing = match inserted {
+            Some(_) => None,
+            None => queries::select_run(&mut *tx, &run.run_id)
+                .await
+                .map_err(err)?,
+        };
+        tx.commit().await.map_err(err)?;
+        match existing {
+            None => {
+                tracing::debug!(run_id = %run.run_id, flow = %run.flow_name, "run created");
+                Ok(Creation::Created)
+            }
+            Some(row) => Ok(Creation::Existing(Box::new(decode::run_record(
+                &self.location,
+                row,
+            )?))),
+        }
+    }
+
+    async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Claimed>, StoreError> {
+        let now = self.now();
+        let expires = self.lease_end(now, lease);
+        let Some(row) = queries::claim(&self.writer, worker_id, expires, now)
+            .await
+            .map_err(|e| self.err(e))?
+        else {
+            return Ok(None);
+        };
+        let fence = Fence {
+            run_id: &row.run_id,
+            attempt: row.attempt,
+        };
+        let loc = &*self.location;
+        let id = row.run_id.as_str();
+        let source = match queries::select_flow_source(&self.writer, &row.flow_hash).await {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                let e = StoreError::Corrupt {
+                    location: format!("{loc} (run `{id}`)"),
+                    reason: format!("its flow source `{}` is missing", row.flow_hash),
+                };
+                return Err(self.fail_unreadable(fence, e).await);
+            }
+            Err(e) => return Err(self.err(e)),
+        };
+        let decoded = (|| {
+            Ok::<_, StoreError>((
+                decode::json(loc, id, "inputs_json", &row.inputs_json)?,
+                row.state_json
+                    .as_deref()
+                    .map(|t| decode::json::<RunState>(loc, id, "state_json", t))
+                    .transpose()?,
+                row.pending_json
+                    .as_deref()
+                    .map(|t| decode::json::<Effect>(loc, id, "pending_json", t))
+                    .transpose()?,
+                row.event_json
+                    .as_deref()
+                    .map(|t| decode::json::<Value>(loc, id, "event_json", t))
+                    .transpose()?,
+            ))
+        })();
+        let (inputs, state, pending, event) = match decoded {
+            Ok(d) => d,
+            Err(e) => return Err(self.fail_unreadable(fence, e).await),
+        };
+        tracing::debug!(
+            run_id = id,
+            attempt = row.attempt,
+            worker = worker_id,
+            "run claimed"
+        );
+        Ok(Some(Claimed {
+            attempt: decode::attempt(row.attempt),
+            worker_id: worker_id.to_owned(),
+            lease_expires_at: time(expires),
+            flow_file: row.flow_file,
+            flow_name: row.flow_name,
+            flow_hash: row.flow_hash,
+            flow_source: source,
+            inputs,
+            recipient: row.recipient,
+            state,
+            pending,
+            event,
+            run_id: row.run_id,
+        }))
+    }
+
+    async fn heartbeat(&self, claimed: &Claimed, lease: Duration) -> Result<(), StoreError> {
+        let now = self.now();
+        let expires = self.lease_end(now, lease);
+        let result = queries::heartbeat(&self.writer, fence(claimed), expires, now).await;
+        self.fenced(claimed, result).await
+    }
+
+    async fn save(&self, claimed: &Claimed, state: &RunState) -> Result<(), StoreError> {
+        self.check_state(claimed, state)?;
+        let state_json = self.to_json("the run's state", state)?;
+        let result = queries::save(&self.writer, fence(claimed), &state_json, self.now()).await;
+        self.fenced(claimed, result).await
+    }
+
+    async fn record_effect(
+        &self,
+        claimed: &Claimed,
+        state: &RunState,
+        effect: &Effect,
+    ) -> Result<(), StoreError> {
+        self.check_state(claimed, state)?;
+        let state_json = self.to_json("the run's state", state)?;
+        let effect_json = self.to_json("the effect", effect)?;
+        let result = queries::record_effect(
+            &self.writer,
+            fence(claimed),
+            &state_json,
+            &effect_json,
+            self.now(),
+        )
+        .await;
+        self.fenced(claimed, result).await
+    }
+
+    async fn finish(&self, claimed: &Claimed, outcome: &Outcome) -> Result<(), StoreError> {
+        if outcome.run_id != claimed.run_id {
+            return Err(StoreError::Invalid(format!(
+                "the outcome of run `{}` was handed to the store for run `{}`",
+                outcome.run_id, claimed.run_id
+            )));
+        }
+        let status = match outcome.status {
+            RunStatus::Succeeded => Status::Succeeded,
+            RunStatus::Failed => Status::Failed,
+        };
+        let outcome_json = self.to_json("the run's outcome", outcome)?;
+        let result = queries::finish(
+            &self.writer,
+            fence(claimed),
+            status.as_str(),
+            Some(&outcome_json),
+            None,
+            self.now(),
+        )
+        .await;
+        self.fenced(claimed, result).await?;
+        tracing::debug!(run_id = %claimed.run_id, %status, "run finished");
+        Ok(())
+    }
+
+    async fn register_wait(
+        &self,
+        claimed: &Claimed,
+        state: &RunState,
+        wait: &Wait,
+    ) -> Result<(), StoreError> {
+        self.check_state(claimed, state)?;
+        if wait.correlation_key.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "run `{}`: a wait needs a correlation key, and it is empty",
+                claimed.run_id
+            )));
+        }
+        let state_json = self.to_json("the run's state", state)?;
+        let result = queries::register_wait(
+            &self.writer,
+            fence(claimed),
+            &state_json,
+            &wait.correlation_key,
+            wait.deadline.map(millis),
+            self.now(),
+        )
+        .await;
+        match result {
+            // The key is unique among waiting runs.
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(StoreError::Conflict(format!(
+                    "run `{}` cannot wait for `{}`: another run already waits for that key",
+                    claimed.run_id, wait.correlation_key
+                )))
+            }
+            result => self.fenced(claimed, result).await,
+        }
+    }
+
+    async fn deliver_event(
+        &self,
+        correlation_key: &str,
+        payload: &Value,
+    ) -> Result<bool, StoreError> {
+        let event_json = self.to_json("the event", payload)?;
+        let woken = queries::deliver_event(&self.writer, correlation_key, &event_json, self.now())
+            .await
+            .map_err(|e| self.err(e))?;
+        if let Some(run_id) = &woken {
+            tracing::debug!(%run_id, "event delivered; the run is queued");
+        }
+        Ok(woken.is_some())
+    }
+
+    async fn due_timers(&self, now: SystemTime, limit: u32) -> Result<Vec<DueTimer>, StoreError> {
+        let limit = i64::from(limit.clamp(1, MAX_PAGE));
+        let rows = queries::due_timers(&self.reader, millis(now), limit)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DueTimer {
+                run_id: r.run_id,
+                correlation_key: r.wait_key,
+                deadline: time(r.wake_at),
+            })
+            .collect())
+    }
+
+    async fn cancel(&self, run_id: &str) -> Result<(), StoreError> {
+        let now = self.now();
+        if queries::cancel(&self.writer, run_id, now)
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            tracing::debug!(%run_id, "run cancelled");
+            return Ok(());
+        }
+        match queries::select_holder(&self.writer, run_id)
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            None => Err(StoreError::NotFound(run_id.to_owned())),
+            Some(h) => Err(StoreError::Conflict(format!(
+                "run `{run_id}` has ended ({}); only a queued, running or waiting run can be cancelled",
+                h.status
+            ))),
+        }
+    }
+
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        queries::select_run(&self.reader, run_id)
+            .await
+            .map_err(|e| self.err(e))?
+            .map(|row| decode::run_record(&self.location, row))
+            .transpose()
+    }
+
+    async fn list_runs(
+        &self,
+        filter: &RunFilter,
+        limit: u32,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page, StoreError> {
+        let before = cursor
+            .map(Cursor::position)
+            .transpose()?
+            .unwrap_or(i64::MAX);
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut rows = queries::list_runs(
+            &self.reader,
+            filter.status.map(Status::as_str),
+            filter.flow.as_deref(),
+            before,
+            i64::from(limit) + 1,
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = match more {
+            true => rows.last().map(|r| Cursor::after(r.seq)),
+            false => None,
+        };
+        let runs = rows
+            .into_iter()
+            .map(|r| decode::summary(&self.location, r))
+            .collect::<Result<_, _>>()?;
+        Ok(Page { runs, next })
+    }
+}

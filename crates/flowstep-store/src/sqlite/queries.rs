@@ -1,0 +1,434 @@
+//! Every SQL statement the SQLite store runs. The statements shared with other backends are
+//! files in `queries/` (the Postgres store will keep files of the same names); the few that
+//! read SQLite's own catalogue are here. Each function runs one statement and returns the
+//! rows as stored: text, integers and JSON text, decoded by `decode`.
+
+use sqlx::sqlite::{SqliteQueryResult, SqliteRow};
+use sqlx::{Row, SqliteExecutor};
+
+/// A fenced write's key: the run and the attempt its worker holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fence<'a> {
+    pub(crate) run_id: &'a str,
+    pub(crate) attempt: i64,
+}
+
+/// A run as `claim` returns it.
+#[derive(Debug)]
+pub(crate) struct ClaimRow {
+    pub(crate) run_id: String,
+    pub(crate) attempt: i64,
+    pub(crate) flow_file: String,
+    pub(crate) flow_name: String,
+    pub(crate) flow_hash: String,
+    pub(crate) inputs_json: String,
+    pub(crate) recipient: Option<String>,
+    pub(crate) state_json: Option<String>,
+    pub(crate) pending_json: Option<String>,
+    pub(crate) event_json: Option<String>,
+}
+
+/// A run as stored, whole.
+#[derive(Debug)]
+pub(crate) struct RunRow {
+    pub(crate) run_id: String,
+    pub(crate) status: String,
+    pub(crate) attempt: i64,
+    pub(crate) lease_owner: Option<String>,
+    pub(crate) lease_expires_at: Option<i64>,
+    pub(crate) flow_file: String,
+    pub(crate) flow_name: String,
+    pub(crate) flow_hash: String,
+    pub(crate) source: String,
+    pub(crate) inputs_json: String,
+    pub(crate) recipient: Option<String>,
+    pub(crate) state_json: Option<String>,
+    pub(crate) pending_json: Option<String>,
+    pub(crate) wait_key: Option<String>,
+    pub(crate) wake_at: Option<i64>,
+    pub(crate) event_json: Option<String>,
+    pub(crate) outcome_json: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) finished_at: Option<i64>,
+}
+
+/// A run in a list.
+#[derive(Debug)]
+pub(crate) struct SummaryRow {
+    pub(crate) seq: i64,
+    pub(crate) run_id: String,
+    pub(crate) flow_name: String,
+    pub(crate) status: String,
+    pub(crate) attempt: i64,
+    pub(crate) error: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) finished_at: Option<i64>,
+}
+
+/// Who holds a run now.
+#[derive(Debug)]
+pub(crate) struct HolderRow {
+    pub(crate) status: String,
+    pub(crate) attempt: i64,
+    pub(crate) lease_owner: Option<String>,
+}
+
+/// A waiting run past its deadline.
+#[derive(Debug)]
+pub(crate) struct TimerRow {
+    pub(crate) run_id: String,
+    pub(crate) wait_key: String,
+    pub(crate) wake_at: i64,
+}
+
+/// The fields of a new run.
+#[derive(Debug)]
+pub(crate) struct InsertRun<'a> {
+    pub(crate) run_id: &'a str,
+    pub(crate) flow_file: &'a str,
+    pub(crate) flow_name: &'a str,
+    pub(crate) flow_hash: &'a str,
+    pub(crate) inputs_json: &'a str,
+    pub(crate) recipient: Option<&'a str>,
+    pub(crate) now: i64,
+}
+
+pub(crate) async fn insert_flow<'e>(
+    e: impl SqliteExecutor<'e>,
+    flow_hash: &str,
+    source: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(include_str!("queries/insert_flow.sql"))
+        .bind(flow_hash)
+        .bind(source)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(drop)
+}
+
+pub(crate) async fn select_flow_source<'e>(
+    e: impl SqliteExecutor<'e>,
+    flow_hash: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query(include_str!("queries/select_flow_source.sql"))
+        .bind(flow_hash)
+        .fetch_optional(e)
+        .await?
+        .map(|r| r.try_get("source"))
+        .transpose()
+}
+
+/// The new run's position, or `None` when the id is taken.
+pub(crate) async fn insert_run<'e>(
+    e: impl SqliteExecutor<'e>,
+    run: InsertRun<'_>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query(include_str!("queries/insert_run.sql"))
+        .bind(run.run_id)
+        .bind(run.flow_file)
+        .bind(run.flow_name)
+        .bind(run.flow_hash)
+        .bind(run.inputs_json)
+        .bind(run.recipient)
+        .bind(run.now)
+        .fetch_optional(e)
+        .await?
+        .map(|r| r.try_get("seq"))
+        .transpose()
+}
+
+pub(crate) async fn claim<'e>(
+    e: impl SqliteExecutor<'e>,
+    worker_id: &str,
+    lease_expires_at: i64,
+    now: i64,
+) -> sqlx::Result<Option<ClaimRow>> {
+    let Some(r) = sqlx::query(include_str!("queries/claim.sql"))
+        .bind(worker_id)
+        .bind(lease_expires_at)
+        .bind(now)
+        .fetch_optional(e)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(ClaimRow {
+        run_id: r.try_get("run_id")?,
+        attempt: r.try_get("attempt")?,
+        flow_file: r.try_get("flow_file")?,
+        flow_name: r.try_get("flow_name")?,
+        flow_hash: r.try_get("flow_hash")?,
+        inputs_json: r.try_get("inputs_json")?,
+        recipient: r.try_get("recipient")?,
+        state_json: r.try_get("state_json")?,
+        pending_json: r.try_get("pending_json")?,
+        event_json: r.try_get("event_json")?,
+    }))
+}
+
+pub(crate) async fn heartbeat<'e>(
+    e: impl SqliteExecutor<'e>,
+    fence: Fence<'_>,
+    lease_expires_at: i64,
+    now: i64,
+) -> sqlx::Result<SqliteQueryResult> {
+    sqlx::query(include_str!("queries/heartbeat.sql"))
+        .bind(fence.run_id)
+        .bind(fence.attempt)
+        .bind(lease_expires_at)
+        .bind(now)
+        .execute(e)
+        .await
+}
+
+pub(crate) async fn save<'e>(
+    e: impl SqliteExecutor<'e>,
+    fence: Fence<'_>,
+    state_json: &str,
+    now: i64,
+) -> sqlx::Result<SqliteQueryResult> {
+    sqlx::query(include_str!("queries/save.sql"))
+        .bind(fence.run_id)
+        .bind(fence.attempt)
+        .bind(state_json)
+        .bind(now)
+        .execute(e)
+        .await
+}
+
+pub(crate) async fn record_effect<'e>(
+    e: impl SqliteExecutor<'e>,
+    fence: Fence<'_>,
+    state_json: &str,
+    effect_json: &str,
+    now: i64,
+) -> sqlx::Result<SqliteQueryResult> {
+    sqlx::query(include_str!("queries/record_effect.sql"))
+        .bind(fence.run_id)
+        .bind(fence.attempt)
+        .bind(state_json)
+        .bind(effect_json)
+        .bind(now)
+        .execute(e)
+        .await
+}
+
+/// Ends a run: `status` is `succeeded` or `failed`, with the outcome or the store's reason.
+pub(crate) async fn finish<'e>(
+    e: impl SqliteExecutor<'e>,
+    fence: Fence<'_>,
+    status: &str,
+    outcome_json: Option<&str>,
+    error: Option<&str>,
+    now: i64,
+) -> sqlx::Result<SqliteQueryResult> {
+    sqlx::query(include_str!("queries/finish.sql"))
+        .bind(fence.run_id)
+        .bind(fence.attempt)
+        .bind(status)
+        .bind(outcome_json)
+        .bind(error)
+        .bind(now)
+        .execute(e)
+        .await
+}
+
+pub(crate) async fn register_wait<'e>(
+    e: impl SqliteExecutor<'e>,
+    fence: Fence<'_>,
+    state_json: &str,
+    wait_key: &str,
+    wake_at: Option<i64>,
+    now: i64,
+) -> sqlx::Result<SqliteQueryResult> {
+    sqlx::query(include_str!("queries/register_wait.sql"))
+        .bind(fence.run_id)
+        .bind(fence.attempt)
+        .bind(state_json)
+        .bind(wait_key)
+        .bind(wake_at)
+        .bind(now)
+        .execute(e)
+        .await
+}
+
+/// The run woken, if one waited under `wait_key`.
+pub(crate) async fn deliver_event<'e>(
+    e: impl SqliteExecutor<'e>,
+    wait_key: &str,
+    event_json: &str,
+    now: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query(include_str!("queries/deliver_event.sql"))
+        .bind(wait_key)
+        .bind(event_json)
+        .bind(now)
+        .fetch_optional(e)
+        .await?
+        .map(|r| r.try_get("run_id"))
+        .transpose()
+}
+
+pub(crate) async fn due_timers<'e>(
+    e: impl SqliteExecutor<'e>,
+    now: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<TimerRow>> {
+    sqlx::query(include_str!("queries/due_timers.sql"))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(e)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(TimerRow {
+                run_id: r.try_get("run_id")?,
+                wait_key: r.try_get("wait_key")?,
+                wake_at: r.try_get("wake_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Whether a run was cancelled (it had not ended).
+pub(crate) async fn cancel<'e>(
+    e: impl SqliteExecutor<'e>,
+    run_id: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(include_str!("queries/cancel.sql"))
+        .bind(run_id)
+        .bind(now)
+        .fetch_optional(e)
+        .await?
+        .is_some())
+}
+
+pub(crate) async fn select_run<'e>(
+    e: impl SqliteExecutor<'e>,
+    run_id: &str,
+) -> sqlx::Result<Option<RunRow>> {
+    sqlx::query(include_str!("queries/select_run.sql"))
+        .bind(run_id)
+        .fetch_optional(e)
+        .await?
+        .map(|r| run_row(&r))
+        .transpose()
+}
+
+fn run_row(r: &SqliteRow) -> sqlx::Result<RunRow> {
+    Ok(RunRow {
+        run_id: r.try_get("run_id")?,
+        status: r.try_get("status")?,
+        attempt: r.try_get("attempt")?,
+        lease_owner: r.try_get("lease_owner")?,
+        lease_expires_at: r.try_get("lease_expires_at")?,
+        flow_file: r.try_get("flow_file")?,
+        flow_name: r.try_get("flow_name")?,
+        flow_hash: r.try_get("flow_hash")?,
+        source: r.try_get("source")?,
+        inputs_json: r.try_get("inputs_json")?,
+        recipient: r.try_get("recipient")?,
+        state_json: r.try_get("state_json")?,
+        pending_json: r.try_get("pending_json")?,
+        wait_key: r.try_get("wait_key")?,
+        wake_at: r.try_get("wake_at")?,
+        event_json: r.try_get("event_json")?,
+        outcome_json: r.try_get("outcome_json")?,
+        error: r.try_get("error")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+pub(crate) async fn select_holder<'e>(
+    e: impl SqliteExecutor<'e>,
+    run_id: &str,
+) -> sqlx::Result<Option<HolderRow>> {
+    let Some(r) = sqlx::query(include_str!("queries/select_holder.sql"))
+        .bind(run_id)
+        .fetch_optional(e)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(HolderRow {
+        status: r.try_get("status")?,
+        attempt: r.try_get("attempt")?,
+        lease_owner: r.try_get("lease_owner")?,
+    }))
+}
+
+/// Runs newest first, before position `before`, at most `limit`.
+pub(crate) async fn list_runs<'e>(
+    e: impl SqliteExecutor<'e>,
+    status: Option<&str>,
+    flow: Option<&str>,
+    before: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<SummaryRow>> {
+    sqlx::query(include_str!("queries/list_runs.sql"))
+        .bind(status)
+        .bind(flow)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(e)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(SummaryRow {
+                seq: r.try_get("seq")?,
+                run_id: r.try_get("run_id")?,
+                flow_name: r.try_get("flow_name")?,
+                status: r.try_get("status")?,
+                attempt: r.try_get("attempt")?,
+                error: r.try_get("error")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+                finished_at: r.try_get("finished_at")?,
+            })
+        })
+        .collect()
+}
+
+// SQLite's own catalogue, read when the store is opened.
+
+/// The `application_id` in the file's header (0 for a file no program marked).
+pub(crate) async fn application_id<'e>(e: impl SqliteExecutor<'e>) -> sqlx::Result<i64> {
+    sqlx::query("PRAGMA application_id")
+        .fetch_one(e)
+        .await?
+        .try_get(0)
+}
+
+/// The names of the file's tables.
+pub(crate) async fn table_names<'e>(e: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<String>> {
+    sqlx::query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .fetch_all(e)
+        .await?
+        .iter()
+        .map(|r| r.try_get("name"))
+        .collect()
+}
+
+/// The newest schema version applied to the file (`sqlx::migrate`'s table).
+pub(crate) async fn schema_version<'e>(e: impl SqliteExecutor<'e>) -> sqlx::Result<Option<i64>> {
+    sqlx::query("SELECT MAX(version) AS version FROM _sqlx_migrations")
+        .fetch_one(e)
+        .await?
+        .try_get("version")
+}
+
+/// Makes the file write-ahead logged (a setting kept in the file).
+pub(crate) async fn use_wal<'e>(e: impl SqliteExecutor<'e>) -> sqlx::Result<String> {
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .fetch_one(e)
+        .await?
+        .try_get(0)
+}

@@ -1,0 +1,10 @@
+UPDATE runs
+SET status = 'cancelled',
+    wait_key = NULL,
+    wake_at = NULL,
+    lease_owner = NULL,
+    lease_expires_at = NULL,
+    updated_at = $2,
+    finished_at = $2
+WHERE run_id = $1 AND status IN ('queued', 'running', 'waiting')
+RETURNING run_id

@@ -1,0 +1,1 @@
+SELECT source FROM flows WHERE flow_hash = $1

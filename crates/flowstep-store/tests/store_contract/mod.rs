@@ -1,0 +1,537 @@
+//! The run store's contract, written against the [`RunStore`] trait alone, so that every
+//! backend runs the same cases (SQLite now, Postgres later): a backend's test file makes a
+//! fresh store per case and calls each function here (see `tests/sqlite.rs`).
+
+pub mod flow;
+
+use flow::{FLOW, Payments};
+use flowstep_engine::{
+    Effect, EffectKind, Journal, JournalError, RecordingChannel, Redactor, ResumeRequest, RunError,
+    RunMode, RunState, RunStatus,
+};
+use flowstep_store::{
+    Claimed, Creation, Cursor, ManualClock, NewRun, RunFilter, RunStore, Status, StoreError,
+    StoreJournal, Wait,
+};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// A fresh, empty store and the clock it reads.
+pub struct Subject<S> {
+    pub store: Arc<S>,
+    pub clock: Arc<ManualClock>,
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+fn new_run(id: &str) -> NewRun {
+    NewRun::new(id, "pay.yaml", "pay", FLOW).inputs(flow::inputs("Asha"))
+}
+
+async fn claim_one<S: RunStore>(store: &S, worker: &str) -> Claimed {
+    store
+        .claim(worker, LEASE)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{worker} found no run to claim"))
+}
+
+fn lease_lost(result: Result<(), StoreError>) -> String {
+    match result {
+        Err(e @ StoreError::LeaseLost { .. }) => e.to_string(),
+        other => panic!("expected LeaseLost, got {other:?}"),
+    }
+}
+
+pub async fn creating_a_run_twice_returns_the_first<S: RunStore>(s: Subject<S>) {
+    let store = &*s.store;
+    assert!(matches!(
+        store.create_run(new_run("order-1")).await.unwrap(),
+        Creation::Created
+    ));
+    let again = new_run("order-1").inputs(flow::inputs("Someone else"));
+    let Creation::Existing(existing) = store.create_run(again).await.unwrap() else {
+        panic!("a second start of order-1 created a run");
+    };
+    assert_eq!(existing.run_id, "order-1");
+    assert_eq!(existing.status, Status::Queued);
+    assert_eq!(existing.attempt, 0);
+    assert_eq!(existing.inputs["name"], "Asha", "the first start's inputs");
+    assert_eq!(existing.flow_source, FLOW);
+    assert_eq!(existing.flow_hash, flowstep_store::flow_hash(FLOW));
+    let page = store
+        .list_runs(&RunFilter::default(), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(page.runs.len(), 1);
+    // One claim, then nothing: the duplicate start queued nothing.
+    claim_one(store, "w1").await;
+    assert!(store.claim("w1", LEASE).await.unwrap().is_none());
+}
+
+pub async fn concurrent_starts_of_one_run_make_one_run<S: RunStore + 'static>(s: Subject<S>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let store = s.store.clone();
+        tasks.spawn(async move {
+            let run = new_run("order-race").inputs(flow::inputs(&format!("caller {i}")));
+            store.create_run(run).await
+        });
+    }
+    let mut created = 0;
+    let mut existing = 0;
+    while let Some(result) = tasks.join_next().await {
+        match result.unwrap().unwrap() {
+            Creation::Created => created += 1,
+            Creation::Existing(run) => {
+                assert_eq!(run.run_id, "order-race");
+                existing += 1;
+            }
+        }
+    }
+    assert_eq!((created, existing), (1, 49));
+    let page = s
+        .store
+        .list_runs(&RunFilter::default(), 100, None)
+        .await
+        .unwrap();
+    assert_eq!(page.runs.len(), 1, "{page:?}");
+}
+
+pub async fn a_claimed_run_is_saved_and_finished<S: RunStore>(s: Subject<S>) {
+    let store = &*s.store;
+    assert!(store.claim("w1", LEASE).await.unwrap().is_none(), "empty");
+    store
+        .create_run(new_run("order-1").recipient("+919000090000"))
+        .await
+        .unwrap();
+    let claimed = claim_one(store, "w1").await;
+    assert_eq!(claimed.run_id, "order-1");
+    assert_eq!(claimed.attempt, 1);
+    assert_eq!(claimed.worker_id, "w1");
+    assert_eq!(claimed.flow_file, "pay.yaml");
+    assert_eq!(claimed.flow_source, FLOW);
+    assert_eq!(claimed.recipient.as_deref(), Some("+919000090000"));
+    assert!(claimed.state.is_none() && claimed.pending.is_none() && claimed.event.is_none());
+    let running = store.get_run("order-1").await.unwrap().unwrap();
+    assert_eq!(running.status, Status::Running);
+    assert_eq!(running.lease_owner.as_deref(), Some("w1"));
+    assert_eq!(running.lease_expires_at, Some(claimed.lease_expires_at));
+    assert!(store.claim("w2", LEASE).await.unwrap().is_none(), "leased");
+
+    let payments = Payments::new();
+    let plan = payments.compile(&claimed.flow_file, &claimed.flow_source);
+    let channel = RecordingChannel::new();
+    let journal = StoreJournal::new(store, &claimed);
+    let outcome = plan
+        .run_journaled(
+            flow::request(&claimed.run_id, &claimed.inputs, &channel),
+            &journal,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, RunStatus::Succeeded);
+    let saved = store.get_run("order-1").await.unwrap().unwrap();
+    assert_eq!(saved.status, Status::Running, "saved, not finished yet");
+    let state = saved.state.expect("the last checkpoint");
+    assert!(state.is_finished());
+    assert_eq!(state.records().len(), 3);
+    assert!(saved.pending.is_none(), "a checkpoint clears the effect");
+
+    store.finish(&claimed, &outcome).await.unwrap();
+    let done = store.get_run("order-1").await.unwrap().unwrap();
+    assert_eq!(done.status, Status::Succeeded);
+    assert_eq!(done.outcome.unwrap().outputs["charged"], 1);
+    assert!(done.lease_owner.is_none() && done.lease_expires_at.is_none());
+    assert!(done.finished_at.is_some());
+    assert!(store.claim("w1", LEASE).await.unwrap().is_none(), "ended");
+    // A finished run takes no more writes from its worker.
+    let message = lease_lost(store.save(&claimed, &state).await);
+    assert!(message.contains("it is succeeded now"), "{message}");
+}
+
+pub async fn a_leased_run_goes_to_another_worker_only_when_the_lease_expires<S: RunStore>(
+    s: Subject<S>,
+) {
+    let store = &*s.store;
+    store.create_run(new_run("order-1")).await.unwrap();
+    let first = claim_one(store, "w1").await;
+    let state = flow::started_state("order-1").await;
+    store.save(&first, &state).await.unwrap();
+    assert!(store.claim("w2", LEASE).await.unwrap().is_none());
+    // A heartbeat keeps the lease: 20 s, heartbeat, 20 s more is 40 s after the claim.
+    s.clock.advance(Duration::from_secs(20));
+    store.heartbeat(&first, LEASE).await.unwrap();
+    s.clock.advance(Duration::from_secs(20));
+    assert!(store.claim("w2", LEASE).await.unwrap().is_none());
+    // Then the first worker goes quiet.
+    s.clock.advance(LEASE);
+    let second = claim_one(store, "w2").await;
+    assert_eq!(second.run_id, "order-1");
+    assert_eq!(second.attempt, 2);
+    assert_eq!(
+        second.state.as_ref().map(|s| s.run_id.as_str()),
+        Some("order-1"),
+        "the state the first worker saved"
+    );
+    // Every write of the first worker is refused now, and says why.
+    let message = lease_lost(store.save(&first, &state).await);
+    assert_eq!(
+        message,
+        "run `order-1`: the lease of attempt 1 was lost (worker `w2` claimed it again (attempt 2) after the lease expired; it is running now); this worker must stop running it"
+    );
+    lease_lost(store.heartbeat(&first, LEASE).await);
+    let effect = Effect {
+        step: "charge".into(),
+        attempt: 1,
+        kind: EffectKind::Message,
+    };
+    lease_lost(store.record_effect(&first, &state, &effect).await);
+    let wait = Wait {
+        correlation_key: "pl_1".into(),
+        deadline: None,
+    };
+    lease_lost(store.register_wait(&first, &state, &wait).await);
+    let outcome = state.to_outcome();
+    lease_lost(store.finish(&first, &outcome).await);
+    // The second worker's writes go through.
+    store.record_effect(&second, &state, &effect).await.unwrap();
+    let run = store.get_run("order-1").await.unwrap().unwrap();
+    assert_eq!(run.pending, Some(effect));
+    assert_eq!(run.lease_owner.as_deref(), Some("w2"));
+    store.finish(&second, &outcome).await.unwrap();
+    assert_eq!(
+        store.get_run("order-1").await.unwrap().unwrap().status,
+        Status::Succeeded
+    );
+}
+
+pub async fn runs_are_listed_newest_first_in_stable_pages<S: RunStore>(s: Subject<S>) {
+    let store = &*s.store;
+    for i in 1..=7 {
+        let flow = if i % 2 == 0 { "even" } else { "odd" };
+        let run = NewRun::new(format!("run-{i}"), "pay.yaml", flow, FLOW);
+        store.create_run(run).await.unwrap();
+        s.clock.advance(Duration::from_millis(1));
+    }
+    let ids = |page: &flowstep_store::Page| {
+        page.runs
+            .iter()
+            .map(|r| r.run_id.clone())
+            .collect::<Vec<_>>()
+    };
+    let all = RunFilter::default();
+    let first = store.list_runs(&all, 3, None).await.unwrap();
+    assert_eq!(ids(&first), ["run-7", "run-6", "run-5"]);
+    assert!(first.runs[0].created_at > first.runs[1].created_at);
+    // A run created between two pages does not shift the next one.
+    store
+        .create_run(NewRun::new("run-8", "pay.yaml", "odd", FLOW))
+        .await
+        .unwrap();
+    let cursor = Cursor::new(first.next.clone().unwrap().as_str());
+    let second = store.list_runs(&all, 3, Some(&cursor)).await.unwrap();
+    assert_eq!(ids(&second), ["run-4", "run-3", "run-2"]);
+    let third = store
+        .list_runs(&all, 3, second.next.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(ids(&third), ["run-1"]);
+    assert!(third.next.is_none());
+    // The same cursor gives the same page again.
+    let again = store.list_runs(&all, 3, Some(&cursor)).await.unwrap();
+    assert_eq!(again, second);
+
+    let even = RunFilter {
+        flow: Some("even".into()),
+        ..RunFilter::default()
+    };
+    let page = store.list_runs(&even, 2, None).await.unwrap();
+    assert_eq!(ids(&page), ["run-6", "run-4"]);
+    let page = store.list_runs(&even, 2, page.next.as_ref()).await.unwrap();
+    assert_eq!(ids(&page), ["run-2"]);
+    assert!(page.next.is_none());
+
+    claim_one(store, "w1").await; // the oldest: run-1
+    let running = RunFilter {
+        status: Some(Status::Running),
+        ..RunFilter::default()
+    };
+    let page = store.list_runs(&running, 10, None).await.unwrap();
+    assert_eq!(ids(&page), ["run-1"]);
+    assert_eq!(page.runs[0].status, Status::Running);
+    assert_eq!(page.runs[0].attempt, 1);
+
+    let err = store
+        .list_runs(&all, 3, Some(&Cursor::new("page-2")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)));
+    assert_eq!(
+        err.to_string(),
+        "the page cursor `page-2` was not made by this store; pass the `next` of the page before, as it was given"
+    );
+}
+
+pub async fn a_waiting_run_is_woken_by_its_event<S: RunStore>(s: Subject<S>) {
+    let store = &*s.store;
+    store.create_run(new_run("order-1")).await.unwrap();
+    let claimed = claim_one(store, "w1").await;
+    let state = flow::started_state("order-1").await;
+    let deadline = s.clock_now() + Duration::from_secs(3600);
+    let wait = Wait {
+        correlation_key: "plink_K2x".into(),
+        deadline: Some(deadline),
+    };
+    store.register_wait(&claimed, &state, &wait).await.unwrap();
+    let run = store.get_run("order-1").await.unwrap().unwrap();
+    assert_eq!(run.status, Status::Waiting);
+    assert_eq!(run.wait, Some(wait.clone()));
+    assert!(run.lease_owner.is_none(), "the lease is released");
+    assert!(run.state.is_some());
+    // Parked: no worker gets it, and its worker's writes are refused.
+    assert!(store.claim("w2", LEASE).await.unwrap().is_none());
+    let message = lease_lost(store.save(&claimed, &state).await);
+    assert!(message.contains("it is waiting now"), "{message}");
+    // The key is one run's.
+    store.create_run(new_run("order-2")).await.unwrap();
+    let other = claim_one(store, "w2").await;
+    let other_state = flow::started_state("order-2").await;
+    let err = store
+        .register_wait(&other, &other_state, &wait)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "run `order-2` cannot wait for `plink_K2x`: another run already waits for that key"
+    );
+    // Timers: none due before the deadline, this one after.
+    assert!(
+        store
+            .due_timers(s.clock_now(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = store
+        .due_timers(deadline + Duration::from_secs(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].run_id, "order-1");
+    assert_eq!(due[0].correlation_key, "plink_K2x");
+    assert_eq!(due[0].deadline, deadline);
+    // An event nobody waits for is not delivered.
+    let paid = json!({ "event": "payment_link.paid", "amount": 50000 });
+    assert!(!store.deliver_event("plink_unknown", &paid).await.unwrap());
+    assert!(store.deliver_event("plink_K2x", &paid).await.unwrap());
+    assert!(
+        !store.deliver_event("plink_K2x", &paid).await.unwrap(),
+        "delivered once"
+    );
+    let run = store.get_run("order-1").await.unwrap().unwrap();
+    assert_eq!(run.status, Status::Queued);
+    assert!(run.wait.is_none());
+    assert_eq!(run.event.as_ref(), Some(&paid));
+    assert!(store.due_timers(deadline, 10).await.unwrap().is_empty());
+    // The woken run is claimed with its state and the event.
+    let woken = claim_one(store, "w3").await;
+    assert_eq!(woken.run_id, "order-1");
+    assert_eq!(woken.attempt, 2);
+    assert_eq!(woken.event, Some(paid));
+    assert_eq!(
+        woken.state.map(|s| s.run_id),
+        Some("order-1".to_owned()),
+        "its saved state"
+    );
+    // Once order-1 no longer waits, order-2 may wait for the key.
+    store
+        .register_wait(&other, &other_state, &wait)
+        .await
+        .unwrap();
+}
+
+pub async fn cancelling_stops_a_run_and_its_worker<S: RunStore>(s: Subject<S>) {
+    let store = &*s.store;
+    store.create_run(new_run("queued-1")).await.unwrap();
+    store.cancel("queued-1").await.unwrap();
+    assert!(store.claim("w1", LEASE).await.unwrap().is_none());
+    let run = store.get_run("queued-1").await.unwrap().unwrap();
+    assert_eq!(run.status, Status::Cancelled);
+    assert!(run.finished_at.is_some());
+
+    store.create_run(new_run("running-1")).await.unwrap();
+    let claimed = claim_one(store, "w1").await;
+    store.cancel("running-1").await.unwrap();
+    let state = flow::started_state("running-1").await;
+    let message = lease_lost(store.save(&claimed, &state).await);
+    assert!(message.contains("(it was cancelled)"), "{message}");
+
+    let err = store.cancel("running-1").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "run `running-1` has ended (cancelled); only a queued, running or waiting run can be cancelled"
+    );
+    let err = store.cancel("nobody").await.unwrap_err();
+    assert_eq!(err, StoreError::NotFound("nobody".into()));
+    assert_eq!(err.to_string(), "run `nobody` is not in the store");
+    assert!(store.get_run("nobody").await.unwrap().is_none());
+}
+
+pub async fn a_worker_cannot_store_another_runs_state_or_a_bad_run_id<S: RunStore>(s: Subject<S>) {
+    let store = &*s.store;
+    let err = store.create_run(new_run("bad id!")).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    store.create_run(new_run("order-1")).await.unwrap();
+    let claimed = claim_one(store, "w1").await;
+    let other = flow::started_state("order-2").await;
+    let err = store.save(&claimed, &other).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the state of run `order-2` was handed to the store for run `order-1`"
+    );
+}
+
+/// A journal that passes each write to the store and then, at write number `crash_at`,
+/// stops the run as a `kill -9` right after that write would.
+struct CrashAfter<'a> {
+    inner: StoreJournal<'a>,
+    calls: AtomicUsize,
+    crash_at: usize,
+}
+
+impl CrashAfter<'_> {
+    fn tick(&self) -> Result<(), JournalError> {
+        match self.calls.fetch_add(1, Ordering::SeqCst) == self.crash_at {
+            true => Err(JournalError("killed".into())),
+            false => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Journal for CrashAfter<'_> {
+    async fn checkpoint(&self, state: &RunState) -> Result<(), JournalError> {
+        self.inner.checkpoint(state).await?;
+        self.tick()
+    }
+
+    async fn effect(&self, state: &RunState, effect: &Effect) -> Result<(), JournalError> {
+        self.inner.effect(state, effect).await?;
+        self.tick()
+    }
+}
+
+pub async fn a_run_stopped_at_any_write_is_finished_by_the_next_worker<S: RunStore>(s: Subject<S>) {
+    let store = &*s.store;
+    // Start, greet's message, after greet, charge's request, after charge, say's message,
+    // after say, the end.
+    for crash_at in 0..8 {
+        let run_id = format!("order-{crash_at}");
+        store.create_run(new_run(&run_id)).await.unwrap();
+        let payments = Payments::new();
+        let channel = RecordingChannel::new();
+
+        let first = claim_one(store, "w1").await;
+        let plan = payments.compile(&first.flow_file, &first.flow_source);
+        let journal = CrashAfter {
+            inner: StoreJournal::new(store, &first),
+            calls: AtomicUsize::new(0),
+            crash_at,
+        };
+        let err = plan
+            .run_journaled(flow::request(&run_id, &first.inputs, &channel), &journal)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RunError::Journal(_)), "{crash_at}: {err}");
+
+        s.clock.advance(LEASE + Duration::from_secs(1));
+        let second = claim_one(store, "w2").await;
+        assert_eq!(second.run_id, run_id);
+        assert_eq!(second.attempt, 2);
+        let state = second.state.clone().expect("the start is always saved");
+        let pending_message = matches!(&second.pending, Some(e) if e.kind == EffectKind::Message);
+        assert_eq!(
+            second.pending.is_some(),
+            [1, 3, 5].contains(&crash_at),
+            "{crash_at}: an effect is pending only when the run stopped right after announcing it"
+        );
+        // The worker compiles the stored source, as a restarted process would.
+        let plan = payments.compile(&second.flow_file, &second.flow_source);
+        let outcome = plan
+            .resume(
+                ResumeRequest {
+                    state,
+                    pending: second.pending.clone(),
+                    secrets: flow::secrets(),
+                    mode: RunMode::Live,
+                    channel: &channel,
+                    recipient: second.recipient.clone(),
+                    redactor: Arc::new(Redactor::new()),
+                },
+                &StoreJournal::new(store, &second),
+            )
+            .await
+            .unwrap();
+        store.finish(&second, &outcome).await.unwrap();
+
+        assert_eq!(outcome.status, RunStatus::Succeeded, "{crash_at}");
+        let steps: Vec<&str> = outcome.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            steps,
+            ["greet", "charge", "say"],
+            "{crash_at}: each step once"
+        );
+        assert_eq!(payments.charges(), 1, "{crash_at}: charged exactly once");
+        assert_eq!(
+            channel.sent().len(),
+            2 - usize::from(pending_message),
+            "{crash_at}: a message under way is not sent again"
+        );
+        let stored = store.get_run(&run_id).await.unwrap().unwrap();
+        assert_eq!(stored.status, Status::Succeeded);
+        assert_eq!(stored.attempt, 2);
+        assert!(stored.pending.is_none());
+        assert_eq!(stored.outcome.unwrap().outputs, outcome.outputs);
+    }
+}
+
+pub async fn a_stored_run_holds_no_secret<S: RunStore>(s: Subject<S>) {
+    let store = &*s.store;
+    store.create_run(new_run("order-1")).await.unwrap();
+    let claimed = claim_one(store, "w1").await;
+    let payments = Payments::new();
+    let plan = payments.compile(&claimed.flow_file, &claimed.flow_source);
+    let channel = RecordingChannel::new();
+    let outcome = plan
+        .run_journaled(
+            flow::request(&claimed.run_id, &claimed.inputs, &channel),
+            &StoreJournal::new(store, &claimed),
+        )
+        .await
+        .unwrap();
+    store.finish(&claimed, &outcome).await.unwrap();
+    let run = store.get_run("order-1").await.unwrap().unwrap();
+    // The step did bring the key back (so the test can fail): redacted, in all three places.
+    let state = serde_json::to_string(run.state.as_ref().unwrap()).unwrap();
+    assert!(state.contains("charge_token") && state.contains("authorization"));
+    let everything = format!(
+        "{run:?}\n{state}\n{}",
+        serde_json::to_string(&run.outcome).unwrap()
+    );
+    for form in flow::secret_forms() {
+        assert!(
+            !everything.contains(&form),
+            "the stored run holds the secret ({form}): {everything}"
+        );
+    }
+}
+
+impl<S> Subject<S> {
+    fn clock_now(&self) -> std::time::SystemTime {
+        use flowstep_store::Clock;
+        self.clock.now()
+    }
+}
