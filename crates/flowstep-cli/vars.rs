@@ -7,6 +7,7 @@
 use crate::files::{self, Unreadable};
 use anyhow::bail;
 use flowstep_engine::InputValue;
+use flowstep_spec::shown::shown_quoted;
 use flowstep_spec::yaml::{self, Node};
 use flowstep_spec::{Diagnostic, Flow, SourceFile, help_did_you_mean};
 use std::collections::HashSet;
@@ -19,7 +20,7 @@ pub fn from_args(vars: &[String]) -> anyhow::Result<Vec<(String, InputValue)>> {
             Some((name, value)) if !name.trim().is_empty() => {
                 Ok((name.trim().to_owned(), InputValue::Text(value.to_owned())))
             }
-            _ => bail!("--var {v:?} is not NAME=VALUE"),
+            _ => bail!("--var {} is not NAME=VALUE", shown_quoted(v)),
         })
         .collect()
 }
