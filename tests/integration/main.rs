@@ -13,6 +13,7 @@ mod echo_server;
 mod embedding;
 mod error_types;
 mod example_flows;
+mod format_rules;
 mod long_values;
 mod network_policy;
 mod outcomes;

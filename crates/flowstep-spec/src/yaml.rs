@@ -148,6 +148,16 @@ pub fn resolve_plain(s: &str) -> Value {
 
 /// Parses one YAML document into a node tree, or a diagnostic that points at the problem.
 pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
+    parse_document(file)?.ok_or_else(|| {
+        Diagnostic::error("E001", "the flow file is empty", Span::new(0, 0))
+            .with_help("a flow starts with `flow: NAME` and lists its `steps:`")
+    })
+}
+
+/// Parses one YAML document into a node tree, `None` when the file holds none (it is empty,
+/// or only comments), or a diagnostic that points at the problem. For files other than flows
+/// (a vars file), whose own error says what an empty one should hold.
+pub fn parse_document(file: &SourceFile) -> Result<Option<Node>, Diagnostic> {
     let mut builder = Builder {
         file,
         stack: Vec::new(),
@@ -179,10 +189,7 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
         );
         builder.event(event, span)?;
     }
-    builder.root.ok_or_else(|| {
-        Diagnostic::error("E001", "the flow file is empty", Span::new(0, 0))
-            .with_help("a flow starts with `flow: NAME` and lists its `steps:`")
-    })
+    Ok(builder.root)
 }
 
 /// How many lines after the parser's position a tab it complains about is looked for: the
