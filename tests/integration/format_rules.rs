@@ -178,3 +178,49 @@ fn a_number_from_text_keeps_its_value_without_gaining_digits() {
         );
     }
 }
+
+#[test]
+fn a_yaml_tag_is_refused_at_its_place() {
+    let dir = Scratch::new();
+    let flow = dir.write(
+        "f.yaml",
+        "flow: f\nsteps:\n  - id: m\n    type: !!str message\n    text: hi\n",
+    );
+    let out = run(dir.path(), &["check", flow.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error[E001]: YAML tags are not supported: `!!str`\n --> {}:4:11\n",
+            flow.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("= help: remove the tag; to make a value text, quote it (`n: \"5\"`)"),
+        "{}",
+        out.stderr
+    );
+    // In a vars file too.
+    let flow = dir.write("nums.yaml", NUMS);
+    let vars = dir.write("v.yaml", "n: !!str 5\n");
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            flow.to_str().unwrap(),
+            "--vars",
+            vars.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error[E001]: YAML tags are not supported: `!!str`\n --> {}:1:4\n",
+            vars.display()
+        )),
+        "{}",
+        out.stderr
+    );
+}

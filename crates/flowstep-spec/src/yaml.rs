@@ -192,6 +192,25 @@ pub fn parse_document(file: &SourceFile) -> Result<Option<Node>, Diagnostic> {
     Ok(builder.root)
 }
 
+/// E001 for a tag (`!!str 5`, `!Ref x`): flows type a value by how it is written, and quotes
+/// are the one way to say "text".
+/// The node's span starts at its tag: the tag is shown as written there.
+fn tag_error(file: &SourceFile, span: Span) -> Diagnostic {
+    let from = &file.text()[span.start.min(file.text().len())..];
+    let tag = &from[..from.find(char::is_whitespace).unwrap_or(from.len())];
+    // An anchor may come first (`&a !!str x`): then the node's span is pointed at as it is.
+    let (message, at) = if tag.starts_with('!') {
+        (
+            format!("YAML tags are not supported: `{tag}`"),
+            Span::new(span.start, span.start + tag.len()),
+        )
+    } else {
+        ("YAML tags are not supported".to_owned(), span)
+    };
+    Diagnostic::error("E001", message, at)
+        .with_help("remove the tag; to make a value text, quote it (`n: \"5\"`)")
+}
+
 /// How many lines after the parser's position a tab it complains about is looked for: the
 /// parser reports a tab that starts a line at the end of the line before.
 const TAB_SEARCH_LINES: usize = 2;
@@ -274,24 +293,18 @@ impl Builder<'_> {
                     ScalarStyle::Plain => Style::Plain,
                     _ => Style::Quoted,
                 };
-                let style = match tag.as_deref() {
-                    None => style,
-                    Some(t) if t.is_yaml_core_schema() && t.suffix == "str" => Style::Quoted,
-                    Some(t) => {
-                        return Err(Diagnostic::error(
-                            "E001",
-                            format!("YAML tag `{t}` is not supported in flow files"),
-                            span,
-                        )
-                        .with_help("quote the value to make it a string, or remove the tag"));
-                    }
-                };
+                if tag.is_some() {
+                    return Err(tag_error(self.file, span));
+                }
                 // Quoted scalars' spans include the quotes; that is where an author looks.
                 let node = Node {
                     kind: NodeKind::Scalar(text.into_owned(), style),
                     span: self.trim_span(span),
                 };
                 self.complete(node, anchor)?;
+            }
+            Event::SequenceStart(_, Some(_)) | Event::MappingStart(_, Some(_)) => {
+                return Err(tag_error(self.file, span));
             }
             Event::SequenceStart(anchor, _) => {
                 self.depth_check(span)?;
