@@ -224,3 +224,49 @@ fn a_yaml_tag_is_refused_at_its_place() {
         out.stderr
     );
 }
+
+#[test]
+fn large_bounds_are_numbers_and_one_past_floating_point_is_a_clear_error() {
+    let dir = Scratch::new();
+    let flow = dir.write(
+        "f.yaml",
+        "flow: f\ninputs:\n  v: { type: integer, maximum: 99999999999999999999999 }\nsteps:\n  - id: m\n    type: message\n    text: <<v>>\n",
+    );
+    let out = run(dir.path(), &["check", flow.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = run(dir.path(), &["run", flow.to_str().unwrap(), "--var", "v=5"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            flow.to_str().unwrap(),
+            "--var",
+            "v=100000000000000000000000",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.starts_with(
+            "error: invalid input v: 100000000000000000000000 is more than the maximum 99999999999999999999999\n"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    let flow = dir.write(
+        "g.yaml",
+        "flow: f\ninputs:\n  w: { type: number, maximum: 1e400 }\nsteps:\n  - id: m\n    type: message\n    text: <<w>>\n",
+    );
+    let out = run(dir.path(), &["check", flow.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error[E010]: `maximum` 1e400 is too large to compare values with\n --> {}:3:31\n",
+            flow.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("found a string"), "{}", out.stderr);
+}

@@ -115,9 +115,11 @@ fn is_null_text(s: &str) -> bool {
 /// Types a plain scalar: `null` (also `~` and nothing), `true`, `false`, and numbers written as
 /// JSON writes them; everything else is text, exactly as written (see the module docs).
 ///
-/// A number is typed here for the places that take one (an input's `default`, `max_attempts`);
-/// a fraction is read through `f64` and an integer beyond 64 bits stays text. Values written in
-/// a request body or a `set` keep their written text instead: see [`crate::value_template`].
+/// A number is typed here for the places that take one (an input's `default`, `minimum`,
+/// `max_attempts`), as a JSON number that keeps every digit it was written with
+/// (`12345678901234567890123`, `19.90`, `1e400`: serde_json's `arbitrary_precision`). Values
+/// written in a request body or a `set` keep their written text instead: see
+/// [`crate::value_template`].
 pub fn resolve_plain(s: &str) -> Value {
     if is_null_text(s) {
         return Value::Null;
@@ -127,23 +129,12 @@ pub fn resolve_plain(s: &str) -> Value {
         "false" => return Value::Bool(false),
         _ => {}
     }
-    if !is_json_number(s) {
-        return Value::String(s.to_owned());
+    if is_json_number(s)
+        && let Ok(n) = serde_json::from_str::<Number>(s)
+    {
+        return Value::Number(n);
     }
-    if let Ok(i) = s.parse::<i64>() {
-        return Value::Number(i.into());
-    }
-    if let Ok(u) = s.parse::<u64>() {
-        return Value::Number(u.into());
-    }
-    if s.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-        // Too large for 64 bits: keep the digits exactly rather than round through a float.
-        return Value::String(s.to_owned());
-    }
-    match s.parse::<f64>().ok().and_then(Number::from_f64) {
-        Some(n) => Value::Number(n),
-        None => Value::String(s.to_owned()),
-    }
+    Value::String(s.to_owned())
 }
 
 /// Parses one YAML document into a node tree, or a diagnostic that points at the problem.
@@ -475,11 +466,14 @@ mod tests {
         assert_eq!(resolve_plain("0"), json!(0));
         assert_eq!(resolve_plain("0.5"), json!(0.5));
         assert_eq!(resolve_plain("~"), Value::Null);
-        assert_eq!(resolve_plain("1e3"), json!(1000.0));
+        let number = |t: &str| Value::Number(serde_json::from_str(t).unwrap());
+        assert_eq!(resolve_plain("1e3"), number("1e3"));
+        assert_eq!(resolve_plain("1e400"), number("1e400"));
+        assert_eq!(resolve_plain("19.90").to_string(), "19.90");
         assert_eq!(resolve_plain("e3"), json!("e3"));
         assert_eq!(
             resolve_plain("99999999999999999999"),
-            json!("99999999999999999999")
+            number("99999999999999999999")
         );
         assert_eq!(resolve_plain("1-2"), json!("1-2"));
         assert_eq!(
