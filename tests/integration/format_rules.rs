@@ -270,3 +270,28 @@ fn large_bounds_are_numbers_and_one_past_floating_point_is_a_clear_error() {
     );
     assert!(!out.stderr.contains("found a string"), "{}", out.stderr);
 }
+
+#[test]
+fn an_exponent_number_in_an_expression_is_named_as_one() {
+    let dir = Scratch::new();
+    let flow = dir.write(
+        "f.yaml",
+        "flow: f\nsteps:\n  - id: m\n    type: message\n    text: <<mul 1e308 2>>\n",
+    );
+    let out = run(dir.path(), &["check", flow.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.starts_with(
+            "error[E010]: `1e308` is a number with an exponent, which expressions cannot read\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("= help: write it out in digits (`1e3` is `1000`), or pass it as an input"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("undefined variable"), "{}", out.stderr);
+}
