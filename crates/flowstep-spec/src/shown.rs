@@ -48,11 +48,7 @@ pub fn shown_code(text: &str) -> String {
 /// by [`shown_text`] is left alone. Every diagnostic's message, label, notes and help pass
 /// through this, so no error repeats a 300 KB name in full.
 pub fn shown_code_spans(message: &str) -> Cow<'_, str> {
-    let needs_cut = message
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .any(|span| long_uncut(span));
+    let needs_cut = message.split('`').skip(1).step_by(2).any(long_uncut);
     if !needs_cut {
         return Cow::Borrowed(message);
     }

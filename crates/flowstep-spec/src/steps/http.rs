@@ -756,7 +756,7 @@ fn read_retry(node: &Node, diags: &mut Diagnostics) -> RetrySpec {
 /// A duration as a flow writes it: `1s`, `500ms`.
 fn show_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
