@@ -7,8 +7,9 @@
 use crate::files::{self, Unreadable};
 use anyhow::bail;
 use flowstep_engine::InputValue;
+use flowstep_spec::shown::shown_quoted;
 use flowstep_spec::yaml::{self, Node};
-use flowstep_spec::{Diagnostic, Flow, SourceFile, help_did_you_mean};
+use flowstep_spec::{Diagnostic, Flow, SourceFile, Span, help_did_you_mean};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -19,7 +20,7 @@ pub fn from_args(vars: &[String]) -> anyhow::Result<Vec<(String, InputValue)>> {
             Some((name, value)) if !name.trim().is_empty() => {
                 Ok((name.trim().to_owned(), InputValue::Text(value.to_owned())))
             }
-            _ => bail!("--var {v:?} is not NAME=VALUE"),
+            _ => bail!("--var {} is not NAME=VALUE", shown_quoted(v)),
         })
         .collect()
 }
@@ -34,11 +35,18 @@ pub struct VarsFile {
     entries: Vec<(Node, Node)>,
 }
 
+/// What a vars file holds, for the help of one that holds nothing else.
+const EMPTY_HELP: &str = "write one `name: value` per line, like `amount_paise: 50000`";
+
 /// Reads a YAML or JSON mapping of input names to values.
 pub fn from_file(path: &Path) -> Result<VarsFile, Unreadable> {
     let file = files::read(path, &path.display().to_string(), "vars file")?;
     let drawn = |d: Diagnostic, file: &SourceFile| Unreadable::Drawn(Box::new(d), file.clone());
-    let root = yaml::parse(&file).map_err(|d| drawn(d, &file))?;
+    let Some(root) = yaml::parse_document(&file).map_err(|d| drawn(d, &file))? else {
+        let d = Diagnostic::error("E001", "the vars file is empty", Span::new(0, 0))
+            .with_help(EMPTY_HELP);
+        return Err(drawn(d, &file));
+    };
     let Some(entries) = root.as_map() else {
         let d = Diagnostic::error(
             "E004",
@@ -48,7 +56,7 @@ pub fn from_file(path: &Path) -> Result<VarsFile, Unreadable> {
             ),
             root.span,
         )
-        .with_help("write one `name: value` per line, like `amount_paise: 50000`");
+        .with_help(EMPTY_HELP);
         return Err(drawn(d, &file));
     };
     let entries = entries.to_vec();

@@ -14,6 +14,8 @@ mod echo_server;
 mod embedding;
 mod error_types;
 mod example_flows;
+mod format_rules;
+mod long_values;
 mod network_policy;
 mod outcomes;
 mod preset_runs;

@@ -80,11 +80,18 @@ pub struct HintNote {
 }
 
 impl StepError {
-    /// A failure of `kind` with a message.
+    /// A failure of `kind` with a message. What the message quotes between backticks (an
+    /// expression, a name) is cut to its start and size past 60 characters, as a diagnostic's
+    /// is (see [`flowstep_spec::shown::shown_code_spans`]).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let message = match flowstep_spec::shown::shown_code_spans(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(cut) => cut,
+        };
         StepError {
             kind,
-            message: message.into(),
+            message,
             http_status: None,
             code: None,
             api_type: None,

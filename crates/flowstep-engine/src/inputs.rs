@@ -1,6 +1,7 @@
 //! Resolving a run's inputs: values given as text (`--var`) or typed (vars files, the library
 //! API), checked against the declarations, with defaults filled in.
 
+use flowstep_spec::shown::shown_code;
 use flowstep_spec::{Flow, InputDecl, InputError, did_you_mean};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -43,11 +44,11 @@ impl fmt::Display for InputProblem {
             InputProblem::Unknown {
                 name,
                 suggestion: Some(s),
-            } => write!(f, "unknown input `{name}`; did you mean `{s}`?"),
+            } => write!(f, "unknown input {}; did you mean `{s}`?", shown_code(name)),
             InputProblem::Unknown {
                 name,
                 suggestion: None,
-            } => write!(f, "unknown input `{name}`"),
+            } => write!(f, "unknown input {}", shown_code(name)),
             InputProblem::Missing {
                 name,
                 description: Some(d),

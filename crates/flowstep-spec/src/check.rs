@@ -411,6 +411,22 @@ impl<'a> Cx<'a> {
             }
             Some("run") if r.path.len() == 2 && r.path[1] == "id" => None,
             Some(first) => {
+                // Handlebars reads `1e308` as a name, not a number: say what it is.
+                let written = r.path.join(".");
+                if written.contains(['e', 'E'])
+                    && crate::literal_number::is_json_number(written.trim_start_matches('-'))
+                {
+                    return Some(
+                        Diagnostic::error(
+                            "E010",
+                            format!(
+                                "`{written}` is a number with an exponent, which expressions cannot read"
+                            ),
+                            r.span,
+                        )
+                        .with_help("write it out in digits (`1e3` is `1000`), or pass it as an input"),
+                    );
+                }
                 if self.defined(first, at) || self.unusable.contains(first) {
                     return None;
                 }

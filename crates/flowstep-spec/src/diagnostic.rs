@@ -1,5 +1,6 @@
 //! Diagnostics: what is wrong, where (file:line:column), and how to fix it, rendered rustc-style.
 
+use crate::shown::shown_code_spans;
 use crate::source::{SourceFile, Span};
 use annotate_snippets::{Level, Renderer, Snippet};
 use std::fmt::Write as _;
@@ -11,6 +12,14 @@ pub enum Severity {
     Error,
     /// The flow can run, but something looks wrong.
     Warning,
+}
+
+/// The text with its long backtick quotes cut, reusing it when nothing is.
+fn cut(text: String) -> String {
+    match shown_code_spans(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(cut) => cut,
+    }
 }
 
 /// One problem found in a flow file.
@@ -36,11 +45,15 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error with a code, a message and a position.
+    ///
+    /// What the message, label, notes and help quote between backticks is the author's and may
+    /// be any length: a quote longer than 60 characters is cut to its start and its size (see
+    /// [`shown_code_spans`]).
     pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: cut(message.into()),
             span,
             label: None,
             notes: None,
@@ -58,13 +71,13 @@ impl Diagnostic {
 
     /// Adds a label shown under the caret.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.label = Some(cut(label.into()));
         self
     }
 
     /// Adds a `note:` line (drawn in the order added, before `help:`).
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
-        self.notes.get_or_insert_default().0.push(note.into());
+        self.notes.get_or_insert_default().0.push(cut(note.into()));
         self
     }
 
@@ -75,13 +88,13 @@ impl Diagnostic {
 
     /// Adds a `help:` line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(cut(help.into()));
         self
     }
 
     /// Adds a `help:` line only when there is one.
     pub fn with_help_opt(mut self, help: Option<String>) -> Self {
-        self.help = help;
+        self.help = help.map(cut);
         self
     }
 

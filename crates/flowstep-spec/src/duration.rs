@@ -1,5 +1,6 @@
 //! Durations as flow authors write them: `30s`, `500ms`, `2m`, `1h`, at most [`MAX_DURATION`].
 
+use crate::shown::shown_code;
 use std::time::Duration;
 
 /// The longest duration a flow may write (`timeout`, `connect_timeout`, retry delays and the
@@ -14,9 +15,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
+    // The text is the author's, as long as they made it: an error shows its start.
+    let shown = shown_code(text);
     if digits.is_empty() {
         return Err(format!(
-            "`{text}` is not a duration; write a whole number and a unit, like `30s` or `500ms`"
+            "{shown} is not a duration; write a whole number and a unit, like `30s` or `500ms`"
         ));
     }
     let millis_per_unit: u64 = match unit.trim() {
@@ -26,7 +29,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => 3_600_000,
         other => {
             return Err(format!(
-                "unknown duration unit `{other}` in `{text}`; use ms, s, m or h"
+                "unknown duration unit {} in {shown}; use ms, s, m or h",
+                shown_code(other)
             ));
         }
     };
@@ -37,7 +41,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .and_then(|n| n.checked_mul(millis_per_unit))
         .map(Duration::from_millis)
         .filter(|d| *d <= MAX_DURATION);
-    millis.ok_or_else(|| format!("`{text}` is longer than the longest duration allowed, 1h"))
+    millis.ok_or_else(|| format!("{shown} is longer than the longest duration allowed, 1h"))
 }
 
 #[cfg(test)]

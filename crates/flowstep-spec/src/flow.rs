@@ -285,6 +285,24 @@ fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {
             .map(|t| t.value);
         let mut number = |key: &str, diags: &mut Diagnostics| {
             m.get(key).and_then(|n| match n.scalar_value() {
+                // Every digit is kept, but a bound past binary floating point's range (`1e400`)
+                // cannot be compared with the values it bounds.
+                Some(serde_json::Value::Number(x))
+                    if x.as_f64().is_none_or(|f| !f.is_finite()) =>
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "E010",
+                            format!(
+                                "`{key}` {} is too large to compare values with",
+                                crate::shown::shown_text(n.as_str().unwrap_or_default())
+                            ),
+                            n.span,
+                        )
+                        .with_help("a bound is at most about 1.7e308 either side of zero; leave it out to have none"),
+                    );
+                    None
+                }
                 Some(serde_json::Value::Number(x)) => Some(x),
                 _ => {
                     diags.push(expected(n, "a number", &format!("`{key}`")));

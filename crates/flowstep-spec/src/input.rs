@@ -49,8 +49,15 @@ impl InputType {
     /// Converts text to this type, without checking any rule: the one typing rule for
     /// `--var`, vars files, defaults and `enum` values. Text around a number or a boolean is
     /// trimmed; a string is kept exactly as given.
+    ///
+    /// Empty text, `~` and `null` (spaces around them ignored) are null for every type but
+    /// `string`, so that an optional input can be left unset from the command line
+    /// (`--var n=`); a string input keeps even that text as given.
     pub fn value_from_text(self, raw: &str) -> Result<Value, String> {
         let trimmed = raw.trim();
+        if self != InputType::String && matches!(trimmed, "" | "~" | "null") {
+            return Ok(Value::Null);
+        }
         Ok(match self {
             InputType::String => Value::String(raw.to_owned()),
             InputType::Integer => match trimmed.parse::<i64>() {
@@ -72,21 +79,20 @@ impl InputType {
                 }
             },
             // A number in JSON's grammar keeps every digit (`19.90`, `1e400`, any number of
-            // digits; an exponent is spelled `e+3`); other spellings Rust reads (`+5`, `.5`)
-            // become the number they mean.
-            InputType::Number => match is_json_number(trimmed)
-                .then(|| serde_json::from_str::<Number>(trimmed).ok())
-                .flatten()
-                .or_else(|| {
-                    trimmed
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|f| f.is_finite())
-                        .and_then(Number::from_f64)
-                }) {
-                Some(n) => Value::Number(n),
-                None => return Err(format!("{} is not a number", shown_quoted(raw))),
-            },
+            // digits; an exponent is spelled `e+3`); other spellings of a decimal number
+            // (`+5`, `.5`, `5.`, `007`) are respelled in JSON's grammar, keeping their value
+            // and gaining no digits: `5`, `0.5`, `5`, `7`.
+            InputType::Number => {
+                let json = if is_json_number(trimmed) {
+                    Some(std::borrow::Cow::Borrowed(trimmed))
+                } else {
+                    json_number_spelling(trimmed).map(std::borrow::Cow::Owned)
+                };
+                match json.and_then(|t| serde_json::from_str::<Number>(&t).ok()) {
+                    Some(n) => Value::Number(n),
+                    None => return Err(format!("{} is not a number", shown_quoted(raw))),
+                }
+            }
             InputType::Decimal => match Decimal::parse(trimmed) {
                 Some(d) => Value::String(d.to_string()),
                 None => {
@@ -119,6 +125,41 @@ impl InputType {
         };
         format!("{article} {self}")
     }
+}
+
+/// A decimal number written as people write one (an optional sign, digits with an optional
+/// point, an optional exponent: `+5`, `.5`, `5.`, `007`, `-.5e3`) in JSON's grammar (`5`,
+/// `0.5`, `5`, `7`, `-0.5e3`), or `None` when it is not one.
+fn json_number_spelling(text: &str) -> Option<String> {
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => ("", &text[1..]),
+        b'-' => ("-", &text[1..]),
+        _ => ("", text),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+        None => (rest, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !digits(frac) || (int.is_empty() && frac.is_empty()) {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let mut out = format!("{sign}{}", if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if let Some(e) = exponent {
+        let e_digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if e_digits.is_empty() || !digits(e_digits) {
+            return None;
+        }
+        out.push('e');
+        out.push_str(e);
+    }
+    Some(out)
 }
 
 impl fmt::Display for InputType {
@@ -236,10 +277,6 @@ impl InputDecl {
     /// back as its canonical text in a JSON string, whether it was given as a string or a
     /// number.
     pub fn check(&self, value: Value) -> Result<Value, InputError> {
-        // An optional input (`default: null`) may be given as null: "not set".
-        if value.is_null() && self.default == Some(Value::Null) {
-            return Ok(value);
-        }
         let value = match (&value, self.ty) {
             (
                 Value::String(text),
@@ -250,6 +287,16 @@ impl InputDecl {
                 .map_err(|m| self.bound_error(text, m))?,
             _ => value,
         };
+        // An optional input (`default: null`) may be given as null: "not set".
+        if value.is_null() {
+            if self.default == Some(Value::Null) {
+                return Ok(value);
+            }
+            return Err(self.error(format!(
+                "null is not {}; only an optional input (`default: null`) takes null",
+                self.ty.with_article()
+            )));
+        }
         // Echoed in errors: a 90,000-item list shows as its start and its size.
         let mut shown = shown_value(&value);
         let mut value = value;
@@ -449,6 +496,58 @@ mod tests {
                 .message,
             "\"yes\" is not a boolean (write true or false)"
         );
+    }
+
+    #[test]
+    fn null_text_is_null_except_for_a_string_input() {
+        for ty in [
+            InputType::Integer,
+            InputType::Number,
+            InputType::Decimal,
+            InputType::Boolean,
+        ] {
+            for text in ["", " ", "~", "null"] {
+                assert_eq!(ty.value_from_text(text), Ok(Value::Null), "{ty} {text:?}");
+            }
+            let mut d = decl(ty);
+            d.minimum = None;
+            assert_eq!(
+                d.parse_text("").unwrap_err().message,
+                format!(
+                    "null is not {}; only an optional input (`default: null`) takes null",
+                    ty.with_article()
+                )
+            );
+            d.default = Some(Value::Null);
+            assert_eq!(d.parse_text("~"), Ok(Value::Null));
+        }
+        for text in ["", "~", "null"] {
+            assert_eq!(InputType::String.value_from_text(text), Ok(json!(text)));
+        }
+    }
+
+    #[test]
+    fn numbers_from_text_keep_their_value_and_gain_no_digits() {
+        let n = InputType::Number;
+        for (text, json) in [
+            ("+5", "5"),
+            (".5", "0.5"),
+            ("-.5", "-0.5"),
+            ("5.", "5"),
+            ("007", "7"),
+            ("+1.50e3", "1.50e3"),
+            ("19.90", "19.90"),
+        ] {
+            let v = n.value_from_text(text).unwrap();
+            assert_eq!(
+                v.to_string(),
+                serde_json::from_str::<Value>(json).unwrap().to_string(),
+                "{text}"
+            );
+        }
+        for bad in [".", "+", "1e", "1.2.3", "inf", "NaN", "0x1F", "1_000"] {
+            assert!(n.value_from_text(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

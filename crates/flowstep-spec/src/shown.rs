@@ -2,6 +2,7 @@
 //! its size, so that a 90,000-item list given for a string input is one readable line.
 
 use serde_json::Value;
+use std::borrow::Cow;
 use std::io::Write;
 
 /// The most characters of a value an error shows.
@@ -29,6 +30,59 @@ pub fn shown_quoted(text: &str) -> String {
             )
         }
     }
+}
+
+/// Text quoted in backticks as an error shows it: `` `abc` `` whole up to [`SHOWN_CHARS`]
+/// characters, else `` `first characters…` (N characters) ``, the form
+/// [`shown_code_spans`] gives.
+pub fn shown_code(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => format!("`{text}`"),
+        Some((cut, _)) => format!("`{}…` ({} characters)", &text[..cut], text.chars().count()),
+    }
+}
+
+/// A message with every code span (text between backticks, where errors quote what the author
+/// wrote: a step id, a key, a variable name, an expression) longer than [`SHOWN_CHARS`]
+/// characters cut like [`shown_text`]: `` `kkk…` (300000 characters) ``. A span already cut
+/// by [`shown_text`] is left alone. Every diagnostic's message, label, notes and help pass
+/// through this, so no error repeats a 300 KB name in full.
+pub fn shown_code_spans(message: &str) -> Cow<'_, str> {
+    let needs_cut = message.split('`').skip(1).step_by(2).any(long_uncut);
+    if !needs_cut {
+        return Cow::Borrowed(message);
+    }
+    // Pieces alternate outside, inside, outside, ...; the last piece is outside or follows
+    // an unpaired backtick, so it is never a span.
+    let pieces: Vec<&str> = message.split('`').collect();
+    let mut out = String::with_capacity(message.len().min(SHOWN_CHARS * 16));
+    let mut after_cut = false;
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 && !after_cut {
+            out.push('`');
+        }
+        after_cut = false;
+        if i % 2 == 1 && i + 1 < pieces.len() && long_uncut(piece) {
+            let cut = piece
+                .char_indices()
+                .nth(SHOWN_CHARS)
+                .map_or(piece.len(), |(at, _)| at);
+            out.push_str(&piece[..cut]);
+            out.push_str("…` (");
+            out.push_str(&piece.chars().count().to_string());
+            out.push_str(" characters)");
+            after_cut = true;
+        } else {
+            out.push_str(piece);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether a code span is longer than an error shows and was not cut already.
+fn long_uncut(span: &str) -> bool {
+    let mut chars = span.chars();
+    chars.nth(SHOWN_CHARS).is_some_and(|c| c != '…')
 }
 
 /// A JSON value as an error shows it: its compact JSON text, whole up to [`SHOWN_CHARS`]
@@ -95,6 +149,29 @@ mod tests {
         assert_eq!(shown_value(&json!("12ab")), "\"12ab\"");
         assert_eq!(shown_text("abc"), "abc");
         assert_eq!(shown_quoted("a\"b"), "\"a\\\"b\"");
+        assert_eq!(shown_code_spans("unknown `x` in `y`"), "unknown `x` in `y`");
+    }
+
+    #[test]
+    fn long_code_spans_are_cut_once() {
+        let long = "k".repeat(300_000);
+        let message = format!("`next` names unknown step `{long}`; or `{long}");
+        let cut = shown_code_spans(&message);
+        assert_eq!(
+            cut,
+            format!(
+                "`next` names unknown step `{}…` (300000 characters); or `{long}",
+                "k".repeat(60)
+            )
+        );
+        // Already cut by `shown_text`: left as it is.
+        let once = format!("`{}` is not a duration", shown_text(&long));
+        assert_eq!(shown_code_spans(&once), once);
+        assert_eq!(
+            shown_code(&long),
+            format!("`{}…` (300000 characters)", "k".repeat(60))
+        );
+        assert_eq!(shown_code("m"), "`m`");
     }
 
     #[test]

@@ -487,6 +487,12 @@ fn template_syntax_error(source: &str, span: Span, detail: &str) -> Diagnostic {
         .find(|l| !l.trim().is_empty())
         .unwrap_or(detail)
         .trim();
+    // Handlebars' parser gives up on deep nesting with "stack limit reached": say it in words.
+    let detail = if detail.contains("stack limit reached") {
+        "the expression nests too deeply; compute its inner parts in a `set` step first"
+    } else {
+        detail
+    };
     Diagnostic::error("E006", format!("cannot parse the expression `<<{source}>>`"), span)
         .with_label(detail.to_owned())
         .with_help("an expression is a variable (`<<amount_paise>>`, `<<steps.create_session.status>>`) or a helper call (`<<eq a b>>`)")

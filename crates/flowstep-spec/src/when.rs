@@ -49,19 +49,32 @@ pub(crate) fn read(
 }
 
 fn not_an_expression(node: &Node, text: &str) -> Diagnostic {
-    let constant = matches!(&node.kind, NodeKind::Scalar(_, Style::Plain))
-        && matches!(text, "true" | "false" | "True" | "False" | "TRUE" | "FALSE");
+    let plain = matches!(&node.kind, NodeKind::Scalar(_, Style::Plain));
+    let boolean = plain && matches!(text, "true" | "false" | "True" | "False" | "TRUE" | "FALSE");
+    // What the author wrote, named as YAML reads it: `when: false` is a boolean, `when: 1` a
+    // number, `when: ''` empty text; anything else is text.
+    let found = if boolean {
+        "a boolean"
+    } else if text.is_empty() {
+        "empty text"
+    } else {
+        node.kind_name()
+    };
+    let found = if found == "a string" { "text" } else { found };
     let d = Diagnostic::error(
         "E004",
-        "`when` must be one expression in `<< >>`, found text",
+        format!("`when` must be one expression in `<< >>`, found {found}"),
         node.span,
     );
-    if constant {
-        return d
-            .with_label("a constant condition")
-            .with_help(format!(
-                "a step that always runs needs no `when:`; one that never runs can be removed; a condition reads a value: `{EXAMPLE}`"
-            ));
+    if boolean || found == "a number" || text.is_empty() {
+        let label = if text.is_empty() {
+            "empty text counts as false: the step would never run"
+        } else {
+            "a constant condition"
+        };
+        return d.with_label(label).with_help(format!(
+            "a step that always runs needs no `when:`; one that never runs can be removed; a condition reads a value: `{EXAMPLE}`"
+        ));
     }
     let d = d.with_label("text is not empty, so it counts as true: the step would always run");
     // `{{ status == 'paid' }}` is another tool's template: translate what is inside.

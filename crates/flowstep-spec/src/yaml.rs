@@ -115,9 +115,11 @@ fn is_null_text(s: &str) -> bool {
 /// Types a plain scalar: `null` (also `~` and nothing), `true`, `false`, and numbers written as
 /// JSON writes them; everything else is text, exactly as written (see the module docs).
 ///
-/// A number is typed here for the places that take one (an input's `default`, `max_attempts`);
-/// a fraction is read through `f64` and an integer beyond 64 bits stays text. Values written in
-/// a request body or a `set` keep their written text instead: see [`crate::value_template`].
+/// A number is typed here for the places that take one (an input's `default`, `minimum`,
+/// `max_attempts`), as a JSON number that keeps every digit it was written with
+/// (`12345678901234567890123`, `19.90`, `1e400`: serde_json's `arbitrary_precision`). Values
+/// written in a request body or a `set` keep their written text instead: see
+/// [`crate::value_template`].
 pub fn resolve_plain(s: &str) -> Value {
     if is_null_text(s) {
         return Value::Null;
@@ -127,27 +129,26 @@ pub fn resolve_plain(s: &str) -> Value {
         "false" => return Value::Bool(false),
         _ => {}
     }
-    if !is_json_number(s) {
-        return Value::String(s.to_owned());
+    if is_json_number(s)
+        && let Ok(n) = serde_json::from_str::<Number>(s)
+    {
+        return Value::Number(n);
     }
-    if let Ok(i) = s.parse::<i64>() {
-        return Value::Number(i.into());
-    }
-    if let Ok(u) = s.parse::<u64>() {
-        return Value::Number(u.into());
-    }
-    if s.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-        // Too large for 64 bits: keep the digits exactly rather than round through a float.
-        return Value::String(s.to_owned());
-    }
-    match s.parse::<f64>().ok().and_then(Number::from_f64) {
-        Some(n) => Value::Number(n),
-        None => Value::String(s.to_owned()),
-    }
+    Value::String(s.to_owned())
 }
 
 /// Parses one YAML document into a node tree, or a diagnostic that points at the problem.
 pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
+    parse_document(file)?.ok_or_else(|| {
+        Diagnostic::error("E001", "the flow file is empty", Span::new(0, 0))
+            .with_help("a flow starts with `flow: NAME` and lists its `steps:`")
+    })
+}
+
+/// Parses one YAML document into a node tree, `None` when the file holds none (it is empty,
+/// or only comments), or a diagnostic that points at the problem. For files other than flows
+/// (a vars file), whose own error says what an empty one should hold.
+pub fn parse_document(file: &SourceFile) -> Result<Option<Node>, Diagnostic> {
     let mut builder = Builder {
         file,
         stack: Vec::new(),
@@ -179,10 +180,26 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
         );
         builder.event(event, span)?;
     }
-    builder.root.ok_or_else(|| {
-        Diagnostic::error("E001", "the flow file is empty", Span::new(0, 0))
-            .with_help("a flow starts with `flow: NAME` and lists its `steps:`")
-    })
+    Ok(builder.root)
+}
+
+/// E001 for a tag (`!!str 5`, `!Ref x`): flows type a value by how it is written, and quotes
+/// are the one way to say "text".
+/// The node's span starts at its tag: the tag is shown as written there.
+fn tag_error(file: &SourceFile, span: Span) -> Diagnostic {
+    let from = &file.text()[span.start.min(file.text().len())..];
+    let tag = &from[..from.find(char::is_whitespace).unwrap_or(from.len())];
+    // An anchor may come first (`&a !!str x`): then the node's span is pointed at as it is.
+    let (message, at) = if tag.starts_with('!') {
+        (
+            format!("YAML tags are not supported: `{tag}`"),
+            Span::new(span.start, span.start + tag.len()),
+        )
+    } else {
+        ("YAML tags are not supported".to_owned(), span)
+    };
+    Diagnostic::error("E001", message, at)
+        .with_help("remove the tag; to make a value text, quote it (`n: \"5\"`)")
 }
 
 /// How many lines after the parser's position a tab it complains about is looked for: the
@@ -267,24 +284,18 @@ impl Builder<'_> {
                     ScalarStyle::Plain => Style::Plain,
                     _ => Style::Quoted,
                 };
-                let style = match tag.as_deref() {
-                    None => style,
-                    Some(t) if t.is_yaml_core_schema() && t.suffix == "str" => Style::Quoted,
-                    Some(t) => {
-                        return Err(Diagnostic::error(
-                            "E001",
-                            format!("YAML tag `{t}` is not supported in flow files"),
-                            span,
-                        )
-                        .with_help("quote the value to make it a string, or remove the tag"));
-                    }
-                };
+                if tag.is_some() {
+                    return Err(tag_error(self.file, span));
+                }
                 // Quoted scalars' spans include the quotes; that is where an author looks.
                 let node = Node {
                     kind: NodeKind::Scalar(text.into_owned(), style),
                     span: self.trim_span(span),
                 };
                 self.complete(node, anchor)?;
+            }
+            Event::SequenceStart(_, Some(_)) | Event::MappingStart(_, Some(_)) => {
+                return Err(tag_error(self.file, span));
             }
             Event::SequenceStart(anchor, _) => {
                 self.depth_check(span)?;
@@ -455,11 +466,14 @@ mod tests {
         assert_eq!(resolve_plain("0"), json!(0));
         assert_eq!(resolve_plain("0.5"), json!(0.5));
         assert_eq!(resolve_plain("~"), Value::Null);
-        assert_eq!(resolve_plain("1e3"), json!(1000.0));
+        let number = |t: &str| Value::Number(serde_json::from_str(t).unwrap());
+        assert_eq!(resolve_plain("1e3"), number("1e3"));
+        assert_eq!(resolve_plain("1e400"), number("1e400"));
+        assert_eq!(resolve_plain("19.90").to_string(), "19.90");
         assert_eq!(resolve_plain("e3"), json!("e3"));
         assert_eq!(
             resolve_plain("99999999999999999999"),
-            json!("99999999999999999999")
+            number("99999999999999999999")
         );
         assert_eq!(resolve_plain("1-2"), json!("1-2"));
         assert_eq!(

@@ -17,6 +17,7 @@
 
 use super::{arg, kind};
 use crate::decimal::Decimal;
+use crate::shown::{shown_quoted, shown_text, shown_value};
 use serde_json::Value;
 use std::fmt;
 
@@ -49,10 +50,16 @@ impl Exact {
         }
         .ok_or_else(|| match v {
             Value::String(s) => {
-                format!("{helper} takes amounts; {s:?} is not a decimal (write it like \"19.99\")")
+                format!(
+                    "{helper} takes amounts; {} is not a decimal (write it like \"19.99\")",
+                    shown_quoted(s)
+                )
             }
             Value::Number(n) => {
-                format!("{helper} cannot read {n} exactly; write it as decimal text")
+                format!(
+                    "{helper} cannot read {} exactly; write it as decimal text",
+                    shown_text(&n.to_string())
+                )
             }
             other => format!("{helper} takes amounts, found {}", kind(other)),
         })?;
@@ -61,13 +68,14 @@ impl Exact {
         let scale = u32::try_from(frac.len()).unwrap_or(u32::MAX);
         if scale > MAX_DECIMALS {
             return Err(format!(
-                "{helper}: {text} has more than {MAX_DECIMALS} decimals"
+                "{helper}: {} has more than {MAX_DECIMALS} decimals",
+                shown_text(&text)
             ));
         }
         let digits = format!("{int}{frac}");
         let mantissa = digits
             .parse::<i128>()
-            .map_err(|_| format!("{helper}: {text} has more than 38 digits"))?;
+            .map_err(|_| format!("{helper}: {} has more than 38 digits", shown_text(&text)))?;
         Ok(Exact {
             mantissa,
             scale,
@@ -255,7 +263,7 @@ fn decimals(helper: &str, v: &Value) -> Result<u32, String> {
         .and_then(|d| u32::try_from(d).ok())
         .filter(|d| *d <= MAX_DECIMALS)
         .ok_or_else(|| {
-            format!("{helper}: the decimals to round to must be a whole number from 0 to {MAX_DECIMALS}, found {v}")
+            format!("{helper}: the decimals to round to must be a whole number from 0 to {MAX_DECIMALS}, found {}", shown_value(v))
         })
 }
 
@@ -330,7 +338,12 @@ pub(super) fn sum(args: &[Option<&Value>]) -> Result<Value, String> {
     };
     let key = match args.get(1).copied().flatten() {
         Some(Value::String(k)) => Some(k.as_str()),
-        Some(other) => return Err(format!("sum: the key must be text, found {other}")),
+        Some(other) => {
+            return Err(format!(
+                "sum: the key must be text, found {}",
+                shown_value(other)
+            ));
+        }
         None => None,
     };
     let mut total = Exact::zero();
@@ -339,7 +352,7 @@ pub(super) fn sum(args: &[Option<&Value>]) -> Result<Value, String> {
             None => item,
             Some(k) => item
                 .get(k)
-                .ok_or_else(|| format!("sum: item {i} of the list has no `{k}`"))?,
+                .ok_or_else(|| format!("sum: item {i} of the list has no `{}`", shown_text(k)))?,
         };
         total = total.add(Exact::read("sum", amount)?)?;
     }

@@ -719,6 +719,8 @@ fn read_retry(node: &Node, diags: &mut Diagnostics) -> RetrySpec {
             )),
         }
     }
+    let mut base_written = false;
+    let mut max_at = None;
     for (key, slot) in [
         ("base_delay", &mut spec.base_delay),
         ("max_delay", &mut spec.max_delay),
@@ -726,7 +728,14 @@ fn read_retry(node: &Node, diags: &mut Diagnostics) -> RetrySpec {
     ] {
         if let Some(n) = m.get(key) {
             match n.as_str().map(parse_duration) {
-                Some(Ok(d)) => *slot = d,
+                Some(Ok(d)) => {
+                    *slot = d;
+                    match key {
+                        "base_delay" => base_written = true,
+                        "max_delay" => max_at = Some(n.span),
+                        _ => {}
+                    }
+                }
                 Some(Err(e)) => diags.push(Diagnostic::error("E010", e, n.span)),
                 None => diags.push(expected(
                     n,
@@ -736,8 +745,43 @@ fn read_retry(node: &Node, diags: &mut Diagnostics) -> RetrySpec {
             }
         }
     }
+    // The delay doubles from `base_delay` up to `max_delay`: a ceiling under the start is a
+    // mistake in one of the two, not a rule to pick from.
+    if let Some(at) = max_at
+        && spec.max_delay < spec.base_delay
+    {
+        let base = if base_written {
+            format!("`base_delay`, {}", show_duration(spec.base_delay))
+        } else {
+            format!(
+                "the default `base_delay`, {}",
+                show_duration(spec.base_delay)
+            )
+        };
+        diags.push(
+            Diagnostic::error(
+                "E010",
+                format!(
+                    "`max_delay` ({}) must be at least {base}",
+                    show_duration(spec.max_delay)
+                ),
+                at,
+            )
+            .with_help("the delay before each retry doubles from `base_delay` up to `max_delay`"),
+        );
+    }
     m.finish(diags);
     spec
+}
+
+/// A duration as a flow writes it: `1s`, `500ms`.
+fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
 }
 
 fn read_hints(node: &Node, diags: &mut Diagnostics) -> Vec<Hint> {
