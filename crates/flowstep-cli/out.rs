@@ -59,24 +59,24 @@ pub fn terminal_safe(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// `println!` through [`write`].
+/// `println!` through [`write()`].
 macro_rules! outln {
     () => { $crate::out::write($crate::out::Stream::Stdout, "\n") };
     ($($arg:tt)*) => { $crate::out::write($crate::out::Stream::Stdout, &format!("{}\n", format_args!($($arg)*))) };
 }
 
-/// `print!` through [`write`].
+/// `print!` through [`write()`].
 macro_rules! out {
     ($($arg:tt)*) => { $crate::out::write($crate::out::Stream::Stdout, &format!($($arg)*)) };
 }
 
-/// `eprintln!` through [`write`].
+/// `eprintln!` through [`write()`].
 macro_rules! errln {
     () => { $crate::out::write($crate::out::Stream::Stderr, "\n") };
     ($($arg:tt)*) => { $crate::out::write($crate::out::Stream::Stderr, &format!("{}\n", format_args!($($arg)*))) };
 }
 
-/// `eprint!` through [`write`].
+/// `eprint!` through [`write()`].
 macro_rules! err {
     ($($arg:tt)*) => { $crate::out::write($crate::out::Stream::Stderr, &format!($($arg)*)) };
 }
