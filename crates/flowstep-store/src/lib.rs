@@ -93,6 +93,16 @@ pub trait RunStore: Send + Sync {
     /// Ends the run with its outcome: `succeeded` or `failed`, as the outcome says (fenced).
     async fn finish(&self, claimed: &Claimed, outcome: &Outcome) -> Result<(), StoreError>;
 
+    /// Ends the run `failed` for a reason no outcome holds: its stored flow no longer
+    /// compiles, or its saved state cannot be resumed (fenced). The reason is
+    /// [`RunRecord::error`].
+    async fn fail(&self, claimed: &Claimed, reason: &str) -> Result<(), StoreError>;
+
+    /// Hands the run back to the queue (`queued`, its state and pending effect kept), so that
+    /// the next claim resumes it at once instead of after the lease expires: what a worker
+    /// that shuts down does with the runs it could not bring to an end (fenced).
+    async fn release(&self, claimed: &Claimed) -> Result<(), StoreError>;
+
     /// Parks the run until an event for `wait.correlation_key` is delivered
     /// ([`RunStore::deliver_event`]) or `wait.deadline` passes ([`RunStore::due_timers`]):
     /// saves `state`, makes the run `waiting` and releases the lease (fenced). A key is

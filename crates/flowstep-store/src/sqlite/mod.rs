@@ -371,6 +371,28 @@ impl RunStore for SqliteStore {
         Ok(())
     }
 
+    async fn fail(&self, claimed: &Claimed, reason: &str) -> Result<(), StoreError> {
+        let result = queries::finish(
+            &self.writer,
+            fence(claimed),
+            Status::Failed.as_str(),
+            None,
+            Some(reason),
+            self.now(),
+        )
+        .await;
+        self.fenced(claimed, result).await?;
+        tracing::debug!(run_id = %claimed.run_id, "run failed: {reason}");
+        Ok(())
+    }
+
+    async fn release(&self, claimed: &Claimed) -> Result<(), StoreError> {
+        let result = queries::release(&self.writer, fence(claimed), self.now()).await;
+        self.fenced(claimed, result).await?;
+        tracing::debug!(run_id = %claimed.run_id, "run released to the queue");
+        Ok(())
+    }
+
     async fn register_wait(
         &self,
         claimed: &Claimed,

@@ -218,6 +218,19 @@ pub(crate) async fn record_effect<'e>(
         .await
 }
 
+pub(crate) async fn release<'e>(
+    e: impl SqliteExecutor<'e>,
+    fence: Fence<'_>,
+    now: i64,
+) -> sqlx::Result<SqliteQueryResult> {
+    sqlx::query(include_str!("queries/release.sql"))
+        .bind(fence.run_id)
+        .bind(fence.attempt)
+        .bind(now)
+        .execute(e)
+        .await
+}
+
 /// Ends a run: `status` is `succeeded` or `failed`, with the outcome or the store's reason.
 pub(crate) async fn finish<'e>(
     e: impl SqliteExecutor<'e>,

@@ -380,6 +380,46 @@ pub async fn cancelling_stops_a_run_and_its_worker<S: RunStore>(s: Subject<S>) {
     assert!(store.get_run("nobody").await.unwrap().is_none());
 }
 
+pub async fn a_released_run_is_claimed_again_at_once_and_a_failed_one_says_why<S: RunStore>(
+    s: Subject<S>,
+) {
+    let store = &*s.store;
+    store.create_run(new_run("released-1")).await.unwrap();
+    let first = claim_one(store, "w1").await;
+    let state = flow::started_state("released-1").await;
+    store.save(&first, &state).await.unwrap();
+    store.release(&first).await.unwrap();
+    let run = store.get_run("released-1").await.unwrap().unwrap();
+    assert_eq!(run.status, Status::Queued);
+    assert_eq!(run.lease_owner, None);
+    // No waiting for the lease: the next claim takes it, with the state saved before.
+    let second = claim_one(store, "w2").await;
+    assert_eq!(second.run_id, "released-1");
+    assert_eq!(second.attempt, first.attempt + 1);
+    assert_eq!(
+        serde_json::to_value(second.state.as_ref().unwrap()).unwrap(),
+        serde_json::to_value(&state).unwrap()
+    );
+    // The first worker's claim is fenced out, release included.
+    let message = lease_lost(store.release(&first).await);
+    assert!(message.contains("claimed it again"), "{message}");
+
+    store
+        .fail(&second, "its flow no longer compiles: E001 at pay.yaml:3:1")
+        .await
+        .unwrap();
+    let run = store.get_run("released-1").await.unwrap().unwrap();
+    assert_eq!(run.status, Status::Failed);
+    assert_eq!(
+        run.error.as_deref(),
+        Some("its flow no longer compiles: E001 at pay.yaml:3:1")
+    );
+    assert!(run.finished_at.is_some());
+    assert!(store.claim("w3", LEASE).await.unwrap().is_none());
+    let message = lease_lost(store.fail(&second, "again").await);
+    assert!(message.contains("it is failed now"), "{message}");
+}
+
 pub async fn a_worker_cannot_store_another_runs_state_or_a_bad_run_id<S: RunStore>(s: Subject<S>) {
     let store = &*s.store;
     let err = store.create_run(new_run("bad id!")).await.unwrap_err();
