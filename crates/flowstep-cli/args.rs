@@ -32,6 +32,9 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<PresetsAction>,
     },
+    /// Serve the runs API: start, watch and cancel durable runs kept in a database, resumed
+    /// after a crash or restart (see docs/server.md).
+    Serve(ServeArgs),
     /// Serve the local Stripe-compatible sandbox until stopped (Ctrl-C).
     Sandbox {
         /// Address to listen on (loopback).
@@ -198,4 +201,59 @@ pub struct BatchArgs {
     /// Send requests whose URL starts with FROM to TO instead (repeatable).
     #[arg(long = "route", value_name = "FROM=TO")]
     pub routes: Vec<String>,
+}
+
+/// `flowstep serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The address the API listens on. Without FLOWSTEP_API_TOKEN only a loopback address is
+    /// allowed, and a token is generated and printed once.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// The run store: `sqlite://PATH` (or a plain PATH), created when missing.
+    #[arg(long, default_value = "sqlite://flowstep.db", value_name = "URL")]
+    pub db: String,
+    /// A directory whose `.yaml`/`.yml` files (searched recursively) are served beside the
+    /// presets; a file's flow replaces a preset of the same name (repeatable).
+    #[arg(long = "flows", value_name = "DIR")]
+    pub flows: Vec<PathBuf>,
+    /// How many runs execute at once; more wait in the store, queued.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub max_concurrent_runs: u16,
+    /// How long a worker's claim on a run lasts without renewal: after a crash, its runs are
+    /// resumed once this passes (like 30s or 2m).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = flowstep_spec::duration::parse_duration)]
+    pub lease: std::time::Duration,
+    /// How long a shutdown (SIGTERM, Ctrl-C) waits for runs to reach a checkpoint before it
+    /// stops them where they are (they resume at the next start).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = flowstep_spec::duration::parse_duration)]
+    pub shutdown_grace: std::time::Duration,
+    /// The largest request body the API takes, in bytes; larger is 413.
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1024..=64 << 20))]
+    pub max_body_bytes: u64,
+    /// Start the built-in sandbox in this process and send Stripe, Razorpay and WhatsApp Cloud
+    /// API requests to it, with its test credentials for secrets that are unset.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Send requests whose URL starts with FROM to TO instead (repeatable).
+    #[arg(long = "route", value_name = "FROM=TO")]
+    pub routes: Vec<String>,
+    /// Where `message` steps deliver: recorded in the run only, or sent on WhatsApp to each
+    /// run's `to` (WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID from the environment or .env).
+    #[arg(long, value_enum, default_value_t = ServeChannel::Record)]
+    pub channel: ServeChannel,
+    /// Let runs reach private networks (loopback, RFC 1918, link-local, ...). By default a
+    /// server refuses them, after DNS resolution and on every redirect; --route and --sandbox
+    /// targets stay allowed.
+    #[arg(long)]
+    pub allow_private_networks: bool,
+}
+
+/// Where a server's runs deliver their messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServeChannel {
+    /// Kept in the run's outcome only.
+    Record,
+    /// Sent as WhatsApp text messages through the Cloud API.
+    Whatsapp,
 }

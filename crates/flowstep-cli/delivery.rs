@@ -56,6 +56,23 @@ pub fn build(
     else {
         return Ok(CliChannel::Terminal(TerminalChannel { print }));
     };
+    let whatsapp = whatsapp_channel(sandbox, graph_url, redactor)?;
+    errln!(
+        "note: messages go to WhatsApp {to} through {}",
+        whatsapp.config().base_url
+    );
+    Ok(CliChannel::WhatsApp { whatsapp, print })
+}
+
+/// The WhatsApp Cloud API channel, with WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID from the
+/// environment or `.env` (the sandbox's test values when `sandbox` and unset). The token joins
+/// `redactor`. `graph_url` is where graph.facebook.com is routed. What is missing is returned
+/// as `error:` lines.
+pub fn whatsapp_channel(
+    sandbox: bool,
+    graph_url: Option<String>,
+    redactor: &Redactor,
+) -> Result<WhatsAppChannel, Vec<String>> {
     let names = [TOKEN_VAR.to_owned(), PHONE_NUMBER_ID_VAR.to_owned()];
     let read = crate::secrets::read(&names).map_err(|e| vec![e.to_string()])?;
     let mut found = read.values.clone();
@@ -90,14 +107,7 @@ pub fn build(
     // channel serves every customer.
     let mut config = WhatsAppConfig::new(phone_number_id.expose(), token);
     config.base_url = graph_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-    errln!(
-        "note: messages go to WhatsApp {to} through {}",
-        config.base_url
-    );
-    Ok(CliChannel::WhatsApp {
-        whatsapp: WhatsAppChannel::new(config),
-        print,
-    })
+    Ok(WhatsAppChannel::new(config))
 }
 
 #[async_trait]

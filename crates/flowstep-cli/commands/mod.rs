@@ -6,6 +6,7 @@ mod presets;
 mod run;
 mod sandbox;
 mod schema;
+mod serve;
 
 use crate::args::{Cli, Command};
 use crate::exit::Exit;
@@ -19,6 +20,7 @@ pub fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         Command::Batch(args) => batch::batch(args, cli.verbose, redactor),
         Command::Check(args) => check::check(args),
         Command::Presets { action } => presets::presets(action),
+        Command::Serve(args) => serve::serve(args, redactor),
         Command::Sandbox { addr } => sandbox::sandbox(addr),
         Command::Schema => schema::schema(),
     }

@@ -1,0 +1,224 @@
+//! `flowstep serve`: opens the run store, loads the flows, starts the API and the run loop,
+//! and stops on SIGTERM or Ctrl-C (reloading the flows on SIGHUP).
+
+use crate::args::{ServeArgs, ServeChannel};
+use crate::exit::Exit;
+use crate::out::errln;
+use crate::{delivery, load, sandbox_defaults, secrets, wiring};
+use flowstep_engine::{Channel, DiscardChannel, Redactor, Secret};
+use flowstep_http::{HttpConfig, NetworkPolicy};
+use flowstep_server::{
+    ApiToken, FlowSet, SecretSource, Server, ServerConfig, ServerError, WorkerConfig,
+};
+use flowstep_store::sqlite::SqliteStore;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The environment variable the API token is read from.
+const TOKEN_VAR: &str = "FLOWSTEP_API_TOKEN";
+
+pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    let db = match db_path(&args.db) {
+        Ok(p) => p,
+        Err(e) => {
+            errln!("error: --db {}: {e}", args.db);
+            return Ok(Exit::Invalid);
+        }
+    };
+    let routes = wiring::parse_routes(&args.routes)?;
+    let (token, generated) = match ApiToken::for_addr(std::env::var(TOKEN_VAR).ok(), args.addr) {
+        Ok(t) => t,
+        Err(e) => {
+            errln!("error: {e}");
+            return Ok(Exit::Invalid);
+        }
+    };
+    redactor.add(token.expose());
+    super::runtime()?.block_on(async move {
+        let store = match SqliteStore::open(&db).await {
+            Ok(s) => s,
+            Err(e) => {
+                errln!("error: {e}");
+                return Ok(Exit::Invalid);
+            }
+        };
+        let routing = wiring::routing(args.sandbox, routes).await?;
+        let graph_url = routing.graph_url();
+        let wiring::Routing { sandbox, routes } = routing;
+        let network = if args.allow_private_networks {
+            NetworkPolicy::allow_all()
+        } else {
+            NetworkPolicy::deny_private()
+        };
+        let engine = Arc::new(load::engine(HttpConfig {
+            routes,
+            network,
+            ..HttpConfig::default()
+        }));
+        let channel: Arc<dyn Channel> = match args.channel {
+            ServeChannel::Record => Arc::new(DiscardChannel),
+            ServeChannel::Whatsapp => {
+                match delivery::whatsapp_channel(sandbox.is_some(), graph_url, &redactor) {
+                    Ok(c) => {
+                        errln!("note: messages go to WhatsApp through {}", c.config().base_url);
+                        Arc::new(c)
+                    }
+                    Err(problems) => {
+                        for p in problems {
+                            errln!("error: {p}");
+                        }
+                        return Ok(Exit::Invalid);
+                    }
+                }
+            }
+        };
+        let dirs = args.flows.clone();
+        let flows: Arc<flowstep_server::api::FlowLoader> =
+            Arc::new(move |engine| FlowSet::load(engine, &dirs, true));
+        let secrets = Arc::new(EnvSecrets {
+            sandbox: sandbox.is_some(),
+            redactor: redactor.clone(),
+        });
+        let mut config = ServerConfig::new(
+            Arc::new(store),
+            engine,
+            flows,
+            secrets,
+            channel,
+            token.clone(),
+        );
+        config.redactor = redactor.clone();
+        config.max_body_bytes = usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX);
+        config.worker = WorkerConfig {
+            max_concurrent_runs: usize::from(args.max_concurrent_runs),
+            lease: args.lease,
+            shutdown_grace: args.shutdown_grace,
+            ..WorkerConfig::default()
+        };
+        let server = match Server::start(config, args.addr).await {
+            Ok(s) => s,
+            Err(ServerError::Flows(e)) => {
+                for p in e.problems {
+                    errln!("{p}");
+                }
+                errln!("error: flowstep serve did not start: a flow failed its check (above)");
+                return Ok(Exit::Invalid);
+            }
+            Err(e) => {
+                errln!("error: {e}");
+                return Ok(Exit::Failed);
+            }
+        };
+        if generated {
+            errln!(
+                "note: {TOKEN_VAR} is not set, so this server made its own API token (shown once, valid until it stops): {}",
+                token.expose()
+            );
+        }
+        errln!(
+            "flowstep serve: listening on http://{} (store sqlite://{}, at most {} runs at once)",
+            server.addr(),
+            db.display(),
+            args.max_concurrent_runs
+        );
+        let stop = server.shutdown_handle();
+        let signals = tokio::spawn(watch_signals(stop, server_reloader(&server)));
+        let result = server.wait().await;
+        signals.abort();
+        if let Some(s) = sandbox {
+            s.shutdown();
+        }
+        match result {
+            Ok(()) => {
+                errln!("flowstep serve: stopped");
+                Ok(Exit::Success)
+            }
+            Err(e) => {
+                errln!("error: {e}");
+                Ok(Exit::Failed)
+            }
+        }
+    })
+}
+
+/// `sqlite://PATH` or a plain path.
+fn db_path(db: &str) -> Result<PathBuf, String> {
+    if let Some(path) = db.strip_prefix("sqlite://") {
+        return if path.is_empty() {
+            Err("a sqlite:// URL needs a file path, like sqlite://flowstep.db".into())
+        } else {
+            Ok(PathBuf::from(path))
+        };
+    }
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        return Err("Postgres is not supported yet; use sqlite://PATH".into());
+    }
+    if db.contains("://") {
+        return Err("the run store is `sqlite://PATH` or a file path".into());
+    }
+    Ok(PathBuf::from(db))
+}
+
+type Reload = Box<dyn Fn() + Send + Sync>;
+
+fn server_reloader(server: &Server) -> Reload {
+    let reload = server.reloader();
+    Box::new(move || match reload() {
+        Ok(names) => errln!("flowstep serve: flows reloaded ({names})"),
+        Err(e) => {
+            for p in e.problems {
+                errln!("{p}");
+            }
+            errln!("error: flows not reloaded: a flow failed its check (above); the flows served are unchanged");
+        }
+    })
+}
+
+/// Ctrl-C and SIGTERM shut the server down; SIGHUP reloads the flows.
+async fn watch_signals(stop: flowstep_server::Shutdown, reload: Reload) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+    else {
+        errln!("warning: cannot watch signals; stop the server with Ctrl-C");
+        let _ = tokio::signal::ctrl_c().await;
+        stop.trigger();
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = hup.recv() => reload(),
+        }
+    }
+    errln!("flowstep serve: shutting down (runs under way stop at their next checkpoint)");
+    stop.trigger();
+}
+
+/// Secrets from the environment or `.env`, read when a run needs them, with the sandbox's
+/// test credentials for unset ones under `--sandbox`. Each value read joins the log writer's
+/// redactor.
+struct EnvSecrets {
+    sandbox: bool,
+    redactor: Arc<Redactor>,
+}
+
+impl SecretSource for EnvSecrets {
+    fn secret(&self, name: &str) -> Option<Secret> {
+        let found = secrets::read(&[name.to_owned()]).ok()?;
+        let value = found.values.into_values().next().or_else(|| {
+            sandbox_defaults::get(name)
+                .filter(|_| self.sandbox)
+                .map(|d| Secret::new(d.value))
+        })?;
+        self.redactor.add(value.expose());
+        Some(value)
+    }
+
+    fn how_to_set(&self, name: &str) -> String {
+        match secrets::read(&[name.to_owned()]) {
+            Ok(found) => format!("{} before starting flowstep serve", found.how_to_set(name)),
+            Err(e) => format!("fix the .env file ({e})"),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The bearer token check in front of every `/v1` route (constant-time; a wrong or missing
+//! token gets the same `401` with no detail).
+
+use super::AppState;
+use super::error::ApiError;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub(crate) async fn require_token(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+    match given {
+        Some(token) if app.0.token.matches(token) => next.run(req).await,
+        _ => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this route needs `Authorization: Bearer <token>` with the server's API token (FLOWSTEP_API_TOKEN)",
+        )
+        .into_response(),
+    }
+}

@@ -1,0 +1,92 @@
+//! The HTTP API of `flowstep serve`: routing as data, one file per resource. Handlers are
+//! plain async functions over [`AppState`]; every error is a JSON body
+//! `{"error": {"code", "message"}}` ([`error::ApiError`]).
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /v1/runs` | start a run (unique by `run_id`) |
+//! | `GET /v1/runs` | list runs, newest first, paged |
+//! | `GET /v1/runs/{run_id}` | one run with its outcome so far |
+//! | `POST /v1/runs/{run_id}/cancel` | cancel a run |
+//! | `GET /v1/flows` | the flows runs can start |
+//! | `POST /v1/flows/reload` | read the flows again |
+//! | `GET /v1/openapi.json` | the OpenAPI 3.1 document (no token needed) |
+//! | `GET /healthz`, `GET /readyz` | liveness, readiness (no token needed) |
+
+mod auth;
+pub mod error;
+mod extract;
+mod flows;
+mod health;
+pub mod model;
+pub mod openapi;
+mod runs;
+
+use crate::plans::Plans;
+use crate::secrets::SecretSource;
+use crate::token::ApiToken;
+use crate::worker::Worker;
+use crate::flows::{FlowSet, LoadError};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use flowstep_engine::Engine;
+use flowstep_store::RunStore;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Reads the flows a server runs (at start, on `SIGHUP` and on `POST /v1/flows/reload`).
+pub type FlowLoader = dyn Fn(&Engine) -> Result<FlowSet, LoadError> + Send + Sync;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<Shared>);
+
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn RunStore>,
+    pub(crate) plans: Arc<Plans>,
+    pub(crate) worker: Arc<Worker>,
+    pub(crate) secrets: Arc<dyn SecretSource>,
+    pub(crate) token: ApiToken,
+    pub(crate) load_flows: Arc<FlowLoader>,
+}
+
+impl AppState {
+    /// Reads the flows again and, when every one compiles, serves them to new runs. Runs
+    /// already stored keep the flow they started with.
+    pub fn reload(&self) -> Result<Arc<FlowSet>, LoadError> {
+        let flows = (self.0.load_flows)(self.0.plans.engine())?;
+        self.0.plans.replace(flows);
+        Ok(self.0.plans.current())
+    }
+}
+
+/// The API's router: `/v1` behind the bearer token, health and the OpenAPI document open.
+pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
+    let v1 = Router::new()
+        .route("/v1/runs", post(runs::create).get(runs::list))
+        .route("/v1/runs/{run_id}", get(runs::get))
+        .route("/v1/runs/{run_id}/cancel", post(runs::cancel))
+        .route("/v1/flows", get(flows::list))
+        .route("/v1/flows/reload", post(flows::reload))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .merge(v1)
+        .route("/v1/openapi.json", get(openapi::document))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(error::no_route)
+        .method_not_allowed_fallback(error::wrong_method)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,208 @@
+//! `POST /v1/runs`, `GET /v1/runs`, `GET /v1/runs/{run_id}`, `POST /v1/runs/{run_id}/cancel`.
+
+use super::AppState;
+use super::error::{ApiError, shorten};
+use super::extract::{Body, QueryParams};
+use super::model::{CreateRun, ListParams, RunPage, RunView};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use flowstep_engine::{InputValue, check_run_id, new_run_id, resolve_inputs};
+use flowstep_spec::did_you_mean;
+use flowstep_store::{Creation, Cursor, NewRun, RunFilter, Status, StoreError};
+
+/// Starts a run of a flow. The run is stored before the answer (`201`), and runs as soon as
+/// a worker is free. A second start with the same `run_id` starts nothing and answers `200`
+/// with the first run; with another flow or other inputs it is `409 run_id_in_use`.
+#[utoipa::path(post, path = "/v1/runs", tag = "runs", security(("bearer" = [])),
+    request_body = CreateRun,
+    responses(
+        (status = 201, description = "The run was stored, `queued`.", body = RunView),
+        (status = 200, description = "A run with this id was started before: this is it.", body = RunView),
+        (status = 400, description = "The body is not JSON.", body = super::model::ErrorBody),
+        (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
+        (status = 409, description = "The run id is taken by a run of another flow or with other inputs.", body = super::model::ErrorBody),
+        (status = 413, description = "The body is too large.", body = super::model::ErrorBody),
+        (status = 415, description = "The body is not sent as JSON.", body = super::model::ErrorBody),
+        (status = 422, description = "Unknown flow, bad inputs or run id, or a secret the server lacks.", body = super::model::ErrorBody),
+        (status = 503, description = "The store cannot be written; nothing was stored.", body = super::model::ErrorBody),
+    ))]
+pub(crate) async fn create(
+    State(app): State<AppState>,
+    Body(body): Body<CreateRun>,
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    let flows = app.0.plans.current();
+    let Some(flow) = flows.get(&body.flow) else {
+        let names: Vec<&str> = flows.names().collect();
+        let hint = match did_you_mean(&body.flow, names.iter().copied()) {
+            Some(s) => format!("; did you mean `{s}`?"),
+            None => format!("; flows are: {}", names.join(", ")),
+        };
+        return Err(ApiError::unprocessable(
+            "unknown_flow",
+            format!("there is no flow named `{}`{hint}", shorten(&body.flow)),
+        ));
+    };
+    let run_id = match body.run_id {
+        Some(id) => {
+            check_run_id(&id).map_err(|e| {
+                ApiError::unprocessable("invalid_run_id", format!("run_id: {e}"))
+            })?;
+            id
+        }
+        None => new_run_id(),
+    };
+    if let Some(to) = &body.to
+        && (to.is_empty() || to.len() > 64 || to.chars().any(char::is_control))
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_recipient",
+            "to: a recipient is 1 to 64 characters without control characters, like +919000090000",
+        ));
+    }
+    let given = body
+        .inputs
+        .into_iter()
+        .map(|(name, value)| (name, InputValue::Typed(value)))
+        .collect();
+    let inputs = resolve_inputs(flow.plan.flow(), given).map_err(|problems| {
+        let problems: Vec<String> = problems.into_problems().iter().map(|p| p.to_string()).collect();
+        let mut error = ApiError::unprocessable("invalid_inputs", problems.join("\n"));
+        error.problems = problems;
+        error
+    })?;
+    let missing: Vec<String> = flow
+        .plan
+        .required_secrets()
+        .iter()
+        .filter(|name| app.0.secrets.secret(name).is_none())
+        .map(|name| format!("missing secret {name}: {}", app.0.secrets.how_to_set(name)))
+        .collect();
+    if !missing.is_empty() {
+        let mut error = ApiError::unprocessable(
+            "missing_secrets",
+            format!(
+                "the server cannot run `{}`: {}",
+                flow.name,
+                missing.join("; ")
+            ),
+        );
+        error.problems = missing;
+        return Err(error);
+    }
+    let mut new = NewRun::new(&run_id, &flow.file, &flow.name, &flow.source).inputs(inputs);
+    new.recipient = body.to;
+    let wanted = new.clone();
+    match app.0.store.create_run(new).await? {
+        Creation::Created => {
+            app.0.worker.wake();
+            let record = app
+                .0
+                .store
+                .get_run(&run_id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(run_id.clone()))?;
+            Ok((StatusCode::CREATED, Json(record.into())))
+        }
+        Creation::Existing(record) => {
+            if record.flow_name != wanted.flow_name
+                || record.inputs != wanted.inputs
+                || record.recipient != wanted.recipient
+            {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "run_id_in_use",
+                    format!(
+                        "run `{run_id}` was started before with {}; a run id names one run, so start this one with another run_id",
+                        if record.flow_name != wanted.flow_name {
+                            format!("the flow `{}`", record.flow_name)
+                        } else {
+                            "other inputs or another recipient".to_owned()
+                        }
+                    ),
+                ));
+            }
+            Ok((StatusCode::OK, Json((*record).into())))
+        }
+    }
+}
+
+/// Lists runs, newest first, a page at a time.
+#[utoipa::path(get, path = "/v1/runs", tag = "runs", security(("bearer" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of runs.", body = RunPage),
+        (status = 400, description = "A bad filter, limit or cursor.", body = super::model::ErrorBody),
+        (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
+    ))]
+pub(crate) async fn list(
+    State(app): State<AppState>,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<Json<RunPage>, ApiError> {
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to 1000, not {limit}"
+        )));
+    }
+    let filter = RunFilter {
+        status: params.status.map(Status::from),
+        flow: params.flow,
+    };
+    let cursor = params.cursor.map(Cursor::new);
+    let page = app.0.store.list_runs(&filter, limit, cursor.as_ref()).await?;
+    Ok(Json(RunPage {
+        runs: page.runs.into_iter().map(Into::into).collect(),
+        next_cursor: page.next.map(|c| c.as_str().to_owned()),
+    }))
+}
+
+/// One run: where it is, and its outcome so far.
+#[utoipa::path(get, path = "/v1/runs/{run_id}", tag = "runs", security(("bearer" = [])),
+    params(("run_id" = String, Path, description = "The run id.")),
+    responses(
+        (status = 200, description = "The run.", body = RunView),
+        (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
+        (status = 404, description = "No run has this id.", body = super::model::ErrorBody),
+    ))]
+pub(crate) async fn get(
+    State(app): State<AppState>,
+    Path(run_id): Path<String>,
+) -> Result<Json<RunView>, ApiError> {
+    if check_run_id(&run_id).is_err() {
+        return Err(ApiError::run_not_found(&run_id));
+    }
+    match app.0.store.get_run(&run_id).await? {
+        Some(record) => Ok(Json(record.into())),
+        None => Err(ApiError::run_not_found(&run_id)),
+    }
+}
+
+/// Cancels a run that has not ended. A step under way finishes, and nothing after it runs.
+#[utoipa::path(post, path = "/v1/runs/{run_id}/cancel", tag = "runs", security(("bearer" = [])),
+    params(("run_id" = String, Path, description = "The run id.")),
+    responses(
+        (status = 200, description = "The run, cancelled.", body = RunView),
+        (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
+        (status = 404, description = "No run has this id.", body = super::model::ErrorBody),
+        (status = 409, description = "The run has ended.", body = super::model::ErrorBody),
+    ))]
+pub(crate) async fn cancel(
+    State(app): State<AppState>,
+    Path(run_id): Path<String>,
+) -> Result<Json<RunView>, ApiError> {
+    if check_run_id(&run_id).is_err() {
+        return Err(ApiError::run_not_found(&run_id));
+    }
+    match app.0.store.cancel(&run_id).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(m)) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "run_ended", m));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    match app.0.store.get_run(&run_id).await? {
+        Some(record) => Ok(Json(record.into())),
+        None => Err(ApiError::run_not_found(&run_id)),
+    }
+}

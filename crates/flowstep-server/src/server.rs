@@ -1,0 +1,184 @@
+//! [`Server`]: binds the API, starts the run loop, and stops both on shutdown.
+
+use crate::api::{self, AppState, FlowLoader, Shared};
+use crate::flows::LoadError;
+use crate::plans::Plans;
+use crate::secrets::SecretSource;
+use crate::shutdown::Shutdown;
+use crate::token::ApiToken;
+use crate::worker::{Worker, WorkerConfig};
+use flowstep_engine::{Channel, Engine, Redactor};
+use flowstep_store::RunStore;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Everything a server is made of.
+pub struct ServerConfig {
+    /// Where runs are kept.
+    pub store: Arc<dyn RunStore>,
+    /// Compiles flows (with every step kind the server offers).
+    pub engine: Arc<Engine>,
+    /// Reads the flows (at start and on reload).
+    pub flows: Arc<FlowLoader>,
+    /// Where the runs' secrets come from.
+    pub secrets: Arc<dyn SecretSource>,
+    /// Where messages go.
+    pub channel: Arc<dyn Channel>,
+    /// The redactor shared with the log writer.
+    pub redactor: Arc<Redactor>,
+    /// The token `/v1` requests carry.
+    pub token: ApiToken,
+    /// The run loop's settings.
+    pub worker: WorkerConfig,
+    /// The largest request body taken (default 1 MiB); larger is `413`.
+    pub max_body_bytes: usize,
+    /// How long a request may take before `408` (default 30 s).
+    pub request_timeout: Duration,
+}
+
+impl ServerConfig {
+    /// A configuration with the defaults for everything not given.
+    pub fn new(
+        store: Arc<dyn RunStore>,
+        engine: Arc<Engine>,
+        flows: Arc<FlowLoader>,
+        secrets: Arc<dyn SecretSource>,
+        channel: Arc<dyn Channel>,
+        token: ApiToken,
+    ) -> Self {
+        ServerConfig {
+            store,
+            engine,
+            flows,
+            secrets,
+            channel,
+            redactor: Arc::new(Redactor::new()),
+            token,
+            worker: WorkerConfig::default(),
+            max_body_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A flow failed its check.
+    #[error("{0}")]
+    Flows(#[from] LoadError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A started server: the API is listening and the run loop is claiming runs.
+pub struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    api: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+    worker: tokio::task::JoinHandle<()>,
+    shutdown: Shutdown,
+}
+
+impl Server {
+    /// Loads the flows (every problem at once), binds `addr`, and starts the API and the run
+    /// loop. Runs left unfinished by an earlier process are claimed as their leases expire
+    /// (at once for runs that process handed back).
+    pub async fn start(config: ServerConfig, addr: SocketAddr) -> Result<Server, ServerError> {
+        let flows = (config.flows)(&config.engine)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        let plans = Arc::new(Plans::new(config.engine.clone(), flows));
+        let worker = Arc::new(Worker::new(
+            config.store.clone(),
+            plans.clone(),
+            config.secrets.clone(),
+            config.channel.clone(),
+            config.redactor.clone(),
+            config.worker.clone(),
+        ));
+        let state = AppState(Arc::new(Shared {
+            store: config.store.clone(),
+            plans,
+            worker: worker.clone(),
+            secrets: config.secrets.clone(),
+            token: config.token.clone(),
+            load_flows: config.flows.clone(),
+        }));
+        let shutdown = Shutdown::new();
+        let router = api::router(state.clone(), config.max_body_bytes, config.request_timeout);
+        let stop_api = shutdown.clone();
+        let api = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop_api.wait().await })
+                .await
+        });
+        let worker_task = tokio::spawn(worker.run(shutdown.clone()));
+        Ok(Server {
+            addr,
+            state,
+            api,
+            worker: worker_task,
+            shutdown,
+        })
+    }
+
+    /// The address the API listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Reads the flows again (what `SIGHUP` does).
+    pub fn reload(&self) -> Result<(), LoadError> {
+        self.state.reload().map(|_| ())
+    }
+
+    /// A function that reloads the flows, for a signal handler that outlives the borrow:
+    /// returns the names of the flows now served.
+    pub fn reloader(&self) -> impl Fn() -> Result<String, LoadError> + Send + Sync + 'static {
+        let state = self.state.clone();
+        move || {
+            state
+                .reload()
+                .map(|set| set.names().collect::<Vec<_>>().join(", "))
+        }
+    }
+
+    /// A handle that shuts the server down when triggered.
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Stops taking requests and runs, brings the runs under way to a checkpoint (within the
+    /// worker's `shutdown_grace`), hands back what is unfinished, and returns.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.shutdown.trigger();
+        self.wait().await
+    }
+
+    /// Waits until the server has stopped (after its shutdown handle was triggered).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        let served = self.api.await;
+        let _ = self.worker.await;
+        match served {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(ServerError::Serve(e)),
+            Err(e) => Err(ServerError::Serve(std::io::Error::other(e))),
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! [`Worker`]: the run loop. It claims runnable runs from the store (at most
+//! `max_concurrent_runs` at once), runs or resumes each with the store as its journal, keeps
+//! its lease alive while it runs, and finishes it. On shutdown it stops claiming, lets each
+//! run reach its next checkpoint, and hands back to the queue what it could not finish.
+
+use crate::plans::Plans;
+use crate::secrets::SecretSource;
+use crate::shutdown::Shutdown;
+use async_trait::async_trait;
+use flowstep_engine::{
+    Channel, Effect, Journal, JournalError, Redactor, ResumeRequest, RunError, RunMode,
+    RunRequest, RunState,
+};
+use flowstep_store::{Claimed, RunStore, StoreError, StoreJournal};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+
+/// How the run loop behaves.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// The name this worker claims runs under (shown in a run's `lease_owner`).
+    pub worker_id: String,
+    /// How many runs at once (1 or more); more runnable runs wait in the store.
+    pub max_concurrent_runs: usize,
+    /// How long a claim lasts without a heartbeat (renewed every third of it). A run held by a
+    /// worker that died is claimed again by another once this passes.
+    pub lease: Duration,
+    /// How often to look for runnable runs when nothing wakes the loop (a run started by
+    /// another process sharing the store, an expired lease).
+    pub poll_interval: Duration,
+    /// How long a shutdown waits for runs to reach a checkpoint before it stops them where
+    /// they are (they resume at the next start).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            worker_id: default_worker_id(),
+            max_concurrent_runs: 64,
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(500),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `HOST-PID-RANDOM`: unique per process, and says which machine and process held a run.
+fn default_worker_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_owned());
+    format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+}
+
+/// The run loop. Cheap to share: the API wakes it when a run is started.
+pub struct Worker {
+    store: Arc<dyn RunStore>,
+    plans: Arc<Plans>,
+    secrets: Arc<dyn SecretSource>,
+    channel: Arc<dyn Channel>,
+    redactor: Arc<Redactor>,
+    config: WorkerConfig,
+    wake: Notify,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        store: Arc<dyn RunStore>,
+        plans: Arc<Plans>,
+        secrets: Arc<dyn SecretSource>,
+        channel: Arc<dyn Channel>,
+        redactor: Arc<Redactor>,
+        mut config: WorkerConfig,
+    ) -> Self {
+        config.max_concurrent_runs = config.max_concurrent_runs.max(1);
+        config.lease = config.lease.max(Duration::from_millis(300));
+        Worker {
+            store,
+            plans,
+            secrets,
+            channel,
+            redactor,
+            config,
+            wake: Notify::new(),
+        }
+    }
+
+    /// Tells the loop a run may be runnable now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs the loop until `shutdown`, then brings the runs it holds to a checkpoint (at most
+    /// `shutdown_grace`), hands back the rest, and returns.
+    pub async fn run(self: Arc<Self>, shutdown: Shutdown) {
+        let permits = Arc::new(Semaphore::new(self.config.max_concurrent_runs));
+        let mut tasks = JoinSet::new();
+        // Stops the runs still going when the grace period is over.
+        let hard_stop = Shutdown::new();
+        loop {
+            // Reap finished runs so the set does not grow.
+            while tasks.try_join_next().is_some() {}
+            let permit = tokio::select! {
+                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                _ = shutdown.wait() => break,
+            };
+            match self.store.claim(&self.config.worker_id, self.config.lease).await {
+                Ok(Some(claimed)) => {
+                    let worker = self.clone();
+                    let (stop, hard) = (shutdown.clone(), hard_stop.clone());
+                    tasks.spawn(async move {
+                        worker.run_claimed(claimed, stop, hard).await;
+                        drop(permit);
+                    });
+                    // A claim found work: there may be more.
+                    continue;
+                }
+                Ok(None) => drop(permit),
+                Err(e) => {
+                    drop(permit);
+                    tracing::warn!("cannot claim runs: {e}");
+                }
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = shutdown.wait() => break,
+            }
+        }
+        let in_flight = tasks.len();
+        if in_flight > 0 {
+            tracing::info!(
+                "shutting down: waiting up to {:?} for {in_flight} run(s) to reach a checkpoint",
+                self.config.shutdown_grace
+            );
+        }
+        let drained = tokio::time::timeout(self.config.shutdown_grace, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                "shutdown grace over: stopping {} run(s) where they are; they resume at the next start",
+                tasks.len()
+            );
+            hard_stop.trigger();
+            while tasks.join_next().await.is_some() {}
+        }
+    }
+
+    /// Runs one claimed run to its end, a checkpoint at shutdown, or the loss of its lease.
+    async fn run_claimed(&self, claimed: Claimed, stop: Shutdown, hard_stop: Shutdown) {
+        let run_id = claimed.run_id.clone();
+        let journal = ServerJournal {
+            inner: StoreJournal::new(&*self.store, &claimed),
+            stop: stop.clone(),
+        };
+        let result = tokio::select! {
+            r = self.execute(&claimed, &journal) => Some(r),
+            lost = self.keep_lease(&claimed) => {
+                tracing::warn!(%run_id, "run dropped: {lost}");
+                return;
+            }
+            _ = hard_stop.wait() => None,
+        };
+        let store = &*self.store;
+        let written = match result {
+            None => store.release(&claimed).await,
+            Some(Ok(Ended::Finished(outcome))) => store.finish(&claimed, &outcome).await,
+            Some(Ok(Ended::Refused(reason))) => {
+                tracing::warn!(%run_id, "run failed: {reason}");
+                store.fail(&claimed, &reason).await
+            }
+            Some(Err(RunError::Journal(e))) => match journal.inner.last_error() {
+                Some(StoreError::LeaseLost { reason, .. }) => {
+                    tracing::info!(%run_id, "run dropped: {reason}");
+                    Ok(())
+                }
+                // The store could not be written: the run stays claimed until its lease
+                // expires, and is then resumed from its last checkpoint.
+                Some(other) => {
+                    tracing::warn!(%run_id, "run paused, the store failed: {other}");
+                    Ok(())
+                }
+                // The server is shutting down and the run reached a checkpoint.
+                None => {
+                    tracing::debug!(%run_id, "{e}");
+                    store.release(&claimed).await
+                }
+            },
+            Some(Err(e)) => {
+                let reason = e.to_string();
+                tracing::warn!(%run_id, "run failed: {reason}");
+                store.fail(&claimed, &reason).await
+            }
+        };
+        if let Err(e) = written {
+            tracing::warn!(%run_id, "the run's end could not be stored: {e}");
+        }
+    }
+
+    /// Runs or resumes the claimed run.
+    async fn execute(&self, claimed: &Claimed, journal: &dyn Journal) -> Result<Ended, RunError> {
+        let plan = match self.plans.for_run(
+            &claimed.flow_hash,
+            &claimed.flow_file,
+            &claimed.flow_source,
+        ) {
+            Ok(plan) => plan,
+            Err(e) => {
+                return Ok(Ended::Refused(format!(
+                    "the run's flow ({}) no longer compiles:\n{e}",
+                    claimed.flow_file
+                )));
+            }
+        };
+        let mut secrets = BTreeMap::new();
+        let mut missing = Vec::new();
+        for name in plan.required_secrets() {
+            match self.secrets.secret(name) {
+                Some(value) => {
+                    secrets.insert(name.clone(), value);
+                }
+                None => missing.push(format!(
+                    "missing secret {name}: {}",
+                    self.secrets.how_to_set(name)
+                )),
+            }
+        }
+        if !missing.is_empty() {
+            return Ok(Ended::Refused(missing.join("\n")));
+        }
+        let outcome = match &claimed.state {
+            None => {
+                let request = RunRequest {
+                    inputs: claimed.inputs.clone(),
+                    secrets,
+                    run_id: Some(claimed.run_id.clone()),
+                    mode: RunMode::Live,
+                    channel: &*self.channel,
+                    recipient: claimed.recipient.clone(),
+                    redactor: self.redactor.clone(),
+                };
+                plan.run_journaled(request, journal).await?
+            }
+            Some(state) => {
+                let request = ResumeRequest {
+                    state: state.clone(),
+                    pending: claimed.pending.clone(),
+                    secrets,
+                    mode: RunMode::Live,
+                    channel: &*self.channel,
+                    recipient: claimed.recipient.clone(),
+                    redactor: self.redactor.clone(),
+                };
+                plan.resume(request, journal).await?
+            }
+        };
+        Ok(Ended::Finished(outcome))
+    }
+
+    /// Renews the lease every third of it; returns when it is lost (the run was cancelled or
+    /// claimed by another worker), which ends the run here.
+    async fn keep_lease(&self, claimed: &Claimed) -> String {
+        let every = self.config.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            match self.store.heartbeat(claimed, self.config.lease).await {
+                Ok(()) => {}
+                Err(StoreError::LeaseLost { reason, .. }) => return reason,
+                Err(e) => tracing::warn!(run_id = %claimed.run_id, "cannot renew the lease: {e}"),
+            }
+        }
+    }
+}
+
+/// How a run the worker held ended.
+enum Ended {
+    /// With an outcome (succeeded or failed).
+    Finished(flowstep_engine::Outcome),
+    /// Before it could run: its flow does not compile, a secret is missing.
+    Refused(String),
+}
+
+/// The store's journal, which also stops a run at its next checkpoint once the server is
+/// shutting down (a run that has ended is let through, so its outcome is kept).
+struct ServerJournal<'a> {
+    inner: StoreJournal<'a>,
+    stop: Shutdown,
+}
+
+#[async_trait]
+impl Journal for ServerJournal<'_> {
+    async fn checkpoint(&self, state: &RunState) -> Result<(), JournalError> {
+        self.inner.checkpoint(state).await?;
+        if self.stop.is_triggered() && !state.is_finished() {
+            return Err(JournalError("the server is shutting down".into()));
+        }
+        Ok(())
+    }
+
+    async fn effect(&self, state: &RunState, effect: &Effect) -> Result<(), JournalError> {
+        // Nothing is sent once the server is stopping: the run resumes from its last
+        // checkpoint at the next start.
+        if self.stop.is_triggered() {
+            return Err(JournalError("the server is shutting down".into()));
+        }
+        self.inner.effect(state, effect).await
+    }
+}
