@@ -15,31 +15,64 @@ pub struct Answer {
 /// Sends `method url` (an `http://127.0.0.1:PORT/...` URL) with an optional bearer token and
 /// an empty body, and reads the whole answer (`Connection: close`).
 pub fn send(method: &str, url: &str, bearer: Option<&str>) -> Answer {
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a));
+    }
+    request(method, url, &headers, b"")
+}
+
+/// Sends `method url` with `headers` and `body`, and reads the whole answer (`Connection:
+/// close`; the body is read to the end, chunked answers unchunked).
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
     let rest = url.strip_prefix("http://").expect("a plain http URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = path.split('#').next().unwrap_or("/");
-    let mut stream = TcpStream::connect(host).expect("the sandbox is listening");
-    let auth = bearer
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    let mut stream = TcpStream::connect(host).expect("the server is listening");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    stream.write_all(head.as_bytes()).unwrap();
+    // The server may answer (413) and close before reading a large body.
+    let _ = stream.write_all(body);
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
+    let _ = stream.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .expect("a status line");
+        .unwrap_or_else(|| panic!("a status line in {text:?}"));
+    let chunked = head
+        .lines()
+        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
     Answer {
         status,
-        body: body.to_owned(),
+        body: if chunked { unchunk(body) } else { body.to_owned() },
     }
+}
+
+/// A chunked body's content.
+fn unchunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].strip_prefix("\r\n").unwrap_or(&rest[n..]);
+    }
+    out
 }
 
 /// What [`RawServer`] does with a request it has read.
