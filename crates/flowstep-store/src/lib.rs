@@ -135,6 +135,9 @@ pub trait RunStore: Send + Sync {
     /// The run with this id, if any.
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
 
+    /// How many runs match `filter` (for a runs page's totals, metrics and benches).
+    async fn count_runs(&self, filter: &RunFilter) -> Result<u64, StoreError>;
+
     /// Runs that match `filter`, newest first, at most `limit` (1 to 1000) per page; pass the
     /// page's [`Page::next`] as `cursor` for the next one. Runs created after the first page
     /// was read do not shift later pages.

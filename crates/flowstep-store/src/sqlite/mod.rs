@@ -487,6 +487,17 @@ impl RunStore for SqliteStore {
             .transpose()
     }
 
+    async fn count_runs(&self, filter: &RunFilter) -> Result<u64, StoreError> {
+        let n = queries::count_runs(
+            &self.reader,
+            filter.status.map(Status::as_str),
+            filter.flow.as_deref(),
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn list_runs(
         &self,
         filter: &RunFilter,

@@ -378,6 +378,20 @@ pub(crate) async fn select_holder<'e>(
     }))
 }
 
+/// How many runs match the filters.
+pub(crate) async fn count_runs<'e>(
+    e: impl SqliteExecutor<'e>,
+    status: Option<&str>,
+    flow: Option<&str>,
+) -> sqlx::Result<i64> {
+    sqlx::query(include_str!("queries/count_runs.sql"))
+        .bind(status)
+        .bind(flow)
+        .fetch_one(e)
+        .await?
+        .try_get("n")
+}
+
 /// Runs newest first, before position `before`, at most `limit`.
 pub(crate) async fn list_runs<'e>(
     e: impl SqliteExecutor<'e>,

@@ -263,6 +263,14 @@ pub async fn runs_are_listed_newest_first_in_stable_pages<S: RunStore>(s: Subjec
     assert_eq!(ids(&page), ["run-1"]);
     assert_eq!(page.runs[0].status, Status::Running);
     assert_eq!(page.runs[0].attempt, 1);
+    assert_eq!(store.count_runs(&running).await.unwrap(), 1);
+    let total = store.count_runs(&all).await.unwrap();
+    assert!(total > 1, "{total}");
+    let queued = RunFilter {
+        status: Some(Status::Queued),
+        ..RunFilter::default()
+    };
+    assert_eq!(store.count_runs(&queued).await.unwrap(), total - 1);
 
     let err = store
         .list_runs(&all, 3, Some(&Cursor::new("page-2")))
