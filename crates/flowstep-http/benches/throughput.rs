@@ -14,25 +14,22 @@
 //! (getrusage: user and system, of the whole process, stub included, so the difference
 //! between the two is what the library adds) and the peak RSS. It asserts nothing about time.
 
-use bytes::Bytes;
+#[path = "support/stub.rs"]
+mod stub;
+
 use flowstep_engine::{
     Channel, ChannelError, Delivery, Engine, InputValue, OutgoingMessage, Plan, Redactor, RunMode,
     RunRequest, RunStatus, Secret, resolve_inputs,
 };
 use flowstep_http::{HttpConfig, NetworkPolicy, Route, kind};
 use flowstep_spec::SourceFile;
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use nix::sys::resource::{UsageWho, getrusage};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const SESSION: &str = include_str!("session.json");
 const KEY: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
 const ROUNDS: usize = 3;
 
@@ -44,36 +41,6 @@ impl Channel for Discard {
     async fn send(&self, _: &OutgoingMessage) -> Result<Delivery, ChannelError> {
         Ok(Delivery::default())
     }
-}
-
-/// Serves the session JSON to every request on 127.0.0.1, on the current runtime.
-async fn stub() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let service = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
-                    let _ = req.into_body().collect().await;
-                    Ok::<_, std::convert::Infallible>(
-                        hyper::Response::builder()
-                            .header("content-type", "application/json")
-                            .header("request-id", "req_bench")
-                            .body(Full::new(Bytes::from_static(SESSION.as_bytes())))
-                            .unwrap(),
-                    )
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
 }
 
 /// User plus system CPU time of the whole process so far, and its peak RSS in KiB.
@@ -190,7 +157,7 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let addr = stub().await;
+        let addr = stub::stub().await;
         let base = format!("http://{addr}");
         let route = Route {
             from: "https://api.stripe.com".into(),

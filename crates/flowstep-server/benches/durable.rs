@@ -1,0 +1,249 @@
+//! Durable runs against runs in memory: `cargo bench -p flowstep-server --bench durable`
+//! (FLOWSTEP_BENCH_RUNS sets N, default 2000; FLOWSTEP_BENCH_CONCURRENCY, default 64).
+//!
+//! One process, one loopback stub (the `throughput` bench's: every request answered with a
+//! Checkout Session), the stripe-checkout preset routed to it. Two phases, alternated three
+//! times, each N runs at the same concurrency:
+//!
+//! - `memory`: `Plan::run` with no journal, N runs from `concurrency` tasks (what `flowstep
+//!   run` and `batch` do);
+//! - `durable`: the server's run loop over a SQLite file: N runs are created in the store (as
+//!   `POST /v1/runs` does) while the server's worker (`max_concurrent_runs` = concurrency)
+//!   claims, journals (every checkpoint and effect a durable write) and finishes them; the
+//!   phase ends when the store counts N succeeded runs.
+//!
+//! It prints each phase's runs a second, the medians, their ratio (the target:
+//! durable ≥ 0.5× memory at concurrency 64) and CPU per run. It asserts nothing about time.
+
+#[path = "../../flowstep-http/benches/support/stub.rs"]
+mod stub;
+
+use flowstep_engine::{
+    DiscardChannel, Engine, InputValue, Plan, Redactor, RunMode, RunRequest, RunStatus, Secret,
+    resolve_inputs,
+};
+use flowstep_http::{HttpConfig, NetworkPolicy, Route, kind};
+use flowstep_server::{ApiToken, FlowSet, Server, ServerConfig, StaticSecrets, WorkerConfig};
+use flowstep_store::sqlite::SqliteStore;
+use flowstep_store::{NewRun, RunFilter, RunStore, Status};
+use nix::sys::resource::{UsageWho, getrusage};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
+const ROUNDS: usize = 3;
+
+fn cpu() -> Duration {
+    let u = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
+    let tv = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
+    };
+    tv(u.user_time()) + tv(u.system_time())
+}
+
+struct Phase {
+    runs: usize,
+    took: Duration,
+    cpu: Duration,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.runs as f64 / self.took.as_secs_f64()
+    }
+    fn cpu_us(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.runs.max(1) as f64
+    }
+}
+
+fn engine(base: &str) -> Engine {
+    let mut engine = Engine::new();
+    engine.register(
+        "http",
+        kind(HttpConfig {
+            routes: vec![Route {
+                from: "https://api.stripe.com".into(),
+                to: base.to_owned(),
+            }],
+            network: NetworkPolicy::allow_all(),
+            ..HttpConfig::default()
+        }),
+    );
+    engine
+}
+
+fn inputs(plan: &Plan) -> Map<String, Value> {
+    resolve_inputs(
+        plan.flow(),
+        vec![
+            ("product_name".into(), InputValue::Text("Blue T-shirt".into())),
+            ("amount_paise".into(), InputValue::Text("50000".into())),
+        ],
+    )
+    .unwrap()
+}
+
+async fn memory(plan: Arc<Plan>, n: usize, concurrency: usize, round: usize) -> Phase {
+    let inputs = inputs(&plan);
+    let secrets: BTreeMap<String, Secret> =
+        [("STRIPE_SECRET_KEY".to_owned(), Secret::new(KEY))].into();
+    let redactor = Arc::new(Redactor::new());
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let cpu0 = cpu();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (plan, inputs, secrets, redactor, next) = (
+            plan.clone(),
+            inputs.clone(),
+            secrets.clone(),
+            redactor.clone(),
+            next.clone(),
+        );
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let request = RunRequest {
+                    inputs: inputs.clone(),
+                    secrets: secrets.clone(),
+                    run_id: Some(format!("mem-{round}-{i}")),
+                    mode: RunMode::Live,
+                    channel: &DiscardChannel,
+                    recipient: None,
+                    redactor: redactor.clone(),
+                };
+                let outcome = plan.run(request).await.unwrap();
+                assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    Phase {
+        runs: n,
+        took: started.elapsed(),
+        cpu: cpu() - cpu0,
+    }
+}
+
+async fn durable(base: &str, dir: &std::path::Path, n: usize, concurrency: usize, round: usize) -> Phase {
+    let db = dir.join(format!("bench-{round}.db"));
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let preset = flowstep_presets::get("stripe-checkout").unwrap();
+    let flows: Arc<flowstep_server::api::FlowLoader> = Arc::new(|engine| {
+        let p = flowstep_presets::get("stripe-checkout").unwrap();
+        FlowSet::from_sources(engine, [(p.file.to_owned(), p.source.to_owned())])
+    });
+    let secrets = StaticSecrets([("STRIPE_SECRET_KEY".to_owned(), Secret::new(KEY))].into());
+    let mut config = ServerConfig::new(
+        store.clone(),
+        Arc::new(engine(base)),
+        flows,
+        Arc::new(secrets),
+        Arc::new(DiscardChannel),
+        ApiToken::generate(),
+    );
+    config.worker = WorkerConfig {
+        max_concurrent_runs: concurrency,
+        poll_interval: Duration::from_millis(2),
+        ..WorkerConfig::default()
+    };
+    let plan = engine(base)
+        .compile_text(preset.file, preset.source)
+        .unwrap();
+    let inputs = inputs(&plan);
+    let cpu0 = cpu();
+    let started = Instant::now();
+    let server = Server::start(config, ([127, 0, 0, 1], 0).into()).await.unwrap();
+    // Runs are created from a few tasks, as clients of the API would.
+    let mut creators = tokio::task::JoinSet::new();
+    for t in 0..4 {
+        let (store, inputs) = (store.clone(), inputs.clone());
+        creators.spawn(async move {
+            for i in (t..n).step_by(4) {
+                let run = NewRun::new(format!("dur-{round}-{i}"), preset.file, "stripe-checkout", preset.source)
+                    .inputs(inputs.clone());
+                store.create_run(run).await.unwrap();
+            }
+        });
+    }
+    while creators.join_next().await.is_some() {}
+    let done = RunFilter {
+        status: Some(Status::Succeeded),
+        ..RunFilter::default()
+    };
+    loop {
+        let finished = store.count_runs(&done).await.unwrap() as usize;
+        if finished >= n {
+            break;
+        }
+        let failed = store
+            .count_runs(&RunFilter { status: Some(Status::Failed), ..RunFilter::default() })
+            .await
+            .unwrap();
+        assert_eq!(failed, 0, "a durable run failed");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let took = started.elapsed();
+    let cpu = cpu() - cpu0;
+    server.shutdown().await.unwrap();
+    Phase { runs: n, took, cpu }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let n: usize = std::env::var("FLOWSTEP_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000);
+    let concurrency: usize = std::env::var("FLOWSTEP_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64);
+    let dir = std::env::temp_dir().join(format!("flowstep-durable-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let addr = stub::stub().await;
+        let base = format!("http://{addr}");
+        let preset = flowstep_presets::get("stripe-checkout").unwrap();
+        let plan = Arc::new(engine(&base).compile_text(preset.file, preset.source).unwrap());
+        println!(
+            "durable: the stripe-checkout preset against a loopback stub, N = {n} runs a phase, concurrency {concurrency}, {ROUNDS} rounds"
+        );
+        let (mut mem, mut dur) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            let m = memory(plan.clone(), n, concurrency, round).await;
+            println!(
+                "  round {round}: memory  {:>8.0} runs/s  {:>6.0} µs CPU/run",
+                m.rate(),
+                m.cpu_us()
+            );
+            let d = durable(&base, &dir, n, concurrency, round).await;
+            println!(
+                "  round {round}: durable {:>8.0} runs/s  {:>6.0} µs CPU/run",
+                d.rate(),
+                d.cpu_us()
+            );
+            mem.push(m.rate());
+            dur.push(d.rate());
+        }
+        let (m, d) = (median(mem), median(dur));
+        println!(
+            "median: memory {m:.0} runs/s, durable {d:.0} runs/s: durable/memory = {:.2}× (target ≥ 0.5×)",
+            d / m
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
