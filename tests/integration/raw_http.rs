@@ -50,12 +50,17 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("a status line in {text:?}"));
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
     Answer {
         status,
-        body: if chunked { unchunk(body) } else { body.to_owned() },
+        body: if chunked {
+            unchunk(body)
+        } else {
+            body.to_owned()
+        },
     }
 }
 

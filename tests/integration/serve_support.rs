@@ -59,10 +59,7 @@ impl Serve {
                 let _ = child.kill();
                 let _ = child.wait();
                 std::thread::sleep(Duration::from_millis(100));
-                panic!(
-                    "flowstep serve did not start:\n{}",
-                    stderr.lock().unwrap()
-                );
+                panic!("flowstep serve did not start:\n{}", stderr.lock().unwrap());
             }
         };
         Serve {
@@ -84,7 +81,10 @@ impl Serve {
         let answer = raw_http::request(
             method,
             &format!("{}{path}", self.url),
-            &[("Authorization", &auth), ("Content-Type", "application/json")],
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
             body.as_bytes(),
         );
         json_of(answer)

@@ -101,6 +101,21 @@ fn crates_depend_only_on_what_the_architecture_allows() {
                 "tracing-subscriber",
             ],
         ),
+        // The server runs flows over the store's trait: no CLI, no sandbox, no HTTP client of
+        // its own (the http step is handed to it in the engine), no database client.
+        (
+            "flowstep-server",
+            &[
+                "flowstep",
+                "clap",
+                "anyhow",
+                "reqwest",
+                "flowstep-http",
+                "flowstep-sandbox",
+                "flowstep-whatsapp",
+                "tracing-subscriber",
+            ],
+        ),
         // The embedding crate gathers the libraries: no CLI, no sandbox.
         (
             "flowstep-embed",
@@ -195,6 +210,7 @@ fn library_crates_do_not_use_anyhow() {
         "flowstep-whatsapp",
         "flowstep-embed",
         "flowstep-store",
+        "flowstep-server",
     ] {
         assert!(
             !dependencies(krate).iter().any(|d| d == "anyhow"),

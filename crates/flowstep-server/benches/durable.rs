@@ -78,7 +78,10 @@ fn inputs(plan: &Plan) -> Map<String, Value> {
     resolve_inputs(
         plan.flow(),
         vec![
-            ("product_name".into(), InputValue::Text("Blue T-shirt".into())),
+            (
+                "product_name".into(),
+                InputValue::Text("Blue T-shirt".into()),
+            ),
             ("amount_paise".into(), InputValue::Text("50000".into())),
         ],
     )
@@ -130,7 +133,13 @@ async fn memory(plan: Arc<Plan>, n: usize, concurrency: usize, round: usize) -> 
     }
 }
 
-async fn durable(base: &str, dir: &std::path::Path, n: usize, concurrency: usize, round: usize) -> Phase {
+async fn durable(
+    base: &str,
+    dir: &std::path::Path,
+    n: usize,
+    concurrency: usize,
+    round: usize,
+) -> Phase {
     let db = dir.join(format!("bench-{round}.db"));
     let store = Arc::new(SqliteStore::open(&db).await.unwrap());
     let preset = flowstep_presets::get("stripe-checkout").unwrap();
@@ -158,15 +167,22 @@ async fn durable(base: &str, dir: &std::path::Path, n: usize, concurrency: usize
     let inputs = inputs(&plan);
     let cpu0 = cpu();
     let started = Instant::now();
-    let server = Server::start(config, ([127, 0, 0, 1], 0).into()).await.unwrap();
+    let server = Server::start(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
     // Runs are created from a few tasks, as clients of the API would.
     let mut creators = tokio::task::JoinSet::new();
     for t in 0..4 {
         let (store, inputs) = (store.clone(), inputs.clone());
         creators.spawn(async move {
             for i in (t..n).step_by(4) {
-                let run = NewRun::new(format!("dur-{round}-{i}"), preset.file, "stripe-checkout", preset.source)
-                    .inputs(inputs.clone());
+                let run = NewRun::new(
+                    format!("dur-{round}-{i}"),
+                    preset.file,
+                    "stripe-checkout",
+                    preset.source,
+                )
+                .inputs(inputs.clone());
                 store.create_run(run).await.unwrap();
             }
         });
@@ -182,7 +198,10 @@ async fn durable(base: &str, dir: &std::path::Path, n: usize, concurrency: usize
             break;
         }
         let failed = store
-            .count_runs(&RunFilter { status: Some(Status::Failed), ..RunFilter::default() })
+            .count_runs(&RunFilter {
+                status: Some(Status::Failed),
+                ..RunFilter::default()
+            })
             .await
             .unwrap();
         assert_eq!(failed, 0, "a durable run failed");

@@ -8,8 +8,8 @@ use crate::secrets::SecretSource;
 use crate::shutdown::Shutdown;
 use async_trait::async_trait;
 use flowstep_engine::{
-    Channel, Effect, Journal, JournalError, Redactor, ResumeRequest, RunError, RunMode,
-    RunRequest, RunState,
+    Channel, Effect, Journal, JournalError, Redactor, ResumeRequest, RunError, RunMode, RunRequest,
+    RunState,
 };
 use flowstep_store::{Claimed, RunStore, StoreError, StoreJournal};
 use std::collections::BTreeMap;
@@ -54,7 +54,11 @@ fn default_worker_id() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "worker".to_owned());
-    format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+    format!(
+        "{host}-{}-{:04x}",
+        std::process::id(),
+        rand::random::<u16>()
+    )
 }
 
 /// The run loop. Cheap to share: the API wakes it when a run is started.
@@ -105,24 +109,40 @@ impl Worker {
         loop {
             // Reap finished runs so the set does not grow.
             while tasks.try_join_next().is_some() {}
-            let permit = tokio::select! {
+            let first = tokio::select! {
                 p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
                 _ = shutdown.wait() => break,
             };
-            match self.store.claim(&self.config.worker_id, self.config.lease).await {
-                Ok(Some(claimed)) => {
-                    let worker = self.clone();
-                    let (stop, hard) = (shutdown.clone(), hard_stop.clone());
-                    tasks.spawn(async move {
-                        worker.run_claimed(claimed, stop, hard).await;
-                        drop(permit);
-                    });
-                    // A claim found work: there may be more.
-                    continue;
+            // Every free slot is filled by one claim (one write to the store).
+            let mut slots = vec![first];
+            while let Ok(p) = permits.clone().try_acquire_owned() {
+                slots.push(p);
+            }
+            let limit = u32::try_from(slots.len()).unwrap_or(u32::MAX);
+            match self
+                .store
+                .claim_many(&self.config.worker_id, self.config.lease, limit)
+                .await
+            {
+                Ok(claimed) if !claimed.is_empty() => {
+                    let full = claimed.len() == slots.len();
+                    for (claimed, permit) in claimed.into_iter().zip(slots.drain(..)) {
+                        let worker = self.clone();
+                        let (stop, hard) = (shutdown.clone(), hard_stop.clone());
+                        tasks.spawn(async move {
+                            worker.run_claimed(claimed, stop, hard).await;
+                            drop(permit);
+                        });
+                    }
+                    // Slots left over are freed; a full claim may have left more runnable runs.
+                    drop(slots);
+                    if full {
+                        continue;
+                    }
                 }
-                Ok(None) => drop(permit),
+                Ok(_) => drop(slots),
                 Err(e) => {
-                    drop(permit);
+                    drop(slots);
                     tracing::warn!("cannot claim runs: {e}");
                 }
             }
@@ -206,19 +226,19 @@ impl Worker {
 
     /// Runs or resumes the claimed run.
     async fn execute(&self, claimed: &Claimed, journal: &dyn Journal) -> Result<Ended, RunError> {
-        let plan = match self.plans.for_run(
-            &claimed.flow_hash,
-            &claimed.flow_file,
-            &claimed.flow_source,
-        ) {
-            Ok(plan) => plan,
-            Err(e) => {
-                return Ok(Ended::Refused(format!(
-                    "the run's flow ({}) no longer compiles:\n{e}",
-                    claimed.flow_file
-                )));
-            }
-        };
+        let plan =
+            match self
+                .plans
+                .for_run(&claimed.flow_hash, &claimed.flow_file, &claimed.flow_source)
+            {
+                Ok(plan) => plan,
+                Err(e) => {
+                    return Ok(Ended::Refused(format!(
+                        "the run's flow ({}) no longer compiles:\n{e}",
+                        claimed.flow_file
+                    )));
+                }
+            };
         let mut secrets = BTreeMap::new();
         let mut missing = Vec::new();
         for name in plan.required_secrets() {
@@ -261,7 +281,7 @@ impl Worker {
                 plan.resume(request, journal).await?
             }
         };
-        Ok(Ended::Finished(outcome))
+        Ok(Ended::Finished(Box::new(outcome)))
     }
 
     /// Renews the lease every third of it; returns when it is lost (the run was cancelled or
@@ -282,7 +302,7 @@ impl Worker {
 /// How a run the worker held ended.
 enum Ended {
     /// With an outcome (succeeded or failed).
-    Finished(flowstep_engine::Outcome),
+    Finished(Box<flowstep_engine::Outcome>),
     /// Before it could run: its flow does not compile, a secret is missing.
     Refused(String),
 }

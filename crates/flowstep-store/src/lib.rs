@@ -75,6 +75,15 @@ pub trait RunStore: Send + Sync {
     /// attempt is counted up. `None` when no run is runnable.
     async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Claimed>, StoreError>;
 
+    /// Claims up to `limit` runnable runs at once (oldest first), as [`RunStore::claim`]
+    /// claims one, in one write: what a worker with several free slots does.
+    async fn claim_many(
+        &self,
+        worker_id: &str,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Claimed>, StoreError>;
+
     /// Extends the claim's lease to `lease` from now (fenced).
     async fn heartbeat(&self, claimed: &Claimed, lease: Duration) -> Result<(), StoreError>;
 

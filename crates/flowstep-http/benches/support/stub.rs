@@ -39,4 +39,3 @@ pub async fn stub() -> SocketAddr {
     });
     addr
 }
-

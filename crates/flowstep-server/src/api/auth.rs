@@ -8,7 +8,11 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-pub(crate) async fn require_token(State(app): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn require_token(
+    State(app): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let given = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -33,7 +33,10 @@ fn json_rejection(e: JsonRejection) -> ApiError {
         }
         JsonRejection::JsonDataError(e) => ApiError::unprocessable(
             "invalid_body",
-            format!("the body does not have the expected fields: {}", e.body_text()),
+            format!(
+                "the body does not have the expected fields: {}",
+                e.body_text()
+            ),
         ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::new(
@@ -42,7 +45,9 @@ fn json_rejection(e: JsonRejection) -> ApiError {
                 "the body is larger than the server takes (serve --max-body-bytes)",
             )
         }
-        other => ApiError::bad_request(format!("the body could not be read: {}", other.body_text())),
+        other => {
+            ApiError::bad_request(format!("the body could not be read: {}", other.body_text()))
+        }
     }
 }
 

@@ -45,9 +45,8 @@ pub(crate) async fn create(
     };
     let run_id = match body.run_id {
         Some(id) => {
-            check_run_id(&id).map_err(|e| {
-                ApiError::unprocessable("invalid_run_id", format!("run_id: {e}"))
-            })?;
+            check_run_id(&id)
+                .map_err(|e| ApiError::unprocessable("invalid_run_id", format!("run_id: {e}")))?;
             id
         }
         None => new_run_id(),
@@ -66,7 +65,11 @@ pub(crate) async fn create(
         .map(|(name, value)| (name, InputValue::Typed(value)))
         .collect();
     let inputs = resolve_inputs(flow.plan.flow(), given).map_err(|problems| {
-        let problems: Vec<String> = problems.into_problems().iter().map(|p| p.to_string()).collect();
+        let problems: Vec<String> = problems
+            .into_problems()
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
         let mut error = ApiError::unprocessable("invalid_inputs", problems.join("\n"));
         error.problems = problems;
         error
@@ -150,7 +153,11 @@ pub(crate) async fn list(
         flow: params.flow,
     };
     let cursor = params.cursor.map(Cursor::new);
-    let page = app.0.store.list_runs(&filter, limit, cursor.as_ref()).await?;
+    let page = app
+        .0
+        .store
+        .list_runs(&filter, limit, cursor.as_ref())
+        .await?;
     Ok(Json(RunPage {
         runs: page.runs.into_iter().map(Into::into).collect(),
         next_cursor: page.next.map(|c| c.as_str().to_owned()),

@@ -5,6 +5,7 @@
 
 mod decode;
 mod errors;
+mod group_commit;
 mod open;
 mod options;
 mod queries;
@@ -21,7 +22,8 @@ use crate::model::{
 use async_trait::async_trait;
 use decode::{millis, time};
 use flowstep_engine::{Effect, Outcome, RunState, RunStatus};
-use queries::{Fence, InsertRun};
+use group_commit::{GroupCommit, Write, WriteKind};
+use queries::Fence;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::SqlitePool;
@@ -39,6 +41,7 @@ const MAX_PAGE: u32 = 1000;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
+    batch: GroupCommit,
     reader: SqlitePool,
     clock: Arc<dyn Clock>,
     location: Arc<str>,
@@ -64,6 +67,7 @@ impl SqliteStore {
         let pools = open::open(path, &location, &options).await?;
         tracing::debug!(store = %location, "run store opened");
         Ok(SqliteStore {
+            batch: GroupCommit::start(pools.writer.clone(), location.clone()),
             writer: pools.writer,
             reader: pools.reader,
             clock: options.clock,
@@ -111,13 +115,34 @@ impl SqliteStore {
         }
     }
 
+    /// Writes a fenced write of `claimed` in the next group commit.
+    async fn write(&self, claimed: &Claimed, now: i64, kind: WriteKind) -> Result<(), StoreError> {
+        let write = Write {
+            run_id: claimed.run_id.clone(),
+            attempt: i64::from(claimed.attempt),
+            now,
+            kind,
+        };
+        let rows = self.batch.write(write).await;
+        self.fenced_rows(claimed, rows).await
+    }
+
     /// The result of a fenced write: no row changed means the claim is no longer the run's.
     async fn fenced(
         &self,
         claimed: &Claimed,
         result: Result<SqliteQueryResult, sqlx::Error>,
     ) -> Result<(), StoreError> {
-        if result.map_err(|e| self.err(e))?.rows_affected() > 0 {
+        let rows = result.map(|r| r.rows_affected()).map_err(|e| self.err(e));
+        self.fenced_rows(claimed, rows).await
+    }
+
+    async fn fenced_rows(
+        &self,
+        claimed: &Claimed,
+        rows: Result<u64, StoreError>,
+    ) -> Result<(), StoreError> {
+        if rows? > 0 {
             return Ok(());
         }
         let reason = match queries::select_holder(&self.writer, &claimed.run_id).await {
@@ -142,6 +167,75 @@ impl SqliteStore {
 
     fn lease_end(&self, now: i64, lease: Duration) -> i64 {
         now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// A claimed row, with its flow's source, decoded; a run that cannot be read back is
+    /// marked failed.
+    async fn claimed_from(
+        &self,
+        row: queries::ClaimRow,
+        worker_id: &str,
+        expires: i64,
+    ) -> Result<Claimed, StoreError> {
+        let fence = Fence {
+            run_id: &row.run_id,
+            attempt: row.attempt,
+        };
+        let loc = &*self.location;
+        let id = row.run_id.as_str();
+        let source = match queries::select_flow_source(&self.reader, &row.flow_hash).await {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                let e = StoreError::Corrupt {
+                    location: format!("{loc} (run `{id}`)"),
+                    reason: format!("its flow source `{}` is missing", row.flow_hash),
+                };
+                return Err(self.fail_unreadable(fence, e).await);
+            }
+            Err(e) => return Err(self.err(e)),
+        };
+        let decoded = (|| {
+            Ok::<_, StoreError>((
+                decode::json(loc, id, "inputs_json", &row.inputs_json)?,
+                row.state_json
+                    .as_deref()
+                    .map(|t| decode::json::<RunState>(loc, id, "state_json", t))
+                    .transpose()?,
+                row.pending_json
+                    .as_deref()
+                    .map(|t| decode::json::<Effect>(loc, id, "pending_json", t))
+                    .transpose()?,
+                row.event_json
+                    .as_deref()
+                    .map(|t| decode::json::<Value>(loc, id, "event_json", t))
+                    .transpose()?,
+            ))
+        })();
+        let (inputs, state, pending, event) = match decoded {
+            Ok(d) => d,
+            Err(e) => return Err(self.fail_unreadable(fence, e).await),
+        };
+        tracing::debug!(
+            run_id = id,
+            attempt = row.attempt,
+            worker = worker_id,
+            "run claimed"
+        );
+        Ok(Claimed {
+            attempt: decode::attempt(row.attempt),
+            worker_id: worker_id.to_owned(),
+            lease_expires_at: time(expires),
+            flow_file: row.flow_file,
+            flow_name: row.flow_name,
+            flow_hash: row.flow_hash,
+            flow_source: source,
+            inputs,
+            recipient: row.recipient,
+            state,
+            pending,
+            event,
+            run_id: row.run_id,
+        })
     }
 
     /// Ends a claimed run that cannot be read back, so that it does not come back to every
@@ -187,142 +281,84 @@ impl RunStore for SqliteStore {
             )));
         }
         let inputs_json = self.to_json("the run's inputs", &run.inputs)?;
-        let now = self.now();
-        let err = |e| self.err(e);
-        // BEGIN IMMEDIATE takes the write lock first, so another process cannot slip a write
-        // in between the reads and writes below.
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(err)?;
-        queries::insert_flow(&mut *tx, &run.flow_hash, &run.flow_source, now)
-            .await
-            .map_err(err)?;
-        let stored = queries::select_flow_source(&mut *tx, &run.flow_hash)
-            .await
-            .map_err(err)?;
-        if stored.as_deref() != Some(run.flow_source.as_str()) {
-            return Err(StoreError::Conflict(format!(
-                "the run store {} holds another flow source under hash `{}`",
-                self.location, run.flow_hash
-            )));
-        }
-        let inserted = queries::insert_run(
-            &mut *tx,
-            InsertRun {
-                run_id: &run.run_id,
-                flow_file: &run.flow_file,
-                flow_name: &run.flow_name,
-                flow_hash: &run.flow_hash,
-                inputs_json: &inputs_json,
-                recipient: run.recipient.as_deref(),
-                now,
+        let write = Write {
+            attempt: 0,
+            now: self.now(),
+            kind: WriteKind::CreateRun {
+                flow_file: run.flow_file,
+                flow_name: run.flow_name.clone(),
+                flow_hash: run.flow_hash,
+                flow_source: run.flow_source,
+                inputs_json,
+                recipient: run.recipient,
             },
-        )
-        .await
-        .map_err(err)?;
-        let existing = match inserted {
-            Some(_) => None,
-            None => queries::select_run(&mut *tx, &run.run_id)
-                .await
-                .map_err(err)?,
+            run_id: run.run_id.clone(),
         };
-        tx.commit().await.map_err(err)?;
-        match existing {
-            None => {
-                tracing::debug!(run_id = %run.run_id, flow = %run.flow_name, "run created");
-                Ok(Creation::Created)
-            }
+        if self.batch.write(write).await? == 1 {
+            tracing::debug!(run_id = %run.run_id, flow = %run.flow_name, "run created");
+            return Ok(Creation::Created);
+        }
+        // The id was taken: the run stored under it (committed, so a reader sees it).
+        match queries::select_run(&self.reader, &run.run_id)
+            .await
+            .map_err(|e| self.err(e))?
+        {
             Some(row) => Ok(Creation::Existing(Box::new(decode::run_record(
                 &self.location,
                 row,
             )?))),
+            None => Err(StoreError::Conflict(format!(
+                "run `{}` was stored and then removed while it was being started again",
+                run.run_id
+            ))),
         }
     }
 
     async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Claimed>, StoreError> {
+        Ok(self.claim_many(worker_id, lease, 1).await?.pop())
+    }
+
+    async fn claim_many(
+        &self,
+        worker_id: &str,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Claimed>, StoreError> {
         let now = self.now();
         let expires = self.lease_end(now, lease);
-        let Some(row) = queries::claim(&self.writer, worker_id, expires, now)
+        let limit = i64::from(limit.clamp(1, MAX_PAGE));
+        let rows = queries::claim(&self.writer, worker_id, expires, now, limit)
             .await
-            .map_err(|e| self.err(e))?
-        else {
-            return Ok(None);
-        };
-        let fence = Fence {
-            run_id: &row.run_id,
-            attempt: row.attempt,
-        };
-        let loc = &*self.location;
-        let id = row.run_id.as_str();
-        let source = match queries::select_flow_source(&self.writer, &row.flow_hash).await {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                let e = StoreError::Corrupt {
-                    location: format!("{loc} (run `{id}`)"),
-                    reason: format!("its flow source `{}` is missing", row.flow_hash),
-                };
-                return Err(self.fail_unreadable(fence, e).await);
+            .map_err(|e| self.err(e))?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        let mut unreadable = None;
+        for row in rows {
+            match self.claimed_from(row, worker_id, expires).await {
+                Ok(c) => claimed.push(c),
+                // Marked failed already; the others are claimed and must be run.
+                Err(e) => unreadable = Some(e),
             }
-            Err(e) => return Err(self.err(e)),
-        };
-        let decoded = (|| {
-            Ok::<_, StoreError>((
-                decode::json(loc, id, "inputs_json", &row.inputs_json)?,
-                row.state_json
-                    .as_deref()
-                    .map(|t| decode::json::<RunState>(loc, id, "state_json", t))
-                    .transpose()?,
-                row.pending_json
-                    .as_deref()
-                    .map(|t| decode::json::<Effect>(loc, id, "pending_json", t))
-                    .transpose()?,
-                row.event_json
-                    .as_deref()
-                    .map(|t| decode::json::<Value>(loc, id, "event_json", t))
-                    .transpose()?,
-            ))
-        })();
-        let (inputs, state, pending, event) = match decoded {
-            Ok(d) => d,
-            Err(e) => return Err(self.fail_unreadable(fence, e).await),
-        };
-        tracing::debug!(
-            run_id = id,
-            attempt = row.attempt,
-            worker = worker_id,
-            "run claimed"
-        );
-        Ok(Some(Claimed {
-            attempt: decode::attempt(row.attempt),
-            worker_id: worker_id.to_owned(),
-            lease_expires_at: time(expires),
-            flow_file: row.flow_file,
-            flow_name: row.flow_name,
-            flow_hash: row.flow_hash,
-            flow_source: source,
-            inputs,
-            recipient: row.recipient,
-            state,
-            pending,
-            event,
-            run_id: row.run_id,
-        }))
+        }
+        match (claimed.is_empty(), unreadable) {
+            (true, Some(e)) => Err(e),
+            _ => Ok(claimed),
+        }
     }
 
     async fn heartbeat(&self, claimed: &Claimed, lease: Duration) -> Result<(), StoreError> {
         let now = self.now();
         let expires = self.lease_end(now, lease);
-        let result = queries::heartbeat(&self.writer, fence(claimed), expires, now).await;
-        self.fenced(claimed, result).await
+        let kind = WriteKind::Heartbeat {
+            lease_expires_at: expires,
+        };
+        self.write(claimed, now, kind).await
     }
 
     async fn save(&self, claimed: &Claimed, state: &RunState) -> Result<(), StoreError> {
         self.check_state(claimed, state)?;
         let state_json = self.to_json("the run's state", state)?;
-        let result = queries::save(&self.writer, fence(claimed), &state_json, self.now()).await;
-        self.fenced(claimed, result).await
+        self.write(claimed, self.now(), WriteKind::Save { state_json })
+            .await
     }
 
     async fn record_effect(
@@ -334,15 +370,11 @@ impl RunStore for SqliteStore {
         self.check_state(claimed, state)?;
         let state_json = self.to_json("the run's state", state)?;
         let effect_json = self.to_json("the effect", effect)?;
-        let result = queries::record_effect(
-            &self.writer,
-            fence(claimed),
-            &state_json,
-            &effect_json,
-            self.now(),
-        )
-        .await;
-        self.fenced(claimed, result).await
+        let kind = WriteKind::RecordEffect {
+            state_json,
+            effect_json,
+        };
+        self.write(claimed, self.now(), kind).await
     }
 
     async fn finish(&self, claimed: &Claimed, outcome: &Outcome) -> Result<(), StoreError> {
@@ -357,38 +389,29 @@ impl RunStore for SqliteStore {
             RunStatus::Failed => Status::Failed,
         };
         let outcome_json = self.to_json("the run's outcome", outcome)?;
-        let result = queries::finish(
-            &self.writer,
-            fence(claimed),
-            status.as_str(),
-            Some(&outcome_json),
-            None,
-            self.now(),
-        )
-        .await;
-        self.fenced(claimed, result).await?;
+        let kind = WriteKind::Finish {
+            status: status.as_str(),
+            outcome_json: Some(outcome_json),
+            error: None,
+        };
+        self.write(claimed, self.now(), kind).await?;
         tracing::debug!(run_id = %claimed.run_id, %status, "run finished");
         Ok(())
     }
 
     async fn fail(&self, claimed: &Claimed, reason: &str) -> Result<(), StoreError> {
-        let result = queries::finish(
-            &self.writer,
-            fence(claimed),
-            Status::Failed.as_str(),
-            None,
-            Some(reason),
-            self.now(),
-        )
-        .await;
-        self.fenced(claimed, result).await?;
+        let kind = WriteKind::Finish {
+            status: Status::Failed.as_str(),
+            outcome_json: None,
+            error: Some(reason.to_owned()),
+        };
+        self.write(claimed, self.now(), kind).await?;
         tracing::debug!(run_id = %claimed.run_id, "run failed: {reason}");
         Ok(())
     }
 
     async fn release(&self, claimed: &Claimed) -> Result<(), StoreError> {
-        let result = queries::release(&self.writer, fence(claimed), self.now()).await;
-        self.fenced(claimed, result).await?;
+        self.write(claimed, self.now(), WriteKind::Release).await?;
         tracing::debug!(run_id = %claimed.run_id, "run released to the queue");
         Ok(())
     }

@@ -142,33 +142,37 @@ pub(crate) async fn insert_run<'e>(
         .transpose()
 }
 
+/// Claims at most `limit` runnable runs, oldest first.
 pub(crate) async fn claim<'e>(
     e: impl SqliteExecutor<'e>,
     worker_id: &str,
     lease_expires_at: i64,
     now: i64,
-) -> sqlx::Result<Option<ClaimRow>> {
-    let Some(r) = sqlx::query(include_str!("queries/claim.sql"))
+    limit: i64,
+) -> sqlx::Result<Vec<ClaimRow>> {
+    sqlx::query(include_str!("queries/claim.sql"))
         .bind(worker_id)
         .bind(lease_expires_at)
         .bind(now)
-        .fetch_optional(e)
+        .bind(limit)
+        .fetch_all(e)
         .await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(ClaimRow {
-        run_id: r.try_get("run_id")?,
-        attempt: r.try_get("attempt")?,
-        flow_file: r.try_get("flow_file")?,
-        flow_name: r.try_get("flow_name")?,
-        flow_hash: r.try_get("flow_hash")?,
-        inputs_json: r.try_get("inputs_json")?,
-        recipient: r.try_get("recipient")?,
-        state_json: r.try_get("state_json")?,
-        pending_json: r.try_get("pending_json")?,
-        event_json: r.try_get("event_json")?,
-    }))
+        .iter()
+        .map(|r| {
+            Ok(ClaimRow {
+                run_id: r.try_get("run_id")?,
+                attempt: r.try_get("attempt")?,
+                flow_file: r.try_get("flow_file")?,
+                flow_name: r.try_get("flow_name")?,
+                flow_hash: r.try_get("flow_hash")?,
+                inputs_json: r.try_get("inputs_json")?,
+                recipient: r.try_get("recipient")?,
+                state_json: r.try_get("state_json")?,
+                pending_json: r.try_get("pending_json")?,
+                event_json: r.try_get("event_json")?,
+            })
+        })
+        .collect()
 }
 
 pub(crate) async fn heartbeat<'e>(

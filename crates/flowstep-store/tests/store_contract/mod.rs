@@ -428,6 +428,28 @@ pub async fn a_released_run_is_claimed_again_at_once_and_a_failed_one_says_why<S
     assert!(message.contains("it is failed now"), "{message}");
 }
 
+pub async fn claim_many_takes_the_oldest_runnable_runs_in_one_go<S: RunStore>(s: Subject<S>) {
+    let store = &*s.store;
+    for id in ["many-1", "many-2", "many-3"] {
+        store.create_run(new_run(id)).await.unwrap();
+    }
+    let first = store.claim_many("w1", LEASE, 2).await.unwrap();
+    let ids: Vec<&str> = first.iter().map(|c| c.run_id.as_str()).collect();
+    assert_eq!(ids, ["many-1", "many-2"]);
+    assert!(first.iter().all(|c| c.attempt == 1 && c.worker_id == "w1"));
+    assert!(first.iter().all(|c| c.flow_source == flow::FLOW));
+    let rest = store.claim_many("w2", LEASE, 10).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].run_id, "many-3");
+    assert!(store.claim_many("w3", LEASE, 10).await.unwrap().is_empty());
+    // Each claim holds its own run.
+    let state = flow::started_state("many-2").await;
+    store.save(&first[1], &state).await.unwrap();
+    let run = store.get_run("many-2").await.unwrap().unwrap();
+    assert_eq!(run.lease_owner.as_deref(), Some("w1"));
+    assert!(run.state.is_some());
+}
+
 pub async fn a_worker_cannot_store_another_runs_state_or_a_bad_run_id<S: RunStore>(s: Subject<S>) {
     let store = &*s.store;
     let err = store.create_run(new_run("bad id!")).await.unwrap_err();
