@@ -7,9 +7,11 @@ use super::model::{CreateRun, ListParams, RunPage, RunView};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use flowstep_engine::redact::SHORT_SECRET_CHARS;
 use flowstep_engine::{InputValue, check_run_id, new_run_id, resolve_inputs};
 use flowstep_spec::did_you_mean;
 use flowstep_store::{Creation, Cursor, NewRun, RunFilter, Status, StoreError};
+use serde_json::Value;
 
 /// Starts a run of a flow. The run is stored before the answer (`201`), and runs as soon as
 /// a worker is free. A second start with the same `run_id` starts nothing and answers `200`
@@ -45,9 +47,8 @@ pub(crate) async fn create(
     };
     let run_id = match body.run_id {
         Some(id) => {
-            check_run_id(&id).map_err(|e| {
-                ApiError::unprocessable("invalid_run_id", format!("run_id: {e}"))
-            })?;
+            check_run_id(&id)
+                .map_err(|e| ApiError::unprocessable("invalid_run_id", format!("run_id: {e}")))?;
             id
         }
         None => new_run_id(),
@@ -66,18 +67,26 @@ pub(crate) async fn create(
         .map(|(name, value)| (name, InputValue::Typed(value)))
         .collect();
     let inputs = resolve_inputs(flow.plan.flow(), given).map_err(|problems| {
-        let problems: Vec<String> = problems.into_problems().iter().map(|p| p.to_string()).collect();
+        let problems: Vec<String> = problems
+            .into_problems()
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
         let mut error = ApiError::unprocessable("invalid_inputs", problems.join("\n"));
         error.problems = problems;
         error
     })?;
-    let missing: Vec<String> = flow
-        .plan
-        .required_secrets()
-        .iter()
-        .filter(|name| app.0.secrets.secret(name).is_none())
-        .map(|name| format!("missing secret {name}: {}", app.0.secrets.how_to_set(name)))
-        .collect();
+    let mut secrets = Vec::new();
+    let mut missing = Vec::new();
+    for name in flow.plan.required_secrets() {
+        match app.0.secrets.secret(name) {
+            Some(value) => secrets.push((name, value)),
+            None => missing.push(format!(
+                "missing secret {name}: {}",
+                app.0.secrets.how_to_set(name)
+            )),
+        }
+    }
     if !missing.is_empty() {
         let mut error = ApiError::unprocessable(
             "missing_secrets",
@@ -88,6 +97,26 @@ pub(crate) async fn create(
             ),
         );
         error.problems = missing;
+        return Err(error);
+    }
+    // The store never holds a secret: a run whose inputs or recipient carry the value of one
+    // of its flow's secrets is refused (the client knows the value; the store must not).
+    let leaks: Vec<String> = inputs
+        .iter()
+        .map(|(name, value)| (format!("input `{name}`"), value.clone()))
+        .chain(body.to.iter().map(|to| ("to".to_owned(), Value::String(to.clone()))))
+        .filter_map(|(place, value)| {
+            secrets
+                .iter()
+                .find(|(_, secret)| holds(&value, secret.expose()))
+                .map(|(name, _)| {
+                    format!("{place} holds the value of the secret {name}; a server reads its secrets from its own environment, never from a run's inputs")
+                })
+        })
+        .collect();
+    if !leaks.is_empty() {
+        let mut error = ApiError::unprocessable("secret_in_inputs", leaks.join("\n"));
+        error.problems = leaks;
         return Err(error);
     }
     let mut new = NewRun::new(&run_id, &flow.file, &flow.name, &flow.source).inputs(inputs);
@@ -150,7 +179,18 @@ pub(crate) async fn list(
         flow: params.flow,
     };
     let cursor = params.cursor.map(Cursor::new);
-    let page = app.0.store.list_runs(&filter, limit, cursor.as_ref()).await?;
+    let page = match app.0.store.list_runs(&filter, limit, cursor.as_ref()).await {
+        Ok(page) => page,
+        // The store's words name its own API; the client passes `next_cursor`.
+        Err(StoreError::Invalid(_)) if cursor.is_some() => {
+            let given = cursor.as_ref().map(Cursor::as_str).unwrap_or_default();
+            return Err(ApiError::bad_request(format!(
+                "the page cursor `{}` was not made by this server; pass the `next_cursor` of the page before, as it was given",
+                shorten(given)
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(Json(RunPage {
         runs: page.runs.into_iter().map(Into::into).collect(),
         next_cursor: page.next.map(|c| c.as_str().to_owned()),
@@ -204,5 +244,17 @@ pub(crate) async fn cancel(
     match app.0.store.get_run(&run_id).await? {
         Some(record) => Ok(Json(record.into())),
         None => Err(ApiError::run_not_found(&run_id)),
+    }
+}
+
+/// Whether `value` holds `secret`: a string that contains it (or, for a short secret, that is
+/// it), anywhere in arrays and objects.
+fn holds(value: &Value, secret: &str) -> bool {
+    match value {
+        Value::String(text) if secret.chars().count() < SHORT_SECRET_CHARS => text == secret,
+        Value::String(text) => !secret.is_empty() && text.contains(secret),
+        Value::Array(items) => items.iter().any(|v| holds(v, secret)),
+        Value::Object(map) => map.values().any(|v| holds(v, secret)),
+        _ => false,
     }
 }
