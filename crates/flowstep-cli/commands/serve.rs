@@ -169,7 +169,9 @@ fn server_reloader(server: &Server) -> Reload {
             for p in e.problems {
                 errln!("{p}");
             }
-            errln!("error: flows not reloaded: a flow failed its check (above); the flows served are unchanged");
+            errln!(
+                "error: flows not reloaded: a flow failed its check (above); the flows served are unchanged"
+            );
         }
     })
 }
@@ -177,8 +179,10 @@ fn server_reloader(server: &Server) -> Reload {
 /// Ctrl-C and SIGTERM shut the server down; SIGHUP reloads the flows.
 async fn watch_signals(stop: flowstep_server::Shutdown, reload: Reload) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
-    else {
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
         errln!("warning: cannot watch signals; stop the server with Ctrl-C");
         let _ = tokio::signal::ctrl_c().await;
         stop.trigger();

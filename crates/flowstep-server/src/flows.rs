@@ -199,10 +199,7 @@ fn flow_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
             if out.len() <= MAX_FLOW_FILES {
                 flow_files(&path, out)?;
             }
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml")
-        {
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }
     }

@@ -44,7 +44,12 @@ impl Plans {
 
     /// The plan of a stored run's flow: one of the current flows when the hash matches, else
     /// compiled from the stored source (and kept).
-    pub(crate) fn for_run(&self, hash: &str, file: &str, source: &str) -> Result<Arc<Plan>, String> {
+    pub(crate) fn for_run(
+        &self,
+        hash: &str,
+        file: &str,
+        source: &str,
+    ) -> Result<Arc<Plan>, String> {
         if let Some(flow) = self.current().iter().find(|f| f.hash == hash) {
             return Ok(flow.plan.clone());
         }

@@ -51,7 +51,10 @@ pub(crate) async fn list(State(app): State<AppState>) -> Json<FlowList> {
 pub(crate) async fn reload(State(app): State<AppState>) -> Result<Json<FlowList>, ApiError> {
     match app.reload() {
         Ok(flows) => {
-            tracing::info!("flows reloaded: {}", flows.names().collect::<Vec<_>>().join(", "));
+            tracing::info!(
+                "flows reloaded: {}",
+                flows.names().collect::<Vec<_>>().join(", ")
+            );
             Ok(Json(list_of(&flows)))
         }
         Err(e) => {

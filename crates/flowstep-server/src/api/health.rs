@@ -12,7 +12,9 @@ use axum::http::StatusCode;
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, description = "The process is up.", body = Health)))]
 pub(crate) async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".into() })
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// The server can take runs: the store answers and flows are loaded.

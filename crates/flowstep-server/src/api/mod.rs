@@ -22,11 +22,11 @@ pub mod model;
 pub mod openapi;
 mod runs;
 
+use crate::flows::{FlowSet, LoadError};
 use crate::plans::Plans;
 use crate::secrets::SecretSource;
 use crate::token::ApiToken;
 use crate::worker::Worker;
-use crate::flows::{FlowSet, LoadError};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
