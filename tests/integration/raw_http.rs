@@ -9,7 +9,19 @@ use std::net::TcpStream;
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
+    /// The response's headers, names lowercased, in order.
+    pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+impl Answer {
+    /// The first header named `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Sends `method url` (an `http://127.0.0.1:PORT/...` URL) with an optional bearer token and
@@ -50,12 +62,24 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("a status line in {text:?}"));
-    let chunked = head
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
+    let headers = head
         .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
     Answer {
         status,
-        body: if chunked { unchunk(body) } else { body.to_owned() },
+        headers,
+        body: if chunked {
+            unchunk(body)
+        } else {
+            body.to_owned()
+        },
     }
 }
 
