@@ -239,6 +239,16 @@ fn serve_api_one_run_id_is_one_run_even_under_50_parallel_starts() {
     assert_eq!(sb.sandbox.sessions_created(), 2);
 }
 
+/// A request (method, path, headers, body) and the status and JSON body it must get.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    Vec<u8>,
+    u16,
+    Value,
+);
+
 /// The `error:` lines `flowstep run stripe-checkout` prints for `vars`.
 fn cli_input_errors(dir: &Path, sb: &TestSandbox, vars: &[&str]) -> Vec<String> {
     let route = sb.route();
@@ -267,7 +277,7 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
     let json_type = ("Content-Type", "application/json");
     let auth = ("Authorization", AUTH);
     let error = |code: &str, message: &str| json!({"error": {"code": code, "message": message}});
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Vec<u8>, u16, Value)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "POST",
             "/v1/runs",

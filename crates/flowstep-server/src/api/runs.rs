@@ -26,7 +26,7 @@ use serde_json::Value;
         (status = 409, description = "The run id is taken by a run of another flow or with other inputs.", body = super::model::ErrorBody),
         (status = 413, description = "The body is too large.", body = super::model::ErrorBody),
         (status = 415, description = "The body is not sent as JSON.", body = super::model::ErrorBody),
-        (status = 422, description = "Unknown flow, bad inputs or run id, or a secret the server lacks.", body = super::model::ErrorBody),
+        (status = 422, description = "Unknown flow, bad inputs or run id, a secret the server lacks, or a secret's value in the inputs.", body = super::model::ErrorBody),
         (status = 503, description = "The store cannot be written; nothing was stored.", body = super::model::ErrorBody),
     ))]
 pub(crate) async fn create(
