@@ -9,7 +9,19 @@ use std::net::TcpStream;
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
+    /// The response's headers, names lowercased, in order.
+    pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+impl Answer {
+    /// The first header named `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Sends `method url` (an `http://127.0.0.1:PORT/...` URL) with an optional bearer token and
@@ -54,8 +66,15 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -
         l.to_ascii_lowercase()
             .starts_with("transfer-encoding: chunked")
     });
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
     Answer {
         status,
+        headers,
         body: if chunked {
             unchunk(body)
         } else {

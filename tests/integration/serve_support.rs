@@ -26,14 +26,27 @@ impl Serve {
     /// Starts `flowstep serve --addr 127.0.0.1:0 --db DIR/runs.db ARGS` in `dir` with the test
     /// token and `env`, and waits (at most 60 s) until it listens.
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Serve {
+        Serve::start_with_token(dir, args, env, Some(TOKEN))
+    }
+
+    /// [`Serve::start`] with `FLOWSTEP_API_TOKEN` set to `token`, or unset when `None`.
+    pub fn start_with_token(
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        token: Option<&str>,
+    ) -> Serve {
         let db = dir.join("runs.db");
         let mut cmd = flowstep(dir);
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"])
             .arg(&db)
             .args(args)
-            .env("FLOWSTEP_API_TOKEN", TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        match token {
+            Some(t) => cmd.env("FLOWSTEP_API_TOKEN", t),
+            None => cmd.env_remove("FLOWSTEP_API_TOKEN"),
+        };
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -115,6 +115,13 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 token.expose()
             );
         }
+        let signals = match Signals::watch() {
+            Ok(s) => s,
+            Err(e) => {
+                errln!("error: flowstep serve cannot watch SIGTERM, SIGINT and SIGHUP: {e}");
+                return Ok(Exit::Failed);
+            }
+        };
         errln!(
             "flowstep serve: listening on http://{} (store sqlite://{}, at most {} runs at once)",
             server.addr(),
@@ -122,7 +129,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             args.max_concurrent_runs
         );
         let stop = server.shutdown_handle();
-        let signals = tokio::spawn(watch_signals(stop, server_reloader(&server)));
+        let signals = tokio::spawn(watch_signals(signals, stop, server_reloader(&server)));
         let result = server.wait().await;
         signals.abort();
         if let Some(s) = sandbox {
@@ -176,23 +183,33 @@ fn server_reloader(server: &Server) -> Reload {
     })
 }
 
+/// The signals a server acts on, watched from before it says it listens: a SIGTERM or SIGHUP
+/// that arrives as soon as the address is printed must not meet the default action (which
+/// ends the process at once, with no shutdown).
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn watch() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+}
+
 /// Ctrl-C and SIGTERM shut the server down; SIGHUP reloads the flows.
-async fn watch_signals(stop: flowstep_server::Shutdown, reload: Reload) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        errln!("warning: cannot watch signals; stop the server with Ctrl-C");
-        let _ = tokio::signal::ctrl_c().await;
-        stop.trigger();
-        return;
-    };
+async fn watch_signals(mut signals: Signals, stop: flowstep_server::Shutdown, reload: Reload) {
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            _ = term.recv() => break,
-            _ = hup.recv() => reload(),
+            _ = signals.int.recv() => break,
+            _ = signals.term.recv() => break,
+            _ = signals.hup.recv() => reload(),
         }
     }
     errln!("flowstep serve: shutting down (runs under way stop at their next checkpoint)");

@@ -13,10 +13,13 @@ pub(crate) async fn require_token(
     req: Request,
     next: Next,
 ) -> Response {
+    // The scheme is case-insensitive (RFC 9110 11.1): `bearer` is as good as `Bearer`.
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+        .map(|v| v.as_bytes())
+        .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer "))
+        .map(|v| &v[7..]);
     match given {
         Some(token) if app.0.token.matches(token) => next.run(req).await,
         _ => ApiError::new(

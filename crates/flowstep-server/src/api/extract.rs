@@ -28,14 +28,15 @@ fn json_rejection(e: JsonRejection) -> ApiError {
             "unsupported_media_type",
             "the body must be JSON, sent with `Content-Type: application/json`",
         ),
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::bad_request(format!("the body is not valid JSON: {}", e.body_text()))
-        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(format!(
+            "the body is not valid JSON: {}",
+            cause(&e.body_text())
+        )),
         JsonRejection::JsonDataError(e) => ApiError::unprocessable(
             "invalid_body",
             format!(
                 "the body does not have the expected fields: {}",
-                e.body_text()
+                cause(&e.body_text())
             ),
         ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -66,5 +67,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 }
 
 fn query_rejection(e: QueryRejection) -> ApiError {
-    ApiError::bad_request(format!("the query string is wrong: {}", e.body_text()))
+    ApiError::bad_request(format!(
+        "the query string is wrong: {}",
+        cause(&e.body_text())
+    ))
+}
+
+/// axum's rejection text without its own lead-in (`Failed to parse the request body as
+/// JSON: `), which only repeats what our message already says: the cause alone.
+fn cause(text: &str) -> &str {
+    const LEAD_INS: [&str; 3] = [
+        "Failed to parse the request body as JSON: ",
+        "Failed to deserialize the JSON body into the target type: ",
+        "Failed to deserialize query string: ",
+    ];
+    LEAD_INS
+        .iter()
+        .find_map(|lead| text.strip_prefix(lead))
+        .unwrap_or(text)
 }

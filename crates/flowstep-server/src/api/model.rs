@@ -239,8 +239,9 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable name: `bad_request`, `unauthorized`, `invalid_inputs`, `unknown_flow`,
-    /// `invalid_run_id`, `run_id_in_use`, `run_not_found`, `run_ended`, `body_too_large`,
-    /// `store_unavailable`, ...
+    /// `invalid_run_id`, `run_id_in_use`, `missing_secrets`, `secret_in_inputs`,
+    /// `run_not_found`, `run_ended`, `invalid_flows`, `body_too_large`, `store_unavailable`,
+    /// ...
     pub code: String,
     /// What is wrong, for a person.
     pub message: String,

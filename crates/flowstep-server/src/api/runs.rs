@@ -7,9 +7,11 @@ use super::model::{CreateRun, ListParams, RunPage, RunView};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use flowstep_engine::redact::SHORT_SECRET_CHARS;
 use flowstep_engine::{InputValue, check_run_id, new_run_id, resolve_inputs};
 use flowstep_spec::did_you_mean;
 use flowstep_store::{Creation, Cursor, NewRun, RunFilter, Status, StoreError};
+use serde_json::Value;
 
 /// Starts a run of a flow. The run is stored before the answer (`201`), and runs as soon as
 /// a worker is free. A second start with the same `run_id` starts nothing and answers `200`
@@ -24,7 +26,7 @@ use flowstep_store::{Creation, Cursor, NewRun, RunFilter, Status, StoreError};
         (status = 409, description = "The run id is taken by a run of another flow or with other inputs.", body = super::model::ErrorBody),
         (status = 413, description = "The body is too large.", body = super::model::ErrorBody),
         (status = 415, description = "The body is not sent as JSON.", body = super::model::ErrorBody),
-        (status = 422, description = "Unknown flow, bad inputs or run id, or a secret the server lacks.", body = super::model::ErrorBody),
+        (status = 422, description = "Unknown flow, bad inputs or run id, a secret the server lacks, or a secret's value in the inputs.", body = super::model::ErrorBody),
         (status = 503, description = "The store cannot be written; nothing was stored.", body = super::model::ErrorBody),
     ))]
 pub(crate) async fn create(
@@ -74,13 +76,17 @@ pub(crate) async fn create(
         error.problems = problems;
         error
     })?;
-    let missing: Vec<String> = flow
-        .plan
-        .required_secrets()
-        .iter()
-        .filter(|name| app.0.secrets.secret(name).is_none())
-        .map(|name| format!("missing secret {name}: {}", app.0.secrets.how_to_set(name)))
-        .collect();
+    let mut secrets = Vec::new();
+    let mut missing = Vec::new();
+    for name in flow.plan.required_secrets() {
+        match app.0.secrets.secret(name) {
+            Some(value) => secrets.push((name, value)),
+            None => missing.push(format!(
+                "missing secret {name}: {}",
+                app.0.secrets.how_to_set(name)
+            )),
+        }
+    }
     if !missing.is_empty() {
         let mut error = ApiError::unprocessable(
             "missing_secrets",
@@ -91,6 +97,26 @@ pub(crate) async fn create(
             ),
         );
         error.problems = missing;
+        return Err(error);
+    }
+    // The store never holds a secret: a run whose inputs or recipient carry the value of one
+    // of its flow's secrets is refused (the client knows the value; the store must not).
+    let leaks: Vec<String> = inputs
+        .iter()
+        .map(|(name, value)| (format!("input `{name}`"), value.clone()))
+        .chain(body.to.iter().map(|to| ("to".to_owned(), Value::String(to.clone()))))
+        .filter_map(|(place, value)| {
+            secrets
+                .iter()
+                .find(|(_, secret)| holds(&value, secret.expose()))
+                .map(|(name, _)| {
+                    format!("{place} holds the value of the secret {name}; a server reads its secrets from its own environment, never from a run's inputs")
+                })
+        })
+        .collect();
+    if !leaks.is_empty() {
+        let mut error = ApiError::unprocessable("secret_in_inputs", leaks.join("\n"));
+        error.problems = leaks;
         return Err(error);
     }
     let mut new = NewRun::new(&run_id, &flow.file, &flow.name, &flow.source).inputs(inputs);
@@ -153,11 +179,18 @@ pub(crate) async fn list(
         flow: params.flow,
     };
     let cursor = params.cursor.map(Cursor::new);
-    let page = app
-        .0
-        .store
-        .list_runs(&filter, limit, cursor.as_ref())
-        .await?;
+    let page = match app.0.store.list_runs(&filter, limit, cursor.as_ref()).await {
+        Ok(page) => page,
+        // The store's words name its own API; the client passes `next_cursor`.
+        Err(StoreError::Invalid(_)) if cursor.is_some() => {
+            let given = cursor.as_ref().map(Cursor::as_str).unwrap_or_default();
+            return Err(ApiError::bad_request(format!(
+                "the page cursor `{}` was not made by this server; pass the `next_cursor` of the page before, as it was given",
+                shorten(given)
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(Json(RunPage {
         runs: page.runs.into_iter().map(Into::into).collect(),
         next_cursor: page.next.map(|c| c.as_str().to_owned()),
@@ -211,5 +244,17 @@ pub(crate) async fn cancel(
     match app.0.store.get_run(&run_id).await? {
         Some(record) => Ok(Json(record.into())),
         None => Err(ApiError::run_not_found(&run_id)),
+    }
+}
+
+/// Whether `value` holds `secret`: a string that contains it (or, for a short secret, that is
+/// it), anywhere in arrays and objects.
+fn holds(value: &Value, secret: &str) -> bool {
+    match value {
+        Value::String(text) if secret.chars().count() < SHORT_SECRET_CHARS => text == secret,
+        Value::String(text) => !secret.is_empty() && text.contains(secret),
+        Value::Array(items) => items.iter().any(|v| holds(v, secret)),
+        Value::Object(map) => map.values().any(|v| holds(v, secret)),
+        _ => false,
     }
 }
