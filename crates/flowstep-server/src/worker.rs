@@ -8,8 +8,8 @@ use crate::secrets::SecretSource;
 use crate::shutdown::Shutdown;
 use async_trait::async_trait;
 use flowstep_engine::{
-    Channel, Effect, Journal, JournalError, Redactor, ResumeRequest, RunError, RunMode,
-    RunRequest, RunState,
+    Channel, Effect, Journal, JournalError, Redactor, ResumeRequest, RunError, RunMode, RunRequest,
+    RunState,
 };
 use flowstep_store::{Claimed, RunStore, StoreError, StoreJournal};
 use std::collections::BTreeMap;
@@ -54,7 +54,11 @@ fn default_worker_id() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "worker".to_owned());
-    format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+    format!(
+        "{host}-{}-{:04x}",
+        std::process::id(),
+        rand::random::<u16>()
+    )
 }
 
 /// The run loop. Cheap to share: the API wakes it when a run is started.
@@ -109,7 +113,11 @@ impl Worker {
                 p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
                 _ = shutdown.wait() => break,
             };
-            match self.store.claim(&self.config.worker_id, self.config.lease).await {
+            match self
+                .store
+                .claim(&self.config.worker_id, self.config.lease)
+                .await
+            {
                 Ok(Some(claimed)) => {
                     let worker = self.clone();
                     let (stop, hard) = (shutdown.clone(), hard_stop.clone());
@@ -206,19 +214,19 @@ impl Worker {
 
     /// Runs or resumes the claimed run.
     async fn execute(&self, claimed: &Claimed, journal: &dyn Journal) -> Result<Ended, RunError> {
-        let plan = match self.plans.for_run(
-            &claimed.flow_hash,
-            &claimed.flow_file,
-            &claimed.flow_source,
-        ) {
-            Ok(plan) => plan,
-            Err(e) => {
-                return Ok(Ended::Refused(format!(
-                    "the run's flow ({}) no longer compiles:\n{e}",
-                    claimed.flow_file
-                )));
-            }
-        };
+        let plan =
+            match self
+                .plans
+                .for_run(&claimed.flow_hash, &claimed.flow_file, &claimed.flow_source)
+            {
+                Ok(plan) => plan,
+                Err(e) => {
+                    return Ok(Ended::Refused(format!(
+                        "the run's flow ({}) no longer compiles:\n{e}",
+                        claimed.flow_file
+                    )));
+                }
+            };
         let mut secrets = BTreeMap::new();
         let mut missing = Vec::new();
         for name in plan.required_secrets() {
