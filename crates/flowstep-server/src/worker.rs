@@ -269,7 +269,7 @@ impl Worker {
                 plan.resume(request, journal).await?
             }
         };
-        Ok(Ended::Finished(outcome))
+        Ok(Ended::Finished(Box::new(outcome)))
     }
 
     /// Renews the lease every third of it; returns when it is lost (the run was cancelled or
@@ -290,7 +290,7 @@ impl Worker {
 /// How a run the worker held ended.
 enum Ended {
     /// With an outcome (succeeded or failed).
-    Finished(flowstep_engine::Outcome),
+    Finished(Box<flowstep_engine::Outcome>),
     /// Before it could run: its flow does not compile, a secret is missing.
     Refused(String),
 }
