@@ -28,6 +28,7 @@ mod runtime_errors;
 mod schema;
 mod secret_faults;
 mod secret_matrix;
+mod serve_crash;
 mod serve_support;
 mod stripe_checkout;
 mod support;
