@@ -8,7 +8,7 @@ use super::far_end::{
     session_keys, wait_until,
 };
 use crate::support::{Scratch, TestSandbox, preset_with, step_record};
-use flowstep_sandbox::{Fault, FaultAction};
+use flowstep_sandbox::{Fault, FaultAction, SANDBOX_SECRET_KEY, SANDBOX_WHATSAPP_TOKEN};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -160,6 +160,51 @@ fn kill_after_the_far_end_created_the_session_replays_it() {
     assert_sent_once(&sandbox, outcome);
     eprintln!(
         "kill after the session was created, answer lost: sessions_created=1, posts=2 with one key, attempt=2, messages=1"
+    );
+}
+
+#[test]
+fn kill_twice_during_the_http_step_still_one_session_and_no_secret_stored() {
+    let dir = Scratch::new();
+    let sandbox = TestSandbox::start();
+    delay(&sandbox, SESSIONS, 2, HOLD.as_millis() as u64);
+    let mut server = serve(dir.path(), &sandbox, &[]);
+    assert_eq!(server.start_run(&order("crash-twice")).0, 201);
+    // Killed during the first attempt, then during the resumed one.
+    for sent in 1..=2 {
+        wait_until(END, "the session request", || {
+            requests_to(&sandbox, "POST", SESSIONS) == sent
+        });
+        let arrived = Instant::now();
+        server.kill9();
+        outlast_hold(arrived);
+        server = serve(dir.path(), &sandbox, &[]);
+    }
+    let run = server.wait_for_end("crash-twice", END);
+    let outcome = assert_succeeded(&run);
+    assert_eq!(run["attempt"], 3, "{run}");
+    let keys = &session_keys(&sandbox)["crash-twice"];
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert_eq!(distinct(keys).len(), 1, "{keys:?}");
+    assert_eq!(sandbox.sandbox.sessions_created(), 1);
+    assert_sent_once(&sandbox, outcome);
+    drop(server);
+    // What the crashes left in the store (the database and its write-ahead log) holds no
+    // secret: the states saved mid-request show the key redacted.
+    let mut stored = String::new();
+    for file in ["runs.db", "runs.db-wal"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        stored.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    assert!(
+        stored.contains("Bearer sk_test_...4242"),
+        "the saved request is read"
+    );
+    for secret in [SANDBOX_SECRET_KEY, SANDBOX_WHATSAPP_TOKEN] {
+        assert!(!stored.contains(secret), "the store holds a secret");
+    }
+    eprintln!(
+        "kill twice during http: sessions_created=1, posts=3 with one key, attempt=3, messages=1, no secret in the store"
     );
 }
 

@@ -3,7 +3,9 @@
 //! batch with `kill -9` of the server mid-batch and a restart on the same database, and the same
 //! checks over both batches.
 
-use super::far_end::{SESSIONS, distinct, order, serve, session_keys};
+use super::far_end::{
+    SESSIONS, delay, distinct, order, requests_to, serve, session_keys, wait_until,
+};
 use super::patient_client::{Address, start_run};
 use super::ram_dir::RamDir;
 use crate::serve_support::Serve;
@@ -16,6 +18,8 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 500;
 const CLIENTS: usize = 8;
+/// Runs held mid-request when the server is killed.
+const HELD: usize = 10;
 const CONCURRENCY: &[&str] = &["--max-concurrent-runs", "64"];
 
 /// Keeps about 10% of the session requests faulted until `running` is cleared: one fault
@@ -178,6 +182,10 @@ fn check(server: &Serve, sandbox: &TestSandbox, ids: &[String]) -> Tally {
                 tally.failed += 1;
                 let step = step_record(outcome, "create_session");
                 assert_eq!(step["attempts"], 3, "{id}: {run}");
+                eprintln!(
+                    "{id} failed (attempt {}): {}",
+                    run["attempt"], step["error"]["message"]
+                );
             }
             _ => panic!("{id} has not ended: {run}"),
         }
@@ -238,6 +246,13 @@ fn five_hundred_runs_with_faults_and_a_kill_mid_batch() {
             while posted.load(Ordering::Relaxed) < RUNS / 3 {
                 std::thread::sleep(Duration::from_millis(5));
             }
+            // Ten session requests held at the sandbox, so that the kill surely catches runs
+            // in the middle of a request (one fault from the feeder may come first).
+            let before = requests_to(&sandbox, "POST", SESSIONS);
+            delay(&sandbox, SESSIONS, HELD, 1000);
+            wait_until(Duration::from_secs(30), "the held requests", || {
+                requests_to(&sandbox, "POST", SESSIONS) > before + HELD
+            });
             server.kill9();
             let at_kill = posted.load(Ordering::Relaxed);
             let restarted = serve(dir.path(), &sandbox, CONCURRENCY);
@@ -258,7 +273,7 @@ fn five_hundred_runs_with_faults_and_a_kill_mid_batch() {
         started.elapsed()
     );
     assert!(
-        tally.resumed > 0,
-        "the kill caught runs under way: {tally:?}"
+        tally.resumed >= HELD - 1,
+        "the kill caught the held runs under way: {tally:?}"
     );
 }
