@@ -29,6 +29,7 @@ mod schema;
 mod secret_faults;
 mod secret_matrix;
 mod serve_api;
+mod serve_crash;
 mod serve_support;
 mod stripe_checkout;
 mod support;
