@@ -12,6 +12,8 @@
 //!   claims, journals (every checkpoint and effect a durable write) and finishes them; the
 //!   phase ends when the store counts N succeeded runs.
 //!
+//! `FLOWSTEP_BENCH_ONLY=durable` runs only the durable phase (to profile it).
+//!
 //! It prints each phase's runs a second, the medians, their ratio (the target:
 //! durable ≥ 0.5× memory at concurrency 64) and CPU per run. It asserts nothing about time.
 
@@ -170,12 +172,12 @@ async fn durable(
     let server = Server::start(config, ([127, 0, 0, 1], 0).into())
         .await
         .unwrap();
-    // Runs are created from a few tasks, as clients of the API would.
+    // Runs are created from `concurrency` tasks, as that many API clients would.
     let mut creators = tokio::task::JoinSet::new();
-    for t in 0..4 {
+    for t in 0..concurrency {
         let (store, inputs) = (store.clone(), inputs.clone());
         creators.spawn(async move {
-            for i in (t..n).step_by(4) {
+            for i in (t..n).step_by(concurrency) {
                 let run = NewRun::new(
                     format!("dur-{round}-{i}"),
                     preset.file,
@@ -205,7 +207,7 @@ async fn durable(
             .await
             .unwrap();
         assert_eq!(failed, 0, "a durable run failed");
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let took = started.elapsed();
     let cpu = cpu() - cpu0;
@@ -243,7 +245,13 @@ fn main() {
         );
         let (mut mem, mut dur) = (Vec::new(), Vec::new());
         for round in 0..ROUNDS {
-            let m = memory(plan.clone(), n, concurrency, round).await;
+            // FLOWSTEP_BENCH_ONLY=durable skips the other phase (for a profiler).
+            let only = std::env::var("FLOWSTEP_BENCH_ONLY").unwrap_or_default();
+            let m = if only == "durable" {
+                Phase { runs: n, took: Duration::from_secs(1), cpu: Duration::ZERO }
+            } else {
+                memory(plan.clone(), n, concurrency, round).await
+            };
             println!(
                 "  round {round}: memory  {:>8.0} runs/s  {:>6.0} µs CPU/run",
                 m.rate(),

@@ -88,6 +88,7 @@ contract!(
     a_leased_run_goes_to_another_worker_only_when_the_lease_expires,
     runs_are_listed_newest_first_in_stable_pages,
     a_waiting_run_is_woken_by_its_event,
+    concurrent_writes_of_many_runs_are_each_fenced,
     claim_many_takes_the_oldest_runnable_runs_in_one_go,
     a_released_run_is_claimed_again_at_once_and_a_failed_one_says_why,
     cancelling_stops_a_run_and_its_worker,

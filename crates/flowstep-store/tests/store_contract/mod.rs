@@ -450,6 +450,72 @@ pub async fn claim_many_takes_the_oldest_runnable_runs_in_one_go<S: RunStore>(s:
     assert!(run.state.is_some());
 }
 
+/// Writes of many runs at once (which a store may commit together) are each fenced on their
+/// own: one stale claim among them fails alone.
+pub async fn concurrent_writes_of_many_runs_are_each_fenced<S: RunStore + 'static>(s: Subject<S>) {
+    let store = s.store.clone();
+    for i in 0..24 {
+        store
+            .create_run(new_run(&format!("batch-{i}")))
+            .await
+            .unwrap();
+    }
+    let claimed = store.claim_many("w1", LEASE, 24).await.unwrap();
+    assert_eq!(claimed.len(), 24);
+    // batch-0 is cancelled: its writes must fail while the others land.
+    store.cancel("batch-0").await.unwrap();
+    // Three rounds, each with every run's write at once: checkpoints, effects, ends.
+    for round in 0..3 {
+        let mut tasks = tokio::task::JoinSet::new();
+        for c in claimed.clone() {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let state = flow::started_state(&c.run_id).await;
+                let written = match round {
+                    0 => store.save(&c, &state).await,
+                    1 => {
+                        let effect = flowstep_engine::Effect {
+                            step: "charge".into(),
+                            attempt: 1,
+                            kind: flowstep_engine::EffectKind::Message,
+                        };
+                        store.record_effect(&c, &state, &effect).await
+                    }
+                    _ => store.finish(&c, &state.to_outcome()).await,
+                };
+                (c.run_id, written)
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (run_id, written) = done.unwrap();
+            match run_id.as_str() {
+                "batch-0" => assert!(
+                    matches!(written, Err(StoreError::LeaseLost { .. })),
+                    "{written:?}"
+                ),
+                _ => written.unwrap(),
+            }
+        }
+        for i in 1..24 {
+            let run = store.get_run(&format!("batch-{i}")).await.unwrap().unwrap();
+            let state = run.state.expect("a state was saved");
+            assert_eq!(state.run_id, format!("batch-{i}"));
+            match round {
+                0 => assert!(run.pending.is_none()),
+                1 => assert_eq!(run.pending.unwrap().step, "charge"),
+                _ => {
+                    assert!(run.status.is_final(), "{:?}", run.status);
+                    assert!(run.pending.is_none());
+                    assert_eq!(run.outcome.unwrap().run_id, format!("batch-{i}"));
+                }
+            }
+        }
+    }
+    let cancelled = store.get_run("batch-0").await.unwrap().unwrap();
+    assert_eq!(cancelled.status, Status::Cancelled);
+    assert!(cancelled.state.is_none());
+}
+
 pub async fn a_worker_cannot_store_another_runs_state_or_a_bad_run_id<S: RunStore>(s: Subject<S>) {
     let store = &*s.store;
     let err = store.create_run(new_run("bad id!")).await.unwrap_err();
