@@ -364,6 +364,30 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
             404,
             error("run_not_found", "no run has the id `nope`"),
         ),
+        // A run id that is not UTF-8 once decoded: JSON like every other error, not axum's
+        // plain-text 400 (found by schemathesis).
+        (
+            "GET",
+            "/v1/runs/%FF",
+            vec![auth],
+            vec![],
+            404,
+            error(
+                "run_not_found",
+                "no run has the id in this path: it is not UTF-8 once its %-escapes are decoded",
+            ),
+        ),
+        (
+            "POST",
+            "/v1/runs/a%FEb/cancel",
+            vec![auth],
+            vec![],
+            404,
+            error(
+                "run_not_found",
+                "no run has the id in this path: it is not UTF-8 once its %-escapes are decoded",
+            ),
+        ),
         (
             "GET",
             "/nothing/here",

@@ -2,10 +2,10 @@
 
 use super::AppState;
 use super::error::{ApiError, shorten};
-use super::extract::{Body, QueryParams};
+use super::extract::{Body, QueryParams, RunIdPath};
 use super::model::{CreateRun, ListParams, RunPage, RunView};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use flowstep_engine::redact::SHORT_SECRET_CHARS;
 use flowstep_engine::{InputValue, check_run_id, new_run_id, resolve_inputs};
@@ -207,7 +207,7 @@ pub(crate) async fn list(
     ))]
 pub(crate) async fn get(
     State(app): State<AppState>,
-    Path(run_id): Path<String>,
+    RunIdPath(run_id): RunIdPath,
 ) -> Result<Json<RunView>, ApiError> {
     if check_run_id(&run_id).is_err() {
         return Err(ApiError::run_not_found(&run_id));
@@ -229,7 +229,7 @@ pub(crate) async fn get(
     ))]
 pub(crate) async fn cancel(
     State(app): State<AppState>,
-    Path(run_id): Path<String>,
+    RunIdPath(run_id): RunIdPath,
 ) -> Result<Json<RunView>, ApiError> {
     if check_run_id(&run_id).is_err() {
         return Err(ApiError::run_not_found(&run_id));
