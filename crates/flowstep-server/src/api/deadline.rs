@@ -56,7 +56,11 @@ mod tests {
         let get = |path: &'static str| {
             tokio::task::spawn_blocking(move || {
                 let mut s = std::net::TcpStream::connect(addr).unwrap();
-                write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+                write!(
+                    s,
+                    "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
                 let mut answer = String::new();
                 s.read_to_string(&mut answer).unwrap();
                 answer
