@@ -1,9 +1,11 @@
 //! `flowstep serve` through the real binary, on loopback with a real SQLite file: a run's
 //! outcome is the one `flowstep run` prints, a run id names one run (also under 50 parallel
 //! starts), every bad request's status and body, listing and paging, health and the OpenAPI
-//! document, the refusals at start, flow reloads, and graceful shutdown.
+//! document, the refusals at start, flow reloads, graceful shutdown, and the network policy
+//! of the runs it starts.
 
 use crate::raw_http::{self, Answer};
+use crate::recorder::{Recorder, json_ok};
 use crate::serve_support::{Serve, TOKEN, json_of};
 use crate::support::{Scratch, TestSandbox, flowstep, preset_with, run_with_key};
 use flowstep_sandbox::{Fault, FaultAction, SANDBOX_SECRET_KEY};
@@ -1098,4 +1100,56 @@ fn serve_on_sigterm_lets_a_step_under_way_reach_its_checkpoint_within_the_grace(
         1,
         "the step reached its checkpoint before the first server stopped, so it was not sent again"
     );
+}
+
+/// The network policy covers runs started through the server: an http step to a loopback
+/// address that is no `--route` or `--sandbox` target fails with the policy's error in the
+/// run's outcome and sends nothing; `--allow-private-networks` lets the same run through.
+#[test]
+fn serve_refuses_private_networks_to_its_runs_unless_allowed() {
+    let target = Recorder::start(vec![json_ok("{}")]);
+    let url = target.url("/ok");
+    let dir = Scratch::new();
+    let flows = dir.path().join("flows");
+    std::fs::create_dir(&flows).unwrap();
+    std::fs::write(
+        flows.join("get.yaml"),
+        format!(
+            "flow: get\nsteps:\n  - id: call\n    type: http\n    url: {url}\n    retry: off\n"
+        ),
+    )
+    .unwrap();
+    let flows = flows.to_str().unwrap();
+    // The sandbox is on loopback too, and allowed: its exception must not open the others.
+    let serve = Serve::start(dir.path(), &["--flows", flows, "--sandbox"], &[]);
+    let (status, body) = serve.start_run(&json!({"flow": "get", "run_id": "denied"}));
+    assert_eq!(status, 201, "{body}");
+    let run = serve.wait_for_end("denied", LIMIT);
+    assert_eq!(run["status"], "failed", "{run}");
+    let step = &run["outcome"]["steps"][0];
+    assert_eq!(
+        (&step["id"], &step["status"], &step["error"]["kind"]),
+        (&json!("call"), &json!("failed"), &json!("invalid")),
+        "{run}"
+    );
+    let message = step["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(
+            "refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private networks; nothing was sent."
+        ),
+        "{message}"
+    );
+    assert_eq!(target.requests(), Vec::<String>::new());
+    drop(serve);
+
+    let serve = Serve::start(
+        dir.path(),
+        &["--flows", flows, "--sandbox", "--allow-private-networks"],
+        &[],
+    );
+    let (status, body) = serve.start_run(&json!({"flow": "get", "run_id": "allowed"}));
+    assert_eq!(status, 201, "{body}");
+    let run = serve.wait_for_end("allowed", LIMIT);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(target.requests().len(), 1);
 }
