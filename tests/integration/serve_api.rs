@@ -748,6 +748,35 @@ fn serve_api_health_readiness_and_the_openapi_document() {
         "{}",
         doc["components"]
     );
+    // What schemathesis needs of it: an id per operation, once; the 408 of the time limit on
+    // every route; links a client can follow from a start (`operationId`, not utoipa's
+    // `operation_id`).
+    let mut ids = Vec::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            ids.push(op["operationId"].as_str().unwrap_or_default().to_owned());
+            assert!(op["responses"]["408"].is_object(), "{method} {path}");
+        }
+    }
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "cancel_run",
+            "get_run",
+            "healthz",
+            "list_flows",
+            "list_runs",
+            "readyz",
+            "reload_flows",
+            "start_run"
+        ]
+    );
+    let links = &paths["/v1/runs"]["post"]["responses"]["201"]["links"];
+    assert_eq!(
+        links["GetRun"],
+        json!({"operationId": "get_run", "parameters": {"run_id": "$response.body#/run_id"}})
+    );
     // A flow whose secret this server does not have (no STRIPE_SECRET_KEY, no sandbox).
     let (status, body) = serve.start_run(&order("no-key"));
     assert_eq!(status, 422, "{body}");

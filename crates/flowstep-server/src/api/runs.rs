@@ -205,7 +205,7 @@ pub(crate) async fn list(
 
 /// One run: where it is, and its outcome so far.
 #[utoipa::path(get, path = "/v1/runs/{run_id}", operation_id = "get_run", tag = "runs", security(("bearer" = [])),
-    params(("run_id" = String, Path, description = "The run id.")),
+    params(("run_id" = String, Path, description = "The run id.", example = "order-42")),
     responses(
         (status = 200, description = "The run.", body = RunView),
         (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
@@ -226,7 +226,7 @@ pub(crate) async fn get(
 
 /// Cancels a run that has not ended. A step under way finishes, and nothing after it runs.
 #[utoipa::path(post, path = "/v1/runs/{run_id}/cancel", operation_id = "cancel_run", tag = "runs", security(("bearer" = [])),
-    params(("run_id" = String, Path, description = "The run id.")),
+    params(("run_id" = String, Path, description = "The run id.", example = "order-42")),
     responses(
         (status = 200, description = "The run, cancelled.", body = RunView),
         (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
