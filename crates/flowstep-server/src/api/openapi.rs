@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the API, generated from the handlers' annotations (utoipa) and
 //! served at `GET /v1/openapi.json`. It lists every status a route can answer: each handler
-//! names its own, and [`Common`] adds those of the layers every route passes through (the
+//! names its own, and a modifier adds those of the layers every route passes through (the
 //! time limit) and of the run store under every `/v1/runs` route.
 
 use super::model::*;
