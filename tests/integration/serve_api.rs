@@ -1,9 +1,11 @@
 //! `flowstep serve` through the real binary, on loopback with a real SQLite file: a run's
 //! outcome is the one `flowstep run` prints, a run id names one run (also under 50 parallel
 //! starts), every bad request's status and body, listing and paging, health and the OpenAPI
-//! document, the refusals at start, flow reloads, and graceful shutdown.
+//! document, the refusals at start, flow reloads, graceful shutdown, and the network policy
+//! of the runs it starts.
 
 use crate::raw_http::{self, Answer};
+use crate::recorder::{Recorder, json_ok};
 use crate::serve_support::{Serve, TOKEN, json_of};
 use crate::support::{Scratch, TestSandbox, flowstep, preset_with, run_with_key};
 use flowstep_sandbox::{Fault, FaultAction, SANDBOX_SECRET_KEY};
@@ -364,6 +366,30 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
             404,
             error("run_not_found", "no run has the id `nope`"),
         ),
+        // A run id that is not UTF-8 once decoded: JSON like every other error, not axum's
+        // plain-text 400 (found by schemathesis).
+        (
+            "GET",
+            "/v1/runs/%FF",
+            vec![auth],
+            vec![],
+            404,
+            error(
+                "run_not_found",
+                "no run has the id in this path: it is not UTF-8 once its %-escapes are decoded",
+            ),
+        ),
+        (
+            "POST",
+            "/v1/runs/a%FEb/cancel",
+            vec![auth],
+            vec![],
+            404,
+            error(
+                "run_not_found",
+                "no run has the id in this path: it is not UTF-8 once its %-escapes are decoded",
+            ),
+        ),
         (
             "GET",
             "/nothing/here",
@@ -722,6 +748,35 @@ fn serve_api_health_readiness_and_the_openapi_document() {
         "{}",
         doc["components"]
     );
+    // What schemathesis needs of it: an id per operation, once; the 408 of the time limit on
+    // every route; links a client can follow from a start (`operationId`, not utoipa's
+    // `operation_id`).
+    let mut ids = Vec::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            ids.push(op["operationId"].as_str().unwrap_or_default().to_owned());
+            assert!(op["responses"]["408"].is_object(), "{method} {path}");
+        }
+    }
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "cancel_run",
+            "get_run",
+            "healthz",
+            "list_flows",
+            "list_runs",
+            "readyz",
+            "reload_flows",
+            "start_run"
+        ]
+    );
+    let links = &paths["/v1/runs"]["post"]["responses"]["201"]["links"];
+    assert_eq!(
+        links["GetRun"],
+        json!({"operationId": "get_run", "parameters": {"run_id": "$response.body#/run_id"}})
+    );
     // A flow whose secret this server does not have (no STRIPE_SECRET_KEY, no sandbox).
     let (status, body) = serve.start_run(&order("no-key"));
     assert_eq!(status, 422, "{body}");
@@ -1074,4 +1129,56 @@ fn serve_on_sigterm_lets_a_step_under_way_reach_its_checkpoint_within_the_grace(
         1,
         "the step reached its checkpoint before the first server stopped, so it was not sent again"
     );
+}
+
+/// The network policy covers runs started through the server: an http step to a loopback
+/// address that is no `--route` or `--sandbox` target fails with the policy's error in the
+/// run's outcome and sends nothing; `--allow-private-networks` lets the same run through.
+#[test]
+fn serve_refuses_private_networks_to_its_runs_unless_allowed() {
+    let target = Recorder::start(vec![json_ok("{}")]);
+    let url = target.url("/ok");
+    let dir = Scratch::new();
+    let flows = dir.path().join("flows");
+    std::fs::create_dir(&flows).unwrap();
+    std::fs::write(
+        flows.join("get.yaml"),
+        format!(
+            "flow: get\nsteps:\n  - id: call\n    type: http\n    url: {url}\n    retry: off\n"
+        ),
+    )
+    .unwrap();
+    let flows = flows.to_str().unwrap();
+    // The sandbox is on loopback too, and allowed: its exception must not open the others.
+    let serve = Serve::start(dir.path(), &["--flows", flows, "--sandbox"], &[]);
+    let (status, body) = serve.start_run(&json!({"flow": "get", "run_id": "denied"}));
+    assert_eq!(status, 201, "{body}");
+    let run = serve.wait_for_end("denied", LIMIT);
+    assert_eq!(run["status"], "failed", "{run}");
+    let step = &run["outcome"]["steps"][0];
+    assert_eq!(
+        (&step["id"], &step["status"], &step["error"]["kind"]),
+        (&json!("call"), &json!("failed"), &json!("invalid")),
+        "{run}"
+    );
+    let message = step["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(
+            "refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private networks; nothing was sent."
+        ),
+        "{message}"
+    );
+    assert_eq!(target.requests(), Vec::<String>::new());
+    drop(serve);
+
+    let serve = Serve::start(
+        dir.path(),
+        &["--flows", flows, "--sandbox", "--allow-private-networks"],
+        &[],
+    );
+    let (status, body) = serve.start_run(&json!({"flow": "get", "run_id": "allowed"}));
+    assert_eq!(status, 201, "{body}");
+    let run = serve.wait_for_end("allowed", LIMIT);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(target.requests().len(), 1);
 }

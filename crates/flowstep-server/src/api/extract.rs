@@ -1,7 +1,7 @@
 //! Extractors whose rejections are [`ApiError`]s (JSON bodies), not axum's plain text.
 
 use super::error::ApiError;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -71,6 +71,31 @@ fn query_rejection(e: QueryRejection) -> ApiError {
         "the query string is wrong: {}",
         cause(&e.body_text())
     ))
+}
+
+/// The `{run_id}` of a path. A path segment that does not decode (percent-escapes of bytes
+/// that are not UTF-8, `%FF`) names no run: `404 run_not_found`, like any other id no run
+/// has, as JSON (axum's own rejection is a plain-text `400` the API does not document).
+pub(crate) struct RunIdPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RunIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(RunIdPath(id)),
+            Err(e) => Err(path_rejection(e)),
+        }
+    }
+}
+
+fn path_rejection(e: PathRejection) -> ApiError {
+    tracing::debug!("run id not read from the path: {}", e.body_text());
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "run_not_found",
+        "no run has the id in this path: it is not UTF-8 once its %-escapes are decoded",
+    )
 }
 
 /// axum's rejection text without its own lead-in (`Failed to parse the request body as

@@ -30,7 +30,7 @@ fn list_of(flows: &FlowSet) -> FlowList {
 }
 
 /// The flows runs can start.
-#[utoipa::path(get, path = "/v1/flows", tag = "flows", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/flows", operation_id = "list_flows", tag = "flows", security(("bearer" = [])),
     responses(
         (status = 200, description = "The flows.", body = FlowList),
         (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
@@ -42,7 +42,7 @@ pub(crate) async fn list(State(app): State<AppState>) -> Json<FlowList> {
 /// Reads the flows again (presets and `--flows` directories). When one fails its check,
 /// nothing changes and the answer draws every problem. Runs already started keep the flow
 /// they started with.
-#[utoipa::path(post, path = "/v1/flows/reload", tag = "flows", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/flows/reload", operation_id = "reload_flows", tag = "flows", security(("bearer" = [])),
     responses(
         (status = 200, description = "The flows now served.", body = FlowList),
         (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),

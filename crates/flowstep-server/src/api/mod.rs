@@ -14,6 +14,7 @@
 //! | `GET /healthz`, `GET /readyz` | liveness, readiness (no token needed) |
 
 mod auth;
+mod deadline;
 pub mod error;
 mod extract;
 mod flows;
@@ -34,7 +35,6 @@ use flowstep_engine::Engine;
 use flowstep_store::RunStore;
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Reads the flows a server runs (at start, on `SIGHUP` and on `POST /v1/flows/reload`).
@@ -83,9 +83,9 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             request_timeout,
+            deadline::within,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

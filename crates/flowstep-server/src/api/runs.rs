@@ -2,10 +2,10 @@
 
 use super::AppState;
 use super::error::{ApiError, shorten};
-use super::extract::{Body, QueryParams};
+use super::extract::{Body, QueryParams, RunIdPath};
 use super::model::{CreateRun, ListParams, RunPage, RunView};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use flowstep_engine::redact::SHORT_SECRET_CHARS;
 use flowstep_engine::{InputValue, check_run_id, new_run_id, resolve_inputs};
@@ -16,11 +16,17 @@ use serde_json::Value;
 /// Starts a run of a flow. The run is stored before the answer (`201`), and runs as soon as
 /// a worker is free. A second start with the same `run_id` starts nothing and answers `200`
 /// with the first run; with another flow or other inputs it is `409 run_id_in_use`.
-#[utoipa::path(post, path = "/v1/runs", tag = "runs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/runs", operation_id = "start_run", tag = "runs", security(("bearer" = [])),
     request_body = CreateRun,
     responses(
-        (status = 201, description = "The run was stored, `queued`.", body = RunView),
-        (status = 200, description = "A run with this id was started before: this is it.", body = RunView),
+        (status = 201, description = "The run was stored, `queued`.", body = RunView, links(
+            ("GetRun" = (operation_id = "get_run", parameters(("run_id" = "$response.body#/run_id")))),
+            ("CancelRun" = (operation_id = "cancel_run", parameters(("run_id" = "$response.body#/run_id")))),
+        )),
+        (status = 200, description = "A run with this id was started before: this is it.", body = RunView, links(
+            ("GetRun" = (operation_id = "get_run", parameters(("run_id" = "$response.body#/run_id")))),
+            ("CancelRun" = (operation_id = "cancel_run", parameters(("run_id" = "$response.body#/run_id")))),
+        )),
         (status = 400, description = "The body is not JSON.", body = super::model::ErrorBody),
         (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
         (status = 409, description = "The run id is taken by a run of another flow or with other inputs.", body = super::model::ErrorBody),
@@ -157,7 +163,7 @@ pub(crate) async fn create(
 }
 
 /// Lists runs, newest first, a page at a time.
-#[utoipa::path(get, path = "/v1/runs", tag = "runs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/runs", operation_id = "list_runs", tag = "runs", security(("bearer" = [])),
     params(ListParams),
     responses(
         (status = 200, description = "A page of runs.", body = RunPage),
@@ -198,8 +204,8 @@ pub(crate) async fn list(
 }
 
 /// One run: where it is, and its outcome so far.
-#[utoipa::path(get, path = "/v1/runs/{run_id}", tag = "runs", security(("bearer" = [])),
-    params(("run_id" = String, Path, description = "The run id.")),
+#[utoipa::path(get, path = "/v1/runs/{run_id}", operation_id = "get_run", tag = "runs", security(("bearer" = [])),
+    params(("run_id" = String, Path, description = "The run id.", example = "order-42")),
     responses(
         (status = 200, description = "The run.", body = RunView),
         (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
@@ -207,7 +213,7 @@ pub(crate) async fn list(
     ))]
 pub(crate) async fn get(
     State(app): State<AppState>,
-    Path(run_id): Path<String>,
+    RunIdPath(run_id): RunIdPath,
 ) -> Result<Json<RunView>, ApiError> {
     if check_run_id(&run_id).is_err() {
         return Err(ApiError::run_not_found(&run_id));
@@ -219,8 +225,8 @@ pub(crate) async fn get(
 }
 
 /// Cancels a run that has not ended. A step under way finishes, and nothing after it runs.
-#[utoipa::path(post, path = "/v1/runs/{run_id}/cancel", tag = "runs", security(("bearer" = [])),
-    params(("run_id" = String, Path, description = "The run id.")),
+#[utoipa::path(post, path = "/v1/runs/{run_id}/cancel", operation_id = "cancel_run", tag = "runs", security(("bearer" = [])),
+    params(("run_id" = String, Path, description = "The run id.", example = "order-42")),
     responses(
         (status = 200, description = "The run, cancelled.", body = RunView),
         (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
@@ -229,7 +235,7 @@ pub(crate) async fn get(
     ))]
 pub(crate) async fn cancel(
     State(app): State<AppState>,
-    Path(run_id): Path<String>,
+    RunIdPath(run_id): RunIdPath,
 ) -> Result<Json<RunView>, ApiError> {
     if check_run_id(&run_id).is_err() {
         return Err(ApiError::run_not_found(&run_id));
