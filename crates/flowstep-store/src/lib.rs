@@ -144,6 +144,11 @@ pub trait RunStore: Send + Sync {
     /// The run with this id, if any.
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
 
+    /// Whether the store can take work: it answers a read, and its last write did not fail
+    /// for want of room or permission ([`StoreError::Unavailable`] until a write succeeds
+    /// again). What a server's readiness check asks.
+    async fn check_ready(&self) -> Result<(), StoreError>;
+
     /// How many runs match `filter` (for a runs page's totals, metrics and benches).
     async fn count_runs(&self, filter: &RunFilter) -> Result<u64, StoreError>;
 

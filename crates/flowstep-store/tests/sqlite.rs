@@ -327,6 +327,12 @@ async fn a_full_disk_is_reported_unavailable_and_what_was_stored_stays() {
         )),
         "{err}"
     );
+    // Not ready while writes fail: a readiness check says why.
+    let not_ready = store.check_ready().await.unwrap_err();
+    assert!(
+        matches!(not_ready, StoreError::Unavailable { .. }),
+        "{not_ready:?}"
+    );
     // The failed write left nothing half done, and the store still serves reads.
     let page = store
         .list_runs(&Default::default(), 1000, None)
@@ -343,6 +349,7 @@ async fn a_full_disk_is_reported_unavailable_and_what_was_stored_stays() {
     // Once there is room again (here: the cap lifted), writes go through.
     store.close().await;
     let store = open(&path, &clock).await.unwrap();
+    store.check_ready().await.unwrap();
     let claimed = store
         .claim("w1", Duration::from_secs(5))
         .await

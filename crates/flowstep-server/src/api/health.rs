@@ -24,12 +24,12 @@ pub(crate) async fn healthz() -> Json<Health> {
         (status = 503, description = "The store cannot be reached.", body = super::model::ErrorBody),
     ))]
 pub(crate) async fn readyz(State(app): State<AppState>) -> Result<Json<Ready>, ApiError> {
-    if let Err(e) = app.0.store.get_run("readyz-probe").await {
+    if let Err(e) = app.0.store.check_ready().await {
         tracing::error!("readiness: {e}");
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_unavailable",
-            "the run store cannot be read",
+            "the run store cannot be read or written now (the server's log says why)",
         ));
     }
     Ok(Json(Ready {

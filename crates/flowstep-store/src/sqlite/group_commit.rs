@@ -11,8 +11,7 @@ use super::errors;
 use super::queries::{self, Fence};
 use crate::error::StoreError;
 use sqlx::SqlitePool;
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most writes one transaction takes (a bound on how long one batch holds the lock).
@@ -73,14 +72,30 @@ struct Job {
 pub(crate) struct GroupCommit {
     tx: mpsc::Sender<Job>,
     location: Arc<str>,
+    /// Why the last batch could not be written (a full disk, a read-only file), until a batch
+    /// is written again.
+    failing: Arc<Mutex<Option<StoreError>>>,
 }
 
 impl GroupCommit {
     /// Starts the batch task on the current tokio runtime, writing through `writer`.
     pub(crate) fn start(writer: SqlitePool, location: Arc<str>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(writer, location.clone(), rx));
-        GroupCommit { tx, location }
+        let failing = Arc::new(Mutex::new(None));
+        tokio::spawn(run(writer, location.clone(), rx, failing.clone()));
+        GroupCommit {
+            tx,
+            location,
+            failing,
+        }
+    }
+
+    /// Why writes fail now, if the last batch could not be written.
+    pub(crate) fn failing(&self) -> Option<StoreError> {
+        self.failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Writes `write` in the next batch; the rows it changed, once committed.
@@ -98,10 +113,20 @@ impl GroupCommit {
     }
 }
 
-async fn run(writer: SqlitePool, location: Arc<str>, mut rx: mpsc::Receiver<Job>) {
+async fn run(
+    writer: SqlitePool,
+    location: Arc<str>,
+    mut rx: mpsc::Receiver<Job>,
+    failing: Arc<Mutex<Option<StoreError>>>,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let results = batch(&writer, &location, &jobs).await;
+        let unavailable = results.iter().find_map(|r| match r {
+            Err(e @ StoreError::Unavailable { .. }) => Some(e.clone()),
+            _ => None,
+        });
+        *failing.lock().unwrap_or_else(|p| p.into_inner()) = unavailable;
         for (job, result) in jobs.drain(..).zip(results) {
             // A writer that stopped waiting (its run was dropped) needs no answer.
             let _ = job.reply.send(result);
@@ -121,40 +146,10 @@ async fn batch(writer: &SqlitePool, location: &str, jobs: &[Job]) -> Vec<Result<
             return jobs.iter().map(|_| Err(e.clone())).collect();
         }
     };
-    let mut results: Vec<Option<Result<u64, StoreError>>> = jobs.iter().map(|_| None).collect();
-    // Checkpoints, effects and ends of many runs go in one statement each.
-    for many in [Many::Save, Many::RecordEffect, Many::Finish] {
-        let picked: Vec<usize> = (0..jobs.len())
-            .filter(|&i| many.takes(&jobs[i].write.kind))
-            .collect();
-        if picked.len() < 2 || has_duplicates(jobs, &picked) {
-            continue;
-        }
-        let rows: Vec<serde_json::Value> =
-            picked.iter().map(|&i| many.row(&jobs[i].write)).collect();
-        let rows_json = serde_json::Value::Array(rows).to_string();
-        match queries::update_many(&mut *tx, many.sql(), &rows_json).await {
-            Ok(changed) => {
-                let changed: HashSet<&str> = changed.iter().map(String::as_str).collect();
-                for &i in &picked {
-                    let hit = changed.contains(jobs[i].write.run_id.as_str());
-                    results[i] = Some(Ok(u64::from(hit)));
-                }
-            }
-            Err(e) => {
-                let e = errors::store_error(location, e);
-                for &i in &picked {
-                    results[i] = Some(Err(e.clone()));
-                }
-            }
-        }
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        results.push(execute(&mut tx, location, &job.write).await);
     }
-    for (i, job) in jobs.iter().enumerate() {
-        if results[i].is_none() {
-            results[i] = Some(execute(&mut tx, location, &job.write).await);
-        }
-    }
-    let results: Vec<Result<u64, StoreError>> = results.into_iter().flatten().collect();
     match tx.commit().await {
         Ok(()) => results,
         Err(e) => {
@@ -162,60 +157,6 @@ async fn batch(writer: &SqlitePool, location: &str, jobs: &[Job]) -> Vec<Result<
             jobs.iter().map(|_| Err(e.clone())).collect()
         }
     }
-}
-
-/// The writes that several runs' rows share one statement for.
-#[derive(Clone, Copy)]
-enum Many {
-    Save,
-    RecordEffect,
-    Finish,
-}
-
-impl Many {
-    fn takes(self, kind: &WriteKind) -> bool {
-        matches!(
-            (self, kind),
-            (Many::Save, WriteKind::Save { .. })
-                | (Many::RecordEffect, WriteKind::RecordEffect { .. })
-                | (Many::Finish, WriteKind::Finish { .. })
-        )
-    }
-
-    fn sql(self) -> &'static str {
-        match self {
-            Many::Save => include_str!("queries/save_many.sql"),
-            Many::RecordEffect => include_str!("queries/record_effect_many.sql"),
-            Many::Finish => include_str!("queries/finish_many.sql"),
-        }
-    }
-
-    /// The write as the statement's row: `[run_id, attempt, ..., now]`.
-    fn row(self, w: &Write) -> serde_json::Value {
-        use serde_json::json;
-        match &w.kind {
-            WriteKind::Save { state_json } => json!([w.run_id, w.attempt, state_json, w.now]),
-            WriteKind::RecordEffect {
-                state_json,
-                effect_json,
-            } => json!([w.run_id, w.attempt, state_json, effect_json, w.now]),
-            WriteKind::Finish {
-                status,
-                outcome_json,
-                error,
-            } => json!([w.run_id, w.attempt, status, outcome_json, error, w.now]),
-            // `takes` picked only the kinds above.
-            _ => serde_json::Value::Null,
-        }
-    }
-}
-
-/// Whether a run has two writes among `picked` (one statement cannot fence both).
-fn has_duplicates(jobs: &[Job], picked: &[usize]) -> bool {
-    let mut seen = HashSet::with_capacity(picked.len());
-    !picked
-        .iter()
-        .all(|&i| seen.insert(jobs[i].write.run_id.as_str()))
 }
 
 /// One write, inside the batch's transaction.

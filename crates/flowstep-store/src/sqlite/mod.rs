@@ -510,6 +510,16 @@ impl RunStore for SqliteStore {
             .transpose()
     }
 
+    async fn check_ready(&self) -> Result<(), StoreError> {
+        if let Some(e) = self.batch.failing() {
+            return Err(e);
+        }
+        queries::select_holder(&self.reader, "")
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     async fn count_runs(&self, filter: &RunFilter) -> Result<u64, StoreError> {
         let n = queries::count_runs(
             &self.reader,

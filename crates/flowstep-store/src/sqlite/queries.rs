@@ -235,22 +235,6 @@ pub(crate) async fn release<'e>(
         .await
 }
 
-/// One of the `*_many.sql` statements over `rows_json` (a JSON array of rows): the run ids
-/// of the rows it changed.
-pub(crate) async fn update_many<'e>(
-    e: impl SqliteExecutor<'e>,
-    sql: &'static str,
-    rows_json: &str,
-) -> sqlx::Result<Vec<String>> {
-    sqlx::query(sql)
-        .bind(rows_json)
-        .fetch_all(e)
-        .await?
-        .iter()
-        .map(|r| r.try_get("run_id"))
-        .collect()
-}
-
 /// Ends a run: `status` is `succeeded` or `failed`, with the outcome or the store's reason.
 pub(crate) async fn finish<'e>(
     e: impl SqliteExecutor<'e>,
