@@ -869,6 +869,8 @@ fn serve_refuses_to_start_on_a_broken_flow_a_public_address_without_token_or_a_b
         stderr.contains("error: flowstep serve did not start: a flow failed its check (above)"),
         "{stderr}"
     );
+    // A refused start leaves no database behind.
+    assert!(!dir.path().join("runs.db").exists());
 
     let (code, stderr) = refused(
         dir.path(),

@@ -35,13 +35,6 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     };
     redactor.add(token.expose());
     super::runtime()?.block_on(async move {
-        let store = match SqliteStore::open(&db).await {
-            Ok(s) => s,
-            Err(e) => {
-                errln!("error: {e}");
-                return Ok(Exit::Invalid);
-            }
-        };
         let routing = wiring::routing(args.sandbox, routes).await?;
         let graph_url = routing.graph_url();
         let wiring::Routing { sandbox, routes } = routing;
@@ -75,6 +68,22 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         let dirs = args.flows.clone();
         let flows: Arc<flowstep_server::api::FlowLoader> =
             Arc::new(move |engine| FlowSet::load(engine, &dirs, true));
+        // The flows are checked before the store is opened, so that a refused start leaves no
+        // database file behind. (`Server::start` reads them again; a compile takes microseconds.)
+        if let Err(e) = flows(&engine) {
+            for p in e.problems {
+                errln!("{p}");
+            }
+            errln!("error: flowstep serve did not start: a flow failed its check (above)");
+            return Ok(Exit::Invalid);
+        }
+        let store = match SqliteStore::open(&db).await {
+            Ok(s) => s,
+            Err(e) => {
+                errln!("error: {e}");
+                return Ok(Exit::Invalid);
+            }
+        };
         let secrets = Arc::new(EnvSecrets {
             sandbox: sandbox.is_some(),
             redactor: redactor.clone(),
