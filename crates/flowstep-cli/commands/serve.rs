@@ -65,7 +65,17 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 }
             }
         };
-        let dirs = args.flows.clone();
+        // The same directory named twice would define each of its flows twice.
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for d in &args.flows {
+            let key = std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+            if !dirs
+                .iter()
+                .any(|k| std::fs::canonicalize(k).unwrap_or_else(|_| k.clone()) == key)
+            {
+                dirs.push(d.clone());
+            }
+        }
         let flows: Arc<flowstep_server::api::FlowLoader> =
             Arc::new(move |engine| FlowSet::load(engine, &dirs, true));
         // The flows are checked before the store is opened, so that a refused start leaves no
@@ -74,7 +84,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             for p in e.problems {
                 errln!("{p}");
             }
-            errln!("error: flowstep serve did not start: a flow failed its check (above)");
+            errln!("error: flowstep serve did not start: the flows could not be loaded (above)");
             return Ok(Exit::Invalid);
         }
         let store = match SqliteStore::open(&db).await {
@@ -87,6 +97,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         let secrets = Arc::new(EnvSecrets {
             sandbox: sandbox.is_some(),
             redactor: redactor.clone(),
+            read: Default::default(),
         });
         let mut config = ServerConfig::new(
             Arc::new(store),
@@ -97,6 +108,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             token.clone(),
         );
         config.redactor = redactor.clone();
+        config.needs_recipient = args.channel == ServeChannel::Whatsapp;
         config.max_body_bytes = usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX);
         config.worker = WorkerConfig {
             max_concurrent_runs: usize::from(args.max_concurrent_runs),
@@ -110,7 +122,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 for p in e.problems {
                     errln!("{p}");
                 }
-                errln!("error: flowstep serve did not start: a flow failed its check (above)");
+                errln!("error: flowstep serve did not start: the flows could not be loaded (above)");
                 return Ok(Exit::Invalid);
             }
             Err(e) => {
@@ -157,22 +169,27 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     })
 }
 
-/// `sqlite://PATH` or a plain path.
+/// `sqlite://PATH` or a plain path, to a file.
 fn db_path(db: &str) -> Result<PathBuf, String> {
-    if let Some(path) = db.strip_prefix("sqlite://") {
-        return if path.is_empty() {
-            Err("a sqlite:// URL needs a file path, like sqlite://flowstep.db".into())
-        } else {
-            Ok(PathBuf::from(path))
-        };
+    let path = match db.strip_prefix("sqlite://") {
+        Some(path) => path,
+        None if db.starts_with("postgres://") || db.starts_with("postgresql://") => {
+            return Err("Postgres is not supported yet; use sqlite://PATH".into());
+        }
+        None if db.contains("://") || db.starts_with("sqlite:") => {
+            return Err("the run store is `sqlite://PATH` or a file path".into());
+        }
+        None => db,
+    };
+    if path.is_empty() {
+        return Err("the run store needs a file path, like sqlite://flowstep.db".into());
     }
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        return Err("Postgres is not supported yet; use sqlite://PATH".into());
+    if path == ":memory:" || path.starts_with("file:") || path.contains('?') {
+        return Err(
+            "the run store is a file (an in-memory database would lose every run when the server stops); give a path like sqlite://flowstep.db, without query parameters".into(),
+        );
     }
-    if db.contains("://") {
-        return Err("the run store is `sqlite://PATH` or a file path".into());
-    }
-    Ok(PathBuf::from(db))
+    Ok(PathBuf::from(path))
 }
 
 type Reload = Box<dyn Fn() + Send + Sync>;
@@ -221,20 +238,37 @@ async fn watch_signals(mut signals: Signals, stop: flowstep_server::Shutdown, re
             _ = signals.hup.recv() => reload(),
         }
     }
-    errln!("flowstep serve: shutting down (runs under way stop at their next checkpoint)");
+    errln!(
+        "flowstep serve: shutting down (runs under way stop at their next checkpoint; a second Ctrl-C or SIGTERM stops at once)"
+    );
     stop.trigger();
+    // A second signal stops the process where it is: the runs it held resume from their last
+    // checkpoint once their leases expire, as after a crash.
+    tokio::select! {
+        _ = signals.int.recv() => {}
+        _ = signals.term.recv() => {}
+    }
+    errln!(
+        "flowstep serve: stopped at once; runs under way resume at the next start, once their leases expire"
+    );
+    std::process::exit(130);
 }
 
-/// Secrets from the environment or `.env`, read when a run needs them, with the sandbox's
-/// test credentials for unset ones under `--sandbox`. Each value read joins the log writer's
-/// redactor.
+/// Secrets from the environment or `.env`, read the first time a run needs each one and kept
+/// for the life of the process, with the sandbox's test credentials for unset ones under
+/// `--sandbox`. Each value read joins the log writer's redactor.
 struct EnvSecrets {
     sandbox: bool,
     redactor: Arc<Redactor>,
+    read: std::sync::Mutex<std::collections::HashMap<String, Secret>>,
 }
 
 impl SecretSource for EnvSecrets {
     fn secret(&self, name: &str) -> Option<Secret> {
+        let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(value) = read.get(name) {
+            return Some(value.clone());
+        }
         let found = secrets::read(&[name.to_owned()]).ok()?;
         let value = found.values.into_values().next().or_else(|| {
             sandbox_defaults::get(name)
@@ -242,6 +276,7 @@ impl SecretSource for EnvSecrets {
                 .map(|d| Secret::new(d.value))
         })?;
         self.redactor.add(value.expose());
+        read.insert(name.to_owned(), value.clone());
         Some(value)
     }
 

@@ -684,7 +684,7 @@ impl Plan {
     fn outcome(&self, state: RunState, redactor: &Redactor) -> Outcome {
         let mut outcome = state.to_outcome();
         redact_outcome(&mut outcome, redactor);
-        tracing::info!(status = ?outcome.status, "run finished");
+        tracing::info!(run_id = %outcome.run_id, status = ?outcome.status, "run finished");
         outcome
     }
 }

@@ -36,6 +36,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// How long a request may take before `408` (default 30 s).
     pub request_timeout: Duration,
+    /// Whether the channel needs each run's recipient (a WhatsApp channel does): a start of
+    /// a flow that may send a message is then refused without `to` (default `false`).
+    pub needs_recipient: bool,
 }
 
 impl ServerConfig {
@@ -59,6 +62,7 @@ impl ServerConfig {
             worker: WorkerConfig::default(),
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
+            needs_recipient: false,
         }
     }
 }
@@ -119,6 +123,7 @@ impl Server {
             secrets: config.secrets.clone(),
             token: config.token.clone(),
             load_flows: config.flows.clone(),
+            needs_recipient: config.needs_recipient,
         }));
         let shutdown = Shutdown::new();
         let router = api::router(state.clone(), config.max_body_bytes, config.request_timeout);

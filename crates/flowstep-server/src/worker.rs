@@ -176,6 +176,12 @@ impl Worker {
     /// Runs one claimed run to its end, a checkpoint at shutdown, or the loss of its lease.
     async fn run_claimed(&self, claimed: Claimed, stop: Shutdown, hard_stop: Shutdown) {
         let run_id = claimed.run_id.clone();
+        tracing::info!(
+            %run_id,
+            attempt = claimed.attempt,
+            resumed = claimed.state.is_some(),
+            "run claimed"
+        );
         let journal = ServerJournal {
             inner: StoreJournal::new(&*self.store, &claimed),
             stop: stop.clone(),

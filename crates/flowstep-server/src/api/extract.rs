@@ -14,10 +14,48 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Body(v)),
-            Err(e) => Err(json_rejection(e)),
+        // Read as a JSON value first: serde would take an array for a struct, field by
+        // position, and every body of this API is an object.
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(e) => return Err(json_rejection(e)),
+        };
+        if !value.is_object() {
+            return Err(ApiError::unprocessable(
+                "invalid_body",
+                "the body must be a JSON object, like {\"flow\": \"stripe-checkout\", \"inputs\": {...}}",
+            ));
         }
+        serde_json::from_value(value).map(Body).map_err(|e| {
+            ApiError::unprocessable(
+                "invalid_body",
+                format!("the body does not have the expected fields: {e}"),
+            )
+        })
+    }
+}
+
+/// Answers `413` at once for a body whose declared `Content-Length` is over the limit,
+/// instead of reading (or asking with `100 Continue` for) what would be refused.
+pub(crate) async fn refuse_declared_too_large(
+    axum::extract::State(max): axum::extract::State<usize>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the body is larger than the server takes (serve --max-body-bytes)",
+        )
+        .into_response(),
+        _ => next.run(req).await,
     }
 }
 

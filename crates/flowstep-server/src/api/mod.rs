@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     pub(crate) secrets: Arc<dyn SecretSource>,
     pub(crate) token: ApiToken,
     pub(crate) load_flows: Arc<FlowLoader>,
+    /// Whether the channel needs each run's recipient (`to`) to deliver a message.
+    pub(crate) needs_recipient: bool,
 }
 
 impl AppState {
@@ -83,6 +85,10 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            max_body_bytes,
+            extract::refuse_declared_too_large,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             request_timeout,
             deadline::within,

@@ -175,7 +175,7 @@ pub struct ListParams {
     pub flow: Option<String>,
     /// At most this many runs (1 to 1000; default 50).
     #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
+    pub limit: Option<i64>,
     /// Where the page starts: the `next_cursor` of the page before.
     pub cursor: Option<String>,
 }

@@ -60,11 +60,20 @@ pub(crate) async fn create(
         None => new_run_id(),
     };
     if let Some(to) = &body.to
-        && (to.is_empty() || to.len() > 64 || to.chars().any(char::is_control))
+        && (to.is_empty() || to.chars().count() > 64 || to.chars().any(char::is_control))
     {
         return Err(ApiError::unprocessable(
             "invalid_recipient",
             "to: a recipient is 1 to 64 characters without control characters, like +919000090000",
+        ));
+    }
+    if body.to.is_none() && app.0.needs_recipient && may_send_messages(flow.plan.flow()) {
+        return Err(ApiError::unprocessable(
+            "invalid_recipient",
+            format!(
+                "to: the flow `{}` sends messages and this server delivers them on WhatsApp, so a run needs a recipient: add \"to\": \"+919000090000\" (the customer's number with country code)",
+                flow.name
+            ),
         ));
     }
     let given = body
@@ -185,6 +194,7 @@ pub(crate) async fn list(
         flow: params.flow,
     };
     let cursor = params.cursor.map(Cursor::new);
+    let limit = u32::try_from(limit).unwrap_or(1000);
     let page = match app.0.store.list_runs(&filter, limit, cursor.as_ref()).await {
         Ok(page) => page,
         // The store's words name its own API; the client passes `next_cursor`.
@@ -263,4 +273,12 @@ fn holds(value: &Value, secret: &str) -> bool {
         Value::Object(map) => map.values().any(|v| holds(v, secret)),
         _ => false,
     }
+}
+
+/// Whether a run of `flow` may send a message: it has a `message` step, or a `flow` step
+/// (whose flow may have one).
+fn may_send_messages(flow: &flowstep_spec::Flow) -> bool {
+    flow.steps
+        .iter()
+        .any(|s| matches!(s.kind.value.as_str(), "message" | "flow"))
 }

@@ -101,6 +101,13 @@ pub(crate) async fn open(
                 .await
                 .map_err(|e| migrate_error(location, e))?;
         }
+        // A file SQLite could open only for reading (its permissions, an immutable file, a
+        // read-only mount) would take no run: find out now, with a write that changes nothing,
+        // rather than at the first run.
+        sqlx::query(include_str!("queries/write_probe.sql"))
+            .execute(&writer)
+            .await
+            .map_err(|e| store_error(location, e))?;
         Ok(())
     }
     .await;
