@@ -2,6 +2,7 @@
 //! (every step bound to its kind, every variable checked).
 
 use crate::compile_error::CompileError;
+use crate::flow_sources::{FlowSources, FlowUse, StoredLoader};
 use crate::flow_step::FlowStep;
 use crate::inputs::InputValue;
 use crate::loader::FlowLoader;
@@ -155,7 +156,7 @@ impl Engine {
         file: SourceFile,
     ) -> Result<(Plan, Vec<Diagnostic>), CompileError> {
         let shown = Arc::new(file.clone());
-        self.compile_nested(file, &mut Vec::new())
+        self.compile_nested(file, self.loader.as_deref(), &mut Vec::new())
             .map_err(|ds| CompileError::new(shown, ds))
     }
 
@@ -181,9 +182,49 @@ impl Engine {
         Ok(plan)
     }
 
+    /// Compiles a flow from the files it was compiled from before ([`Plan::sources`]), as
+    /// stored beside a run: every `flow` step finds the file its `use:` found then, among
+    /// `sources`, and the engine's own loader is not asked. So the plan is the flow as it
+    /// was, whatever the files on disk or the presets say now. The warnings stay with the
+    /// plan.
+    ///
+    /// ```
+    /// use flowstep_engine::Engine;
+    /// use flowstep_spec::SourceFile;
+    ///
+    /// let mut engine = Engine::new();
+    /// let inner = std::sync::Mutex::new("flow: inner\nsteps:\n  - id: say\n    type: message\n    text: Old\n".to_owned());
+    /// let inner = std::sync::Arc::new(inner);
+    /// let shared = inner.clone();
+    /// engine.with_flow_loader(move |_: &str, _: &SourceFile| {
+    ///     Ok(SourceFile::new("inner.yaml", shared.lock().unwrap().clone()))
+    /// });
+    /// let outer = "flow: outer\nsteps:\n  - id: inner\n    type: flow\n    use: ./inner.yaml\n";
+    /// let sources = engine.compile_text("outer.yaml", outer).unwrap().sources();
+    ///
+    /// // The file changes; the stored sources still compile to the old flow.
+    /// *inner.lock().unwrap() = "flow: inner\nsteps:\n  - id: say\n    type: message\n    text: New\n".to_owned();
+    /// let again = engine.compile_sources(&sources).unwrap();
+    /// assert_eq!(again.sources(), sources);
+    /// assert!(again.source_file("inner.yaml").unwrap().text().contains("Old"));
+    /// ```
+    pub fn compile_sources(&self, sources: &FlowSources) -> Result<Plan, CompileError> {
+        let file = SourceFile::new(sources.main.name.clone(), sources.main.text.clone());
+        let shown = Arc::new(file.clone());
+        let loader = StoredLoader {
+            used: &sources.used,
+        };
+        let (mut plan, warnings) = self
+            .compile_nested(file, Some(&loader), &mut Vec::new())
+            .map_err(|ds| CompileError::new(shown, ds))?;
+        plan.warnings = warnings;
+        Ok(plan)
+    }
+
     fn compile_nested(
         &self,
         file: SourceFile,
+        loader: Option<&dyn FlowLoader>,
         stack: &mut Vec<String>,
     ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
         let partial = read_partial(file);
@@ -195,7 +236,7 @@ impl Engine {
         // Variables are checked even when a step could not be read or has an unknown type, so
         // that every problem is reported in one pass; what such a step would have set is left
         // out of the check (`Flow::unusable_names`), so that its error is not echoed.
-        match self.bind(flow, stack) {
+        match self.bind(flow, loader, stack) {
             Ok((plan, warnings)) if !diags.has_errors() => {
                 diags.extend(warnings);
                 Ok((plan, diags.sorted()))
@@ -216,7 +257,7 @@ impl Engine {
     /// [`Engine::compile_source`] to see them.
     pub fn compile(&self, flow: Flow) -> Result<Plan, CompileError> {
         let file = flow.file.clone();
-        self.bind(flow, &mut Vec::new())
+        self.bind(flow, self.loader.as_deref(), &mut Vec::new())
             .map(|(plan, _)| plan)
             .map_err(|ds| CompileError::new(file, ds))
     }
@@ -224,6 +265,7 @@ impl Engine {
     fn bind(
         &self,
         flow: Flow,
+        loader: Option<&dyn FlowLoader>,
         stack: &mut Vec<String>,
     ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
         let mut diags = Diagnostics::new();
@@ -232,15 +274,22 @@ impl Engine {
         let mut required_secrets: Vec<String> =
             flow.secrets.iter().map(|s| s.name.value.clone()).collect();
         let mut files = vec![flow.file.clone()];
+        let mut uses: Vec<FlowUse> = Vec::new();
         stack.push(flow.file.name().to_owned());
         // Where the first step whose kind could not bind it (and cannot say what it sets) is.
         let mut not_bound_from: Option<usize> = None;
         for decl in &flow.steps {
             bound.push(BoundStep::default());
-            if let (StepSpec::Flow(spec), Some(loader)) = (&decl.spec, &self.loader) {
-                match self.bind_flow_step(spec, &flow, loader.as_ref(), stack) {
+            if let (StepSpec::Flow(spec), Some(loader)) = (&decl.spec, loader) {
+                match self.bind_flow_step(spec, &flow, loader, stack) {
                     Ok(step) => {
                         required_secrets.extend(step.plan.required_secrets.iter().cloned());
+                        uses.push(FlowUse {
+                            from: flow.file.name().to_owned(),
+                            reference: spec.target.value.clone(),
+                            file: step.plan.flow.file.name().to_owned(),
+                        });
+                        uses.extend(step.plan.uses.iter().cloned());
                         files.extend(step.plan.files.iter().cloned());
                         if let Some(last) = bound.last_mut() {
                             last.fields = step.fields();
@@ -320,6 +369,7 @@ impl Engine {
                 required_secrets,
                 max_steps: DEFAULT_MAX_STEPS,
                 files,
+                uses,
                 warnings: Vec::new(),
             },
             all,
@@ -359,27 +409,29 @@ impl Engine {
             ]);
         }
         let sub_file = source.clone();
-        let (plan, _) = self.compile_nested(source, stack).map_err(|ds| {
-            let first = ds
-                .iter()
-                .find(|d| d.severity == flowstep_spec::Severity::Error)
-                .or(ds.first());
-            let detail = first.map_or_else(String::new, |d| {
-                let (line, col) = d.line_col(&sub_file);
-                format!(": {} (at {}:{line}:{col})", d.message, sub_file.name())
-            });
-            vec![
-                Diagnostic::error(
-                    "E013",
-                    format!("flow `{}` used here has errors{detail}", target.value),
-                    target.span,
-                )
-                .with_help(format!(
-                    "run `flowstep check {}` to see them all",
-                    sub_file.name()
-                )),
-            ]
-        })?;
+        let (plan, _) = self
+            .compile_nested(source, Some(loader), stack)
+            .map_err(|ds| {
+                let first = ds
+                    .iter()
+                    .find(|d| d.severity == flowstep_spec::Severity::Error)
+                    .or(ds.first());
+                let detail = first.map_or_else(String::new, |d| {
+                    let (line, col) = d.line_col(&sub_file);
+                    format!(": {} (at {}:{line}:{col})", d.message, sub_file.name())
+                });
+                vec![
+                    Diagnostic::error(
+                        "E013",
+                        format!("flow `{}` used here has errors{detail}", target.value),
+                        target.span,
+                    )
+                    .with_help(format!(
+                        "run `flowstep check {}` to see them all",
+                        sub_file.name()
+                    )),
+                ]
+            })?;
         let problems = check_with(spec, plan.flow());
         if !problems.is_empty() {
             return Err(problems);

@@ -19,7 +19,9 @@ pub trait Journal: Send + Sync {
     /// The run's state at a step boundary.
     async fn checkpoint(&self, state: &RunState) -> Result<(), JournalError>;
 
-    /// A side effect is about to happen in the step at `state`'s cursor.
+    /// A side effect is about to happen in the step at `state`'s cursor. `state` is the one
+    /// handed to the last [`Journal::checkpoint`] (a step changes the state only once it is
+    /// done), so a journal that saved that one need not save it again.
     async fn effect(&self, state: &RunState, effect: &Effect) -> Result<(), JournalError>;
 }
 

@@ -1,6 +1,7 @@
 //! A compiled flow: every step bound to its kind, ready to run any number of times. Running
 //! it lives in `run.rs`; compiling it in `engine.rs`.
 
+use crate::flow_sources::{FlowSources, FlowText, FlowUse, UsedFlows};
 use crate::step::Step;
 use flowstep_spec::{Diagnostic, Flow, SourceFile};
 use std::sync::Arc;
@@ -17,6 +18,8 @@ pub struct Plan {
     /// The flow's file and those of the flows its `flow` steps use, so that the positions in
     /// a saved [`crate::RunState`] can be drawn again when the run is resumed.
     pub(crate) files: Vec<Arc<SourceFile>>,
+    /// Every `use:` of its `flow` steps (and theirs) with the file it found.
+    pub(crate) uses: Vec<FlowUse>,
     pub(crate) warnings: Vec<Diagnostic>,
 }
 
@@ -43,6 +46,34 @@ impl Plan {
     /// The file named `name`: the flow's own or one its `flow` steps use.
     pub fn source_file(&self, name: &str) -> Option<&Arc<SourceFile>> {
         self.files.iter().find(|f| f.name() == name)
+    }
+
+    /// Every file the plan was compiled from: the flow's own and those its `flow` steps use
+    /// (recursively), with what each `use:` found. Store them beside a run to compile the
+    /// same flow again later with [`crate::Engine::compile_sources`], whatever the files say
+    /// by then.
+    pub fn sources(&self) -> FlowSources {
+        let main = &self.files[0];
+        let mut files: Vec<FlowText> = Vec::new();
+        for file in &self.files[1..] {
+            if file.name() != main.name() && !files.iter().any(|f| f.name == file.name()) {
+                files.push(FlowText {
+                    name: file.name().to_owned(),
+                    text: file.text().to_owned(),
+                });
+            }
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut uses = self.uses.clone();
+        uses.sort_by(|a, b| (&a.from, &a.reference).cmp(&(&b.from, &b.reference)));
+        uses.dedup_by(|a, b| a.from == b.from && a.reference == b.reference);
+        FlowSources {
+            main: FlowText {
+                name: main.name().to_owned(),
+                text: main.text().to_owned(),
+            },
+            used: UsedFlows { files, uses },
+        }
     }
 
     /// The warnings found when the plan was compiled by [`crate::Engine::compile_text`]

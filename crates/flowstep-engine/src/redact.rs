@@ -9,6 +9,7 @@
 //! of runs.
 
 use crate::canonical::Canonical;
+use crate::searcher_cache::Cache;
 use crate::secret_forms::{self, Kind, Part};
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 use std::borrow::Cow;
@@ -93,6 +94,13 @@ struct Own {
     /// Built on the first redaction after a value was added.
     compiled: Option<Arc<Compiled>>,
 }
+
+/// Searchers already built, by the needles they find: runs that hide the same secrets (every
+/// run of a server or a batch) share one instead of each building its own.
+static COMPILED: Cache<Vec<NeedleKey>, Compiled> = Cache::new();
+
+/// What a searcher is built from: each needle's value, kind and mask.
+type NeedleKey = (String, Kind, String);
 
 #[derive(Debug)]
 struct Needle {
@@ -267,7 +275,12 @@ impl Redactor {
         }
         let mut own = self.own.write().unwrap_or_else(|e| e.into_inner());
         if own.compiled.is_none() && !own.needles.is_empty() {
-            own.compiled = Some(Arc::new(compile(&own.needles)));
+            let key: Vec<NeedleKey> = own
+                .needles
+                .iter()
+                .map(|n| (n.value.clone(), n.kind, n.shown.clone()))
+                .collect();
+            own.compiled = Some(COMPILED.get_or_build(key, || compile(&own.needles)));
         }
         own.compiled.clone()
     }

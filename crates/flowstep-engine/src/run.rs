@@ -436,8 +436,11 @@ impl Plan {
             self.finish(state, env);
             return Ok(());
         };
-        state.executed += 1;
-        if state.executed > self.max_steps {
+        // Counted once the step is done: until then the state is the one saved at the last
+        // checkpoint, which is what a journal is handed with the step's side effects.
+        let executed = state.executed + 1;
+        if executed > self.max_steps {
+            state.executed = executed;
             state.status = RunStatus::Failed;
             // The step that ran most often is in the loop; the first such one in the file.
             let (most, times) = state
@@ -461,7 +464,6 @@ impl Plan {
             state.finished = true;
             return Ok(());
         }
-        state.runs_of[i] += 1;
         let jump = |label: &str| {
             flow.steps
                 .iter()
@@ -549,6 +551,8 @@ impl Plan {
             return Err(e);
         }
         let redactor = &env.redactor;
+        state.executed = executed;
+        state.runs_of[i] += 1;
         state.messages.extend(sent);
         let (step_status, mut error, attempts) = match result {
             None => (StepStatus::Skipped, None, 0),

@@ -98,6 +98,13 @@ impl RunState {
         self.finished
     }
 
+    /// How many steps the run has taken. The state changes only when a step is taken or the
+    /// run ends, so a journal can tell by this and [`RunState::is_finished`] whether a state it
+    /// is handed is the one it saved last.
+    pub fn steps_taken(&self) -> usize {
+        self.executed
+    }
+
     /// How the run stands: `succeeded` so far (or in the end), or `failed`.
     pub fn status(&self) -> RunStatus {
         self.status
@@ -124,13 +131,16 @@ impl RunState {
 
     /// The inputs and every variable set so far.
     pub fn variables(&self) -> Map<String, Value> {
-        let mut variables = match self.scope.value() {
-            Value::Object(m) => m.clone(),
+        // Copies only the variables: `steps` holds every step's response, and is the most of
+        // the scope.
+        match self.scope.value() {
+            Value::Object(m) => m
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "steps" | "run"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             _ => Map::new(),
-        };
-        variables.remove("steps");
-        variables.remove("run");
-        variables
+        }
     }
 
     /// The outcome so far, in the shape of a finished run's (`run --output json`).
