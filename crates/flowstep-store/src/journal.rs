@@ -14,9 +14,23 @@ use std::sync::Mutex;
 /// rule: nothing is sent that could not be recorded); [`StoreJournal::last_error`] says which,
 /// so that the worker drops a run whose lease was lost and retries one whose store was
 /// unavailable.
+///
+/// **A run's progress is written when something depends on it: with each side effect, and at
+/// the end.** A checkpoint is not written when the engine hands it over; the next effect
+/// ([`RunStore::record_effect`]) writes the state with the effect, in one write, and the
+/// worker's [`RunStore::finish`] writes the outcome, which holds all of it. So before any
+/// request or message leaves, everything the run did before it is durable; a crash loses at
+/// most the steps since the last effect that caused none (they are taken again, causing none)
+/// and the result of the last effect (which is then pending: a request is sent again with its
+/// idempotency key, a message is not sent again), exactly as a crash inside that effect would.
+/// Each write is a commit that waits for the disk, so this halves a run's writes.
+/// [`StoreJournal::save_now`] writes a checkpoint at once (a worker stopping a run there).
 pub struct StoreJournal<'a> {
     store: &'a dyn RunStore,
     claimed: &'a Claimed,
+    /// Which state the store holds: its steps taken and whether it had ended; `None` when it
+    /// holds none.
+    saved: Mutex<Option<(usize, bool)>>,
     last_error: Mutex<Option<StoreError>>,
 }
 
@@ -26,23 +40,45 @@ impl<'a> StoreJournal<'a> {
         StoreJournal {
             store,
             claimed,
+            saved: Mutex::new(claimed.state.as_ref().map(version)),
             last_error: Mutex::new(None),
         }
     }
 
+    /// Writes `state` now (unless it is the state stored): what a worker that stops the run
+    /// at this checkpoint does, so that it resumes from here.
+    pub async fn save_now(&self, state: &RunState) -> Result<(), JournalError> {
+        let version = version(state);
+        if *lock(&self.saved) == Some(version) {
+            return Ok(());
+        }
+        self.store
+            .save(self.claimed, state)
+            .await
+            .map_err(|e| self.failed(e))?;
+        *lock(&self.saved) = Some(version);
+        Ok(())
+    }
+
     /// The store error that stopped the run, if one did.
     pub fn last_error(&self) -> Option<StoreError> {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        lock(&self.last_error).clone()
     }
 
     fn failed(&self, e: StoreError) -> JournalError {
         let message = e.to_string();
-        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+        *lock(&self.last_error) = Some(e);
         JournalError(message)
     }
+}
+
+/// Which state `state` is: a step changes it only once done, and the end ends it.
+fn version(state: &RunState) -> (usize, bool) {
+    (state.steps_taken(), state.is_finished())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl std::fmt::Debug for StoreJournal<'_> {
@@ -56,17 +92,20 @@ impl std::fmt::Debug for StoreJournal<'_> {
 
 #[async_trait]
 impl Journal for StoreJournal<'_> {
-    async fn checkpoint(&self, state: &RunState) -> Result<(), JournalError> {
-        self.store
-            .save(self.claimed, state)
-            .await
-            .map_err(|e| self.failed(e))
+    /// Writes nothing: the next effect, or the run's end, writes what the run did since the
+    /// last write (see [`StoreJournal`]).
+    async fn checkpoint(&self, _: &RunState) -> Result<(), JournalError> {
+        Ok(())
     }
 
     async fn effect(&self, state: &RunState, effect: &Effect) -> Result<(), JournalError> {
+        let version = version(state);
+        let unchanged = *lock(&self.saved) == Some(version);
         self.store
-            .record_effect(self.claimed, state, effect)
+            .record_effect(self.claimed, (!unchanged).then_some(state), effect)
             .await
-            .map_err(|e| self.failed(e))
+            .map_err(|e| self.failed(e))?;
+        *lock(&self.saved) = Some(version);
+        Ok(())
     }
 }

@@ -1,9 +1,10 @@
 //! Durable flowstep runs: the [`RunStore`] trait (create a run once, claim it under a lease,
-//! checkpoint it, finish it, park it until an event) and its SQLite backend ([`sqlite`]).
+//! checkpoint it, finish it, park it until an event), the inbox of events providers sent
+//! ([`RunStore::record_event`]), and its SQLite backend ([`sqlite`]).
 //!
 //! A run is stored as what the engine hands its [`Journal`](flowstep_engine::Journal): the
-//! [`RunState`] (JSON) and the side effect under way, beside the flow's source and hash and the
-//! run's inputs. **The store holds no secret**: a `RunState` holds none by construction
+//! [`RunState`] (JSON) and the side effect under way, beside the flow's source, the flows it
+//! uses and their hash, and the run's inputs. **The store holds no secret**: a `RunState` holds none by construction
 //! (variables, step records and messages are redacted before they enter it), and secrets are
 //! handed to each resumed run afresh. See docs/store.md for the schema and the lease rules.
 //!
@@ -23,9 +24,11 @@
 //! let yaml = "flow: hello\nsteps:\n  - id: greet\n    type: message\n    text: Hello!\n";
 //! store.create_run(NewRun::new("order-1", "hello.yaml", "hello", yaml)).await.unwrap();
 //!
-//! // A worker: claim, compile the stored source, run with the store as journal, finish.
+//! // A worker: claim, compile the stored files (never the files on disk), run with the store
+//! // as journal, finish.
 //! let claimed = store.claim("worker-1", Duration::from_secs(30)).await.unwrap().unwrap();
-//! let plan = Engine::new().compile_text(&claimed.flow_file, &claimed.flow_source).unwrap();
+//! let sources = claimed.sources().unwrap();
+//! let plan = Engine::new().compile_sources(&sources).unwrap();
 //! let journal = StoreJournal::new(&store, &claimed);
 //! let request = RunRequest::new().run_id(&claimed.run_id);
 //! let outcome = plan.run_journaled(request, &journal).await.unwrap();
@@ -39,16 +42,18 @@
 
 mod clock;
 mod error;
+mod event;
 mod journal;
 mod model;
 pub mod sqlite;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
+pub use event::{EventPage, EventRecord, NewEvent, Recorded};
 pub use journal::StoreJournal;
 pub use model::{
     Claimed, Creation, Cursor, DueTimer, NewRun, Page, RunFilter, RunRecord, RunSummary, Status,
-    Wait, flow_hash,
+    Wait, flow_hash, sources_hash,
 };
 
 use async_trait::async_trait;
@@ -92,10 +97,12 @@ pub trait RunStore: Send + Sync {
     async fn save(&self, claimed: &Claimed, state: &RunState) -> Result<(), StoreError>;
 
     /// Records that `effect` is about to happen, with the state the run is in (fenced).
+    /// `state` is `None` when the run's state is the one saved last (no step was taken since),
+    /// so that it is not written again.
     async fn record_effect(
         &self,
         claimed: &Claimed,
-        state: &RunState,
+        state: Option<&RunState>,
         effect: &Effect,
     ) -> Result<(), StoreError>;
 
@@ -151,6 +158,22 @@ pub trait RunStore: Send + Sync {
 
     /// How many runs match `filter` (for a runs page's totals, metrics and benches).
     async fn count_runs(&self, filter: &RunFilter) -> Result<u64, StoreError>;
+
+    /// Records an event a provider sent (a verified webhook) in the event inbox, once:
+    /// events are unique by `(provider, event_id)`, and recording one whose key is stored
+    /// writes nothing and returns [`Recorded::Duplicate`], also when the two race. Returns
+    /// once the event is durable.
+    async fn record_event(&self, event: NewEvent) -> Result<Recorded, StoreError>;
+
+    /// Events in the inbox, newest first (by when they were first recorded), only those of
+    /// `provider` when given, at most `limit` (1 to 1000) per page; pass the page's
+    /// [`EventPage::next`] as `cursor` for the next one.
+    async fn list_events(
+        &self,
+        provider: Option<&str>,
+        limit: u32,
+        cursor: Option<&Cursor>,
+    ) -> Result<EventPage, StoreError>;
 
     /// Runs that match `filter`, newest first, at most `limit` (1 to 1000) per page; pass the
     /// page's [`Page::next`] as `cursor` for the next one. Runs created after the first page

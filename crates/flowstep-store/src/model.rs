@@ -2,7 +2,7 @@
 //! runs, a wait and a due timer.
 
 use crate::error::StoreError;
-use flowstep_engine::{Effect, Outcome, RunState};
+use flowstep_engine::{Effect, FlowSources, FlowText, Outcome, RunState, UsedFlows};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -82,7 +82,36 @@ pub fn flow_hash(source: &str) -> String {
     out
 }
 
-/// A run to start. [`NewRun::new`] computes the flow's hash.
+/// The hash a flow is stored under, covering every file it is made of: its source and the
+/// flows it uses through `flow` steps (recursively), with what each `use:` found. A flow that
+/// uses no other has the hash of its source ([`flow_hash`]); one that does, the hash of all
+/// its files, each with its name and length, so that a change to any of them is a new hash.
+pub fn sources_hash(source: &str, used: &UsedFlows) -> String {
+    if used.is_empty() {
+        return flow_hash(source);
+    }
+    // Each part with its length, so that no two sets of files read the same.
+    let mut text = String::from("flowstep flow files 1\n");
+    let mut part = |s: &str| {
+        text.push_str(&s.len().to_string());
+        text.push(':');
+        text.push_str(s);
+        text.push('\n');
+    };
+    part(source);
+    for file in &used.files {
+        part(&file.name);
+        part(&file.text);
+    }
+    for link in &used.uses {
+        part(&link.from);
+        part(&link.reference);
+        part(&link.file);
+    }
+    flow_hash(&text)
+}
+
+/// A run to start. [`NewRun::new`] and [`NewRun::of_sources`] compute the flow's hash.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRun {
     /// The run id (what the engine's `check_run_id` accepts); unique in the store.
@@ -92,11 +121,14 @@ pub struct NewRun {
     pub flow_file: String,
     /// The flow's name (`flow:`).
     pub flow_name: String,
-    /// [`flow_hash`] of `flow_source`.
+    /// [`sources_hash`] of `flow_source` and `used_flows`.
     pub flow_hash: String,
     /// The flow's YAML, stored once per hash: a worker compiles the run from it, so a run
     /// finishes with the flow it started with.
     pub flow_source: String,
+    /// The flows it uses through `flow` steps (the engine's `Plan::sources`), stored with
+    /// it: a worker compiles the run from these too, never from the files as they are then.
+    pub used_flows: UsedFlows,
     /// The run's inputs, checked against the flow's declarations by the caller. Never a
     /// secret: secrets are handed to each run afresh and are not stored.
     pub inputs: Map<String, Value>,
@@ -120,6 +152,27 @@ impl NewRun {
             flow_name: flow_name.into(),
             flow_hash: flow_hash(&flow_source),
             flow_source,
+            used_flows: UsedFlows::default(),
+            inputs: Map::new(),
+            recipient: None,
+        }
+    }
+
+    /// A run of the flow `flow_name` made of `sources` (the engine's `Plan::sources`: its own
+    /// file and every flow it uses), with no inputs and no recipient.
+    pub fn of_sources(
+        run_id: impl Into<String>,
+        flow_name: impl Into<String>,
+        sources: FlowSources,
+    ) -> Self {
+        let FlowSources { main, used } = sources;
+        NewRun {
+            run_id: run_id.into(),
+            flow_file: main.name,
+            flow_name: flow_name.into(),
+            flow_hash: sources_hash(&main.text, &used),
+            flow_source: main.text,
+            used_flows: used,
             inputs: Map::new(),
             recipient: None,
         }
@@ -135,6 +188,21 @@ impl NewRun {
     pub fn recipient(mut self, recipient: impl Into<String>) -> Self {
         self.recipient = Some(recipient.into());
         self
+    }
+}
+
+impl Claimed {
+    /// Every file the run's flow is made of, as the run started with them, to compile with
+    /// the engine's `Engine::compile_sources`; `None` for a run stored before the store kept
+    /// the flows a flow uses (compile `flow_source` under `flow_file` then).
+    pub fn sources(&self) -> Option<FlowSources> {
+        self.used_flows.as_ref().map(|used| FlowSources {
+            main: FlowText {
+                name: self.flow_file.clone(),
+                text: self.flow_source.clone(),
+            },
+            used: used.clone(),
+        })
     }
 }
 
@@ -168,6 +236,9 @@ pub struct Claimed {
     pub flow_hash: String,
     /// The flow's source, as the run started with it.
     pub flow_source: String,
+    /// The flows it uses, as the run started with them; `None` for a run stored before the
+    /// store kept them (schema version 3), whose used flows can only be read afresh.
+    pub used_flows: Option<UsedFlows>,
     /// The run's inputs.
     pub inputs: Map<String, Value>,
     /// Who the run's messages go to.
@@ -222,6 +293,8 @@ pub struct RunRecord {
     pub flow_hash: String,
     /// Its flow's source.
     pub flow_source: String,
+    /// The flows its flow uses, as it started with them (`None`: stored before they were).
+    pub used_flows: Option<UsedFlows>,
     /// Its inputs.
     pub inputs: Map<String, Value>,
     /// Who its messages go to.
@@ -307,12 +380,26 @@ impl Cursor {
         Cursor(format!("r{seq}"))
     }
 
-    /// The position the next page starts before.
+    /// The cursor after the event stored at position `seq`.
+    pub(crate) fn after_event(seq: i64) -> Self {
+        Cursor(format!("e{seq}"))
+    }
+
+    /// The position the next page of runs starts before.
     pub(crate) fn position(&self) -> Result<i64, StoreError> {
-        self.0
-            .strip_prefix('r')
+        self.position_of('r')
+    }
+
+    /// The position the next page of events starts before.
+    pub(crate) fn event_position(&self) -> Result<i64, StoreError> {
+        self.position_of('e')
+    }
+
+    fn position_of(&self, kind: char) -> Result<i64, StoreError> {
+        let digits = self.0.strip_prefix(kind).unwrap_or("");
+        Some(digits)
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0'))
             .and_then(|n| n.parse::<i64>().ok())
-            .filter(|n| *n > 0 && !self.0.starts_with("r0") && !self.0.contains('+'))
             .ok_or_else(|| {
                 StoreError::Invalid(format!(
                     "the page cursor `{}` was not made by this store; pass the `next` of the page before, as it was given",

@@ -97,9 +97,85 @@ contract!(
     a_stored_run_holds_no_secret,
 );
 
+macro_rules! event_contract {
+    ($($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let (_dir, subject) = fresh(stringify!($case)).await;
+                store_contract::events::$case(subject).await;
+            }
+        )*
+    };
+}
+
+event_contract!(
+    an_event_is_recorded_once_per_provider_and_id,
+    concurrent_deliveries_of_one_event_store_it_once,
+    events_are_listed_newest_first_in_stable_pages,
+);
+
+/// A file made before the event inbox (schema version 1 only) gets it when opened, keeping
+/// its runs; the versions between (2, 3) may be missing: the migrator takes gaps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_made_before_the_event_inbox_gets_it_at_open() {
+    let dir = TempDir::new("events-migration");
+    let path = dir.file("runs.db");
+    let clock = Arc::new(ManualClock::new(start()));
+    let store = open(&path, &clock).await.unwrap();
+    store.create_run(new_run("order-1")).await.unwrap();
+    store.close().await;
+    let mut conn = raw(&path).await;
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(versions.first(), Some(&1));
+    assert!(versions.contains(&4), "{versions:?}");
+    // Back to what a build before the inbox left.
+    sqlx::query("DROP TABLE events")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 4")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let store = open(&path, &clock).await.unwrap();
+    assert!(store.get_run("order-1").await.unwrap().is_some());
+    let event = flowstep_store::NewEvent {
+        provider: "stripe".into(),
+        event_id: "evt_1".into(),
+        event_type: "checkout.session.completed".into(),
+        payload: serde_json::json!({"id": "evt_1"}),
+        received_at: start(),
+    };
+    assert_eq!(
+        store.record_event(event).await.unwrap(),
+        flowstep_store::Recorded::Inserted
+    );
+}
+
 fn new_run(id: &str) -> NewRun {
     NewRun::new(id, "pay.yaml", "pay", FLOW)
 }
+
+/// Runs `statements` on a plain connection to the file, one after another.
+async fn run_sql(path: &Path, statements: &[&'static str]) {
+    let mut conn = raw(path).await;
+    for &statement in statements {
+        sqlx::query(statement).execute(&mut conn).await.unwrap();
+    }
+}
+
+/// What migration 2 changed, undone: the indexes of schema version 1.
+const UNDO_VERSION_2: [&str; 3] = [
+    "DROP INDEX runs_status",
+    "DROP INDEX runs_runnable",
+    "CREATE INDEX runs_runnable ON runs (seq) WHERE status IN ('queued', 'running')",
+];
 
 /// A plain connection to the file, as another program (or an operator's `sqlite3`) would have.
 async fn raw(path: &Path) -> sqlx::SqliteConnection {
@@ -249,6 +325,92 @@ async fn a_schema_newer_than_this_build_is_refused() {
             next - 1
         )
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_schema_version_1_is_migrated_and_keeps_its_runs() {
+    let dir = TempDir::new("v1");
+    let path = dir.file("runs.db");
+    let clock = Arc::new(ManualClock::new(start()));
+    let store = open(&path, &clock).await.unwrap();
+    store.create_run(new_run("order-1")).await.unwrap();
+    store.close().await;
+    // What schema version 1 left: its indexes, no record of migration 2.
+    run_sql(&path, &UNDO_VERSION_2).await;
+    run_sql(&path, &["DELETE FROM _sqlx_migrations WHERE version = 2"]).await;
+    let store = open(&path, &clock).await.unwrap();
+    let queued = flowstep_store::RunFilter {
+        status: Some(Status::Queued),
+        ..Default::default()
+    };
+    assert_eq!(store.count_runs(&queued).await.unwrap(), 1);
+    let page = store.list_runs(&queued, 10, None).await.unwrap();
+    assert_eq!(page.runs.len(), 1, "{page:?}");
+    assert_eq!(page.runs[0].run_id, "order-1");
+    store.close().await;
+    let mut conn = raw(&path).await;
+    let indexes: Vec<String> =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name LIKE 'runs_%' ORDER BY name")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        indexes,
+        [
+            "CREATE INDEX runs_runnable ON runs (seq, status, lease_expires_at)\n    WHERE status IN ('queued', 'running')",
+            "CREATE INDEX runs_status ON runs (status, seq)",
+            "CREATE INDEX runs_timers ON runs (wake_at) WHERE status = 'waiting' AND wake_at IS NOT NULL",
+        ],
+        "migration 2 applied"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damage_found_inside_the_file_is_an_error_and_the_store_is_not_ready_after() {
+    let dir = TempDir::new("damaged");
+    let path = dir.file("runs.db");
+    let clock = Arc::new(ManualClock::new(start()));
+    let store = open(&path, &clock).await.unwrap();
+    for i in 0..300 {
+        store
+            .create_run(
+                new_run(&format!("order-{i}")).inputs(
+                    [(
+                        "name".to_owned(),
+                        serde_json::Value::String("x".repeat(500)),
+                    )]
+                    .into_iter()
+                    .collect(),
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    store.close().await;
+    let mut conn = raw(&path).await;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    // The header and the schema are intact (so the file opens); pages further in are not.
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 96 * 1024, "{} bytes", bytes.len());
+    bytes[32 * 1024..96 * 1024].fill(0xab);
+    std::fs::write(&path, bytes).unwrap();
+
+    let store = open(&path, &clock).await.unwrap();
+    store.check_ready().await.unwrap();
+    let err = store
+        .list_runs(&Default::default(), 1000, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Corrupt { reason, .. } if reason.starts_with("the file is damaged")),
+        "{err:?}"
+    );
+    let ready = store.check_ready().await.unwrap_err();
+    assert_eq!(ready, err, "not ready once damage was found");
 }
 
 /// Makes `path` read-only for this process: its mode, and for root (whom modes do not stop)
@@ -474,4 +636,119 @@ async fn a_run_this_build_cannot_read_back_is_failed_not_handed_out_forever() {
         .unwrap()
         .unwrap();
     assert_eq!(next.run_id, "order-2");
+}
+
+/// The sources of `outer.yaml`, which uses `./inner.yaml` saying `text`.
+fn outer_sources(text: &str) -> flowstep_engine::FlowSources {
+    use flowstep_engine::{FlowSources, FlowText, FlowUse, UsedFlows};
+    FlowSources {
+        main: FlowText {
+            name: "outer.yaml".into(),
+            text: "flow: outer\nsteps:\n  - id: note\n    type: flow\n    use: ./inner.yaml\n"
+                .into(),
+        },
+        used: UsedFlows {
+            files: vec![FlowText {
+                name: "inner.yaml".into(),
+                text: format!(
+                    "flow: inner\nsteps:\n  - id: say\n    type: message\n    text: {text}\n"
+                ),
+            }],
+            uses: vec![FlowUse {
+                from: "outer.yaml".into(),
+                reference: "./inner.yaml".into(),
+                file: "inner.yaml".into(),
+            }],
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_keeps_the_files_its_flow_uses_and_their_hash_covers_them() {
+    let dir = TempDir::new("used-flows");
+    let path = dir.file("runs.db");
+    let clock = Arc::new(ManualClock::new(start()));
+    let store = open(&path, &clock).await.unwrap();
+    let old = NewRun::of_sources("order-1", "outer", outer_sources("old text"));
+    let new = NewRun::of_sources("order-2", "outer", outer_sources("new text"));
+    // Same main file, another used file: another hash, and neither is the main file's alone.
+    assert_ne!(old.flow_hash, new.flow_hash);
+    assert_ne!(old.flow_hash, flowstep_store::flow_hash(&old.flow_source));
+    store.create_run(old.clone()).await.unwrap();
+    store.create_run(new.clone()).await.unwrap();
+    store.close().await;
+
+    let store = open(&path, &clock).await.unwrap();
+    let run = store.get_run("order-1").await.unwrap().unwrap();
+    assert_eq!(run.flow_hash, old.flow_hash);
+    assert_eq!(run.used_flows, Some(old.used_flows.clone()));
+    let first = store.claim("w1", Duration::from_secs(30)).await.unwrap();
+    assert_eq!(first.unwrap().sources(), Some(outer_sources("old text")));
+    let second = store.claim("w1", Duration::from_secs(30)).await.unwrap();
+    assert_eq!(second.unwrap().sources(), Some(outer_sources("new text")));
+
+    // A hash that does not cover the used files is refused, and nothing is stored.
+    let mut wrong = NewRun::of_sources("order-3", "outer", outer_sources("old text"));
+    wrong.flow_hash = flowstep_store::flow_hash(&wrong.flow_source);
+    let err = store.create_run(wrong).await.unwrap_err();
+    assert!(
+        err.to_string().contains("the flow hash `sha256:",)
+            && err
+                .to_string()
+                .contains("is not the hash of its source and used flows"),
+        "{err}"
+    );
+    assert!(store.get_run("order-3").await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_schema_version_1_opens_and_its_runs_resume() {
+    let dir = TempDir::new("schema-1");
+    let path = dir.file("runs.db");
+    let clock = Arc::new(ManualClock::new(start()));
+    let store = open(&path, &clock).await.unwrap();
+    store.create_run(new_run("order-1")).await.unwrap();
+    let claimed = store
+        .claim("w1", Duration::from_secs(5))
+        .await
+        .unwrap()
+        .unwrap();
+    store.release(&claimed).await.unwrap();
+    store.close().await;
+    // The file as a flowstep from before version 3 left it: no used flows anywhere.
+    run_sql(
+        &path,
+        &[
+            "DELETE FROM _sqlx_migrations WHERE version > 1",
+            "ALTER TABLE flows DROP COLUMN used_json",
+            "DROP TABLE events",
+        ],
+    )
+    .await;
+    run_sql(&path, &UNDO_VERSION_2).await;
+
+    let store = open(&path, &clock).await.unwrap();
+    let mut conn = raw(&path).await;
+    let version: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(version, SqliteStore::schema_version());
+    drop(conn);
+    let run = store.get_run("order-1").await.unwrap().unwrap();
+    assert_eq!(run.status, Status::Queued);
+    assert_eq!(run.used_flows, None, "not known for a run stored before");
+    let claimed = store
+        .claim("w1", Duration::from_secs(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.run_id, "order-1");
+    assert_eq!(claimed.attempt, 2);
+    assert_eq!(claimed.flow_source, FLOW);
+    assert_eq!(claimed.sources(), None);
+    // A run of the same flow started now records its used flows (none) under the same hash.
+    store.create_run(new_run("order-2")).await.unwrap();
+    let run = store.get_run("order-2").await.unwrap().unwrap();
+    assert_eq!(run.used_flows, Some(Default::default()));
 }

@@ -67,6 +67,7 @@ pub(crate) fn run_record(location: &str, row: RunRow) -> Result<RunRecord, Store
         lease_owner: row.lease_owner,
         lease_expires_at: row.lease_expires_at.map(time),
         inputs: json(location, id, "inputs_json", &row.inputs_json)?,
+        used_flows: optional_json(location, id, "flows.used_json", row.used_json.as_deref())?,
         state: optional_json(location, id, "state_json", row.state_json.as_deref())?,
         pending: optional_json(location, id, "pending_json", row.pending_json.as_deref())?,
         wait: row.wait_key.map(|correlation_key| Wait {

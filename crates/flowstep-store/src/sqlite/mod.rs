@@ -9,28 +9,38 @@ mod group_commit;
 mod open;
 mod options;
 mod queries;
+mod writer;
 
 pub use options::SqliteOptions;
 
 use crate::RunStore;
 use crate::clock::Clock;
 use crate::error::StoreError;
+use crate::event::{EventPage, EventRecord, NewEvent, Recorded};
 use crate::model::{
     Claimed, Creation, Cursor, DueTimer, NewRun, Page, RunFilter, RunRecord, Status, Wait,
-    flow_hash,
+    sources_hash,
 };
 use async_trait::async_trait;
 use decode::{millis, time};
-use flowstep_engine::{Effect, Outcome, RunState, RunStatus};
-use group_commit::{GroupCommit, Write, WriteKind};
+use flowstep_engine::{Effect, Outcome, RunState, RunStatus, UsedFlows};
+use group_commit::{Claim, GroupCommit, Write, WriteKind};
 use queries::Fence;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteQueryResult;
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+
+/// A stored flow: its source and the flows it uses (`None`: stored before they were kept).
+#[derive(Debug)]
+struct FlowSources {
+    source: String,
+    used: Option<UsedFlows>,
+}
 
 /// The most runs one page lists.
 const MAX_PAGE: u32 = 1000;
@@ -43,6 +53,10 @@ pub struct SqliteStore {
     writer: SqlitePool,
     batch: GroupCommit,
     reader: SqlitePool,
+    /// Flow sources read back for claims, by hash (a hash names one source for good).
+    sources: Arc<Mutex<HashMap<String, Arc<FlowSources>>>>,
+    /// SQLite found the file damaged on a read: not ready from then on.
+    damaged: Arc<Mutex<Option<StoreError>>>,
     clock: Arc<dyn Clock>,
     location: Arc<str>,
 }
@@ -65,9 +79,19 @@ impl SqliteStore {
         let path = path.as_ref();
         let location: Arc<str> = path.display().to_string().into();
         let pools = open::open(path, &location, &options).await?;
+        let batch = match GroupCommit::start(path, location.clone(), &options) {
+            Ok(batch) => batch,
+            Err(e) => {
+                pools.writer.close().await;
+                pools.reader.close().await;
+                return Err(e);
+            }
+        };
         tracing::debug!(store = %location, "run store opened");
         Ok(SqliteStore {
-            batch: GroupCommit::start(pools.writer.clone(), location.clone()),
+            batch,
+            sources: Arc::default(),
+            damaged: Arc::default(),
             writer: pools.writer,
             reader: pools.reader,
             clock: options.clock,
@@ -87,6 +111,7 @@ impl SqliteStore {
 
     /// Closes the connections, waiting for the writes under way.
     pub async fn close(&self) {
+        self.batch.close().await;
         self.writer.close().await;
         self.reader.close().await;
     }
@@ -96,7 +121,11 @@ impl SqliteStore {
     }
 
     fn err(&self, e: sqlx::Error) -> StoreError {
-        errors::store_error(&self.location, e)
+        let e = errors::store_error(&self.location, e);
+        if errors::is_damage(&e) {
+            *self.damaged.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+        }
+        e
     }
 
     fn to_json(&self, what: &str, value: &impl Serialize) -> Result<String, StoreError> {
@@ -183,16 +212,12 @@ impl SqliteStore {
         };
         let loc = &*self.location;
         let id = row.run_id.as_str();
-        let source = match queries::select_flow_source(&self.reader, &row.flow_hash).await {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                let e = StoreError::Corrupt {
-                    location: format!("{loc} (run `{id}`)"),
-                    reason: format!("its flow source `{}` is missing", row.flow_hash),
-                };
+        let sources = match self.flow_sources(&row.flow_hash, id).await {
+            Ok(s) => s,
+            Err(e @ StoreError::Corrupt { .. }) => {
                 return Err(self.fail_unreadable(fence, e).await);
             }
-            Err(e) => return Err(self.err(e)),
+            Err(e) => return Err(e),
         };
         let decoded = (|| {
             Ok::<_, StoreError>((
@@ -228,7 +253,8 @@ impl SqliteStore {
             flow_file: row.flow_file,
             flow_name: row.flow_name,
             flow_hash: row.flow_hash,
-            flow_source: source,
+            flow_source: sources.source.clone(),
+            used_flows: sources.used.clone(),
             inputs,
             recipient: row.recipient,
             state,
@@ -236,6 +262,41 @@ impl SqliteStore {
             event,
             run_id: row.run_id,
         })
+    }
+
+    /// The source of the flow stored under `hash` and the flows it uses, read once per process
+    /// (for a flow stored with its used flows; one stored before they were kept may have them
+    /// filled in later).
+    async fn flow_sources(&self, hash: &str, run_id: &str) -> Result<Arc<FlowSources>, StoreError> {
+        let lock = || self.sources.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = lock().get(hash) {
+            return Ok(found.clone());
+        }
+        let loc = &*self.location;
+        let (source, used_json) = match queries::select_flow_source(&self.reader, hash).await {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                return Err(StoreError::Corrupt {
+                    location: format!("{loc} (run `{run_id}`)"),
+                    reason: format!("its flow source `{hash}` is missing"),
+                });
+            }
+            Err(e) => return Err(self.err(e)),
+        };
+        let used = used_json
+            .as_deref()
+            .map(|t| decode::json::<UsedFlows>(loc, run_id, "flows.used_json", t))
+            .transpose()?;
+        let found = Arc::new(FlowSources { source, used });
+        if found.used.is_some() {
+            let mut sources = lock();
+            // Flows are few; a store that sees more than this reads them again.
+            if sources.len() >= 256 {
+                sources.clear();
+            }
+            sources.insert(hash.to_owned(), found.clone());
+        }
+        Ok(found)
     }
 
     /// Ends a claimed run that cannot be read back, so that it does not come back to every
@@ -274,13 +335,14 @@ impl RunStore for SqliteStore {
     async fn create_run(&self, run: NewRun) -> Result<Creation, StoreError> {
         flowstep_engine::check_run_id(&run.run_id)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        if run.flow_hash != flow_hash(&run.flow_source) {
+        if run.flow_hash != sources_hash(&run.flow_source, &run.used_flows) {
             return Err(StoreError::Invalid(format!(
-                "run `{}`: the flow hash `{}` is not the hash of its source (use NewRun::new or flow_hash)",
+                "run `{}`: the flow hash `{}` is not the hash of its source and used flows (use NewRun::new, NewRun::of_sources or sources_hash)",
                 run.run_id, run.flow_hash
             )));
         }
         let inputs_json = self.to_json("the run's inputs", &run.inputs)?;
+        let used_json = self.to_json("the flows the run's flow uses", &run.used_flows)?;
         let write = Write {
             attempt: 0,
             now: self.now(),
@@ -289,6 +351,7 @@ impl RunStore for SqliteStore {
                 flow_name: run.flow_name.clone(),
                 flow_hash: run.flow_hash,
                 flow_source: run.flow_source,
+                used_json,
                 inputs_json,
                 recipient: run.recipient,
             },
@@ -327,9 +390,15 @@ impl RunStore for SqliteStore {
         let now = self.now();
         let expires = self.lease_end(now, lease);
         let limit = i64::from(limit.clamp(1, MAX_PAGE));
-        let rows = queries::claim(&self.writer, worker_id, expires, now, limit)
-            .await
-            .map_err(|e| self.err(e))?;
+        let rows = self
+            .batch
+            .claim(Claim {
+                worker_id: worker_id.to_owned(),
+                lease_expires_at: expires,
+                now,
+                limit,
+            })
+            .await?;
         let mut claimed = Vec::with_capacity(rows.len());
         let mut unreadable = None;
         for row in rows {
@@ -364,11 +433,16 @@ impl RunStore for SqliteStore {
     async fn record_effect(
         &self,
         claimed: &Claimed,
-        state: &RunState,
+        state: Option<&RunState>,
         effect: &Effect,
     ) -> Result<(), StoreError> {
-        self.check_state(claimed, state)?;
-        let state_json = self.to_json("the run's state", state)?;
+        let state_json = match state {
+            Some(state) => {
+                self.check_state(claimed, state)?;
+                Some(self.to_json("the run's state", state)?)
+            }
+            None => None,
+        };
         let effect_json = self.to_json("the effect", effect)?;
         let kind = WriteKind::RecordEffect {
             state_json,
@@ -514,6 +588,15 @@ impl RunStore for SqliteStore {
         if let Some(e) = self.batch.failing() {
             return Err(e);
         }
+        // Damage found by a read stays: the file needs a person.
+        if let Some(e) = self
+            .damaged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Err(e);
+        }
         queries::select_holder(&self.reader, "")
             .await
             .map_err(|e| self.err(e))?;
@@ -529,6 +612,79 @@ impl RunStore for SqliteStore {
         .await
         .map_err(|e| self.err(e))?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn record_event(&self, event: NewEvent) -> Result<Recorded, StoreError> {
+        for (what, text) in [
+            ("provider", &event.provider),
+            ("event id", &event.event_id),
+            ("event type", &event.event_type),
+        ] {
+            if text.is_empty() {
+                return Err(StoreError::Invalid(format!(
+                    "an event needs a {what}, and it is empty"
+                )));
+            }
+        }
+        let payload_json = self.to_json("the event", &event.payload)?;
+        let inserted = queries::insert_event(
+            &self.writer,
+            &event.provider,
+            &event.event_id,
+            &event.event_type,
+            &payload_json,
+            millis(event.received_at),
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        tracing::debug!(provider = %event.provider, event_id = %event.event_id, inserted, "event recorded");
+        Ok(match inserted {
+            true => Recorded::Inserted,
+            false => Recorded::Duplicate,
+        })
+    }
+
+    async fn list_events(
+        &self,
+        provider: Option<&str>,
+        limit: u32,
+        cursor: Option<&Cursor>,
+    ) -> Result<EventPage, StoreError> {
+        let before = cursor
+            .map(Cursor::event_position)
+            .transpose()?
+            .unwrap_or(i64::MAX);
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut rows = queries::list_events(&self.reader, provider, before, i64::from(limit) + 1)
+            .await
+            .map_err(|e| self.err(e))?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = match more {
+            true => rows.last().map(|r| Cursor::after_event(r.seq)),
+            false => None,
+        };
+        let events = rows
+            .into_iter()
+            .map(|r| {
+                let payload =
+                    serde_json::from_str(&r.payload_json).map_err(|e| StoreError::Corrupt {
+                        location: format!(
+                            "{} (event `{}` of {})",
+                            self.location, r.event_id, r.provider
+                        ),
+                        reason: format!("its `payload_json` cannot be read by this build: {e}"),
+                    })?;
+                Ok(EventRecord {
+                    provider: r.provider,
+                    event_id: r.event_id,
+                    event_type: r.event_type,
+                    payload,
+                    received_at: time(r.received_at),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(EventPage { events, next })
     }
 
     async fn list_runs(

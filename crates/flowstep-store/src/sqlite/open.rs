@@ -19,8 +19,16 @@ use std::sync::LazyLock;
 /// rather than found by `sqlx::migrate!`, which would build sqlx's proc-macro crates and a
 /// second copy of sqlx-core and sqlx-sqlite (see docs/design.md); a test checks that every
 /// file is listed.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "runs", include_str!("migrations/0001_runs.sql"))];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "runs", include_str!("migrations/0001_runs.sql")),
+    (2, "indexes", include_str!("migrations/0002_indexes.sql")),
+    (
+        3,
+        "used flows",
+        include_str!("migrations/0003_used_flows.sql"),
+    ),
+    (4, "events", include_str!("migrations/0004_events.sql")),
+];
 
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
     Migrator::with_migrations(

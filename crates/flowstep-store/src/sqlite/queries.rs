@@ -40,6 +40,7 @@ pub(crate) struct RunRow {
     pub(crate) flow_name: String,
     pub(crate) flow_hash: String,
     pub(crate) source: String,
+    pub(crate) used_json: Option<String>,
     pub(crate) inputs_json: String,
     pub(crate) recipient: Option<String>,
     pub(crate) state_json: Option<String>,
@@ -84,155 +85,17 @@ pub(crate) struct TimerRow {
     pub(crate) wake_at: i64,
 }
 
-/// The fields of a new run.
-#[derive(Debug)]
-pub(crate) struct InsertRun<'a> {
-    pub(crate) run_id: &'a str,
-    pub(crate) flow_file: &'a str,
-    pub(crate) flow_name: &'a str,
-    pub(crate) flow_hash: &'a str,
-    pub(crate) inputs_json: &'a str,
-    pub(crate) recipient: Option<&'a str>,
-    pub(crate) now: i64,
-}
-
-pub(crate) async fn insert_flow<'e>(
-    e: impl SqliteExecutor<'e>,
-    flow_hash: &str,
-    source: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(include_str!("queries/insert_flow.sql"))
-        .bind(flow_hash)
-        .bind(source)
-        .bind(now)
-        .execute(e)
-        .await
-        .map(drop)
-}
-
+/// A stored flow's source and its used flows (JSON; `None` when stored before schema 3).
 pub(crate) async fn select_flow_source<'e>(
     e: impl SqliteExecutor<'e>,
     flow_hash: &str,
-) -> sqlx::Result<Option<String>> {
+) -> sqlx::Result<Option<(String, Option<String>)>> {
     sqlx::query(include_str!("queries/select_flow_source.sql"))
         .bind(flow_hash)
         .fetch_optional(e)
         .await?
-        .map(|r| r.try_get("source"))
+        .map(|r| Ok((r.try_get("source")?, r.try_get("used_json")?)))
         .transpose()
-}
-
-/// The new run's position, or `None` when the id is taken.
-pub(crate) async fn insert_run<'e>(
-    e: impl SqliteExecutor<'e>,
-    run: InsertRun<'_>,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query(include_str!("queries/insert_run.sql"))
-        .bind(run.run_id)
-        .bind(run.flow_file)
-        .bind(run.flow_name)
-        .bind(run.flow_hash)
-        .bind(run.inputs_json)
-        .bind(run.recipient)
-        .bind(run.now)
-        .fetch_optional(e)
-        .await?
-        .map(|r| r.try_get("seq"))
-        .transpose()
-}
-
-/// Claims at most `limit` runnable runs, oldest first.
-pub(crate) async fn claim<'e>(
-    e: impl SqliteExecutor<'e>,
-    worker_id: &str,
-    lease_expires_at: i64,
-    now: i64,
-    limit: i64,
-) -> sqlx::Result<Vec<ClaimRow>> {
-    sqlx::query(include_str!("queries/claim.sql"))
-        .bind(worker_id)
-        .bind(lease_expires_at)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(e)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ClaimRow {
-                run_id: r.try_get("run_id")?,
-                attempt: r.try_get("attempt")?,
-                flow_file: r.try_get("flow_file")?,
-                flow_name: r.try_get("flow_name")?,
-                flow_hash: r.try_get("flow_hash")?,
-                inputs_json: r.try_get("inputs_json")?,
-                recipient: r.try_get("recipient")?,
-                state_json: r.try_get("state_json")?,
-                pending_json: r.try_get("pending_json")?,
-                event_json: r.try_get("event_json")?,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn heartbeat<'e>(
-    e: impl SqliteExecutor<'e>,
-    fence: Fence<'_>,
-    lease_expires_at: i64,
-    now: i64,
-) -> sqlx::Result<SqliteQueryResult> {
-    sqlx::query(include_str!("queries/heartbeat.sql"))
-        .bind(fence.run_id)
-        .bind(fence.attempt)
-        .bind(lease_expires_at)
-        .bind(now)
-        .execute(e)
-        .await
-}
-
-pub(crate) async fn save<'e>(
-    e: impl SqliteExecutor<'e>,
-    fence: Fence<'_>,
-    state_json: &str,
-    now: i64,
-) -> sqlx::Result<SqliteQueryResult> {
-    sqlx::query(include_str!("queries/save.sql"))
-        .bind(fence.run_id)
-        .bind(fence.attempt)
-        .bind(state_json)
-        .bind(now)
-        .execute(e)
-        .await
-}
-
-pub(crate) async fn record_effect<'e>(
-    e: impl SqliteExecutor<'e>,
-    fence: Fence<'_>,
-    state_json: &str,
-    effect_json: &str,
-    now: i64,
-) -> sqlx::Result<SqliteQueryResult> {
-    sqlx::query(include_str!("queries/record_effect.sql"))
-        .bind(fence.run_id)
-        .bind(fence.attempt)
-        .bind(state_json)
-        .bind(effect_json)
-        .bind(now)
-        .execute(e)
-        .await
-}
-
-pub(crate) async fn release<'e>(
-    e: impl SqliteExecutor<'e>,
-    fence: Fence<'_>,
-    now: i64,
-) -> sqlx::Result<SqliteQueryResult> {
-    sqlx::query(include_str!("queries/release.sql"))
-        .bind(fence.run_id)
-        .bind(fence.attempt)
-        .bind(now)
-        .execute(e)
-        .await
 }
 
 /// Ends a run: `status` is `succeeded` or `failed`, with the outcome or the store's reason.
@@ -349,6 +212,7 @@ fn run_row(r: &SqliteRow) -> sqlx::Result<RunRow> {
         flow_name: r.try_get("flow_name")?,
         flow_hash: r.try_get("flow_hash")?,
         source: r.try_get("source")?,
+        used_json: r.try_get("used_json")?,
         inputs_json: r.try_get("inputs_json")?,
         recipient: r.try_get("recipient")?,
         state_json: r.try_get("state_json")?,
@@ -388,7 +252,13 @@ pub(crate) async fn count_runs<'e>(
     status: Option<&str>,
     flow: Option<&str>,
 ) -> sqlx::Result<i64> {
-    sqlx::query(include_str!("queries/count_runs.sql"))
+    // One status is counted through its index; SQLite cannot use an index for the optional
+    // filter, hence two statements.
+    let sql = match status {
+        Some(_) => include_str!("queries/count_runs_by_status.sql"),
+        None => include_str!("queries/count_runs.sql"),
+    };
+    sqlx::query(sql)
         .bind(status)
         .bind(flow)
         .fetch_one(e)
@@ -404,7 +274,11 @@ pub(crate) async fn list_runs<'e>(
     before: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<SummaryRow>> {
-    sqlx::query(include_str!("queries/list_runs.sql"))
+    let sql = match status {
+        Some(_) => include_str!("queries/list_runs_by_status.sql"),
+        None => include_str!("queries/list_runs.sql"),
+    };
+    sqlx::query(sql)
         .bind(status)
         .bind(flow)
         .bind(before)
@@ -423,6 +297,64 @@ pub(crate) async fn list_runs<'e>(
                 created_at: r.try_get("created_at")?,
                 updated_at: r.try_get("updated_at")?,
                 finished_at: r.try_get("finished_at")?,
+            })
+        })
+        .collect()
+}
+
+/// An event as stored.
+#[derive(Debug)]
+pub(crate) struct EventRow {
+    pub(crate) seq: i64,
+    pub(crate) provider: String,
+    pub(crate) event_id: String,
+    pub(crate) event_type: String,
+    pub(crate) payload_json: String,
+    pub(crate) received_at: i64,
+}
+
+/// Whether the event was inserted (`false`: its key was stored already).
+pub(crate) async fn insert_event<'e>(
+    e: impl SqliteExecutor<'e>,
+    provider: &str,
+    event_id: &str,
+    event_type: &str,
+    payload_json: &str,
+    received_at: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(include_str!("queries/insert_event.sql"))
+        .bind(provider)
+        .bind(event_id)
+        .bind(event_type)
+        .bind(payload_json)
+        .bind(received_at)
+        .fetch_optional(e)
+        .await?
+        .is_some())
+}
+
+/// Events newest first, before position `before`, at most `limit`.
+pub(crate) async fn list_events<'e>(
+    e: impl SqliteExecutor<'e>,
+    provider: Option<&str>,
+    before: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<EventRow>> {
+    sqlx::query(include_str!("queries/list_events.sql"))
+        .bind(provider)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(e)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(EventRow {
+                seq: r.try_get("seq")?,
+                provider: r.try_get("provider")?,
+                event_id: r.try_get("event_id")?,
+                event_type: r.try_get("event_type")?,
+                payload_json: r.try_get("payload_json")?,
+                received_at: r.try_get("received_at")?,
             })
         })
         .collect()

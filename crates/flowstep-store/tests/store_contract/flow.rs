@@ -33,10 +33,19 @@ outputs:
 /// The API key handed to every run; the store must never hold it.
 pub const API_KEY: &str = "sk_test_store_never_holds_this_4242";
 
-/// `type: charge`: announces a replay-safe POST, counts it, and brings back what an API
-/// might: the key it was called with, in the record, the step's output and a variable.
+/// `type: charge`: announces a replay-safe POST with an idempotency key and sends it to "the
+/// server", which charges once per key (a request sent again with its key gets the first
+/// answer, as Stripe's do), and brings back what an API might: the key it was called with, in
+/// the record, the step's output and a variable.
 struct Charge {
-    calls: Arc<AtomicUsize>,
+    server: Arc<Server>,
+}
+
+/// What "the server" took: the idempotency key of each charge, and how many requests.
+#[derive(Default)]
+struct Server {
+    keys: Mutex<Vec<String>>,
+    requests: AtomicUsize,
 }
 
 #[async_trait]
@@ -45,11 +54,21 @@ impl Step for Charge {
         let key = format!("flowstep-{}-{}", cx.run_id(), cx.decl().id.value);
         cx.before_effect(EffectKind::Request {
             method: "POST".into(),
-            idempotency_key: Some(key),
+            idempotency_key: Some(key.clone()),
             replay_safe: true,
         })
         .await?;
-        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        self.server.requests.fetch_add(1, Ordering::SeqCst);
+        let n = {
+            let mut keys = self.server.keys.lock().unwrap();
+            match keys.iter().position(|k| *k == key) {
+                Some(i) => i + 1,
+                None => {
+                    keys.push(key);
+                    keys.len()
+                }
+            }
+        };
         let secret = cx
             .secrets()
             .iter()
@@ -71,26 +90,24 @@ impl Step for Charge {
     }
 }
 
-/// An engine with `type: charge`, and how many charges "the server" has taken.
+/// An engine with `type: charge`, and what "the server" has taken.
 pub struct Payments {
     pub engine: Engine,
-    pub charges: Arc<AtomicUsize>,
+    server: Arc<Server>,
 }
 
 impl Payments {
     pub fn new() -> Self {
-        let charges = Arc::new(AtomicUsize::new(0));
+        let server = Arc::new(Server::default());
         let mut engine = Engine::new();
-        let calls = charges.clone();
+        let at = server.clone();
         engine.register(
             "charge",
             move |_: &StepDecl, _: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {
-                Ok(Box::new(Charge {
-                    calls: calls.clone(),
-                }))
+                Ok(Box::new(Charge { server: at.clone() }))
             },
         );
-        Payments { engine, charges }
+        Payments { engine, server }
     }
 
     /// The plan of a stored flow, compiled under its stored name.
@@ -100,8 +117,14 @@ impl Payments {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Charges taken: one per idempotency key.
     pub fn charges(&self) -> usize {
-        self.charges.load(Ordering::SeqCst)
+        self.server.keys.lock().unwrap().len()
+    }
+
+    /// Requests received, a request sent again with its key included.
+    pub fn requests(&self) -> usize {
+        self.server.requests.load(Ordering::SeqCst)
     }
 }
 
