@@ -221,13 +221,18 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub max_concurrent_runs: u16,
     /// How long a worker's claim on a run lasts without renewal: after a crash, its runs are
-    /// resumed once this passes (like 30s or 2m).
-    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = flowstep_spec::duration::parse_duration)]
+    /// resumed once this passes (like 30s or 2m; at least 1s: it is renewed every third).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_lease)]
     pub lease: std::time::Duration,
     /// How long a shutdown (SIGTERM, Ctrl-C) waits for runs to reach a checkpoint before it
     /// stops them where they are (they resume at the next start).
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = flowstep_spec::duration::parse_duration)]
     pub shutdown_grace: std::time::Duration,
+    /// How long a client may take to send a request's headers, from when its connection is
+    /// ready for a request (so also how long a kept-alive connection may stay idle) before
+    /// the connection is closed (like 10s; at least 100ms).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_header_timeout)]
+    pub header_timeout: std::time::Duration,
     /// The largest request body the API takes, in bytes; larger is 413.
     #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1024..=64 << 20))]
     pub max_body_bytes: u64,
@@ -256,4 +261,28 @@ pub enum ServeChannel {
     Record,
     /// Sent as WhatsApp text messages through the Cloud API.
     Whatsapp,
+}
+
+/// `--header-timeout`: a duration of at least 100 ms (a shorter one would close connections
+/// before a client on a slow network sent its first line).
+/// `--lease`: a duration of at least 1 s (the worker renews it every third; a shorter one would
+/// spend the store's writes on renewals).
+fn parse_lease(text: &str) -> Result<std::time::Duration, String> {
+    let lease = flowstep_spec::duration::parse_duration(text)?;
+    if lease < std::time::Duration::from_secs(1) {
+        return Err(format!(
+            "`{text}` is too short: a lease is renewed every third of it, so give at least 1s (like 30s)"
+        ));
+    }
+    Ok(lease)
+}
+
+fn parse_header_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let d = flowstep_spec::duration::parse_duration(text)?;
+    if d < std::time::Duration::from_millis(100) {
+        return Err(format!(
+            "`{text}` is too short: give at least 100ms (like 10s)"
+        ));
+    }
+    Ok(d)
 }

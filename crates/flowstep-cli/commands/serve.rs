@@ -110,6 +110,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         config.redactor = redactor.clone();
         config.needs_recipient = args.channel == ServeChannel::Whatsapp;
         config.max_body_bytes = usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX);
+        config.header_timeout = args.header_timeout;
         config.worker = WorkerConfig {
             max_concurrent_runs: usize::from(args.max_concurrent_runs),
             lease: args.lease,
@@ -184,12 +185,32 @@ fn db_path(db: &str) -> Result<PathBuf, String> {
     if path.is_empty() {
         return Err("the run store needs a file path, like sqlite://flowstep.db".into());
     }
-    if path == ":memory:" || path.starts_with("file:") || path.contains('?') {
+    if path == ":memory:" || path.contains("mode=memory") {
         return Err(
-            "the run store is a file (an in-memory database would lose every run when the server stops); give a path like sqlite://flowstep.db, without query parameters".into(),
+            "the run store is a file (an in-memory database would lose every run when the server stops); give a path like sqlite://flowstep.db".into(),
         );
     }
-    Ok(PathBuf::from(path))
+    if path.starts_with("file:") {
+        return Err(format!(
+            "give the run store as sqlite://PATH or a plain path, not a `file:` URI (`{path}`)"
+        ));
+    }
+    if let Some((_, query)) = path.split_once('?') {
+        return Err(format!(
+            "the run store takes no options (`?{query}`): give only its path, like sqlite://flowstep.db; flowstep sets how it opens the file"
+        ));
+    }
+    let path = PathBuf::from(path);
+    // SQLite says only "unable to open database file" for a directory that is not there.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(format!(
+            "the directory of the run store, {}, does not exist; create it, or give a path in one that does",
+            dir.display()
+        ));
+    }
+    Ok(path)
 }
 
 type Reload = Box<dyn Fn() + Send + Sync>;

@@ -144,8 +144,8 @@ impl fmt::Display for Denied {
                 f,
                 "refused to connect to {}: it resolves to {}, and this run denies private \
                  networks; nothing was sent. To allow it: `--allow-host {}` or `--allow-cidr \
-                 {cidr}` (flowstep run), or `allow_hosts`/`allow_cidrs` in the NetworkPolicy \
-                 (embedding)",
+                 {cidr}` (flowstep run), `--allow-private-networks` (flowstep serve), or \
+                 `allow_hosts`/`allow_cidrs` in the NetworkPolicy (embedding)",
                 self.host,
                 list.join(" and "),
                 self.host
@@ -156,7 +156,8 @@ impl fmt::Display for Denied {
                 f,
                 "refused to connect to {}: {ip} is in the {} range {}, and this run denies \
                  private networks; nothing was sent. To allow it: `--allow-cidr {cidr}` \
-                 (flowstep run), or `allow_cidrs` in the NetworkPolicy (embedding)",
+                 (flowstep run), `--allow-private-networks` (flowstep serve), or `allow_cidrs` \
+                 in the NetworkPolicy (embedding)",
                 self.host, r.kind, r.cidr
             )
         }
@@ -236,8 +237,8 @@ mod tests {
             "refused to connect to internal.example: it resolves to 127.0.0.1 (in the loopback \
              range 127.0.0.0/8) and ::1 (in the loopback range ::1/128), and this run denies \
              private networks; nothing was sent. To allow it: `--allow-host internal.example` or \
-             `--allow-cidr 127.0.0.1/32` (flowstep run), or `allow_hosts`/`allow_cidrs` in the \
-             NetworkPolicy (embedding)"
+             `--allow-cidr 127.0.0.1/32` (flowstep run), `--allow-private-networks` (flowstep \
+             serve), or `allow_hosts`/`allow_cidrs` in the NetworkPolicy (embedding)"
         );
         let e = policy
             .check("169.254.169.254", ip("169.254.169.254"))
@@ -246,8 +247,8 @@ mod tests {
             e.to_string(),
             "refused to connect to 169.254.169.254: 169.254.169.254 is in the link-local range \
              169.254.0.0/16, and this run denies private networks; nothing was sent. To allow \
-             it: `--allow-cidr 169.254.169.254/32` (flowstep run), or `allow_cidrs` in the \
-             NetworkPolicy (embedding)"
+             it: `--allow-cidr 169.254.169.254/32` (flowstep run), `--allow-private-networks` \
+             (flowstep serve), or `allow_cidrs` in the NetworkPolicy (embedding)"
         );
         assert!(
             policy

@@ -929,7 +929,8 @@ async fn the_embedding_default_refuses_loopback_and_allowing_it_reaches_it() {
         e.message,
         "refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and \
          this run denies private networks; nothing was sent. To allow it: `--allow-cidr \
-         127.0.0.1/32` (flowstep run), or `allow_cidrs` in the NetworkPolicy (embedding)"
+         127.0.0.1/32` (flowstep run), `--allow-private-networks` (flowstep serve), or \
+         `allow_cidrs` in the NetworkPolicy (embedding)"
     );
     // Other spellings of a loopback address are the same address.
     for url in [
@@ -980,8 +981,9 @@ async fn a_name_that_resolves_to_a_denied_address_is_refused() {
         e.message,
         "refused to connect to a.test: it resolves to 127.0.0.1 (in the loopback range \
          127.0.0.0/8), and this run denies private networks; nothing was sent. To allow it: \
-         `--allow-host a.test` or `--allow-cidr 127.0.0.1/32` (flowstep run), or \
-         `allow_hosts`/`allow_cidrs` in the NetworkPolicy (embedding)"
+         `--allow-host a.test` or `--allow-cidr 127.0.0.1/32` (flowstep run), \
+         `--allow-private-networks` (flowstep serve), or `allow_hosts`/`allow_cidrs` in the \
+         NetworkPolicy (embedding)"
     );
     assert_eq!(step(&o).attempts, 1);
     assert!(server.seen().is_empty());
@@ -1042,7 +1044,8 @@ async fn a_redirect_to_a_denied_address_is_refused() {
             "following the redirect to http://127.0.0.1:{bp}: refused to connect to 127.0.0.1: \
              127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private \
              networks; nothing was sent. To allow it: `--allow-cidr 127.0.0.1/32` (flowstep \
-             run), or `allow_cidrs` in the NetworkPolicy (embedding)"
+             run), `--allow-private-networks` (flowstep serve), or `allow_cidrs` in the \
+             NetworkPolicy (embedding)"
         )
     );
     let o = get(&url, config).await;
@@ -1105,8 +1108,9 @@ async fn every_connection_is_checked_so_a_name_cannot_rebind_to_a_denied_address
         e.message,
         "refused to connect to rebind.test: it resolves to 127.0.0.2 (in the loopback range \
          127.0.0.0/8), and this run denies private networks; nothing was sent. To allow it: \
-         `--allow-host rebind.test` or `--allow-cidr 127.0.0.2/32` (flowstep run), or \
-         `allow_hosts`/`allow_cidrs` in the NetworkPolicy (embedding)"
+         `--allow-host rebind.test` or `--allow-cidr 127.0.0.2/32` (flowstep run), \
+         `--allow-private-networks` (flowstep serve), or `allow_hosts`/`allow_cidrs` in the \
+         NetworkPolicy (embedding)"
     );
     assert_eq!(server.seen().len(), 1);
 }

@@ -1,8 +1,8 @@
 //! [`FlowSet`]: the flows a server runs, by name: the bundled presets and every `.yaml`/`.yml`
 //! file under the `--flows` directories, each compiled and checked when the set is loaded.
 
-use flowstep_engine::{Engine, Plan};
-use flowstep_store::flow_hash;
+use flowstep_engine::{Engine, FlowSources, FlowText, Plan, UsedFlows};
+use flowstep_store::sources_hash;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,12 +17,28 @@ pub struct LoadedFlow {
     pub file: String,
     /// Its YAML, stored with each run so that a run finishes with the version it started with.
     pub source: String,
-    /// `sha256:` and the hash of `source`.
+    /// The flows it uses through `flow` steps (recursively), as they were read when it was
+    /// loaded: stored with each run too.
+    pub used_flows: UsedFlows,
+    /// `sha256:` and the hash of `source` and `used_flows` (`flowstep_store::sources_hash`).
     pub hash: String,
     /// Whether it is a bundled preset.
     pub preset: bool,
     /// The compiled flow.
     pub plan: Arc<Plan>,
+}
+
+impl LoadedFlow {
+    /// Every file the flow is made of, as stored with a run of it.
+    pub fn sources(&self) -> FlowSources {
+        FlowSources {
+            main: FlowText {
+                name: self.file.clone(),
+                text: self.source.clone(),
+            },
+            used: self.used_flows.clone(),
+        }
+    }
 }
 
 /// Why a set of flows could not be loaded: every problem, drawn.
@@ -142,9 +158,11 @@ impl FlowSet {
         let plan = engine
             .compile_text(file.clone(), source.clone())
             .map_err(|e| e.to_string())?;
+        let used_flows = plan.sources().used;
         Ok(LoadedFlow {
             name: plan.flow().name.value.clone(),
-            hash: flow_hash(&source),
+            hash: sources_hash(&source, &used_flows),
+            used_flows,
             file,
             source,
             preset,

@@ -1,6 +1,7 @@
 //! flowstep as a service: the runs API ([`api`]), the run loop that claims runs from a
-//! [`RunStore`] and resumes them after a crash ([`Worker`]), and the flows it serves
-//! ([`FlowSet`]).
+//! [`RunStore`] and resumes them after a crash ([`Worker`]), the flows it serves
+//! ([`FlowSet`]), and the webhook endpoints that record providers' signed events in the
+//! store's event inbox ([`webhooks`] checks the signatures).
 //!
 //! [`Server::start`] binds the API and starts the run loop; the CLI's `flowstep serve` is a
 //! thin wrapper around it, and an embedder can run the same server with its own store,
@@ -14,17 +15,19 @@
 
 pub mod api;
 mod flows;
+mod listener;
 mod plans;
 mod secrets;
 mod server;
 mod shutdown;
 mod time;
 mod token;
+pub mod webhooks;
 mod worker;
 
 pub use flows::{FlowSet, LoadError, LoadedFlow};
 pub use secrets::{SecretSource, StaticSecrets};
-pub use server::{Server, ServerConfig, ServerError};
+pub use server::{DEFAULT_HEADER_TIMEOUT, Server, ServerConfig, ServerError};
 pub use shutdown::Shutdown;
 pub use token::{ApiToken, TokenError};
 pub use worker::{Worker, WorkerConfig};

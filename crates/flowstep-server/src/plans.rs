@@ -1,8 +1,10 @@
 //! [`Plans`]: compiled flows by hash, so that a run is resumed with the flow it started with
-//! (stored beside it) even after the server's flows were reloaded.
+//! (its file and the flows it uses, stored beside it) even after the server's flows were
+//! reloaded or their files changed.
 
 use crate::flows::FlowSet;
 use flowstep_engine::{Engine, Plan};
+use flowstep_store::Claimed;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -42,25 +44,26 @@ impl Plans {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(flows);
     }
 
-    /// The plan of a stored run's flow: one of the current flows when the hash matches, else
-    /// compiled from the stored source (and kept).
-    pub(crate) fn for_run(
-        &self,
-        hash: &str,
-        file: &str,
-        source: &str,
-    ) -> Result<Arc<Plan>, String> {
+    /// The plan of a stored run's flow: one of the current flows when the hash matches (the
+    /// hash covers every file the flow is made of), else compiled from the files stored with
+    /// the run (and kept). A run stored before the store kept the flows a flow uses is
+    /// compiled from its stored source, its used flows found by the engine's loader as they
+    /// are now.
+    pub(crate) fn for_run(&self, claimed: &Claimed) -> Result<Arc<Plan>, String> {
+        let hash = claimed.flow_hash.as_str();
         if let Some(flow) = self.current().iter().find(|f| f.hash == hash) {
             return Ok(flow.plan.clone());
         }
         if let Some(plan) = self.cache().get(hash) {
             return Ok(plan.clone());
         }
-        let plan = Arc::new(
-            self.engine
-                .compile_text(file, source)
-                .map_err(|e| e.to_string())?,
-        );
+        let compiled = match claimed.sources() {
+            Some(sources) => self.engine.compile_sources(&sources),
+            None => self
+                .engine
+                .compile_text(&claimed.flow_file, &claimed.flow_source),
+        };
+        let plan = Arc::new(compiled.map_err(|e| e.to_string())?);
         let mut cache = self.cache();
         if cache.len() >= MAX_CACHED {
             cache.clear();

@@ -2,6 +2,7 @@
 
 use crate::api::{self, AppState, FlowLoader, Shared};
 use crate::flows::LoadError;
+use crate::listener;
 use crate::plans::Plans;
 use crate::secrets::SecretSource;
 use crate::shutdown::Shutdown;
@@ -13,6 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+
+/// The default [`ServerConfig::header_timeout`].
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything a server is made of.
 pub struct ServerConfig {
@@ -34,8 +38,13 @@ pub struct ServerConfig {
     pub worker: WorkerConfig,
     /// The largest request body taken (default 1 MiB); larger is `413`.
     pub max_body_bytes: usize,
-    /// How long a request may take before `408` (default 30 s).
+    /// How long a request may take before `408` (default 30 s), once its headers are in.
     pub request_timeout: Duration,
+    /// How long a connection may take to send a request's headers, counted from when it is
+    /// ready for one (accepted, or done with its previous answer), before it is closed
+    /// without an answer (default 10 s): so also how long a kept-alive connection may stay
+    /// idle. A client that trickles its headers cannot hold a connection longer.
+    pub header_timeout: Duration,
     /// Whether the channel needs each run's recipient (a WhatsApp channel does): a start of
     /// a flow that may send a message is then refused without `to` (default `false`).
     pub needs_recipient: bool,
@@ -62,6 +71,7 @@ impl ServerConfig {
             worker: WorkerConfig::default(),
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
             needs_recipient: false,
         }
     }
@@ -124,15 +134,13 @@ impl Server {
             token: config.token.clone(),
             load_flows: config.flows.clone(),
             needs_recipient: config.needs_recipient,
+            missing_webhook_secrets: Default::default(),
         }));
         let shutdown = Shutdown::new();
         let router = api::router(state.clone(), config.max_body_bytes, config.request_timeout);
         let stop_api = shutdown.clone();
-        let api = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop_api.wait().await })
-                .await
-        });
+        let header_timeout = config.header_timeout.max(Duration::from_millis(1));
+        let api = tokio::spawn(listener::serve(listener, router, header_timeout, stop_api));
         let worker_task = tokio::spawn(worker.run(shutdown.clone()));
         Ok(Server {
             addr,

@@ -15,7 +15,7 @@ use flowstep_store::{Claimed, RunStore, StoreError, StoreJournal};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 /// How the run loop behaves.
@@ -130,8 +130,7 @@ impl Worker {
                         let worker = self.clone();
                         let (stop, hard) = (shutdown.clone(), hard_stop.clone());
                         tasks.spawn(async move {
-                            worker.run_claimed(claimed, stop, hard).await;
-                            drop(permit);
+                            worker.run_claimed(claimed, permit, stop, hard).await;
                         });
                     }
                     // Slots left over are freed; a full claim may have left more runnable runs.
@@ -173,8 +172,15 @@ impl Worker {
         }
     }
 
-    /// Runs one claimed run to its end, a checkpoint at shutdown, or the loss of its lease.
-    async fn run_claimed(&self, claimed: Claimed, stop: Shutdown, hard_stop: Shutdown) {
+    /// Runs one claimed run to its end, a checkpoint at shutdown, or the loss of its lease,
+    /// in the slot `permit` holds.
+    async fn run_claimed(
+        &self,
+        claimed: Claimed,
+        permit: OwnedSemaphorePermit,
+        stop: Shutdown,
+        hard_stop: Shutdown,
+    ) {
         let run_id = claimed.run_id.clone();
         tracing::info!(
             %run_id,
@@ -194,6 +200,9 @@ impl Worker {
             }
             _ = hard_stop.wait() => None,
         };
+        // The run does nothing more but have its end written: its slot is free for the next
+        // run, whose claim then shares a commit with this write.
+        drop(permit);
         let store = &*self.store;
         let written = match result {
             None => store.release(&claimed).await,
@@ -232,19 +241,15 @@ impl Worker {
 
     /// Runs or resumes the claimed run.
     async fn execute(&self, claimed: &Claimed, journal: &dyn Journal) -> Result<Ended, RunError> {
-        let plan =
-            match self
-                .plans
-                .for_run(&claimed.flow_hash, &claimed.flow_file, &claimed.flow_source)
-            {
-                Ok(plan) => plan,
-                Err(e) => {
-                    return Ok(Ended::Refused(format!(
-                        "the run's flow ({}) no longer compiles:\n{e}",
-                        claimed.flow_file
-                    )));
-                }
-            };
+        let plan = match self.plans.for_run(claimed) {
+            Ok(plan) => plan,
+            Err(e) => {
+                return Ok(Ended::Refused(format!(
+                    "the run's flow ({}) no longer compiles:\n{e}",
+                    claimed.flow_file
+                )));
+            }
+        };
         let mut secrets = BTreeMap::new();
         let mut missing = Vec::new();
         for name in plan.required_secrets() {
@@ -323,11 +328,12 @@ struct ServerJournal<'a> {
 #[async_trait]
 impl Journal for ServerJournal<'_> {
     async fn checkpoint(&self, state: &RunState) -> Result<(), JournalError> {
-        self.inner.checkpoint(state).await?;
         if self.stop.is_triggered() && !state.is_finished() {
+            // Stopped here, the run resumes from here.
+            self.inner.save_now(state).await?;
             return Err(JournalError("the server is shutting down".into()));
         }
-        Ok(())
+        self.inner.checkpoint(state).await
     }
 
     async fn effect(&self, state: &RunState, effect: &Effect) -> Result<(), JournalError> {

@@ -26,12 +26,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 "the body must be a JSON object, like {\"flow\": \"stripe-checkout\", \"inputs\": {...}}",
             ));
         }
-        serde_json::from_value(value).map(Body).map_err(|e| {
-            ApiError::unprocessable(
-                "invalid_body",
-                format!("the body does not have the expected fields: {e}"),
-            )
-        })
+        serde_path_to_error::deserialize(value)
+            .map(Body)
+            .map_err(|e| {
+                // Which field, when it is one (`flow`, `inputs`); a missing or unknown field
+                // names itself.
+                let inner = e.inner().to_string();
+                let at = match e.path().to_string() {
+                    p if p == "." || inner.contains(&format!("`{p}`")) => String::new(),
+                    p => format!("`{p}`: "),
+                };
+                ApiError::unprocessable(
+                    "invalid_body",
+                    format!("the body does not have the expected fields: {at}{inner}"),
+                )
+            })
     }
 }
 
@@ -49,12 +58,24 @@ pub(crate) async fn refuse_declared_too_large(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     match declared {
-        Some(n) if n > max as u64 => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            "the body is larger than the server takes (serve --max-body-bytes)",
-        )
-        .into_response(),
+        Some(n) if n > max as u64 => {
+            if let Some(provider) = req.uri().path().strip_prefix("/webhooks/") {
+                tracing::warn!(
+                    provider,
+                    status = 413,
+                    code = "body_too_large",
+                    "webhook refused, nothing stored: the declared body of {n} bytes is over the {max}-byte limit"
+                );
+            }
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "the body is {n} bytes, over the server's limit of {max} bytes (serve --max-body-bytes)"
+                ),
+            )
+            .into_response()
+        }
         _ => next.run(req).await,
     }
 }

@@ -10,18 +10,25 @@
 //! | `POST /v1/runs/{run_id}/cancel` | cancel a run |
 //! | `GET /v1/flows` | the flows runs can start |
 //! | `POST /v1/flows/reload` | read the flows again |
+//! | `GET /v1/events` | the events webhooks recorded, newest first, paged |
+//! | `POST /webhooks/stripe`, `POST /webhooks/razorpay` | provider events (signed, no token) |
+//! | `GET`, `POST /webhooks/whatsapp` | Meta's subscription check; WhatsApp notifications |
 //! | `GET /v1/openapi.json` | the OpenAPI 3.1 document (no token needed) |
 //! | `GET /healthz`, `GET /readyz` | liveness, readiness (no token needed) |
 
 mod auth;
 mod deadline;
 pub mod error;
+mod events;
 mod extract;
 mod flows;
 mod health;
 pub mod model;
 pub mod openapi;
 mod runs;
+mod webhooks;
+
+pub use webhooks::{RAZORPAY_SECRET, STRIPE_SECRET, WHATSAPP_SECRET, WHATSAPP_VERIFY_TOKEN};
 
 use crate::flows::{FlowSet, LoadError};
 use crate::plans::Plans;
@@ -53,6 +60,8 @@ pub(crate) struct Shared {
     pub(crate) load_flows: Arc<FlowLoader>,
     /// Whether the channel needs each run's recipient (`to`) to deliver a message.
     pub(crate) needs_recipient: bool,
+    /// Which webhook secrets were found missing (logged once each).
+    pub(crate) missing_webhook_secrets: webhooks::MissingSecrets,
 }
 
 impl AppState {
@@ -65,7 +74,8 @@ impl AppState {
     }
 }
 
-/// The API's router: `/v1` behind the bearer token, health and the OpenAPI document open.
+/// The API's router: `/v1` behind the bearer token, health, the OpenAPI document and the
+/// webhooks (authenticated by their signatures) open.
 pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     let v1 = Router::new()
         .route("/v1/runs", post(runs::create).get(runs::list))
@@ -73,6 +83,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .route("/v1/runs/{run_id}/cancel", post(runs::cancel))
         .route("/v1/flows", get(flows::list))
         .route("/v1/flows/reload", post(flows::reload))
+        .route("/v1/events", get(events::list))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -80,6 +91,12 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
     Router::new()
         .merge(v1)
         .route("/v1/openapi.json", get(openapi::document))
+        .route("/webhooks/stripe", post(webhooks::stripe))
+        .route("/webhooks/razorpay", post(webhooks::razorpay))
+        .route(
+            "/webhooks/whatsapp",
+            get(webhooks::whatsapp_subscribe).post(webhooks::whatsapp),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(error::no_route)

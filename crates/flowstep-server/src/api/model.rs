@@ -1,7 +1,7 @@
 //! The API's request and response bodies, with their OpenAPI schemas.
 
 use crate::time::rfc3339;
-use flowstep_store::{RunRecord, RunSummary, Status};
+use flowstep_store::{EventRecord, RunRecord, RunSummary, Status};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -189,6 +189,84 @@ pub struct RunPage {
     pub next_cursor: Option<String>,
 }
 
+/// A provider whose webhooks the server takes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderView {
+    /// `POST /webhooks/stripe`.
+    Stripe,
+    /// `POST /webhooks/razorpay`.
+    Razorpay,
+    /// `POST /webhooks/whatsapp`.
+    Whatsapp,
+}
+
+impl ProviderView {
+    /// The name events are stored under.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderView::Stripe => "stripe",
+            ProviderView::Razorpay => "razorpay",
+            ProviderView::Whatsapp => "whatsapp",
+        }
+    }
+}
+
+/// `GET /v1/events` query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventListParams {
+    /// Only events from this provider.
+    pub provider: Option<ProviderView>,
+    /// At most this many events (1 to 1000; default 50).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Where the page starts: the `next_cursor` of the page before.
+    pub cursor: Option<String>,
+}
+
+/// An event a provider sent, as recorded (once per provider and event id).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// `stripe`, `razorpay` or `whatsapp`.
+    pub provider: String,
+    /// The provider's id of the event, the de-duplication key: a Stripe `evt_...`, the
+    /// `x-razorpay-event-id` header, a WhatsApp message's `wamid` or a status's
+    /// `wamid:status`.
+    pub event_id: String,
+    /// What happened: `checkout.session.completed`, `payment_link.paid`, `message`,
+    /// `status.delivered`, ...
+    pub event_type: String,
+    /// When the first delivery was received (RFC 3339, UTC).
+    pub received_at: String,
+    /// The event as received (for WhatsApp, the notification narrowed to this one message or
+    /// status).
+    #[schema(value_type = Object)]
+    pub payload: Value,
+}
+
+impl From<EventRecord> for EventView {
+    fn from(e: EventRecord) -> Self {
+        EventView {
+            provider: e.provider,
+            event_id: e.event_id,
+            event_type: e.event_type,
+            received_at: rfc3339(e.received_at),
+            payload: e.payload,
+        }
+    }
+}
+
+/// A page of events, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventPageView {
+    /// The events.
+    pub events: Vec<EventView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
 /// A flow runs can start.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FlowView {
@@ -241,8 +319,10 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable name: `bad_request`, `unauthorized`, `invalid_inputs`, `unknown_flow`,
     /// `invalid_run_id`, `run_id_in_use`, `missing_secrets`, `secret_in_inputs`,
-    /// `run_not_found`, `run_ended`, `invalid_flows`, `body_too_large`, `store_unavailable`,
-    /// ...
+    /// `run_not_found`, `run_ended`, `invalid_flows`, `body_too_large`, `store_unavailable`;
+    /// from the webhook endpoints `webhook_not_configured`, `missing_signature`,
+    /// `malformed_signature`, `bad_signature`, `stale_timestamp`, `invalid_json`,
+    /// `invalid_event`, `verification_failed`, ...
     pub code: String,
     /// What is wrong, for a person.
     pub message: String,

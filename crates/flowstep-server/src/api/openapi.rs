@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document of the API, generated from the handlers' annotations (utoipa) and
 //! served at `GET /v1/openapi.json`. It lists every status a route can answer: each handler
 //! names its own, and a modifier adds those of the layers every route passes through (the
-//! time limit) and of the run store under every `/v1/runs` route.
+//! time limit) and of the run store under every `/v1/runs` and `/v1/events` route. The
+//! webhook endpoints (`/webhooks/...`) are not in it: providers call them, authenticated by
+//! their signatures (docs/server.md, "Webhooks").
 
 use super::model::*;
 use axum::Json;
@@ -13,13 +15,14 @@ use utoipa::{Modify, OpenApi};
 /// The API's description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "flowstep", description = "Start, watch and cancel durable flowstep runs. Every /v1 route but this document needs `Authorization: Bearer <token>`. Every error is `{\"error\": {\"code\", \"message\"}}`; a method a path does not take is `405 method_not_allowed` with an `Allow` header."),
+    info(title = "flowstep", description = "Start, watch and cancel durable flowstep runs. Every /v1 route but this document needs `Authorization: Bearer <token>`. The webhook endpoints providers call (/webhooks/stripe, /webhooks/razorpay, /webhooks/whatsapp) are authenticated by the providers' signatures and described in docs/server.md, not here. Every error is `{\"error\": {\"code\", \"message\"}}`; a method a path does not take is `405 method_not_allowed` with an `Allow` header."),
     paths(
         super::runs::create, super::runs::list, super::runs::get, super::runs::cancel,
         super::flows::list, super::flows::reload,
+        super::events::list,
         super::health::healthz, super::health::readyz,
     ),
-    components(schemas(CreateRun, RunView, RunSummaryView, RunPage, RunStatusView, FlowView, FlowList, Health, Ready, ErrorBody, ErrorDetail)),
+    components(schemas(CreateRun, RunView, RunSummaryView, RunPage, RunStatusView, FlowView, FlowList, EventView, EventPageView, ProviderView, Health, Ready, ErrorBody, ErrorDetail)),
     modifiers(&Bearer, &Common),
 )]
 pub struct ApiDoc;
@@ -37,7 +40,8 @@ impl Modify for Bearer {
 }
 
 /// The answers no handler gives itself: `408` on every route (the time limit around them all),
-/// and `500`/`503` from the run store on the `/v1/runs` routes, each with the error body.
+/// and `500`/`503` from the run store on the `/v1/runs` and `/v1/events` routes, each with the
+/// error body.
 struct Common;
 
 impl Modify for Common {
@@ -56,7 +60,7 @@ impl Modify for Common {
             )
         };
         for (path, item) in api.paths.paths.iter_mut() {
-            let store = path.starts_with("/v1/runs");
+            let store = path.starts_with("/v1/runs") || path.starts_with("/v1/events");
             for op in [&mut item.get, &mut item.post].into_iter().flatten() {
                 let answers = &mut op.responses.responses;
                 answers.entry("408".into()).or_insert_with(|| {
@@ -147,6 +151,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ids.len(), 8, "{ids:?}");
+        assert_eq!(ids.len(), 9, "{ids:?}");
     }
 }

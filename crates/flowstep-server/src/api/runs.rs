@@ -134,7 +134,9 @@ pub(crate) async fn create(
         error.problems = leaks;
         return Err(error);
     }
-    let mut new = NewRun::new(&run_id, &flow.file, &flow.name, &flow.source).inputs(inputs);
+    // The flow's file and every flow it uses are stored with the run, which is resumed from
+    // them alone.
+    let mut new = NewRun::of_sources(&run_id, &flow.name, flow.sources()).inputs(inputs);
     new.recipient = body.to;
     let wanted = new.clone();
     match app.0.store.create_run(new).await? {
