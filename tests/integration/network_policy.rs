@@ -35,7 +35,7 @@ fn deny_private_networks_refuses_loopback_until_it_is_allowed() {
         format!(
             r#"flow get (run r1)
   FAIL call (http) GET {url} [_ ms]
-error[invalid]: refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private networks; nothing was sent. To allow it: `--allow-cidr 127.0.0.1/32` (flowstep run), or `allow_cidrs` in the NetworkPolicy (embedding)
+error[invalid]: refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private networks; nothing was sent. To allow it: `--allow-cidr 127.0.0.1/32` (flowstep run), `--allow-private-networks` (flowstep serve), or `allow_cidrs` in the NetworkPolicy (embedding)
  --> get.yaml:5:10
   |
 5 |     url: {url}
@@ -110,7 +110,7 @@ fn a_redirect_to_a_private_address_is_refused() {
         format!(
             r#"flow get (run r1)
   FAIL call (http) GET http://localhost:{}/start [_ ms]
-error[invalid]: following the redirect to http://127.0.0.1:{}: refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private networks; nothing was sent. To allow it: `--allow-cidr 127.0.0.1/32` (flowstep run), or `allow_cidrs` in the NetworkPolicy (embedding)
+error[invalid]: following the redirect to http://127.0.0.1:{}: refused to connect to 127.0.0.1: 127.0.0.1 is in the loopback range 127.0.0.0/8, and this run denies private networks; nothing was sent. To allow it: `--allow-cidr 127.0.0.1/32` (flowstep run), `--allow-private-networks` (flowstep serve), or `allow_cidrs` in the NetworkPolicy (embedding)
  --> get.yaml:3:5
   |
 3 |   - id: call

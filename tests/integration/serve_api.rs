@@ -317,6 +317,28 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
             "POST",
             "/v1/runs",
             vec![auth, json_type],
+            br#"{"flow": 5}"#.to_vec(),
+            422,
+            error(
+                "invalid_body",
+                "the body does not have the expected fields: `flow`: invalid type: number, expected a string",
+            ),
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            vec![auth, json_type],
+            br#"{"flow": "stripe-checkout", "inputs": "x"}"#.to_vec(),
+            422,
+            error(
+                "invalid_body",
+                "the body does not have the expected fields: `inputs`: invalid type: string \"x\", expected a map",
+            ),
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            vec![auth, json_type],
             br#"{"flow": "stripe-chekout"}"#.to_vec(),
             422,
             error(
@@ -347,7 +369,7 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
             413,
             error(
                 "body_too_large",
-                "the body is larger than the server takes (serve --max-body-bytes)",
+                "the body is 3082 bytes, over the server's limit of 2048 bytes (serve --max-body-bytes)",
             ),
         ),
         (
@@ -733,6 +755,7 @@ fn serve_api_health_readiness_and_the_openapi_document() {
         ("/v1/runs/{run_id}/cancel", &["post"]),
         ("/v1/flows", &["get"]),
         ("/v1/flows/reload", &["post"]),
+        ("/v1/events", &["get"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
     ] {
@@ -765,6 +788,7 @@ fn serve_api_health_readiness_and_the_openapi_document() {
             "cancel_run",
             "get_run",
             "healthz",
+            "list_events",
             "list_flows",
             "list_runs",
             "readyz",
@@ -922,7 +946,19 @@ fn serve_refuses_to_start_on_a_broken_flow_a_public_address_without_token_or_a_b
         ),
         (
             ":memory:",
-            "error: --db :memory:: the run store is a file (an in-memory database would lose every run when the server stops); give a path like sqlite://flowstep.db, without query parameters\n",
+            "error: --db :memory:: the run store is a file (an in-memory database would lose every run when the server stops); give a path like sqlite://flowstep.db\n",
+        ),
+        (
+            "sqlite://x.db?mode=ro",
+            "error: --db sqlite://x.db?mode=ro: the run store takes no options (`?mode=ro`): give only its path, like sqlite://flowstep.db; flowstep sets how it opens the file\n",
+        ),
+        (
+            "file:x.db",
+            "error: --db file:x.db: give the run store as sqlite://PATH or a plain path, not a `file:` URI (`file:x.db`)\n",
+        ),
+        (
+            "no/such/dir/x.db",
+            "error: --db no/such/dir/x.db: the directory of the run store, no/such/dir, does not exist; create it, or give a path in one that does\n",
         ),
         (
             "sqlite:rel.db",

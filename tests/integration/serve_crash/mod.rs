@@ -9,3 +9,4 @@ mod load;
 mod patient_client;
 mod ram_dir;
 mod shutdown;
+mod used_flows;
