@@ -37,6 +37,7 @@ pub fn text(outcome: &Outcome) -> String {
         match outcome.status {
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
+            RunStatus::Waiting => "waiting",
         }
     );
     out

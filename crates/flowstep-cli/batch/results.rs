@@ -102,11 +102,16 @@ fn keep_succeeded(path: &Path) -> io::Result<Earlier> {
     Ok(earlier)
 }
 
+/// Why a run that reached a `wait` step stopped there.
+pub const WAIT_NEEDS_SERVE: &str = "the run reached a `wait` step, which needs `flowstep serve` to receive the event it waits for (docs/server.md, \"Waits\")";
+
 /// The result line of a row that ran.
 pub fn ran(row: u64, line: u64, outcome: &Outcome) -> Value {
     let (status, error) = match outcome.status {
         RunStatus::Succeeded => ("succeeded", Value::Null),
         RunStatus::Failed => ("failed", run_error(outcome)),
+        // Nothing here can deliver the event a wait waits for.
+        RunStatus::Waiting => ("failed", json!({ "message": WAIT_NEEDS_SERVE })),
     };
     json!({
         "row": row,

@@ -358,7 +358,7 @@ impl Batch<'_> {
                 self.places.remove(&id);
                 let ended = match outcome.status {
                     RunStatus::Succeeded => Ended::Succeeded,
-                    RunStatus::Failed => Ended::Failed,
+                    RunStatus::Failed | RunStatus::Waiting => Ended::Failed,
                 };
                 (results::ran(place.row, place.line, &outcome), ended)
             }

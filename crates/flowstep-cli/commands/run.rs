@@ -141,6 +141,10 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         Ok(match outcome.status {
             RunStatus::Succeeded => Exit::Success,
             RunStatus::Failed => Exit::Failed,
+            RunStatus::Waiting => {
+                errln!("error: {}", crate::batch::results::WAIT_NEEDS_SERVE);
+                Exit::Failed
+            }
         })
     })
 }

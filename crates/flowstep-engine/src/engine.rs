@@ -71,6 +71,7 @@ impl Engine {
         };
         engine.register("message", crate::message_step::bind);
         engine.register("set", crate::set_step::bind);
+        engine.register("wait", crate::wait_step::bind);
         engine
     }
 
@@ -282,6 +283,17 @@ impl Engine {
             bound.push(BoundStep::default());
             if let (StepSpec::Flow(spec), Some(loader)) = (&decl.spec, loader) {
                 match self.bind_flow_step(spec, &flow, loader, stack) {
+                    Ok(step) if step.plan.has_wait() => diags.push(
+                        Diagnostic::error(
+                            "E008",
+                            format!(
+                                "flow `{}` has a `wait` step, and a wait cannot be inside a used flow",
+                                step.plan.flow.name.value
+                            ),
+                            decl.kind.span,
+                        )
+                        .with_help("put the `wait` step in this flow, after this step"),
+                    ),
                     Ok(step) => {
                         required_secrets.extend(step.plan.required_secrets.iter().cloned());
                         uses.push(FlowUse {

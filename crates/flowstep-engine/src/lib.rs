@@ -50,6 +50,8 @@ mod set_step;
 mod step;
 mod step_diagnostic;
 mod step_fn;
+mod wait;
+mod wait_step;
 
 pub use channel::{
     Channel, ChannelError, Delivery, DiscardChannel, OutgoingMessage, RecordingChannel,
@@ -72,3 +74,4 @@ pub use run_state::RunState;
 pub use secret::Secret;
 pub use step::{BoundSecret, RunMode, Step, StepContext, StepKind};
 pub use step_fn::{StepFn, step_fn};
+pub use wait::{WaitEvent, WaitFor, event_field_text, event_keys, wait_key};

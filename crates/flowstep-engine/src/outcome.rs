@@ -15,6 +15,9 @@ pub enum RunStatus {
     Succeeded,
     /// A step failed.
     Failed,
+    /// The run is suspended at a `wait` step until an event or its deadline
+    /// ([`crate::RunState::waiting`]): it has not ended.
+    Waiting,
 }
 
 /// How a step ended.

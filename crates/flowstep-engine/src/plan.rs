@@ -3,6 +3,7 @@
 
 use crate::flow_sources::{FlowSources, FlowText, FlowUse, UsedFlows};
 use crate::step::Step;
+use flowstep_spec::steps::StepSpec;
 use flowstep_spec::{Diagnostic, Flow, SourceFile};
 use std::sync::Arc;
 
@@ -36,6 +37,36 @@ impl Plan {
     /// The flow the plan runs.
     pub fn flow(&self) -> &Flow {
         &self.flow
+    }
+
+    /// Whether the flow has a `wait` step: a run of it may suspend until an event, which
+    /// needs a journal that parks it (`flowstep serve`'s run store).
+    pub fn has_wait(&self) -> bool {
+        self.flow
+            .steps
+            .iter()
+            .any(|s| matches!(s.spec, StepSpec::Wait(_)))
+    }
+
+    /// The shapes of the flow's waits: for each event type a `wait` step awaits, the sorted
+    /// paths it matches on. A store makes an event's keys for these shapes
+    /// ([`crate::event_keys`]), so that an event that arrives before its wait is found when
+    /// the wait is registered.
+    pub fn wait_shapes(&self) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        for step in &self.flow.steps {
+            if let StepSpec::Wait(w) = &step.spec {
+                let mut paths: Vec<String> =
+                    w.matches.iter().map(|(p, _)| p.value.clone()).collect();
+                paths.sort();
+                for event in &w.events {
+                    out.push((event.value.clone(), paths.clone()));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Every secret a run needs: the flow's own and those of the flows its `flow` steps use.

@@ -15,6 +15,7 @@ use crate::run_id::{RunIdError, check_run_id};
 use crate::run_state::RunState;
 use crate::secret::Secret;
 use crate::step::{BoundSecret, RunMode, StepContext};
+use crate::wait::WaitEvent;
 use flowstep_spec::steps::OnError;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -421,7 +422,11 @@ impl Plan {
 
     /// Takes steps until the run ends, saving the state after each.
     async fn drive(&self, state: &mut RunState, env: &RunEnv<'_>) -> Result<(), JournalError> {
-        while !state.finished {
+        // A run resumed while suspended (nothing delivered) is parked again.
+        if state.is_suspended() {
+            env.journal.checkpoint(state).await?;
+        }
+        while !state.finished && !state.is_suspended() {
             self.advance(state, env).await?;
             env.journal.checkpoint(state).await?;
         }
@@ -479,6 +484,8 @@ impl Plan {
                 _ => None,
             }
         };
+        // A wait step handed its deadline: with `on_timeout:`, the run goes there.
+        let timed_out = matches!(&state.delivered, Some((s, WaitEvent::Timeout)) if *s == path);
         let mut cx = StepContext {
             decl,
             flow,
@@ -506,6 +513,7 @@ impl Plan {
             recipient: env.recipient.as_deref(),
             pending: &state.dry_pending,
             new_pending: Vec::new(),
+            suspend: None,
         };
         let started = Instant::now();
         // In a dry run, a `when:` that reads a stand-in cannot be decided: the step is shown
@@ -540,6 +548,7 @@ impl Plan {
             messages: sent,
             journal_error,
             new_pending,
+            suspend,
             ..
         } = cx;
         if undecided.is_some() {
@@ -549,6 +558,21 @@ impl Plan {
         // stops here, to be resumed from the last state saved.
         if let Some(e) = journal_error {
             return Err(e);
+        }
+        // A wait with nothing delivered yet: the run suspends at this step, which is taken
+        // again (with what ends the wait) when the run is resumed.
+        if let Some(wait) = suspend {
+            tracing::info!(step = %decl.id.value, events = ?wait.events, deadline_ms = wait.deadline_ms, "run waiting");
+            state.waiting = Some(wait);
+            return Ok(());
+        }
+        if state
+            .delivered
+            .as_ref()
+            .is_some_and(|(s, _)| *s == format!("{}{}", env.path_prefix, decl.id.value))
+        {
+            state.delivered = None;
+            state.waiting = None;
         }
         let redactor = &env.redactor;
         state.executed = executed;
@@ -629,6 +653,11 @@ impl Plan {
         state.cursor = match step_status {
             StepStatus::Skipped => i + 1,
             StepStatus::Succeeded => after,
+            StepStatus::Failed if timed_out && wait_on_timeout(decl).is_some() => jump(
+                &wait_on_timeout(decl)
+                    .map_or("", |l| l.value.as_str())
+                    .to_owned(),
+            ),
             StepStatus::Failed => match &decl.on_error {
                 // A dry run shows every request it can build, so it goes on past a step it
                 // could not build (its record says why); the run still counts as failed.
@@ -690,6 +719,16 @@ impl Plan {
         redact_outcome(&mut outcome, redactor);
         tracing::info!(run_id = %outcome.run_id, status = ?outcome.status, "run finished");
         outcome
+    }
+}
+
+/// A wait step's `on_timeout:` step.
+fn wait_on_timeout(
+    decl: &flowstep_spec::steps::StepDecl,
+) -> Option<&flowstep_spec::Spanned<String>> {
+    match &decl.spec {
+        flowstep_spec::steps::StepSpec::Wait(w) => w.on_timeout.as_ref(),
+        _ => None,
     }
 }
 

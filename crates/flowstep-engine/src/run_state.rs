@@ -3,6 +3,7 @@
 
 use crate::outcome::{MessageRecord, Outcome, RunStatus, StepRecord};
 use crate::position::SourcePos;
+use crate::wait::{WaitEvent, WaitFor};
 use flowstep_spec::{Flow, Scope, SourceFile};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
@@ -58,6 +59,12 @@ pub struct RunState {
     /// In a dry run: the steps shown once because their `when:` read such a variable.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub(crate) undecided_shown: BTreeSet<usize>,
+    /// At a `wait` step: what the run waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) waiting: Option<WaitFor>,
+    /// What ended the wait of the step named first, until that step has taken it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) delivered: Option<(String, WaitEvent)>,
 }
 
 fn scope_out<S: Serializer>(scope: &Scope, s: S) -> Result<S::Ok, S::Error> {
@@ -90,7 +97,32 @@ impl RunState {
             outputs: Map::new(),
             dry_pending: BTreeMap::new(),
             undecided_shown: BTreeSet::new(),
+            waiting: None,
+            delivered: None,
         }
+    }
+
+    /// Whether the run is suspended at a `wait` step: waiting, with nothing delivered yet.
+    pub fn is_suspended(&self) -> bool {
+        !self.finished && self.waiting.is_some() && self.delivered.is_none()
+    }
+
+    /// What the run waits for, when it is suspended at a `wait` step.
+    pub fn waiting(&self) -> Option<&WaitFor> {
+        self.waiting.as_ref()
+    }
+
+    /// Hands the waiting run what ends its wait (an event that matched, or the deadline), so
+    /// that resuming it ([`crate::Plan::resume`]) takes the wait step with it. Refused, with
+    /// the reason, when the run is not waiting.
+    pub fn deliver(&mut self, event: WaitEvent) -> Result<(), String> {
+        let Some(wait) = self.waiting.take() else {
+            return Err(format!("run `{}` is not waiting for an event", self.run_id));
+        };
+        self.delivered = Some((wait.step.clone(), event));
+        // Kept for the step to say when its deadline was; cleared once the step is taken.
+        self.waiting = Some(wait);
+        Ok(())
     }
 
     /// Whether the run has ended.
@@ -105,9 +137,13 @@ impl RunState {
         self.executed
     }
 
-    /// How the run stands: `succeeded` so far (or in the end), or `failed`.
+    /// How the run stands: `succeeded` so far (or in the end), `failed`, or `waiting` at a
+    /// `wait` step with nothing delivered yet.
     pub fn status(&self) -> RunStatus {
-        self.status
+        match (&self.waiting, &self.delivered, self.finished) {
+            (Some(_), None, false) => RunStatus::Waiting,
+            _ => self.status,
+        }
     }
 
     /// The id of the step the run will take next in `flow` (the flow it is a run of), if it
@@ -148,7 +184,7 @@ impl RunState {
         Outcome {
             flow: self.flow.clone(),
             run_id: self.run_id.clone(),
-            status: self.status,
+            status: self.status(),
             outputs: self.outputs.clone(),
             variables: self.variables(),
             messages: self.messages.clone(),

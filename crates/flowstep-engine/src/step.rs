@@ -160,6 +160,8 @@ pub struct StepContext<'a> {
     pub(crate) pending: &'a BTreeMap<String, String>,
     /// Variables this step set with [`StepContext::set_pending`], with what they depend on.
     pub(crate) new_pending: Vec<(String, String)>,
+    /// Set by a `wait` step that has no event yet: the run suspends here.
+    pub(crate) suspend: Option<crate::wait::WaitFor>,
 }
 
 impl<'a> StepContext<'a> {

@@ -39,6 +39,19 @@ impl Plans {
             .clone()
     }
 
+    /// The waits of the current flows (event type, sorted paths): the keys a received event
+    /// is kept under, so that a run that reaches its wait later finds it.
+    pub(crate) fn wait_shapes(&self) -> Vec<(String, Vec<String>)> {
+        let mut shapes: Vec<_> = self
+            .current()
+            .iter()
+            .flat_map(|f| f.plan.wait_shapes())
+            .collect();
+        shapes.sort();
+        shapes.dedup();
+        shapes
+    }
+
     /// Replaces the flows new runs start with; runs already stored keep theirs.
     pub(crate) fn replace(&self, flows: FlowSet) {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(flows);

@@ -91,10 +91,14 @@ pub fn check_variables(flow: &Flow, bound: &[BoundStep]) -> Vec<Diagnostic> {
     };
     let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(n);
     for (i, step) in flow.steps.iter().enumerate() {
-        let labels = step.next.iter().chain(match &step.on_error {
-            OnError::Goto(label) => Some(label),
-            _ => None,
-        });
+        let labels = step
+            .next
+            .iter()
+            .chain(match &step.on_error {
+                OnError::Goto(label) => Some(label),
+                _ => None,
+            })
+            .chain(on_timeout(step));
         if labels
             .into_iter()
             .any(|l| unread.contains_key(l.value.as_str()))
@@ -125,6 +129,13 @@ pub fn check_variables(flow: &Flow, bound: &[BoundStep]) -> Vec<Diagnostic> {
                 to: target(label, "on_error", &mut out),
                 kind: EdgeKind::Jump,
             }),
+        }
+        // A wait whose deadline passes goes to its `on_timeout:` step, as a failure would.
+        if let Some(label) = on_timeout(step) {
+            e.push(Edge {
+                to: target(label, "on_timeout", &mut out),
+                kind: EdgeKind::Jump,
+            });
         }
         edges.push(e);
     }
@@ -263,6 +274,14 @@ fn loops_without_exit(
     out
 }
 
+/// A wait step's `on_timeout:` step.
+fn on_timeout(step: &StepDecl) -> Option<&Spanned<String>> {
+    match &step.spec {
+        StepSpec::Wait(w) => w.on_timeout.as_ref(),
+        _ => None,
+    }
+}
+
 /// Where secrets may go: an http step's auth and headers; anywhere in a plugin step, which is
 /// trusted with credentials like any integration.
 fn credential_positions(step: &StepDecl) -> Vec<&Template> {
@@ -273,7 +292,9 @@ fn credential_positions(step: &StepDecl) -> Vec<&Template> {
             v
         }
         StepSpec::Plugin(_) => step.spec.templates(),
-        StepSpec::Message(_) | StepSpec::Set(_) | StepSpec::Flow(_) => Vec::new(),
+        StepSpec::Message(_) | StepSpec::Set(_) | StepSpec::Flow(_) | StepSpec::Wait(_) => {
+            Vec::new()
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use crate::reader::{MapReader, expected, is_identifier, key_text, scalar_text};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::steps::{
     self, FlowUseSpec, HttpSpec, MessageSpec, OnError, PluginSpec, SetSpec, StepDecl, StepSpec,
+    WaitSpec,
 };
 use crate::template::{Template, TemplateEnv};
 use crate::value_template::ValueTemplate;
@@ -501,6 +502,7 @@ fn read_step(
         Some("message") => steps::message::KEYS,
         Some("set") => steps::set::KEYS,
         Some("flow") => steps::flow_use::KEYS,
+        Some("wait") => steps::wait::KEYS,
         _ => steps::COMMON_KEYS,
     };
     let what = match (peek("id"), peek("type")) {
@@ -547,6 +549,9 @@ fn read_step(
             HttpSpec::read(&mut m, file, env, diags).map(|h| StepSpec::Http(Box::new(h)))
         }
         Some("message") => MessageSpec::read(&mut m, file, env, diags).map(StepSpec::Message),
+        Some("wait") => {
+            WaitSpec::read(&mut m, file, env, diags).map(|w| StepSpec::Wait(Box::new(w)))
+        }
         Some(_) => {
             let rest = m.take_rest();
             // A plugin reads its parameters by name, so the top-level names are literal.

@@ -3,7 +3,7 @@
 
 use crate::model::Cursor;
 use serde_json::Value;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// An event to record: what a verified webhook carried. Unique by `(provider, event_id)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,11 +21,20 @@ pub struct NewEvent {
     pub received_at: SystemTime,
 }
 
+/// How long events are kept: 7 days. Within it, a re-delivered event is known as one (Stripe
+/// retries a delivery for up to 3 days, https://docs.stripe.com/webhooks#retries) and an event
+/// that arrived before its wait is matched when the wait is registered; after it, the event
+/// is forgotten ([`crate::RunStore::prune_events`]).
+pub const EVENT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// What [`crate::RunStore::record_event`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
-    /// The event was stored.
-    Inserted,
+    /// The event was stored, and woke the run named, if one waited for it.
+    Inserted {
+        /// The run the event woke (queued again, with the event), if any.
+        woke: Option<String>,
+    },
     /// An event with that provider and id was stored before: nothing was written (the
     /// first one's payload is kept).
     Duplicate,

@@ -32,6 +32,8 @@ pub struct StoreJournal<'a> {
     /// holds none.
     saved: Mutex<Option<(usize, bool)>>,
     last_error: Mutex<Option<StoreError>>,
+    /// Set when the run was parked at a wait, with whether an event woke it at once.
+    parked: Mutex<Option<bool>>,
 }
 
 impl<'a> StoreJournal<'a> {
@@ -42,7 +44,15 @@ impl<'a> StoreJournal<'a> {
             claimed,
             saved: Mutex::new(claimed.state.as_ref().map(version)),
             last_error: Mutex::new(None),
+            parked: Mutex::new(None),
         }
+    }
+
+    /// Whether the run was parked at a `wait` step ([`RunStore::register_wait`]): `Some(true)`
+    /// when an event that came first woke it at once (it is queued again), `Some(false)` when
+    /// it waits, `None` when it did not reach a wait.
+    pub fn parked(&self) -> Option<bool> {
+        *lock(&self.parked)
     }
 
     /// Writes `state` now (unless it is the state stored): what a worker that stops the run
@@ -92,9 +102,20 @@ impl std::fmt::Debug for StoreJournal<'_> {
 
 #[async_trait]
 impl Journal for StoreJournal<'_> {
-    /// Writes nothing: the next effect, or the run's end, writes what the run did since the
-    /// last write (see [`StoreJournal`]).
-    async fn checkpoint(&self, _: &RunState) -> Result<(), JournalError> {
+    /// Writes nothing, except at a `wait` step, where the run is parked
+    /// ([`RunStore::register_wait`]): the next effect, or the run's end, writes what the run
+    /// did since the last write (see [`StoreJournal`]).
+    async fn checkpoint(&self, state: &RunState) -> Result<(), JournalError> {
+        if !state.is_suspended() {
+            return Ok(());
+        }
+        let woke = self
+            .store
+            .register_wait(self.claimed, state)
+            .await
+            .map_err(|e| self.failed(e))?;
+        *lock(&self.saved) = Some(version(state));
+        *lock(&self.parked) = Some(woke);
         Ok(())
     }
 

@@ -49,16 +49,16 @@ pub mod sqlite;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
-pub use event::{EventPage, EventRecord, NewEvent, Recorded};
+pub use event::{EVENT_RETENTION, EventPage, EventRecord, NewEvent, Recorded};
 pub use journal::StoreJournal;
 pub use model::{
-    Claimed, Creation, Cursor, DueTimer, NewRun, Page, RunFilter, RunRecord, RunSummary, Status,
-    Wait, flow_hash, sources_hash,
+    Claimed, Creation, Cursor, NewRun, Page, RunFilter, RunRecord, RunSummary, Status, flow_hash,
+    sources_hash,
 };
 
 use async_trait::async_trait;
 use flowstep_engine::{Effect, Outcome, RunState};
-use serde_json::Value;
+
 use std::time::{Duration, SystemTime};
 
 /// Where runs are kept between the steps a worker takes. Every method returns once what it
@@ -119,29 +119,21 @@ pub trait RunStore: Send + Sync {
     /// that shuts down does with the runs it could not bring to an end (fenced).
     async fn release(&self, claimed: &Claimed) -> Result<(), StoreError>;
 
-    /// Parks the run until an event for `wait.correlation_key` is delivered
-    /// ([`RunStore::deliver_event`]) or `wait.deadline` passes ([`RunStore::due_timers`]):
-    /// saves `state`, makes the run `waiting` and releases the lease (fenced). A key is
-    /// awaited by one run at a time ([`StoreError::Conflict`] otherwise).
-    async fn register_wait(
-        &self,
-        claimed: &Claimed,
-        state: &RunState,
-        wait: &Wait,
-    ) -> Result<(), StoreError>;
+    /// Parks the run at the wait its state is suspended at ([`RunState::waiting`]), in one
+    /// write: saves `state`, makes the run `waiting` until its deadline and releases the
+    /// lease (fenced). An event recorded earlier (within [`EVENT_RETENTION`]) that matches
+    /// and woke no run wakes it at once: the run is `queued` again with the event
+    /// ([`Claimed::event`]) and this returns `true`.
+    async fn register_wait(&self, claimed: &Claimed, state: &RunState) -> Result<bool, StoreError>;
 
-    /// Delivers `payload` to the run waiting for `correlation_key`, in one write: the run
-    /// becomes `queued` with the event beside its state ([`Claimed::event`]). `false` when no
-    /// run waits for that key (an unknown key, or an event already delivered).
-    async fn deliver_event(
-        &self,
-        correlation_key: &str,
-        payload: &Value,
-    ) -> Result<bool, StoreError>;
+    /// Waiting runs whose deadline is `now` or earlier (earliest first, at most `limit`) are
+    /// woken with [`WaitEvent::Timeout`](flowstep_engine::WaitEvent), in one write; returns
+    /// their ids.
+    async fn fire_timers(&self, now: SystemTime, limit: u32) -> Result<Vec<String>, StoreError>;
 
-    /// Waiting runs whose deadline is `now` or earlier, earliest first, at most `limit`. Wake
-    /// each by delivering the event that says its wait timed out.
-    async fn due_timers(&self, now: SystemTime, limit: u32) -> Result<Vec<DueTimer>, StoreError>;
+    /// Forgets the events received before `before` (see [`EVENT_RETENTION`]); returns how
+    /// many.
+    async fn prune_events(&self, before: SystemTime) -> Result<u64, StoreError>;
 
     /// Cancels a run that has not ended. A worker running it loses its lease at its next
     /// write. [`StoreError::NotFound`] for an unknown run, [`StoreError::Conflict`] for one
@@ -161,9 +153,18 @@ pub trait RunStore: Send + Sync {
 
     /// Records an event a provider sent (a verified webhook) in the event inbox, once:
     /// events are unique by `(provider, event_id)`, and recording one whose key is stored
-    /// writes nothing and returns [`Recorded::Duplicate`], also when the two race. Returns
-    /// once the event is durable.
-    async fn record_event(&self, event: NewEvent) -> Result<Recorded, StoreError>;
+    /// writes nothing and returns [`Recorded::Duplicate`], also when the two race. In the
+    /// same write, the event wakes the run that has waited longest for it, if one does
+    /// ([`Recorded::Inserted`] names it): each event wakes at most one run, once.
+    ///
+    /// `shapes` are the waits of the flows the caller serves ([`flowstep_engine::Plan::wait_shapes`]):
+    /// the event is kept under a key for each, so that a run that reaches its wait later
+    /// finds it ([`RunStore::register_wait`]). Returns once the event is durable.
+    async fn record_event(
+        &self,
+        event: NewEvent,
+        shapes: &[(String, Vec<String>)],
+    ) -> Result<Recorded, StoreError>;
 
     /// Events in the inbox, newest first (by when they were first recorded), only those of
     /// `provider` when given, at most `limit` (1 to 1000) per page; pass the page's

@@ -1,8 +1,10 @@
 //! What the run store takes and gives back: a new run, a claimed run, a stored run, a page of
-//! runs, a wait and a due timer.
+//! runs.
 
 use crate::error::StoreError;
-use flowstep_engine::{Effect, FlowSources, FlowText, Outcome, RunState, UsedFlows};
+use flowstep_engine::{
+    Effect, FlowSources, FlowText, Outcome, RunState, UsedFlows, WaitEvent, WaitFor,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -248,28 +250,9 @@ pub struct Claimed {
     pub state: Option<RunState>,
     /// The side effect that was under way when the run stopped, if no checkpoint followed it.
     pub pending: Option<Effect>,
-    /// The event delivered to the run's last wait, if it was woken by one.
-    pub event: Option<Value>,
-}
-
-/// What a run waits for: an event under a correlation key, until a deadline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Wait {
-    /// The key the event will be delivered under (a payment link id, a conversation id).
-    pub correlation_key: String,
-    /// When to stop waiting, if ever.
-    pub deadline: Option<SystemTime>,
-}
-
-/// A waiting run whose deadline has passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DueTimer {
-    /// The run.
-    pub run_id: String,
-    /// The key it waits under.
-    pub correlation_key: String,
-    /// Its deadline.
-    pub deadline: SystemTime,
+    /// What ended the run's wait (an event or its deadline), when it was woken from one:
+    /// hand it to the state with `RunState::deliver` before resuming.
+    pub event: Option<WaitEvent>,
 }
 
 /// A stored run, whole.
@@ -303,10 +286,10 @@ pub struct RunRecord {
     pub state: Option<RunState>,
     /// The side effect under way, if no checkpoint followed it.
     pub pending: Option<Effect>,
-    /// What it waits for, while `waiting`.
-    pub wait: Option<Wait>,
-    /// The event that woke it last.
-    pub event: Option<Value>,
+    /// What it waits for, while `waiting` (from its state).
+    pub wait: Option<WaitFor>,
+    /// What ended its last wait, until a worker takes it.
+    pub event: Option<WaitEvent>,
     /// Its outcome, once it has ended.
     pub outcome: Option<Outcome>,
     /// Why the store ended it, when no outcome says (a state it could not read back).

@@ -87,7 +87,6 @@ contract!(
     a_claimed_run_is_saved_and_finished,
     a_leased_run_goes_to_another_worker_only_when_the_lease_expires,
     runs_are_listed_newest_first_in_stable_pages,
-    a_waiting_run_is_woken_by_its_event,
     concurrent_writes_of_many_runs_are_each_fenced,
     claim_many_takes_the_oldest_runnable_runs_in_one_go,
     a_released_run_is_claimed_again_at_once_and_a_failed_one_says_why,
@@ -108,6 +107,25 @@ macro_rules! event_contract {
         )*
     };
 }
+
+macro_rules! wait_contract {
+    ($($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let (_dir, subject) = fresh(stringify!($case)).await;
+                store_contract::waits::$case(subject).await;
+            }
+        )*
+    };
+}
+
+wait_contract!(
+    a_waiting_run_is_woken_once_by_the_event_that_matches,
+    an_event_that_came_first_ends_the_wait_at_once,
+    a_deadline_wakes_the_run_with_a_timeout_once,
+    a_cancelled_wait_takes_no_event_and_old_events_are_forgotten,
+);
 
 event_contract!(
     an_event_is_recorded_once_per_provider_and_id,
@@ -153,8 +171,8 @@ async fn a_store_made_before_the_event_inbox_gets_it_at_open() {
         received_at: start(),
     };
     assert_eq!(
-        store.record_event(event).await.unwrap(),
-        flowstep_store::Recorded::Inserted
+        store.record_event(event, &[]).await.unwrap(),
+        flowstep_store::Recorded::Inserted { woke: None }
     );
 }
 
@@ -395,8 +413,9 @@ async fn damage_found_inside_the_file_is_an_error_and_the_store_is_not_ready_aft
     drop(conn);
     // The header and the schema are intact (so the file opens); pages further in are not.
     let mut bytes = std::fs::read(&path).unwrap();
-    assert!(bytes.len() > 96 * 1024, "{} bytes", bytes.len());
-    bytes[32 * 1024..96 * 1024].fill(0xab);
+    // Past the root pages of every table and index (the schema's first ~25 pages).
+    assert!(bytes.len() > 192 * 1024, "{} bytes", bytes.len());
+    bytes[128 * 1024..192 * 1024].fill(0xab);
     std::fs::write(&path, bytes).unwrap();
 
     let store = open(&path, &clock).await.unwrap();
@@ -722,6 +741,8 @@ async fn a_store_of_schema_version_1_opens_and_its_runs_resume() {
             "DELETE FROM _sqlx_migrations WHERE version > 1",
             "ALTER TABLE flows DROP COLUMN used_json",
             "DROP TABLE events",
+            "DROP TABLE waits",
+            "DROP TABLE event_keys",
         ],
     )
     .await;

@@ -151,6 +151,7 @@ async fn record(
     events: Vec<Incoming>,
 ) -> Result<Json<Received>, ApiError> {
     let received_at = SystemTime::now();
+    let shapes = app.0.plans.wait_shapes();
     let mut answer = Received {
         stored: 0,
         duplicates: 0,
@@ -160,19 +161,28 @@ async fn record(
         let outcome = app
             .0
             .store
-            .record_event(NewEvent {
-                provider: provider.to_owned(),
-                event_id: e.event_id,
-                event_type: e.event_type.clone(),
-                payload: e.payload,
-                received_at,
-            })
+            .record_event(
+                NewEvent {
+                    provider: provider.to_owned(),
+                    event_id: e.event_id,
+                    event_type: e.event_type.clone(),
+                    payload: e.payload,
+                    received_at,
+                },
+                &shapes,
+            )
             .await?;
+        let duplicate = outcome == Recorded::Duplicate;
         match outcome {
-            Recorded::Inserted => answer.stored += 1,
+            Recorded::Inserted { woke: Some(run_id) } => {
+                answer.stored += 1;
+                tracing::info!(provider, %event_id, %run_id, "event ends the wait of run {run_id}");
+                app.0.worker.wake();
+            }
+            Recorded::Inserted { woke: None } => answer.stored += 1,
             Recorded::Duplicate => answer.duplicates += 1,
         }
-        tracing::info!(provider, %event_id, event_type = %e.event_type, duplicate = (outcome == Recorded::Duplicate), "webhook event recorded");
+        tracing::info!(provider, %event_id, event_type = %e.event_type, duplicate, "webhook event recorded");
     }
     Ok(Json(answer))
 }

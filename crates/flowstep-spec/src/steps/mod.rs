@@ -4,6 +4,7 @@ pub mod flow_use;
 pub mod http;
 pub mod message;
 pub mod set;
+pub mod wait;
 
 use crate::source::{Span, Spanned};
 use crate::template::Template;
@@ -14,12 +15,13 @@ pub use flow_use::FlowUseSpec;
 pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, QueryLists, RetrySpec};
 pub use message::MessageSpec;
 pub use set::SetSpec;
+pub use wait::{Deadline, WaitSpec};
 
 /// Keys every step may have, whatever its type.
 pub const COMMON_KEYS: &[&str] = &["id", "type", "description", "when", "next", "on_error"];
 
 /// The step types the spec knows the shape of.
-pub const BUILTIN_TYPES: &[&str] = &["http", "message", "set", "flow"];
+pub const BUILTIN_TYPES: &[&str] = &["http", "message", "set", "flow", "wait"];
 
 /// What happens when a step fails.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +67,8 @@ pub enum StepSpec {
     Set(SetSpec),
     /// `type: flow`.
     Flow(FlowUseSpec),
+    /// `type: wait`.
+    Wait(Box<WaitSpec>),
     /// Any other type: a plugin registered by the embedder reads its own parameters.
     Plugin(PluginSpec),
 }
@@ -86,6 +90,7 @@ impl StepSpec {
             StepSpec::Message(m) => vec![&m.text],
             StepSpec::Set(s) => s.values.iter().flat_map(|(_, v)| v.templates()).collect(),
             StepSpec::Flow(f) => f.with.iter().flat_map(|(_, v)| v.templates()).collect(),
+            StepSpec::Wait(w) => w.templates(),
             StepSpec::Plugin(p) => p.params.templates(),
         }
     }
@@ -95,6 +100,7 @@ impl StepSpec {
         match self {
             StepSpec::Http(h) => h.map.iter().map(|(name, _)| name).collect(),
             StepSpec::Set(s) => s.values.iter().map(|(name, _)| name).collect(),
+            StepSpec::Wait(w) => w.map.iter().map(|(name, _)| name).collect(),
             _ => Vec::new(),
         }
     }

@@ -4,7 +4,8 @@
 
 use super::queries::{RunRow, SummaryRow};
 use crate::error::StoreError;
-use crate::model::{RunRecord, RunSummary, Status, Wait};
+use crate::model::{RunRecord, RunSummary, Status};
+use flowstep_engine::RunState;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -61,6 +62,8 @@ pub(crate) fn attempt(n: i64) -> u32 {
 
 pub(crate) fn run_record(location: &str, row: RunRow) -> Result<RunRecord, StoreError> {
     let id = row.run_id.as_str();
+    let state: Option<RunState> =
+        optional_json(location, id, "state_json", row.state_json.as_deref())?;
     Ok(RunRecord {
         status: status(location, id, &row.status)?,
         attempt: attempt(row.attempt),
@@ -68,12 +71,12 @@ pub(crate) fn run_record(location: &str, row: RunRow) -> Result<RunRecord, Store
         lease_expires_at: row.lease_expires_at.map(time),
         inputs: json(location, id, "inputs_json", &row.inputs_json)?,
         used_flows: optional_json(location, id, "flows.used_json", row.used_json.as_deref())?,
-        state: optional_json(location, id, "state_json", row.state_json.as_deref())?,
+        state: state.clone(),
         pending: optional_json(location, id, "pending_json", row.pending_json.as_deref())?,
-        wait: row.wait_key.map(|correlation_key| Wait {
-            correlation_key,
-            deadline: row.wake_at.map(time),
-        }),
+        wait: match row.status.as_str() {
+            "waiting" => state.as_ref().and_then(|s| s.waiting().cloned()),
+            _ => None,
+        },
         event: optional_json(location, id, "event_json", row.event_json.as_deref())?,
         outcome: optional_json(location, id, "outcome_json", row.outcome_json.as_deref())?,
         flow_file: row.flow_file,

@@ -9,6 +9,7 @@ mod group_commit;
 mod open;
 mod options;
 mod queries;
+mod waits;
 mod writer;
 
 pub use options::SqliteOptions;
@@ -18,18 +19,16 @@ use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::event::{EventPage, EventRecord, NewEvent, Recorded};
 use crate::model::{
-    Claimed, Creation, Cursor, DueTimer, NewRun, Page, RunFilter, RunRecord, Status, Wait,
-    sources_hash,
+    Claimed, Creation, Cursor, NewRun, Page, RunFilter, RunRecord, Status, sources_hash,
 };
 use async_trait::async_trait;
 use decode::{millis, time};
-use flowstep_engine::{Effect, Outcome, RunState, RunStatus, UsedFlows};
+use flowstep_engine::{Effect, Outcome, RunState, RunStatus, UsedFlows, WaitEvent};
 use group_commit::{Claim, GroupCommit, Write, WriteKind};
 use queries::Fence;
 use serde::Serialize;
-use serde_json::Value;
+
 use sqlx::SqlitePool;
-use sqlx::sqlite::SqliteQueryResult;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -157,15 +156,6 @@ impl SqliteStore {
     }
 
     /// The result of a fenced write: no row changed means the claim is no longer the run's.
-    async fn fenced(
-        &self,
-        claimed: &Claimed,
-        result: Result<SqliteQueryResult, sqlx::Error>,
-    ) -> Result<(), StoreError> {
-        let rows = result.map(|r| r.rows_affected()).map_err(|e| self.err(e));
-        self.fenced_rows(claimed, rows).await
-    }
-
     async fn fenced_rows(
         &self,
         claimed: &Claimed,
@@ -232,7 +222,7 @@ impl SqliteStore {
                     .transpose()?,
                 row.event_json
                     .as_deref()
-                    .map(|t| decode::json::<Value>(loc, id, "event_json", t))
+                    .map(|t| decode::json::<WaitEvent>(loc, id, "event_json", t))
                     .transpose()?,
             ))
         })();
@@ -461,6 +451,12 @@ impl RunStore for SqliteStore {
         let status = match outcome.status {
             RunStatus::Succeeded => Status::Succeeded,
             RunStatus::Failed => Status::Failed,
+            RunStatus::Waiting => {
+                return Err(StoreError::Invalid(format!(
+                    "run `{}` is waiting, not ended: park it with register_wait",
+                    claimed.run_id
+                )));
+            }
         };
         let outcome_json = self.to_json("the run's outcome", outcome)?;
         let kind = WriteKind::Finish {
@@ -490,69 +486,16 @@ impl RunStore for SqliteStore {
         Ok(())
     }
 
-    async fn register_wait(
-        &self,
-        claimed: &Claimed,
-        state: &RunState,
-        wait: &Wait,
-    ) -> Result<(), StoreError> {
-        self.check_state(claimed, state)?;
-        if wait.correlation_key.is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "run `{}`: a wait needs a correlation key, and it is empty",
-                claimed.run_id
-            )));
-        }
-        let state_json = self.to_json("the run's state", state)?;
-        let result = queries::register_wait(
-            &self.writer,
-            fence(claimed),
-            &state_json,
-            &wait.correlation_key,
-            wait.deadline.map(millis),
-            self.now(),
-        )
-        .await;
-        match result {
-            // The key is unique among waiting runs.
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                Err(StoreError::Conflict(format!(
-                    "run `{}` cannot wait for `{}`: another run already waits for that key",
-                    claimed.run_id, wait.correlation_key
-                )))
-            }
-            result => self.fenced(claimed, result).await,
-        }
+    async fn register_wait(&self, claimed: &Claimed, state: &RunState) -> Result<bool, StoreError> {
+        self.park(claimed, state).await
     }
 
-    async fn deliver_event(
-        &self,
-        correlation_key: &str,
-        payload: &Value,
-    ) -> Result<bool, StoreError> {
-        let event_json = self.to_json("the event", payload)?;
-        let woken = queries::deliver_event(&self.writer, correlation_key, &event_json, self.now())
-            .await
-            .map_err(|e| self.err(e))?;
-        if let Some(run_id) = &woken {
-            tracing::debug!(%run_id, "event delivered; the run is queued");
-        }
-        Ok(woken.is_some())
+    async fn fire_timers(&self, now: SystemTime, limit: u32) -> Result<Vec<String>, StoreError> {
+        self.fire(now, i64::from(limit.clamp(1, MAX_PAGE))).await
     }
 
-    async fn due_timers(&self, now: SystemTime, limit: u32) -> Result<Vec<DueTimer>, StoreError> {
-        let limit = i64::from(limit.clamp(1, MAX_PAGE));
-        let rows = queries::due_timers(&self.reader, millis(now), limit)
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| DueTimer {
-                run_id: r.run_id,
-                correlation_key: r.wait_key,
-                deadline: time(r.wake_at),
-            })
-            .collect())
+    async fn prune_events(&self, before: SystemTime) -> Result<u64, StoreError> {
+        self.prune(before).await
     }
 
     async fn cancel(&self, run_id: &str) -> Result<(), StoreError> {
@@ -561,6 +504,10 @@ impl RunStore for SqliteStore {
             .await
             .map_err(|e| self.err(e))?
         {
+            // What it waited for goes too (a wait whose run is not waiting wakes nothing).
+            queries::delete_waits(&self.writer, run_id)
+                .await
+                .map_err(|e| self.err(e))?;
             tracing::debug!(%run_id, "run cancelled");
             return Ok(());
         }
@@ -614,34 +561,12 @@ impl RunStore for SqliteStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn record_event(&self, event: NewEvent) -> Result<Recorded, StoreError> {
-        for (what, text) in [
-            ("provider", &event.provider),
-            ("event id", &event.event_id),
-            ("event type", &event.event_type),
-        ] {
-            if text.is_empty() {
-                return Err(StoreError::Invalid(format!(
-                    "an event needs a {what}, and it is empty"
-                )));
-            }
-        }
-        let payload_json = self.to_json("the event", &event.payload)?;
-        let inserted = queries::insert_event(
-            &self.writer,
-            &event.provider,
-            &event.event_id,
-            &event.event_type,
-            &payload_json,
-            millis(event.received_at),
-        )
-        .await
-        .map_err(|e| self.err(e))?;
-        tracing::debug!(provider = %event.provider, event_id = %event.event_id, inserted, "event recorded");
-        Ok(match inserted {
-            true => Recorded::Inserted,
-            false => Recorded::Duplicate,
-        })
+    async fn record_event(
+        &self,
+        event: NewEvent,
+        shapes: &[(String, Vec<String>)],
+    ) -> Result<Recorded, StoreError> {
+        self.record(event, shapes).await
     }
 
     async fn list_events(

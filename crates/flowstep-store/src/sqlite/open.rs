@@ -28,6 +28,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0003_used_flows.sql"),
     ),
     (4, "events", include_str!("migrations/0004_events.sql")),
+    (5, "waits", include_str!("migrations/0005_waits.sql")),
 ];
 
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {

@@ -45,8 +45,6 @@ pub(crate) struct RunRow {
     pub(crate) recipient: Option<String>,
     pub(crate) state_json: Option<String>,
     pub(crate) pending_json: Option<String>,
-    pub(crate) wait_key: Option<String>,
-    pub(crate) wake_at: Option<i64>,
     pub(crate) event_json: Option<String>,
     pub(crate) outcome_json: Option<String>,
     pub(crate) error: Option<String>,
@@ -75,14 +73,6 @@ pub(crate) struct HolderRow {
     pub(crate) status: String,
     pub(crate) attempt: i64,
     pub(crate) lease_owner: Option<String>,
-}
-
-/// A waiting run past its deadline.
-#[derive(Debug)]
-pub(crate) struct TimerRow {
-    pub(crate) run_id: String,
-    pub(crate) wait_key: String,
-    pub(crate) wake_at: i64,
 }
 
 /// A stored flow's source and its used flows (JSON; `None` when stored before schema 3).
@@ -122,57 +112,196 @@ pub(crate) async fn register_wait<'e>(
     e: impl SqliteExecutor<'e>,
     fence: Fence<'_>,
     state_json: &str,
-    wait_key: &str,
-    wake_at: Option<i64>,
+    wake_at: i64,
     now: i64,
 ) -> sqlx::Result<SqliteQueryResult> {
     sqlx::query(include_str!("queries/register_wait.sql"))
         .bind(fence.run_id)
         .bind(fence.attempt)
         .bind(state_json)
-        .bind(wait_key)
         .bind(wake_at)
         .bind(now)
         .execute(e)
         .await
 }
 
-/// The run woken, if one waited under `wait_key`.
-pub(crate) async fn deliver_event<'e>(
+/// A wait's row: its key, run, event type and shape.
+pub(crate) struct WaitRow<'a> {
+    pub(crate) wait_key: &'a str,
+    pub(crate) run_id: &'a str,
+    pub(crate) event_type: &'a str,
+    pub(crate) paths_json: &'a str,
+}
+
+pub(crate) async fn insert_wait<'e>(
+    e: impl SqliteExecutor<'e>,
+    wait: WaitRow<'_>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(include_str!("queries/insert_wait.sql"))
+        .bind(wait.wait_key)
+        .bind(wait.run_id)
+        .bind(wait.event_type)
+        .bind(wait.paths_json)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(drop)
+}
+
+pub(crate) async fn delete_waits<'e>(e: impl SqliteExecutor<'e>, run_id: &str) -> sqlx::Result<()> {
+    sqlx::query(include_str!("queries/delete_waits.sql"))
+        .bind(run_id)
+        .execute(e)
+        .await
+        .map(drop)
+}
+
+/// An event a wait may take.
+#[derive(Debug)]
+pub(crate) struct KeyedEventRow {
+    pub(crate) seq: i64,
+    pub(crate) provider: String,
+    pub(crate) event_id: String,
+    pub(crate) event_type: String,
+    pub(crate) payload_json: String,
+}
+
+/// The earliest event under `wait_key` that woke no run, received at `since` or later.
+pub(crate) async fn select_event_for_key<'e>(
     e: impl SqliteExecutor<'e>,
     wait_key: &str,
-    event_json: &str,
-    now: i64,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query(include_str!("queries/deliver_event.sql"))
+    since: i64,
+) -> sqlx::Result<Option<KeyedEventRow>> {
+    sqlx::query(include_str!("queries/select_event_for_key.sql"))
         .bind(wait_key)
-        .bind(event_json)
-        .bind(now)
+        .bind(since)
         .fetch_optional(e)
         .await?
-        .map(|r| r.try_get("run_id"))
+        .map(|r| {
+            Ok(KeyedEventRow {
+                seq: r.try_get("seq")?,
+                provider: r.try_get("provider")?,
+                event_id: r.try_get("event_id")?,
+                event_type: r.try_get("event_type")?,
+                payload_json: r.try_get("payload_json")?,
+            })
+        })
         .transpose()
 }
 
-pub(crate) async fn due_timers<'e>(
+/// The runs waiting under `wait_key` (the wait's position, the run), earliest first.
+pub(crate) async fn select_waits_for_key<'e>(
     e: impl SqliteExecutor<'e>,
-    now: i64,
-    limit: i64,
-) -> sqlx::Result<Vec<TimerRow>> {
-    sqlx::query(include_str!("queries/due_timers.sql"))
-        .bind(now)
-        .bind(limit)
+    wait_key: &str,
+) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query(include_str!("queries/select_waits_for_key.sql"))
+        .bind(wait_key)
         .fetch_all(e)
         .await?
         .into_iter()
-        .map(|r| {
-            Ok(TimerRow {
-                run_id: r.try_get("run_id")?,
-                wait_key: r.try_get("wait_key")?,
-                wake_at: r.try_get("wake_at")?,
-            })
-        })
+        .map(|r| Ok((r.try_get("seq")?, r.try_get("run_id")?)))
         .collect()
+}
+
+/// The shapes (sorted paths, JSON) of the waits for `event_type`.
+pub(crate) async fn select_wait_shapes<'e>(
+    e: impl SqliteExecutor<'e>,
+    event_type: &str,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query(include_str!("queries/select_wait_shapes.sql"))
+        .bind(event_type)
+        .fetch_all(e)
+        .await?
+        .into_iter()
+        .map(|r| r.try_get("paths_json"))
+        .collect()
+}
+
+pub(crate) async fn insert_event_key<'e>(
+    e: impl SqliteExecutor<'e>,
+    wait_key: &str,
+    event_seq: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(include_str!("queries/insert_event_key.sql"))
+        .bind(wait_key)
+        .bind(event_seq)
+        .execute(e)
+        .await
+        .map(drop)
+}
+
+/// Whether waiting run `run_id` was woken with `event_json`.
+pub(crate) async fn wake_run<'e>(
+    e: impl SqliteExecutor<'e>,
+    run_id: &str,
+    event_json: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(include_str!("queries/wake_run.sql"))
+        .bind(run_id)
+        .bind(event_json)
+        .bind(now)
+        .execute(e)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+pub(crate) async fn mark_event_delivered<'e>(
+    e: impl SqliteExecutor<'e>,
+    event_seq: i64,
+    run_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(include_str!("queries/mark_event_delivered.sql"))
+        .bind(event_seq)
+        .bind(run_id)
+        .execute(e)
+        .await
+        .map(drop)
+}
+
+/// The runs woken by their deadline (at most `limit`).
+pub(crate) async fn fire_timers<'e>(
+    e: impl SqliteExecutor<'e>,
+    now: i64,
+    limit: i64,
+    timeout_json: &str,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query(include_str!("queries/fire_timers.sql"))
+        .bind(now)
+        .bind(limit)
+        .bind(timeout_json)
+        .fetch_all(e)
+        .await?
+        .into_iter()
+        .map(|r| r.try_get("run_id"))
+        .collect()
+}
+
+/// The positions of the events forgotten.
+pub(crate) async fn prune_events<'e>(
+    e: impl SqliteExecutor<'e>,
+    before: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query(include_str!("queries/prune_events.sql"))
+        .bind(before)
+        .fetch_all(e)
+        .await?
+        .into_iter()
+        .map(|r| r.try_get("seq"))
+        .collect()
+}
+
+pub(crate) async fn delete_event_keys<'e>(
+    e: impl SqliteExecutor<'e>,
+    event_seq: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(include_str!("queries/delete_event_key.sql"))
+        .bind(event_seq)
+        .execute(e)
+        .await
+        .map(drop)
 }
 
 /// Whether a run was cancelled (it had not ended).
@@ -217,8 +346,6 @@ fn run_row(r: &SqliteRow) -> sqlx::Result<RunRow> {
         recipient: r.try_get("recipient")?,
         state_json: r.try_get("state_json")?,
         pending_json: r.try_get("pending_json")?,
-        wait_key: r.try_get("wait_key")?,
-        wake_at: r.try_get("wake_at")?,
         event_json: r.try_get("event_json")?,
         outcome_json: r.try_get("outcome_json")?,
         error: r.try_get("error")?,
@@ -321,8 +448,8 @@ pub(crate) async fn insert_event<'e>(
     event_type: &str,
     payload_json: &str,
     received_at: i64,
-) -> sqlx::Result<bool> {
-    Ok(sqlx::query(include_str!("queries/insert_event.sql"))
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query(include_str!("queries/insert_event.sql"))
         .bind(provider)
         .bind(event_id)
         .bind(event_type)
@@ -330,7 +457,8 @@ pub(crate) async fn insert_event<'e>(
         .bind(received_at)
         .fetch_optional(e)
         .await?
-        .is_some())
+        .map(|r| r.try_get("seq"))
+        .transpose()
 }
 
 /// Events newest first, before position `before`, at most `limit`.

@@ -20,13 +20,13 @@ pub async fn an_event_is_recorded_once_per_provider_and_id<S: RunStore>(s: Subje
     let store = &*s.store;
     let first = event("stripe", "evt_1", 500);
     assert_eq!(
-        store.record_event(first.clone()).await.unwrap(),
-        Recorded::Inserted
+        store.record_event(first.clone(), &[]).await.unwrap(),
+        Recorded::Inserted { woke: None }
     );
     // A re-delivery (even with another body) is a duplicate, and the first is kept.
     assert_eq!(
         store
-            .record_event(event("stripe", "evt_1", 999))
+            .record_event(event("stripe", "evt_1", 999), &[])
             .await
             .unwrap(),
         Recorded::Duplicate
@@ -34,10 +34,10 @@ pub async fn an_event_is_recorded_once_per_provider_and_id<S: RunStore>(s: Subje
     // The same id from another provider is another event.
     assert_eq!(
         store
-            .record_event(event("razorpay", "evt_1", 700))
+            .record_event(event("razorpay", "evt_1", 700), &[])
             .await
             .unwrap(),
-        Recorded::Inserted
+        Recorded::Inserted { woke: None }
     );
     let page = store.list_events(Some("stripe"), 10, None).await.unwrap();
     assert_eq!(page.events.len(), 1);
@@ -65,13 +65,13 @@ pub async fn an_event_is_recorded_once_per_provider_and_id<S: RunStore>(s: Subje
     // An event without its key is refused, not stored.
     let mut empty = event("stripe", "", 1);
     assert!(matches!(
-        store.record_event(empty.clone()).await,
+        store.record_event(empty.clone(), &[]).await,
         Err(StoreError::Invalid(_))
     ));
     empty.event_id = "evt_2".into();
     empty.provider = String::new();
     assert!(matches!(
-        store.record_event(empty).await,
+        store.record_event(empty, &[]).await,
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(
@@ -93,14 +93,14 @@ pub async fn concurrent_deliveries_of_one_event_store_it_once<S: RunStore + 'sta
         let store = s.store.clone();
         tasks.spawn(async move {
             store
-                .record_event(event("stripe", &format!("evt_{}", i % 4), 100))
+                .record_event(event("stripe", &format!("evt_{}", i % 4), 100), &[])
                 .await
                 .unwrap()
         });
     }
     let mut inserted = 0;
     while let Some(r) = tasks.join_next().await {
-        if r.unwrap() == Recorded::Inserted {
+        if matches!(r.unwrap(), Recorded::Inserted { .. }) {
             inserted += 1;
         }
     }
@@ -118,7 +118,7 @@ pub async fn events_are_listed_newest_first_in_stable_pages<S: RunStore>(s: Subj
         .enumerate()
     {
         store
-            .record_event(event(provider, &format!("evt_{i}"), i as u64))
+            .record_event(event(provider, &format!("evt_{i}"), i as u64), &[])
             .await
             .unwrap();
     }
@@ -133,7 +133,7 @@ pub async fn events_are_listed_newest_first_in_stable_pages<S: RunStore>(s: Subj
     let cursor = first.next.clone().expect("a second page");
     // An event that arrives now does not shift the next page.
     store
-        .record_event(event("stripe", "evt_new", 9))
+        .record_event(event("stripe", "evt_new", 9), &[])
         .await
         .unwrap();
     let second = store

@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod flow;
+pub mod waits;
 
 use flow::{FLOW, Payments};
 use flowstep_engine::{
@@ -12,9 +13,8 @@ use flowstep_engine::{
 };
 use flowstep_store::{
     Claimed, Creation, Cursor, ManualClock, NewRun, RunFilter, RunStore, Status, StoreError,
-    StoreJournal, Wait,
+    StoreJournal,
 };
-use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -25,13 +25,13 @@ pub struct Subject<S> {
     pub clock: Arc<ManualClock>,
 }
 
-const LEASE: Duration = Duration::from_secs(30);
+pub(crate) const LEASE: Duration = Duration::from_secs(30);
 
 fn new_run(id: &str) -> NewRun {
     NewRun::new(id, "pay.yaml", "pay", FLOW).inputs(flow::inputs("Asha"))
 }
 
-async fn claim_one<S: RunStore>(store: &S, worker: &str) -> Claimed {
+pub(crate) async fn claim_one<S: RunStore>(store: &S, worker: &str) -> Claimed {
     store
         .claim(worker, LEASE)
         .await
@@ -39,7 +39,7 @@ async fn claim_one<S: RunStore>(store: &S, worker: &str) -> Claimed {
         .unwrap_or_else(|| panic!("{worker} found no run to claim"))
 }
 
-fn lease_lost(result: Result<(), StoreError>) -> String {
+pub(crate) fn lease_lost(result: Result<(), StoreError>) -> String {
     match result {
         Err(e @ StoreError::LeaseLost { .. }) => e.to_string(),
         other => panic!("expected LeaseLost, got {other:?}"),
@@ -205,11 +205,6 @@ pub async fn a_leased_run_goes_to_another_worker_only_when_the_lease_expires<S: 
         kind: EffectKind::Message,
     };
     lease_lost(store.record_effect(&first, Some(&state), &effect).await);
-    let wait = Wait {
-        correlation_key: "pl_1".into(),
-        deadline: None,
-    };
-    lease_lost(store.register_wait(&first, &state, &wait).await);
     let outcome = state.to_outcome();
     lease_lost(store.finish(&first, &outcome).await);
     // The second worker's writes go through.
@@ -311,84 +306,6 @@ pub async fn runs_are_listed_newest_first_in_stable_pages<S: RunStore>(s: Subjec
         err.to_string(),
         "the page cursor `page-2` was not made by this store; pass the `next` of the page before, as it was given"
     );
-}
-
-pub async fn a_waiting_run_is_woken_by_its_event<S: RunStore>(s: Subject<S>) {
-    let store = &*s.store;
-    store.create_run(new_run("order-1")).await.unwrap();
-    let claimed = claim_one(store, "w1").await;
-    let state = flow::started_state("order-1").await;
-    let deadline = s.clock_now() + Duration::from_secs(3600);
-    let wait = Wait {
-        correlation_key: "plink_K2x".into(),
-        deadline: Some(deadline),
-    };
-    store.register_wait(&claimed, &state, &wait).await.unwrap();
-    let run = store.get_run("order-1").await.unwrap().unwrap();
-    assert_eq!(run.status, Status::Waiting);
-    assert_eq!(run.wait, Some(wait.clone()));
-    assert!(run.lease_owner.is_none(), "the lease is released");
-    assert!(run.state.is_some());
-    // Parked: no worker gets it, and its worker's writes are refused.
-    assert!(store.claim("w2", LEASE).await.unwrap().is_none());
-    let message = lease_lost(store.save(&claimed, &state).await);
-    assert!(message.contains("it is waiting now"), "{message}");
-    // The key is one run's.
-    store.create_run(new_run("order-2")).await.unwrap();
-    let other = claim_one(store, "w2").await;
-    let other_state = flow::started_state("order-2").await;
-    let err = store
-        .register_wait(&other, &other_state, &wait)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "run `order-2` cannot wait for `plink_K2x`: another run already waits for that key"
-    );
-    // Timers: none due before the deadline, this one after.
-    assert!(
-        store
-            .due_timers(s.clock_now(), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let due = store
-        .due_timers(deadline + Duration::from_secs(1), 10)
-        .await
-        .unwrap();
-    assert_eq!(due.len(), 1);
-    assert_eq!(due[0].run_id, "order-1");
-    assert_eq!(due[0].correlation_key, "plink_K2x");
-    assert_eq!(due[0].deadline, deadline);
-    // An event nobody waits for is not delivered.
-    let paid = json!({ "event": "payment_link.paid", "amount": 50000 });
-    assert!(!store.deliver_event("plink_unknown", &paid).await.unwrap());
-    assert!(store.deliver_event("plink_K2x", &paid).await.unwrap());
-    assert!(
-        !store.deliver_event("plink_K2x", &paid).await.unwrap(),
-        "delivered once"
-    );
-    let run = store.get_run("order-1").await.unwrap().unwrap();
-    assert_eq!(run.status, Status::Queued);
-    assert!(run.wait.is_none());
-    assert_eq!(run.event.as_ref(), Some(&paid));
-    assert!(store.due_timers(deadline, 10).await.unwrap().is_empty());
-    // The woken run is claimed with its state and the event.
-    let woken = claim_one(store, "w3").await;
-    assert_eq!(woken.run_id, "order-1");
-    assert_eq!(woken.attempt, 2);
-    assert_eq!(woken.event, Some(paid));
-    assert_eq!(
-        woken.state.map(|s| s.run_id),
-        Some("order-1".to_owned()),
-        "its saved state"
-    );
-    // Once order-1 no longer waits, order-2 may wait for the key.
-    store
-        .register_wait(&other, &other_state, &wait)
-        .await
-        .unwrap();
 }
 
 pub async fn cancelling_stops_a_run_and_its_worker<S: RunStore>(s: Subject<S>) {

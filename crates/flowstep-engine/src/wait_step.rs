@@ -1,0 +1,200 @@
+//! The built-in `wait` step: suspends the run until a matching event or the deadline, then maps
+//! the event into variables (or fails with `timeout`, for `on_timeout:` or `on_error:`).
+
+use crate::error::{ErrorKind, StepError};
+use crate::step::{RunMode, Step, StepContext};
+use crate::wait::{WaitEvent, WaitFor};
+use async_trait::async_trait;
+use flowstep_spec::jsonpath::CompiledPath;
+use flowstep_spec::steps::wait::MAX_WAIT;
+use flowstep_spec::steps::{Deadline, StepDecl, StepSpec, WaitSpec};
+use flowstep_spec::{Diagnostic, Fields, Flow};
+use serde_json::{Value, json};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// `type: wait`.
+pub struct WaitStep {
+    spec: WaitSpec,
+}
+
+/// Binds a `type: wait` declaration.
+pub fn bind(step: &StepDecl, _flow: &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>> {
+    match &step.spec {
+        StepSpec::Wait(w) => Ok(Box::new(WaitStep {
+            spec: (**w).clone(),
+        })),
+        _ => Err(vec![Diagnostic::error(
+            "E008",
+            "`wait` steps are built in; this step is not one",
+            step.kind.span,
+        )]),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl WaitStep {
+    /// What the run waits for, decided now: the match values and the deadline rendered.
+    fn decide(&self, cx: &StepContext<'_>) -> Result<WaitFor, StepError> {
+        let mut matches = Vec::with_capacity(self.spec.matches.len());
+        for (path, template) in &self.spec.matches {
+            matches.push((path.value.clone(), cx.render_text(template)?));
+        }
+        matches.sort();
+        let now = now_ms();
+        let max = u64::try_from(MAX_WAIT.as_millis()).unwrap_or(u64::MAX);
+        let days = MAX_WAIT.as_secs() / 86_400;
+        let deadline_ms = match &self.spec.deadline {
+            Deadline::After(d) => now + u64::try_from(d.as_millis()).unwrap_or(max),
+            Deadline::AfterRendered(t) => {
+                let text = cx.render_text(t)?;
+                let d = match text.trim().parse::<u64>() {
+                    Ok(seconds) => Duration::from_secs(seconds),
+                    Err(_) => flowstep_spec::duration::parse_duration(text.trim()).map_err(|e| {
+                        StepError::invalid(format!(
+                            "`timeout` rendered `{}`, which is neither a duration nor a number of seconds: {e}",
+                            text
+                        ))
+                    })?,
+                };
+                if d > MAX_WAIT {
+                    return Err(StepError::invalid(format!(
+                        "`timeout` rendered {} s, more than the longest wait, {days} days",
+                        d.as_secs()
+                    )));
+                }
+                now + u64::try_from(d.as_millis()).unwrap_or(max)
+            }
+            Deadline::At(t) => {
+                let value = cx.render(t)?;
+                let seconds = match &value {
+                    Value::Number(n) => n.as_u64(),
+                    Value::String(s) => s.trim().parse::<u64>().ok(),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    StepError::invalid(format!(
+                        "`until` rendered `{}`, which is not a Unix time in seconds",
+                        flowstep_spec::template::value_to_text(&value)
+                    ))
+                })?;
+                let at = seconds.saturating_mul(1000);
+                if at > now + max {
+                    return Err(StepError::invalid(format!(
+                        "`until` is {} s from now, more than the longest wait, {days} days",
+                        (at - now) / 1000
+                    )));
+                }
+                // A deadline already past ends the wait at once (as a timeout), unless a
+                // matching event is already there.
+                at.max(now)
+            }
+        };
+        Ok(WaitFor {
+            step: cx.path.clone(),
+            events: self.spec.events.iter().map(|e| e.value.clone()).collect(),
+            matches,
+            deadline_ms,
+        })
+    }
+
+    /// Sets the variables of `map:` from the event.
+    fn map_event(&self, cx: &mut StepContext<'_>, payload: &Value) -> Result<(), StepError> {
+        for (name, path) in &self.spec.map {
+            let value = select(path, payload).ok_or_else(|| {
+                StepError::invalid(format!(
+                    "the event has nothing at `{}` for `map.{}`",
+                    path.source(),
+                    name.value
+                ))
+            })?;
+            cx.set_var(name.value.clone(), value)?;
+        }
+        Ok(())
+    }
+}
+
+fn select(path: &CompiledPath, payload: &Value) -> Option<Value> {
+    path.select(payload).ok()
+}
+
+#[async_trait]
+impl Step for WaitStep {
+    async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
+        if cx.mode == RunMode::DryRun {
+            let wait = self.decide(cx)?;
+            cx.record(
+                "waits_for",
+                json!({"events": wait.events, "match": wait.matches}),
+            );
+            let source = format!("the event step `{}` waits for", cx.decl.id.value);
+            for (name, _) in &self.spec.map {
+                let shown = format!("<{}: from the event>", name.value);
+                cx.set_pending(name.value.clone(), shown, source.clone())?;
+            }
+            return Ok(());
+        }
+        let delivered = cx
+            .state
+            .delivered
+            .as_ref()
+            .filter(|(step, _)| *step == cx.path)
+            .map(|(_, e)| e.clone());
+        match delivered {
+            Some(WaitEvent::Event {
+                provider,
+                event_type,
+                event_id,
+                payload,
+            }) => {
+                let event = json!({"type": format!("{provider}.{event_type}"), "id": event_id});
+                cx.record("event", event.clone());
+                cx.expose("event", event);
+                self.map_event(cx, &payload)
+            }
+            Some(WaitEvent::Timeout) => {
+                let deadline = cx.state.waiting.as_ref().map(|w| w.deadline_ms);
+                cx.record("timed_out", json!(true));
+                cx.expose("event", Value::Null);
+                Err(StepError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "no {} event matched before the deadline{}",
+                        self.spec
+                            .events
+                            .iter()
+                            .map(|e| format!("`{}`", e.value))
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                        deadline
+                            .map_or(String::new(), |d| format!(" ({d} ms since the Unix epoch)"))
+                    ),
+                ))
+            }
+            None => {
+                // A run resumed while it waits waits for the same, until the same time.
+                let wait = match cx.state.waiting.as_ref().filter(|w| w.step == cx.path) {
+                    Some(w) => w.clone(),
+                    None => self.decide(cx)?,
+                };
+                cx.suspend = Some(wait);
+                Ok(())
+            }
+        }
+    }
+
+    fn defines(&self) -> Vec<String> {
+        self.spec.map.iter().map(|(n, _)| n.value.clone()).collect()
+    }
+
+    fn fields(&self) -> Fields {
+        Fields::named([(
+            "event",
+            Fields::named([("type", Fields::leaf()), ("id", Fields::leaf())]),
+        )])
+    }
+}

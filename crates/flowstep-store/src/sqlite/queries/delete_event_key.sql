@@ -1,0 +1,1 @@
+DELETE FROM event_keys WHERE event_seq = $1
