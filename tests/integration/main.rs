@@ -32,6 +32,7 @@ mod serve_api;
 mod serve_crash;
 mod serve_listener;
 mod serve_support;
+mod serve_waits;
 mod serve_webhooks;
 mod stripe_checkout;
 mod support;

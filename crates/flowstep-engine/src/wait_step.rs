@@ -54,10 +54,9 @@ impl WaitStep {
                 let text = cx.render_text(t)?;
                 let d = match text.trim().parse::<u64>() {
                     Ok(seconds) => Duration::from_secs(seconds),
-                    Err(_) => flowstep_spec::duration::parse_duration(text.trim()).map_err(|e| {
+                    Err(_) => flowstep_spec::duration::parse_wait_duration(text.trim()).map_err(|e| {
                         StepError::invalid(format!(
-                            "`timeout` rendered `{}`, which is neither a duration nor a number of seconds: {e}",
-                            text
+                            "`timeout` rendered `{text}`, which is not a duration nor a number of seconds: {e}"
                         ))
                     })?,
                 };

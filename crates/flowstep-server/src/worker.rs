@@ -9,7 +9,7 @@ use crate::shutdown::Shutdown;
 use async_trait::async_trait;
 use flowstep_engine::{
     Channel, Effect, Journal, JournalError, Redactor, ResumeRequest, RunError, RunMode, RunRequest,
-    RunState,
+    RunState, RunStatus,
 };
 use flowstep_store::{Claimed, RunStore, StoreError, StoreJournal};
 use std::collections::BTreeMap;
@@ -17,6 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+
+/// How often the run loop looks for waits whose deadline has passed: a deadline fires within
+/// this of its time.
+pub const TIMER_TICK: Duration = Duration::from_millis(250);
+
+/// How often events past retention are forgotten.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// How the run loop behaves.
 #[derive(Debug, Clone)]
@@ -104,6 +111,7 @@ impl Worker {
     pub async fn run(self: Arc<Self>, shutdown: Shutdown) {
         let permits = Arc::new(Semaphore::new(self.config.max_concurrent_runs));
         let mut tasks = JoinSet::new();
+        let timers = tokio::spawn(self.clone().fire_timers(shutdown.clone()));
         // Stops the runs still going when the grace period is over.
         let hard_stop = Shutdown::new();
         loop {
@@ -151,6 +159,7 @@ impl Worker {
                 _ = shutdown.wait() => break,
             }
         }
+        let _ = timers.await;
         let in_flight = tasks.len();
         if in_flight > 0 {
             tracing::info!(
@@ -169,6 +178,45 @@ impl Worker {
             );
             hard_stop.trigger();
             while tasks.join_next().await.is_some() {}
+        }
+    }
+
+    /// Wakes the runs whose wait's deadline has passed (checked every [`TIMER_TICK`]), and
+    /// forgets events past retention (every [`PRUNE_EVERY`]), until `shutdown`.
+    async fn fire_timers(self: Arc<Self>, shutdown: Shutdown) {
+        let mut last_prune: Option<std::time::Instant> = None;
+        loop {
+            let now = std::time::SystemTime::now();
+            match self.store.fire_timers(now, 256).await {
+                Ok(woken) if !woken.is_empty() => {
+                    for run_id in &woken {
+                        tracing::info!(%run_id, "wait deadline passed; the run goes on");
+                    }
+                    self.wake();
+                    // More may be due: look again at once.
+                    if woken.len() == 256 {
+                        continue;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("cannot fire wait deadlines: {e}"),
+            }
+            if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                last_prune = Some(std::time::Instant::now());
+                match self
+                    .store
+                    .prune_events(now - flowstep_store::EVENT_RETENTION)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("forgot {n} event(s) received more than 7 days ago"),
+                    Err(e) => tracing::warn!("cannot forget old events: {e}"),
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(TIMER_TICK) => {}
+                _ = shutdown.wait() => return,
+            }
         }
     }
 
@@ -206,6 +254,17 @@ impl Worker {
         let store = &*self.store;
         let written = match result {
             None => store.release(&claimed).await,
+            // Parked at a wait by the journal; an event that came first queued it again.
+            Some(Ok(Ended::Finished(outcome))) if outcome.status == RunStatus::Waiting => {
+                match journal.inner.parked() {
+                    Some(true) => {
+                        self.wake();
+                        Ok(())
+                    }
+                    Some(false) => Ok(()),
+                    None => store.release(&claimed).await,
+                }
+            }
             Some(Ok(Ended::Finished(outcome))) => store.finish(&claimed, &outcome).await,
             Some(Ok(Ended::Refused(reason))) => {
                 tracing::warn!(%run_id, "run failed: {reason}");
@@ -280,8 +339,14 @@ impl Worker {
                 plan.run_journaled(request, journal).await?
             }
             Some(state) => {
+                let mut state = state.clone();
+                if let Some(event) = &claimed.event
+                    && let Err(e) = state.deliver(event.clone())
+                {
+                    tracing::warn!(run_id = %claimed.run_id, "the event that woke the run is not for it: {e}");
+                }
                 let request = ResumeRequest {
-                    state: state.clone(),
+                    state,
                     pending: claimed.pending.clone(),
                     secrets,
                     mode: RunMode::Live,
@@ -328,7 +393,8 @@ struct ServerJournal<'a> {
 #[async_trait]
 impl Journal for ServerJournal<'_> {
     async fn checkpoint(&self, state: &RunState) -> Result<(), JournalError> {
-        if self.stop.is_triggered() && !state.is_finished() {
+        // A run at its wait is parked, shutting down or not.
+        if self.stop.is_triggered() && !state.is_finished() && !state.is_suspended() {
             // Stopped here, the run resumes from here.
             self.inner.save_now(state).await?;
             return Err(JournalError("the server is shutting down".into()));

@@ -8,8 +8,21 @@ use std::time::Duration;
 /// customer waits, and a bound keeps every deadline computed from it far from overflowing.
 pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 
+/// The longest a `wait` step waits: 30 days.
+pub const MAX_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
+
 /// Parses `500ms`, `30s`, `2m`, `1h` (a whole number and a unit), at most [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    parse(text, false, MAX_DURATION, "1h")
+}
+
+/// Parses a `wait` step's `timeout`: what [`parse_duration`] reads, and days (`2d`), at most
+/// [`MAX_WAIT`].
+pub fn parse_wait_duration(text: &str) -> Result<Duration, String> {
+    parse(text, true, MAX_WAIT, "30 days")
+}
+
+fn parse(text: &str, days: bool, max: Duration, max_shown: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -27,10 +40,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => 1000,
         "m" => 60_000,
         "h" => 3_600_000,
+        "d" if days => 86_400_000,
         other => {
             return Err(format!(
-                "unknown duration unit {} in {shown}; use ms, s, m or h",
-                shown_code(other)
+                "unknown duration unit {} in {shown}; use ms, s, m{}",
+                shown_code(other),
+                if days { ", h or d" } else { " or h" }
             ));
         }
     };
@@ -40,8 +55,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok()
         .and_then(|n| n.checked_mul(millis_per_unit))
         .map(Duration::from_millis)
-        .filter(|d| *d <= MAX_DURATION);
-    millis.ok_or_else(|| format!("{shown} is longer than the longest duration allowed, 1h"))
+        .filter(|d| *d <= max);
+    millis
+        .ok_or_else(|| format!("{shown} is longer than the longest duration allowed, {max_shown}"))
 }
 
 #[cfg(test)]

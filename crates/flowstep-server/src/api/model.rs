@@ -96,6 +96,8 @@ pub struct RunView {
     /// Why the run failed when no outcome says (its flow no longer compiles, a secret the
     /// server does not have).
     pub error: Option<String>,
+    /// While `waiting`: what the run waits for; `null` otherwise.
+    pub waiting_for: Option<WaitView>,
     /// When it was started (RFC 3339, UTC).
     pub created_at: String,
     /// When it last changed.
@@ -121,11 +123,35 @@ impl From<RunRecord> for RunView {
             to: r.recipient,
             outcome,
             error: r.error,
+            waiting_for: r.wait.map(|w| WaitView {
+                step: w.step,
+                events: w.events,
+                r#match: w.matches.into_iter().collect(),
+                deadline: rfc3339(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(w.deadline_ms),
+                ),
+            }),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
             finished_at: r.finished_at.map(rfc3339),
         }
     }
+}
+
+/// What a waiting run waits for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitView {
+    /// The `wait` step.
+    pub step: String,
+    /// The event types awaited (`stripe.checkout.session.completed`).
+    pub events: Vec<String>,
+    /// The event's fields (dotted paths) and the value each must have.
+    #[serde(rename = "match")]
+    #[schema(value_type = Object)]
+    pub r#match: std::collections::BTreeMap<String, String>,
+    /// When it stops waiting (RFC 3339, UTC): the step then fails with `timeout` (or goes to
+    /// its `on_timeout:` step).
+    pub deadline: String,
 }
 
 /// A run, in a list.

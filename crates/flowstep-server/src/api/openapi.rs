@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         super::events::list,
         super::health::healthz, super::health::readyz,
     ),
-    components(schemas(CreateRun, RunView, RunSummaryView, RunPage, RunStatusView, FlowView, FlowList, EventView, EventPageView, ProviderView, Health, Ready, ErrorBody, ErrorDetail)),
+    components(schemas(CreateRun, RunView, WaitView, RunSummaryView, RunPage, RunStatusView, FlowView, FlowList, EventView, EventPageView, ProviderView, Health, Ready, ErrorBody, ErrorDetail)),
     modifiers(&Bearer, &Common),
 )]
 pub struct ApiDoc;

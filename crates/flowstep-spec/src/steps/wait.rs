@@ -2,7 +2,8 @@
 //! Checkout Session, a WhatsApp reply) or a deadline passes.
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::duration::parse_duration;
+pub use crate::duration::MAX_WAIT;
+use crate::duration::parse_wait_duration;
 use crate::jsonpath::CompiledPath;
 use crate::reader::{MapReader, expected, is_identifier, scalar_text};
 use crate::source::{SourceFile, Spanned};
@@ -27,9 +28,6 @@ pub const KEYS: &[&str] = &[
     "map",
     "on_timeout",
 ];
-
-/// The longest a run may wait: 30 days. A deadline further away fails the step.
-pub const MAX_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The event types a wait may name, as `provider.type`: what `flowstep serve`'s webhook
 /// endpoints receive (docs/flow-format.md, "wait"). Stripe's and Razorpay's names are theirs
@@ -115,20 +113,22 @@ impl WaitSpec {
         env: &mut TemplateEnv,
         diags: &mut Diagnostics,
     ) -> Option<Self> {
-        let events = read_events(m.required("for", diags)?, diags)?;
+        // Every key is read (and so known) before any is judged: a mistake in one must not
+        // make the others "unknown".
+        let events = m.required("for", diags).map(|n| read_events(n, diags));
         let matches = match m.get("match") {
-            None => Vec::new(),
-            Some(n) => read_matches(n, file, env, diags)?,
+            None => Some(Vec::new()),
+            Some(n) => read_matches(n, file, env, diags),
         };
-        let deadline = read_deadline(m, file, env, diags)?;
+        let deadline = read_deadline(m, file, env, diags);
         let map = m.get("map").map_or_else(Vec::new, |n| read_map(n, diags));
         let on_timeout = m
             .get("on_timeout")
             .and_then(|n| scalar_text(n, "`on_timeout`", diags));
         Some(WaitSpec {
-            events,
-            matches,
-            deadline,
+            events: events??,
+            matches: matches?,
+            deadline: deadline?,
             map,
             on_timeout,
         })
@@ -284,22 +284,11 @@ fn read_deadline(
                     diags,
                 )));
             }
-            match parse_duration(&text.value) {
+            match parse_wait_duration(&text.value) {
                 Ok(d) if d.is_zero() => {
                     diags.push(Diagnostic::error(
                         "E010",
                         "`timeout` must be more than zero",
-                        t.span,
-                    ));
-                    None
-                }
-                Ok(d) if d > MAX_WAIT => {
-                    diags.push(Diagnostic::error(
-                        "E010",
-                        format!(
-                            "`timeout` is more than the longest wait, {} days",
-                            MAX_WAIT.as_secs() / 86_400
-                        ),
                         t.span,
                     ));
                     None
