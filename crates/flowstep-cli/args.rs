@@ -35,14 +35,50 @@ pub enum Command {
     /// Serve the runs API: start, watch and cancel durable runs kept in a database, resumed
     /// after a crash or restart (see docs/server.md).
     Serve(ServeArgs),
-    /// Serve the local Stripe-compatible sandbox until stopped (Ctrl-C).
-    Sandbox {
-        /// Address to listen on (loopback).
-        #[arg(long, default_value = "127.0.0.1:12111")]
-        addr: std::net::SocketAddr,
-    },
+    /// Serve the local sandbox (Stripe, Razorpay and WhatsApp stand-ins) until stopped
+    /// (Ctrl-C), or play a WhatsApp customer with `sandbox say`.
+    Sandbox(SandboxArgs),
     /// Print the JSON Schema (draft 2020-12) of the flow format, for editors' YAML support.
     Schema,
+}
+
+/// `flowstep sandbox`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SandboxArgs {
+    /// `say`.
+    #[command(subcommand)]
+    pub action: Option<SandboxAction>,
+    /// Address to listen on (loopback).
+    #[arg(long, default_value = "127.0.0.1:12111")]
+    pub addr: std::net::SocketAddr,
+    /// Send the sandbox's events as signed webhooks to the receiver at this base URL: POST
+    /// URL/webhooks/stripe, URL/webhooks/razorpay and URL/webhooks/whatsapp, signed with
+    /// STRIPE_WEBHOOK_SECRET, RAZORPAY_WEBHOOK_SECRET and WHATSAPP_APP_SECRET (the sandbox's
+    /// own when unset), retried for about 5 minutes.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+}
+
+/// `sandbox say`.
+#[derive(Debug, Subcommand)]
+pub enum SandboxAction {
+    /// Send the business a WhatsApp text message as a customer: the sandbox at --to sends it
+    /// as an inbound webhook to its receiver. Prints the message id.
+    Say {
+        /// The running sandbox's base URL (`flowstep sandbox`, or the one `serve --sandbox`
+        /// prints).
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:12111")]
+        to: String,
+        /// The customer's WhatsApp number, with the country code (919812345678).
+        #[arg(long, value_name = "NUMBER")]
+        from: String,
+        /// The customer's profile name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The message text.
+        text: String,
+    },
 }
 
 /// `presets show NAME`.

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Sets up logging: `-v` levels, or `RUST_LOG` when set.
-pub fn init(verbose: u8, redactor: Arc<Redactor>) {
-    // Without -v only errors are logged: the report already says which step failed and why.
+/// Sets up logging: `-v` levels, or `RUST_LOG` when set; `quiet` without `-v`.
+pub fn init(verbose: u8, quiet: &str, redactor: Arc<Redactor>) {
+    // Without -v only errors are logged (by most commands): the report already says which
+    // step failed and why.
     let level = match verbose {
-        0 => "error",
+        0 => quiet,
         1 => "info",
         2 => "debug",
         _ => "trace",

@@ -25,7 +25,12 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let redactor = std::sync::Arc::new(flowstep_engine::Redactor::new());
-    logging::init(cli.verbose, redactor.clone());
+    // A serving sandbox says when it cannot deliver an event (a warning) without -v.
+    let quiet = match &cli.command {
+        args::Command::Sandbox(a) if a.action.is_none() => "warn",
+        _ => "error",
+    };
+    logging::init(cli.verbose, quiet, redactor.clone());
     match commands::dispatch(cli, redactor) {
         Ok(code) => code.into(),
         Err(e) => {

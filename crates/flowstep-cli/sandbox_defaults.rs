@@ -1,10 +1,14 @@
 //! What `--sandbox` stands in for: the API base URLs it routes to the local sandbox, and the
-//! sandbox's test credentials used for secrets (and settings) the user has not set.
+//! sandbox's test credentials used for secrets (and settings) the user has not set, the
+//! webhook signing secrets among them (so that `serve --sandbox` verifies what its sandbox
+//! signs).
 
 use flowstep_sandbox::{
-    SANDBOX_RAZORPAY_KEY_ID, SANDBOX_RAZORPAY_KEY_SECRET, SANDBOX_SECRET_KEY,
-    SANDBOX_WHATSAPP_PHONE_NUMBER_ID, SANDBOX_WHATSAPP_TOKEN,
+    SANDBOX_RAZORPAY_KEY_ID, SANDBOX_RAZORPAY_KEY_SECRET, SANDBOX_RAZORPAY_WEBHOOK_SECRET,
+    SANDBOX_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, SANDBOX_WHATSAPP_APP_SECRET,
+    SANDBOX_WHATSAPP_PHONE_NUMBER_ID, SANDBOX_WHATSAPP_TOKEN, WebhookSecrets,
 };
+use flowstep_server::api::{RAZORPAY_SECRET, STRIPE_SECRET, WHATSAPP_SECRET};
 
 /// The real APIs the sandbox serves on one port (each by its own paths), in the order their
 /// routes are added.
@@ -53,7 +57,33 @@ pub const DEFAULTS: &[SandboxValue] = &[
         value: SANDBOX_WHATSAPP_PHONE_NUMBER_ID,
         what: "phone number id",
     },
+    SandboxValue {
+        name: STRIPE_SECRET,
+        value: SANDBOX_STRIPE_WEBHOOK_SECRET,
+        what: "webhook signing secret",
+    },
+    SandboxValue {
+        name: RAZORPAY_SECRET,
+        value: SANDBOX_RAZORPAY_WEBHOOK_SECRET,
+        what: "webhook secret",
+    },
+    SandboxValue {
+        name: WHATSAPP_SECRET,
+        value: SANDBOX_WHATSAPP_APP_SECRET,
+        what: "app secret",
+    },
 ];
+
+/// The secrets the sandbox signs its events with, each read by `read` under the name the
+/// server verifies with (`STRIPE_WEBHOOK_SECRET`, `RAZORPAY_WEBHOOK_SECRET`,
+/// `WHATSAPP_APP_SECRET`); `read` falls back to the sandbox's own as it sees fit.
+pub fn webhook_secrets(read: impl Fn(&'static str) -> String) -> WebhookSecrets {
+    WebhookSecrets {
+        stripe: read(STRIPE_SECRET),
+        razorpay: read(RAZORPAY_SECRET),
+        whatsapp: read(WHATSAPP_SECRET),
+    }
+}
 
 /// The sandbox's value for `name`, if it provides one.
 pub fn get(name: &str) -> Option<&'static SandboxValue> {

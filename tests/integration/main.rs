@@ -25,6 +25,7 @@ mod raw_request;
 mod recorder;
 mod reliability;
 mod runtime_errors;
+mod sandbox_events;
 mod schema;
 mod secret_faults;
 mod secret_matrix;

@@ -107,12 +107,16 @@ fn unique() -> u64 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The `flowstep` binary with a clean environment: no Stripe key, no RUST_LOG, run in a
-/// scratch directory (so no stray `.env` is read).
+/// The `flowstep` binary with a clean environment: no Stripe key, no webhook secrets, no
+/// RUST_LOG, run in a scratch directory (so no stray `.env` is read).
 pub fn flowstep(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowstep"));
     cmd.current_dir(dir)
         .env_remove("STRIPE_SECRET_KEY")
+        .env_remove("STRIPE_WEBHOOK_SECRET")
+        .env_remove("RAZORPAY_WEBHOOK_SECRET")
+        .env_remove("WHATSAPP_APP_SECRET")
+        .env_remove("WHATSAPP_VERIFY_TOKEN")
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1");
     cmd

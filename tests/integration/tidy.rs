@@ -116,6 +116,22 @@ fn crates_depend_only_on_what_the_architecture_allows() {
                 "tracing-subscriber",
             ],
         ),
+        // The signature schemes are pure functions over bytes, shared by the server that
+        // verifies and the sandbox that signs: no I/O, no runtime, no other flowstep crate.
+        (
+            "flowstep-webhook-signature",
+            &[
+                "tokio",
+                "axum",
+                "hyper",
+                "reqwest",
+                "serde_json",
+                "flowstep-engine",
+                "flowstep-server",
+                "flowstep-sandbox",
+                "flowstep-store",
+            ],
+        ),
         // The embedding crate gathers the libraries: no CLI, no sandbox.
         (
             "flowstep-embed",

@@ -5,10 +5,11 @@ mod check;
 mod presets;
 mod run;
 mod sandbox;
+mod sandbox_say;
 mod schema;
 mod serve;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, SandboxAction};
 use crate::exit::Exit;
 use flowstep_engine::Redactor;
 use std::sync::Arc;
@@ -21,7 +22,15 @@ pub fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         Command::Check(args) => check::check(args),
         Command::Presets { action } => presets::presets(action),
         Command::Serve(args) => serve::serve(args, redactor),
-        Command::Sandbox { addr } => sandbox::sandbox(addr),
+        Command::Sandbox(args) => match args.action {
+            Some(SandboxAction::Say {
+                to,
+                from,
+                name,
+                text,
+            }) => sandbox_say::say(&to, &from, name.as_deref(), &text),
+            None => sandbox::sandbox(args.addr, args.forward_to.as_deref(), redactor),
+        },
         Command::Schema => schema::schema(),
     }
 }

@@ -1,22 +1,94 @@
-//! `flowstep sandbox`: serve the local Stripe-compatible API until Ctrl-C.
+//! `flowstep sandbox`: serve the local Stripe, Razorpay and WhatsApp stand-ins until Ctrl-C,
+//! with `--forward-to` sending their events as signed webhooks to a receiver.
 
 use crate::exit::Exit;
-use crate::out::outln;
+use crate::out::{errln, outln};
+use crate::{sandbox_defaults, secrets};
 use anyhow::Context;
-use flowstep_sandbox::{SANDBOX_SECRET_KEY, Sandbox};
+use flowstep_engine::Redactor;
+use flowstep_sandbox::{Forwarding, RetrySchedule, SANDBOX_SECRET_KEY, Sandbox};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-pub fn sandbox(addr: SocketAddr) -> anyhow::Result<Exit> {
+pub fn sandbox(
+    addr: SocketAddr,
+    forward_to: Option<&str>,
+    redactor: Arc<Redactor>,
+) -> anyhow::Result<Exit> {
+    let forwarding = match forward_to.map(receiver_url).transpose() {
+        Ok(url) => url,
+        Err(e) => {
+            errln!("error: --forward-to: {e}");
+            return Ok(Exit::Invalid);
+        }
+    };
+    let forwarding = match forwarding {
+        Some(base_url) => {
+            let found = secrets::read(&names())?;
+            let secrets = sandbox_defaults::webhook_secrets(|name| match found.values.get(name) {
+                Some(v) => v.expose().to_owned(),
+                None => {
+                    let d = sandbox_defaults::get(name).expect("a sandbox default");
+                    errln!("{}", sandbox_defaults::note(d));
+                    d.value.to_owned()
+                }
+            });
+            for s in [&secrets.stripe, &secrets.razorpay, &secrets.whatsapp] {
+                redactor.add(s);
+            }
+            Some(Forwarding {
+                base_url,
+                secrets,
+                retry: RetrySchedule::default(),
+            })
+        }
+        None => None,
+    };
     super::runtime()?.block_on(async {
         let sandbox = Sandbox::start(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         let base = sandbox.base_url();
         outln!("flowstep sandbox listening on {base} (no real payments)");
         outln!("  Stripe: POST {base}/v1/checkout/sessions, test key {SANDBOX_SECRET_KEY}");
         outln!("  try:    flowstep run stripe-checkout --route https://api.stripe.com={base} --var product_name=Tea --var amount_paise=50000");
-        outln!("  admin:  GET {base}/__sandbox/stats, POST {base}/__sandbox/faults");
+        outln!("  admin:  GET {base}/__sandbox/stats, POST {base}/__sandbox/faults, GET {base}/__sandbox/events");
+        match &forwarding {
+            Some(f) => outln!(
+                "  events: sent signed to {0}/webhooks/stripe, {0}/webhooks/razorpay, {0}/webhooks/whatsapp (retried for about 5 minutes)",
+                f.base_url
+            ),
+            None => outln!("  events: listed only; add --forward-to URL to send them as webhooks"),
+        }
+        outln!("  customer: flowstep sandbox say --to {base} --from 919812345678 \"buy Blue T-shirt\"");
         outln!("Press Ctrl-C to stop.");
+        sandbox.forward_to(forwarding);
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
         sandbox.shutdown();
         Ok(Exit::Success)
     })
+}
+
+fn names() -> Vec<String> {
+    let secrets = sandbox_defaults::webhook_secrets(|name| name.to_owned());
+    vec![secrets.stripe, secrets.razorpay, secrets.whatsapp]
+}
+
+/// A receiver's base URL: `http` or `https` with a host, no query or fragment; a trailing `/`
+/// is dropped (the paths `/webhooks/...` go under it).
+pub(super) fn receiver_url(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text).map_err(|e| {
+        format!(
+            "{text:?} is not a URL ({e}); give the receiver's base URL, like http://127.0.0.1:8080"
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "{text:?} is not an http(s) URL with a host; give the receiver's base URL, like http://127.0.0.1:8080"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{text:?} has a query or a fragment; give only the base URL (the sandbox adds /webhooks/stripe, ...)"
+        ));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }

@@ -11,6 +11,7 @@ use flowstep_server::{
     ApiToken, FlowSet, SecretSource, Server, ServerConfig, ServerError, WorkerConfig,
 };
 use flowstep_store::sqlite::SqliteStore;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -103,7 +104,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             Arc::new(store),
             engine,
             flows,
-            secrets,
+            secrets.clone(),
             channel,
             token.clone(),
         );
@@ -131,6 +132,9 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 return Ok(Exit::Failed);
             }
         };
+        if let Some(s) = &sandbox {
+            forward_to_self(s, server.addr(), &secrets);
+        }
         if generated {
             errln!(
                 "note: {TOKEN_VAR} is not set, so this server made its own API token (shown once, valid until it stops): {}",
@@ -168,6 +172,33 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             }
         }
     })
+}
+
+/// `serve --sandbox`: the sandbox sends its events to this server's own webhook endpoints,
+/// signed with the secrets the endpoints verify with (the sandbox's own when unset, as
+/// `EnvSecrets` answers under `--sandbox`).
+fn forward_to_self(sandbox: &flowstep_sandbox::Sandbox, addr: SocketAddr, secrets: &EnvSecrets) {
+    // An unspecified bind address is reached on loopback.
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let base_url = format!("http://{}", SocketAddr::new(ip, addr.port()));
+    let secrets = sandbox_defaults::webhook_secrets(|name| {
+        secrets
+            .secret(name)
+            .map(|s| s.expose().to_owned())
+            .unwrap_or_default()
+    });
+    errln!(
+        "note: the sandbox sends its events to this server: {base_url}/webhooks/stripe, /webhooks/razorpay and /webhooks/whatsapp, signed"
+    );
+    sandbox.forward_to(Some(flowstep_sandbox::Forwarding {
+        base_url,
+        secrets,
+        retry: flowstep_sandbox::RetrySchedule::default(),
+    }));
 }
 
 /// `sqlite://PATH` or a plain path, to a file.

@@ -1,6 +1,7 @@
 //! Admin routes under `/__sandbox/` for tests in another process and for flow authors:
-//! stats, fault injection, the request log, the WhatsApp messages received, and a generic
-//! echo endpoint. Every other path under `/__sandbox/` is an admin 404.
+//! stats, fault injection, the request log, the WhatsApp messages received, a customer's
+//! inbound WhatsApp message, the events sent and their deliveries, and a generic echo
+//! endpoint. Every other path under `/__sandbox/` is an admin 404.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,6 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::api::{self, form_pairs, header, lock, refuse};
 use crate::faults::Fault;
 use crate::state::AppState;
+use crate::whatsapp::inbound;
 
 pub(crate) fn routes() -> Router<AppState> {
     let route = || refuse(unknown);
@@ -22,6 +24,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/__sandbox/faults", route().post(inject))
         .route("/__sandbox/requests", route().get(requests))
         .route("/__sandbox/whatsapp/messages", route().get(whatsapp))
+        .route(
+            "/__sandbox/whatsapp/inbound",
+            route().post(inbound::inbound),
+        )
+        .route("/__sandbox/events", route().get(events))
         .route("/__sandbox/", route())
         .route("/__sandbox/{*rest}", route())
 }
@@ -41,7 +48,7 @@ async fn unknown(method: Method, uri: Uri) -> Response {
     message(
         404,
         &format!(
-            "Unknown sandbox admin route ({method}: {}). Routes: GET /__sandbox/stats, POST /__sandbox/faults, GET /__sandbox/requests, GET /__sandbox/whatsapp/messages, any /__sandbox/echo.",
+            "Unknown sandbox admin route ({method}: {}). Routes: GET /__sandbox/stats, POST /__sandbox/faults, GET /__sandbox/requests, GET /__sandbox/whatsapp/messages, POST /__sandbox/whatsapp/inbound, GET /__sandbox/events, any /__sandbox/echo.",
             uri.path()
         ),
     )
@@ -75,6 +82,12 @@ async fn requests(State(app): State<AppState>) -> Response {
 async fn whatsapp(State(app): State<AppState>) -> Response {
     let messages = lock(&app.whatsapp.messages).clone();
     api::json(200, &serde_json::to_value(messages).unwrap_or(Value::Null))
+}
+
+/// `GET /__sandbox/events`: every event emitted, in order, with its deliveries.
+async fn events(State(app): State<AppState>) -> Response {
+    let events = app.outbox.events();
+    api::json(200, &serde_json::to_value(events).unwrap_or(Value::Null))
 }
 
 /// `/__sandbox/echo`: the request as JSON, so an author can see exactly what the http step

@@ -32,7 +32,18 @@
 //! | `POST /__sandbox/faults` (a [`Fault`] as JSON) | 204, the fault is queued |
 //! | `GET /__sandbox/requests` | the [`RecordedRequest`]s as a JSON array |
 //! | `GET /__sandbox/whatsapp/messages` | the [`ReceivedWhatsApp`] messages as a JSON array |
+//! | `POST /__sandbox/whatsapp/inbound` (`{"from", "name", "text"}`) | 200 `{"id": "wamid....", ...}`: a customer's text message, sent as an inbound webhook |
+//! | `GET /__sandbox/events` | the [`SentEvent`]s as a JSON array, with each delivery's attempts |
 //! | any method `/__sandbox/echo` | 200, the request echoed back as JSON |
+//!
+//! **Events.** Like the real providers, the sandbox sends webhooks: paying a Checkout Session
+//! on its page sends `checkout.session.completed`, expiring one (`POST
+//! /v1/checkout/sessions/{id}/expire`, or its `expires_at` passing) `checkout.session.expired`,
+//! paying a Razorpay link `payment_link.paid`, every accepted WhatsApp message a `sent` and a
+//! `delivered` status, and `POST /__sandbox/whatsapp/inbound` a customer's message. Every
+//! event is listed; with a receiver set ([`Sandbox::forward_to`]) each is also POSTed to it,
+//! signed as the provider signs (`flowstep-webhook-signature`), at least once, with retries
+//! ([`RetrySchedule`]). See docs/sandbox.md for the shapes.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -46,6 +57,7 @@
 mod admin;
 mod api;
 mod app;
+mod events;
 mod faults;
 mod pages;
 mod razorpay;
@@ -56,10 +68,19 @@ mod whatsapp;
 
 use std::net::SocketAddr;
 
+pub use events::{
+    Attempt, DeliveryState, Forwarding, MAX_LOGGED_EVENTS, Provider, RetrySchedule,
+    SANDBOX_RAZORPAY_WEBHOOK_SECRET, SANDBOX_STRIPE_WEBHOOK_SECRET, SANDBOX_WHATSAPP_APP_SECRET,
+    SentEvent, WebhookSecrets,
+};
 pub use faults::{Fault, FaultAction};
 pub use razorpay::{SANDBOX_RAZORPAY_KEY_ID, SANDBOX_RAZORPAY_KEY_SECRET};
 pub use state::RecordedRequest;
 pub use stripe::auth::SANDBOX_SECRET_KEY;
+pub use whatsapp::inbound::DEFAULT_CUSTOMER_NAME;
+pub use whatsapp::webhooks::{
+    SANDBOX_WHATSAPP_BUSINESS_ACCOUNT_ID, SANDBOX_WHATSAPP_DISPLAY_PHONE_NUMBER,
+};
 pub use whatsapp::{ReceivedWhatsApp, SANDBOX_WHATSAPP_PHONE_NUMBER_ID, SANDBOX_WHATSAPP_TOKEN};
 
 /// A running sandbox: a handle to the server task and its shared state.
@@ -96,9 +117,14 @@ impl Sandbox {
     pub async fn start(addr: SocketAddr) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = state::AppState::new(&server::base_url_for(addr));
         let (tx, rx) = tokio::sync::watch::channel(());
+        let state = state::AppState::new(&server::base_url_for(addr), rx.clone());
         let connections = std::sync::Arc::default();
+        tokio::spawn(stripe::expiry::sweep_forever(
+            state.stripe.clone(),
+            state.outbox.clone(),
+            rx.clone(),
+        ));
         tokio::spawn(server::accept_loop(
             listener,
             app::app(state.clone()),
@@ -160,6 +186,27 @@ impl Sandbox {
     /// or on top of, normal processing. Faults are matched in the order they were queued.
     pub fn inject(&self, fault: Fault) {
         api::lock(&self.state.faults).push(fault);
+    }
+
+    /// Sends the events emitted from now on to `forwarding`'s receiver (replacing any set
+    /// before); events emitted earlier keep their delivery. `None` stops forwarding.
+    pub fn forward_to(&self, forwarding: Option<Forwarding>) {
+        self.state.outbox.set_forwarding(forwarding);
+    }
+
+    /// Every event the sandbox emitted (at most [`MAX_LOGGED_EVENTS`] of the latest, and every
+    /// one still being delivered), in order, with how its delivery went.
+    pub fn events(&self) -> Vec<SentEvent> {
+        self.state.outbox.events()
+    }
+
+    /// When the customer with WhatsApp id `wa_id` (digits, no `+`) last wrote through
+    /// `POST /__sandbox/whatsapp/inbound`, in Unix seconds: the start of WhatsApp's 24-hour
+    /// customer service window.
+    pub fn last_inbound_at(&self, wa_id: &str) -> Option<i64> {
+        api::lock(&self.state.whatsapp.last_inbound)
+            .get(wa_id)
+            .copied()
     }
 
     /// Stops serving: the listener closes and open connections are dropped.

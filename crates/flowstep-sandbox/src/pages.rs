@@ -14,11 +14,14 @@ use axum::response::Response;
 use axum::routing::any;
 
 use crate::api::{RawId, answer, lock, now};
+use crate::events::Outbox;
 use crate::razorpay::RazorpayState;
+use crate::razorpay::events::link_paid;
 use crate::razorpay::payment_link::{PAGE as LINK_PAGE, PaymentLink};
 use crate::stripe::StripeState;
 use crate::stripe::checkout::{PAGE as CHECKOUT_PAGE, Session};
 use crate::stripe::currency;
+use crate::stripe::events::session_event;
 
 /// Every path under a page's prefix is the page's (an unknown id gets its 404 page); the
 /// handlers answer each method themselves.
@@ -27,6 +30,7 @@ where
     S: Clone + Send + Sync + 'static,
     Arc<StripeState>: FromRef<S>,
     Arc<RazorpayState>: FromRef<S>,
+    Arc<Outbox>: FromRef<S>,
 {
     Router::new()
         .route("/c/pay/", any(checkout))
@@ -108,9 +112,11 @@ fn session_summary(s: &Session) -> String {
     )
 }
 
-/// `GET /c/pay/{id}` shows the session; `POST /c/pay/{id}` pays it.
+/// `GET /c/pay/{id}` shows the session; `POST /c/pay/{id}` pays it and sends
+/// `checkout.session.completed`.
 async fn checkout(
     State(stripe): State<Arc<StripeState>>,
+    State(outbox): State<Arc<Outbox>>,
     method: Method,
     RawId(id): RawId,
 ) -> Response {
@@ -131,6 +137,9 @@ Sessions live only as long as the sandbox process that created them.</p>",
     let Some(paid_now) = pay_on_post(&method, || session.pay(now)) else {
         return checkout_page(405, "Method not allowed", NOT_ALLOWED);
     };
+    if paid_now {
+        outbox.emit(session_event("completed", session, now, None));
+    }
     match session.status() {
         "open" => {
             let form = format!(
@@ -201,9 +210,11 @@ fn link_summary(link: &PaymentLink) -> String {
     )
 }
 
-/// `GET /rzp/i/{code}` shows the link; `POST /rzp/i/{code}` pays it.
+/// `GET /rzp/i/{code}` shows the link; `POST /rzp/i/{code}` pays it and sends
+/// `payment_link.paid`.
 async fn payment_link(
     State(razorpay): State<Arc<RazorpayState>>,
+    State(outbox): State<Arc<Outbox>>,
     method: Method,
     RawId(code): RawId,
 ) -> Response {
@@ -224,6 +235,9 @@ Links live only as long as the sandbox process that created them.</p>",
     let Some(paid_now) = pay_on_post(&method, || link.pay(now)) else {
         return link_page(405, "Method not allowed", NOT_ALLOWED);
     };
+    if paid_now {
+        outbox.emit(link_paid(link, now));
+    }
     match link.status() {
         "created" => {
             let form = format!(

@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use serde::Serialize;
 
 use crate::api::{form_pairs, header};
+use crate::events::Outbox;
 use crate::faults::FaultQueue;
 use crate::razorpay::RazorpayState;
 use crate::stripe::StripeState;
@@ -19,14 +20,17 @@ pub(crate) struct AppState {
     pub(crate) stripe: Arc<StripeState>,
     pub(crate) razorpay: Arc<RazorpayState>,
     pub(crate) whatsapp: Arc<WhatsAppState>,
+    /// The events the APIs emit, and their delivery.
+    pub(crate) outbox: Arc<Outbox>,
     pub(crate) faults: Arc<Mutex<FaultQueue>>,
     /// Every request that reached an API route, in arrival order.
     pub(crate) log: Arc<Mutex<Vec<RecordedRequest>>>,
 }
 
 impl AppState {
-    /// `base_url` is the sandbox's, for the URLs of the hosted pages.
-    pub(crate) fn new(base_url: &str) -> AppState {
+    /// `base_url` is the sandbox's, for the URLs of the hosted pages; event deliveries stop
+    /// when `shutdown`'s sender is dropped.
+    pub(crate) fn new(base_url: &str, shutdown: tokio::sync::watch::Receiver<()>) -> AppState {
         AppState {
             stripe: Arc::new(StripeState {
                 base_url: base_url.to_string(),
@@ -37,6 +41,7 @@ impl AppState {
                 ..RazorpayState::default()
             }),
             whatsapp: Arc::default(),
+            outbox: Arc::new(Outbox::new(shutdown)),
             faults: Arc::default(),
             log: Arc::default(),
         }

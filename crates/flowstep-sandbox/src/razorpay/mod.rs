@@ -13,6 +13,7 @@
 //! here and fail against Razorpay.
 
 pub(crate) mod errors;
+pub(crate) mod events;
 pub(crate) mod payment_link;
 
 use std::collections::{HashMap, HashSet};

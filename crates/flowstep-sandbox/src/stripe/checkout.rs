@@ -78,6 +78,10 @@ pub(crate) struct LineItem {
 pub(crate) struct Session {
     object: Value,
     pub(crate) line_items: Vec<LineItem>,
+    /// The session lapsed at its `expires_at` and no `checkout.session.expired` has been
+    /// sent for it yet (the sweeper in `expiry` sends it; a lapse is noticed wherever the
+    /// session is next read).
+    lapsed_unannounced: bool,
 }
 
 impl Session {
@@ -111,7 +115,13 @@ impl Session {
         if self.status() == "open" && now >= expires_at {
             self.object["status"] = json!("expired");
             self.object["url"] = Value::Null;
+            self.lapsed_unannounced = true;
         }
+    }
+
+    /// Whether the session lapsed since this was last asked (see `lapsed_unannounced`).
+    pub(crate) fn take_lapse(&mut self) -> bool {
+        std::mem::take(&mut self.lapsed_unannounced)
     }
 
     /// The API object as of `now`.
@@ -753,7 +763,11 @@ pub(crate) fn create(
     if let (Some(o), Value::Object(r)) = (object.as_object_mut(), rest) {
         o.extend(r);
     }
-    Ok(Session { object, line_items })
+    Ok(Session {
+        object,
+        line_items,
+        lapsed_unannounced: false,
+    })
 }
 
 /// `metadata[key]=value`: at most 50 keys, keys at most 40 characters, values at most 500

@@ -11,6 +11,8 @@ pub(crate) mod auth;
 pub(crate) mod checkout;
 pub(crate) mod currency;
 pub(crate) mod errors;
+pub(crate) mod events;
+pub(crate) mod expiry;
 pub(crate) mod idempotency;
 pub(crate) mod params;
 
@@ -28,6 +30,7 @@ use serde_json::{Value, json};
 
 use crate::api::{self, Delay, RawId, RequestId, form_pairs, has_media_type, header, lock};
 use crate::api::{now, refuse};
+use crate::events::Outbox;
 use auth::ApiKey;
 use checkout::Session;
 use errors::ApiError;
@@ -59,6 +62,7 @@ pub(crate) fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Arc<StripeState>: FromRef<S>,
+    Arc<Outbox>: FromRef<S>,
 {
     let route = || refuse(unrecognized);
     Router::new()
@@ -161,17 +165,35 @@ async fn create(State(stripe): Stripe, post: Post) -> Response {
     .await
 }
 
-async fn expire(State(stripe): Stripe, RawId(id): RawId, post: Post) -> Response {
+/// `POST /v1/checkout/sessions/{id}/expire`; an expired session sends
+/// `checkout.session.expired` (a replay of the same request sends nothing more).
+async fn expire(
+    State(stripe): Stripe,
+    State(outbox): State<Arc<Outbox>>,
+    RawId(id): RawId,
+    post: Post,
+) -> Response {
+    let request_id = post.request_id.0.clone();
+    let idempotency_key = post.idempotency_key.clone();
     idempotent(&stripe, post, |stripe, tree| {
         // `expire` takes only `expand`.
         if let Some((k, _)) = tree.iter().find(|(k, _)| k != "expand") {
             return (Err(ApiError::unknown(k)), false);
         }
         let now = now();
-        match lock(&stripe.sessions).get_mut(&id) {
-            None => (Err(no_such_session(&id)), true),
-            Some(s) => (s.expire(now), true),
+        let mut sessions = lock(&stripe.sessions);
+        let Some(session) = sessions.get_mut(&id) else {
+            return (Err(no_such_session(&id)), true);
+        };
+        let expired = session.expire(now);
+        if expired.is_ok() {
+            let cause = events::Cause {
+                request_id: &request_id,
+                idempotency_key: idempotency_key.as_deref(),
+            };
+            outbox.emit(events::session_event("expired", session, now, Some(cause)));
         }
+        (expired, true)
     })
     .await
 }

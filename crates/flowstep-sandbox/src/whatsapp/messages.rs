@@ -42,7 +42,7 @@ fn quoted(v: &Value) -> String {
 /// most 15). Spaces, dashes and a `00` international prefix are refused: Meta stopped
 /// taking `00`-prefixed numbers in 2023 (reported against a .NET client), and the sandbox
 /// does not guess which separators Meta tolerates.
-fn wa_id(to: &str) -> Option<String> {
+pub(crate) fn wa_id(to: &str) -> Option<String> {
     let digits = to.strip_prefix('+').unwrap_or(to);
     let ok = (7..=15).contains(&digits.len())
         && digits.bytes().all(|b| b.is_ascii_digit())

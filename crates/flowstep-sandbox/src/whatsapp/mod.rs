@@ -10,8 +10,11 @@
 //! id); then the body's parameters.
 
 pub(crate) mod errors;
+pub(crate) mod inbound;
 pub(crate) mod messages;
+pub(crate) mod webhooks;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -26,7 +29,8 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::api::{self, form_pairs, has_media_type, header, lock, random_alnum};
+use crate::api::{self, form_pairs, has_media_type, header, lock, now, random_alnum};
+use crate::events::Outbox;
 use crate::stripe;
 use errors::GraphError;
 
@@ -53,10 +57,12 @@ pub struct ReceivedWhatsApp {
     pub id: String,
 }
 
-/// WhatsApp's side of the sandbox: every message accepted, in arrival order.
+/// WhatsApp's side of the sandbox: every message accepted, in arrival order, and when each
+/// customer last wrote (`POST /__sandbox/whatsapp/inbound`), in Unix seconds, by WhatsApp id.
 #[derive(Debug, Default)]
 pub(crate) struct WhatsAppState {
     pub(crate) messages: Mutex<Vec<ReceivedWhatsApp>>,
+    pub(crate) last_inbound: Mutex<HashMap<String, i64>>,
 }
 
 /// The Cloud API's route; every method reaches the handler, which answers those Graph does
@@ -65,6 +71,7 @@ pub(crate) fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Arc<WhatsAppState>: FromRef<S>,
+    Arc<Outbox>: FromRef<S>,
 {
     Router::new().route("/{version}/{phone_number_id}/messages", any(send))
 }
@@ -150,7 +157,14 @@ fn wamid(wa_id: &str) -> String {
     )
 }
 
-async fn send(State(wa): State<Arc<WhatsAppState>>, req: Parts, body: Bytes) -> Response {
+/// `POST /{version}/{phone_number_id}/messages`. Every accepted message gets a `sent` then a
+/// `delivered` status webhook.
+async fn send(
+    State(wa): State<Arc<WhatsAppState>>,
+    State(outbox): State<Arc<Outbox>>,
+    req: Parts,
+    body: Bytes,
+) -> Response {
     let (method, uri, headers) = (&req.method, &req.uri, &req.headers);
     let Some(route) = route(uri.path()) else {
         return stripe::not_found(method, uri, headers);
@@ -175,6 +189,10 @@ async fn send(State(wa): State<Arc<WhatsAppState>>, req: Parts, body: Bytes) -> 
             text: msg.body,
             id: wamid.clone(),
         });
+        let now = now();
+        for status in ["sent", "delivered"] {
+            outbox.emit(webhooks::status(&wamid, &msg.wa_id, status, now));
+        }
         Ok(json!({
             "messaging_product": "whatsapp",
             "contacts": [{"input": msg.to, "wa_id": msg.wa_id}],

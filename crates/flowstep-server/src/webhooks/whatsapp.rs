@@ -16,47 +16,13 @@
 //! gets a status of each kind under the same `wamid`). Each is stored as the notification
 //! narrowed to that one item, so it keeps Meta's shape (`entry[0].changes[0].value`).
 
-use super::{EventError, Incoming, SignatureError, hex_matches, hmac_sha256, id_text, same_secret};
+use super::{EventError, Incoming, id_text};
+use flowstep_webhook_signature::same_secret;
+pub use flowstep_webhook_signature::whatsapp::{HEADER, sign, verify};
 use serde_json::{Value, json};
-
-/// The signature header's name.
-pub const HEADER: &str = "X-Hub-Signature-256";
 
 /// The longest challenge echoed back (Meta's is a number of about ten digits).
 const MAX_CHALLENGE_CHARS: usize = 256;
-
-/// Checks `header` (`sha256=<hex>`) against the raw `body` with the app `secret`.
-pub fn verify(header: Option<&str>, body: &[u8], secret: &str) -> Result<(), SignatureError> {
-    let header = header
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .ok_or(SignatureError::Missing { header: HEADER })?;
-    let Some(given) = header.strip_prefix("sha256=") else {
-        return Err(SignatureError::Malformed {
-            header: HEADER,
-            reason: "it does not start with sha256=",
-        });
-    };
-    if given.len() != 64 || !given.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(SignatureError::Malformed {
-            header: HEADER,
-            reason: "after sha256= it is not 64 hex digits",
-        });
-    }
-    let expected = hmac_sha256(secret.as_bytes(), &[body]);
-    match hex_matches(given, &expected) {
-        true => Ok(()),
-        false => Err(SignatureError::Mismatch { header: HEADER }),
-    }
-}
-
-/// The `X-Hub-Signature-256` value Meta would send for `body` with the app `secret`.
-pub fn sign(body: &[u8], secret: &str) -> String {
-    format!(
-        "sha256={}",
-        hex::encode(hmac_sha256(secret.as_bytes(), &[body]))
-    )
-}
 
 /// Why a subscription check was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -163,39 +129,6 @@ pub fn events(payload: &Value) -> Result<Vec<Incoming>, EventError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // Computed independently of this code with Meta's documented algorithm ("sha256=" and the
-    // hex HMAC-SHA256 of the raw body with the app secret), using OpenSSL:
-    //   printf '%s' "$BODY" | openssl dgst -sha256 -hmac meta_app_secret
-    const BODY: &str = r#"{"object":"whatsapp_business_account","entry":[]}"#;
-    const SECRET: &str = "meta_app_secret";
-    const SIG: &str = "sha256=e6ad1226d7dbb376b93779e72f6ea6cc56d514dbcb4b3fa023b679f8f0220325";
-
-    #[test]
-    fn the_documented_vector_is_accepted_and_sign_makes_it() {
-        assert_eq!(verify(Some(SIG), BODY.as_bytes(), SECRET), Ok(()));
-        assert_eq!(sign(BODY.as_bytes(), SECRET), SIG);
-    }
-
-    #[test]
-    fn a_tampered_body_a_wrong_secret_or_a_garbled_header_are_refused() {
-        let e = verify(
-            Some(SIG),
-            br#"{"object":"whatsapp_business_account","entry":[{}]}"#,
-            SECRET,
-        );
-        assert_eq!(e.unwrap_err().code(), "bad_signature");
-        let e = verify(Some(SIG), BODY.as_bytes(), "other_secret");
-        assert_eq!(e.unwrap_err().code(), "bad_signature");
-        assert_eq!(
-            verify(None, BODY.as_bytes(), SECRET).unwrap_err().code(),
-            "missing_signature"
-        );
-        for header in [&SIG[7..], "sha1=abc", "sha256=", &SIG[..70]] {
-            let e = verify(Some(header), BODY.as_bytes(), SECRET).unwrap_err();
-            assert_eq!(e.code(), "malformed_signature", "{header}");
-        }
-    }
 
     #[test]
     fn the_subscription_check_echoes_the_challenge_only_for_the_token() {
