@@ -281,8 +281,9 @@ pub struct ServeArgs {
     pub routes: Vec<String>,
     /// Where `message` steps deliver: recorded in the run only, or sent on WhatsApp to each
     /// run's `to` (WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID from the environment or .env).
-    #[arg(long, value_enum, default_value_t = ServeChannel::Record)]
-    pub channel: ServeChannel,
+    /// Default: `whatsapp` with --sandbox (its WhatsApp), `record` otherwise.
+    #[arg(long, value_enum)]
+    pub channel: Option<ServeChannel>,
     /// Let runs reach private networks (loopback, RFC 1918, link-local, ...). By default a
     /// server refuses them, after DNS resolution and on every redirect; --route and --sandbox
     /// targets stay allowed.

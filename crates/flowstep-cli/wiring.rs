@@ -41,11 +41,28 @@ impl Routing {
 
 /// Starts the sandbox when asked, before the engine is built so that its route is known, and
 /// says on stderr where requests go.
-pub async fn routing(sandbox: bool, mut routes: Vec<Route>) -> anyhow::Result<Routing> {
+pub async fn routing(sandbox: bool, routes: Vec<Route>) -> anyhow::Result<Routing> {
+    routing_at(sandbox, routes, None).await
+}
+
+/// [`routing`] with the sandbox on `prefer` when that address is free (a free port otherwise):
+/// a server's sandbox stays where people and `flowstep sandbox say` expect it.
+pub async fn routing_at(
+    sandbox: bool,
+    mut routes: Vec<Route>,
+    prefer: Option<std::net::SocketAddr>,
+) -> anyhow::Result<Routing> {
     let sandbox = if sandbox {
-        let sandbox = flowstep_sandbox::Sandbox::start(([127, 0, 0, 1], 0).into())
-            .await
-            .context("cannot start the sandbox")?;
+        let preferred = match prefer {
+            Some(addr) => flowstep_sandbox::Sandbox::start(addr).await.ok(),
+            None => None,
+        };
+        let sandbox = match preferred {
+            Some(s) => s,
+            None => flowstep_sandbox::Sandbox::start(([127, 0, 0, 1], 0).into())
+                .await
+                .context("cannot start the sandbox")?,
+        };
         errln!(
             "note: using the built-in sandbox at {} (no real payments)",
             sandbox.base_url()

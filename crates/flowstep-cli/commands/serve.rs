@@ -36,7 +36,9 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     };
     redactor.add(token.expose());
     super::runtime()?.block_on(async move {
-        let routing = wiring::routing(args.sandbox, routes).await?;
+        // The standalone sandbox's port, when free, so that `flowstep sandbox say` finds it.
+        let prefer = Some(([127, 0, 0, 1], flowstep_sandbox::DEFAULT_PORT).into());
+        let routing = wiring::routing_at(args.sandbox, routes, prefer).await?;
         let graph_url = routing.graph_url();
         let wiring::Routing { sandbox, routes } = routing;
         let network = if args.allow_private_networks {
@@ -49,7 +51,12 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             network,
             ..HttpConfig::default()
         }));
-        let channel: Arc<dyn Channel> = match args.channel {
+        // Under --sandbox, messages go to the sandbox's WhatsApp unless told otherwise.
+        let channel_kind = args.channel.unwrap_or(match sandbox.is_some() {
+            true => ServeChannel::Whatsapp,
+            false => ServeChannel::Record,
+        });
+        let channel: Arc<dyn Channel> = match channel_kind {
             ServeChannel::Record => Arc::new(DiscardChannel),
             ServeChannel::Whatsapp => {
                 match delivery::whatsapp_channel(sandbox.is_some(), graph_url, &redactor) {
@@ -109,7 +116,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             token.clone(),
         );
         config.redactor = redactor.clone();
-        config.needs_recipient = args.channel == ServeChannel::Whatsapp;
+        config.needs_recipient = channel_kind == ServeChannel::Whatsapp;
         config.max_body_bytes = usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX);
         config.header_timeout = args.header_timeout;
         config.worker = WorkerConfig {

@@ -66,6 +66,9 @@ mod state;
 mod stripe;
 mod whatsapp;
 
+/// The port `flowstep sandbox` listens on unless told otherwise (stripe-mock's is 12111 too).
+pub const DEFAULT_PORT: u16 = 12111;
+
 use std::net::SocketAddr;
 
 pub use events::{

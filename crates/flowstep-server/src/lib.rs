@@ -22,6 +22,7 @@ mod server;
 mod shutdown;
 mod time;
 mod token;
+mod triggers;
 pub mod webhooks;
 mod worker;
 

@@ -24,6 +24,7 @@ const FLOW_KEYS: &[&str] = &[
     "secrets",
     "steps",
     "outputs",
+    "triggers",
 ];
 const INPUT_KEYS: &[&str] = &[
     "type",
@@ -38,6 +39,7 @@ const INPUT_KEYS: &[&str] = &[
 ];
 const SECRET_KEYS: &[&str] = &["name", "hosts"];
 pub use crate::template::RESERVED_NAMES;
+use crate::trigger::WhatsAppTrigger;
 
 /// A flow file, read and checked.
 #[derive(Debug, Clone)]
@@ -56,6 +58,8 @@ pub struct Flow {
     pub steps: Vec<StepDecl>,
     /// `outputs:`, name to value.
     pub outputs: Vec<(Spanned<String>, ValueTemplate)>,
+    /// `triggers:`: what starts a run besides the API (`flowstep serve`).
+    pub triggers: Vec<WhatsAppTrigger>,
     /// The compiled expressions of every template in the flow.
     pub templates: Arc<TemplateEnv>,
     /// Problems that do not stop the flow from running.
@@ -141,7 +145,9 @@ pub fn read_partial(file: SourceFile) -> PartialFlow {
         .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("steps")))
         .and_then(|(_, v)| v.as_seq())
         .map_or(0, <[Node]>::len);
-    let Some((name, description, inputs, secrets, (steps, unread_steps), outputs)) = parts else {
+    let Some((name, description, inputs, secrets, (steps, unread_steps), outputs, triggers)) =
+        parts
+    else {
         return PartialFlow {
             flow: None,
             diagnostics: diags.sorted(),
@@ -164,6 +170,7 @@ pub fn read_partial(file: SourceFile) -> PartialFlow {
         secrets,
         steps,
         outputs,
+        triggers,
         templates: Arc::new(env),
         warnings,
         unusable_names,
@@ -183,6 +190,7 @@ type Parts = (
     Vec<SecretDecl>,
     (Vec<StepDecl>, Vec<(String, usize)>),
     Vec<(Spanned<String>, ValueTemplate)>,
+    Vec<WhatsAppTrigger>,
 );
 
 fn read_root(
@@ -207,6 +215,10 @@ fn read_root(
         .get("secrets")
         .map(|n| read_secrets(n, diags))
         .unwrap_or_default();
+    let triggers = m
+        .get("triggers")
+        .map(|n| crate::trigger::read_triggers(n, &inputs, diags))
+        .unwrap_or_default();
     let steps = match m.required("steps", diags) {
         Some(n) => read_steps(n, file, env, diags),
         None => (Vec::new(), Vec::new()),
@@ -219,7 +231,7 @@ fn read_root(
     check_unique_names(&inputs, &secrets, diags);
     // Without a name the flow is still checked, so that every problem is reported at once.
     let name = name.unwrap_or_else(|| Spanned::new(String::new(), root.span));
-    Some((name, description, inputs, secrets, steps, outputs))
+    Some((name, description, inputs, secrets, steps, outputs, triggers))
 }
 
 fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {

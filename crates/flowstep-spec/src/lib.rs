@@ -35,6 +35,7 @@ pub mod step_fields;
 pub mod steps;
 mod suggest;
 pub mod template;
+pub mod trigger;
 pub mod value_template;
 mod value_text;
 mod when;

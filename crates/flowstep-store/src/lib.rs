@@ -166,6 +166,14 @@ pub trait RunStore: Send + Sync {
         shapes: &[(String, Vec<String>)],
     ) -> Result<Recorded, StoreError>;
 
+    /// The run event `(provider, event_id)` woke when it was recorded, if it woke one: what a
+    /// re-delivered event did the first time.
+    async fn event_woke(
+        &self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<Option<String>, StoreError>;
+
     /// Events in the inbox, newest first (by when they were first recorded), only those of
     /// `provider` when given, at most `limit` (1 to 1000) per page; pass the page's
     /// [`EventPage::next`] as `cursor` for the next one.

@@ -28,6 +28,7 @@ pub mod openapi;
 mod runs;
 mod webhooks;
 
+pub(crate) use runs::holds as holds_secret;
 pub use webhooks::{RAZORPAY_SECRET, STRIPE_SECRET, WHATSAPP_SECRET, WHATSAPP_VERIFY_TOKEN};
 
 use crate::flows::{FlowSet, LoadError};

@@ -267,7 +267,7 @@ pub(crate) async fn cancel(
 
 /// Whether `value` holds `secret`: a string that contains it (or, for a short secret, that is
 /// it), anywhere in arrays and objects.
-fn holds(value: &Value, secret: &str) -> bool {
+pub(crate) fn holds(value: &Value, secret: &str) -> bool {
     match value {
         Value::String(text) if secret.chars().count() < SHORT_SECRET_CHARS => text == secret,
         Value::String(text) => !secret.is_empty() && text.contains(secret),

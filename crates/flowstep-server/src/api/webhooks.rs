@@ -12,6 +12,7 @@
 
 use super::AppState;
 use super::error::ApiError;
+use crate::triggers::{self, Inbound};
 use crate::webhooks::{EventError, Incoming, SignatureError, razorpay, stripe, whatsapp};
 use axum::Json;
 use axum::body::Bytes;
@@ -158,6 +159,10 @@ async fn record(
     };
     for e in events {
         let event_id = e.event_id.clone();
+        let inbound = match (provider, e.event_type.as_str()) {
+            ("whatsapp", "message") => Inbound::from_payload(&e.payload),
+            _ => None,
+        };
         let outcome = app
             .0
             .store
@@ -173,6 +178,17 @@ async fn record(
             )
             .await?;
         let duplicate = outcome == Recorded::Duplicate;
+        // An inbound message that ended no wait may start a flow (a re-delivery starts the
+        // same run, or nothing when the first delivery ended a wait).
+        if let Some(inbound) = inbound {
+            let woke = match &outcome {
+                Recorded::Inserted { woke } => woke.clone(),
+                Recorded::Duplicate => app.0.store.event_woke(provider, &event_id).await?,
+            };
+            if woke.is_none() {
+                triggers::start(app, &inbound).await;
+            }
+        }
         match outcome {
             Recorded::Inserted { woke: Some(run_id) } => {
                 answer.stored += 1;

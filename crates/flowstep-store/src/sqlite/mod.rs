@@ -569,6 +569,19 @@ impl RunStore for SqliteStore {
         self.record(event, shapes).await
     }
 
+    async fn event_woke(
+        &self,
+        provider: &str,
+        event_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(
+            queries::select_event_delivered_to(&self.reader, provider, event_id)
+                .await
+                .map_err(|e| self.err(e))?
+                .flatten(),
+        )
+    }
+
     async fn list_events(
         &self,
         provider: Option<&str>,

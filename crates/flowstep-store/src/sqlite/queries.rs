@@ -218,6 +218,21 @@ pub(crate) async fn select_wait_shapes<'e>(
         .collect()
 }
 
+/// The run the event woke (`None` inside when it woke none; `None` outside when it is not stored).
+pub(crate) async fn select_event_delivered_to<'e>(
+    e: impl SqliteExecutor<'e>,
+    provider: &str,
+    event_id: &str,
+) -> sqlx::Result<Option<Option<String>>> {
+    sqlx::query(include_str!("queries/select_event_delivered_to.sql"))
+        .bind(provider)
+        .bind(event_id)
+        .fetch_optional(e)
+        .await?
+        .map(|r| r.try_get("delivered_to"))
+        .transpose()
+}
+
 pub(crate) async fn insert_event_key<'e>(
     e: impl SqliteExecutor<'e>,
     wait_key: &str,
