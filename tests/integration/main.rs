@@ -8,6 +8,7 @@ mod checks;
 mod cli;
 mod cli_paper_cuts;
 mod control_flow;
+mod conversation;
 mod diagnostics;
 mod durations;
 mod echo_server;

@@ -16,7 +16,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// The sandbox URL `serve --sandbox` printed.
-fn sandbox_url(serve: &Serve) -> String {
+pub(crate) fn sandbox_url(serve: &Serve) -> String {
     let log = serve.log();
     let line = log
         .lines()
@@ -157,7 +157,7 @@ fn serve_sandbox_records_a_paid_session_and_a_customer_message_from_its_own_sand
 }
 
 /// `flowstep sandbox --addr 127.0.0.1:0 ARGS` with `env`, and its base URL once it listens.
-fn start_sandbox(dir: &Scratch, args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
+pub(crate) fn start_sandbox(dir: &Scratch, args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
     let mut cmd = flowstep(dir.path());
     cmd.args(["sandbox", "--addr", "127.0.0.1:0"])
         .args(args)

@@ -94,7 +94,8 @@ fn check(
         Err(e) => {
             let reason = e.to_string();
             // The regex crate's message spans lines and draws its own caret.
-            let reason = reason.lines().last().unwrap_or("").trim().to_owned();
+            let reason = reason.lines().last().unwrap_or("").trim();
+            let reason = reason.strip_prefix("error: ").unwrap_or(reason).to_owned();
             diags.push(
                 Diagnostic::error(
                     "E010",
