@@ -64,11 +64,14 @@ pub(crate) fn run_id(message_id: &str) -> String {
     format!("wa_{}", &hex[..32])
 }
 
+/// The inputs a trigger fills, by name.
+type Given = Vec<(String, InputValue)>;
+
 /// The first flow (by name) whose trigger matches `text`, with the inputs it fills.
 pub(crate) fn matching(
     flows: &[Arc<LoadedFlow>],
     inbound: &Inbound,
-) -> Option<(Arc<LoadedFlow>, Vec<(String, InputValue)>)> {
+) -> Option<(Arc<LoadedFlow>, Given)> {
     let mut sorted: Vec<&Arc<LoadedFlow>> = flows
         .iter()
         .filter(|f| !f.plan.flow().triggers.is_empty())
