@@ -1,7 +1,8 @@
 //! The `wait` step through the real `flowstep serve` on loopback with a real SQLite file: a
 //! run waits (status `waiting`, what it waits for shown) until the signed Stripe event of its
 //! Checkout Session arrives, then goes on once, also when the event is posted five times at
-//! once, came before the wait, or arrives after a `kill -9` and a restart; a deadline fires
+//! once (a refused delivery: bad, stale, wrong-secret, missing or oversized, stores and resumes
+//! nothing), came before the wait, or arrives after a `kill -9` and a restart; a deadline fires
 //! after a restart that spans it; `check` points at a wait's mistakes.
 
 use crate::serve_support::{Serve, json_of};
@@ -150,8 +151,49 @@ fn serve_waits_a_run_waits_for_its_signed_event_and_goes_on_once() {
         tampered.as_bytes(),
     ));
     assert_eq!(status, 400);
+    // Every refused delivery of its event: nothing stored, nothing resumed.
+    let body = completed("evt_refused", "cs_test_1");
+    let post = |headers: &[(&str, &str)], body: &[u8]| {
+        crate::raw_http::request(
+            "POST",
+            &format!("{}/webhooks/stripe", serve.url),
+            headers,
+            body,
+        )
+        .status
+    };
+    let stale = stripe::sign(body.as_bytes(), STRIPE_SECRET, now() - 400);
+    let wrong = stripe::sign(body.as_bytes(), "whsec_another_secret_entirely_0000", now());
+    let garbled = format!("t={},v1={}", now(), "0".repeat(64));
+    for (what, signature) in [
+        ("stale", &stale),
+        ("wrong secret", &wrong),
+        ("bad", &garbled),
+    ] {
+        let status = post(&[("Stripe-Signature", signature)], body.as_bytes());
+        assert_eq!(status, 400, "{what}");
+    }
+    assert_eq!(post(&[], body.as_bytes()), 400, "missing header");
+    let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(2 << 20));
+    let signature = stripe::sign(huge.as_bytes(), STRIPE_SECRET, now());
+    assert_eq!(
+        post(&[("Stripe-Signature", &signature)], huge.as_bytes()),
+        413
+    );
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(serve.run("order-1")["status"], "waiting");
+    let (_, events) = serve.call("GET", "/v1/events", None);
+    let stored: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stored,
+        ["evt_other"],
+        "only the other session's event is stored"
+    );
 
     // Its event, posted five times at once, ends the wait once.
     let body = completed("evt_paid_1", "cs_test_1");

@@ -13,12 +13,12 @@ use flowstep_spec::{SourceFile, did_you_mean};
 ///
 /// let engine = Engine::standard();
 /// let kinds: Vec<&str> = engine.kinds().collect();
-/// assert_eq!(kinds, ["http", "message", "set", "flow"]);
+/// assert_eq!(kinds, ["http", "message", "set", "wait", "flow"]);
 /// let plan = engine.compile_text("pay.yaml", "flow: pay\nsteps:\n  - id: pay\n    type: flow\n    use: stripe-checkout\n    with: { product_name: Tea, amount_paise: 5000 }\n");
 /// assert!(plan.is_ok(), "{}", plan.unwrap_err());
 /// ```
 pub trait StandardEngine {
-    /// The built-in `message`, `set` and `flow` steps, the `http` step with
+    /// The built-in `message`, `set`, `wait` and `flow` steps, the `http` step with
     /// [`HttpConfig::default`] (which refuses private networks: your users write the flows),
     /// and `flow` steps that use the bundled presets by name ([`presets_loader`]).
     fn standard() -> Engine;
