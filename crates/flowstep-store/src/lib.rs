@@ -1,6 +1,7 @@
 //! Durable flowstep runs: the [`RunStore`] trait (create a run once, claim it under a lease,
 //! checkpoint it, finish it, park it until an event), the inbox of events providers sent
-//! ([`RunStore::record_event`]), and its SQLite backend ([`sqlite`]).
+//! ([`RunStore::record_event`]), the delivery statuses of the messages runs sent
+//! ([`RunStore::record_delivery_status`]), and its SQLite backend ([`sqlite`]).
 //!
 //! A run is stored as what the engine hands its [`Journal`](flowstep_engine::Journal): the
 //! [`RunState`] (JSON) and the side effect under way, beside the flow's source, the flows it
@@ -41,6 +42,7 @@
 //! ```
 
 mod clock;
+mod delivery;
 mod error;
 mod event;
 mod journal;
@@ -48,6 +50,7 @@ mod model;
 pub mod sqlite;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use delivery::{DeliveryError, DeliveryState, DeliveryStatus};
 pub use error::StoreError;
 pub use event::{EVENT_RETENTION, EventPage, EventRecord, NewEvent, Recorded};
 pub use journal::StoreJournal;
@@ -60,6 +63,9 @@ use async_trait::async_trait;
 use flowstep_engine::{Effect, Outcome, RunState};
 
 use std::time::{Duration, SystemTime};
+
+/// The most delivery ids [`RunStore::delivery_statuses`] looks up at once.
+pub const MAX_DELIVERY_IDS: usize = 1000;
 
 /// Where runs are kept between the steps a worker takes. Every method returns once what it
 /// wrote is durable.
@@ -173,6 +179,24 @@ pub trait RunStore: Send + Sync {
         provider: &str,
         event_id: &str,
     ) -> Result<Option<String>, StoreError>;
+
+    /// Records a delivery status of a sent message, under its delivery id. The furthest
+    /// status is kept ([`DeliveryState`]'s order: `sent` < `delivered` < `read` < `failed`):
+    /// one that ranks above the stored one replaces it (with its time and error), any other
+    /// (a late `delivered` after the `read`, a re-delivery) writes nothing. So statuses may
+    /// arrive in any order and more than once. Returns whether it was stored.
+    ///
+    /// The store does not look for the run that sent the message: a status for a delivery
+    /// id no run holds is kept and shows nowhere; a run's view looks its messages' statuses
+    /// up ([`RunStore::delivery_statuses`]). Returns once it is durable.
+    async fn record_delivery_status(&self, status: &DeliveryStatus) -> Result<bool, StoreError>;
+
+    /// The statuses stored for these delivery ids, in no set order (an id with none is left
+    /// out). At most [`MAX_DELIVERY_IDS`] ids at once ([`StoreError::Invalid`] for more).
+    async fn delivery_statuses(
+        &self,
+        delivery_ids: &[String],
+    ) -> Result<Vec<DeliveryStatus>, StoreError>;
 
     /// Events in the inbox, newest first (by when they were first recorded), only those of
     /// `provider` when given, at most `limit` (1 to 1000) per page; pass the page's

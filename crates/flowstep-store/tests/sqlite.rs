@@ -127,6 +127,23 @@ wait_contract!(
     a_cancelled_wait_takes_no_event_and_old_events_are_forgotten,
 );
 
+macro_rules! delivery_contract {
+    ($($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let (_dir, subject) = fresh(stringify!($case)).await;
+                store_contract::deliveries::$case(subject).await;
+            }
+        )*
+    };
+}
+
+delivery_contract!(
+    the_furthest_delivery_status_is_kept_whatever_the_order,
+    racing_delivery_statuses_keep_the_furthest,
+);
+
 event_contract!(
     an_event_is_recorded_once_per_provider_and_id,
     concurrent_deliveries_of_one_event_store_it_once,
@@ -743,6 +760,7 @@ async fn a_store_of_schema_version_1_opens_and_its_runs_resume() {
             "DROP TABLE events",
             "DROP TABLE waits",
             "DROP TABLE event_keys",
+            "DROP TABLE message_statuses",
         ],
     )
     .await;

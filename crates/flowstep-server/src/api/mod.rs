@@ -26,6 +26,7 @@ mod health;
 pub mod model;
 pub mod openapi;
 mod runs;
+mod statuses;
 mod webhooks;
 
 pub(crate) use runs::holds as holds_secret;

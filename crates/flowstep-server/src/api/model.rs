@@ -89,8 +89,11 @@ pub struct RunView {
     pub inputs: Map<String, Value>,
     /// Who its messages go to.
     pub to: Option<String>,
-    /// The outcome so far, in the shape `flowstep run --output json` prints; `null` before the
-    /// run's first step.
+    /// The outcome so far, in the shape `flowstep run --output json` prints, and each message
+    /// the channel gave a `delivery_id` with its `delivery`: the furthest delivery status
+    /// reported (`{"status": "sent" | "delivered" | "read" | "failed", "at", "error":
+    /// {"code", "title"} | null}`), `null` while none is known; `null` before the run's first
+    /// step.
     #[schema(value_type = Option<Object>)]
     pub outcome: Option<Value>,
     /// Why the run failed when no outcome says (its flow no longer compiles, a secret the

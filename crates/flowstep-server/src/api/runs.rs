@@ -4,6 +4,7 @@ use super::AppState;
 use super::error::{ApiError, shorten};
 use super::extract::{Body, QueryParams, RunIdPath};
 use super::model::{CreateRun, ListParams, RunPage, RunView};
+use super::statuses;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -168,7 +169,10 @@ pub(crate) async fn create(
                     ),
                 ));
             }
-            Ok((StatusCode::OK, Json((*record).into())))
+            Ok((
+                StatusCode::OK,
+                Json(statuses::run_view(&app, *record).await?),
+            ))
         }
     }
 }
@@ -231,7 +235,7 @@ pub(crate) async fn get(
         return Err(ApiError::run_not_found(&run_id));
     }
     match app.0.store.get_run(&run_id).await? {
-        Some(record) => Ok(Json(record.into())),
+        Some(record) => Ok(Json(statuses::run_view(&app, record).await?)),
         None => Err(ApiError::run_not_found(&run_id)),
     }
 }
@@ -260,7 +264,7 @@ pub(crate) async fn cancel(
         Err(e) => return Err(e.into()),
     }
     match app.0.store.get_run(&run_id).await? {
-        Some(record) => Ok(Json(record.into())),
+        Some(record) => Ok(Json(statuses::run_view(&app, record).await?)),
         None => Err(ApiError::run_not_found(&run_id)),
     }
 }

@@ -275,6 +275,7 @@ pub(crate) async fn whatsapp(
     .map_err(|e| signature_error("whatsapp", e))?;
     let payload = json("whatsapp", &body)?;
     let events = whatsapp::events(&payload).map_err(|e| event_error("whatsapp", e))?;
+    super::statuses::record(&app, &events).await?;
     record(&app, "whatsapp", events).await
 }
 

@@ -4,6 +4,7 @@
 //! `queries`. See docs/store.md for the schema.
 
 mod decode;
+mod deliveries;
 mod errors;
 mod group_commit;
 mod open;
@@ -16,6 +17,7 @@ pub use options::SqliteOptions;
 
 use crate::RunStore;
 use crate::clock::Clock;
+use crate::delivery::DeliveryStatus;
 use crate::error::StoreError;
 use crate::event::{EventPage, EventRecord, NewEvent, Recorded};
 use crate::model::{
@@ -580,6 +582,17 @@ impl RunStore for SqliteStore {
                 .map_err(|e| self.err(e))?
                 .flatten(),
         )
+    }
+
+    async fn record_delivery_status(&self, status: &DeliveryStatus) -> Result<bool, StoreError> {
+        self.record_status(status).await
+    }
+
+    async fn delivery_statuses(
+        &self,
+        delivery_ids: &[String],
+    ) -> Result<Vec<DeliveryStatus>, StoreError> {
+        self.statuses(delivery_ids).await
     }
 
     async fn list_events(

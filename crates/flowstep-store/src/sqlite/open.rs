@@ -29,6 +29,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (4, "events", include_str!("migrations/0004_events.sql")),
     (5, "waits", include_str!("migrations/0005_waits.sql")),
+    (
+        6,
+        "message statuses",
+        include_str!("migrations/0006_message_statuses.sql"),
+    ),
 ];
 
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {

@@ -503,6 +503,71 @@ pub(crate) async fn list_events<'e>(
         .collect()
 }
 
+/// A message's delivery status, as stored.
+#[derive(Debug)]
+pub(crate) struct MessageStatusRow<'a> {
+    pub(crate) delivery_id: &'a str,
+    pub(crate) status: &'a str,
+    pub(crate) rank: i64,
+    pub(crate) error_code: Option<i64>,
+    pub(crate) error_title: Option<&'a str>,
+    pub(crate) at: i64,
+}
+
+/// Whether the status was stored (`false`: the stored one ranks as high or higher).
+pub(crate) async fn upsert_message_status<'e>(
+    e: impl SqliteExecutor<'e>,
+    row: MessageStatusRow<'_>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query(include_str!("queries/upsert_message_status.sql"))
+            .bind(row.delivery_id)
+            .bind(row.status)
+            .bind(row.rank)
+            .bind(row.error_code)
+            .bind(row.error_title)
+            .bind(row.at)
+            .bind(now)
+            .execute(e)
+            .await?
+            .rows_affected()
+            > 0,
+    )
+}
+
+/// A delivery status as read back.
+#[derive(Debug)]
+pub(crate) struct StoredStatus {
+    pub(crate) delivery_id: String,
+    pub(crate) status: String,
+    pub(crate) error_code: Option<i64>,
+    pub(crate) error_title: Option<String>,
+    pub(crate) at: i64,
+}
+
+/// The statuses stored for the delivery ids in `ids_json` (a JSON array of strings).
+pub(crate) async fn select_message_statuses<'e>(
+    e: impl SqliteExecutor<'e>,
+    ids_json: &str,
+) -> sqlx::Result<Vec<StoredStatus>> {
+    sqlx::query(include_str!("queries/select_message_statuses.sql"))
+        .bind(ids_json)
+        .fetch_all(e)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(StoredStatus {
+                delivery_id: r.try_get("delivery_id")?,
+                status: r.try_get("status")?,
+                error_code: r.try_get("error_code")?,
+                error_title: r.try_get("error_title")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
 // SQLite's own catalogue, read when the store is opened.
 
 /// The `application_id` in the file's header (0 for a file no program marked).

@@ -2,6 +2,7 @@
 //! backend runs the same cases (SQLite now, Postgres later): a backend's test file makes a
 //! fresh store per case and calls each function here (see `tests/sqlite.rs`).
 
+pub mod deliveries;
 pub mod events;
 pub mod flow;
 pub mod waits;
