@@ -145,3 +145,70 @@ fn serve_statuses_show_on_the_message_furthest_first_and_failures_with_metas_cod
     );
     assert_eq!(message(&serve, "order-1")["delivery"], failed);
 }
+
+/// Sends a message, then waits for WhatsApp to say it failed (or 1 h without that).
+const FAILURE_FLOW: &str = "flow: notify-or-retry
+steps:
+  - id: send
+    type: message
+    text: Your order is confirmed
+  - id: await_failure
+    type: wait
+    for: whatsapp.status.failed
+    match: { entry.0.changes.0.value.statuses.0.id: <<steps.send.delivery_id>> }
+    timeout: 1h
+    map: { code: '$.entry[0].changes[0].value.statuses[0].errors[0].code' }
+  - id: fallback
+    type: set
+    values: { note: <<concat \"failed with \" code>> }
+outputs:
+  note: <<note>>
+";
+
+#[test]
+fn serve_statuses_a_run_waits_for_the_failure_of_its_own_message() {
+    let dir = Scratch::new();
+    std::fs::create_dir_all(dir.path().join("flows")).unwrap();
+    dir.write("flows/notify-or-retry.yaml", FAILURE_FLOW);
+    let flows = dir.path().join("flows");
+    let serve = Serve::start(
+        dir.path(),
+        &[
+            "--sandbox",
+            "--channel",
+            "whatsapp",
+            "--flows",
+            flows.to_str().unwrap(),
+        ],
+        &[("WHATSAPP_APP_SECRET", APP_SECRET)],
+    );
+    let (status, body) = serve.start_run(
+        &json!({"flow": "notify-or-retry", "run_id": "order-2", "to": "+919812345678"}),
+    );
+    assert_eq!(status, 201, "{body}");
+    let started = Instant::now();
+    let run = loop {
+        let run = serve.run("order-2");
+        if run["status"] == "waiting" {
+            break run;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{run}");
+        std::thread::sleep(Duration::from_millis(25));
+    };
+    let wamid = run["outcome"]["messages"][0]["delivery_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        run["waiting_for"]["match"],
+        json!({"entry.0.changes.0.value.statuses.0.id": wamid})
+    );
+    // The sandbox's own `sent` and `delivered` end nothing; Meta's 131047 ends the wait.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(serve.run("order-2")["status"], "waiting");
+    let errors = json!([{"code": 131047, "title": "Re-engagement message"}]);
+    post_status(&serve, &wamid, "failed", 1_764_547_200, Some(errors));
+    let run = serve.wait_for_end("order-2", Duration::from_secs(20));
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["outcome"]["outputs"]["note"], "failed with 131047");
+}
