@@ -181,6 +181,21 @@ fn dry_run_steps(
                 let _ = writeln!(out, "\n  {curl}");
             }
         }
+        if let Some(w) = step.details.get("waits_for") {
+            let events: Vec<String> = w["events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(shown)
+                .collect();
+            let _ = writeln!(out, "  waits for {}", events.join(" or "));
+            if let Some(Value::Object(m)) = w.get("match") {
+                for (path, value) in m {
+                    let _ = writeln!(out, "  where {path} = {}", shown(value));
+                }
+            }
+            let _ = writeln!(out, "  until {}", shown(&w["deadline"]));
+        }
         while let Some(m) = messages.get(*next).filter(|m| m.step == path) {
             let _ = writeln!(out, "  message (not sent): {}", m.text);
             *next += 1;

@@ -284,4 +284,17 @@ fn check_points_at_a_triggers_mistakes() {
     ] {
         assert!(out.stderr.contains(expected), "{expected}:\n{}", out.stderr);
     }
+    // The sender's number and name come from WhatsApp, never from the message's text.
+    let flow = dir.write(
+        "spoof.yaml",
+        "flow: spoof\ntriggers:\n  - whatsapp: { text: '^track (?P<customer_phone>\\d+)$' }\ninputs:\n  customer_phone: { type: string }\nsteps:\n  - id: m\n    type: message\n    text: hi\n",
+    );
+    let out = run(dir.path(), &["check", flow.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{out:?}");
+    for expected in [
+        "error[E010]: the capture `customer_phone` would let the message's text stand in for the sender",
+        "spoof.yaml:3:23",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}:\n{}", out.stderr);
+    }
 }

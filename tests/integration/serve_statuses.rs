@@ -182,9 +182,8 @@ fn serve_statuses_a_run_waits_for_the_failure_of_its_own_message() {
         ],
         &[("WHATSAPP_APP_SECRET", APP_SECRET)],
     );
-    let (status, body) = serve.start_run(
-        &json!({"flow": "notify-or-retry", "run_id": "order-2", "to": "+919812345678"}),
-    );
+    let (status, body) = serve
+        .start_run(&json!({"flow": "notify-or-retry", "run_id": "order-2", "to": "+919812345678"}));
     assert_eq!(status, 201, "{body}");
     let started = Instant::now();
     let run = loop {

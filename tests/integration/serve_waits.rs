@@ -227,16 +227,35 @@ fn serve_waits_a_run_waits_for_its_signed_event_and_goes_on_once() {
 #[test]
 fn serve_waits_an_event_that_came_before_the_wait_is_matched() {
     let dir = Scratch::new();
+    // Waits for the refund to be created, then for the session to complete.
+    std::fs::create_dir_all(dir.path().join("flows")).unwrap();
+    dir.write(
+        "flows/two-waits.yaml",
+        "flow: two-waits\ninputs:\n  session_id: { type: string }\nsteps:\n  - id: first\n    type: wait\n    for: stripe.refund.created\n    match: { data.object.id: <<session_id>> }\n    timeout: 1h\n  - id: second\n    type: wait\n    for: stripe.checkout.session.completed\n    match: { data.object.id: <<session_id>> }\n    timeout: 1h\n  - id: both\n    type: message\n    text: both came\n",
+    );
     let serve = serve(&dir);
-    // A fast payer: the event is in before the run starts.
+    // An event from before the run started is not the run's.
+    assert_eq!(deliver(&serve, &completed("evt_before", "cs_fast")), 200);
+    let (status, body) = serve.start_run(&json!({
+        "flow": "two-waits", "run_id": "order-fast", "inputs": {"session_id": "cs_fast"},
+    }));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        until_waiting(&serve, "order-fast")["waiting_for"]["step"],
+        "first"
+    );
+    // The payment comes while the run waits for something else (a fast payer) ...
     assert_eq!(deliver(&serve, &completed("evt_fast", "cs_fast")), 200);
-    start(&serve, "order-fast", "cs_fast", "1h");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(serve.run("order-fast")["waiting_for"]["step"], "first");
+    // ... and is found when the run reaches its wait.
+    let refund =
+        completed("evt_refund", "cs_fast").replace("checkout.session.completed", "refund.created");
+    assert_eq!(deliver(&serve, &refund), 200);
     let run = serve.wait_for_end("order-fast", Duration::from_secs(20));
     assert_eq!(run["status"], "succeeded", "{run}");
-    assert_eq!(messages(&run).len(), 1);
-    // The event was taken: a second run for the same session waits.
-    start(&serve, "order-again", "cs_fast", "1h");
-    until_waiting(&serve, "order-again");
+    let second = &run["outcome"]["steps"][1];
+    assert_eq!(second["event"]["id"], "evt_fast", "{run}");
 }
 
 #[test]
@@ -282,14 +301,16 @@ fn check_points_at_a_waits_mistakes() {
     let dir = Scratch::new();
     let flow = dir.write(
         "bad.yaml",
-        "flow: bad\nsteps:\n  - id: w\n    type: wait\n    for: stripe.checkout.session.complete\n    timeout: 1h\n  - id: v\n    type: wait\n    for: stripe.checkout.session.completed\n    match: { 'data..id': x }\n  - id: u\n    type: wait\n    for: whatsapp.message\n    timeout: 800h\n    on_timeout: nowhere\n",
+        "flow: bad\nsteps:\n  - id: w\n    type: wait\n    for: [stripe.checkout.session.complete, paypal.paid]\n    timeout: 1h\n  - id: v\n    type: wait\n    for: stripe.checkout.session.completed\n    match: { 'data..id': x }\n  - id: u\n    type: wait\n    for: whatsapp.message\n    timeout: 800h\n    on_timeout: nowhere\n",
     );
     let out = run(dir.path(), &["check", flow.to_str().unwrap()]);
     assert_eq!(out.code, 2, "{out:?}");
     for expected in [
         "error[E010]: `stripe.checkout.session.complete` is not an event type flowstep receives",
-        "bad.yaml:5:10",
+        "bad.yaml:5:11",
         "did you mean `stripe.checkout.session.completed`?",
+        "`paypal.paid` is not an event type flowstep receives",
+        "`on_timeout` names unknown step `nowhere`",
         "`data..id` is not a path into an event",
         "error[E010]: `800h` is longer than the longest duration allowed, 30 days",
         "bad.yaml:14:14",
@@ -306,11 +327,30 @@ fn a_wait_in_the_cli_says_it_needs_serve() {
         dir.path(),
         &["run", flow.to_str().unwrap(), "--var", "session_id=cs_1"],
     );
-    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.code, 2, "refused before anything is sent: {out:?}");
     assert!(
         out.stderr
-            .contains("the run reached a `wait` step, which needs `flowstep serve`"),
+            .contains("error: the flow has a `wait` step, which needs `flowstep serve`"),
         "{}",
         out.stderr
     );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    // A dry run shows what it would wait for, and goes on as if the first type had come.
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            flow.to_str().unwrap(),
+            "--dry-run",
+            "--var",
+            "session_id=cs_1",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    for expected in [
+        "step await_payment (wait)\n  waits for stripe.checkout.session.completed or stripe.checkout.session.expired\n  where data.object.id = cs_1\n",
+        "message (not sent): Payment received, <amount: from the event> paise (stripe.checkout.session.completed)",
+    ] {
+        assert!(out.stdout.contains(expected), "{expected}\n{}", out.stdout);
+    }
 }

@@ -103,7 +103,7 @@ fn keep_succeeded(path: &Path) -> io::Result<Earlier> {
 }
 
 /// Why a run that reached a `wait` step stopped there.
-pub const WAIT_NEEDS_SERVE: &str = "the run reached a `wait` step, which needs `flowstep serve` to receive the event it waits for (docs/server.md, \"Waits\")";
+pub const WAIT_NEEDS_SERVE: &str = "the flow has a `wait` step, which needs `flowstep serve` to receive the event it waits for (docs/server.md, \"Waits and triggers\")";
 
 /// The result line of a row that ran.
 pub fn ran(row: u64, line: u64, outcome: &Outcome) -> Value {

@@ -108,6 +108,10 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             }
         };
         load::print_diagnostics(&warnings, &file);
+        if plan.has_wait() {
+            errln!("error: {}; run it under `flowstep serve`", crate::batch::results::WAIT_NEEDS_SERVE);
+            return Ok(Exit::Invalid);
+        }
         let plan = Arc::new(plan);
         let flow = plan.flow();
         let problems = check_setup(flow, &constants, rows.columns(), &args, &input_path);

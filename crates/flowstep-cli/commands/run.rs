@@ -61,6 +61,11 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             }
         };
         load::print_diagnostics(&warnings, &file);
+        // Nothing here delivers the event a wait waits for: refused before anything is sent.
+        if plan.has_wait() && !args.dry_run {
+            errln!("error: {}; try it with --dry-run, or run it under `flowstep serve`", crate::batch::results::WAIT_NEEDS_SERVE);
+            return Ok(Exit::Invalid);
+        }
         let flow = plan.flow();
         // `--var` wins over the vars file; the file's problems are drawn at their place.
         let overridden: HashSet<&str> = cli_vars.iter().map(|(n, _)| n.as_str()).collect();

@@ -101,6 +101,47 @@ impl WaitStep {
         })
     }
 
+    /// A dry run: records what the step would wait for (a value that depends on what only a
+    /// live run would know says so), stands in for what it would map, and goes on as if the
+    /// first event type awaited had come.
+    fn dry_run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
+        let mut matches = serde_json::Map::new();
+        for (path, template) in &self.spec.matches {
+            let value = match cx.depends_on(template) {
+                Some(source) => format!("<depends on {source}>"),
+                None => cx.render_text(template)?,
+            };
+            matches.insert(path.value.clone(), Value::String(value));
+        }
+        let deadline = match &self.spec.deadline {
+            Deadline::After(d) => json!(format!("{} s after the step is reached", d.as_secs())),
+            Deadline::AfterRendered(t) | Deadline::At(t) => match cx.depends_on(t) {
+                Some(source) => json!(format!("<depends on {source}>")),
+                // A value a dry run stands in for (a used flow's output) cannot be a time.
+                None => match self.decide(cx) {
+                    Ok(w) => json!(w.deadline_ms),
+                    Err(e) => json!(format!("<decided in a live run: {}>", e.message)),
+                },
+            },
+        };
+        let events: Vec<&str> = self.spec.events.iter().map(|e| e.value.as_str()).collect();
+        cx.record(
+            "waits_for",
+            json!({"events": events, "match": matches, "deadline": deadline}),
+        );
+        let step = cx.decl.id.value.clone();
+        cx.expose(
+            "event",
+            json!({"type": events.first(), "id": format!("<the event step `{step}` waits for>")}),
+        );
+        let source = format!("the event step `{step}` waits for");
+        for (name, _) in &self.spec.map {
+            let shown = format!("<{}: from the event>", name.value);
+            cx.set_pending(name.value.clone(), shown, source.clone())?;
+        }
+        Ok(())
+    }
+
     /// Sets the variables of `map:` from the event.
     fn map_event(&self, cx: &mut StepContext<'_>, payload: &Value) -> Result<(), StepError> {
         for (name, path) in &self.spec.map {
@@ -125,17 +166,7 @@ fn select(path: &CompiledPath, payload: &Value) -> Option<Value> {
 impl Step for WaitStep {
     async fn run(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
         if cx.mode == RunMode::DryRun {
-            let wait = self.decide(cx)?;
-            cx.record(
-                "waits_for",
-                json!({"events": wait.events, "match": wait.matches}),
-            );
-            let source = format!("the event step `{}` waits for", cx.decl.id.value);
-            for (name, _) in &self.spec.map {
-                let shown = format!("<{}: from the event>", name.value);
-                cx.set_pending(name.value.clone(), shown, source.clone())?;
-            }
-            return Ok(());
+            return self.dry_run(cx);
         }
         let delivered = cx
             .state

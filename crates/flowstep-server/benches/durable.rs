@@ -175,19 +175,16 @@ async fn durable(
         .unwrap();
     let cpu0 = cpu();
     let started = Instant::now();
-    // Runs are created from `concurrency` tasks, as that many API clients would.
+    // Runs are created from `concurrency` tasks, as that many API clients would, each as
+    // `POST /v1/runs` makes it: the loaded flow's files and hash, the request's inputs.
+    let template = NewRun::new("template", preset.file, "stripe-checkout", preset.source);
     let mut creators = tokio::task::JoinSet::new();
     for t in 0..concurrency {
-        let (store, inputs) = (store.clone(), inputs.clone());
+        let (store, inputs, template) = (store.clone(), inputs.clone(), template.clone());
         creators.spawn(async move {
             for i in (t..n).step_by(concurrency) {
-                let run = NewRun::new(
-                    format!("dur-{round}-{i}"),
-                    preset.file,
-                    "stripe-checkout",
-                    preset.source,
-                )
-                .inputs(inputs.clone());
+                let mut run = template.clone().inputs(inputs.clone());
+                run.run_id = format!("dur-{round}-{i}");
                 store.create_run(run).await.unwrap();
             }
         });

@@ -144,7 +144,8 @@ pub(crate) async fn start(app: &AppState, inbound: &Inbound) -> Option<String> {
             }
         }
     }
-    let mut new = NewRun::of_sources(&run_id, &flow.name, flow.sources()).inputs(inputs);
+    let mut new =
+        NewRun::of_hashed_sources(&run_id, &flow.name, flow.sources(), &flow.hash).inputs(inputs);
     new.recipient = Some(inbound.from.clone());
     match app.0.store.create_run(new).await {
         Ok(Creation::Created) => {

@@ -41,6 +41,11 @@ fn parse(text: &str, days: bool, max: Duration, max_shown: &str) -> Result<Durat
         "m" => 60_000,
         "h" => 3_600_000,
         "d" if days => 86_400_000,
+        "" => {
+            return Err(format!(
+                "{shown} has no unit; write one after the number, like `{digits}s` or `{digits}m`"
+            ));
+        }
         other => {
             return Err(format!(
                 "unknown duration unit {} in {shown}; use ms, s, m{}",

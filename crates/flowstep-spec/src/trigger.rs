@@ -110,6 +110,20 @@ fn check(
     let captures: Vec<String> = regex.capture_names().flatten().map(str::to_owned).collect();
     let mut ok = true;
     for name in &captures {
+        if SENDER_INPUTS.contains(&name.as_str()) {
+            ok = false;
+            diags.push(
+                Diagnostic::error(
+                    "E010",
+                    format!("the capture `{name}` would let the message's text stand in for the sender"),
+                    text.span,
+                )
+                .with_help(format!(
+                    "`{name}` is filled from WhatsApp's own record of who wrote; name the group after another input"
+                )),
+            );
+            continue;
+        }
         if !inputs.iter().any(|i| &i.name.value == name) {
             ok = false;
             diags.push(

@@ -127,8 +127,8 @@ pub trait RunStore: Send + Sync {
 
     /// Parks the run at the wait its state is suspended at ([`RunState::waiting`]), in one
     /// write: saves `state`, makes the run `waiting` until its deadline and releases the
-    /// lease (fenced). An event recorded earlier (within [`EVENT_RETENTION`]) that matches
-    /// and woke no run wakes it at once: the run is `queued` again with the event
+    /// lease (fenced). An event recorded earlier (within [`EVENT_RETENTION`], and after the
+    /// run was created) that matches and woke no run wakes it at once: the run is `queued` again with the event
     /// ([`Claimed::event`]) and this returns `true`.
     async fn register_wait(&self, claimed: &Claimed, state: &RunState) -> Result<bool, StoreError>;
 

@@ -78,8 +78,10 @@ pub fn flow_hash(source: &str) -> String {
     let digest = Sha256::digest(source.as_bytes());
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
     }
     out
 }
@@ -173,6 +175,28 @@ impl NewRun {
             flow_file: main.name,
             flow_name: flow_name.into(),
             flow_hash: sources_hash(&main.text, &used),
+            flow_source: main.text,
+            used_flows: used,
+            inputs: Map::new(),
+            recipient: None,
+        }
+    }
+
+    /// [`NewRun::of_sources`] with the hash of `sources` computed already
+    /// ([`sources_hash`]), as a server that loaded the flow once has it: nothing is hashed per
+    /// run. The store checks the hash (once per flow) and refuses a wrong one.
+    pub fn of_hashed_sources(
+        run_id: impl Into<String>,
+        flow_name: impl Into<String>,
+        sources: FlowSources,
+        flow_hash: impl Into<String>,
+    ) -> Self {
+        let FlowSources { main, used } = sources;
+        NewRun {
+            run_id: run_id.into(),
+            flow_file: main.name,
+            flow_name: flow_name.into(),
+            flow_hash: flow_hash.into(),
             flow_source: main.text,
             used_flows: used,
             inputs: Map::new(),

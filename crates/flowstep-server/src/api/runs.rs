@@ -137,7 +137,8 @@ pub(crate) async fn create(
     }
     // The flow's file and every flow it uses are stored with the run, which is resumed from
     // them alone.
-    let mut new = NewRun::of_sources(&run_id, &flow.name, flow.sources()).inputs(inputs);
+    let mut new =
+        NewRun::of_hashed_sources(&run_id, &flow.name, flow.sources(), &flow.hash).inputs(inputs);
     new.recipient = body.to;
     let wanted = new.clone();
     match app.0.store.create_run(new).await? {

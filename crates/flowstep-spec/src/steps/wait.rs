@@ -125,10 +125,12 @@ impl WaitSpec {
         let on_timeout = m
             .get("on_timeout")
             .and_then(|n| scalar_text(n, "`on_timeout`", diags));
+        // A part in error was reported; the rest is kept, so that the checks of the whole
+        // flow (variables read, steps jumped to) still see this step and report theirs too.
         Some(WaitSpec {
-            events: events??,
-            matches: matches?,
-            deadline: deadline?,
+            events: events.flatten().unwrap_or_default(),
+            matches: matches.unwrap_or_default(),
+            deadline: deadline.unwrap_or(Deadline::After(MAX_WAIT)),
             map,
             on_timeout,
         })
@@ -149,8 +151,12 @@ fn read_events(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Spanned<Strin
         return None;
     }
     let mut out: Vec<Spanned<String>> = Vec::new();
+    let mut ok = true;
     for item in items {
-        let name = scalar_text(item, "`for`", diags)?;
+        let Some(name) = scalar_text(item, "`for`", diags) else {
+            ok = false;
+            continue;
+        };
         if !EVENT_TYPES.contains(&name.value.as_str()) {
             let mut d = Diagnostic::error(
                 "E010",
@@ -168,7 +174,8 @@ fn read_events(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Spanned<Strin
                 ),
             );
             diags.push(d);
-            return None;
+            ok = false;
+            continue;
         }
         if out.iter().any(|e| e.value == name.value) {
             diags.push(Diagnostic::error(
@@ -176,11 +183,12 @@ fn read_events(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Spanned<Strin
                 format!("`for` names `{}` twice", name.value),
                 name.span,
             ));
-            return None;
+            ok = false;
+            continue;
         }
         out.push(name);
     }
-    Some(out)
+    ok.then_some(out)
 }
 
 /// Whether `path` is a dotted path into an event: segments of letters, digits, `_` and `-`
@@ -302,6 +310,17 @@ fn read_deadline(
         }
         (None, Some(u)) => {
             let text = scalar_text(u, "`until`", diags)?;
+            if !text.value.contains("<<") && text.value.trim().parse::<u64>().is_err() {
+                diags.push(
+                    Diagnostic::error(
+                        "E010",
+                        format!("`until` is `{}`, not a Unix time in seconds", text.value),
+                        u.span,
+                    )
+                    .with_help("write a template that renders one, like `<<expires_at>>` (Stripe's), or use `timeout: 30m`"),
+                );
+                return None;
+            }
             Some(Deadline::At(compile_string(
                 &text.value,
                 u,

@@ -43,6 +43,17 @@ struct FlowSources {
     used: Option<UsedFlows>,
 }
 
+/// A flow whose hash was checked: its files, and the used flows as stored.
+#[derive(Debug)]
+struct Verified {
+    source: String,
+    used: UsedFlows,
+    used_json: String,
+}
+
+/// More checked flows than this and the cache starts again (flows edited many times).
+const MAX_VERIFIED: usize = 256;
+
 /// The most runs one page lists.
 const MAX_PAGE: u32 = 1000;
 
@@ -56,6 +67,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// Flow sources read back for claims, by hash (a hash names one source for good).
     sources: Arc<Mutex<HashMap<String, Arc<FlowSources>>>>,
+    /// Flows whose hash `create_run` checked, by hash.
+    verified: Arc<Mutex<HashMap<String, Arc<Verified>>>>,
     /// SQLite found the file damaged on a read: not ready from then on.
     damaged: Arc<Mutex<Option<StoreError>>>,
     clock: Arc<dyn Clock>,
@@ -92,6 +105,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             batch,
             sources: Arc::default(),
+            verified: Arc::default(),
             damaged: Arc::default(),
             writer: pools.writer,
             reader: pools.reader,
@@ -327,14 +341,41 @@ impl RunStore for SqliteStore {
     async fn create_run(&self, run: NewRun) -> Result<Creation, StoreError> {
         flowstep_engine::check_run_id(&run.run_id)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        if run.flow_hash != sources_hash(&run.flow_source, &run.used_flows) {
-            return Err(StoreError::Invalid(format!(
-                "run `{}`: the flow hash `{}` is not the hash of its source and used flows (use NewRun::new, NewRun::of_sources or sources_hash)",
-                run.run_id, run.flow_hash
-            )));
-        }
+        // A hash checked once is known with its files: a run of the same files is not hashed
+        // again (comparing the text costs far less than hashing it).
+        let known = self
+            .verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&run.flow_hash)
+            .filter(|v| v.source == run.flow_source && v.used == run.used_flows)
+            .cloned();
+        let used_json = match known {
+            Some(v) => v.used_json.clone(),
+            None => {
+                if run.flow_hash != sources_hash(&run.flow_source, &run.used_flows) {
+                    return Err(StoreError::Invalid(format!(
+                        "run `{}`: the flow hash `{}` is not the hash of its source and used flows (use NewRun::new, NewRun::of_sources or sources_hash)",
+                        run.run_id, run.flow_hash
+                    )));
+                }
+                let used_json = self.to_json("the flows the run's flow uses", &run.used_flows)?;
+                let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+                if verified.len() >= MAX_VERIFIED {
+                    verified.clear();
+                }
+                verified.insert(
+                    run.flow_hash.clone(),
+                    Arc::new(Verified {
+                        source: run.flow_source.clone(),
+                        used: run.used_flows.clone(),
+                        used_json: used_json.clone(),
+                    }),
+                );
+                used_json
+            }
+        };
         let inputs_json = self.to_json("the run's inputs", &run.inputs)?;
-        let used_json = self.to_json("the flows the run's flow uses", &run.used_flows)?;
         let write = Write {
             attempt: 0,
             now: self.now(),

@@ -167,15 +167,18 @@ pub(crate) struct KeyedEventRow {
     pub(crate) payload_json: String,
 }
 
-/// The earliest event under `wait_key` that woke no run, received at `since` or later.
+/// The earliest event under `wait_key` that woke no run, received at `since` or later and
+/// after run `run_id` was created.
 pub(crate) async fn select_event_for_key<'e>(
     e: impl SqliteExecutor<'e>,
     wait_key: &str,
     since: i64,
+    run_id: &str,
 ) -> sqlx::Result<Option<KeyedEventRow>> {
     sqlx::query(include_str!("queries/select_event_for_key.sql"))
         .bind(wait_key)
         .bind(since)
+        .bind(run_id)
         .fetch_optional(e)
         .await?
         .map(|r| {

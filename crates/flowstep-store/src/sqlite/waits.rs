@@ -62,11 +62,12 @@ impl SqliteStore {
                 .await
                 .map_err(sql)?;
         }
-        // An event that came first (a fast payer), within retention, ends the wait at once.
+        // An event that came first (a fast payer), within retention and after the run was
+        // created, ends the wait at once.
         let since = now.saturating_sub(millis_of(EVENT_RETENTION));
         let mut first: Option<queries::KeyedEventRow> = None;
         for key in &keys {
-            if let Some(e) = queries::select_event_for_key(&mut *tx, key, since)
+            if let Some(e) = queries::select_event_for_key(&mut *tx, key, since, run_id)
                 .await
                 .map_err(sql)?
                 && first.as_ref().is_none_or(|f| e.seq < f.seq)

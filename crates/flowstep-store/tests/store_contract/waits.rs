@@ -186,17 +186,32 @@ pub async fn a_waiting_run_is_woken_once_by_the_event_that_matches<S: RunStore>(
 
 pub async fn an_event_that_came_first_ends_the_wait_at_once<S: RunStore>(s: Subject<S>) {
     let store = &*s.store;
-    let now = s.clock_now();
-    // The customer paid before the run reached its wait.
-    let paid = event("evt_fast", "checkout.session.completed", "cs_fast", now);
-    assert_eq!(
-        store.record_event(paid, &shapes()).await.unwrap(),
-        Recorded::Inserted { woke: None }
+    // An event from before the run was created is not the run's (an old message, or the
+    // one that started it).
+    let old = event(
+        "evt_old",
+        "checkout.session.completed",
+        "cs_fast",
+        s.clock_now(),
     );
+    store.record_event(old, &shapes()).await.unwrap();
+    s.clock.advance(Duration::from_millis(5));
     store
         .create_run(new_run("order-1", "cs_fast"))
         .await
         .unwrap();
+    s.clock.advance(Duration::from_millis(5));
+    // The customer paid before the run reached its wait.
+    let paid = event(
+        "evt_fast",
+        "checkout.session.completed",
+        "cs_fast",
+        s.clock_now(),
+    );
+    assert_eq!(
+        store.record_event(paid, &shapes()).await.unwrap(),
+        Recorded::Inserted { woke: None }
+    );
     let claimed = claim_one(store, "w1").await;
     let state = waiting_state("order-1", "cs_fast").await;
     assert!(
@@ -204,6 +219,10 @@ pub async fn an_event_that_came_first_ends_the_wait_at_once<S: RunStore>(s: Subj
         "woken at once"
     );
     let woken = claim_one(store, "w1").await;
+    match &woken.event {
+        Some(WaitEvent::Event { event_id, .. }) => assert_eq!(event_id, "evt_fast"),
+        other => panic!("expected evt_fast, got {other:?}"),
+    }
     let (status, texts) = resume(&woken).await;
     assert_eq!((status, texts.len()), (RunStatus::Succeeded, 1));
     // The event was taken: a second run waiting for the same session is not woken by it.
