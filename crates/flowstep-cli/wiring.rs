@@ -59,9 +59,18 @@ pub async fn routing_at(
         };
         let sandbox = match preferred {
             Some(s) => s,
-            None => flowstep_sandbox::Sandbox::start(([127, 0, 0, 1], 0).into())
-                .await
-                .context("cannot start the sandbox")?,
+            None => {
+                let s = flowstep_sandbox::Sandbox::start(([127, 0, 0, 1], 0).into())
+                    .await
+                    .context("cannot start the sandbox")?;
+                if let Some(addr) = prefer {
+                    errln!(
+                        "note: {addr} is taken (another sandbox?), so this one is at {url}: play the customer with `flowstep sandbox say --to {url} ...`, and read the chat at {url}/__sandbox/whatsapp/messages",
+                        url = s.base_url()
+                    );
+                }
+                s
+            }
         };
         errln!(
             "note: using the built-in sandbox at {} (no real payments)",
