@@ -653,11 +653,9 @@ impl Plan {
         state.cursor = match step_status {
             StepStatus::Skipped => i + 1,
             StepStatus::Succeeded => after,
-            StepStatus::Failed if timed_out && wait_on_timeout(decl).is_some() => jump(
-                &wait_on_timeout(decl)
-                    .map_or("", |l| l.value.as_str())
-                    .to_owned(),
-            ),
+            StepStatus::Failed if timed_out && wait_on_timeout(decl).is_some() => {
+                jump(wait_on_timeout(decl).map_or("", |l| l.value.as_str()))
+            }
             StepStatus::Failed => match &decl.on_error {
                 // A dry run shows every request it can build, so it goes on past a step it
                 // could not build (its record says why); the run still counts as failed.
