@@ -22,7 +22,7 @@ pub struct NewEvent {
 }
 
 /// How long events are kept: 7 days. Within it, a re-delivered event is known as one (Stripe
-/// retries a delivery for up to 3 days, https://docs.stripe.com/webhooks#retries) and an event
+/// retries a delivery for up to 3 days, <https://docs.stripe.com/webhooks#retries>) and an event
 /// that arrived before its wait is matched when the wait is registered; after it, the event
 /// is forgotten ([`crate::RunStore::prune_events`]).
 pub const EVENT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);

@@ -31,7 +31,7 @@ pub const KEYS: &[&str] = &[
 
 /// The event types a wait may name, as `provider.type`: what `flowstep serve`'s webhook
 /// endpoints receive (docs/flow-format.md, "wait"). Stripe's and Razorpay's names are theirs
-/// (https://docs.stripe.com/api/events/types, https://razorpay.com/docs/webhooks/payloads/);
+/// (<https://docs.stripe.com/api/events/types>, <https://razorpay.com/docs/webhooks/payloads/>);
 /// WhatsApp's are an inbound `message` and each message status (`status.delivered`).
 pub const EVENT_TYPES: &[&str] = &[
     "stripe.checkout.session.completed",
