@@ -58,6 +58,27 @@ pub struct SandboxArgs {
     /// own when unset), retried for about 5 minutes.
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
+    /// Make this fraction (0 to 1, like 0.1) of the attempts to deliver events fail on purpose
+    /// (half not sent, half with the answer lost), so that retries and the receiver's
+    /// de-duplication are exercised. Which attempts fail follows --forward-faults-seed.
+    #[arg(long, value_name = "RATE", requires = "forward_to", value_parser = parse_fault_rate)]
+    pub forward_faults: Option<f64>,
+    /// Picks which delivery attempts --forward-faults fails: the same seed fails the same.
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 0,
+        requires = "forward_faults"
+    )]
+    pub forward_faults_seed: u64,
+}
+
+/// A fraction of delivery attempts, from 0 to 1.
+fn parse_fault_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number; give a fraction from 0 to 1, like 0.1"))?;
+    flowstep_sandbox::DeliveryFaults::new(rate, 0).map(|f| f.rate)
 }
 
 /// `sandbox say`.
@@ -276,6 +297,19 @@ pub struct ServeArgs {
     /// API requests to it, with its test credentials for secrets that are unset.
     #[arg(long)]
     pub sandbox: bool,
+    /// With --sandbox: make this fraction (0 to 1, like 0.1) of the attempts to deliver the
+    /// sandbox's events to this server fail on purpose (half not sent, half with the answer
+    /// lost); they are retried. Which attempts fail follows --forward-faults-seed.
+    #[arg(long, value_name = "RATE", requires = "sandbox", value_parser = parse_fault_rate)]
+    pub forward_faults: Option<f64>,
+    /// Picks which delivery attempts --forward-faults fails: the same seed fails the same.
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 0,
+        requires = "forward_faults"
+    )]
+    pub forward_faults_seed: u64,
     /// Send requests whose URL starts with FROM to TO instead (repeatable).
     #[arg(long = "route", value_name = "FROM=TO")]
     pub routes: Vec<String>,

@@ -3,8 +3,8 @@
 //! sandbox's page puts a verified `checkout.session.completed` in `GET /v1/events`; a
 //! customer's message from `flowstep sandbox say` puts a `message` there), with the secrets
 //! serve verifies with, set or not; `flowstep sandbox --forward-to` does the same for a server
-//! in another process; `sandbox say` and `--forward-to` refuse bad arguments (exit 2) and say
-//! when the sandbox cannot be reached (exit 1).
+//! in another process; `sandbox say`, `--forward-to` and `--forward-faults` refuse bad
+//! arguments (exit 2) and say when the sandbox cannot be reached (exit 1).
 
 use crate::raw_http;
 use crate::serve_support::{Serve, json_of};
@@ -265,4 +265,34 @@ fn a_sandbox_without_a_receiver_says_so_and_say_reports_bad_arguments_and_no_san
         stderr.contains("error: --forward-to: \"ftp://x\" is not an http(s) URL"),
         "{stderr}"
     );
+    // --forward-faults takes a fraction, and only where events are forwarded.
+    for (args, says) in [
+        (
+            &[
+                "sandbox",
+                "--forward-to",
+                "http://127.0.0.1:9",
+                "--forward-faults",
+                "1.5",
+            ][..],
+            "from 0 to 1",
+        ),
+        (
+            &[
+                "sandbox",
+                "--forward-to",
+                "http://127.0.0.1:9",
+                "--forward-faults",
+                "ten",
+            ][..],
+            "is not a number",
+        ),
+        (&["sandbox", "--forward-faults", "0.1"][..], "--forward-to"),
+        (&["serve", "--forward-faults", "0.1"][..], "--sandbox"),
+    ] {
+        let out = flowstep(dir.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
 }

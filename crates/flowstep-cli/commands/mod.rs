@@ -29,7 +29,7 @@ pub fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 name,
                 text,
             }) => sandbox_say::say(&to, &from, name.as_deref(), &text),
-            None => sandbox::sandbox(args.addr, args.forward_to.as_deref(), redactor),
+            None => sandbox::sandbox(&args, redactor),
         },
         Command::Schema => schema::schema(),
     }

@@ -1,21 +1,22 @@
 //! `flowstep sandbox`: serve the local Stripe, Razorpay and WhatsApp stand-ins until Ctrl-C,
 //! with `--forward-to` sending their events as signed webhooks to a receiver.
 
+use crate::args::SandboxArgs;
 use crate::exit::Exit;
 use crate::out::{errln, outln};
 use crate::{sandbox_defaults, secrets};
 use anyhow::Context;
 use flowstep_engine::Redactor;
-use flowstep_sandbox::{Forwarding, RetrySchedule, SANDBOX_SECRET_KEY, Sandbox};
-use std::net::SocketAddr;
+use flowstep_sandbox::{DeliveryFaults, Forwarding, RetrySchedule, SANDBOX_SECRET_KEY, Sandbox};
 use std::sync::Arc;
 
-pub fn sandbox(
-    addr: SocketAddr,
-    forward_to: Option<&str>,
-    redactor: Arc<Redactor>,
-) -> anyhow::Result<Exit> {
-    let forwarding = match forward_to.map(receiver_url).transpose() {
+pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    let addr = args.addr;
+    let faults = DeliveryFaults {
+        rate: args.forward_faults.unwrap_or(0.0),
+        seed: args.forward_faults_seed,
+    };
+    let forwarding = match args.forward_to.as_deref().map(receiver_url).transpose() {
         Ok(url) => url,
         Err(e) => {
             errln!("error: --forward-to: {e}");
@@ -40,6 +41,7 @@ pub fn sandbox(
                 base_url,
                 secrets,
                 retry: RetrySchedule::default(),
+                faults,
             })
         }
         None => None,
@@ -57,6 +59,13 @@ pub fn sandbox(
                 f.base_url
             ),
             None => outln!("  events: listed only; add --forward-to URL to send them as webhooks"),
+        }
+        if faults.rate > 0.0 {
+            outln!(
+                "  faults: {:.1}% of delivery attempts fail on purpose (seed {}); POST {base}/__sandbox/forward-faults changes it",
+                faults.rate * 100.0,
+                faults.seed
+            );
         }
         outln!("  customer: flowstep sandbox say --to {base} --from 919812345678 \"buy Blue T-shirt\"");
         outln!("Press Ctrl-C to stop.");

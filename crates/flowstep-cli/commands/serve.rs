@@ -140,7 +140,11 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             }
         };
         if let Some(s) = &sandbox {
-            forward_to_self(s, server.addr(), &secrets);
+            let faults = flowstep_sandbox::DeliveryFaults {
+                rate: args.forward_faults.unwrap_or(0.0),
+                seed: args.forward_faults_seed,
+            };
+            forward_to_self(s, server.addr(), &secrets, faults);
         }
         if generated {
             errln!(
@@ -184,7 +188,12 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
 /// `serve --sandbox`: the sandbox sends its events to this server's own webhook endpoints,
 /// signed with the secrets the endpoints verify with (the sandbox's own when unset, as
 /// `EnvSecrets` answers under `--sandbox`).
-fn forward_to_self(sandbox: &flowstep_sandbox::Sandbox, addr: SocketAddr, secrets: &EnvSecrets) {
+fn forward_to_self(
+    sandbox: &flowstep_sandbox::Sandbox,
+    addr: SocketAddr,
+    secrets: &EnvSecrets,
+    faults: flowstep_sandbox::DeliveryFaults,
+) {
     // An unspecified bind address is reached on loopback.
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -201,10 +210,18 @@ fn forward_to_self(sandbox: &flowstep_sandbox::Sandbox, addr: SocketAddr, secret
     errln!(
         "note: the sandbox sends its events to this server: {base_url}/webhooks/stripe, /webhooks/razorpay and /webhooks/whatsapp, signed"
     );
+    if faults.rate > 0.0 {
+        errln!(
+            "note: --forward-faults: {:.1}% of those deliveries fail on purpose (seed {}) and are retried",
+            faults.rate * 100.0,
+            faults.seed
+        );
+    }
     sandbox.forward_to(Some(flowstep_sandbox::Forwarding {
         base_url,
         secrets,
         retry: flowstep_sandbox::RetrySchedule::default(),
+        faults,
     }));
 }
 

@@ -1,5 +1,5 @@
 //! Admin routes under `/__sandbox/` for tests in another process and for flow authors:
-//! stats, fault injection, the request log, the WhatsApp messages received, a customer's
+//! stats, fault injection (into requests, and into the deliveries of events), the request log, the WhatsApp messages received, a customer's
 //! inbound WhatsApp message, the events sent and their deliveries, and a generic echo
 //! endpoint. Every other path under `/__sandbox/` is an admin 404.
 
@@ -13,6 +13,7 @@ use axum::routing::any;
 use serde_json::{Map, Value, json};
 
 use crate::api::{self, form_pairs, header, lock, refuse};
+use crate::events::DeliveryFaults;
 use crate::faults::Fault;
 use crate::state::AppState;
 use crate::whatsapp::inbound;
@@ -29,6 +30,10 @@ pub(crate) fn routes() -> Router<AppState> {
             route().post(inbound::inbound),
         )
         .route("/__sandbox/events", route().get(events))
+        .route(
+            "/__sandbox/forward-faults",
+            route().get(delivery_faults).post(set_delivery_faults),
+        )
         .route("/__sandbox/", route())
         .route("/__sandbox/{*rest}", route())
 }
@@ -48,7 +53,7 @@ async fn unknown(method: Method, uri: Uri) -> Response {
     message(
         404,
         &format!(
-            "Unknown sandbox admin route ({method}: {}). Routes: GET /__sandbox/stats, POST /__sandbox/faults, GET /__sandbox/requests, GET /__sandbox/whatsapp/messages, POST /__sandbox/whatsapp/inbound, GET /__sandbox/events, any /__sandbox/echo.",
+            "Unknown sandbox admin route ({method}: {}). Routes: GET /__sandbox/stats, POST /__sandbox/faults, GET /__sandbox/requests, GET /__sandbox/whatsapp/messages, POST /__sandbox/whatsapp/inbound, GET /__sandbox/events, GET and POST /__sandbox/forward-faults, any /__sandbox/echo.",
             uri.path()
         ),
     )
@@ -71,6 +76,36 @@ async fn inject(State(app): State<AppState>, body: Bytes) -> Response {
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => message(400, &format!("Invalid fault JSON: {e}")),
+    }
+}
+
+/// `GET /__sandbox/forward-faults`: the [`DeliveryFaults`] in force.
+async fn delivery_faults(State(app): State<AppState>) -> Response {
+    api::json(
+        200,
+        &serde_json::to_value(app.outbox.faults()).unwrap_or(Value::Null),
+    )
+}
+
+/// `POST /__sandbox/forward-faults` (`{"rate": 0.1, "seed": 7}`): from the next delivery
+/// attempt on, that fraction of attempts fail; answers the faults now in force.
+async fn set_delivery_faults(State(app): State<AppState>, body: Bytes) -> Response {
+    let faults = serde_json::from_slice::<DeliveryFaults>(&body)
+        .map_err(|e| {
+            format!("Invalid delivery faults JSON ({e}); send {{\"rate\": 0.1, \"seed\": 7}}")
+        })
+        .and_then(|f| DeliveryFaults::new(f.rate, f.seed));
+    match faults {
+        Ok(faults) => {
+            app.outbox.set_faults(faults);
+            tracing::info!(
+                rate = faults.rate,
+                seed = faults.seed,
+                "sandbox delivery faults set"
+            );
+            api::json(200, &serde_json::to_value(faults).unwrap_or(Value::Null))
+        }
+        Err(e) => message(400, &e),
     }
 }
 

@@ -34,6 +34,7 @@
 //! | `GET /__sandbox/whatsapp/messages` | the [`ReceivedWhatsApp`] messages as a JSON array |
 //! | `POST /__sandbox/whatsapp/inbound` (`{"from", "name", "text"}`) | 200 `{"id": "wamid....", ...}`: a customer's text message, sent as an inbound webhook |
 //! | `GET /__sandbox/events` | the [`SentEvent`]s as a JSON array, with each delivery's attempts |
+//! | `GET`, `POST /__sandbox/forward-faults` (`{"rate": 0.1, "seed": 7}`) | the [`DeliveryFaults`] in force; `POST` sets them: that fraction of delivery attempts fail |
 //! | any method `/__sandbox/echo` | 200, the request echoed back as JSON |
 //!
 //! **Events.** Like the real providers, the sandbox sends webhooks: paying a Checkout Session
@@ -72,9 +73,9 @@ pub const DEFAULT_PORT: u16 = 12111;
 use std::net::SocketAddr;
 
 pub use events::{
-    Attempt, DeliveryState, Forwarding, MAX_LOGGED_EVENTS, Provider, RetrySchedule,
-    SANDBOX_RAZORPAY_WEBHOOK_SECRET, SANDBOX_STRIPE_WEBHOOK_SECRET, SANDBOX_WHATSAPP_APP_SECRET,
-    SentEvent, WebhookSecrets,
+    Attempt, DeliveryFaults, DeliveryState, Forwarding, InjectedFault, MAX_LOGGED_EVENTS, Provider,
+    RetrySchedule, SANDBOX_RAZORPAY_WEBHOOK_SECRET, SANDBOX_STRIPE_WEBHOOK_SECRET,
+    SANDBOX_WHATSAPP_APP_SECRET, SentEvent, WebhookSecrets,
 };
 pub use faults::{Fault, FaultAction};
 pub use razorpay::{SANDBOX_RAZORPAY_KEY_ID, SANDBOX_RAZORPAY_KEY_SECRET};
@@ -195,6 +196,12 @@ impl Sandbox {
     /// before); events emitted earlier keep their delivery. `None` stops forwarding.
     pub fn forward_to(&self, forwarding: Option<Forwarding>) {
         self.state.outbox.set_forwarding(forwarding);
+    }
+
+    /// Makes a fraction of the attempts to deliver events fail on purpose, from the next
+    /// attempt on (see [`DeliveryFaults`]); `DeliveryFaults::default()` stops it.
+    pub fn set_delivery_faults(&self, faults: DeliveryFaults) {
+        self.state.outbox.set_faults(faults);
     }
 
     /// Every event the sandbox emitted (at most [`MAX_LOGGED_EVENTS`] of the latest, and every

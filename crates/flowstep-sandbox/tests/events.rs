@@ -126,6 +126,7 @@ async fn sandbox(forward_to: Option<&str>) -> (Sandbox, reqwest::Client) {
             base_url: url.to_owned(),
             secrets: secrets(),
             retry: fast(),
+            faults: Default::default(),
         }));
     }
     let client = reqwest::Client::builder()
@@ -546,4 +547,153 @@ async fn without_a_receiver_events_are_listed_and_not_sent() {
             .iter()
             .all(|e| e.attempts.is_empty() && e.url.is_none())
     );
+}
+
+/// The id of the WhatsApp message a notification carries.
+fn message_id(notification: &Value) -> String {
+    notification["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn forward_faults_fail_attempts_as_seeded_and_every_event_still_arrives() {
+    let (r, url) = receiver().await;
+    let sb = Sandbox::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    // Enough quick attempts that half failing never exhausts them.
+    sb.forward_to(Some(Forwarding {
+        retry: RetrySchedule {
+            attempts: 30,
+            first_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            timeout: Duration::from_secs(5),
+        },
+        secrets: secrets(),
+        ..Forwarding::new(&url)
+    }));
+    let client = reqwest::Client::new();
+    let admin = format!("{}/__sandbox/forward-faults", sb.base_url());
+    for bad in [r#"{"rate": 1.5}"#, r#"{"rate": 0.1, "sed": 1}"#, "rate"] {
+        let resp = client.post(&admin).body(bad).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{bad}");
+        let error: Value = resp.json().await.unwrap();
+        assert!(
+            error["error"]["message"].as_str().unwrap().contains("rate"),
+            "{error}"
+        );
+    }
+    let set = client
+        .post(&admin)
+        .body(r#"{"rate": 0.5, "seed": 11}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let now: Value = client
+        .get(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now, json!({"rate": 0.5, "seed": 11}));
+
+    // 24 customer messages from 6 customers (6 lanes delivered at once).
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        let answer: Value = client
+            .post(format!("{}/__sandbox/whatsapp/inbound", sb.base_url()))
+            .json(&json!({"from": format!("91981234567{}", i % 6), "text": format!("message {i}")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(answer["id"].as_str().unwrap().to_owned());
+    }
+    let events = settled(&sb).await;
+    assert_eq!(events.len(), 24);
+    let got = r.got.lock().unwrap().clone();
+    let faults = flowstep_sandbox::DeliveryFaults {
+        rate: 0.5,
+        seed: 11,
+    };
+    let (mut dropped, mut lost) = (0, 0);
+    for event in &events {
+        assert_eq!(event.delivery, DeliveryState::Delivered, "{event:#?}");
+        let (last, failed) = event.attempts.split_last().unwrap();
+        assert_eq!(
+            (last.status, &last.error, last.fault),
+            (Some(200), &None, None)
+        );
+        for (n, attempt) in event.attempts.iter().enumerate() {
+            // Which attempts failed is the seed's choice, whatever order lanes ran in.
+            assert_eq!(
+                attempt.fault,
+                faults.decide(&event.id, n as u32 + 1),
+                "{event:#?}"
+            );
+        }
+        for attempt in failed {
+            match attempt.fault {
+                Some(flowstep_sandbox::InjectedFault::DropRequest) => {
+                    dropped += 1;
+                    assert_eq!(attempt.status, None);
+                    assert!(
+                        attempt
+                            .error
+                            .as_ref()
+                            .unwrap()
+                            .contains("connection dropped")
+                    );
+                }
+                Some(flowstep_sandbox::InjectedFault::LoseResponse) => {
+                    lost += 1;
+                    assert_eq!(attempt.status, Some(200));
+                    assert!(attempt.error.as_ref().unwrap().contains("was lost"));
+                }
+                None => panic!("an attempt failed without a fault: {event:#?}"),
+            }
+        }
+        // The receiver saw the event once per attempt that was sent: at least once.
+        let sent = event
+            .attempts
+            .iter()
+            .filter(|a| a.fault != Some(flowstep_sandbox::InjectedFault::DropRequest))
+            .count();
+        let seen = got
+            .iter()
+            .filter(|g| g.verified() && message_id(&g.json()) == event.id)
+            .count();
+        assert_eq!(seen, sent, "{event:#?}");
+    }
+    assert!(dropped > 0 && lost > 0, "dropped {dropped}, lost {lost}");
+    let mut listed: Vec<_> = events.iter().map(|e| e.id.clone()).collect();
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids);
+
+    // Rate 0 stops the faults from the next attempt on.
+    let off = client
+        .post(&admin)
+        .body(r#"{"rate": 0}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off.status(), 200);
+    let before = r.got.lock().unwrap().len();
+    client
+        .post(format!("{}/__sandbox/whatsapp/inbound", sb.base_url()))
+        .json(&json!({"from": "919812345670", "text": "again"}))
+        .send()
+        .await
+        .unwrap();
+    wait_for(&r, before + 1).await;
+    let last = settled(&sb).await.pop().unwrap();
+    assert_eq!(last.attempts.len(), 1);
 }

@@ -6,13 +6,17 @@
 //! At least once: a receiver that stored an event but answered late is sent it again, and
 //! de-duplicates by the id. Redirects are not followed (a 3xx is a failed attempt, as with
 //! Stripe). No secret is ever logged.
+//!
+//! With [`DeliveryFaults`](super::DeliveryFaults) set, an attempt may fail on purpose: not
+//! sent (as if the connection dropped), or sent with its answer thrown away (as if the
+//! answer was lost), and is then retried like any failed attempt.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use flowstep_webhook_signature::{razorpay, stripe, whatsapp};
 
-use super::{Attempt, DeliveryState, Forwarding, Outbox, Provider, now_ms};
+use super::{Attempt, DeliveryState, Forwarding, InjectedFault, Outbox, Provider, now_ms};
 use crate::api::lock;
 
 /// Queues event `seq` at the end of `lane`, starting the lane's task when it was idle.
@@ -101,17 +105,35 @@ async fn deliver(outbox: &Outbox, forwarding: &Forwarding, seq: u64) -> bool {
         };
         let at_ms = now_ms();
         let started = Instant::now();
-        let request = signed(&client, &url, provider, &id, &body, &forwarding.secrets);
-        let answer = tokio::select! {
-            answer = request.send() => answer,
-            _ = shutdown.changed() => return false,
+        let fault = outbox.faults().decide(&id, n);
+        let (status, error) = if fault == Some(InjectedFault::DropRequest) {
+            (
+                None,
+                Some("injected fault: the connection dropped before the request was sent".into()),
+            )
+        } else {
+            let request = signed(&client, &url, provider, &id, &body, &forwarding.secrets);
+            let answer = tokio::select! {
+                answer = request.send() => answer,
+                _ = shutdown.changed() => return false,
+            };
+            match &answer {
+                Ok(resp) => (Some(resp.status().as_u16()), None),
+                Err(e) => (None, Some(failure(e))),
+            }
         };
         let took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let (status, error) = match &answer {
-            Ok(resp) => (Some(resp.status().as_u16()), None),
-            Err(e) => (None, Some(failure(e))),
+        // A lost answer is recorded with the status the receiver gave, and is not a delivery.
+        let (status, error) = match (fault, status) {
+            (Some(InjectedFault::LoseResponse), Some(s)) => (
+                Some(s),
+                Some(format!(
+                    "injected fault: the answer ({s}) was lost on the way back"
+                )),
+            ),
+            _ => (status, error),
         };
-        let delivered = status.is_some_and(|s| (200..300).contains(&s));
+        let delivered = error.is_none() && status.is_some_and(|s| (200..300).contains(&s));
         {
             let mut log = lock(&outbox.log);
             if let Some(l) = log.get_mut(seq) {
@@ -120,6 +142,7 @@ async fn deliver(outbox: &Outbox, forwarding: &Forwarding, seq: u64) -> bool {
                     status,
                     error: error.clone(),
                     took_ms,
+                    fault,
                 });
                 if delivered {
                     l.event.delivery = DeliveryState::Delivered;
@@ -131,8 +154,8 @@ async fn deliver(outbox: &Outbox, forwarding: &Forwarding, seq: u64) -> bool {
             return true;
         }
         let what = match (status, &error) {
-            (Some(s), _) => format!("answered {s}"),
-            (None, Some(e)) => e.clone(),
+            (_, Some(e)) => e.clone(),
+            (Some(s), None) => format!("answered {s}"),
             (None, None) => "failed".to_owned(),
         };
         if n < attempts {

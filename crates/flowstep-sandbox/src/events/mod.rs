@@ -8,6 +8,9 @@
 //! background task.
 
 pub(crate) mod delivery;
+mod faults;
+
+pub use faults::{DeliveryFaults, InjectedFault};
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
@@ -121,7 +124,8 @@ impl RetrySchedule {
 }
 
 /// Where events go: the receiver's base URL (`http://127.0.0.1:8080`; events go to
-/// [`Provider::path`] under it), the secrets they are signed with and the retry schedule.
+/// [`Provider::path`] under it), the secrets they are signed with, the retry schedule, and
+/// the attempts that fail on purpose (none by default).
 #[derive(Debug, Clone)]
 pub struct Forwarding {
     /// The receiver's base URL, without a trailing slash.
@@ -130,6 +134,8 @@ pub struct Forwarding {
     pub secrets: WebhookSecrets,
     /// How deliveries are retried.
     pub retry: RetrySchedule,
+    /// Which attempts fail on purpose (changed later by `POST /__sandbox/forward-faults`).
+    pub faults: DeliveryFaults,
 }
 
 impl Forwarding {
@@ -140,6 +146,7 @@ impl Forwarding {
             base_url: base_url.trim_end_matches('/').to_owned(),
             secrets: WebhookSecrets::default(),
             retry: RetrySchedule::default(),
+            faults: DeliveryFaults::default(),
         }
     }
 }
@@ -171,6 +178,9 @@ pub struct Attempt {
     pub error: Option<String>,
     /// How long it took, in milliseconds.
     pub took_ms: u64,
+    /// The fault injected into it, if one was ([`DeliveryFaults`]); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<InjectedFault>,
 }
 
 /// One event the sandbox emitted, and how its delivery went.
@@ -228,6 +238,7 @@ struct Logged {
 /// The sandbox's outgoing events: the log, the receiver, the lanes waiting for delivery.
 pub(crate) struct Outbox {
     forwarding: RwLock<Option<Arc<Forwarding>>>,
+    faults: RwLock<DeliveryFaults>,
     log: Mutex<LogState>,
     lanes: Mutex<HashMap<String, VecDeque<u64>>>,
     slots: Semaphore,
@@ -271,6 +282,7 @@ impl Outbox {
     pub(crate) fn new(shutdown: watch::Receiver<()>) -> Outbox {
         Outbox {
             forwarding: RwLock::new(None),
+            faults: RwLock::default(),
             log: Mutex::default(),
             lanes: Mutex::default(),
             slots: Semaphore::new(MAX_CONCURRENT_DELIVERIES),
@@ -278,10 +290,22 @@ impl Outbox {
         }
     }
 
-    /// Sets (or, with `None`, clears) the receiver of the events emitted from now on.
+    /// Sets (or, with `None`, clears) the receiver of the events emitted from now on, and
+    /// its delivery faults for every attempt from now on.
     pub(crate) fn set_forwarding(&self, forwarding: Option<Forwarding>) {
+        self.set_faults(forwarding.as_ref().map(|f| f.faults).unwrap_or_default());
         let mut slot = self.forwarding.write().unwrap_or_else(|e| e.into_inner());
         *slot = forwarding.map(Arc::new);
+    }
+
+    /// Sets which delivery attempts fail on purpose, from the next attempt on.
+    pub(crate) fn set_faults(&self, faults: DeliveryFaults) {
+        *self.faults.write().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+
+    /// Which delivery attempts fail on purpose.
+    pub(crate) fn faults(&self) -> DeliveryFaults {
+        *self.faults.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn forwarding(&self) -> Option<Arc<Forwarding>> {

@@ -83,10 +83,16 @@ pub fn events(payload: &Value) -> Result<Vec<Incoming>, EventError> {
             let Some(value) = change.get("value").and_then(Value::as_object) else {
                 continue;
             };
+            // The change without its items, copied once: copying the whole value for each
+            // item would be quadratic in a notification's items.
+            let mut base = serde_json::Map::new();
+            for (key, item) in value {
+                if key != "messages" && key != "statuses" {
+                    base.insert(key.clone(), item.clone());
+                }
+            }
             let narrowed = |key: &str, item: &Value| {
-                let mut value = value.clone();
-                value.remove("messages");
-                value.remove("statuses");
+                let mut value = base.clone();
                 value.insert(key.to_owned(), json!([item]));
                 let mut entry_out = serde_json::Map::new();
                 if let Some(id) = entry.get("id") {
@@ -153,6 +159,28 @@ mod tests {
                 Err(SubscriptionError::BadChallenge)
             );
         }
+    }
+
+    /// Each event's payload used to be a copy of its whole change, items and all, cut down:
+    /// quadratic in the items, minutes for a 1 MiB body of 20,000 statuses.
+    #[test]
+    fn a_notification_of_many_statuses_is_read_in_time_linear_in_them() {
+        let statuses: Vec<Value> = (0..20_000)
+            .map(|i| json!({"id": format!("wamid.{i}"), "status": "read"}))
+            .collect();
+        let payload = json!({"object": "whatsapp_business_account", "entry": [
+            {"id": "WABA1", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp", "statuses": statuses}}]}]});
+        let started = std::time::Instant::now();
+        let events = events(&payload).unwrap();
+        assert_eq!(events.len(), 20_000);
+        assert_eq!(
+            events[19_999].payload["entry"][0]["changes"][0]["value"]["statuses"],
+            json!([{"id": "wamid.19999", "status": "read"}])
+        );
+        // Linear, this is well under a second even in a debug build; quadratic, minutes.
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     }
 
     #[test]
