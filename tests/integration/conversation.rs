@@ -3,8 +3,9 @@
 //! the conversation preset, which sends a payment link and waits; paying on the sandbox's page
 //! sends the signed webhook, and the customer's chat gets "Payment received", each message
 //! once and in order. Also across a `kill -9` of the server while the run waits (the customer
-//! pays while it is down; the sandbox retries), a re-delivered inbound message (one run), and
-//! triggers' positioned errors.
+//! pays while it is down; the sandbox retries), a re-delivered inbound message (one run), 200
+//! customers at once with one webhook delivery in ten failing (each gets one link and one
+//! "Payment received", one session each), and triggers' positioned errors.
 
 use crate::raw_http;
 use crate::sandbox_events::{sandbox_url, start_sandbox};
@@ -297,4 +298,163 @@ fn check_points_at_a_triggers_mistakes() {
     ] {
         assert!(out.stderr.contains(expected), "{expected}:\n{}", out.stderr);
     }
+}
+
+/// Every message in the sandbox's WhatsApp inbox, by customer.
+fn inboxes(sandbox: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let answer = raw_http::send(
+        "GET",
+        &format!("{sandbox}/__sandbox/whatsapp/messages"),
+        None,
+    );
+    let all: Value = serde_json::from_str(&answer.body).unwrap();
+    let mut by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for m in all.as_array().unwrap() {
+        by.entry(m["to"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(m["text"].as_str().unwrap().to_owned());
+    }
+    by
+}
+
+/// Waits (at most `limit`) until `done` holds for the inboxes.
+fn until_inboxes(
+    sandbox: &str,
+    limit: Duration,
+    done: impl Fn(&std::collections::BTreeMap<String, Vec<String>>) -> bool,
+    log: impl Fn() -> String,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let start = Instant::now();
+    loop {
+        let by = inboxes(sandbox);
+        if done(&by) {
+            return by;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "not done after {limit:?}: {} customers, {} messages\n{}",
+            by.len(),
+            by.values().map(Vec::len).sum::<usize>(),
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn conversation_200_customers_at_once_with_10_percent_delivery_faults_each_get_one_link_and_one_payment_received()
+ {
+    const N: usize = 200;
+    let dir = Scratch::new();
+    let flows = flows(&dir);
+    // One webhook delivery in ten fails (half never sent, half sent and its answer lost, so
+    // the server sees it twice); the sandbox retries as the providers do.
+    let serve = Serve::start(
+        dir.path(),
+        &["--sandbox", "--forward-faults", "0.1", "--flows", &flows],
+        &[],
+    );
+    let sandbox = sandbox_url(&serve);
+    let customers: Vec<String> = (0..N).map(|i| format!("9198{i:08}")).collect();
+    // Everyone writes at once (from 8 threads).
+    let chunks: Vec<Vec<String>> = customers.chunks(N / 8).map(<[String]>::to_vec).collect();
+    let writers: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let sandbox = sandbox.clone();
+            std::thread::spawn(move || {
+                for c in chunk {
+                    say(&sandbox, &c, "buy Blue T-shirt");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let links = until_inboxes(
+        &sandbox,
+        Duration::from_secs(120),
+        |by| by.len() == N && by.values().all(|m| !m.is_empty()),
+        || serve.log(),
+    );
+    // Everyone pays at once.
+    let payers: Vec<_> = links
+        .values()
+        .cloned()
+        .collect::<Vec<_>>()
+        .chunks(N / 8)
+        .map(<[Vec<String>]>::to_vec)
+        .map(|chunk| {
+            let sandbox = sandbox.clone();
+            std::thread::spawn(move || {
+                for messages in chunk {
+                    pay(&sandbox, &messages[0]);
+                }
+            })
+        })
+        .collect();
+    for p in payers {
+        p.join().unwrap();
+    }
+    let chats = until_inboxes(
+        &sandbox,
+        Duration::from_secs(180),
+        |by| by.values().filter(|m| m.len() >= 2).count() == N,
+        || serve.log(),
+    );
+    for (customer, messages) in &chats {
+        assert_eq!(messages.len(), 2, "{customer}: {messages:?}");
+        assert!(
+            messages[0].starts_with("Please complete your payment here: "),
+            "{customer}: {messages:?}"
+        );
+        assert!(
+            messages[1].starts_with("Payment received: Rs 500"),
+            "{customer}: {messages:?}"
+        );
+    }
+    // One session per conversation, every run succeeded.
+    let auth = format!("Bearer {}", flowstep_sandbox::SANDBOX_SECRET_KEY);
+    let mut sessions = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let page = after
+            .as_ref()
+            .map(|a| format!("&starting_after={a}"))
+            .unwrap_or_default();
+        let (_, body) = json_of(raw_http::request(
+            "GET",
+            &format!("{sandbox}/v1/checkout/sessions?limit=100{page}"),
+            &[("Authorization", &auth)],
+            b"",
+        ));
+        let data = body["data"].as_array().unwrap();
+        sessions += data.len();
+        if body["has_more"] != true || data.is_empty() {
+            break;
+        }
+        after = data.last().unwrap()["id"].as_str().map(str::to_owned);
+    }
+    assert_eq!(sessions, N);
+    let (_, body) = serve.call(
+        "GET",
+        "/v1/runs?flow=whatsapp-order-conversation&status=succeeded&limit=1000",
+        None,
+    );
+    assert_eq!(body["runs"].as_array().unwrap().len(), N);
+    // The faults happened, and were retried.
+    let events = raw_http::send("GET", &format!("{sandbox}/__sandbox/events"), None);
+    let events: Value = serde_json::from_str(&events.body).unwrap();
+    let faulted = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["attempts"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|t| !t["fault"].is_null()))
+        })
+        .count();
+    assert!(faulted > 20, "only {faulted} events met a fault");
 }

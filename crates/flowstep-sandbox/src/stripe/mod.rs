@@ -118,18 +118,40 @@ fn no_such_session(id: &str) -> ApiError {
 }
 
 async fn list(State(stripe): Stripe, _: ApiKey, uri: Uri) -> Response {
-    let limit = uri
+    let pairs = uri
         .query()
         .map(|q| form_pairs(q.as_bytes()))
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "limit"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or_default();
+    let param = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let limit = param("limit")
+        .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(10)
         .clamp(1, 100);
     let now = now();
     let mut sessions = lock(&stripe.sessions);
     let mut all: Vec<_> = sessions.values_mut().collect();
-    // Newest first, as Stripe lists.
-    all.sort_by_key(|s| std::cmp::Reverse(s.created()));
+    // Newest first, as Stripe lists; the id orders sessions of the same second, so that a
+    // cursor names one place.
+    all.sort_by(|a, b| {
+        b.created()
+            .cmp(&a.created())
+            .then_with(|| a.id().cmp(b.id()))
+    });
+    // Stripe's cursor pagination: the page after the object `starting_after` names
+    // (https://docs.stripe.com/api/pagination).
+    if let Some(after) = param("starting_after") {
+        match all.iter().position(|s| s.id() == after) {
+            Some(i) => {
+                all.drain(..=i);
+            }
+            None => return no_such_session(&after).into_response(),
+        }
+    }
     let has_more = all.len() > limit;
     let data: Vec<Value> = all
         .into_iter()
