@@ -201,7 +201,9 @@ impl Step for WaitStep {
                             .collect::<Vec<_>>()
                             .join(" or "),
                         deadline
-                            .map_or(String::new(), |d| format!(" ({d} ms since the Unix epoch)"))
+                            .and_then(|ms| i64::try_from(ms / 1000).ok())
+                            .and_then(|secs| flowstep_spec::helpers::format_iso(secs).ok())
+                            .map_or(String::new(), |at| format!(", {at}"))
                     ),
                 ))
             }
