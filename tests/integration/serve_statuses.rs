@@ -44,6 +44,25 @@ fn post_status(serve: &Serve, wamid: &str, status: &str, at: u64, errors: Option
     answer
 }
 
+/// `flowstep serve --sandbox --channel whatsapp` serving the flow `yaml` as `name`, with the
+/// test's WhatsApp app secret.
+fn serve_flow(dir: &Scratch, name: &str, yaml: &str) -> Serve {
+    std::fs::create_dir_all(dir.path().join("flows")).unwrap();
+    dir.write(&format!("flows/{name}.yaml"), yaml);
+    let flows = dir.path().join("flows");
+    Serve::start(
+        dir.path(),
+        &[
+            "--sandbox",
+            "--channel",
+            "whatsapp",
+            "--flows",
+            flows.to_str().unwrap(),
+        ],
+        &[("WHATSAPP_APP_SECRET", APP_SECRET)],
+    )
+}
+
 /// The run's one message.
 fn message(serve: &Serve, run_id: &str) -> Value {
     let run = serve.run(run_id);
@@ -55,20 +74,7 @@ fn message(serve: &Serve, run_id: &str) -> Value {
 #[test]
 fn serve_statuses_show_on_the_message_furthest_first_and_failures_with_metas_code() {
     let dir = Scratch::new();
-    std::fs::create_dir_all(dir.path().join("flows")).unwrap();
-    dir.write("flows/notify.yaml", FLOW);
-    let flows = dir.path().join("flows");
-    let serve = Serve::start(
-        dir.path(),
-        &[
-            "--sandbox",
-            "--channel",
-            "whatsapp",
-            "--flows",
-            flows.to_str().unwrap(),
-        ],
-        &[("WHATSAPP_APP_SECRET", APP_SECRET)],
-    );
+    let serve = serve_flow(&dir, "notify", FLOW);
     let (status, body) =
         serve.start_run(&json!({"flow": "notify", "run_id": "order-1", "to": "+919812345678"}));
     assert_eq!(status, 201, "{body}");
@@ -168,20 +174,7 @@ outputs:
 #[test]
 fn serve_statuses_a_run_waits_for_the_failure_of_its_own_message() {
     let dir = Scratch::new();
-    std::fs::create_dir_all(dir.path().join("flows")).unwrap();
-    dir.write("flows/notify-or-retry.yaml", FAILURE_FLOW);
-    let flows = dir.path().join("flows");
-    let serve = Serve::start(
-        dir.path(),
-        &[
-            "--sandbox",
-            "--channel",
-            "whatsapp",
-            "--flows",
-            flows.to_str().unwrap(),
-        ],
-        &[("WHATSAPP_APP_SECRET", APP_SECRET)],
-    );
+    let serve = serve_flow(&dir, "notify-or-retry", FAILURE_FLOW);
     let (status, body) = serve
         .start_run(&json!({"flow": "notify-or-retry", "run_id": "order-2", "to": "+919812345678"}));
     assert_eq!(status, 201, "{body}");

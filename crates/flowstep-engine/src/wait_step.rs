@@ -5,7 +5,6 @@ use crate::error::{ErrorKind, StepError};
 use crate::step::{RunMode, Step, StepContext};
 use crate::wait::{WaitEvent, WaitFor};
 use async_trait::async_trait;
-use flowstep_spec::jsonpath::CompiledPath;
 use flowstep_spec::steps::wait::MAX_WAIT;
 use flowstep_spec::steps::{Deadline, StepDecl, StepSpec, WaitSpec};
 use flowstep_spec::{Diagnostic, Fields, Flow};
@@ -145,7 +144,7 @@ impl WaitStep {
     /// Sets the variables of `map:` from the event.
     fn map_event(&self, cx: &mut StepContext<'_>, payload: &Value) -> Result<(), StepError> {
         for (name, path) in &self.spec.map {
-            let value = select(path, payload).ok_or_else(|| {
+            let value = path.select(payload).ok().ok_or_else(|| {
                 StepError::invalid(format!(
                     "the event has nothing at `{}` for `map.{}`",
                     path.source(),
@@ -156,10 +155,6 @@ impl WaitStep {
         }
         Ok(())
     }
-}
-
-fn select(path: &CompiledPath, payload: &Value) -> Option<Value> {
-    path.select(payload).ok()
 }
 
 #[async_trait]

@@ -11,10 +11,23 @@ use std::sync::{Arc, Mutex, RwLock};
 /// More cached plans than this and the cache starts again (flows edited many times).
 const MAX_CACHED: usize = 256;
 
+/// Event types with the sorted paths a wait for each matches on.
+pub(crate) type WaitShapes = Vec<(String, Vec<String>)>;
+
+fn shapes_of(flows: &FlowSet) -> WaitShapes {
+    let mut shapes: WaitShapes = flows.iter().flat_map(|f| f.plan.wait_shapes()).collect();
+    shapes.sort();
+    shapes.dedup();
+    shapes
+}
+
 /// The engine, the current flows, and every plan compiled from a stored source.
 pub(crate) struct Plans {
     engine: Arc<Engine>,
     current: RwLock<Arc<FlowSet>>,
+    /// The current flows' wait shapes, worked out once per set of flows (every webhook reads
+    /// them).
+    shapes: RwLock<Arc<WaitShapes>>,
     by_hash: Mutex<HashMap<String, Arc<Plan>>>,
 }
 
@@ -22,6 +35,7 @@ impl Plans {
     pub(crate) fn new(engine: Arc<Engine>, flows: FlowSet) -> Self {
         Plans {
             engine,
+            shapes: RwLock::new(Arc::new(shapes_of(&flows))),
             current: RwLock::new(Arc::new(flows)),
             by_hash: Mutex::new(HashMap::new()),
         }
@@ -41,19 +55,16 @@ impl Plans {
 
     /// The waits of the current flows (event type, sorted paths): the keys a received event
     /// is kept under, so that a run that reaches its wait later finds it.
-    pub(crate) fn wait_shapes(&self) -> Vec<(String, Vec<String>)> {
-        let mut shapes: Vec<_> = self
-            .current()
-            .iter()
-            .flat_map(|f| f.plan.wait_shapes())
-            .collect();
-        shapes.sort();
-        shapes.dedup();
-        shapes
+    pub(crate) fn wait_shapes(&self) -> Arc<WaitShapes> {
+        self.shapes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Replaces the flows new runs start with; runs already stored keep theirs.
     pub(crate) fn replace(&self, flows: FlowSet) {
+        *self.shapes.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(shapes_of(&flows));
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(flows);
     }
 

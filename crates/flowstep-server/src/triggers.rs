@@ -79,10 +79,7 @@ pub(crate) fn matching(
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     for flow in sorted {
         for trigger in &flow.plan.flow().triggers {
-            let Some(regex) = trigger.regex() else {
-                continue;
-            };
-            let Some(caps) = regex.captures(&inbound.text) else {
+            let Some(caps) = trigger.regex.captures(&inbound.text) else {
                 continue;
             };
             let mut given: Vec<(String, InputValue)> = trigger

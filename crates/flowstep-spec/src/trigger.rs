@@ -18,18 +18,20 @@ const MAX_COMPILED: usize = 1 << 20;
 
 /// `- whatsapp: { text: '^(?i)buy\s+(?P<product>.+)$' }`: an inbound WhatsApp text message
 /// that matches `text` starts a run; each named capture fills the input of its name.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct WhatsAppTrigger {
     /// The regular expression (Rust's `regex` syntax), as written.
     pub text: Spanned<String>,
     /// Its named capture groups, in order.
     pub captures: Vec<String>,
+    /// The pattern, compiled once when the flow was read (every inbound message is matched).
+    pub regex: regex::Regex,
 }
 
-impl WhatsAppTrigger {
-    /// The pattern, compiled (it compiled when the flow was read).
-    pub fn regex(&self) -> Option<regex::Regex> {
-        compile(&self.text.value).ok()
+impl PartialEq for WhatsAppTrigger {
+    /// Two triggers are the same when written the same (the compiled form follows).
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
     }
 }
 
@@ -160,5 +162,9 @@ fn check(
             );
         }
     }
-    ok.then_some(WhatsAppTrigger { text, captures })
+    ok.then_some(WhatsAppTrigger {
+        text,
+        captures,
+        regex,
+    })
 }
