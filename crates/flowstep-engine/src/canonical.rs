@@ -12,49 +12,66 @@
 //! Secrets go through the same function, so a secret that itself contains `%41` or `\/` is
 //! compared in the same terms as the text.
 
-/// Text in canonical form, and where each of its bytes came from.
+/// Text in canonical form, and the original it came from.
 #[derive(Debug)]
 pub struct Canonical<'t> {
     /// The canonical text.
     pub text: std::borrow::Cow<'t, str>,
-    /// For each byte of `text`, the offset in the original where its character's encoding
-    /// starts, and one more entry: the original's length. `None` when `text` is the original.
-    source: Option<Vec<usize>>,
+    /// The original, when `text` differs from it (`text` is then owned). Where a canonical
+    /// byte came from is worked out from it again only for a match ([`Canonical::source_range`]):
+    /// matches are rare, and a map kept for every byte of every text cost more than the
+    /// decoding itself.
+    original: Option<&'t str>,
 }
 
 impl<'t> Canonical<'t> {
     /// Decodes `original`.
     pub fn of(original: &'t str) -> Self {
-        let needs_work = original
-            .bytes()
-            .any(|b| matches!(b, b'%' | b'\\' | b'&' | b'\'' | b'+'));
+        let needs_work = original.bytes().any(special);
         if !needs_work {
             return Canonical {
                 text: std::borrow::Cow::Borrowed(original),
-                source: None,
+                original: None,
             };
         }
         let mut text = String::with_capacity(original.len());
-        let mut source = Vec::with_capacity(original.len() + 1);
-        decode(original, |c, at| {
-            let c = if c == '+' { ' ' } else { c };
-            text.push(c);
-            source.extend(std::iter::repeat_n(at, c.len_utf8()));
+        decode(original, |piece| match piece {
+            Piece::Plain(run, _) => text.push_str(run),
+            Piece::Char(c, _) => text.push(if c == '+' { ' ' } else { c }),
         });
-        source.push(original.len());
         Canonical {
             text: std::borrow::Cow::Owned(text),
-            source: Some(source),
+            original: Some(original),
         }
     }
 
     /// The range of the original text that canonical bytes `start..end` (character
     /// boundaries) came from.
     pub fn source_range(&self, start: usize, end: usize) -> std::ops::Range<usize> {
-        match &self.source {
-            None => start..end,
-            Some(s) => s[start]..s[end],
-        }
+        let Some(original) = self.original else {
+            return start..end;
+        };
+        // Where the character at canonical byte `at` starts in the original; the original's
+        // length past the last one.
+        let (mut from, mut to) = (original.len(), original.len());
+        let mut at = 0;
+        decode(original, |piece| {
+            // A plain run's bytes are the original's, one for one.
+            let (len, source, plain) = match piece {
+                Piece::Plain(run, source) => (run.len(), source, true),
+                // `+` and the space it stands for are one byte each.
+                Piece::Char(c, source) => (c.len_utf8(), source, false),
+            };
+            let inside = |target: usize| target >= at && target < at + len;
+            if inside(start) {
+                from = if plain { source + (start - at) } else { source };
+            }
+            if inside(end) {
+                to = if plain { source + (end - at) } else { source };
+            }
+            at += len;
+        });
+        from..to
     }
 }
 
@@ -63,24 +80,47 @@ pub fn canonical(s: &str) -> String {
     Canonical::of(s).text.into_owned()
 }
 
-/// Calls `emit(character, offset in s where its encoding starts)` for each decoded character.
-fn decode(s: &str, mut emit: impl FnMut(char, usize)) {
+/// A piece of decoded text, with the offset in the original where its encoding starts.
+enum Piece<'s> {
+    /// Text that needs no decoding (no character an escape starts with, and no `+`), as it is.
+    Plain(&'s str, usize),
+    /// One decoded character (or a `+`, or a character that starts no escape after all).
+    Char(char, usize),
+}
+
+/// Whether an escape (or a `+`) can start at this byte.
+fn special(b: u8) -> bool {
+    matches!(b, b'%' | b'\\' | b'&' | b'\'' | b'+')
+}
+
+/// Calls `emit` for each piece of `s` decoded, in order: runs of plain text whole, the rest a
+/// character at a time.
+fn decode<'s>(s: &'s str, mut emit: impl FnMut(Piece<'s>)) {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
+        let plain = b[i..]
+            .iter()
+            .position(|&x| special(x))
+            .unwrap_or(b.len() - i);
+        if plain > 0 {
+            // Special bytes are ASCII, so the run ends on a character boundary.
+            emit(Piece::Plain(&s[i..i + plain], i));
+            i += plain;
+            continue;
+        }
         if let Some((c, len)) = encoded_bytes(s, i) {
-            emit(c, i);
+            emit(Piece::Char(c, i));
             i += len;
             continue;
         }
         if let Some((c, len)) = escaped_char(s, i) {
-            emit(c, i);
+            emit(Piece::Char(c, i));
             i += len;
             continue;
         }
-        let c = s[i..].chars().next().unwrap_or('\u{fffd}');
-        emit(c, i);
-        i += c.len_utf8();
+        emit(Piece::Char(char::from(b[i]), i));
+        i += 1;
     }
 }
 
@@ -249,6 +289,15 @@ mod tests {
         // `'a/b` is `%27a%2Fb` in the original.
         assert_eq!(&original[c.source_range(2, 6)], "%27a%2Fb");
         assert_eq!(&original[c.source_range(6, 8)], "&amp;c");
+        // Inside plain runs, between escapes, and up to the end.
+        let original = "ab%C3%A9cd+ef\\u0041gh";
+        let c = Canonical::of(original);
+        assert_eq!(c.text, "abécd efAgh");
+        assert_eq!(&original[c.source_range(1, 4)], "b%C3%A9");
+        assert_eq!(&original[c.source_range(5, 6)], "d");
+        assert_eq!(&original[c.source_range(6, 8)], "+e");
+        assert_eq!(&original[c.source_range(9, 13)], "\\u0041gh");
+        assert_eq!(&original[c.source_range(0, 0)], "");
         // Text with nothing to decode is not copied.
         assert!(matches!(
             Canonical::of("plain text").text,

@@ -226,6 +226,19 @@ impl Redactor {
             .unwrap_or(true)
     }
 
+    /// How many values this redactor and those it was made from hide. It only grows, so a
+    /// caller that redacted something when it was `n` knows that nothing newer is hidden while
+    /// it is still `n`.
+    pub fn generation(&self) -> usize {
+        let mut n = 0;
+        let mut at = Some(self);
+        while let Some(r) = at {
+            n += r.own.read().map(|o| o.needles.len()).unwrap_or_default();
+            at = r.parent.as_deref();
+        }
+        n
+    }
+
     /// How many run redactors made from this one are alive.
     pub fn live_runs(&self) -> usize {
         let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
@@ -318,13 +331,23 @@ impl Redactor {
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.redact_value(v)),
             Value::Object(map) => {
-                let entries = std::mem::take(map);
-                for (k, mut v) in entries {
-                    self.redact_value(&mut v);
-                    let key = self
-                        .redact_in(Cow::Borrowed(k.as_str()), Place::Key)
-                        .into_owned();
-                    map.insert(key, v);
+                map.values_mut().for_each(|v| self.redact_value(v));
+                // Keys are almost never secret: the map is rebuilt (in order) only when one
+                // is, not for every object of every record.
+                let keys_change = map.keys().any(|k| {
+                    matches!(
+                        self.redact_in(Cow::Borrowed(k.as_str()), Place::Key),
+                        Cow::Owned(_)
+                    )
+                });
+                if keys_change {
+                    let entries = std::mem::take(map);
+                    for (k, v) in entries {
+                        let key = self
+                            .redact_in(Cow::Borrowed(k.as_str()), Place::Key)
+                            .into_owned();
+                        map.insert(key, v);
+                    }
                 }
             }
             _ => {}

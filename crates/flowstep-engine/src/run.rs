@@ -222,6 +222,10 @@ pub(crate) struct RunEnv<'a> {
     pub(crate) path_prefix: String,
     /// The effect that was under way when the run stopped, until its step takes it.
     pub(crate) pending: Mutex<Option<Effect>>,
+    /// The redactor's [`Redactor::generation`] once the run's secrets were added: what enters
+    /// the state is redacted as it enters, so while the generation stays the same the
+    /// finished state needs no second pass.
+    pub(crate) generation: usize,
 }
 
 /// A fresh run id: `run_` and 16 hex digits from the process's random hasher seed and the clock.
@@ -333,7 +337,7 @@ impl Plan {
             pending,
         )?;
         self.drive(&mut state, &env).await?;
-        Ok(self.outcome(state, &env.redactor))
+        Ok(self.outcome(state, &env))
     }
 
     /// Runs the plan with `request.redactor` as the run's own redactor and a run id that is
@@ -356,11 +360,15 @@ impl Plan {
             pending,
         )?;
         let run_id = request.run_id.unwrap_or_else(new_run_id);
-        let mut state = RunState::new(&self.flow, run_id, request.inputs);
+        // An input can hold a secret's value (given by mistake, or on purpose): it is hidden
+        // before the state, which is saved, holds it.
+        let mut inputs = request.inputs;
+        redact_map(&mut inputs, &env.redactor);
+        let mut state = RunState::new(&self.flow, run_id, inputs);
         tracing::info!(flow = %self.flow.name.value, run_id = %state.run_id, "run started");
         env.journal.checkpoint(&state).await?;
         self.drive(&mut state, &env).await?;
-        Ok(self.outcome(state, &env.redactor))
+        Ok(self.outcome(state, &env))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -413,6 +421,7 @@ impl Plan {
             mode,
             channel,
             recipient,
+            generation: redactor.generation(),
             redactor,
             journal,
             path_prefix,
@@ -697,10 +706,8 @@ impl Plan {
                 Err(e) => {
                     tracing::warn!(output = %name.value, "output not rendered: {e}");
                     state.status = RunStatus::Failed;
-                    state.error = Some(format!(
-                        "output `{}` could not be rendered: {e}",
-                        name.value
-                    ));
+                    let error = format!("output `{}` could not be rendered: {e}", name.value);
+                    state.error = Some(env.redactor.redact(&error).into_owned());
                     state.error_at = Some(Box::new(SourcePos::new(flow.file.clone(), e.span())));
                     return;
                 }
@@ -712,9 +719,11 @@ impl Plan {
 
     /// The finished run's outcome, redacted once more as a whole: a credential a step derived
     /// during the run (and added to the redactor) is hidden from what came before it too.
-    fn outcome(&self, state: RunState, redactor: &Redactor) -> Outcome {
-        let mut outcome = state.to_outcome();
-        redact_outcome(&mut outcome, redactor);
+    fn outcome(&self, state: RunState, env: &RunEnv<'_>) -> Outcome {
+        let mut outcome = state.into_outcome();
+        if env.redactor.generation() != env.generation {
+            redact_outcome(&mut outcome, &env.redactor);
+        }
         tracing::info!(run_id = %outcome.run_id, status = ?outcome.status, "run finished");
         outcome
     }

@@ -194,6 +194,31 @@ impl RunState {
         }
     }
 
+    /// The outcome of the run, taking the state apart rather than copying it (what a run
+    /// returns when it ends).
+    pub fn into_outcome(mut self) -> Outcome {
+        let status = self.status();
+        let variables = match self.scope.value_mut() {
+            Value::Object(m) => {
+                m.shift_remove("steps");
+                m.shift_remove("run");
+                std::mem::take(m)
+            }
+            _ => Map::new(),
+        };
+        Outcome {
+            flow: self.flow,
+            run_id: self.run_id,
+            status,
+            outputs: self.outputs,
+            variables,
+            messages: self.messages,
+            steps: self.records,
+            error: self.error,
+            error_at: self.error_at,
+        }
+    }
+
     /// Points every position read back from a saved state at the plan's files again.
     pub(crate) fn reattach(&mut self, files: &[Arc<SourceFile>]) {
         let mut positions: Vec<&mut SourcePos> = Vec::new();

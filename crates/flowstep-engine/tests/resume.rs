@@ -363,3 +363,46 @@ fn a_journal_that_cannot_save_stops_the_run_before_the_effect() {
     assert_eq!(setup.charges.load(Ordering::SeqCst), 0, "nothing charged");
     assert_eq!(channel.sent().len(), 1, "only the greeting went out");
 }
+
+#[test]
+fn an_input_holding_a_secret_is_hidden_in_every_saved_state_and_the_outcome() {
+    let setup = setup();
+    let journal = Saved::default();
+    let (plan, _) = setup
+        .engine
+        .compile_source(SourceFile::new("pay.yaml", FLOW))
+        .unwrap();
+    let channel = RecordingChannel::new();
+    // A caller pasted the API key where the name goes.
+    let inputs = resolve_inputs(
+        plan.flow(),
+        vec![(
+            "name".into(),
+            InputValue::Text("sk_test_resume_secret_42".into()),
+        )],
+    )
+    .unwrap();
+    let outcome = block(plan.run_journaled(
+        RunRequest {
+            inputs,
+            secrets: secrets(),
+            run_id: Some("order-43".into()),
+            mode: RunMode::Live,
+            channel: &channel,
+            recipient: None,
+            redactor: Arc::new(Redactor::new()),
+        },
+        &journal,
+    ))
+    .unwrap();
+    assert_eq!(outcome.status, RunStatus::Succeeded);
+    let shown = serde_json::to_string(&outcome).unwrap();
+    assert!(!shown.contains("resume_secret"), "{shown}");
+    assert_eq!(outcome.variables["name"], "sk_test_...t_42");
+    for (state, _) in journal.points.into_inner().unwrap() {
+        assert!(!state.contains("resume_secret"), "{state}");
+    }
+    for sent in channel.sent() {
+        assert!(!sent.text.contains("resume_secret"), "{}", sent.text);
+    }
+}

@@ -291,24 +291,21 @@ impl HttpStep {
                 return Err(history.conclude(asked_too_long(e), attempts, &advice));
             }
         };
-        let (record, body_json, body_value) = response_record(&received);
+        let (record, body, is_json) = response_record(&received);
         cx.record("response", record);
-        cx.expose("body", body_value);
         cx.expose("http_status", json!(received.status));
         cx.expose("headers", all_headers(&received));
+        let body_json = is_json.then_some(&body);
         if !(200..300).contains(&received.status) {
-            let e = asked_too_long(status_error(&received, body_json.as_ref(), &redactor));
+            let e = asked_too_long(status_error(&received, body_json, &redactor));
+            cx.expose("body", body);
             return Err(history.conclude(e, attempts, &advice));
         }
         let content_type = header(&received, "content-type");
+        let values = mapping::select_all(&self.spec.map, body_json, content_type, received.status);
+        cx.expose("body", body);
         // The request succeeded: the status says so next to why its answer could not be used.
-        let values = mapping::select_all(
-            &self.spec.map,
-            body_json.as_ref(),
-            content_type,
-            received.status,
-        )
-        .map_err(|mut e| {
+        let values = values.map_err(|mut e| {
             e.http_status = Some(received.status);
             e
         })?;
@@ -439,24 +436,27 @@ fn all_headers(r: &Received) -> Value {
     Value::Object(m)
 }
 
-/// The `response` record, the body as JSON when it parses, and the body as recorded.
-fn response_record(r: &Received) -> (Value, Option<Value>, Value) {
-    let body_json: Option<Value> = serde_json::from_slice(&r.body).ok();
-    let body_value = body_json
-        .clone()
-        .unwrap_or_else(|| Value::String(String::from_utf8_lossy(&r.body).into_owned()));
+/// The `response` record, the body as recorded (its JSON when it parses, its text otherwise)
+/// and whether it is JSON. The body is parsed once and copied once (into the record).
+fn response_record(r: &Received) -> (Value, Value, bool) {
+    let (body, is_json) = match serde_json::from_slice::<Value>(&r.body) {
+        Ok(v) => (v, true),
+        Err(_) => (
+            Value::String(String::from_utf8_lossy(&r.body).into_owned()),
+            false,
+        ),
+    };
     let mut headers = Map::new();
     for name in RECORDED_HEADERS {
         if let Some(v) = header(r, name) {
-            headers.insert((*name).to_owned(), json!(v));
+            headers.insert((*name).to_owned(), Value::String(v.to_owned()));
         }
     }
-    let record = json!({
-        "status": r.status,
-        "headers": headers,
-        "body": body_value,
-    });
-    (record, body_json, body_value)
+    let mut record = Map::with_capacity(3);
+    record.insert("status".into(), json!(r.status));
+    record.insert("headers".into(), Value::Object(headers));
+    record.insert("body".into(), body.clone());
+    (Value::Object(record), body, is_json)
 }
 
 /// The step error for a non-2xx answer, in the API's own words where it gave some.
