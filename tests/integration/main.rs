@@ -25,6 +25,7 @@ mod raw_http;
 mod raw_request;
 mod recorder;
 mod reliability;
+mod response_access;
 mod runtime_errors;
 mod sandbox_events;
 mod schema;

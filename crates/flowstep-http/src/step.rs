@@ -120,10 +120,10 @@ impl HttpStep {
             // Stand-ins that say where the value would come from; what is computed from them
             // later is shown as depending on this response, never made up.
             let source = format!("the response of {step_id}");
-            for (var, path) in &self.spec.map {
+            for m in &self.spec.map {
                 cx.set_pending(
-                    var.value.clone(),
-                    mapping::placeholder(&var.value, path, step_id),
+                    m.var.value.clone(),
+                    mapping::placeholder(&m.var.value, &m.source, step_id),
                     source.clone(),
                 )?;
             }
@@ -300,15 +300,14 @@ impl HttpStep {
             let e = asked_too_long(status_error(&received, body_json.as_ref(), &redactor));
             return Err(history.conclude(e, attempts, &advice));
         }
-        let content_type = header(&received, "content-type");
         // The request succeeded: the status says so next to why its answer could not be used.
-        let values = mapping::select_all(
-            &self.spec.map,
-            body_json.as_ref(),
-            content_type,
-            received.status,
-        )
-        .map_err(|mut e| {
+        let response = mapping::Response {
+            status: received.status,
+            headers: &received.headers,
+            body: &received.body,
+            json: body_json.as_ref(),
+        };
+        let values = mapping::select_all(&self.spec.map, &response).map_err(|mut e| {
             e.http_status = Some(received.status);
             e
         })?;
