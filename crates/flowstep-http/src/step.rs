@@ -168,9 +168,25 @@ impl HttpStep {
                 replay_safe,
             })
             .await?;
+            let wire = config.wire_log.as_ref();
+            if let Some(w) = wire {
+                w.request(step_id, (attempts, max_attempts), &req, &target, &redactor);
+            }
             let started = Instant::now();
             let result = send::attempt(&self.shared.clients, &input).await;
             let elapsed_ms = started.elapsed().as_millis();
+            if let Some(w) = wire {
+                match &result {
+                    Ok(r) => w.response(r, elapsed_ms, &redactor),
+                    Err(Failure::NotSent { detail }) => {
+                        w.no_answer(&format!("could not connect: {detail}"), &redactor)
+                    }
+                    Err(Failure::NoAnswer { detail, .. }) => {
+                        w.no_answer(&format!("no answer: {detail}"), &redactor)
+                    }
+                    Err(Failure::Final(e)) => w.no_answer(&e.message, &redactor),
+                }
+            }
             let seen = match &result {
                 Ok(r) => Attempt::Answered {
                     status: r.status,
