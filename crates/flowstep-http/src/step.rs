@@ -177,7 +177,11 @@ impl HttpStep {
             let elapsed_ms = started.elapsed().as_millis();
             if let Some(w) = wire {
                 match &result {
-                    Ok(r) => w.response(r, elapsed_ms, &redactor),
+                    Ok(r) => w.response(
+                        (&send::status_line(r.status), &r.headers, &r.body),
+                        elapsed_ms,
+                        &redactor,
+                    ),
                     Err(Failure::NotSent { detail }) => {
                         w.no_answer(&format!("could not connect: {detail}"), &redactor)
                     }

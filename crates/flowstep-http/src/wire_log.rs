@@ -5,8 +5,8 @@
 //! whole, so a token that is not a declared secret is not shown either.
 
 use crate::request::PreparedRequest;
-use crate::send::{self, Received};
 use flowstep_engine::Redactor;
+use reqwest::header::HeaderMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -76,10 +76,15 @@ impl WireLog {
         self.emit(&out, redactor);
     }
 
-    /// The answer to an attempt.
-    pub(crate) fn response(&self, r: &Received, elapsed_ms: u128, redactor: &Redactor) {
-        let mut out = format!("< {} ({elapsed_ms} ms)\n", send::status_line(r.status));
-        for (name, value) in &r.headers {
+    /// The answer to an attempt: its status line (`200 OK`), headers and body.
+    pub(crate) fn response(
+        &self,
+        (status, headers, body): (&str, &HeaderMap, &[u8]),
+        elapsed_ms: u128,
+        redactor: &Redactor,
+    ) {
+        let mut out = format!("< {status} ({elapsed_ms} ms)\n");
+        for (name, value) in headers {
             let value = String::from_utf8_lossy(value.as_bytes());
             out.push_str(&format!(
                 "< {name}: {}\n",
@@ -88,7 +93,7 @@ impl WireLog {
         }
         out.push_str("<\n");
         if self.bodies {
-            out.push_str(&body_lines("< ", &r.body, redactor));
+            out.push_str(&body_lines("< ", body, redactor));
         }
         self.emit(&out, redactor);
     }

@@ -8,9 +8,8 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::jsonpath::CompiledPath;
-use crate::reader::{MapReader, expected, is_identifier, key_text, scalar_text};
+use crate::reader::{MapReader, expected, is_header_name, is_identifier, key_text, scalar_text};
 use crate::source::{Span, Spanned};
-use crate::steps::http::is_header_name;
 use crate::suggest::did_you_mean;
 use crate::yaml::Node;
 use regex::Regex;

@@ -4,6 +4,7 @@
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::duration::parse_duration;
 use crate::rate::{Rate, parse_rate};
+pub use crate::reader::is_header_name;
 use crate::reader::{MapReader, expected, scalar_text};
 use crate::response_map::{ResponseMapping, read_map};
 use crate::source::{SourceFile, Span, Spanned};
@@ -420,14 +421,6 @@ impl HttpSpec {
             Auth::Header { value, .. } | Auth::Query { value, .. } => vec![value],
         }
     }
-}
-
-/// Whether `name` is a valid HTTP header name (an RFC 9110 token).
-pub fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn read_headers(
