@@ -124,7 +124,8 @@ pub enum Format {
 /// `flowstep run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// A flow file, or the name of a bundled preset (see `flowstep presets`).
+    /// A flow file, the name of a bundled preset (see `flowstep presets`), or `-` to read the
+    /// flow from stdin.
     pub flow: String,
     /// Set an input: NAME=VALUE, converted to the input's declared type (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -148,9 +149,10 @@ pub struct RunArgs {
     /// Build every request and print it without sending anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub output: Format,
+    /// Output format: with json, the outcome is one JSON document on stdout, and so is every
+    /// problem that stops the run before it starts (exit 2). `--output` is the older spelling.
+    #[arg(long, visible_alias = "output", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Where `message` steps deliver: printed on the terminal, or sent on WhatsApp through the
     /// Cloud API (WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID from the environment or .env).
     #[arg(long, value_enum, default_value_t = ChannelKind::Terminal)]
@@ -211,11 +213,11 @@ pub enum ChannelKind {
 /// `flowstep check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Flow files or preset names.
+    /// Flow files or preset names; `-` reads one flow from stdin.
     #[arg(required = true)]
     pub flows: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Output format (`--output` is accepted too, as `run` once spelled it).
+    #[arg(long, alias = "output", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 

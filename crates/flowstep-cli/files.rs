@@ -54,6 +54,31 @@ pub fn read(path: &Path, name: &str, what: &str) -> Result<SourceFile, Unreadabl
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(&refused));
     }
+    text(bytes, name, what)
+}
+
+/// The name a flow read from stdin (`flowstep run -`) goes by in messages; a `use:` in it is
+/// relative to the current directory.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Reads a whole flow from stdin, held to [`MAX_FILE_BYTES`] as a file is.
+pub fn read_stdin(what: &str) -> Result<SourceFile, Unreadable> {
+    let refused =
+        |why: String| Unreadable::Refused(format!("cannot read {what} from stdin: {why}"));
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refused(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(&refused));
+    }
+    text(bytes, STDIN_NAME, what)
+}
+
+/// The bytes read as UTF-8 text, or a diagnostic at the first byte that is not.
+fn text(bytes: Vec<u8>, name: &str, what: &str) -> Result<SourceFile, Unreadable> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(e) => {

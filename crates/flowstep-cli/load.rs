@@ -6,8 +6,11 @@ use flowstep_engine::Engine;
 use flowstep_spec::{Diagnostic, SourceFile, did_you_mean, render_all};
 use std::path::{Component, Path, PathBuf};
 
-/// Reads FLOW: a path to a file, or the name of a bundled preset.
+/// Reads FLOW: a path to a file, the name of a bundled preset, or `-` for stdin.
 pub fn source(flow: &str) -> Result<SourceFile, Unreadable> {
+    if flow == "-" {
+        return files::read_stdin("flow");
+    }
     let path = Path::new(flow);
     if looks_like_path(flow) {
         return files::read(path, flow, "flow file");
@@ -28,9 +31,10 @@ pub fn source(flow: &str) -> Result<SourceFile, Unreadable> {
     ))
 }
 
-/// Whether FLOW names a file rather than a preset: it exists, or looks like a path.
+/// Whether FLOW names a file (or stdin) rather than a preset: it exists, or looks like a path.
 fn looks_like_path(flow: &str) -> bool {
-    Path::new(flow).exists()
+    flow == "-"
+        || Path::new(flow).exists()
         || flow.contains('/')
         || flow.contains('\\')
         || flow.ends_with(".yaml")

@@ -11,6 +11,7 @@ mod files;
 mod load;
 mod logging;
 mod out;
+mod problems;
 mod report;
 mod sandbox_defaults;
 mod secrets;

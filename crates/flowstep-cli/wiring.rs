@@ -3,6 +3,7 @@
 //! credentials standing in for the ones that are not set.
 
 use crate::out::errln;
+use crate::problems::Problems;
 use crate::{sandbox_defaults, secrets};
 use anyhow::Context;
 use flowstep_engine::redact::{SHORT_SECRET_CHARS, is_short};
@@ -106,13 +107,14 @@ pub struct Secrets {
 
 /// Reads the secrets `names` from the environment or `.env`, with the sandbox's test
 /// credentials for unset ones when `sandbox`. Each value joins `redactor` (the process's
-/// log writer's), and a short one is warned about. `None` when some are missing, each said
-/// on stderr with how to set it.
+/// log writer's), and a short one is warned about. `None` when some are missing, each added
+/// to `problems` with how to set it.
 pub fn read_secrets(
     names: &[String],
     sandbox: bool,
     dry_run: bool,
     redactor: &Redactor,
+    problems: &mut Problems,
 ) -> anyhow::Result<Option<Secrets>> {
     let mut read = secrets::read(names)?;
     if sandbox {
@@ -140,7 +142,7 @@ pub fn read_secrets(
     }
     if !read.missing.is_empty() {
         for name in &read.missing {
-            errln!("error: missing secret {name}: {}", read.how_to_set(name));
+            problems.error(format!("missing secret {name}: {}", read.how_to_set(name)));
         }
         if read
             .missing
@@ -148,7 +150,7 @@ pub fn read_secrets(
             .any(|m| sandbox_defaults::get(m).is_some())
             && !sandbox
         {
-            errln!("help: to try the flow without a key, add --sandbox");
+            problems.help("to try the flow without a key, add --sandbox");
         }
         return Ok(None);
     }

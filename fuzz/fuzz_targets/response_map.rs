@@ -4,6 +4,7 @@
 #![no_main]
 
 use flowstep_spec::jsonpath::CompiledPath;
+use flowstep_spec::response_map::{ResponseMapping, ResponseSource};
 use flowstep_spec::{Span, Spanned};
 use libfuzzer_sys::fuzz_target;
 
@@ -17,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     let mut map = Vec::new();
     let mut add = |source: &str| {
         if let Ok(path) = CompiledPath::compile(source, Span::new(0, source.len())) {
-            map.push((Spanned::new(format!("v{}", map.len()), Span::new(0, 0)), path));
+            map.push(ResponseMapping {
+                var: Spanned::new(format!("v{}", map.len()), Span::new(0, 0)),
+                source: ResponseSource::Body(path),
+                default: None,
+            });
         }
     };
     if let Ok(source) = std::str::from_utf8(first) {

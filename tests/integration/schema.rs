@@ -168,7 +168,7 @@ steps:
     auth: { type: bearer, token: "<<secrets.STRIPE_SECRET_KEY>>" }
     body_type: form
     body: { unit_amount: "<<minor_units amount \"inr\">>" }
-    response: { map: { url: $.url } }
+    response: { map: { url: $.url, rid: header:Request-Id, code: status, coupon: { path: $.discount.coupon, default: null } } }
     retry: { max_attempts: 3, base_delay: 500ms }
     idempotency: auto
     on_error: sorry
@@ -227,6 +227,19 @@ fn the_schema_rejects_the_mistakes_it_is_for() {
             "a constant when:",
             Box::new(|f| {
                 step(f, 3)["when"] = false.into();
+            }),
+        ),
+        (
+            "a response mapping from an unknown source",
+            Box::new(|f| {
+                step(f, 0)["response"]["map"]["id"] = "headers:Request-Id".into();
+            }),
+        ),
+        (
+            "a response mapping that reads two places",
+            Box::new(|f| {
+                step(f, 0)["response"]["map"]["id"] =
+                    serde_json::json!({"path": "$.id", "header": "Request-Id"});
             }),
         ),
         (

@@ -3,7 +3,7 @@
 //! resumable (rows that succeeded are skipped, the others re-sent with the same run ids and
 //! so the same idempotency keys), and stopped cleanly by Ctrl-C.
 
-use crate::args::BatchArgs;
+use crate::args::{BatchArgs, Format};
 use crate::batch::progress::{Ended, Progress};
 use crate::batch::results::{self, Earlier, Results};
 use crate::batch::row_inputs::RowTyping;
@@ -12,6 +12,7 @@ use crate::batch::run_ids::fingerprint;
 use crate::batch::stop::Stop;
 use crate::exit::Exit;
 use crate::out::errln;
+use crate::problems::Problems;
 use crate::terminal_channel::TerminalChannel;
 use crate::{load, vars, wiring};
 use anyhow::Context;
@@ -121,7 +122,7 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             }
             return Ok(Exit::Invalid);
         }
-        let Some(secrets) = wiring::read_secrets(plan.required_secrets(), args.sandbox, false, &redactor)?
+        let Some(secrets) = wiring::read_secrets(plan.required_secrets(), args.sandbox, false, &redactor, &mut Problems::new(Format::Text))?
         else {
             return Ok(Exit::Invalid);
         };

@@ -4,11 +4,16 @@ use crate::args::{CheckArgs, Format};
 use crate::exit::Exit;
 use crate::files::Unreadable;
 use crate::load;
-use crate::out::outln;
-use flowstep_spec::{Diagnostic, Severity, SourceFile};
+use crate::out::{errln, outln};
+use crate::problems::diagnostic_json;
+use flowstep_spec::Severity;
 use serde_json::json;
 
 pub fn check(args: CheckArgs) -> anyhow::Result<Exit> {
+    if args.flows.iter().filter(|f| *f == "-").count() > 1 {
+        errln!("error: `-` (stdin) is named more than once; stdin holds one flow");
+        return Ok(Exit::Invalid);
+    }
     let engine = load::engine(flowstep_http::HttpConfig::default());
     let mut failed = false;
     let mut json_items = Vec::new();
@@ -51,17 +56,4 @@ pub fn check(args: CheckArgs) -> anyhow::Result<Exit> {
         outln!("{}", serde_json::to_string_pretty(&json_items)?);
     }
     Ok(if failed { Exit::Invalid } else { Exit::Success })
-}
-
-fn diagnostic_json(d: &Diagnostic, file: &SourceFile) -> serde_json::Value {
-    let (line, column) = d.line_col(file);
-    json!({
-        "file": file.name(),
-        "line": line,
-        "column": column,
-        "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-        "code": d.code,
-        "message": d.message,
-        "help": d.help,
-    })
 }

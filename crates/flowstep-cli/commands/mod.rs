@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     match cli.command {
-        Command::Run(args) => run::run(args, redactor),
+        Command::Run(args) => run::run(args, cli.verbose, redactor),
         Command::Batch(args) => batch::batch(args, cli.verbose, redactor),
         Command::Check(args) => check::check(args),
         Command::Presets { action } => presets::presets(action),

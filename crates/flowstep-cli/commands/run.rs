@@ -3,40 +3,55 @@
 
 use crate::args::{Format, RunArgs};
 use crate::exit::Exit;
-use crate::out::{errln, out, outln};
+use crate::out::{err, errln, out, outln};
+use crate::problems::Problems;
 use crate::{delivery, load, report, vars, wiring};
 use flowstep_engine::{
     InputProblem, Redactor, RunError, RunMode, RunRequest, RunStatus, check_run_id, resolve_inputs,
 };
-use flowstep_http::{HttpConfig, NetworkPolicy};
+use flowstep_http::{HttpConfig, NetworkPolicy, WireLog};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
-    let mut problems = delivery::check_args(&args);
+pub fn run(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    let format = args.format;
+    match run_inner(args, verbose, redactor) {
+        // What stopped the command (a sandbox that could not start, a bad --var) is, with
+        // --format json, one JSON object like every other problem.
+        Err(e) if format == Format::Json => {
+            let mut problems = Problems::new(format);
+            problems.error(format!("{e:#}"));
+            Ok(problems.finish())
+        }
+        other => other,
+    }
+}
+
+fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    let mut problems = Problems::new(args.format);
+    for p in delivery::check_args(&args) {
+        problems.error(p);
+    }
     // Before anything else: idempotency keys derive from it, so a bad one must stop the run.
     if let Some(Err(e)) = args.run_id.as_deref().map(check_run_id) {
-        problems.push(format!("--run-id: {e}"));
+        problems.error(format!("--run-id: {e}"));
     }
     if !problems.is_empty() {
-        for p in problems {
-            errln!("error: {p}");
-        }
-        return Ok(Exit::Invalid);
+        return Ok(problems.finish());
     }
     let file = match load::source(&args.flow) {
         Ok(file) => file,
         Err(e) => {
-            load::print_unreadable(&e);
-            return Ok(Exit::Invalid);
+            problems.unreadable(&e);
+            return Ok(problems.finish());
         }
     };
     let routes = wiring::parse_routes(&args.routes)?;
     let vars_file = match args.vars_file.as_deref().map(vars::from_file).transpose() {
         Ok(v) => v,
         Err(e) => {
-            load::print_unreadable(&e);
-            return Ok(Exit::Invalid);
+            problems.unreadable(&e);
+            return Ok(problems.finish());
         }
     };
     let cli_vars = vars::from_args(&args.vars)?;
@@ -52,19 +67,20 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         } else {
             NetworkPolicy::allow_all()
         };
-        let engine = load::engine(HttpConfig { routes, network, ..HttpConfig::default() });
+        let wire_log = wire_log(verbose, &redactor);
+        let engine = load::engine(HttpConfig { routes, network, wire_log, ..HttpConfig::default() });
         let (plan, warnings) = match engine.compile_source(file.clone()) {
             Ok(ok) => ok,
             Err(ds) => {
-                load::print_diagnostics(&ds, &file);
-                return Ok(Exit::Invalid);
+                problems.diagnostics(&ds, &file);
+                return Ok(problems.finish());
             }
         };
         load::print_diagnostics(&warnings, &file);
         // Nothing here delivers the event a wait waits for: refused before anything is sent.
         if plan.has_wait() && !args.dry_run {
-            errln!("error: {}; try it with --dry-run, or run it under `flowstep serve`", crate::batch::results::WAIT_NEEDS_SERVE);
-            return Ok(Exit::Invalid);
+            problems.error(format!("{}; try it with --dry-run, or run it under `flowstep serve`", crate::batch::results::WAIT_NEEDS_SERVE));
+            return Ok(problems.finish());
         }
         let flow = plan.flow();
         // `--var` wins over the vars file; the file's problems are drawn at their place.
@@ -75,41 +91,41 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         };
         given.extend(cli_vars.iter().cloned());
         let drawn: HashSet<&str> = file_problems.iter().map(|(n, _)| n.as_str()).collect();
-        let (inputs, problems) = match resolve_inputs(flow, given) {
+        let (inputs, input_problems) = match resolve_inputs(flow, given) {
             Ok(inputs) => (inputs, Vec::new()),
             Err(problems) => (Default::default(), problems.into_problems()),
         };
         // A required input whose value in the file was drawn as wrong is not also "missing".
-        let problems: Vec<_> = problems
+        let input_problems: Vec<_> = input_problems
             .into_iter()
             .filter(|p| !matches!(p, InputProblem::Missing { name, .. } if drawn.contains(name.as_str())))
             .collect();
-        if !file_problems.is_empty() || !problems.is_empty() {
+        if !file_problems.is_empty() || !input_problems.is_empty() {
             if let Some(v) = &vars_file {
                 for (_, d) in &file_problems {
-                    errln!("{}\n", d.render(&v.file));
+                    problems.drawn(d, &v.file);
                 }
             }
-            for p in problems {
-                errln!("error: {p}");
+            for p in input_problems {
+                problems.error(p.to_string());
             }
-            errln!("help: set inputs with --var NAME=VALUE; {}", where_inputs_are(&args.flow, &file, flow));
-            return Ok(Exit::Invalid);
+            problems.help(format!("set inputs with --var NAME=VALUE; {}", where_inputs_are(&args.flow, &file, flow)));
+            return Ok(problems.finish());
         }
 
         let Some(wiring::Secrets { values: found, how_to_set }) =
-            wiring::read_secrets(plan.required_secrets(), sandbox.is_some(), args.dry_run, &redactor)?
+            wiring::read_secrets(plan.required_secrets(), sandbox.is_some(), args.dry_run, &redactor, &mut problems)?
         else {
-            return Ok(Exit::Invalid);
+            return Ok(problems.finish());
         };
-        let print = args.output == Format::Text && !args.dry_run;
+        let print = args.format == Format::Text && !args.dry_run;
         let channel = match delivery::build(&args, print, sandbox.is_some(), graph_url, &redactor) {
             Ok(c) => c,
-            Err(problems) => {
-                for p in problems {
-                    errln!("error: {p}");
+            Err(errors) => {
+                for p in errors {
+                    problems.error(p);
                 }
-                return Ok(Exit::Invalid);
+                return Ok(problems.finish());
             }
         };
         let mode = if args.dry_run { RunMode::DryRun } else { RunMode::Live };
@@ -119,22 +135,22 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             Err(RunError::MissingSecrets(names)) => {
                 for name in names {
                     let how = how_to_set.iter().find(|(n, _)| *n == name).map_or_else(|| format!("set the environment variable {name}"), |(_, h)| h.clone());
-                    errln!("error: missing secret {name}: {how}");
+                    problems.error(format!("missing secret {name}: {how}"));
                 }
-                return Ok(Exit::Invalid);
+                return Ok(problems.finish());
             }
             Err(e @ RunError::InvalidRunId(_)) => {
-                errln!("error: --run-id: {e}");
-                return Ok(Exit::Invalid);
+                problems.error(format!("--run-id: {e}"));
+                return Ok(problems.finish());
             }
             Err(e) => {
                 for line in e.to_string().lines() {
-                    errln!("error: {line}");
+                    problems.error(line);
                 }
-                return Ok(Exit::Invalid);
+                return Ok(problems.finish());
             }
         };
-        match (args.output, args.dry_run) {
+        match (args.format, args.dry_run) {
             (Format::Json, _) => outln!("{}", serde_json::to_string_pretty(&outcome.to_json())?),
             // The outcome is redacted already; the drawn errors also quote the flow file's lines.
             (Format::Text, true) => out!("{}", redactor.redact(&report::dry_run(&outcome))),
@@ -152,6 +168,18 @@ pub fn run(args: RunArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             }
         })
     })
+}
+
+/// `-v`: each attempt's request and response headers on stderr; `-vv`: their bodies too.
+/// Redacted by the run's redactor, and again by the process's on the way out.
+fn wire_log(verbose: u8, redactor: &Arc<Redactor>) -> Option<WireLog> {
+    if verbose == 0 {
+        return None;
+    }
+    let redactor = redactor.clone();
+    Some(WireLog::new(verbose >= 2, move |text: &str| {
+        err!("{}", redactor.redact(text));
+    }))
 }
 
 /// Where the flow's inputs are declared, for the help under an input error: `flowstep presets

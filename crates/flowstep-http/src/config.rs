@@ -3,6 +3,7 @@
 
 use crate::network::NetworkPolicy;
 use crate::resolve::Resolver;
+use crate::wire_log::WireLog;
 use flowstep_spec::Rate;
 use std::fmt;
 use std::str::FromStr;
@@ -28,11 +29,14 @@ pub struct HttpConfig {
     /// The most requests per unit of time that all the steps of this kind send together
     /// (every attempt counts); none when `None`. Steps add limits per host (`rate_limit:`).
     pub rate_limit: Option<Rate>,
+    /// Where each attempt's request and response are shown (`flowstep run -v`); nowhere when
+    /// `None`.
+    pub wire_log: Option<WireLog>,
 }
 
 impl Default for HttpConfig {
     /// No routes, private networks denied ([`NetworkPolicy::default`]), the system's
-    /// resolver, a 10 MiB cap, `User-Agent: flowstep/<version>`, no rate limit.
+    /// resolver, a 10 MiB cap, `User-Agent: flowstep/<version>`, no rate limit, no wire log.
     fn default() -> Self {
         HttpConfig {
             routes: Vec::new(),
@@ -41,6 +45,7 @@ impl Default for HttpConfig {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             user_agent: format!("flowstep/{}", env!("CARGO_PKG_VERSION")),
             rate_limit: None,
+            wire_log: None,
         }
     }
 }

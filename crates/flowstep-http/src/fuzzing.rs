@@ -2,8 +2,8 @@
 //! are private to this crate, reached the way a run reaches them. Not a stable API.
 
 use crate::{api_error, form, mapping};
-use flowstep_spec::jsonpath::CompiledPath;
-use flowstep_spec::{Rendered, Spanned};
+use flowstep_spec::Rendered;
+use flowstep_spec::response_map::ResponseMapping;
 use serde_json::Value;
 
 /// A form body as the http step sends it: the pairs, and the encoded body.
@@ -16,7 +16,7 @@ pub fn form_body(body: &Rendered) -> (Vec<(String, String)>, String) {
 /// A response body as the http step reads it: parsed as JSON when it is, its error envelope
 /// read (for a non-2xx status), and each mapping selected; the step's error message on failure.
 pub fn map_response(
-    map: &[(Spanned<String>, CompiledPath)],
+    map: &[ResponseMapping],
     body: &[u8],
     status: u16,
 ) -> Result<Vec<(String, Value)>, String> {
@@ -27,5 +27,16 @@ pub fn map_response(
         let excerpt = api_error::excerpt(&text, 300);
         return Err(api.message.unwrap_or(excerpt));
     }
-    mapping::select_all(map, json.as_ref(), Some("application/json"), status).map_err(|e| e.message)
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        reqwest::header::HeaderValue::from_static("application/json"),
+    );
+    let response = mapping::Response {
+        status,
+        headers: &headers,
+        body,
+        json: json.as_ref(),
+    };
+    mapping::select_all(map, &response).map_err(|e| e.message)
 }

@@ -59,11 +59,13 @@ mod secret_reads;
 mod send;
 mod step;
 mod url;
+mod wire_log;
 
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, HttpConfig, Route, RouteError};
 pub use ip_ranges::{Cidr, CidrError, PRIVATE_RANGES, PrivateRange, private_range};
 pub use network::{Denied, NetworkPolicy};
 pub use resolve::{Resolve, Resolver, StaticResolver, SystemResolver};
+pub use wire_log::{BODY_SHOWN_CHARS, WireLog};
 
 use flowstep_engine::Step;
 use flowstep_spec::steps::{StepDecl, StepSpec};

@@ -120,10 +120,10 @@ impl HttpStep {
             // Stand-ins that say where the value would come from; what is computed from them
             // later is shown as depending on this response, never made up.
             let source = format!("the response of {step_id}");
-            for (var, path) in &self.spec.map {
+            for m in &self.spec.map {
                 cx.set_pending(
-                    var.value.clone(),
-                    mapping::placeholder(&var.value, path, step_id),
+                    m.var.value.clone(),
+                    mapping::placeholder(&m.var.value, &m.source, step_id),
                     source.clone(),
                 )?;
             }
@@ -168,9 +168,29 @@ impl HttpStep {
                 replay_safe,
             })
             .await?;
+            let wire = config.wire_log.as_ref();
+            if let Some(w) = wire {
+                w.request(step_id, (attempts, max_attempts), &req, &target, &redactor);
+            }
             let started = Instant::now();
             let result = send::attempt(&self.shared.clients, &input).await;
             let elapsed_ms = started.elapsed().as_millis();
+            if let Some(w) = wire {
+                match &result {
+                    Ok(r) => w.response(
+                        (&send::status_line(r.status), &r.headers, &r.body),
+                        elapsed_ms,
+                        &redactor,
+                    ),
+                    Err(Failure::NotSent { detail }) => {
+                        w.no_answer(&format!("could not connect: {detail}"), &redactor)
+                    }
+                    Err(Failure::NoAnswer { detail, .. }) => {
+                        w.no_answer(&format!("no answer: {detail}"), &redactor)
+                    }
+                    Err(Failure::Final(e)) => w.no_answer(&e.message, &redactor),
+                }
+            }
             let seen = match &result {
                 Ok(r) => Attempt::Answered {
                     status: r.status,
@@ -301,10 +321,15 @@ impl HttpStep {
             cx.expose("body", body);
             return Err(history.conclude(e, attempts, &advice));
         }
-        let content_type = header(&received, "content-type");
-        let values = mapping::select_all(&self.spec.map, body_json, content_type, received.status);
-        cx.expose("body", body);
         // The request succeeded: the status says so next to why its answer could not be used.
+        let response = mapping::Response {
+            status: received.status,
+            headers: &received.headers,
+            body: &received.body,
+            json: body_json,
+        };
+        let values = mapping::select_all(&self.spec.map, &response);
+        cx.expose("body", body);
         let values = values.map_err(|mut e| {
             e.http_status = Some(received.status);
             e

@@ -28,6 +28,7 @@ pub mod origin;
 pub mod rate;
 pub mod reader;
 pub mod rendered;
+pub mod response_map;
 pub mod schema;
 pub mod shown;
 pub mod source;

@@ -3,9 +3,10 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::duration::parse_duration;
-use crate::jsonpath::CompiledPath;
 use crate::rate::{Rate, parse_rate};
-use crate::reader::{MapReader, expected, is_identifier, key_text, scalar_text};
+pub use crate::reader::is_header_name;
+use crate::reader::{MapReader, expected, scalar_text};
+use crate::response_map::{ResponseMapping, read_map};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::suggest::help_did_you_mean;
 use crate::template::{Template, TemplateEnv};
@@ -74,8 +75,8 @@ pub struct HttpSpec {
     pub body: Option<Body>,
     /// A `content_type:` that overrides the body's default.
     pub content_type: Option<Spanned<String>>,
-    /// `response.map`: variable name to the JSONPath that selects it.
-    pub map: Vec<(Spanned<String>, CompiledPath)>,
+    /// `response.map`: each variable and where in the response its value comes from.
+    pub map: Vec<ResponseMapping>,
     /// Limit for the whole request.
     pub timeout: Duration,
     /// Limit for connecting.
@@ -422,14 +423,6 @@ impl HttpSpec {
     }
 }
 
-/// Whether `name` is a valid HTTP header name (an RFC 9110 token).
-pub fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
 fn read_headers(
     node: &Node,
     file: &SourceFile,
@@ -652,42 +645,11 @@ fn read_body(
     }
 }
 
-fn read_response(node: &Node, diags: &mut Diagnostics) -> Vec<(Spanned<String>, CompiledPath)> {
+fn read_response(node: &Node, diags: &mut Diagnostics) -> Vec<ResponseMapping> {
     let Some(mut m) = MapReader::new(node, "`response`", &["map"], diags) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    if let Some(map) = m.get("map") {
-        match map.as_map() {
-            Some(entries) => {
-                for (k, v) in entries {
-                    let name = key_text(k);
-                    if !is_identifier(&name.value) {
-                        diags.push(
-                            Diagnostic::error("E010", format!("`{}` is not a valid variable name", name.value), k.span)
-                                .with_help("variable names are letters, digits and `_`, starting with a letter"),
-                        );
-                        continue;
-                    }
-                    let Some(path) =
-                        scalar_text(v, &format!("`response.map.{}`", name.value), diags)
-                    else {
-                        continue;
-                    };
-                    match CompiledPath::compile(&path.value, v.span) {
-                        Ok(p) => out.push((name, p)),
-                        Err(d) => diags.push(d),
-                    }
-                }
-            }
-            None if map.is_null() => {}
-            None => diags.push(expected(
-                map,
-                "a mapping of variable names to JSONPaths",
-                "`response.map`",
-            )),
-        }
-    }
+    let out = m.get("map").map(|n| read_map(n, diags)).unwrap_or_default();
     m.finish(diags);
     out
 }

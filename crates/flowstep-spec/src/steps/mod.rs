@@ -98,7 +98,7 @@ impl StepSpec {
     /// The variables the step sets, as far as the spec knows (plugins add theirs when bound).
     pub fn defines(&self) -> Vec<&Spanned<String>> {
         match self {
-            StepSpec::Http(h) => h.map.iter().map(|(name, _)| name).collect(),
+            StepSpec::Http(h) => h.map.iter().map(|m| &m.var).collect(),
             StepSpec::Set(s) => s.values.iter().map(|(name, _)| name).collect(),
             StepSpec::Wait(w) => w.map.iter().map(|(name, _)| name).collect(),
             _ => Vec::new(),
