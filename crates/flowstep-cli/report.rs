@@ -197,7 +197,7 @@ fn dry_run_steps(
             let _ = writeln!(out, "  until {}", shown(&w["deadline"]));
         }
         while let Some(m) = messages.get(*next).filter(|m| m.step == path) {
-            let _ = writeln!(out, "  message (not sent): {}", m.text);
+            let _ = writeln!(out, "  message (not sent): {}", m.content.readable(&m.text));
             *next += 1;
         }
         if let Some(inner) = step
