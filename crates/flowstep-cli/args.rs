@@ -71,6 +71,10 @@ pub struct SandboxArgs {
         requires = "forward_faults"
     )]
     pub forward_faults_seed: u64,
+    /// A JSON file of WhatsApp message templates the sandbox treats as approved, besides its
+    /// own (docs/sandbox.md): [{"name", "language", "body", "url_button"?}].
+    #[arg(long, value_name = "FILE")]
+    pub whatsapp_templates: Option<std::path::PathBuf>,
 }
 
 /// A fraction of delivery attempts, from 0 to 1.
