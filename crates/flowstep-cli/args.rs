@@ -71,6 +71,10 @@ pub struct SandboxArgs {
         requires = "forward_faults"
     )]
     pub forward_faults_seed: u64,
+    /// A JSON file of WhatsApp message templates the sandbox treats as approved, besides its
+    /// own (docs/sandbox.md): [{"name", "language", "body", "url_button"?}].
+    #[arg(long, value_name = "FILE")]
+    pub whatsapp_templates: Option<std::path::PathBuf>,
 }
 
 /// A fraction of delivery attempts, from 0 to 1.
@@ -160,6 +164,15 @@ pub struct RunArgs {
     /// The customer's WhatsApp number with country code, for --channel whatsapp (+919000090000).
     #[arg(long, value_name = "PHONE")]
     pub to: Option<String>,
+    /// The Graph API version WhatsApp messages are sent with (--channel whatsapp), like v26.0.
+    #[arg(
+        long,
+        value_name = "VERSION",
+        env = "WHATSAPP_GRAPH_VERSION",
+        default_value = flowstep_whatsapp::DEFAULT_API_VERSION,
+        value_parser = graph_version
+    )]
+    pub whatsapp_graph_version: String,
     /// Refuse to connect to private networks: loopback, RFC 1918, link-local (169.254.169.254
     /// included), carrier-grade NAT, unique-local IPv6 and unspecified addresses, checked after
     /// DNS resolution and on every redirect. --route and --sandbox targets stay allowed.
@@ -182,6 +195,11 @@ pub struct RunArgs {
         requires = "deny_private_networks"
     )]
     pub allow_cidrs: Vec<Cidr>,
+}
+
+/// Checks a `--whatsapp-graph-version` value (`v26.0`).
+fn graph_version(s: &str) -> Result<String, String> {
+    flowstep_whatsapp::check_graph_version(s).map(|()| s.to_owned())
 }
 
 /// Checks an `--allow-host` value: a host name, or `*.` and a domain.
@@ -320,6 +338,15 @@ pub struct ServeArgs {
     /// Default: `whatsapp` with --sandbox (its WhatsApp), `record` otherwise.
     #[arg(long, value_enum)]
     pub channel: Option<ServeChannel>,
+    /// The Graph API version WhatsApp messages are sent with, like v26.0.
+    #[arg(
+        long,
+        value_name = "VERSION",
+        env = "WHATSAPP_GRAPH_VERSION",
+        default_value = flowstep_whatsapp::DEFAULT_API_VERSION,
+        value_parser = graph_version
+    )]
+    pub whatsapp_graph_version: String,
     /// Let runs reach private networks (loopback, RFC 1918, link-local, ...). By default a
     /// server refuses them, after DNS resolution and on every redirect; --route and --sandbox
     /// targets stay allowed.

@@ -56,7 +56,7 @@ pub fn build(
     else {
         return Ok(CliChannel::Terminal(TerminalChannel { print }));
     };
-    let whatsapp = whatsapp_channel(sandbox, graph_url, redactor)?;
+    let whatsapp = whatsapp_channel(sandbox, graph_url, &args.whatsapp_graph_version, redactor)?;
     errln!(
         "note: messages go to WhatsApp {to} through {}",
         whatsapp.config().base_url
@@ -66,11 +66,13 @@ pub fn build(
 
 /// The WhatsApp Cloud API channel, with WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID from the
 /// environment or `.env` (the sandbox's test values when `sandbox` and unset). The token joins
-/// `redactor`. `graph_url` is where graph.facebook.com is routed. What is missing is returned
+/// `redactor`. `graph_url` is where graph.facebook.com is routed; `graph_version` is the Graph
+/// API version in each URL (already checked by the flag's parser). What is missing is returned
 /// as `error:` lines.
 pub fn whatsapp_channel(
     sandbox: bool,
     graph_url: Option<String>,
+    graph_version: &str,
     redactor: &Redactor,
 ) -> Result<WhatsAppChannel, Vec<String>> {
     let names = [TOKEN_VAR.to_owned(), PHONE_NUMBER_ID_VAR.to_owned()];
@@ -105,7 +107,9 @@ pub fn whatsapp_channel(
         .expect("read or defaulted above");
     // The recipient travels with each message (the run's `--to`), as in a backend where one
     // channel serves every customer.
-    let mut config = WhatsAppConfig::new(phone_number_id.expose(), token);
+    let mut config = WhatsAppConfig::new(phone_number_id.expose(), token)
+        .with_api_version(graph_version)
+        .map_err(|e| vec![e])?;
     config.base_url = graph_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
     Ok(WhatsAppChannel::new(config))
 }
@@ -124,7 +128,7 @@ impl Channel for CliChannel {
                         "message from {} (sent on WhatsApp to {to}, {id}):\n",
                         message.step,
                     );
-                    for line in message.text.lines() {
+                    for line in message.readable().lines() {
                         text.push_str(&format!("  │ {line}\n"));
                     }
                     text.push('\n');

@@ -197,7 +197,12 @@ fn dry_run_steps(
             let _ = writeln!(out, "  until {}", shown(&w["deadline"]));
         }
         while let Some(m) = messages.get(*next).filter(|m| m.step == path) {
-            let _ = writeln!(out, "  message (not sent): {}", m.text);
+            // A button's line sits under the text, indented like it.
+            let shown = m
+                .content
+                .readable(&m.text)
+                .replace('\n', "\n                      ");
+            let _ = writeln!(out, "  message (not sent): {shown}");
             *next += 1;
         }
         if let Some(inner) = step

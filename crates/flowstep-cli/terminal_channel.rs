@@ -1,4 +1,5 @@
-//! The CLI's message channel: prints each message as it is sent (text output) and lets the
+//! The CLI's message channel: prints each message as it is sent (text output), a button as
+//! `[Pay now] https://...` and a template as its name and filled parameters, and lets the
 //! runner record it in the outcome. The engine has redacted the text before it gets here.
 
 use async_trait::async_trait;
@@ -16,7 +17,7 @@ impl Channel for TerminalChannel {
     async fn send(&self, message: &OutgoingMessage) -> Result<Delivery, ChannelError> {
         if self.print {
             let mut text = format!("message from {}:\n", message.step);
-            for line in message.text.lines() {
+            for line in message.readable().lines() {
                 text.push_str(&format!("  │ {line}\n"));
             }
             text.push('\n');

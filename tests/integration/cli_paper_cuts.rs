@@ -129,7 +129,7 @@ fn a_dry_run_shows_what_only_a_response_would_give_the_same_way_in_text_and_json
     let message = "Please complete your payment here: <payment_url: $.url from create_session>. This link expires <format_time expires_at \"human\": depends on the response of create_session>.";
     assert!(
         text.stdout.contains(&format!(
-            "step send_link (message)\n  message (not sent): {message}\n"
+            "step send_link (message)\n  message (not sent): {message}\n                      [Pay now] <payment_url: $.url from create_session>\n"
         )),
         "{}",
         text.stdout
@@ -150,7 +150,8 @@ fn a_dry_run_shows_what_only_a_response_would_give_the_same_way_in_text_and_json
     let json = run(dir.path(), &json_args).json();
     assert_eq!(
         json["messages"],
-        serde_json::json!([{ "step": "send_link", "text": message, "sent": false }])
+        serde_json::json!([{ "step": "send_link", "text": message, "sent": false,
+            "content": {"type": "link_button", "title": "Pay now", "url": "<payment_url: $.url from create_session>"} }])
     );
 }
 

@@ -141,7 +141,7 @@ fn every_spec_and_http_error_goes_through_question_mark() {
     };
     let (a, _) = through_question_mark(|| {
         flow.templates
-            .render(&m.text, &Scope::new(serde_json::json!({})))
+            .render(m.text.as_ref().unwrap(), &Scope::new(serde_json::json!({})))
     });
     assert_eq!(a, "undefined variable `n` in `<<n>>`");
     let (a, _) = through_question_mark(|| {

@@ -45,4 +45,5 @@ mod terminal_output;
 mod tidy;
 mod values;
 mod whatsapp_channel;
+mod whatsapp_messages;
 mod wire_secrets;

@@ -13,6 +13,7 @@ fn presets_are_listed_and_shown() {
         "razorpay-payment-link   Create a Razorpay Payment Link and send its short URL on WhatsApp.",
         "stripe-checkout         Create a one-time Stripe Checkout Session and send its URL on WhatsApp.",
         "stripe-checkout-status  Look up a Stripe Checkout Session and say whether it is paid, open or expired.",
+        "whatsapp-send-template  Send an approved WhatsApp template message (a payment reminder) through the WhatsApp Cloud API.",
         "whatsapp-send-text      Send a WhatsApp text message through the WhatsApp Cloud API.",
     ]
     .map(|l| format!("{l}\n"))

@@ -63,6 +63,26 @@ fn serve_flow(dir: &Scratch, name: &str, yaml: &str) -> Serve {
     )
 }
 
+/// The customer +919812345678 writes to the business through the server's in-process sandbox
+/// (`POST /__sandbox/whatsapp/inbound`), which opens WhatsApp's 24-hour window: free-form
+/// messages to them are then delivered, not failed with 131047.
+fn customer_writes(serve: &Serve) {
+    let log = serve.log();
+    let sandbox = log
+        .split("note: using the built-in sandbox at ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no sandbox URL in the log:\n{log}"))
+        .to_owned();
+    let (status, answer) = json_of(crate::raw_http::request(
+        "POST",
+        &format!("{sandbox}/__sandbox/whatsapp/inbound"),
+        &[("Content-Type", "application/json")],
+        br#"{"from": "919812345678", "text": "hi"}"#,
+    ));
+    assert_eq!(status, 200, "{answer}");
+}
+
 /// The run's one message.
 fn message(serve: &Serve, run_id: &str) -> Value {
     let run = serve.run(run_id);
@@ -75,6 +95,7 @@ fn message(serve: &Serve, run_id: &str) -> Value {
 fn serve_statuses_show_on_the_message_furthest_first_and_failures_with_metas_code() {
     let dir = Scratch::new();
     let serve = serve_flow(&dir, "notify", FLOW);
+    customer_writes(&serve);
     let (status, body) =
         serve.start_run(&json!({"flow": "notify", "run_id": "order-1", "to": "+919812345678"}));
     assert_eq!(status, 201, "{body}");
@@ -175,6 +196,7 @@ outputs:
 fn serve_statuses_a_run_waits_for_the_failure_of_its_own_message() {
     let dir = Scratch::new();
     let serve = serve_flow(&dir, "notify-or-retry", FAILURE_FLOW);
+    customer_writes(&serve);
     let (status, body) = serve
         .start_run(&json!({"flow": "notify-or-retry", "run_id": "order-2", "to": "+919812345678"}));
     assert_eq!(status, 201, "{body}");

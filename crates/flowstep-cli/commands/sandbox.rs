@@ -46,8 +46,22 @@ pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Ex
         }
         None => None,
     };
+    let templates = match &args.whatsapp_templates {
+        None => Vec::new(),
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| flowstep_sandbox::read_templates(&text))
+        {
+            Ok(t) => t,
+            Err(e) => {
+                errln!("error: --whatsapp-templates {}: {e}", path.display());
+                return Ok(Exit::Invalid);
+            }
+        },
+    };
     super::runtime()?.block_on(async {
         let sandbox = Sandbox::start(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        sandbox.add_whatsapp_templates(templates);
         let base = sandbox.base_url();
         outln!("flowstep sandbox listening on {base} (no real payments)");
         outln!("  Stripe: POST {base}/v1/checkout/sessions, test key {SANDBOX_SECRET_KEY}");
@@ -68,6 +82,8 @@ pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Ex
             );
         }
         outln!("  customer: flowstep sandbox say --to {base} --from 919812345678 \"buy Blue T-shirt\"");
+        let names: Vec<String> = sandbox.whatsapp_templates().into_iter().map(|t| t.name).collect();
+        outln!("  WhatsApp templates: {} (--whatsapp-templates FILE adds more)", names.join(", "));
         outln!("Press Ctrl-C to stop.");
         sandbox.forward_to(forwarding);
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;

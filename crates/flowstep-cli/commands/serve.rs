@@ -59,7 +59,12 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         let channel: Arc<dyn Channel> = match channel_kind {
             ServeChannel::Record => Arc::new(DiscardChannel),
             ServeChannel::Whatsapp => {
-                match delivery::whatsapp_channel(sandbox.is_some(), graph_url, &redactor) {
+                match delivery::whatsapp_channel(
+                    sandbox.is_some(),
+                    graph_url,
+                    &args.whatsapp_graph_version,
+                    &redactor,
+                ) {
                     Ok(c) => {
                         errln!("note: messages go to WhatsApp through {}", c.config().base_url);
                         Arc::new(c)

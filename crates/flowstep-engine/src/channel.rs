@@ -1,23 +1,39 @@
 //! Message channels: where `message` steps deliver their text. The embedder implements
 //! [`Channel`] for WhatsApp, Telegram or a test recorder.
 
+use crate::MessageContent;
 use async_trait::async_trait;
 use std::sync::Mutex;
 
 /// A message a flow sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `text` is always what a person should read; `content` says what kind of message it is
+/// (a text, buttons, a WhatsApp template) for a channel that can send that kind. Build one
+/// with `..Default::default()` so that fields added later keep it compiling.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutgoingMessage {
     /// The flow's name.
     pub flow: String,
     /// The id of the step that sends it, after the ids of the `flow` steps it is inside
     /// (`pay.send_link`).
     pub step: String,
-    /// The rendered text.
+    /// The rendered text: the message, the body above its buttons, or for a template a
+    /// summary (its name and filled parameters, [`MessageContent::template_summary`]).
     pub text: String,
+    /// The kind of message and what it carries besides `text`.
+    pub content: MessageContent,
     /// Who it is for, as the run names them ([`crate::RunRequest::to`]): a phone number, a
     /// conversation id. `None` when the run names nobody; a channel then sends to its own
     /// default recipient, if it has one.
     pub to: Option<String>,
+}
+
+impl OutgoingMessage {
+    /// The message as a channel without buttons or templates shows it: the text, then
+    /// `[Pay now] https://...` for a link button, `[Yes] [No]` for reply buttons.
+    pub fn readable(&self) -> String {
+        self.content.readable(&self.text)
+    }
 }
 
 /// What the channel reports back.
@@ -58,7 +74,7 @@ pub struct ChannelError {
 ///     }
 /// }
 ///
-/// let m = OutgoingMessage { flow: "f".into(), step: "s".into(), text: "Hi".into(), to: None };
+/// let m = OutgoingMessage { step: "s".into(), text: "Hi".into(), ..Default::default() };
 /// assert_eq!(Strict.send(&m).await.unwrap().id.as_deref(), Some("s-1"));
 /// # });
 /// ```

@@ -2,6 +2,7 @@
 //! string in it has been redacted.
 
 use crate::error::StepError;
+use crate::message_content::MessageContent;
 use crate::position::SourcePos;
 use flowstep_spec::Diagnostic;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -37,8 +38,12 @@ pub enum StepStatus {
 pub struct MessageRecord {
     /// The step that sent it, with the steps of the flows it is inside (`pay.send_link`).
     pub step: String,
-    /// The text.
+    /// The text (for a template message, its name and filled parameters).
     pub text: String,
+    /// What it carries besides its text (a link button, reply buttons, a template), left out
+    /// for a plain text.
+    #[serde(default, skip_serializing_if = "MessageContent::is_plain_text")]
+    pub content: MessageContent,
     /// Who it went to, when the run named a recipient ([`crate::RunRequest::to`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,

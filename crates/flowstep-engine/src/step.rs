@@ -4,6 +4,7 @@
 use crate::channel::{Channel, Delivery, OutgoingMessage};
 use crate::error::{ErrorKind, StepError};
 use crate::journal::{Effect, EffectKind, Journal, JournalError};
+use crate::message_content::MessageContent;
 use crate::outcome::MessageRecord;
 use crate::position::SourcePos;
 use crate::redact::Redactor;
@@ -407,16 +408,29 @@ impl<'a> StepContext<'a> {
     /// is not sent again (a channel such as WhatsApp takes no idempotency key): it is recorded
     /// with `delivery_unknown` and no delivery id.
     pub async fn send_message(&mut self, text: String) -> Result<Delivery, StepError> {
+        self.send_content(text, MessageContent::default()).await
+    }
+
+    /// Hands a message of any kind to the channel (see [`StepContext::send_message`]); its
+    /// text and every value of `content` are redacted first.
+    pub async fn send_content(
+        &mut self,
+        text: String,
+        content: MessageContent,
+    ) -> Result<Delivery, StepError> {
+        let redactor = self.redactor;
         let message = OutgoingMessage {
             flow: self.flow.name.value.clone(),
             step: format!("{}{}", self.prefix, self.decl.id.value),
-            text: self.redactor.redact(&text).into_owned(),
+            text: redactor.redact(&text).into_owned(),
+            content: content.map_strings(|s| redactor.redact(s).into_owned()),
             to: self.recipient.map(str::to_owned),
         };
         if self.mode == RunMode::DryRun {
             self.messages.push(MessageRecord {
                 step: message.step,
                 text: message.text,
+                content: message.content,
                 to: message.to,
                 delivery_id: None,
                 sent: false,
@@ -439,6 +453,7 @@ impl<'a> StepContext<'a> {
             self.messages.push(MessageRecord {
                 step: message.step,
                 text: message.text,
+                content: message.content,
                 to: message.to,
                 delivery_id: None,
                 sent: true,
@@ -460,6 +475,7 @@ impl<'a> StepContext<'a> {
         self.messages.push(MessageRecord {
             step: message.step,
             text: message.text,
+            content: message.content,
             to: message.to,
             delivery_id: delivery.id.clone(),
             sent: true,

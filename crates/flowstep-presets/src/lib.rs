@@ -39,6 +39,12 @@ pub const PRESETS: &[Preset] = &[
         source: include_str!("../flows/stripe-checkout-status.yaml"),
     },
     Preset {
+        name: "whatsapp-send-template",
+        file: "flows/whatsapp-send-template.yaml",
+        summary: "Send an approved WhatsApp template message (a payment reminder) through the WhatsApp Cloud API.",
+        source: include_str!("../flows/whatsapp-send-template.yaml"),
+    },
+    Preset {
         name: "whatsapp-send-text",
         file: "flows/whatsapp-send-text.yaml",
         summary: "Send a WhatsApp text message through the WhatsApp Cloud API.",

@@ -82,10 +82,15 @@ pub use razorpay::{SANDBOX_RAZORPAY_KEY_ID, SANDBOX_RAZORPAY_KEY_SECRET};
 pub use state::RecordedRequest;
 pub use stripe::auth::SANDBOX_SECRET_KEY;
 pub use whatsapp::inbound::DEFAULT_CUSTOMER_NAME;
+pub use whatsapp::templates::{SandboxTemplate, builtin_templates, read_templates};
+pub use whatsapp::webhooks::RE_ENGAGEMENT_CODE;
 pub use whatsapp::webhooks::{
     SANDBOX_WHATSAPP_BUSINESS_ACCOUNT_ID, SANDBOX_WHATSAPP_DISPLAY_PHONE_NUMBER,
 };
-pub use whatsapp::{ReceivedWhatsApp, SANDBOX_WHATSAPP_PHONE_NUMBER_ID, SANDBOX_WHATSAPP_TOKEN};
+pub use whatsapp::{
+    CUSTOMER_SERVICE_WINDOW_SECS, ReceivedWhatsApp, SANDBOX_WHATSAPP_PHONE_NUMBER_ID,
+    SANDBOX_WHATSAPP_TOKEN,
+};
 
 /// A running sandbox: a handle to the server task and its shared state.
 ///
@@ -171,8 +176,31 @@ impl Sandbox {
         self.connections.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Every WhatsApp text message the sandbox accepted, in arrival order, with its text
-    /// exactly as sent.
+    /// Adds templates the WhatsApp stand-in treats as approved (besides
+    /// [`builtin_templates`]); one with the name and language of a known one replaces it.
+    pub fn add_whatsapp_templates(&self, templates: Vec<SandboxTemplate>) {
+        let mut known = api::lock(&self.state.whatsapp.templates);
+        for t in templates {
+            known.retain(|k| !(k.name == t.name && k.language == t.language));
+            known.push(t);
+        }
+    }
+
+    /// The templates the WhatsApp stand-in treats as approved.
+    pub fn whatsapp_templates(&self) -> Vec<SandboxTemplate> {
+        api::lock(&self.state.whatsapp.templates).clone()
+    }
+
+    /// Marks the customer with WhatsApp id `wa_id` (digits, no `+`) as having written at
+    /// `at` (Unix seconds) without sending a notification, so that a test can place the
+    /// 24-hour window (an old `at` closes it). `POST /__sandbox/whatsapp/inbound` is what a
+    /// customer writing looks like.
+    pub fn set_last_inbound(&self, wa_id: &str, at: i64) {
+        api::lock(&self.state.whatsapp.last_inbound).insert(wa_id.to_owned(), at);
+    }
+
+    /// Every WhatsApp message the sandbox accepted, in arrival order, with its text and
+    /// request body exactly as sent and what became of it.
     pub fn whatsapp_messages(&self) -> Vec<ReceivedWhatsApp> {
         api::lock(&self.state.whatsapp.messages).clone()
     }

@@ -331,6 +331,12 @@ async fn paying_a_razorpay_link_sends_a_signed_payment_link_paid() {
 async fn whatsapp_messages_get_sent_then_delivered_and_inbound_messages_are_forwarded() {
     let (r, url) = receiver().await;
     let (sb, client) = sandbox(Some(&url)).await;
+    // The customer wrote a minute ago: free-form messages are inside the 24-hour window.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    sb.set_last_inbound("919812345678", now - 60);
     let mut wamids = Vec::new();
     for text in ["first", "second"] {
         let answer: Value = client

@@ -122,7 +122,7 @@ async fn a_text_message_is_accepted_and_recorded_byte_for_byte() {
         .post(messages_url(&sb, SANDBOX_WHATSAPP_PHONE_NUMBER_ID))
         .bearer_auth(SANDBOX_WHATSAPP_TOKEN)
         .header("Content-Type", "application/json")
-        .body(escaped)
+        .body(escaped.clone())
         .send()
         .await
         .unwrap();
@@ -139,17 +139,27 @@ async fn a_text_message_is_accepted_and_recorded_byte_for_byte() {
     assert_eq!(
         got,
         vec![
+            // The customer never wrote: both are accepted, then fail outside the 24-hour
+            // window with 131047.
             ReceivedWhatsApp {
                 phone_number_id: SANDBOX_WHATSAPP_PHONE_NUMBER_ID.into(),
                 to: "+919000090000".into(),
                 text: TEXT.into(),
                 id: id.clone(),
+                kind: "text".into(),
+                body: serde_json::to_string(&text_body("+919000090000", TEXT)).unwrap(),
+                status: "failed".into(),
+                error_code: Some(131047),
             },
             ReceivedWhatsApp {
                 phone_number_id: SANDBOX_WHATSAPP_PHONE_NUMBER_ID.into(),
                 to: "919000090000".into(),
                 text: TEXT.into(),
                 id: id2.clone(),
+                kind: "text".into(),
+                body: escaped,
+                status: "failed".into(),
+                error_code: Some(131047),
             },
         ]
     );
@@ -168,8 +178,10 @@ async fn a_text_message_is_accepted_and_recorded_byte_for_byte() {
     assert_eq!(
         listed,
         json!([
-            {"phone_number_id": SANDBOX_WHATSAPP_PHONE_NUMBER_ID, "to": "+919000090000", "text": TEXT, "id": id},
-            {"phone_number_id": SANDBOX_WHATSAPP_PHONE_NUMBER_ID, "to": "919000090000", "text": TEXT, "id": id2},
+            {"phone_number_id": SANDBOX_WHATSAPP_PHONE_NUMBER_ID, "to": "+919000090000", "text": TEXT, "id": id,
+             "type": "text", "body": got[0].body, "status": "failed", "error_code": 131047},
+            {"phone_number_id": SANDBOX_WHATSAPP_PHONE_NUMBER_ID, "to": "919000090000", "text": TEXT, "id": id2,
+             "type": "text", "body": got[1].body, "status": "failed", "error_code": 131047},
         ])
     );
     let stats: Value = client

@@ -23,6 +23,7 @@ pub mod input;
 mod input_rules;
 pub mod jsonpath;
 pub mod literal_number;
+pub mod message_limits;
 mod operators;
 pub mod origin;
 pub mod rate;

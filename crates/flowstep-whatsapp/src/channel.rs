@@ -1,11 +1,12 @@
-//! The WhatsApp Cloud API channel: each message a flow sends becomes one text message
-//! (`POST /{version}/{phone_number_id}/messages`), and the `wamid.` id Meta returns becomes the
+//! The WhatsApp Cloud API channel: each message a flow sends becomes one Cloud API message
+//! (a text, an interactive message with buttons, or a template;
+//! `POST /{version}/{phone_number_id}/messages`), and the `wamid.` id Meta returns becomes the
 //! delivery id recorded in the outcome.
 
 use crate::config::WhatsAppConfig;
 use crate::graph_error;
 use async_trait::async_trait;
-use flowstep_engine::{Channel, ChannelError, Delivery, OutgoingMessage};
+use flowstep_engine::{Channel, ChannelError, Delivery, MessageContent, OutgoingMessage};
 use serde_json::{Value, json};
 
 /// The largest answer read; Graph's answers to a send are a few hundred bytes.
@@ -20,13 +21,13 @@ const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 ///
 /// ```
 /// use flowstep_engine::Secret;
-/// use flowstep_whatsapp::{WhatsAppChannel, WhatsAppConfig};
+/// use flowstep_whatsapp::{DEFAULT_API_VERSION, WhatsAppChannel, WhatsAppConfig};
 ///
 /// let config = WhatsAppConfig::new("106540352242922", Secret::new("EAAGtoken0123456789abcd"));
 /// let channel = WhatsAppChannel::new(config);
 /// assert_eq!(
 ///     channel.config().messages_url(),
-///     "https://graph.facebook.com/v21.0/106540352242922/messages"
+///     format!("https://graph.facebook.com/{DEFAULT_API_VERSION}/106540352242922/messages")
 /// );
 /// let body = channel.body("+919000090000", "Hi");
 /// assert_eq!((body["to"].as_str(), body["text"]["body"].as_str()), (Some("+919000090000"), Some("Hi")));
@@ -78,13 +79,83 @@ impl WhatsAppChannel {
     /// The JSON body for one text message to `to`, as Meta's "Send text messages" reference
     /// gives it.
     pub fn body(&self, to: &str, text: &str) -> Value {
-        json!({
+        self.message_body(to, text, &MessageContent::default())
+    }
+
+    /// The JSON body for a message of any kind to `to` (facts file
+    /// `webhooks-and-messaging-facts.md`, "WhatsApp Cloud API"): a text (`type: text`), a
+    /// link button (`interactive` `cta_url`), reply buttons (`interactive` `button`) or a
+    /// template (`type: template`, its body parameters and URL button parameter as
+    /// `components`; a template without parameters has none).
+    pub fn message_body(&self, to: &str, text: &str, content: &MessageContent) -> Value {
+        let (kind, payload) = match content {
+            MessageContent::Text { preview_url } => (
+                "text",
+                json!({ "preview_url": preview_url.unwrap_or(self.config.preview_url), "body": text }),
+            ),
+            MessageContent::LinkButton { title, url } => (
+                "interactive",
+                json!({
+                    "type": "cta_url",
+                    "body": { "text": text },
+                    "action": {
+                        "name": "cta_url",
+                        "parameters": { "display_text": title, "url": url },
+                    },
+                }),
+            ),
+            MessageContent::ReplyButtons { buttons } => (
+                "interactive",
+                json!({
+                    "type": "button",
+                    "body": { "text": text },
+                    "action": {
+                        "buttons": buttons
+                            .iter()
+                            .map(|b| json!({"type": "reply", "reply": {"id": b.id, "title": b.title}}))
+                            .collect::<Vec<_>>(),
+                    },
+                }),
+            ),
+            MessageContent::Template {
+                name,
+                language,
+                body,
+                url_button,
+            } => {
+                let mut components = Vec::new();
+                if !body.is_empty() {
+                    components.push(json!({
+                        "type": "body",
+                        "parameters": body
+                            .iter()
+                            .map(|p| json!({"type": "text", "text": p}))
+                            .collect::<Vec<_>>(),
+                    }));
+                }
+                if let Some(suffix) = url_button {
+                    components.push(json!({
+                        "type": "button",
+                        "sub_type": "url",
+                        "index": "0",
+                        "parameters": [{"type": "text", "text": suffix}],
+                    }));
+                }
+                let mut template = json!({ "name": name, "language": { "code": language } });
+                if !components.is_empty() {
+                    template["components"] = Value::Array(components);
+                }
+                ("template", template)
+            }
+        };
+        let mut body = json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": to,
-            "type": "text",
-            "text": { "preview_url": self.config.preview_url, "body": text },
-        })
+            "type": kind,
+        });
+        body[kind] = payload;
+        body
     }
 
     /// Hides the token should an error text ever echo it.
@@ -109,10 +180,11 @@ impl Channel for WhatsAppChannel {
                 transient: false,
             });
         };
-        let body = serde_json::to_vec(&self.body(to, &message.text)).map_err(|e| ChannelError {
-            message: format!("cannot encode the message: {e}"),
-            transient: false,
-        })?;
+        let body = serde_json::to_vec(&self.message_body(to, &message.text, &message.content))
+            .map_err(|e| ChannelError {
+                message: format!("cannot encode the message: {e}"),
+                transient: false,
+            })?;
         let answer = self
             .client
             .post(self.config.messages_url())

@@ -6,8 +6,12 @@ use std::time::Duration;
 
 /// Meta's Graph API host.
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
-/// The Graph API version the channel (and the `whatsapp-send-text` preset) is written against.
-pub const DEFAULT_API_VERSION: &str = "v21.0";
+/// The Graph API version used unless one is chosen (`WhatsAppConfig::api_version`, the CLI's
+/// `--whatsapp-graph-version` or `WHATSAPP_GRAPH_VERSION`): the newest when this was written.
+/// Meta's Graph API changelog (developers.facebook.com/docs/graph-api/changelog) lists v26.0 as
+/// released on 2026-07-29 with no end date yet; each version lives about two years (v21.0 ends
+/// on 2027-01-21), so this default is a setting to move forward, never a pin.
+pub const DEFAULT_API_VERSION: &str = "v26.0";
 /// How long one send may take, connect to last byte.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -63,6 +67,14 @@ impl WhatsAppConfig {
         self
     }
 
+    /// The same, calling Graph version `version` (`v26.0`); an error says what a version
+    /// looks like when `version` is not one ([`is_graph_version`]).
+    pub fn with_api_version(mut self, version: &str) -> Result<Self, String> {
+        check_graph_version(version)?;
+        self.api_version = version.to_owned();
+        Ok(self)
+    }
+
     /// `{base_url}/{api_version}/{phone_number_id}/messages`.
     pub fn messages_url(&self) -> String {
         format!(
@@ -71,5 +83,57 @@ impl WhatsAppConfig {
             self.api_version,
             self.phone_number_id
         )
+    }
+}
+
+/// Whether `s` is a Graph API version as Meta writes them in paths: `v`, digits, `.`, digits
+/// (`v26.0`).
+pub fn is_graph_version(s: &str) -> bool {
+    let Some((major, minor)) = s.strip_prefix('v').and_then(|r| r.split_once('.')) else {
+        return false;
+    };
+    let digits = |p: &str| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    digits(major) && digits(minor)
+}
+
+/// `Ok` for a Graph version, else the error a person reads (for a flag or a setting).
+pub fn check_graph_version(s: &str) -> Result<(), String> {
+    if is_graph_version(s) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a Graph API version: write it as Meta does in URLs, `v` then major.minor, like {DEFAULT_API_VERSION}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_versions_are_v_major_dot_minor() {
+        for ok in ["v26.0", "v21.0", "v9.1", DEFAULT_API_VERSION] {
+            assert!(is_graph_version(ok), "{ok}");
+        }
+        for bad in [
+            "26.0", "v26", "v26.", "V26.0", "v26.0/", "v2a.0", "", "v1234.0",
+        ] {
+            assert!(!is_graph_version(bad), "{bad}");
+        }
+        let e = WhatsAppConfig::new("1", Secret::new("t"))
+            .with_api_version("26.0")
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "`26.0` is not a Graph API version: write it as Meta does in URLs, `v` then major.minor, like v26.0"
+        );
+        let c = WhatsAppConfig::new("1", Secret::new("t"))
+            .with_api_version("v25.0")
+            .unwrap();
+        assert_eq!(
+            c.messages_url(),
+            "https://graph.facebook.com/v25.0/1/messages"
+        );
     }
 }

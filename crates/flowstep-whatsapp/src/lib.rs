@@ -5,8 +5,10 @@
 //! One channel serves every customer: each message goes to the recipient its run names
 //! (`RunRequest::to`), through the channel's one connection pool.
 //!
-//! Each message is one text message (`POST {base_url}/{api_version}/{phone_number_id}/messages`
-//! with a bearer token and a JSON body). The text is sent exactly as the flow rendered it:
+//! Each message is one Cloud API message (`POST {base_url}/{api_version}/{phone_number_id}/messages`
+//! with a bearer token and a JSON body): a text, a text with a "Pay now" link button or reply
+//! buttons (`interactive`), or an approved template, as the message's
+//! [`MessageContent`](flowstep_engine::MessageContent) says. The text is sent exactly as the flow rendered it:
 //! any language, emoji, and URLs with their `#fragment`. Graph's error envelope becomes a
 //! [`ChannelError`](flowstep_engine::ChannelError) carrying Meta's message and code, transient
 //! for HTTP 429, 5xx and connection failures. The token is sent only in the `Authorization`
@@ -30,6 +32,7 @@
 //!     step: "greet".into(),
 //!     text: "नमस्ते! Pay here: https://checkout.stripe.com/c/pay/cs_test_a1#fid2".into(),
 //!     to: Some("+919000090000".into()), // a run's recipient: `RunRequest::new().to(...)`
+//!     ..Default::default()
 //! };
 //! let delivery = channel.send(&message).await.unwrap();
 //! assert!(delivery.id.unwrap().starts_with("wamid."));
@@ -42,4 +45,7 @@ mod config;
 mod graph_error;
 
 pub use channel::WhatsAppChannel;
-pub use config::{DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, WhatsAppConfig};
+pub use config::{
+    DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, WhatsAppConfig, check_graph_version,
+    is_graph_version,
+};

@@ -34,6 +34,7 @@ fn message_to(to: &str, text: &str) -> OutgoingMessage {
         step: "s".into(),
         text: text.into(),
         to: Some(to.into()),
+        ..Default::default()
     }
 }
 

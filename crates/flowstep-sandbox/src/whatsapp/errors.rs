@@ -93,6 +93,35 @@ impl GraphError {
         }
     }
 
+    /// A template the account has not approved: code 132001 "Template name does not exist in
+    /// the translation" (Meta's error-code table), answered with 404; the details wording is
+    /// inferred.
+    pub(crate) fn no_template(name: &str, language: &str) -> GraphError {
+        GraphError {
+            status: 404,
+            code: 132001,
+            ..GraphError::param("(#132001) Template name does not exist in the translation")
+        }
+        .details(format!(
+            "template name ({name}) does not exist in {language}; the flowstep sandbox knows hello_world, order_payment, payment_reminder, payment_received and those added with --whatsapp-templates"
+        ))
+    }
+
+    /// Parameters that do not match the template's placeholders: code 132000 "Number of
+    /// parameters does not match the expected number of params" (Meta's wording, quoted in
+    /// chatwoot/chatwoot issue #13725); the details wording is inferred.
+    pub(crate) fn param_count(component: &str, got: usize, want: usize) -> GraphError {
+        GraphError {
+            code: 132000,
+            ..GraphError::param(
+                "(#132000) Number of parameters does not match the expected number of params",
+            )
+        }
+        .details(format!(
+            "{component}: number of localizable_params ({got}) does not match the expected number of params ({want})"
+        ))
+    }
+
     pub(crate) fn to_json(&self) -> Value {
         let mut err = Map::new();
         err.insert("message".into(), json!(self.message));

@@ -1,5 +1,12 @@
 //! The WhatsApp Cloud API stand-in: its state, `POST /{version}/{phone_number_id}/messages`
-//! with a bearer token, text messages only, and the record of every message it accepted.
+//! with a bearer token (text, interactive `cta_url` and `button`, and template messages of the
+//! approved templates it knows), the 24-hour customer service window, and the record of every
+//! message it accepted.
+//!
+//! The window, as WhatsApp enforces it (facts file `webhooks-and-messaging-facts.md`): a
+//! free-form message (text or interactive) to a customer who has not written in the last 24
+//! hours (`POST /__sandbox/whatsapp/inbound`) is accepted with 200, then reported `failed` with
+//! error 131047 in a status webhook; a template message is `sent` then `delivered` whenever.
 //!
 //! Graph's host is routed to the same port as Stripe's and Razorpay's. A path is the
 //! Cloud API's when it has exactly three segments, the first a Graph version (`v21.0`,
@@ -12,6 +19,7 @@
 pub(crate) mod errors;
 pub(crate) mod inbound;
 pub(crate) mod messages;
+pub(crate) mod templates;
 pub(crate) mod webhooks;
 
 use std::collections::HashMap;
@@ -43,7 +51,7 @@ pub const SANDBOX_WHATSAPP_TOKEN: &str = "EAAflowstepSandboxToken0000000000";
 /// not exist" answer.
 pub const SANDBOX_WHATSAPP_PHONE_NUMBER_ID: &str = "100000000000001";
 
-/// One text message the WhatsApp stand-in accepted (see `Sandbox::whatsapp_messages` and
+/// One message the WhatsApp stand-in accepted (see `Sandbox::whatsapp_messages` and
 /// `GET /__sandbox/whatsapp/messages`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReceivedWhatsApp {
@@ -51,18 +59,45 @@ pub struct ReceivedWhatsApp {
     pub phone_number_id: String,
     /// The recipient exactly as the request's `to` gave it (e.g. `+919000090000`).
     pub to: String,
-    /// `text.body` exactly as sent, byte for byte.
+    /// What the customer reads, byte for byte: `text.body`, an interactive message's
+    /// `body.text`, or a template's body with its parameters filled in.
     pub text: String,
     /// The `wamid.` id the answer gave the message.
     pub id: String,
+    /// The message type: `text`, `interactive` or `template`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The request body exactly as received.
+    pub body: String,
+    /// What became of it: `delivered`, or `failed` (a free-form message outside the 24-hour
+    /// window).
+    pub status: String,
+    /// The error code of a `failed` message (131047).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u32>,
 }
 
-/// WhatsApp's side of the sandbox: every message accepted, in arrival order, and when each
-/// customer last wrote (`POST /__sandbox/whatsapp/inbound`), in Unix seconds, by WhatsApp id.
-#[derive(Debug, Default)]
+/// The 24-hour customer service window, in seconds.
+pub const CUSTOMER_SERVICE_WINDOW_SECS: i64 = 24 * 60 * 60;
+
+/// WhatsApp's side of the sandbox: every message accepted, in arrival order, when each
+/// customer last wrote (`POST /__sandbox/whatsapp/inbound`), in Unix seconds, by WhatsApp id,
+/// and the approved templates.
+#[derive(Debug)]
 pub(crate) struct WhatsAppState {
     pub(crate) messages: Mutex<Vec<ReceivedWhatsApp>>,
     pub(crate) last_inbound: Mutex<HashMap<String, i64>>,
+    pub(crate) templates: Mutex<Vec<templates::SandboxTemplate>>,
+}
+
+impl Default for WhatsAppState {
+    fn default() -> Self {
+        WhatsAppState {
+            messages: Mutex::default(),
+            last_inbound: Mutex::default(),
+            templates: Mutex::new(templates::builtin_templates()),
+        }
+    }
 }
 
 /// The Cloud API's route; every method reaches the handler, which answers those Graph does
@@ -157,8 +192,9 @@ fn wamid(wa_id: &str) -> String {
     )
 }
 
-/// `POST /{version}/{phone_number_id}/messages`. Every accepted message gets a `sent` then a
-/// `delivered` status webhook.
+/// `POST /{version}/{phone_number_id}/messages`. An accepted message gets a `sent` then a
+/// `delivered` status webhook, or, when it is free-form and the customer has not written in
+/// the last 24 hours, one `failed` status with error 131047.
 async fn send(
     State(wa): State<Arc<WhatsAppState>>,
     State(outbox): State<Arc<Outbox>>,
@@ -181,17 +217,29 @@ async fn send(
             // get request" family.
             return Err(GraphError::no_such_object(method.as_str(), id));
         }
-        let msg = messages::validate(&json_params(headers, &body))?;
+        let templates = lock(&wa.templates).clone();
+        let msg = messages::validate(&json_params(headers, &body), &templates)?;
         let wamid = wamid(&msg.wa_id);
+        let now = now();
+        let last = lock(&wa.last_inbound).get(&msg.wa_id).copied();
+        let in_window = last.is_some_and(|t| now - t < CUSTOMER_SERVICE_WINDOW_SECS);
+        let delivered = in_window || !msg.is_free_form();
         lock(&wa.messages).push(ReceivedWhatsApp {
             phone_number_id: id.to_string(),
             to: msg.to.clone(),
-            text: msg.body,
+            text: msg.body.clone(),
             id: wamid.clone(),
+            kind: msg.kind.to_owned(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            status: if delivered { "delivered" } else { "failed" }.to_owned(),
+            error_code: (!delivered).then_some(webhooks::RE_ENGAGEMENT_CODE),
         });
-        let now = now();
-        for status in ["sent", "delivered"] {
-            outbox.emit(webhooks::status(&wamid, &msg.wa_id, status, now));
+        if delivered {
+            for status in ["sent", "delivered"] {
+                outbox.emit(webhooks::status(&wamid, &msg.wa_id, status, now));
+            }
+        } else {
+            outbox.emit(webhooks::re_engagement_failed(&wamid, &msg.wa_id, now));
         }
         Ok(json!({
             "messaging_product": "whatsapp",

@@ -49,16 +49,37 @@ fn notification(mut value: serde_json::Map<String, Value>) -> Value {
 /// A status of message `wamid` sent to `wa_id`: `sent`, `delivered`, ... Its id is
 /// `<wamid>:<status>`, as `flowstep serve` de-duplicates statuses.
 pub(crate) fn status(wamid: &str, wa_id: &str, status: &str, now: i64) -> Emitted {
+    status_with(wamid, wa_id, status, now, None)
+}
+
+/// The `failed` status WhatsApp reports for a free-form message sent outside the 24-hour
+/// customer service window: error 131047 "Re-engagement message" (facts file; the details
+/// text is Meta's as quoted in public reports).
+pub(crate) fn re_engagement_failed(wamid: &str, wa_id: &str, now: i64) -> Emitted {
+    let errors = json!([{
+        "code": RE_ENGAGEMENT_CODE,
+        "title": "Re-engagement message",
+        "message": "Re-engagement message",
+        "error_data": {"details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
+    }]);
+    status_with(wamid, wa_id, "failed", now, Some(errors))
+}
+
+/// WhatsApp's error code for a free-form message outside the 24-hour window.
+pub const RE_ENGAGEMENT_CODE: u32 = 131047;
+
+fn status_with(wamid: &str, wa_id: &str, status: &str, now: i64, errors: Option<Value>) -> Emitted {
+    let mut entry = json!({
+        "id": wamid,
+        "status": status,
+        "timestamp": now.to_string(),
+        "recipient_id": wa_id,
+    });
+    if let Some(errors) = errors {
+        entry["errors"] = errors;
+    }
     let mut value = serde_json::Map::new();
-    value.insert(
-        "statuses".into(),
-        json!([{
-            "id": wamid,
-            "status": status,
-            "timestamp": now.to_string(),
-            "recipient_id": wa_id,
-        }]),
-    );
+    value.insert("statuses".into(), json!([entry]));
     Emitted {
         provider: Provider::WhatsApp,
         id: format!("{wamid}:{status}"),

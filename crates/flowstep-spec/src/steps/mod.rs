@@ -13,7 +13,7 @@ use crate::yaml::Node;
 
 pub use flow_use::FlowUseSpec;
 pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, QueryLists, RetrySpec};
-pub use message::MessageSpec;
+pub use message::{ContentSpec, MessageSpec, ReplyButtonSpec, TemplateMessageSpec};
 pub use set::SetSpec;
 pub use wait::{Deadline, WaitSpec};
 
@@ -87,7 +87,7 @@ impl StepSpec {
     pub fn templates(&self) -> Vec<&Template> {
         match self {
             StepSpec::Http(h) => h.templates(),
-            StepSpec::Message(m) => vec![&m.text],
+            StepSpec::Message(m) => m.templates(),
             StepSpec::Set(s) => s.values.iter().flat_map(|(_, v)| v.templates()).collect(),
             StepSpec::Flow(f) => f.with.iter().flat_map(|(_, v)| v.templates()).collect(),
             StepSpec::Wait(w) => w.templates(),
