@@ -55,8 +55,8 @@ pub enum ImportAction {
     /// a flow that sends the same request. Credentials become declared secrets bound to the
     /// request's host; their values are never printed.
     Curl {
-        /// The curl command as one argument, like
-        /// 'curl -X POST https://api.example.com/v1/x -d a=1', or `-` for stdin.
+        /// The curl command as one argument (quoted, like
+        /// `'curl -X POST https://api.example.com/v1/x -d a=1'`), or `-` for stdin.
         #[arg(allow_hyphen_values = true)]
         command: String,
         /// The flow's name.
