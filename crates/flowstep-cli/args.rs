@@ -40,6 +40,32 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Print the JSON Schema (draft 2020-12) of the flow format, for editors' YAML support.
     Schema,
+    /// Print a flow with one http step made from another tool's request (`import curl`).
+    Import {
+        /// `curl`.
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+}
+
+/// `import curl`.
+#[derive(Debug, Subcommand)]
+pub enum ImportAction {
+    /// Read a curl command (quoted as one argument, or `-` to read it from stdin) and print
+    /// a flow that sends the same request. Credentials become declared secrets bound to the
+    /// request's host; their values are never printed.
+    Curl {
+        /// The curl command as one argument (quoted, like
+        /// `'curl -X POST https://api.example.com/v1/x -d a=1'`), or `-` for stdin.
+        #[arg(allow_hyphen_values = true)]
+        command: String,
+        /// The flow's name.
+        #[arg(long, default_value = "imported")]
+        flow: String,
+        /// The step's id (an automatic idempotency key is derived from it).
+        #[arg(long, default_value = "request")]
+        id: String,
+    },
 }
 
 /// `flowstep sandbox`.

@@ -8,6 +8,7 @@ mod delivery;
 mod dotenv;
 mod exit;
 mod files;
+mod import;
 mod load;
 mod logging;
 mod out;

@@ -9,6 +9,7 @@ mod cli;
 mod cli_paper_cuts;
 mod control_flow;
 mod conversation;
+mod curl_import;
 mod debugging;
 mod diagnostics;
 mod durations;

@@ -2,6 +2,7 @@
 
 mod batch;
 mod check;
+mod import;
 mod presets;
 mod run;
 mod sandbox;
@@ -32,6 +33,7 @@ pub fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             None => sandbox::sandbox(&args, redactor),
         },
         Command::Schema => schema::schema(),
+        Command::Import { action } => import::import(action),
     }
 }
 

@@ -1,0 +1,208 @@
+//! `flowstep import curl`: a curl command becomes a flow with one http step whose request is
+//! the same, with credentials as declared secrets whose values are never printed.
+
+use crate::support::{Run, Scratch, flowstep, run};
+
+/// The lines of step `id`'s block in a dry run's report: the request, headers, body and curl.
+fn step_block(report: &str, id: &str) -> String {
+    let start = report
+        .find(&format!("step {id} (http)"))
+        .unwrap_or_else(|| panic!("no step {id} in:\n{report}"));
+    let rest = &report[start..];
+    let end = rest[1..].find("\nstep ").map_or(rest.len(), |e| e + 1);
+    rest[..end].trim_end().to_owned()
+}
+
+/// The `curl ...` line of a dry run's report.
+fn curl_line(report: &str) -> String {
+    report
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("curl "))
+        .unwrap_or_else(|| panic!("no curl line in:\n{report}"))
+        .to_owned()
+}
+
+#[test]
+fn importing_the_stripe_presets_dry_run_curl_gives_the_same_request() {
+    let dir = Scratch::new();
+    let vars = [
+        "--var",
+        "product_name=O'Brien's \"Tee\" & <<not_a_var>> 100%",
+        "--var",
+        "amount_paise=50000",
+        "--var",
+        "customer_email=a+b@example.com",
+        "--var",
+        "order_id=ord_42",
+    ];
+    let mut args = vec!["run", "stripe-checkout", "--dry-run", "--run-id", "r1"];
+    args.extend(vars);
+    let preset = run(dir.path(), &args);
+    assert_eq!(preset.code, 0, "{}", preset.all_output());
+    let curl = curl_line(&preset.stdout);
+
+    let imported = run(
+        dir.path(),
+        &["import", "curl", "--id", "create_session", &curl],
+    );
+    assert_eq!(imported.code, 0, "{}", imported.all_output());
+    assert!(
+        imported
+            .stdout
+            .contains("secrets:\n  - name: STRIPE_SECRET_KEY\n    hosts: [api.stripe.com]\n"),
+        "{}",
+        imported.stdout
+    );
+    assert!(
+        imported.stdout.contains("    idempotency: auto\n"),
+        "{}",
+        imported.stdout
+    );
+    let flow = dir.write("imported.yaml", &imported.stdout);
+
+    let again = run(
+        dir.path(),
+        &["run", flow.to_str().unwrap(), "--dry-run", "--run-id", "r1"],
+    );
+    assert_eq!(again.code, 0, "{}", again.all_output());
+    assert_eq!(
+        step_block(&again.stdout, "create_session"),
+        step_block(&preset.stdout, "create_session")
+    );
+    assert_eq!(curl_line(&again.stdout), curl);
+}
+
+fn import_with_key(key: &str, command: &str) -> Run {
+    let dir = Scratch::new();
+    // The key is also in the environment, as it would be on an author's machine.
+    flowstep(dir.path())
+        .env("STRIPE_SECRET_KEY", key)
+        .args(["import", "curl", command])
+        .output()
+        .expect("flowstep runs")
+        .into()
+}
+
+#[test]
+fn a_key_becomes_a_bound_secret_and_is_never_printed() {
+    let key = "sk_test_51Hx9zQkT3yAbCdEfGhIjKl";
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{key}:"),
+    );
+    for command in [
+        format!(
+            "curl -X POST https://api.stripe.com/v1/checkout/sessions -u {key}: -d mode=payment \
+             -d 'line_items[0][price]=price_1' -d 'line_items[0][quantity]=1'"
+        ),
+        format!(
+            "curl https://api.stripe.com/v1/checkout/sessions -H 'Authorization: Bearer {key}' -d mode=payment"
+        ),
+        format!(
+            "curl https://api.stripe.com/v1/checkout/sessions -H \"Authorization: Basic {basic}\" -d mode=payment"
+        ),
+    ] {
+        let out = import_with_key(key, &command);
+        assert_eq!(out.code, 0, "{}", out.all_output());
+        assert!(!out.all_output().contains(key), "{}", out.all_output());
+        assert!(!out.all_output().contains(&basic), "{}", out.all_output());
+        assert!(
+            out.stdout
+                .contains("secrets:\n  - name: STRIPE_SECRET_KEY\n    hosts: [api.stripe.com]\n"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("<<secrets.STRIPE_SECRET_KEY>>"),
+            "{}",
+            out.stdout
+        );
+        // What it printed is a flow that checks clean.
+        let dir = Scratch::new();
+        let flow = dir.write("f.yaml", &out.stdout);
+        let check = run(dir.path(), &["check", flow.to_str().unwrap()]);
+        assert_eq!(check.code, 0, "{}", check.all_output());
+    }
+
+    // Also written in the data: refused, and still not printed.
+    let out = import_with_key(
+        key,
+        &format!("curl https://api.stripe.com/v1/x -u {key}: -d note={key}"),
+    );
+    assert_eq!(out.code, 2, "{}", out.all_output());
+    assert!(!out.all_output().contains(key), "{}", out.all_output());
+    assert!(
+        out.stderr.starts_with(
+            "error: the credential that became secret STRIPE_SECRET_KEY also appears elsewhere"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn options_import_cannot_carry_over_exit_2_naming_them() {
+    let dir = Scratch::new();
+    for (command, message) in [
+        (
+            "curl -F file=@a.png https://api.example.com/upload",
+            "error: curl option `-F` is not carried over: it sends multipart/form-data, which \
+             the http step does not send; for a urlencoded form use -d name=value\n",
+        ),
+        (
+            "curl --retry-all-errors https://api.example.com/",
+            "error: curl option `--retry-all-errors` is not one import reads; it takes -X, -H, \
+             -d, --data-raw, --data-binary, --data-urlencode, --json, -u, -G, -I, --url, -A, -e, \
+             -b, --oauth2-bearer, -m and --connect-timeout (and ignores output options like -s, \
+             -v, -L)\n",
+        ),
+        (
+            "curl -u alice https://api.example.com/",
+            "error: `-u` gives a user name and no password, so curl would ask for one; write \
+             `-u USER:PASSWORD` (`-u KEY:` for an API key with an empty password, as Stripe takes)\n",
+        ),
+    ] {
+        let out = run(dir.path(), &["import", "curl", command]);
+        assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{command}");
+        assert_eq!(out.stderr, message, "{command}");
+    }
+}
+
+#[test]
+fn json_and_get_queries() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "import",
+            "curl",
+            "curl --json '{\"amount\": 19.90, \"tags\": [\"a\", \"b\"], \"ok\": true}' https://api.example.com/orders",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all_output());
+    assert!(
+        out.stdout.ends_with(
+            "    method: POST\n    url: https://api.example.com/orders\n    body_type: json\n    \
+             body:\n      amount: 19.90\n      tags:\n        - a\n        - b\n      ok: true\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "import",
+            "curl",
+            "curl -G https://api.example.com/search --data-urlencode 'q=blue shirt' -d limit=10",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all_output());
+    assert!(
+        out.stdout.ends_with(
+            "    url: https://api.example.com/search\n    query:\n      q: \"blue shirt\"\n      limit: \"10\"\n"
+        ),
+        "{}",
+        out.stdout
+    );
+}
