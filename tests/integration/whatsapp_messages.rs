@@ -54,6 +54,23 @@ fn run_wa(sb: &TestSandbox, dir: &Scratch, env: &[(&str, &str)], args: &[&str]) 
         .into()
 }
 
+/// `flowstep run FLOW --channel whatsapp --to +919000090000` against the sandbox.
+fn send_to_customer(sb: &TestSandbox, dir: &Scratch, flow: &str) -> Run {
+    run_wa(
+        sb,
+        dir,
+        &[],
+        &[
+            "run",
+            flow,
+            "--channel",
+            "whatsapp",
+            "--to",
+            "+919000090000",
+        ],
+    )
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -224,19 +241,7 @@ fn the_sandbox_refuses_unknown_templates_and_wrong_parameter_counts_like_meta() 
         )
     };
     let path = dir.write("unknown.yaml", &flow("order_shipped", "Asha"));
-    let out = run_wa(
-        &sb,
-        &dir,
-        &[],
-        &[
-            "run",
-            path.to_str().unwrap(),
-            "--channel",
-            "whatsapp",
-            "--to",
-            "+919000090000",
-        ],
-    );
+    let out = send_to_customer(&sb, &dir, path.to_str().unwrap());
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stdout.contains("WhatsApp Cloud API answered HTTP 404, code 132001: (#132001) Template name does not exist in the translation (template name (order_shipped) does not exist in en_US"),
@@ -244,19 +249,7 @@ fn the_sandbox_refuses_unknown_templates_and_wrong_parameter_counts_like_meta() 
         out.stdout
     );
     let path = dir.write("count.yaml", &flow("order_payment", "Asha"));
-    let out = run_wa(
-        &sb,
-        &dir,
-        &[],
-        &[
-            "run",
-            path.to_str().unwrap(),
-            "--channel",
-            "whatsapp",
-            "--to",
-            "+919000090000",
-        ],
-    );
+    let out = send_to_customer(&sb, &dir, path.to_str().unwrap());
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stdout.contains("code 132000: (#132000) Number of parameters does not match the expected number of params (body: number of localizable_params (1) does not match the expected number of params (2))"),
