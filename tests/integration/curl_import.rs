@@ -125,6 +125,19 @@ fn a_key_becomes_a_bound_secret_and_is_never_printed() {
         assert_eq!(check.code, 0, "{}", check.all_output());
     }
 
+    // Malformed commands holding the key: refused without repeating it.
+    for command in [
+        format!("curl https://api.example.com/x -H 'Authorization Bearer {key}'"),
+        format!("curl --frobnicate={key} https://api.example.com/x"),
+        format!("curl https://api.example.com/x {key}"),
+    ] {
+        let out = import_with_key(key, &command);
+        assert_eq!(out.code, 2, "{command}: {}", out.all_output());
+        assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+        assert!(!out.all_output().contains(key), "{}", out.all_output());
+        assert!(!out.all_output().contains("51Hx9z"), "{}", out.all_output());
+    }
+
     // Also written in the data: refused, and still not printed.
     let out = import_with_key(
         key,

@@ -307,9 +307,14 @@ pub fn parse(words: &[String]) -> anyhow::Result<CurlCommand> {
     match urls.as_slice() {
         [url] => cmd.url = url.clone(),
         [] => bail!("the curl command has no URL"),
-        [_, second, ..] => bail!(
+        // The second is shown only when it is a URL: a stray word may be a credential.
+        [_, second, ..] if second.contains("://") => bail!(
             "the curl command has more than one URL (the second is `{second}`); import makes \
              one step from one request"
+        ),
+        [_, ..] => bail!(
+            "the curl command has a word that is neither an option nor its value after the URL \
+             (not shown: it may hold a credential); import reads `curl [OPTIONS] URL`"
         ),
     }
     Ok(cmd)
@@ -333,6 +338,8 @@ fn long_name(name: &str) -> anyhow::Result<&'static str> {
     {
         bail!("curl option `{name}` is not carried over: it {why}");
     }
+    // Only the option's name: a value glued to it (`--opt=VALUE`) may be a credential.
+    let name = name.split_once('=').map_or(name, |(n, _)| n);
     bail!(
         "curl option `{name}` is not one import reads; it takes -X, -H, -d, --data-raw, \
          --data-binary, --data-urlencode, --json, -u, -G, -I, --url, -A, -e, -b, \
@@ -343,9 +350,13 @@ fn long_name(name: &str) -> anyhow::Result<&'static str> {
 /// `Name: value` from `-H`.
 fn header(h: &str) -> anyhow::Result<(String, String)> {
     let Some((name, value)) = h.split_once(':') else {
+        // The text itself is not shown: it is most often a credential missing its colon
+        // (`Authorization Bearer sk_...`).
+        let words = h.split_whitespace().count();
         bail!(
-            "`-H '{h}'` is not a header: write `Name: value` (curl's `Name;` for an empty \
-             header is not read)"
+            "a `-H` value ({words} word(s), not shown: it may hold a credential) is not a \
+             header, having no `:` after its name: write `Name: value` (curl's `Name;` for an \
+             empty header is not read)"
         );
     };
     let (name, value) = (name.trim(), value.trim());
