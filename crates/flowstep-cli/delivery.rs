@@ -36,8 +36,27 @@ pub fn check_args(args: &RunArgs) -> Vec<String> {
         (ChannelKind::Terminal, Some(_)) => {
             vec!["--to is only used with --channel whatsapp".to_owned()]
         }
+        // Checked before anything is sent: a bad number found by the Cloud API only when the
+        // message goes would leave a payment session created and its link undelivered.
+        (ChannelKind::Whatsapp, Some(to)) if !is_phone_number(to) => vec![format!(
+            "--to {to:?} is not a phone number: give the customer's WhatsApp number with country \
+             code, 8 to 15 digits (`+`, spaces, `-` and parentheses allowed), e.g. --to +919000090000"
+        )],
         _ => Vec::new(),
     }
+}
+
+/// Whether `to` is a phone number the WhatsApp Cloud API takes as a recipient: a country code
+/// and number, at most 15 digits (E.164), written with an optional `+`, spaces, hyphens and
+/// parentheses (Meta's "Phone number formats" for sent messages). Eight digits is the shortest
+/// country code and subscriber number that occur together.
+pub fn is_phone_number(to: &str) -> bool {
+    let body = to.strip_prefix('+').unwrap_or(to);
+    let digits = body.chars().filter(char::is_ascii_digit).count();
+    body.chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'))
+        && (8..=15).contains(&digits)
+        && !body.starts_with('0')
 }
 
 /// Builds the channel `args` ask for. `graph_url` is where graph.facebook.com is routed (the

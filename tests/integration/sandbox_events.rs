@@ -132,14 +132,30 @@ fn serve_sandbox_records_a_paid_session_and_a_customer_message_from_its_own_sand
     assert_eq!(value["messages"][0]["from"], "919812345678");
     assert_eq!(value["contacts"][0]["profile"]["name"], "Asha");
 
-    // The sandbox lists both as delivered on the first attempt; no secret is in the log.
-    let events = raw_http::send("GET", &format!("{sandbox}/__sandbox/events"), None);
-    let events: Value = serde_json::from_str(&events.body).unwrap();
-    let delivered: Vec<(&str, &str)> = events
-        .as_array()
-        .unwrap()
+    // The sandbox lists both as delivered on the first attempt; no secret is in the log. The
+    // server has the event before the sandbox has its answer, so the list may lag a moment.
+    let listed = || -> Vec<(String, String)> {
+        let events = raw_http::send("GET", &format!("{sandbox}/__sandbox/events"), None);
+        let events: Value = serde_json::from_str(&events.body).unwrap();
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let field = |k: &str| e[k].as_str().unwrap().to_owned();
+                (field("type"), field("delivery"))
+            })
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut delivered = listed();
+    while delivered.iter().any(|(_, d)| d == "pending") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        delivered = listed();
+    }
+    let delivered: Vec<(&str, &str)> = delivered
         .iter()
-        .map(|e| (e["type"].as_str().unwrap(), e["delivery"].as_str().unwrap()))
+        .map(|(t, d)| (t.as_str(), d.as_str()))
         .collect();
     assert_eq!(
         delivered,

@@ -240,6 +240,46 @@ fn whatsapp_without_to_is_exit_2_and_nothing_is_sent() {
 }
 
 #[test]
+fn a_to_that_is_not_a_phone_number_is_exit_2_before_any_session_is_created() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    for to in ["abc", "+0000", "+91 98123 4567x", "+1234567890123456"] {
+        let out: Run = flowstep(dir.path())
+            .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
+            .args([
+                "run",
+                "stripe-checkout",
+                "--route",
+                &sb.route(),
+                "--channel",
+                "whatsapp",
+                "--to",
+                to,
+                "--var",
+                "product_name=Tea",
+                "--var",
+                "amount_paise=50000",
+            ])
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(out.code, 2, "{to}: {out:?}");
+        assert!(
+            out.stderr
+                .starts_with(&format!("error: --to {to:?} is not a phone number: give the customer's WhatsApp number with country code")),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(
+        sb.sandbox.sessions_created(),
+        0,
+        "no Checkout Session was created"
+    );
+}
+
+#[test]
 fn whatsapp_without_a_token_is_exit_2_naming_the_variable() {
     let dir = Scratch::new();
     let out: Run = flowstep(dir.path())
