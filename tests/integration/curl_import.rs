@@ -141,7 +141,7 @@ fn a_key_becomes_a_bound_secret_and_is_never_printed() {
     // Also written in the data: refused, and still not printed.
     let out = import_with_key(
         key,
-        &format!("curl https://api.stripe.com/v1/x -u {key}: -d note={key}"),
+        &format!("curl https://api.stripe.com/v1/x -u {key}: --json '{{\"note\": \"{key}\"}}'"),
     );
     assert_eq!(out.code, 2, "{}", out.all_output());
     assert!(!out.all_output().contains(key), "{}", out.all_output());
@@ -218,4 +218,71 @@ fn json_and_get_queries() {
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn commands_whose_flow_check_would_refuse_or_that_hold_a_key_elsewhere_exit_2() {
+    let dir = Scratch::new();
+    let key = "sk_test_abcdefghijklmnop1234";
+    for (command, message) in [
+        (
+            "curl https://api.example.com/x -m 7200".to_owned(),
+            "error: curl option `-m 7200` is not a number of seconds the http step takes: more \
+             than 0 (at least 0.001) and at most 3600 (like 30 or 2.5)\n",
+        ),
+        (
+            "curl https://api.example.com/x --connect-timeout 0".to_owned(),
+            "error: curl option `--connect-timeout 0` is not a number of seconds the http step \
+             takes: more than 0 (at least 0.001) and at most 3600 (like 30 or 2.5)\n",
+        ),
+        (
+            "curl https://api.example.com/x -H 'Bad Name: v'".to_owned(),
+            "error: `Bad Name` is not a header name the http step can send (letters, digits and \
+             !#$%&'*+-.^_`|~, no spaces); fix the -H\n",
+        ),
+        (
+            "curl https://api.example.com/x -u k1: -u k2:".to_owned(),
+            "error: curl option `-u` is given twice; keep one credential\n",
+        ),
+        (
+            "curl https://api.example.com/x -H 'X-Api-Key: k1' -H 'X-Api-Key: k2'".to_owned(),
+            "error: the curl command sends the `X-Api-Key` header twice, and it carries a \
+             credential; keep one\n",
+        ),
+        (
+            format!("curl 'https://api.example.com/x?api_key={key}'"),
+            "error: the query parameter `api_key` looks like a credential, and import does not \
+             copy credentials into a file; take it out of the command, then add `auth: {type: \
+             query, name: api_key, value: \"<<secrets.NAME>>\"}` and declare the secret\n",
+        ),
+        (
+            format!("curl https://api.example.com/x -d note={key}"),
+            "error: the form field `note` looks like a credential, and import does not copy \
+             credentials into a file; the http step sends secrets only in `auth:` and headers (a \
+             secret in a body is refused, E012): send it as a header if the API takes one\n",
+        ),
+        (
+            "wget https://api.example.com/x".to_owned(),
+            "error: import reads a curl command, and this one starts with `wget`, not `curl`\n",
+        ),
+        (
+            "curl -I -d a=1 https://api.example.com/x".to_owned(),
+            "error: -I (a HEAD request) with data: a HEAD request has no body, and curl refuses \
+             this too\n",
+        ),
+    ] {
+        let out = run(dir.path(), &["import", "curl", &command]);
+        assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{command}");
+        assert_eq!(out.stderr, message, "{command}");
+    }
+    // A short credential is not "found" inside another word (`k` in `Token`).
+    let out = run(
+        dir.path(),
+        &[
+            "import",
+            "curl",
+            "curl https://api.example.com/x -H 'Authorization: Token abcdefgh' -H 'X-Api-Key: k'",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all_output());
 }

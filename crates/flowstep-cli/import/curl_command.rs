@@ -202,6 +202,11 @@ pub fn parse(words: &[String]) -> anyhow::Result<CurlCommand> {
         .is_some_and(|w| *w == "curl" || w.ends_with("/curl"))
     {
         words.next();
+    } else if let Some(first) = words.peek()
+        && !first.starts_with('-')
+        && !first.contains("://")
+    {
+        bail!("import reads a curl command, and this one starts with `{first}`, not `curl`");
     }
     let mut cmd = CurlCommand::default();
     let mut urls: Vec<String> = Vec::new();
@@ -278,8 +283,16 @@ pub fn parse(words: &[String]) -> anyhow::Result<CurlCommand> {
                     }
                     cmd.headers.push(("Cookie".into(), c));
                 }
-                "--user" => cmd.user = Some(value("USER:PASSWORD")?),
-                "--oauth2-bearer" => cmd.bearer = Some(value("a token")?),
+                "--user" | "--oauth2-bearer" => {
+                    let v = value("a credential")?;
+                    let slot = match long {
+                        "--user" => &mut cmd.user,
+                        _ => &mut cmd.bearer,
+                    };
+                    if slot.replace(v).is_some() {
+                        bail!("curl option `{name}` is given twice; keep one credential");
+                    }
+                }
                 "--data" | "--data-binary" | "--data-ascii" | "--json" => {
                     let d = value("data")?;
                     if let Some(file) = d.strip_prefix('@') {

@@ -223,8 +223,10 @@ fn joined(data: &[Data]) -> String {
 
 /// `30` seconds as a flow duration: `30s`, `1500ms`.
 fn duration(option: &str, seconds: &str) -> anyhow::Result<String> {
+    let max = flowstep_spec::duration::MAX_DURATION.as_secs();
     match seconds.parse::<f64>() {
-        Ok(s) if s > 0.0 && s.is_finite() && s <= 86_400.0 => {
+        // What the http step takes: at least a millisecond, at most an hour.
+        Ok(s) if s.is_finite() && s * 1000.0 >= 0.5 && s <= max as f64 => {
             let ms = (s * 1000.0).round() as u64;
             Ok(if ms.is_multiple_of(1000) {
                 format!("{}s", ms / 1000)
@@ -233,7 +235,8 @@ fn duration(option: &str, seconds: &str) -> anyhow::Result<String> {
             })
         }
         _ => bail!(
-            "curl option `{option} {seconds}` is not a number of seconds from 0 to 86400 (like 30 or 2.5)"
+            "curl option `{option} {seconds}` is not a number of seconds the http step takes: \
+             more than 0 (at least 0.001) and at most {max} (like 30 or 2.5)"
         ),
     }
 }
@@ -270,8 +273,24 @@ pub fn flow(cmd: &CurlCommand, names: Names<'_>) -> anyhow::Result<Imported> {
     let mut headers: Vec<(String, String)> = Vec::new();
     let mut content_type: Option<String> = None;
     let mut idempotency = false;
-    for (name, value) in &cmd.headers {
+    for (i, (name, value)) in cmd.headers.iter().enumerate() {
+        if !flowstep_spec::steps::http::is_header_name(name) {
+            bail!(
+                "`{name}` is not a header name the http step can send (letters, digits and \
+                 !#$%&'*+-.^_`|~, no spaces); fix the -H"
+            );
+        }
         let lower = name.to_ascii_lowercase();
+        if is_credential_header(name)
+            && cmd.headers[..i]
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            bail!(
+                "the curl command sends the `{name}` header twice, and it carries a credential; \
+                 keep one"
+            );
+        }
         match lower.as_str() {
             "authorization" => {
                 if auth.is_some() {
@@ -413,6 +432,45 @@ pub fn flow(cmd: &CurlCommand, names: Names<'_>) -> anyhow::Result<Imported> {
         headers.remove(i);
     }
 
+    // A credential in the URL's query or in the data would be copied into the file as it is:
+    // refused, saying where it could go instead.
+    let credential_pair = |(k, v): &(String, String)| {
+        let k = k.to_ascii_lowercase();
+        [
+            "api_key",
+            "apikey",
+            "access_token",
+            "token",
+            "secret",
+            "password",
+            "client_secret",
+        ]
+        .iter()
+        .any(|w| k == *w || k.ends_with(&format!("_{w}")))
+            || looks_like_key(v)
+    };
+    if let Some((k, _)) = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .chain(query.iter().cloned())
+        .find(|p| credential_pair(p))
+    {
+        bail!(
+            "the query parameter `{k}` looks like a credential, and import does not copy \
+             credentials into a file; take it out of the command, then add \
+             `auth: {{type: query, name: {k}, value: \"<<secrets.NAME>>\"}}` and declare the secret"
+        );
+    }
+    if let Some(Body::Form(pairs)) = &body
+        && let Some((k, _)) = pairs.iter().find(|p| credential_pair(p))
+    {
+        bail!(
+            "the form field `{k}` looks like a credential, and import does not copy credentials \
+             into a file; the http step sends secrets only in `auth:` and headers (a secret in a \
+             body is refused, E012): send it as a header if the API takes one"
+        );
+    }
+
     let method = match &cmd.method {
         Some(m) => m.clone(),
         None if cmd.head => "HEAD".to_owned(),
@@ -422,6 +480,11 @@ pub fn flow(cmd: &CurlCommand, names: Names<'_>) -> anyhow::Result<Imported> {
     if !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(&method.as_str()) {
         bail!(
             "`-X {method}` is not a method the http step sends; it sends GET, POST, PUT, PATCH, DELETE, HEAD and OPTIONS"
+        );
+    }
+    if cmd.head && body.is_some() {
+        bail!(
+            "-I (a HEAD request) with data: a HEAD request has no body, and curl refuses this too"
         );
     }
     if !cmd.ignored.is_empty() {
@@ -544,8 +607,9 @@ pub fn flow(cmd: &CurlCommand, names: Names<'_>) -> anyhow::Result<Imported> {
     // The backstop: a credential found in one place and written in another (the URL, the
     // data) would be copied into the file; refuse instead.
     for f in &secrets.found {
+        // A value shorter than eight characters would be "found" inside unrelated words.
         if let Some(value) = &f.value
-            && !value.is_empty()
+            && value.chars().count() >= 8
             && (y.contains(value.as_str()) || contains_encoded(&y, value))
         {
             bail!(
@@ -566,6 +630,14 @@ pub fn flow(cmd: &CurlCommand, names: Names<'_>) -> anyhow::Result<Imported> {
         ));
     }
     Ok(Imported { yaml: y, notes })
+}
+
+/// Whether `value` has the shape of an API key: a provider's secret-key prefix (Stripe's
+/// `sk_`/`rk_`, Razorpay's `rzp_`, a webhook secret's `whsec_`) and more after it.
+fn looks_like_key(value: &str) -> bool {
+    ["sk_", "rk_", "rzp_", "whsec_"]
+        .iter()
+        .any(|p| value.starts_with(p) && value.len() > p.len() + 8)
 }
 
 /// Whether `text` holds `value` JSON- or percent-encoded.
