@@ -185,3 +185,33 @@ error: could not compile bad.yaml: 3 errors
 "
     );
 }
+
+#[test]
+fn a_dry_run_shows_a_later_step_reading_the_status_headers_or_body_as_depending_on_the_response() {
+    let dir = Scratch::new();
+    let flow = dir.write(
+        "dr.yaml",
+        "flow: dr
+steps:
+  - id: a
+    type: http
+    method: GET
+    url: https://api.example.com/x
+  - id: b
+    type: message
+    when: <<eq steps.a.http_status 200>>
+    text: \"status <<steps.a.http_status>>, type <<steps.a.headers.content-type>>, a <<steps.a.status>>\"
+",
+    );
+    let out = run(dir.path(), &["run", flow.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.all_output());
+    assert!(
+        out.stdout.contains(
+            "step b (message): runs only if its `when:` holds, which depends on the response of a\n  \
+             message (not sent): status <http_status from a>, type <steps.a.headers.content-type: \
+             depends on the response of a>, a succeeded\n"
+        ),
+        "{}",
+        out.stdout
+    );
+}

@@ -160,7 +160,7 @@ impl Step for MessageStep {
             let render = |t: &Template| {
                 Ok(
                     templates.render_for_display_with(t, scope, &|r: &Reference| {
-                        pending.get(r.path.first()?).cloned()
+                        crate::step::pending_source(pending, r).cloned()
                     }),
                 )
             };

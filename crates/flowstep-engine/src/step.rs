@@ -311,8 +311,21 @@ impl<'a> StepContext<'a> {
         }
         template
             .references()
-            .find_map(|r| self.pending.get(r.path.first()?))
+            .find_map(|r| pending_source(self.pending, r))
             .cloned()
+    }
+
+    /// Exposes `shown` as `steps.<this step>.<key>` in a dry run: a stand-in for what only a
+    /// live run's response gives (`http_status`, `headers`, `body`). What reads it is shown as
+    /// depending on `source`, as for [`StepContext::set_pending`].
+    pub fn expose_pending(&mut self, key: impl Into<String>, shown: Value, source: &str) {
+        self.expose(key, shown);
+        if self.mode == RunMode::DryRun {
+            let exposed = format!("steps.{}", self.decl.id.value);
+            if !self.new_pending.iter().any(|(n, _)| *n == exposed) {
+                self.new_pending.push((exposed, source.to_owned()));
+            }
+        }
     }
 
     /// The step's keys (every key but `id`, `type`, `description`, `when`, `next` and
@@ -482,5 +495,24 @@ impl<'a> StepContext<'a> {
             delivery_unknown: false,
         });
         Ok(delivery)
+    }
+}
+
+/// What a dry run's reference `r` depends on, when it reads a stand-in: a variable set with
+/// [`StepContext::set_pending`], or a field a step exposed with
+/// [`StepContext::expose_pending`] (`steps.<id>.http_status`; the step's own `status`,
+/// `attempts` and `error` are known in a dry run too).
+pub(crate) fn pending_source<'p>(
+    pending: &'p BTreeMap<String, String>,
+    r: &flowstep_spec::template::Reference,
+) -> Option<&'p String> {
+    match r.path.as_slice() {
+        [steps, id, field, ..]
+            if steps == "steps" && !matches!(field.as_str(), "status" | "attempts" | "error") =>
+        {
+            pending.get(&format!("steps.{id}"))
+        }
+        [first, ..] => pending.get(first),
+        [] => None,
     }
 }

@@ -127,6 +127,14 @@ impl HttpStep {
                     source.clone(),
                 )?;
             }
+            for (key, shown) in [
+                ("http_status", "<http_status from {step}>"),
+                ("headers", "<headers from {step}>"),
+                ("body", "<body from {step}>"),
+            ] {
+                let shown = shown.replace("{step}", step_id);
+                cx.expose_pending(key, json!(shown), &source);
+            }
             return Ok(());
         }
 

@@ -371,9 +371,15 @@ impl TemplateEnv {
                     };
                     match source {
                         Some(what) => format!("<{}: depends on {what}>", e.source),
-                        None => self
-                            .eval(e, scope)
-                            .map_or_else(|_| format!("<<{}>>", e.source), |v| value_to_text(&v)),
+                        // A path into a stand-in (`steps.a.headers.content-type`) has no
+                        // value to show, but says what it waits for.
+                        None => match self.eval(e, scope) {
+                            Ok(v) => value_to_text(&v),
+                            Err(_) => match e.references.iter().find_map(depends) {
+                                Some(what) => format!("<{}: depends on {what}>", e.source),
+                                None => format!("<<{}>>", e.source),
+                            },
+                        },
                     }
                 }
             })
