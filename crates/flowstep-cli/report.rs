@@ -13,8 +13,21 @@ pub fn text(outcome: &Outcome) -> String {
     for step in &outcome.steps {
         let _ = writeln!(out, "{}", step_line(step));
         if let Some(e) = &step.error {
-            let _ = writeln!(out, "{}", e.render());
-            if let Some(block) = failed_response(&step.details).and_then(body_block) {
+            let drawn = e.render();
+            let _ = writeln!(out, "{drawn}");
+            // In line with the drawing's own `= note` lines, which the gutter's width (the
+            // line number's digits) moves.
+            let indent = drawn
+                .lines()
+                .rev()
+                .find_map(|l| {
+                    l.trim_start()
+                        .starts_with("= ")
+                        .then(|| l.len() - l.trim_start().len())
+                })
+                .unwrap_or(2);
+            if let Some(block) = failed_response(&step.details).and_then(|r| body_block(r, indent))
+            {
                 out.push_str(&block);
             }
             out.push('\n');
@@ -93,7 +106,7 @@ fn failed_response(details: &Map<String, Value>) -> Option<&Value> {
 /// to send the request again to see what the API said: JSON pretty-printed, at most
 /// [`BODY_LINES`] lines of at most [`BODY_LINE_CHARS`] characters. Redacted like the whole
 /// report. Nothing for an empty body.
-fn body_block(response: &Value) -> Option<String> {
+fn body_block(response: &Value, indent: usize) -> Option<String> {
     let text = match response.get("body")? {
         Value::String(s) => s.clone(),
         Value::Null => return None,
@@ -107,17 +120,18 @@ fn body_block(response: &Value) -> Option<String> {
         .and_then(Value::as_u64)
         .map(|s| format!(" (HTTP {s})"))
         .unwrap_or_default();
-    let mut out = format!("  = response body{status}:\n");
+    let pad = " ".repeat(indent);
+    let mut out = format!("{pad}= response body{status}:\n");
     let lines: Vec<&str> = text.trim_end().lines().collect();
     for line in lines.iter().take(BODY_LINES) {
         let shown: String = line.chars().take(BODY_LINE_CHARS).collect();
         let cut = if shown.len() < line.len() { "..." } else { "" };
-        let _ = writeln!(out, "    {shown}{cut}");
+        let _ = writeln!(out, "{pad}  {shown}{cut}");
     }
     if lines.len() > BODY_LINES {
         let _ = writeln!(
             out,
-            "    ... {} more lines ({} bytes in all; `--output json` has the whole body)",
+            "{pad}  ... {} more lines ({} bytes in all; `--format json` has the whole body)",
             lines.len() - BODY_LINES,
             text.len()
         );

@@ -492,7 +492,7 @@ error[rejected]: HTTP 404 Not Found: {}
   = note: cause: the API has nothing at this URL
   = help: check the URL's path and every id in it against the API's documentation (a typo, another API version, or an id from another account or mode)
   = response body (HTTP 404):
-{body}    ... 10 more lines (230 bytes in all; `--output json` has the whole body)
+{body}    ... 10 more lines (230 bytes in all; `--format json` has the whole body)
 
 failed
 "#,
@@ -575,4 +575,20 @@ fn a_bad_run_id_is_refused_with_exit_2_before_anything_is_sent() {
         assert!(out.stdout.is_empty());
     }
     assert!(server.requests().is_empty(), "nothing may be sent");
+}
+
+#[test]
+fn the_response_body_lines_up_with_the_notes_when_the_step_is_past_line_9() {
+    let server = RawServer::start(vec![reply("404 Not Found", &[], "no such thing")]);
+    // Seven comment lines push the step to line 11: the gutter is two digits wide.
+    let flow = format!("#\n#\n#\n#\n#\n#\n#\n{}", order_flow(""));
+    let out = run_order(&server, &flow, &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let shown = report(&out);
+    assert!(
+        shown.contains(
+            "   = help: check the URL's path and every id in it against the API's documentation (a typo, another API version, or an id from another account or mode)\n   = response body (HTTP 404):\n     no such thing\n"
+        ),
+        "{shown}"
+    );
 }
