@@ -22,7 +22,11 @@ pub struct DotEnvError {
 
 impl fmt::Display for DotEnvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.path.display(), self.line, self.problem)
+        match self.line {
+            // A file that could not be read has no line to point at.
+            0 => write!(f, "{}: {}", self.path.display(), self.problem),
+            line => write!(f, "{}:{line}: {}", self.path.display(), self.problem),
+        }
     }
 }
 
@@ -31,8 +35,8 @@ impl std::error::Error for DotEnvError {}
 impl DotEnv {
     /// Reads `path`: `Ok(None)` when there is no such file.
     pub fn read(path: &Path) -> Result<Option<DotEnv>, DotEnvError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
                 return Err(DotEnvError {
@@ -42,6 +46,16 @@ impl DotEnv {
                 });
             }
         };
+        // Text that is not UTF-8 is reported at its line, without showing the line (it may
+        // hold a secret).
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            DotEnvError {
+                path: path.to_owned(),
+                line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+                problem: "the line is not UTF-8 text (save the file as UTF-8)".to_owned(),
+            }
+        })?;
         parse(&text)
             .map(Some)
             .map_err(|(line, problem)| DotEnvError {
@@ -179,6 +193,23 @@ mod tests {
 
     fn get(text: &str, name: &str) -> String {
         parse(text).unwrap().get(name).unwrap().0.to_owned()
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_reported_at_its_line_without_showing_it() {
+        let dir = std::env::temp_dir().join(format!("flowstep-dotenv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(".env");
+        std::fs::write(&path, b"A=1\n# fine\nKEY=sk_test_\xff\xfesecret\n").unwrap();
+        let e = DotEnv::read(&path).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}:3: the line is not UTF-8 text (save the file as UTF-8)",
+                path.display()
+            )
+        );
     }
 
     #[test]
