@@ -1,8 +1,8 @@
 //! The Stripe preset end to end: the README's main command, and the errors the guide's
 //! troubleshooting table is about, as a flow author sees them.
 
-use crate::support::{Scratch, TestSandbox, flowstep, preset_with, run};
-use flowstep_sandbox::SANDBOX_SECRET_KEY;
+use crate::support::{Scratch, TestSandbox, flowstep, preset_with, run, run_with_key};
+use flowstep_sandbox::{PINNED_STRIPE_VERSION, SANDBOX_SECRET_KEY};
 
 const README_ARGS: &[&str] = &[
     "run",
@@ -302,13 +302,77 @@ fn amount_in_rupees_is_caught_by_the_minimum_with_the_paise_hint() {
             "amount_paise=5",
         ],
     );
-    assert_eq!(out.code, 2, "{out:?}");
+    // 0 is a no-cost order (allowed), so 1 to 49 paise reach Stripe, which refuses them.
+    assert_eq!(out.code, 1, "{out:?}");
     assert!(
-        out.stderr
-            .contains("error: invalid input amount_paise: 5 is less than the minimum 50"),
+        out.stdout.contains(
+            "error[rejected]: The Checkout Session's total amount due must add up to at least ₹0.50 inr"
+        ),
         "{}",
-        out.stderr
+        out.stdout
     );
+    assert!(
+        out.stdout
+            .contains("amount_paise is in paise, so Rs 500 is 50000"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A no-cost order: amount 0 creates a session (Stripe allows it in payment mode,
+/// https://docs.stripe.com/payments/checkout/no-cost-orders) and, once completed, the status
+/// preset says there was nothing to pay (`payment_status` `no_payment_required`).
+#[test]
+fn a_zero_amount_is_a_no_cost_order() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
+            "run",
+            "stripe-checkout",
+            "--route",
+            &sb.route(),
+            "--var",
+            "product_name=Free sample",
+            "--var",
+            "amount_paise=0",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    let session = v["outputs"]["session_id"].as_str().unwrap().to_string();
+    let url = v["outputs"]["payment_url"].as_str().unwrap().to_string();
+    let paid = crate::raw_http::send("POST", url.split('#').next().unwrap(), None);
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
+            "run",
+            "stripe-checkout-status",
+            "--route",
+            &sb.route(),
+            "--var",
+            &format!("session_id={session}"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Thank you: your order is confirmed; there was nothing to pay."),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("payment_status: no_payment_required"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("being processed"), "{}", out.stdout);
 }
 
 #[test]
@@ -370,5 +434,73 @@ fn bad_inputs_are_exit_2_with_every_problem_named() {
         ),
         "{}",
         out.stderr
+    );
+}
+
+/// The preset pins the API version Stripe's SDKs pin (facts file: names look like
+/// `2026-03-25.dahlia`; https://docs.stripe.com/api/versioning), and the sandbox accepts it.
+#[test]
+fn the_preset_pins_the_stripe_version_header() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
+            "run",
+            "stripe-checkout",
+            "--route",
+            &sb.route(),
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let reqs = sb.sandbox.requests();
+    let sent: Vec<&str> = reqs[0]
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "stripe-version")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(sent, ["2026-03-25.dahlia"]);
+    assert_eq!(PINNED_STRIPE_VERSION, "2026-03-25.dahlia");
+}
+
+/// A version Stripe does not know is Stripe's 400 (the message real responses quote for
+/// `2019-2-19`, stripe-java #682), with the preset's hint.
+#[test]
+fn an_unknown_stripe_version_is_stripes_400_with_a_hint() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "stripe-checkout",
+            "--sandbox",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+            "--var",
+            "stripe_version=2019-2-19",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let v = out.json();
+    let err = &crate::support::step_record(&v, "create_session")["error"];
+    assert_eq!(err["http_status"], 400, "{err}");
+    assert_eq!(err["message"], "Invalid Stripe API version: 2019-2-19");
+    assert_eq!(err["type"], "invalid_request_error");
+    assert!(
+        err["hint"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("https://docs.stripe.com/upgrades"),
+        "{err}"
     );
 }
