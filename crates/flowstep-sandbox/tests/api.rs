@@ -1290,3 +1290,49 @@ async fn zero_amount_sessions_are_no_cost_orders() {
     )
     .await;
 }
+
+/// An unknown parameter close to a known one gets Stripe's "Did you mean" (the form real
+/// responses quote: "Received unknown parameter: ... Did you mean recurring?"); `param` and
+/// `code` stay as for any unknown parameter, and a name close to nothing gets no suggestion.
+#[tokio::test]
+async fn unknown_params_close_to_a_known_one_get_did_you_mean() {
+    let (sb, client) = start().await;
+    let base = good_literal();
+    for (extra, param, known) in [
+        ("sucess_url=https://e.com/x", "sucess_url", "success_url"),
+        (
+            "client_refrence_id=o1",
+            "client_refrence_id",
+            "client_reference_id",
+        ),
+        (
+            "line_items[0][price_data][product_data][nmae]=x",
+            "line_items[0][price_data][product_data][nmae]",
+            "name",
+        ),
+        (
+            "line_items[0][quantiy]=1",
+            "line_items[0][quantiy]",
+            "quantity",
+        ),
+    ] {
+        let resp = create(&client, &sb, &format!("{base}&{extra}"), None).await;
+        let err = assert_error(
+            resp,
+            400,
+            &format!("Received unknown parameter: {param}. Did you mean {known}?"),
+            Some(param),
+        )
+        .await;
+        assert_eq!(err["error"]["code"], "parameter_unknown");
+    }
+    let resp = create(&client, &sb, &format!("{base}&colour=blue"), None).await;
+    assert_error(
+        resp,
+        400,
+        "Received unknown parameter: colour",
+        Some("colour"),
+    )
+    .await;
+    assert_eq!(sb.sessions_created(), 0);
+}

@@ -207,7 +207,7 @@ fn check_unknown(
                 Some(p) => format!("{p}[{k}]"),
                 None => k.clone(),
             };
-            return Err(ApiError::unknown(&name));
+            return Err(ApiError::unknown_among(&name, k, allowed));
         }
     }
     Ok(())

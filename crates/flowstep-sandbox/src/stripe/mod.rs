@@ -16,6 +16,7 @@ pub(crate) mod events;
 pub(crate) mod expiry;
 pub(crate) mod idempotency;
 pub(crate) mod params;
+pub(crate) mod suggest;
 pub(crate) mod version;
 
 use std::collections::HashMap;
@@ -202,7 +203,7 @@ async fn expire(
     idempotent(&stripe, post, |stripe, tree| {
         // `expire` takes only `expand`.
         if let Some((k, _)) = tree.iter().find(|(k, _)| k != "expand") {
-            return (Err(ApiError::unknown(k)), false);
+            return (Err(ApiError::unknown_among(k, k, &["expand"])), false);
         }
         let now = now();
         let mut sessions = lock(&stripe.sessions);
