@@ -504,3 +504,96 @@ fn an_unknown_stripe_version_is_stripes_400_with_a_hint() {
         "{err}"
     );
 }
+
+/// A publishable key is Stripe's 403 "This API call cannot be made with a publishable API
+/// key" (https://docs.stripe.com/keys; 403 as stripe-php reports it), and gets the preset's
+/// hint for that, not the 401 one.
+#[test]
+fn a_publishable_key_gets_the_403_hint() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let key = "pk_test_51HxYzAbCdEfGhIjKlMnOp";
+    let out = run_with_key(
+        dir.path(),
+        key,
+        &[
+            "run",
+            "stripe-checkout",
+            "--route",
+            &sb.route(),
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let v = out.json();
+    let err = &crate::support::step_record(&v, "create_session")["error"];
+    assert_eq!(err["http_status"], 403, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("This API call cannot be made with a publishable API key."),
+        "{err}"
+    );
+    assert!(
+        err["hint"]["cause"]
+            .as_str()
+            .unwrap()
+            .contains("holds a publishable key"),
+        "{err}"
+    );
+    assert!(!out.all_output().contains(key), "the key leaked");
+}
+
+/// Stripe's idempotency error does not say what changed; the preset's hint names what can:
+/// the inputs given with --var, or expires_in_minutes.
+#[test]
+fn reusing_a_run_id_with_another_amount_gets_a_hint_naming_the_inputs() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let route = sb.route();
+    let args = |amount: &'static str| {
+        [
+            "run",
+            "stripe-checkout",
+            "--route",
+            route.as_str(),
+            "--run-id",
+            "order-1042",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            amount,
+            "--output",
+            "json",
+        ]
+    };
+    let first = run_with_key(dir.path(), SANDBOX_SECRET_KEY, &args("amount_paise=50000"));
+    assert_eq!(first.code, 0, "{first:?}");
+    let again = run_with_key(dir.path(), SANDBOX_SECRET_KEY, &args("amount_paise=50000"));
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(sb.sandbox.sessions_created(), 1);
+    let changed = run_with_key(dir.path(), SANDBOX_SECRET_KEY, &args("amount_paise=60000"));
+    assert_eq!(changed.code, 1, "{changed:?}");
+    let v = changed.json();
+    let err = &crate::support::step_record(&v, "create_session")["error"];
+    assert_eq!(err["type"], "idempotency_error", "{err}");
+    let cause = err["hint"]["cause"].as_str().unwrap();
+    assert!(
+        cause.contains("a --var differs from that run") && cause.contains("amount_paise"),
+        "{cause}"
+    );
+    assert!(
+        err["hint"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("exactly the same --var values"),
+        "{err}"
+    );
+    assert_eq!(sb.sandbox.sessions_created(), 1);
+}
