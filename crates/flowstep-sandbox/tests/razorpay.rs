@@ -745,3 +745,61 @@ async fn faults_and_the_request_log() {
         json!({"sessions_created": 0, "requests": 5, "payment_links_created": 2, "whatsapp_messages": 0})
     );
 }
+
+/// The default per-transaction ceiling, Rs 5,00,000 (Razorpay's Payment Pages FAQ, quoted in
+/// razorpay-php #192), answered as razorpay-node #431 quotes it for a payment link.
+#[tokio::test]
+async fn the_amount_ceiling_is_rs_5_lakh() {
+    let (sb, client) = start().await;
+    assert_error(
+        create(&client, &sb, &json!({"amount": 50_000_001})).await,
+        400,
+        "amount exceeds maximum amount allowed.",
+        Some("amount"),
+    )
+    .await;
+    assert_eq!(sb.payment_links_created(), 0);
+    let at = create(&client, &sb, &json!({"amount": 50_000_000})).await;
+    assert_eq!(at.status(), 200);
+}
+
+/// `GET /v1/payment_links?reference_id=...` (Razorpay's "Fetch all Payment Links", facts file):
+/// `{"payment_links": [...]}` with the links created with that reference, and an empty list
+/// for a reference nothing was created with; a cancelled link is listed as cancelled.
+#[tokio::test]
+async fn fetch_by_reference_id_and_cancel() {
+    let (sb, client) = start().await;
+    let (_, _, made) = json_of(create(&client, &sb, &reference_body()).await).await;
+    let mut other = reference_body();
+    other["reference_id"] = json!("TS1990");
+    assert_eq!(create(&client, &sb, &other).await.status(), 200);
+    let by_ref = |r: &str| {
+        client
+            .get(format!("{}?reference_id={r}", links_url(&sb)))
+            .basic_auth(SANDBOX_RAZORPAY_KEY_ID, Some(SANDBOX_RAZORPAY_KEY_SECRET))
+            .send()
+    };
+    let (st, _, list) = json_of(by_ref("TS1989").await.unwrap()).await;
+    assert_eq!(st, 200, "{list}");
+    assert_eq!(list, json!({"payment_links": [made]}));
+    let (_, _, none) = json_of(by_ref("nothing-here").await.unwrap()).await;
+    assert_eq!(none, json!({"payment_links": []}));
+    // Without credentials, Razorpay's 401.
+    let anon = client
+        .get(format!("{}?reference_id=TS1989", links_url(&sb)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+
+    let id = made["id"].as_str().unwrap();
+    let cancel = client
+        .post(format!("{}/{id}/cancel", links_url(&sb)))
+        .basic_auth(SANDBOX_RAZORPAY_KEY_ID, Some(SANDBOX_RAZORPAY_KEY_SECRET))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), 200);
+    let (_, _, list) = json_of(by_ref("TS1989").await.unwrap()).await;
+    assert_eq!(list["payment_links"][0]["status"], "cancelled");
+}
