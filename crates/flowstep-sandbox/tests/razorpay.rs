@@ -803,3 +803,46 @@ async fn fetch_by_reference_id_and_cancel() {
     let (_, _, list) = json_of(by_ref("TS1989").await.unwrap()).await;
     assert_eq!(list["payment_links"][0]["status"], "cancelled");
 }
+
+/// After paying, the page links to `callback_url` with Razorpay's `razorpay_*` parameters and
+/// a `razorpay_signature` (hex HMAC-SHA256 of "link_id|reference_id|status|payment_id" under
+/// the key secret, facts file) that the helper verifies; a forged status does not verify.
+#[tokio::test]
+async fn the_callback_redirect_carries_a_verifiable_signature() {
+    use flowstep_webhook_signature::razorpay_callback;
+    let (sb, client) = start().await;
+    let (_, _, link) = json_of(create(&client, &sb, &reference_body()).await).await;
+    let short_url = link["short_url"].as_str().unwrap();
+    let (st, html) = page(&client, short_url, true).await;
+    assert_eq!(st, 200);
+    let href = html
+        .split("<a id=\"callback\" href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no callback link in {html}"))
+        .replace("&amp;", "&");
+    let (base, query) = href.split_once('?').unwrap();
+    assert_eq!(base, "https://example-callback-url.com/");
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "razorpay_payment_id",
+            "razorpay_payment_link_id",
+            "razorpay_payment_link_reference_id",
+            "razorpay_payment_link_status",
+            "razorpay_signature"
+        ]
+    );
+    let cb = razorpay_callback::verify(&pairs, SANDBOX_RAZORPAY_KEY_SECRET).unwrap();
+    assert_eq!(cb.payment_link_id, link["id"].as_str().unwrap());
+    assert_eq!(cb.reference_id, "TS1989");
+    assert_eq!(cb.status, "paid");
+    assert!(cb.payment_id.starts_with("pay_"), "{}", cb.payment_id);
+    let mut forged = pairs.clone();
+    forged[3].1 = "partially_paid".into();
+    assert!(razorpay_callback::verify(&forged, SANDBOX_RAZORPAY_KEY_SECRET).is_err());
+}

@@ -108,6 +108,25 @@ impl PaymentLink {
         self.object["reference_id"].as_str()
     }
 
+    /// Where Razorpay sends the browser after a payment: `callback_url` with the
+    /// `razorpay_*` parameters, signed with the API key secret (facts file).
+    pub(crate) fn callback_redirect(&self, callback_url: &str, key_secret: &str) -> String {
+        let callback = flowstep_webhook_signature::razorpay_callback::Callback {
+            payment_link_id: self.id().to_string(),
+            reference_id: self.reference_id().unwrap_or_default().to_string(),
+            status: self.status().to_string(),
+            payment_id: self.object["payments"][0]["payment_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(callback.query_pairs(key_secret))
+            .finish();
+        let sep = if callback_url.contains('?') { '&' } else { '?' };
+        format!("{callback_url}{sep}{query}")
+    }
+
     pub(crate) fn callback_url(&self) -> Option<&str> {
         self.object["callback_url"]
             .as_str()
