@@ -356,7 +356,7 @@ fn json_lines_rows_and_their_mistakes() {
     assert_eq!(lines[3]["line"], 5);
     assert_eq!(
         lines[3]["error"]["message"],
-        "line 5, column `amount_paise`: no value for `amount_paise`, which the flow requires (Amount in paise: Rs 500 is 50000)"
+        "line 5, column `amount_paise`: no value for `amount_paise`, which the flow requires (Amount in paise: Rs 500 is 50000; 0 for a no-cost order, else at least 50)"
     );
 }
 

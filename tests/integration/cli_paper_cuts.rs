@@ -25,16 +25,16 @@ fn an_input_error_in_a_flow_file_points_at_the_file_not_at_a_preset() {
         out.stderr,
         "error: invalid input amount_paise: \"x\" is not an integer
 error: missing required input `product_name` (Name of what is being paid for)
-help: set inputs with --var NAME=VALUE; product-search.yaml declares them under `inputs:` (from line 21)
+help: set inputs with --var NAME=VALUE; product-search.yaml declares them under `inputs:` (from line 26)
 "
     );
-    let line_21 = std::fs::read_to_string(dir.path().join("product-search.yaml"))
+    let line_26 = std::fs::read_to_string(dir.path().join("product-search.yaml"))
         .unwrap()
         .lines()
-        .nth(20)
+        .nth(25)
         .unwrap()
         .to_owned();
-    assert!(line_21.starts_with("  product_name:"), "{line_21}");
+    assert!(line_26.starts_with("  product_name:"), "{line_26}");
     // A preset is still pointed at with `presets show`, which lists its inputs.
     let out = run(dir.path(), &["run", "stripe-checkout"]);
     assert_eq!(out.code, 2, "{out:?}");
@@ -173,6 +173,10 @@ fn a_when_on_a_mapped_value_is_shown_as_depending_on_the_response() {
             "Thank you: payment received. We are preparing your order.",
         ),
         (
+            "no_payment_required",
+            "Thank you: your order is confirmed; there was nothing to pay.",
+        ),
+        (
             "still_open",
             "Your payment is not complete yet; here is your link again: <url: $.url from get_session>",
         ),
@@ -193,7 +197,7 @@ fn a_when_on_a_mapped_value_is_shown_as_depending_on_the_response() {
         step_record(&json, "paid")["when"],
         "depends on the response of get_session"
     );
-    assert_eq!(json["messages"].as_array().unwrap().len(), 4);
+    assert_eq!(json["messages"].as_array().unwrap().len(), 5);
 }
 
 /// A `when:` that waits on a response in a loop is shown once, not repeated to the step limit.

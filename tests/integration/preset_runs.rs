@@ -560,3 +560,185 @@ fn status_flow_for_an_unknown_session_says_so_with_a_hint() {
         out.stdout
     );
 }
+
+/// The JSON body of the sandbox's recorded request number `i`.
+fn body_of(sb: &TestSandbox, i: usize) -> Value {
+    serde_json::from_str(&sb.sandbox.requests()[i].body).unwrap()
+}
+
+/// Razorpay's reference: callback_method goes with callback_url ("If callback_url parameter is
+/// passed, callback_method must be passed with the value get"); without a callback_url the
+/// preset sends neither.
+#[test]
+fn razorpay_sends_callback_method_only_with_a_callback_url() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let env = [
+        ("RAZORPAY_KEY_ID", SANDBOX_RAZORPAY_KEY_ID),
+        ("RAZORPAY_KEY_SECRET", SANDBOX_RAZORPAY_KEY_SECRET),
+    ];
+    let route = format!("https://api.razorpay.com={}", sb.url());
+    let base = [
+        "run",
+        "razorpay-payment-link",
+        "--route",
+        &route,
+        "--var",
+        "amount_paise=25000",
+        "--var",
+        "description=Tea",
+    ];
+    let out = run_env(
+        &dir,
+        &env,
+        &[&base[..], &["--var", "reference_id=a1"]].concat(),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let body = body_of(&sb, 0);
+    assert!(body.get("callback_method").is_none(), "{body}");
+    assert!(body.get("callback_url").is_none(), "{body}");
+    let with_url = [
+        &base[..],
+        &[
+            "--var",
+            "reference_id=a2",
+            "--var",
+            "callback_url=https://shop.example/paid",
+        ],
+    ]
+    .concat();
+    let out = run_env(&dir, &env, &with_url);
+    assert_eq!(out.code, 0, "{out:?}");
+    let body = body_of(&sb, 1);
+    assert_eq!(body["callback_url"], "https://shop.example/paid", "{body}");
+    assert_eq!(body["callback_method"], "get", "{body}");
+}
+
+/// Above Rs 5,00,000 (Razorpay's default per-payment limit) the sandbox answers Razorpay's
+/// "amount exceeds maximum amount allowed." and the preset explains it.
+#[test]
+fn razorpay_amount_above_the_ceiling_gets_a_hint() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "razorpay-payment-link",
+            "--sandbox",
+            "--var",
+            "amount_paise=50000001",
+            "--var",
+            "description=Gold",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("error[rejected]: amount exceeds maximum amount allowed.\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("Rs 5,00,000 by default"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// razorpay-payment-link-status finds the link by reference id (GET /v1/payment_links?
+/// reference_id=) and says open, cancelled, or that there is none.
+#[test]
+fn razorpay_status_tells_open_cancelled_and_missing_links_apart() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let env = [
+        ("RAZORPAY_KEY_ID", SANDBOX_RAZORPAY_KEY_ID),
+        ("RAZORPAY_KEY_SECRET", SANDBOX_RAZORPAY_KEY_SECRET),
+    ];
+    let route = format!("https://api.razorpay.com={}", sb.url());
+    let made = run_env(
+        &dir,
+        &env,
+        &[
+            "run",
+            "razorpay-payment-link",
+            "--route",
+            &route,
+            "--var",
+            "amount_paise=25000",
+            "--var",
+            "description=Tea",
+            "--var",
+            "reference_id=order-77",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(made.code, 0, "{made:?}");
+    let made = made.json();
+    let id = made["outputs"]["payment_link_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = made["outputs"]["payment_url"].as_str().unwrap().to_owned();
+    let status = |reference: &str| {
+        run_env(
+            &dir,
+            &env,
+            &[
+                "run",
+                "razorpay-payment-link-status",
+                "--route",
+                &route,
+                "--var",
+                &format!("reference_id={reference}"),
+            ],
+        )
+    };
+    let open = status("order-77");
+    assert_eq!(open.code, 0, "{open:?}");
+    assert!(
+        open.stdout.contains(&format!(
+            "Your payment is not complete yet; here is your link again: {url}"
+        )),
+        "{}",
+        open.stdout
+    );
+    let query = &sb.sandbox.requests()[1];
+    assert_eq!(
+        (
+            query.method.as_str(),
+            query.path.as_str(),
+            query.query.as_deref()
+        ),
+        ("GET", "/v1/payment_links", Some("reference_id=order-77"))
+    );
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{SANDBOX_RAZORPAY_KEY_ID}:{SANDBOX_RAZORPAY_KEY_SECRET}")
+        )
+    );
+    let cancelled = raw_http::request(
+        "POST",
+        &format!("{}/v1/payment_links/{id}/cancel", sb.url()),
+        &[("Authorization", basic.as_str())],
+        b"",
+    );
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    let out = status("order-77");
+    assert!(
+        out.stdout.contains("This payment link was cancelled;"),
+        "{}",
+        out.stdout
+    );
+    let none = status("order-none");
+    assert_eq!(none.code, 0, "{none:?}");
+    assert!(
+        none.stdout
+            .contains("We could not find a payment link for your order;"),
+        "{}",
+        none.stdout
+    );
+}

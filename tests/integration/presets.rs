@@ -10,11 +10,12 @@ fn presets_are_listed_and_shown() {
     assert_eq!(out.code, 0);
     // One line per preset, names padded to one column, in name order.
     let expected: String = [
-        "razorpay-payment-link   Create a Razorpay Payment Link and send its short URL on WhatsApp.",
-        "stripe-checkout         Create a one-time Stripe Checkout Session and send its URL on WhatsApp.",
-        "stripe-checkout-status  Look up a Stripe Checkout Session and say whether it is paid, open or expired.",
-        "whatsapp-send-template  Send an approved WhatsApp template message (a payment reminder) through the WhatsApp Cloud API.",
-        "whatsapp-send-text      Send a WhatsApp text message through the WhatsApp Cloud API.",
+        "razorpay-payment-link         Create a Razorpay Payment Link and send its short URL on WhatsApp.",
+        "razorpay-payment-link-status  Look up a Razorpay Payment Link by reference id and say whether it is paid, open, expired or cancelled.",
+        "stripe-checkout               Create a one-time Stripe Checkout Session and send its URL on WhatsApp.",
+        "stripe-checkout-status        Look up a Stripe Checkout Session and say whether it is paid, open or expired.",
+        "whatsapp-send-template        Send an approved WhatsApp template message (a payment reminder) through the WhatsApp Cloud API.",
+        "whatsapp-send-text            Send a WhatsApp text message through the WhatsApp Cloud API.",
     ]
     .map(|l| format!("{l}\n"))
     .concat();

@@ -236,8 +236,8 @@ fn crlf_in_a_header_value_fails_before_sending() {
     let sb = TestSandbox::start();
     let dir = Scratch::new();
     let flow = preset_with(
-        "    idempotency: auto\n",
-        "    idempotency: auto\n    headers:\n      X-Order: <<product_name>>\n",
+        "      Stripe-Version: <<stripe_version>>\n",
+        "      Stripe-Version: <<stripe_version>>\n      X-Order: <<product_name>>\n",
     );
     let path = dir.write("crlf.yaml", &flow);
     let out = run_with_key(

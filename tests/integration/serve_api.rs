@@ -485,8 +485,8 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
         ),
         (json!({"amount_paise": 50000}), &["amount_paise=50000"]),
         (
-            json!({"product_name": "Blue T-shirt", "amount_paise": 10}),
-            &["product_name=Blue T-shirt", "amount_paise=10"],
+            json!({"product_name": "Blue T-shirt", "amount_paise": -1}),
+            &["product_name=Blue T-shirt", "amount_paise=-1"],
         ),
     ];
     for (inputs, vars) in inputs_cases {

@@ -1,8 +1,8 @@
 //! The Stripe preset end to end: the README's main command, and the errors the guide's
 //! troubleshooting table is about, as a flow author sees them.
 
-use crate::support::{Scratch, TestSandbox, flowstep, preset_with, run};
-use flowstep_sandbox::SANDBOX_SECRET_KEY;
+use crate::support::{Scratch, TestSandbox, flowstep, preset_with, run, run_with_key};
+use flowstep_sandbox::{PINNED_STRIPE_VERSION, SANDBOX_SECRET_KEY};
 
 const README_ARGS: &[&str] = &[
     "run",
@@ -302,13 +302,77 @@ fn amount_in_rupees_is_caught_by_the_minimum_with_the_paise_hint() {
             "amount_paise=5",
         ],
     );
-    assert_eq!(out.code, 2, "{out:?}");
+    // 0 is a no-cost order (allowed), so 1 to 49 paise reach Stripe, which refuses them.
+    assert_eq!(out.code, 1, "{out:?}");
     assert!(
-        out.stderr
-            .contains("error: invalid input amount_paise: 5 is less than the minimum 50"),
+        out.stdout.contains(
+            "error[rejected]: The Checkout Session's total amount due must add up to at least ₹0.50 inr"
+        ),
         "{}",
-        out.stderr
+        out.stdout
     );
+    assert!(
+        out.stdout
+            .contains("amount_paise is in paise, so Rs 500 is 50000"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A no-cost order: amount 0 creates a session (Stripe allows it in payment mode,
+/// https://docs.stripe.com/payments/checkout/no-cost-orders) and, once completed, the status
+/// preset says there was nothing to pay (`payment_status` `no_payment_required`).
+#[test]
+fn a_zero_amount_is_a_no_cost_order() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
+            "run",
+            "stripe-checkout",
+            "--route",
+            &sb.route(),
+            "--var",
+            "product_name=Free sample",
+            "--var",
+            "amount_paise=0",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    let session = v["outputs"]["session_id"].as_str().unwrap().to_string();
+    let url = v["outputs"]["payment_url"].as_str().unwrap().to_string();
+    let paid = crate::raw_http::send("POST", url.split('#').next().unwrap(), None);
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
+            "run",
+            "stripe-checkout-status",
+            "--route",
+            &sb.route(),
+            "--var",
+            &format!("session_id={session}"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Thank you: your order is confirmed; there was nothing to pay."),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("payment_status: no_payment_required"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("being processed"), "{}", out.stdout);
 }
 
 #[test]
@@ -371,4 +435,165 @@ fn bad_inputs_are_exit_2_with_every_problem_named() {
         "{}",
         out.stderr
     );
+}
+
+/// The preset pins the API version Stripe's SDKs pin (facts file: names look like
+/// `2026-03-25.dahlia`; https://docs.stripe.com/api/versioning), and the sandbox accepts it.
+#[test]
+fn the_preset_pins_the_stripe_version_header() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let out = run_with_key(
+        dir.path(),
+        SANDBOX_SECRET_KEY,
+        &[
+            "run",
+            "stripe-checkout",
+            "--route",
+            &sb.route(),
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let reqs = sb.sandbox.requests();
+    let sent: Vec<&str> = reqs[0]
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "stripe-version")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(sent, ["2026-03-25.dahlia"]);
+    assert_eq!(PINNED_STRIPE_VERSION, "2026-03-25.dahlia");
+}
+
+/// A version Stripe does not know is Stripe's 400 (the message real responses quote for
+/// `2019-2-19`, stripe-java #682), with the preset's hint.
+#[test]
+fn an_unknown_stripe_version_is_stripes_400_with_a_hint() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "stripe-checkout",
+            "--sandbox",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+            "--var",
+            "stripe_version=2019-2-19",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let v = out.json();
+    let err = &crate::support::step_record(&v, "create_session")["error"];
+    assert_eq!(err["http_status"], 400, "{err}");
+    assert_eq!(err["message"], "Invalid Stripe API version: 2019-2-19");
+    assert_eq!(err["type"], "invalid_request_error");
+    assert!(
+        err["hint"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("https://docs.stripe.com/upgrades"),
+        "{err}"
+    );
+}
+
+/// A publishable key is Stripe's 403 "This API call cannot be made with a publishable API
+/// key" (https://docs.stripe.com/keys; 403 as stripe-php reports it), and gets the preset's
+/// hint for that, not the 401 one.
+#[test]
+fn a_publishable_key_gets_the_403_hint() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let key = "pk_test_51HxYzAbCdEfGhIjKlMnOp";
+    let out = run_with_key(
+        dir.path(),
+        key,
+        &[
+            "run",
+            "stripe-checkout",
+            "--route",
+            &sb.route(),
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=50000",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let v = out.json();
+    let err = &crate::support::step_record(&v, "create_session")["error"];
+    assert_eq!(err["http_status"], 403, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("This API call cannot be made with a publishable API key."),
+        "{err}"
+    );
+    assert!(
+        err["hint"]["cause"]
+            .as_str()
+            .unwrap()
+            .contains("holds a publishable key"),
+        "{err}"
+    );
+    assert!(!out.all_output().contains(key), "the key leaked");
+}
+
+/// Stripe's idempotency error does not say what changed; the preset's hint names what can:
+/// the inputs given with --var, or expires_in_minutes.
+#[test]
+fn reusing_a_run_id_with_another_amount_gets_a_hint_naming_the_inputs() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let route = sb.route();
+    let args = |amount: &'static str| {
+        [
+            "run",
+            "stripe-checkout",
+            "--route",
+            route.as_str(),
+            "--run-id",
+            "order-1042",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            amount,
+            "--output",
+            "json",
+        ]
+    };
+    let first = run_with_key(dir.path(), SANDBOX_SECRET_KEY, &args("amount_paise=50000"));
+    assert_eq!(first.code, 0, "{first:?}");
+    let again = run_with_key(dir.path(), SANDBOX_SECRET_KEY, &args("amount_paise=50000"));
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(sb.sandbox.sessions_created(), 1);
+    let changed = run_with_key(dir.path(), SANDBOX_SECRET_KEY, &args("amount_paise=60000"));
+    assert_eq!(changed.code, 1, "{changed:?}");
+    let v = changed.json();
+    let err = &crate::support::step_record(&v, "create_session")["error"];
+    assert_eq!(err["type"], "idempotency_error", "{err}");
+    let cause = err["hint"]["cause"].as_str().unwrap();
+    assert!(
+        cause.contains("a --var differs from that run") && cause.contains("amount_paise"),
+        "{cause}"
+    );
+    assert!(
+        err["hint"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("exactly the same --var values"),
+        "{err}"
+    );
+    assert_eq!(sb.sandbox.sessions_created(), 1);
 }

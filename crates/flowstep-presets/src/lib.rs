@@ -27,6 +27,12 @@ pub const PRESETS: &[Preset] = &[
         source: include_str!("../flows/razorpay-payment-link.yaml"),
     },
     Preset {
+        name: "razorpay-payment-link-status",
+        file: "flows/razorpay-payment-link-status.yaml",
+        summary: "Look up a Razorpay Payment Link by reference id and say whether it is paid, open, expired or cancelled.",
+        source: include_str!("../flows/razorpay-payment-link-status.yaml"),
+    },
+    Preset {
         name: "stripe-checkout",
         file: "flows/stripe-checkout.yaml",
         summary: "Create a one-time Stripe Checkout Session and send its URL on WhatsApp.",

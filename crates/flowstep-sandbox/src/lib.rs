@@ -81,6 +81,7 @@ pub use faults::{Fault, FaultAction};
 pub use razorpay::{SANDBOX_RAZORPAY_KEY_ID, SANDBOX_RAZORPAY_KEY_SECRET};
 pub use state::RecordedRequest;
 pub use stripe::auth::SANDBOX_SECRET_KEY;
+pub use stripe::version::PINNED_STRIPE_VERSION;
 pub use whatsapp::inbound::DEFAULT_CUSTOMER_NAME;
 pub use whatsapp::templates::{SandboxTemplate, builtin_templates, read_templates};
 pub use whatsapp::webhooks::RE_ENGAGEMENT_CODE;

@@ -257,12 +257,17 @@ as after a real payment.</p>"
             } else {
                 "<p>This payment link has already been paid.</p>"
             };
+            // Razorpay's redirect: callback_url with the razorpay_* parameters and their
+            // signature (facts file; flowstep_webhook_signature::razorpay_callback).
             let callback = link
                 .callback_url()
                 .map(|u| {
+                    let target =
+                        link.callback_redirect(u, crate::razorpay::SANDBOX_RAZORPAY_KEY_SECRET);
                     format!(
-                        "<p>Razorpay would now redirect to <a href=\"{0}\">{0}</a> with the \
-razorpay_payment_link_* query parameters.</p>",
+                        "<p>Razorpay redirects to <a id=\"callback\" href=\"{0}\">{1}</a> with the \
+razorpay_* query parameters and razorpay_signature.</p>",
+                        escape(&target),
                         escape(u)
                     )
                 })

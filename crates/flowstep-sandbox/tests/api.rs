@@ -1189,3 +1189,150 @@ async fn a_client_that_gives_up_mid_request_releases_its_key() {
     assert_eq!((st, header(&h, "idempotent-replayed")), (200, None));
     assert_eq!(sb.sessions_created(), 1);
 }
+
+/// `Stripe-Version`: a documented version is accepted and echoed; an unknown one is Stripe's
+/// 400 "Invalid Stripe API version: <as sent>" with no code (stripe-java #682 quotes it for
+/// `2019-2-19`, stripity-stripe #613 for two values, and ThumbGate #2053 for a made-up
+/// `2025-09-30.acacia`, a date of the clover train).
+#[tokio::test]
+async fn stripe_version_header_is_checked() {
+    let (sb, client) = start().await;
+    let send = |version: &'static str| {
+        client
+            .post(sessions_url(&sb))
+            .bearer_auth(KEY)
+            .header("Content-Type", FORM)
+            .header("Stripe-Version", version)
+            .body(GOOD)
+            .send()
+    };
+    for good in [
+        flowstep_sandbox::PINNED_STRIPE_VERSION,
+        "2025-03-31.basil",
+        "2024-06-20",
+    ] {
+        let resp = send(good).await.unwrap();
+        assert_eq!(resp.status(), 200, "{good}");
+        assert_eq!(header(resp.headers(), "stripe-version"), Some(good));
+    }
+    for bad in ["2019-2-19", "2025-09-30.acacia", "2019-05-16, 2019-12-03"] {
+        let resp = send(bad).await.unwrap();
+        let body = assert_error(
+            resp,
+            400,
+            &format!("Invalid Stripe API version: {bad}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            body,
+            json!({"error": {"message": body["error"]["message"], "type": "invalid_request_error"}})
+        );
+    }
+    // Retrieving is checked too.
+    let resp = client
+        .get(sessions_url(&sb))
+        .bearer_auth(KEY)
+        .header("Stripe-Version", "2019-2-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(sb.sessions_created(), 3);
+}
+
+/// A no-cost order: Checkout takes a total of 0 in payment mode (Stripe's "no-cost orders",
+/// https://docs.stripe.com/payments/checkout/no-cost-orders, API version 2023-08-16), and it
+/// completes with `payment_status` `no_payment_required` and no PaymentIntent. A total that is
+/// due is still held to the minimum (₹0.50, facts file).
+#[tokio::test]
+async fn zero_amount_sessions_are_no_cost_orders() {
+    let (sb, client) = start().await;
+    let free = GOOD.replace("unit_amount%5D=50000", "unit_amount%5D=0");
+    let (st, _, s) = json_of(create(&client, &sb, &free, None).await).await;
+    assert_eq!(st, 200, "{s}");
+    assert_eq!(
+        (&s["amount_total"], &s["status"]),
+        (&json!(0), &json!("open"))
+    );
+    assert_eq!(s["payment_method_collection"], "if_required");
+    let id = s["id"].as_str().unwrap().to_string();
+    let page = client
+        .get(format!("{}/c/pay/{id}", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let paid = client
+        .post(format!("{}/c/pay/{id}", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+    let resp = client
+        .get(format!("{}/{id}", sessions_url(&sb)))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    let (_, _, done) = json_of(resp).await;
+    assert_eq!(done["status"], "complete");
+    assert_eq!(done["payment_status"], "no_payment_required");
+    assert_eq!(done["payment_intent"], Value::Null);
+
+    let one = GOOD.replace("unit_amount%5D=50000", "unit_amount%5D=1");
+    let resp = create(&client, &sb, &one, None).await;
+    assert_error(
+        resp,
+        400,
+        "The Checkout Session's total amount due must add up to at least ₹0.50 inr",
+        None,
+    )
+    .await;
+}
+
+/// An unknown parameter close to a known one gets Stripe's "Did you mean" (the form real
+/// responses quote: "Received unknown parameter: ... Did you mean recurring?"); `param` and
+/// `code` stay as for any unknown parameter, and a name close to nothing gets no suggestion.
+#[tokio::test]
+async fn unknown_params_close_to_a_known_one_get_did_you_mean() {
+    let (sb, client) = start().await;
+    let base = good_literal();
+    for (extra, param, known) in [
+        ("sucess_url=https://e.com/x", "sucess_url", "success_url"),
+        (
+            "client_refrence_id=o1",
+            "client_refrence_id",
+            "client_reference_id",
+        ),
+        (
+            "line_items[0][price_data][product_data][nmae]=x",
+            "line_items[0][price_data][product_data][nmae]",
+            "name",
+        ),
+        (
+            "line_items[0][quantiy]=1",
+            "line_items[0][quantiy]",
+            "quantity",
+        ),
+    ] {
+        let resp = create(&client, &sb, &format!("{base}&{extra}"), None).await;
+        let err = assert_error(
+            resp,
+            400,
+            &format!("Received unknown parameter: {param}. Did you mean {known}?"),
+            Some(param),
+        )
+        .await;
+        assert_eq!(err["error"]["code"], "parameter_unknown");
+    }
+    let resp = create(&client, &sb, &format!("{base}&colour=blue"), None).await;
+    assert_error(
+        resp,
+        400,
+        "Received unknown parameter: colour",
+        Some("colour"),
+    )
+    .await;
+    assert_eq!(sb.sessions_created(), 0);
+}

@@ -745,3 +745,104 @@ async fn faults_and_the_request_log() {
         json!({"sessions_created": 0, "requests": 5, "payment_links_created": 2, "whatsapp_messages": 0})
     );
 }
+
+/// The default per-transaction ceiling, Rs 5,00,000 (Razorpay's Payment Pages FAQ, quoted in
+/// razorpay-php #192), answered as razorpay-node #431 quotes it for a payment link.
+#[tokio::test]
+async fn the_amount_ceiling_is_rs_5_lakh() {
+    let (sb, client) = start().await;
+    assert_error(
+        create(&client, &sb, &json!({"amount": 50_000_001})).await,
+        400,
+        "amount exceeds maximum amount allowed.",
+        Some("amount"),
+    )
+    .await;
+    assert_eq!(sb.payment_links_created(), 0);
+    let at = create(&client, &sb, &json!({"amount": 50_000_000})).await;
+    assert_eq!(at.status(), 200);
+}
+
+/// `GET /v1/payment_links?reference_id=...` (Razorpay's "Fetch all Payment Links", facts file):
+/// `{"payment_links": [...]}` with the links created with that reference, and an empty list
+/// for a reference nothing was created with; a cancelled link is listed as cancelled.
+#[tokio::test]
+async fn fetch_by_reference_id_and_cancel() {
+    let (sb, client) = start().await;
+    let (_, _, made) = json_of(create(&client, &sb, &reference_body()).await).await;
+    let mut other = reference_body();
+    other["reference_id"] = json!("TS1990");
+    assert_eq!(create(&client, &sb, &other).await.status(), 200);
+    let by_ref = |r: &str| {
+        client
+            .get(format!("{}?reference_id={r}", links_url(&sb)))
+            .basic_auth(SANDBOX_RAZORPAY_KEY_ID, Some(SANDBOX_RAZORPAY_KEY_SECRET))
+            .send()
+    };
+    let (st, _, list) = json_of(by_ref("TS1989").await.unwrap()).await;
+    assert_eq!(st, 200, "{list}");
+    assert_eq!(list, json!({"payment_links": [made]}));
+    let (_, _, none) = json_of(by_ref("nothing-here").await.unwrap()).await;
+    assert_eq!(none, json!({"payment_links": []}));
+    // Without credentials, Razorpay's 401.
+    let anon = client
+        .get(format!("{}?reference_id=TS1989", links_url(&sb)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+
+    let id = made["id"].as_str().unwrap();
+    let cancel = client
+        .post(format!("{}/{id}/cancel", links_url(&sb)))
+        .basic_auth(SANDBOX_RAZORPAY_KEY_ID, Some(SANDBOX_RAZORPAY_KEY_SECRET))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), 200);
+    let (_, _, list) = json_of(by_ref("TS1989").await.unwrap()).await;
+    assert_eq!(list["payment_links"][0]["status"], "cancelled");
+}
+
+/// After paying, the page links to `callback_url` with Razorpay's `razorpay_*` parameters and
+/// a `razorpay_signature` (hex HMAC-SHA256 of "link_id|reference_id|status|payment_id" under
+/// the key secret, facts file) that the helper verifies; a forged status does not verify.
+#[tokio::test]
+async fn the_callback_redirect_carries_a_verifiable_signature() {
+    use flowstep_webhook_signature::razorpay_callback;
+    let (sb, client) = start().await;
+    let (_, _, link) = json_of(create(&client, &sb, &reference_body()).await).await;
+    let short_url = link["short_url"].as_str().unwrap();
+    let (st, html) = page(&client, short_url, true).await;
+    assert_eq!(st, 200);
+    let href = html
+        .split("<a id=\"callback\" href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no callback link in {html}"))
+        .replace("&amp;", "&");
+    let (base, query) = href.split_once('?').unwrap();
+    assert_eq!(base, "https://example-callback-url.com/");
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "razorpay_payment_id",
+            "razorpay_payment_link_id",
+            "razorpay_payment_link_reference_id",
+            "razorpay_payment_link_status",
+            "razorpay_signature"
+        ]
+    );
+    let cb = razorpay_callback::verify(&pairs, SANDBOX_RAZORPAY_KEY_SECRET).unwrap();
+    assert_eq!(cb.payment_link_id, link["id"].as_str().unwrap());
+    assert_eq!(cb.reference_id, "TS1989");
+    assert_eq!(cb.status, "paid");
+    assert!(cb.payment_id.starts_with("pay_"), "{}", cb.payment_id);
+    let mut forged = pairs.clone();
+    forged[3].1 = "partially_paid".into();
+    assert!(razorpay_callback::verify(&forged, SANDBOX_RAZORPAY_KEY_SECRET).is_err());
+}

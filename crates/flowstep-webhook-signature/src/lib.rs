@@ -2,13 +2,15 @@
 //! takes, signing and verifying in one place, so that what the sandbox sends is exactly what
 //! the server accepts. One module per provider: [`stripe`] (`Stripe-Signature`, a signed
 //! timestamp), [`razorpay`] (`X-Razorpay-Signature`), [`whatsapp`] (`X-Hub-Signature-256`).
-//! Each is HMAC-SHA256 over the raw body ([`hmac_sha256`]).
+//! Each is HMAC-SHA256 over the raw body ([`hmac_sha256`]). [`razorpay_callback`] is the
+//! signature of Razorpay's payment-link redirect (`razorpay_signature`).
 //!
 //! Every comparison of a signature is constant-time ([`subtle`]); no error names the secret
 //! or the signature expected. What a verified body means (its events and their ids) is the
 //! receiver's business (flowstep-server's `webhooks` module).
 
 pub mod razorpay;
+pub mod razorpay_callback;
 pub mod stripe;
 pub mod whatsapp;
 

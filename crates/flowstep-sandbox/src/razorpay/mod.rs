@@ -22,9 +22,9 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequestParts, State};
-use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -95,8 +95,8 @@ where
 {
     let route = || refuse(not_found);
     Router::new()
-        .route("/v1/payment_links", route().post(create))
-        .route("/v1/payment_links/", route().post(create))
+        .route("/v1/payment_links", route().get(list).post(create))
+        .route("/v1/payment_links/", route().get(list).post(create))
         .route("/v1/payment_links/{id}", route().get(fetch))
         .route("/v1/payment_links/{id}/cancel", route().post(cancel))
         // A capture may be empty before a static suffix; an empty id is no URL either.
@@ -191,6 +191,39 @@ async fn create(State(rzp): Razorpay, _: Credentials, headers: HeaderMap, body: 
     let json = link.snapshot(now);
     store.insert(link, reference_id);
     Ok(api::json(200, &json))
+}
+
+/// `GET /v1/payment_links[?reference_id=...]`: Razorpay's "Fetch all Payment Links", answered
+/// `{"payment_links": [...]}`, newest first; `reference_id` keeps the links created with it
+/// (https://razorpay.com/docs/api/payments/payment-links/fetch-all-standard/; facts file). A
+/// reference nothing was created with is an empty list, not an error.
+async fn list(State(rzp): Razorpay, _: Credentials, uri: Uri) -> Answer {
+    let pairs = uri
+        .query()
+        .map(|q| api::form_pairs(q.as_bytes()))
+        .unwrap_or_default();
+    let reference_id = pairs
+        .iter()
+        .find(|(k, _)| k == "reference_id")
+        .map(|(_, v)| v.as_str());
+    let now = now();
+    let mut store = lock(&rzp.links);
+    let mut links: Vec<Value> = store
+        .links
+        .values_mut()
+        .filter(|l| reference_id.is_none_or(|r| l.reference_id() == Some(r)))
+        .map(|l| l.snapshot(now))
+        .collect();
+    links.sort_by(|a, b| {
+        b["created_at"]
+            .as_i64()
+            .cmp(&a["created_at"].as_i64())
+            .then_with(|| a["id"].as_str().cmp(&b["id"].as_str()))
+    });
+    Ok(api::json(
+        200,
+        &serde_json::json!({ "payment_links": links }),
+    ))
 }
 
 async fn fetch(State(rzp): Razorpay, _: Credentials, RawId(id): RawId) -> Answer {

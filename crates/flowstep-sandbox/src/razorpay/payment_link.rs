@@ -27,6 +27,10 @@ const KNOWN_FIELDS: &[&str] = &[
 
 /// INR's minimum in paise (₹1.00), from the reference and Razorpay's error text.
 const MIN_INR_PAISE: i64 = 100;
+/// The largest amount an account takes by default: Rs 5,00,000 per transaction, "can be raised
+/// by raising a request with Razorpay Support" (Razorpay's Payment Pages FAQ, quoted in
+/// razorpay-php #192). The sandbox account has the default.
+const MAX_INR_PAISE: i64 = 50_000_000;
 /// `expire_by` must be strictly more than 15 minutes away (reference Errors list; public
 /// reports confirm exactly 15 minutes is refused).
 const MIN_EXPIRY_SECS: i64 = 15 * 60;
@@ -98,6 +102,29 @@ impl PaymentLink {
 
     pub(crate) fn description(&self) -> &str {
         self.object["description"].as_str().unwrap_or_default()
+    }
+
+    pub(crate) fn reference_id(&self) -> Option<&str> {
+        self.object["reference_id"].as_str()
+    }
+
+    /// Where Razorpay sends the browser after a payment: `callback_url` with the
+    /// `razorpay_*` parameters, signed with the API key secret (facts file).
+    pub(crate) fn callback_redirect(&self, callback_url: &str, key_secret: &str) -> String {
+        let callback = flowstep_webhook_signature::razorpay_callback::Callback {
+            payment_link_id: self.id().to_string(),
+            reference_id: self.reference_id().unwrap_or_default().to_string(),
+            status: self.status().to_string(),
+            payment_id: self.object["payments"][0]["payment_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(callback.query_pairs(key_secret))
+            .finish();
+        let sep = if callback_url.contains('?') { '&' } else { '?' };
+        format!("{callback_url}{sep}{query}")
     }
 
     pub(crate) fn callback_url(&self) -> Option<&str> {
@@ -255,6 +282,14 @@ pub(crate) fn validate(body: &Map<String, Value>, now: i64) -> Result<NewLink, R
         // Razorpay's text, quoted in many public reports (no final period).
         return Err(RzpError::field(
             "The amount must be atleast INR 1.00",
+            "amount",
+        ));
+    }
+    if amount > MAX_INR_PAISE {
+        // Razorpay's text for a payment link over the account's limit, as razorpay-node #431
+        // quotes the 400 (lower-case first letter, final period).
+        return Err(RzpError::field(
+            "amount exceeds maximum amount allowed.",
             "amount",
         ));
     }

@@ -53,8 +53,9 @@ fn authenticate(headers: &HeaderMap) -> Result<String, ApiError> {
     }
 }
 
-/// The key of an authenticated request. Extracting it checks, in Stripe's order, the key
-/// and then `Stripe-Account`; the rejection is Stripe's answer.
+/// The key of an authenticated request. Extracting it checks, in Stripe's order, the key,
+/// then `Stripe-Account`, then `Stripe-Version` (see [`super::version`]); the rejection is
+/// Stripe's answer.
 pub(crate) struct ApiKey(pub(crate) String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
@@ -73,6 +74,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
                     mask_key(&key)
                 ),
             ));
+        }
+        // Several headers read as one list, as HTTP joins them (and as Stripe quotes them).
+        let versions: Vec<String> = parts
+            .headers
+            .get_all("stripe-version")
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        if !versions.is_empty() {
+            super::version::check(&versions.join(", "), crate::api::now())?;
         }
         Ok(ApiKey(key))
     }

@@ -152,10 +152,17 @@ impl Session {
             return false;
         }
         self.object["status"] = json!("complete");
-        self.object["payment_status"] = json!("paid");
         self.object["url"] = Value::Null;
-        // Real Stripe creates the PaymentIntent when the customer pays.
-        self.object["payment_intent"] = json!(format!("pi_3{}", random_alnum(23)));
+        if self.amount_total() == 0 {
+            // A no-cost order completes without a payment: `no_payment_required` and no
+            // PaymentIntent (https://docs.stripe.com/payments/checkout/no-cost-orders; the
+            // API reference's `payment_status` enum).
+            self.object["payment_status"] = json!("no_payment_required");
+        } else {
+            self.object["payment_status"] = json!("paid");
+            // Real Stripe creates the PaymentIntent when the customer pays.
+            self.object["payment_intent"] = json!(format!("pi_3{}", random_alnum(23)));
+        }
         let email = self.object["customer_email"].clone();
         self.object["customer_details"] = json!({
             "address": null,
@@ -200,7 +207,7 @@ fn check_unknown(
                 Some(p) => format!("{p}[{k}]"),
                 None => k.clone(),
             };
-            return Err(ApiError::unknown(&name));
+            return Err(ApiError::unknown_among(&name, k, allowed));
         }
     }
     Ok(())
@@ -655,8 +662,13 @@ pub(crate) fn create(
     let allow_promotion_codes = parse_bool(params, "allow_promotion_codes")?;
     let locale = opt_str(params, "locale", "locale")?;
 
-    // Amount rules on the total (facts file + Stripe's minimum charge table).
+    // Amount rules on the total (facts file + Stripe's minimum charge table). A total of
+    // zero is a no-cost order, which Checkout allows in payment mode since API version
+    // 2023-08-16 (https://docs.stripe.com/payments/checkout/no-cost-orders and
+    // https://docs.stripe.com/changelog/2023-08-16/no-cost-orders-checkout-session); the
+    // minimum applies to a total that is due.
     if let Some(min) = currency::minimum_amount(&currency)
+        && total != 0
         && total < min
     {
         // Stripe's message (observed for USD, HKD, HUF; INR by the same pattern).

@@ -59,6 +59,16 @@ impl ApiError {
             .param(param)
     }
 
+    /// "Received unknown parameter: X. Did you mean Y?" when `key` (the last part of `param`)
+    /// is close to one of `known` (see [`super::suggest`]), else [`ApiError::unknown`].
+    pub(crate) fn unknown_among(param: &str, key: &str, known: &[&str]) -> ApiError {
+        let mut err = ApiError::unknown(param);
+        if let Some(name) = super::suggest::closest(key, known) {
+            err.message = format!("{}. Did you mean {name}?", err.message);
+        }
+        err
+    }
+
     /// Stripe's answer when an integer parameter does not parse.
     pub(crate) fn invalid_integer(param: &str, value: &str) -> ApiError {
         ApiError::invalid(format!("Invalid integer: {value}"))

@@ -2,7 +2,8 @@
 //! Stripe's idempotency layer in front of the POSTs.
 //!
 //! Order of checks, as Stripe does it: an unknown URL is a 404 even without a key (as
-//! `curl https://api.stripe.com` shows); then the API key; then, for POST, the
+//! `curl https://api.stripe.com` shows); then the API key and the `Stripe-Version` header
+//! (inferred order: a version is only read for an authenticated account); then, for POST, the
 //! Content-Type, the parameters' syntax and the idempotency key; then the endpoint. The
 //! router does the first, the [`ApiKey`] and [`Post`] extractors the next ones in that
 //! order, the handlers the rest.
@@ -15,6 +16,8 @@ pub(crate) mod events;
 pub(crate) mod expiry;
 pub(crate) mod idempotency;
 pub(crate) mod params;
+pub(crate) mod suggest;
+pub(crate) mod version;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -200,7 +203,7 @@ async fn expire(
     idempotent(&stripe, post, |stripe, tree| {
         // `expire` takes only `expand`.
         if let Some((k, _)) = tree.iter().find(|(k, _)| k != "expand") {
-            return (Err(ApiError::unknown(k)), false);
+            return (Err(ApiError::unknown_among(k, k, &["expand"])), false);
         }
         let now = now();
         let mut sessions = lock(&stripe.sessions);
