@@ -127,13 +127,8 @@ impl HttpStep {
                     source.clone(),
                 )?;
             }
-            for (key, shown) in [
-                ("http_status", "<http_status from {step}>"),
-                ("headers", "<headers from {step}>"),
-                ("body", "<body from {step}>"),
-            ] {
-                let shown = shown.replace("{step}", step_id);
-                cx.expose_pending(key, json!(shown), &source);
+            for key in ["http_status", "headers", "body"] {
+                cx.expose_pending(key, json!(format!("<{key} from {step_id}>")), &source);
             }
             return Ok(());
         }
