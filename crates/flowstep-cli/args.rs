@@ -76,7 +76,7 @@ pub struct SandboxArgs {
     #[command(subcommand)]
     pub action: Option<SandboxAction>,
     /// Address to listen on (loopback).
-    #[arg(long, default_value = "127.0.0.1:12111")]
+    #[arg(long, env = "FLOWSTEP_SANDBOX_ADDR", default_value = "127.0.0.1:12111")]
     pub addr: std::net::SocketAddr,
     /// Send the sandbox's events as signed webhooks to the receiver at this base URL: POST
     /// URL/webhooks/stripe, URL/webhooks/razorpay and URL/webhooks/whatsapp, signed with

@@ -98,10 +98,11 @@ pub fn whatsapp_channel(
     let read = crate::secrets::read(&names).map_err(|e| vec![e.to_string()])?;
     let mut found = read.values.clone();
     let mut problems = Vec::new();
+    let mut used = Vec::new();
     for name in read.missing.iter().cloned() {
         match sandbox_defaults::get(&name).filter(|_| sandbox) {
             Some(d) => {
-                errln!("{}", sandbox_defaults::note(d));
+                used.push(d);
                 found.insert(name, Secret::new(d.value));
             }
             None => problems.push(format!(
@@ -117,6 +118,9 @@ pub fn whatsapp_channel(
     }
     if !problems.is_empty() {
         return Err(problems);
+    }
+    if !used.is_empty() {
+        errln!("{} for the WhatsApp channel", sandbox_defaults::notes(&used));
     }
     let token = found.remove(TOKEN_VAR).expect("read or defaulted above");
     // From here on the token is hidden in everything the run prints or records.
@@ -145,7 +149,7 @@ impl Channel for CliChannel {
                     let to = whatsapp.recipient(message).unwrap_or("nobody");
                     let mut text = format!(
                         "message from {} (sent on WhatsApp to {to}, {id}):\n",
-                        message.step,
+                        message.step_label(),
                     );
                     for line in message.readable().lines() {
                         text.push_str(&format!("  │ {line}\n"));

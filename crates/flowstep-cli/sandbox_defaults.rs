@@ -90,6 +90,74 @@ pub fn get(name: &str) -> Option<&'static SandboxValue> {
     DEFAULTS.iter().find(|d| d.name == name)
 }
 
+/// One note for the sandbox's values used for variables that are not set:
+/// `note: STRIPE_SECRET_KEY and WHATSAPP_TOKEN are not set, so the sandbox's test key and
+/// access token are used`.
+pub fn notes(used: &[&SandboxValue]) -> String {
+    let names: Vec<&str> = used.iter().map(|d| d.name).collect();
+    let whats: Vec<&str> = used.iter().map(|d| d.what).collect();
+    let (is, are) = if used.len() == 1 { ("is", "is") } else { ("are", "are") };
+    format!(
+        "note: {} {is} not set, so the sandbox's {} {are} used",
+        and_list(&names),
+        and_list(&whats)
+    )
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// An input the sandbox fills, when the flow run has it and it is not given: `path` is the
+/// sandbox page it points at.
+pub struct SandboxInput {
+    /// The input's name.
+    pub name: &'static str,
+    /// The sandbox's page, under its base URL.
+    pub path: &'static str,
+}
+
+/// The Stripe preset's pages (and any flow's inputs of these names): the sandbox serves a
+/// page for each, so that a trial run needs no site of its own.
+pub const INPUTS: &[SandboxInput] = &[
+    SandboxInput {
+        name: "success_url",
+        path: "/c/success?session_id={CHECKOUT_SESSION_ID}",
+    },
+    SandboxInput {
+        name: "cancel_url",
+        path: "/c/cancel",
+    },
+];
+
+/// The inputs of `flow` that the sandbox at `base` fills because `given` does not name them,
+/// as (name, value), with one note on stderr naming them.
+pub fn fill_inputs(
+    flow: &flowstep_spec::Flow,
+    given: impl Fn(&str) -> bool,
+    base: &str,
+) -> Vec<(String, String)> {
+    let filled: Vec<(String, String)> = INPUTS
+        .iter()
+        .filter(|i| flow.inputs.iter().any(|d| d.name.value == i.name) && !given(i.name))
+        .map(|i| (i.name.to_owned(), format!("{base}{}", i.path)))
+        .collect();
+    if !filled.is_empty() {
+        let names: Vec<&str> = filled.iter().map(|(n, _)| n.as_str()).collect();
+        crate::out::errln!(
+            "note: {} not given, so the sandbox's own page{} used",
+            and_list(&names),
+            if filled.len() == 1 { " is" } else { "s are" }
+        );
+    }
+    filled
+}
+
 /// The note printed when the sandbox's value is used.
 pub fn note(d: &SandboxValue) -> String {
     format!(

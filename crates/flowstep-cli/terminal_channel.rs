@@ -16,7 +16,7 @@ pub struct TerminalChannel {
 impl Channel for TerminalChannel {
     async fn send(&self, message: &OutgoingMessage) -> Result<Delivery, ChannelError> {
         if self.print {
-            let mut text = format!("message from {}:\n", message.step);
+            let mut text = format!("message from {}:\n", message.step_label());
             for line in message.readable().lines() {
                 text.push_str(&format!("  │ {line}\n"));
             }

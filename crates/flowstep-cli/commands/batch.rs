@@ -14,7 +14,7 @@ use crate::exit::Exit;
 use crate::out::errln;
 use crate::problems::Problems;
 use crate::terminal_channel::TerminalChannel;
-use crate::{load, vars, wiring};
+use crate::{load, sandbox_defaults, vars, wiring};
 use anyhow::Context;
 use flowstep_engine::{Outcome, Plan, Redactor, RunError, RunMode, RunRequest, RunStatus, Secret};
 use flowstep_http::{HttpConfig, NetworkPolicy};
@@ -76,7 +76,7 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         }
     };
     let routes = wiring::parse_routes(&args.routes)?;
-    let constants: Vec<(String, String)> = vars::from_args(&args.vars)?
+    let mut constants: Vec<(String, String)> = vars::from_args(&args.vars)?
         .into_iter()
         .map(|(name, v)| match v {
             flowstep_engine::InputValue::Text(t) => (name, t),
@@ -109,12 +109,20 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             }
         };
         load::print_diagnostics(&warnings, &file);
+        routing.announce(wiring::flow_uses(&plan, false));
         if plan.has_wait() {
             errln!("error: {}; run it under `flowstep serve`", crate::batch::results::WAIT_NEEDS_SERVE);
             return Ok(Exit::Invalid);
         }
         let plan = Arc::new(plan);
         let flow = plan.flow();
+        // Pages a trial run needs (the Stripe preset's success_url) come from the sandbox,
+        // unless a --var or a column gives them.
+        if let Some(sandbox) = &routing.sandbox {
+            let given = |n: &str| constants.iter().any(|(c, _)| c == n) || rows.columns().iter().any(|c| c == n);
+            let filled = sandbox_defaults::fill_inputs(flow, given, &sandbox.base_url());
+            constants.extend(filled);
+        }
         let problems = check_setup(flow, &constants, rows.columns(), &args, &input_path);
         if !problems.is_empty() {
             for p in problems {

@@ -1,13 +1,13 @@
 //! `flowstep run FLOW`: inputs, secrets, the optional sandbox and routes (set up as `batch`
 //! sets them up, in `wiring.rs`), the run, the report.
 
-use crate::args::{Format, RunArgs};
+use crate::args::{ChannelKind, Format, RunArgs};
 use crate::exit::Exit;
 use crate::out::{err, errln, out, outln};
 use crate::problems::Problems;
-use crate::{delivery, load, report, vars, wiring};
+use crate::{delivery, load, report, sandbox_defaults, vars, wiring};
 use flowstep_engine::{
-    InputProblem, Redactor, RunError, RunMode, RunRequest, RunStatus, check_run_id, resolve_inputs,
+    InputProblem, InputValue, Redactor, RunError, RunMode, RunRequest, RunStatus, check_run_id, resolve_inputs,
 };
 use flowstep_http::{HttpConfig, NetworkPolicy, WireLog};
 use std::collections::HashSet;
@@ -60,7 +60,7 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
         let routing = wiring::routing(args.sandbox, routes).await?;
         // The WhatsApp channel talks to Graph directly, so it follows the same route.
         let graph_url = routing.graph_url();
-        let wiring::Routing { sandbox, routes } = routing;
+        let routes = routing.routes.clone();
         // The user's own machine: everything is allowed unless they ask otherwise.
         let network = if args.deny_private_networks {
             NetworkPolicy { allow_hosts: args.allow_hosts.clone(), allow_cidrs: args.allow_cidrs.clone(), ..NetworkPolicy::deny_private() }
@@ -77,6 +77,8 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
             }
         };
         load::print_diagnostics(&warnings, &file);
+        routing.announce(wiring::flow_uses(&plan, args.channel == ChannelKind::Whatsapp));
+        let sandbox = routing.sandbox;
         // Nothing here delivers the event a wait waits for: refused before anything is sent.
         if plan.has_wait() && !args.dry_run {
             problems.error(format!("{}; try it with --dry-run, or run it under `flowstep serve`", crate::batch::results::WAIT_NEEDS_SERVE));
@@ -90,6 +92,13 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
             None => (Vec::new(), Vec::new()),
         };
         given.extend(cli_vars.iter().cloned());
+        // Pages a trial run needs (the Stripe preset's success_url) come from the sandbox.
+        if let Some(sandbox) = &sandbox {
+            let names: HashSet<String> = given.iter().map(|(n, _)| n.clone()).collect();
+            for (name, value) in sandbox_defaults::fill_inputs(flow, |n| names.contains(n), &sandbox.base_url()) {
+                given.push((name, InputValue::Text(value)));
+            }
+        }
         let drawn: HashSet<&str> = file_problems.iter().map(|(n, _)| n.as_str()).collect();
         let (inputs, input_problems) = match resolve_inputs(flow, given) {
             Ok(inputs) => (inputs, Vec::new()),
@@ -157,6 +166,16 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
             (Format::Text, false) => out!("{}", redactor.redact(&report::text(&outcome))),
         }
         if let Some(s) = sandbox {
+            // A link into this command's own sandbox is dead once it stops: say how to keep
+            // one that can be opened and paid.
+            if let wiring::SandboxAt::Here(here) = &s
+                && !args.dry_run
+                && outcome_mentions(&outcome, &here.base_url())
+            {
+                errln!(
+                    "note: the sandbox links above stop working when this command ends; to open and pay them, start `flowstep sandbox` in another terminal and run this again (run --sandbox then uses it)"
+                );
+            }
             s.shutdown();
         }
         Ok(match outcome.status {
@@ -168,6 +187,12 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
             }
         })
     })
+}
+
+/// Whether the outputs or messages of `outcome` hold a link into the sandbox at `base`.
+fn outcome_mentions(outcome: &flowstep_engine::Outcome, base: &str) -> bool {
+    outcome.messages.iter().any(|m| m.content.readable(&m.text).contains(base))
+        || outcome.outputs.values().any(|v| v.to_string().contains(base))
 }
 
 /// `-v`: each attempt's request and response headers on stderr; `-vv`: their bodies too.

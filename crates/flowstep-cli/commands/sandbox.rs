@@ -4,10 +4,14 @@
 use crate::args::SandboxArgs;
 use crate::exit::Exit;
 use crate::out::{errln, outln};
-use crate::{sandbox_defaults, secrets};
+use crate::{sandbox_defaults, secrets, wiring};
 use anyhow::Context;
 use flowstep_engine::Redactor;
-use flowstep_sandbox::{DeliveryFaults, Forwarding, RetrySchedule, SANDBOX_SECRET_KEY, Sandbox};
+use flowstep_sandbox::{
+    DeliveryFaults, Forwarding, RetrySchedule, SANDBOX_RAZORPAY_KEY_ID,
+    SANDBOX_RAZORPAY_KEY_SECRET, SANDBOX_SECRET_KEY, SANDBOX_WHATSAPP_PHONE_NUMBER_ID,
+    SANDBOX_WHATSAPP_TOKEN, Sandbox,
+};
 use std::sync::Arc;
 
 pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
@@ -62,26 +66,41 @@ pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Ex
     super::runtime()?.block_on(async {
         let sandbox = Sandbox::start(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         sandbox.add_whatsapp_templates(templates);
+        sandbox.accept_any_test_key();
         let base = sandbox.base_url();
-        outln!("flowstep sandbox listening on {base} (no real payments)");
-        outln!("  Stripe: POST {base}/v1/checkout/sessions, test key {SANDBOX_SECRET_KEY}");
-        outln!("  try:    flowstep run stripe-checkout --route https://api.stripe.com={base} --var product_name=Tea --var amount_paise=50000");
-        outln!("  admin:  GET {base}/__sandbox/stats, POST {base}/__sandbox/faults, GET {base}/__sandbox/events");
+        outln!("flowstep sandbox listening on {base} (no real payments; test keys only, live keys are refused)");
+        outln!("  Stripe:    POST {base}/v1/checkout/sessions; any sk_test_/rk_test_ key, e.g. {SANDBOX_SECRET_KEY}");
+        outln!("  Razorpay:  POST {base}/v1/payment_links; any rzp_test_ key id with a secret, e.g. {SANDBOX_RAZORPAY_KEY_ID}:{SANDBOX_RAZORPAY_KEY_SECRET}");
+        outln!("  WhatsApp:  POST {base}/{{version}}/{SANDBOX_WHATSAPP_PHONE_NUMBER_ID}/messages; token {SANDBOX_WHATSAPP_TOKEN}");
+        let default_addr: std::net::SocketAddr = wiring::DEFAULT_SANDBOX_ADDR.parse().expect("a socket address");
+        let looked_up = std::env::var(wiring::SANDBOX_ADDR_VAR).ok().and_then(|a| a.trim().parse::<std::net::SocketAddr>().ok()).unwrap_or(default_addr);
+        if sandbox.addr() == looked_up {
+            outln!("  try:       flowstep run stripe-checkout --sandbox --var product_name=Tea --var amount_paise=50000");
+            outln!("             (in another terminal: run --sandbox uses this sandbox, so its links stay open)");
+        } else {
+            outln!("  try:       STRIPE_SECRET_KEY={SANDBOX_SECRET_KEY} flowstep run stripe-checkout --route https://api.stripe.com={base} --var product_name=Tea --var amount_paise=50000 --var success_url={base}/c/success");
+        }
+        outln!("  customer:  flowstep sandbox say --to {base} --from 919812345678 \"buy Blue T-shirt\"");
+        outln!("  admin:     GET  {base}/__sandbox/stats        counts of sessions, links, messages, requests");
+        outln!("             GET  {base}/__sandbox/requests     every request received");
+        outln!("             GET  {base}/__sandbox/whatsapp/messages   the chat: messages sent and received");
+        outln!("             GET  {base}/__sandbox/events       events and their webhook deliveries");
+        outln!("             POST {base}/__sandbox/faults       make the next requests fail (docs/sandbox.md)");
+        outln!("             POST {base}/c/pay/{{session id}}    pay a Checkout Session (or open its url and press Pay)");
         match &forwarding {
             Some(f) => outln!(
-                "  events: sent signed to {0}/webhooks/stripe, {0}/webhooks/razorpay, {0}/webhooks/whatsapp (retried for about 5 minutes)",
+                "  events:    sent signed to {0}/webhooks/stripe, {0}/webhooks/razorpay, {0}/webhooks/whatsapp (retried for about 5 minutes)",
                 f.base_url
             ),
-            None => outln!("  events: listed only; add --forward-to URL to send them as webhooks"),
+            None => outln!("  events:    listed only; add --forward-to URL to send them as webhooks"),
         }
         if faults.rate > 0.0 {
             outln!(
-                "  faults: {:.1}% of delivery attempts fail on purpose (seed {}); POST {base}/__sandbox/forward-faults changes it",
+                "  faults:    {:.1}% of delivery attempts fail on purpose (seed {}); POST {base}/__sandbox/forward-faults changes it",
                 faults.rate * 100.0,
                 faults.seed
             );
         }
-        outln!("  customer: flowstep sandbox say --to {base} --from 919812345678 \"buy Blue T-shirt\"");
         let names: Vec<String> = sandbox.whatsapp_templates().into_iter().map(|t| t.name).collect();
         outln!("  WhatsApp templates: {} (--whatsapp-templates FILE adds more)", names.join(", "));
         outln!("Press Ctrl-C to stop.");

@@ -37,10 +37,15 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     redactor.add(token.expose());
     super::runtime()?.block_on(async move {
         // The standalone sandbox's port, when free, so that `flowstep sandbox say` finds it.
-        let prefer = Some(([127, 0, 0, 1], flowstep_sandbox::DEFAULT_PORT).into());
+        let prefer = ([127, 0, 0, 1], flowstep_sandbox::DEFAULT_PORT).into();
         let routing = wiring::routing_at(args.sandbox, routes, prefer).await?;
         let graph_url = routing.graph_url();
         let wiring::Routing { sandbox, routes } = routing;
+        // `routing_at` always starts a sandbox of its own: the server forwards its events.
+        let sandbox = match sandbox {
+            Some(wiring::SandboxAt::Here(s)) => Some(s),
+            _ => None,
+        };
         let network = if args.allow_private_networks {
             NetworkPolicy::allow_all()
         } else {

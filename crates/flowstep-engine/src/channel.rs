@@ -34,6 +34,12 @@ impl OutgoingMessage {
     pub fn readable(&self) -> String {
         self.content.readable(&self.text)
     }
+
+    /// The step's path as people read it: `pay > send_link` for the step `send_link` of the
+    /// flow the step `pay` uses (step ids hold no `.`, so the path splits exactly).
+    pub fn step_label(&self) -> String {
+        self.step.replace('.', " > ")
+    }
 }
 
 /// What the channel reports back.

@@ -455,6 +455,7 @@ impl Engine {
                 .iter()
                 .map(|(k, v)| (k.value.clone(), v.clone()))
                 .collect(),
+            messages: spec.messages,
         })
     }
 }

@@ -1,15 +1,18 @@
 //! The built-in `flow` step: runs another flow (a preset or a file) as one step. Its outputs
-//! are readable as `<<steps.ID.outputs.NAME>>`, and its messages go to the same channel.
+//! are readable as `<<steps.ID.outputs.NAME>>`, and its messages go to the same channel, or
+//! are suppressed, or are readable as `<<steps.ID.messages>>` (`messages:`).
 
 use crate::error::StepError;
 use crate::inputs::{InputValue, resolve_inputs};
 use crate::journal::{Effect, Journal, JournalError};
 use crate::outcome::{RunStatus, StepStatus};
 use crate::plan::Plan;
-use crate::run::{RunError, RunRequest};
+use crate::outcome::MessageRecord;
+use crate::run::{Nesting, RunError, RunRequest};
 use crate::run_state::RunState;
 use crate::step::{Step, StepContext};
 use async_trait::async_trait;
+use flowstep_spec::steps::flow_use::MessagePolicy;
 use flowstep_spec::{Fields, ValueTemplate};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -18,6 +21,7 @@ use std::sync::Arc;
 pub struct FlowStep {
     pub(crate) plan: Arc<Plan>,
     pub(crate) with: Vec<(String, ValueTemplate)>,
+    pub(crate) messages: MessagePolicy,
 }
 
 #[async_trait]
@@ -57,7 +61,8 @@ impl Step for FlowStep {
         // The used flow's steps are part of this step: their side effects are announced to the
         // run's journal under `step.inner`, and a resumed run takes this whole step again
         // (its requests with the same idempotency keys, since the nested run id is stable).
-        // Its messages are labelled with their path too: `pay.send_link`.
+        // Its messages are labelled with their path too: `pay.send_link`. Messages kept from
+        // the channel here stay kept inside any flow it uses in turn.
         let journal = Nested {
             parent: cx.journal,
             state: cx.state,
@@ -65,7 +70,16 @@ impl Step for FlowStep {
         let pending = cx.pending_effect.take();
         let outcome = self
             .plan
-            .run_in(request, &journal, format!("{}.", cx.path), pending)
+            .run_in(
+                request,
+                &journal,
+                Nesting {
+                    path_prefix: format!("{}.", cx.path),
+                    withhold_messages: cx.withhold_messages
+                        || self.messages != MessagePolicy::Send,
+                },
+                pending,
+            )
             .await;
         if let Err(RunError::Journal(e)) = &outcome {
             cx.journal_error = Some(e.clone());
@@ -81,7 +95,25 @@ impl Step for FlowStep {
             // not lost.
             other => StepError::invalid(other.to_string()),
         })?;
-        cx.messages.extend(outcome.messages.iter().cloned());
+        match self.messages {
+            MessagePolicy::Send => cx.messages.extend(outcome.messages.iter().cloned()),
+            MessagePolicy::Suppress => {
+                let shown: Vec<Value> = outcome
+                    .messages
+                    .iter()
+                    .map(|m| readable(m, &cx.path))
+                    .collect();
+                cx.record("messages_suppressed", Value::Array(shown));
+            }
+            MessagePolicy::Output => {
+                let list: Vec<Value> = outcome
+                    .messages
+                    .iter()
+                    .map(|m| output(m, &cx.path))
+                    .collect();
+                cx.expose("messages", Value::Array(list));
+            }
+        }
         let outputs = Value::Object(outcome.outputs.clone());
         cx.record("flow", json!(sub.name.value));
         cx.record("outputs", outputs.clone());
@@ -122,8 +154,37 @@ impl Step for FlowStep {
             .outputs
             .iter()
             .map(|(name, _)| (name.value.as_str(), Fields::Any));
-        Fields::named([("outputs", Fields::named(outputs))])
+        let outputs = ("outputs", Fields::named(outputs));
+        match self.messages {
+            MessagePolicy::Output => Fields::named([outputs, ("messages", Fields::Any)]),
+            _ => Fields::named([outputs]),
+        }
     }
+}
+
+/// The path of a message's step inside the used flow: `send_link` for `pay.send_link`.
+fn inner_step<'m>(m: &'m MessageRecord, path: &str) -> &'m str {
+    m.step
+        .strip_prefix(path)
+        .and_then(|s| s.strip_prefix('.'))
+        .unwrap_or(&m.step)
+}
+
+/// A suppressed message as the step record lists it: where it came from and what it said.
+fn readable(m: &MessageRecord, path: &str) -> Value {
+    json!({ "step": inner_step(m, path), "text": m.content.readable(&m.text) })
+}
+
+/// A message as `<<steps.ID.messages>>` holds it: `step` (its path inside the used flow),
+/// `text`, `readable` (the text with a button as `[Pay now] https://...`), and `content`
+/// (its kind and what it carries: `{"type": "link_button", "title", "url"}` and so on).
+fn output(m: &MessageRecord, path: &str) -> Value {
+    json!({
+        "step": inner_step(m, path),
+        "text": m.text,
+        "readable": m.content.readable(&m.text),
+        "content": serde_json::to_value(&m.content).unwrap_or(Value::Null),
+    })
 }
 
 /// The journal a used flow's run reports to: its side effects go to the using run's journal,

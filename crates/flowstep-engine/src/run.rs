@@ -220,12 +220,24 @@ pub(crate) struct RunEnv<'a> {
     pub(crate) journal: &'a dyn Journal,
     /// `outer.` for the steps of a flow a `flow` step uses, so effects name the whole path.
     pub(crate) path_prefix: String,
+    /// Set inside a `flow` step whose `messages:` is `suppress` or `output` (or inside one
+    /// such): the run's messages are recorded but never handed to the channel.
+    pub(crate) withhold_messages: bool,
     /// The effect that was under way when the run stopped, until its step takes it.
     pub(crate) pending: Mutex<Option<Effect>>,
     /// The redactor's [`Redactor::generation`] once the run's secrets were added: what enters
     /// the state is redacted as it enters, so while the generation stays the same the
     /// finished state needs no second pass.
     pub(crate) generation: usize,
+}
+
+/// Where a run sits: at the top (the default), or inside a `flow` step of another run.
+#[derive(Debug, Default)]
+pub(crate) struct Nesting {
+    /// Put before each step id in paths (`pay.`).
+    pub(crate) path_prefix: String,
+    /// Whether its messages are kept from the channel.
+    pub(crate) withhold_messages: bool,
 }
 
 /// A fresh run id: `run_` and 16 hex digits from the process's random hasher seed and the clock.
@@ -292,7 +304,7 @@ impl Plan {
             .collect();
         request.inputs = resolve_inputs(&self.flow, given)?;
         request.redactor = request.redactor.for_run();
-        self.run_in(request, journal, String::new(), None).await
+        self.run_in(request, journal, Nesting::default(), None).await
     }
 
     /// Continues a run from the state its journal saved last: the step it was in is taken
@@ -333,7 +345,7 @@ impl Plan {
             (channel, recipient),
             redactor.for_run(),
             journal,
-            String::new(),
+            Nesting::default(),
             pending,
         )?;
         self.drive(&mut state, &env).await?;
@@ -347,7 +359,7 @@ impl Plan {
         &self,
         request: RunRequest<'_>,
         journal: &dyn Journal,
-        path_prefix: String,
+        nesting: Nesting,
         pending: Option<Effect>,
     ) -> Result<Outcome, RunError> {
         let env = self.env(
@@ -356,7 +368,7 @@ impl Plan {
             (request.channel, request.recipient),
             request.redactor,
             journal,
-            path_prefix,
+            nesting,
             pending,
         )?;
         let run_id = request.run_id.unwrap_or_else(new_run_id);
@@ -379,7 +391,7 @@ impl Plan {
         (channel, recipient): (&'a dyn Channel, Option<String>),
         redactor: Arc<Redactor>,
         journal: &'a dyn Journal,
-        path_prefix: String,
+        nesting: Nesting,
         pending: Option<Effect>,
     ) -> Result<RunEnv<'a>, RunError> {
         // A dry run's stand-in for a secret that is not set is fine where nothing is sent;
@@ -424,7 +436,8 @@ impl Plan {
             generation: redactor.generation(),
             redactor,
             journal,
-            path_prefix,
+            path_prefix: nesting.path_prefix,
+            withhold_messages: nesting.withhold_messages,
             pending: Mutex::new(pending),
         })
     }
@@ -519,6 +532,7 @@ impl Plan {
             effects: 0,
             journal_error: None,
             prefix: &env.path_prefix,
+            withhold_messages: env.withhold_messages,
             recipient: env.recipient.as_deref(),
             pending: &state.dry_pending,
             new_pending: Vec::new(),

@@ -154,6 +154,9 @@ pub struct StepContext<'a> {
     pub(crate) journal_error: Option<JournalError>,
     /// Put before the step id in the messages it sends (`pay.` inside a used flow).
     pub(crate) prefix: &'a str,
+    /// Set inside a `flow` step that suppresses or outputs its messages: a message is
+    /// recorded (not sent) and never handed to the channel.
+    pub(crate) withhold_messages: bool,
     /// Who the run's messages go to.
     pub(crate) recipient: Option<&'a str>,
     /// In a dry run: the variables that stand in for what only a live run would know, with
@@ -439,7 +442,7 @@ impl<'a> StepContext<'a> {
             content: content.map_strings(|s| redactor.redact(s).into_owned()),
             to: self.recipient.map(str::to_owned),
         };
-        if self.mode == RunMode::DryRun {
+        if self.mode == RunMode::DryRun || self.withhold_messages {
             self.messages.push(MessageRecord {
                 step: message.step,
                 text: message.text,

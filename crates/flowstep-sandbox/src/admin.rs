@@ -66,7 +66,13 @@ async fn stats(State(app): State<AppState>) -> Response {
         "payment_links_created": app.razorpay.links_created(),
         "whatsapp_messages": lock(&app.whatsapp.messages).len(),
     });
-    api::json(200, &stats)
+    let mut resp = api::json(200, &stats);
+    // How `flowstep run --sandbox` tells a running sandbox from another program on the port.
+    resp.headers_mut().insert(
+        crate::SANDBOX_HEADER,
+        axum::http::HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+    );
+    resp
 }
 
 async fn inject(State(app): State<AppState>, body: Bytes) -> Response {

@@ -70,6 +70,10 @@ mod whatsapp;
 /// The port `flowstep sandbox` listens on unless told otherwise (stripe-mock's is 12111 too).
 pub const DEFAULT_PORT: u16 = 12111;
 
+/// The header `GET /__sandbox/stats` carries (its value is the sandbox's version), by which
+/// `flowstep run --sandbox` knows a running sandbox from another program on the port.
+pub const SANDBOX_HEADER: &str = "flowstep-sandbox";
+
 use std::net::SocketAddr;
 
 pub use events::{
@@ -175,6 +179,17 @@ impl Sandbox {
     /// pool sends many requests over few connections.
     pub fn connections_accepted(&self) -> usize {
         self.connections.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Takes any well-formed test key, as stripe-mock does: Razorpay's any `rzp_test_` key id
+    /// with a non-empty secret, besides the sandbox's own pair (Stripe's stand-in takes any
+    /// `sk_test_`/`rk_test_` key already). The standalone `flowstep sandbox` does; a built-in
+    /// one keeps to its own credentials so that a wrong secret fails as it would for real.
+    pub fn accept_any_test_key(&self) {
+        self.state
+            .razorpay
+            .any_test_key
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Adds templates the WhatsApp stand-in treats as approved (besides

@@ -35,6 +35,8 @@ where
     Router::new()
         .route("/c/pay/", any(checkout))
         .route("/c/pay/{*id}", any(checkout))
+        .route("/c/success", any(success))
+        .route("/c/cancel", any(cancel))
         .route("/rzp/i/", any(payment_link))
         .route("/rzp/i/{*code}", any(payment_link))
 }
@@ -112,6 +114,34 @@ fn session_summary(s: &Session) -> String {
     )
 }
 
+/// `GET /c/success`: the page `run --sandbox` gives the Stripe preset as `success_url` (the
+/// shop's own page in real use), where the "Stripe would now redirect" link leads.
+async fn success(uri: axum::http::Uri) -> Response {
+    let session = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("session_id="))
+        .map(|id| format!(" for <code>{}</code>", escape(id)))
+        .unwrap_or_default();
+    checkout_page(
+        200,
+        "Back at the shop: payment complete",
+        &format!(
+            "<p>The sandbox's stand-in for your own success page: Checkout sends the customer here after paying{session}. Give the preset your page with <code>--var success_url=https://...</code>.</p>"
+        ),
+    )
+}
+
+/// `GET /c/cancel`: the page `run --sandbox` gives the Stripe preset as `cancel_url`.
+async fn cancel() -> Response {
+    checkout_page(
+        200,
+        "Back at the shop: not paid",
+        "<p>The sandbox's stand-in for your own cancel page: Checkout's back link leads here when the customer leaves without paying. Give the preset your page with <code>--var cancel_url=https://...</code>.</p>",
+    )
+}
+
 /// `GET /c/pay/{id}` shows the session; `POST /c/pay/{id}` pays it and sends
 /// `checkout.session.completed`.
 async fn checkout(
@@ -159,12 +189,14 @@ Sessions live only as long as the sandbox process that created them.</p>",
             } else {
                 "<p>This session has already been paid.</p>"
             };
+            // Stripe fills the session id into `{CHECKOUT_SESSION_ID}` when it redirects.
             let link = session
                 .success_url()
+                .map(|u| u.replace("{CHECKOUT_SESSION_ID}", session.id()))
                 .map(|u| {
                     format!(
                         "<p>Stripe would now redirect to <a href=\"{0}\">{0}</a>.</p>",
-                        escape(u)
+                        escape(&u)
                     )
                 })
                 .unwrap_or_default();
@@ -263,7 +295,7 @@ as after a real payment.</p>"
                 .callback_url()
                 .map(|u| {
                     let target =
-                        link.callback_redirect(u, crate::razorpay::SANDBOX_RAZORPAY_KEY_SECRET);
+                        link.callback_redirect(u, &link.key_secret);
                     format!(
                         "<p>Razorpay redirects to <a id=\"callback\" href=\"{0}\">{1}</a> with the \
 razorpay_* query parameters and razorpay_signature.</p>",

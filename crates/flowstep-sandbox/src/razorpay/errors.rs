@@ -26,6 +26,10 @@ pub(crate) const NO_KEY_DESCRIPTION: &str =
 /// Razorpay's answer for a wrong key id or secret (many live probes quoted publicly).
 pub(crate) const AUTH_FAILED_DESCRIPTION: &str = "Authentication failed";
 
+/// The sandbox's own answer to a live key id (`rzp_live_...`): Razorpay's wording for a
+/// failed authentication, and why.
+pub(crate) const LIVE_KEY_DESCRIPTION: &str = "Authentication failed: the flowstep sandbox never takes live keys; use a test key id (rzp_test_...)";
+
 /// Razorpay's answer for a path or method it does not serve (quoted in SDK issues).
 pub(crate) const NOT_FOUND_DESCRIPTION: &str = "The requested URL was not found on the server.";
 

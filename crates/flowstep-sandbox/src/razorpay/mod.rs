@@ -7,10 +7,13 @@
 //! was not found" answer (the router); then the credentials (the [`Credentials`]
 //! extractor); then, for create, the body and its fields (the handler).
 //!
-//! Credentials: only the pair [`SANDBOX_RAZORPAY_KEY_ID`] / [`SANDBOX_RAZORPAY_KEY_SECRET`]
-//! is accepted, the way a real account has one valid secret per key id. Accepting any
-//! `rzp_test_` id with any secret would make a flow with a wrong or missing secret pass
-//! here and fail against Razorpay.
+//! Credentials: built in (`run --sandbox`, tests), only the pair [`SANDBOX_RAZORPAY_KEY_ID`] /
+//! [`SANDBOX_RAZORPAY_KEY_SECRET`] is accepted, the way a real account has one valid secret
+//! per key id, so a flow with a wrong or missing secret fails here as against Razorpay. The
+//! standalone `flowstep sandbox` also takes any `rzp_test_` id with a non-empty secret (as
+//! stripe-mock takes any key), so that one's own test keys work as they are; the callback
+//! signatures of a link are then made with the secret it was created with. Live key ids
+//! (`rzp_live_`) are always refused.
 
 pub(crate) mod errors;
 pub(crate) mod events;
@@ -49,6 +52,9 @@ pub const SANDBOX_RAZORPAY_KEY_SECRET: &str = "flowstepSandboxSecret024";
 pub(crate) struct RazorpayState {
     /// The sandbox's, for the links' `short_url`.
     pub(crate) base_url: String,
+    /// Whether any `rzp_test_` key id with a non-empty secret authenticates (the standalone
+    /// sandbox), not only the sandbox's own pair.
+    pub(crate) any_test_key: std::sync::atomic::AtomicBool,
     pub(crate) links: Mutex<LinkStore>,
 }
 
@@ -109,14 +115,18 @@ async fn not_found() -> RzpError {
     RzpError::bad_request(errors::NOT_FOUND_DESCRIPTION)
 }
 
-/// A request with the sandbox account's HTTP Basic credentials (key id as user, key
-/// secret as password); the rejection is Razorpay's answer.
-struct Credentials;
+/// A request with credentials the sandbox takes (key id as user, key secret as password):
+/// the secret, which signs the callbacks of the links it creates. The rejection is
+/// Razorpay's answer, or for a live key id the sandbox's own.
+struct Credentials(String);
 
-impl<S: Send + Sync> FromRequestParts<S> for Credentials {
+impl<S: Send + Sync> FromRequestParts<S> for Credentials
+where
+    Arc<RazorpayState>: FromRef<S>,
+{
     type Rejection = RzpError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, RzpError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, RzpError> {
         let Some(value) = header(&parts.headers, AUTHORIZATION) else {
             return Err(RzpError::unauthorized(errors::NO_KEY_DESCRIPTION));
         };
@@ -132,8 +142,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Credentials {
             .map(|d| String::from_utf8_lossy(&d).into_owned())
             .unwrap_or_default();
         let (id, secret) = decoded.split_once(':').unwrap_or((decoded.as_str(), ""));
-        if id == SANDBOX_RAZORPAY_KEY_ID && secret == SANDBOX_RAZORPAY_KEY_SECRET {
-            Ok(Credentials)
+        if id.starts_with("rzp_live_") {
+            return Err(RzpError::unauthorized(errors::LIVE_KEY_DESCRIPTION));
+        }
+        let any = Arc::<RazorpayState>::from_ref(state)
+            .any_test_key
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let own = id == SANDBOX_RAZORPAY_KEY_ID && secret == SANDBOX_RAZORPAY_KEY_SECRET;
+        let test_key = id.len() > "rzp_test_".len() && id.starts_with("rzp_test_") && !secret.is_empty();
+        if own || (any && test_key) {
+            Ok(Credentials(secret.to_owned()))
         } else {
             Err(RzpError::unauthorized(errors::AUTH_FAILED_DESCRIPTION))
         }
@@ -171,7 +189,12 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Rz
     Ok(map)
 }
 
-async fn create(State(rzp): Razorpay, _: Credentials, headers: HeaderMap, body: Bytes) -> Answer {
+async fn create(
+    State(rzp): Razorpay,
+    Credentials(secret): Credentials,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
     let now = now();
     let new = payment_link::validate(&json_body(&headers, &body)?, now)?;
     let mut store = lock(&rzp.links);
@@ -187,7 +210,7 @@ async fn create(State(rzp): Razorpay, _: Credentials, headers: HeaderMap, body: 
         ));
     }
     let reference_id = new.reference_id.clone();
-    let mut link = new.build(&rzp.base_url, now);
+    let mut link = new.build(&rzp.base_url, now, secret);
     let json = link.snapshot(now);
     store.insert(link, reference_id);
     Ok(api::json(200, &json))

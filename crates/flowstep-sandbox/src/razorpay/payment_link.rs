@@ -47,6 +47,8 @@ const MAX_NOTE_VALUE: usize = 255;
 pub(crate) struct PaymentLink {
     object: Value,
     pub(crate) short_code: String,
+    /// The key secret of the credentials that created it: its callbacks are signed with it.
+    pub(crate) key_secret: String,
 }
 
 /// What a successful validation yields, before the entity is built.
@@ -57,7 +59,7 @@ pub(crate) struct NewLink {
 
 impl NewLink {
     /// Builds the stored link; `base_url` is the sandbox's, for `short_url`.
-    pub(crate) fn build(mut self, base_url: &str, now: i64) -> PaymentLink {
+    pub(crate) fn build(mut self, base_url: &str, now: i64, key_secret: String) -> PaymentLink {
         let short_code = random_alnum(7);
         let id = format!("plink_{}", random_alnum(14));
         let obj = self.object.as_object_mut().expect("built as an object");
@@ -72,6 +74,7 @@ impl NewLink {
         PaymentLink {
             object: self.object,
             short_code,
+            key_secret,
         }
     }
 }
@@ -576,7 +579,7 @@ mod tests {
     fn defaults_match_the_reference() {
         let link = validate(&body(json!({"amount": 1000})), 1_700_000_000)
             .unwrap()
-            .build("http://127.0.0.1:1", 1_700_000_000);
+            .build("http://127.0.0.1:1", 1_700_000_000, crate::razorpay::SANDBOX_RAZORPAY_KEY_SECRET.into());
         let mut link = link;
         let v = link.snapshot(1_700_000_000);
         assert_eq!(v["currency"], "INR");
@@ -619,7 +622,7 @@ mod tests {
         let now = 1_700_000_000;
         let mut link = validate(&body(json!({"amount": 100, "expire_by": now + 1000})), now)
             .unwrap()
-            .build("http://x", now);
+            .build("http://x", now, crate::razorpay::SANDBOX_RAZORPAY_KEY_SECRET.into());
         assert!(!link.pay(now + 1000));
         assert_eq!(link.status(), "expired");
         assert!(link.cancel(now + 1001).is_err());

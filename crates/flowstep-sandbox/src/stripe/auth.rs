@@ -3,8 +3,8 @@
 //!
 //! Stripe takes the key as `Authorization: Bearer KEY` or as HTTP Basic with the key as the
 //! user name and an empty password. The sandbox plays test mode only, so it accepts any key
-//! shaped like `^(sk|rk)_test_[A-Za-z0-9_]{10,}$`; live keys get Stripe's ordinary
-//! "Invalid API Key provided" answer (a real test-mode integration never sends one).
+//! shaped like `^(sk|rk)_test_[A-Za-z0-9_]{10,}$`; live keys get Stripe's "Invalid API Key
+//! provided" answer followed by the sandbox's own "never takes live keys".
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -18,8 +18,8 @@ use crate::api::header;
 /// A secret key the sandbox accepts (any key matching `^(sk|rk)_test_[A-Za-z0-9_]{10,}$` is
 /// accepted; this one is handy for examples and tests).
 ///
-/// Live keys (`sk_live_...`, `rk_live_...`) are refused with Stripe's ordinary
-/// "Invalid API Key provided: ..." message, because the sandbox only plays test mode.
+/// Live keys (`sk_live_...`, `rk_live_...`) are refused with "Invalid API Key provided: ...
+/// The flowstep sandbox never takes live keys: ...", because the sandbox only plays test mode.
 pub const SANDBOX_SECRET_KEY: &str = "sk_test_flowstep_sandbox_4242424242424242";
 
 /// Stripe's exact text when no key is sent (from the facts file).
@@ -44,6 +44,16 @@ fn authenticate(headers: &HeaderMap) -> Result<String, ApiError> {
     }
     if is_valid_test_key(&key) {
         Ok(key)
+    } else if key.starts_with("sk_live_") || key.starts_with("rk_live_") {
+        // The sandbox's own words: Stripe's would say only that the key is invalid.
+        Err(ApiError::new(
+            401,
+            "invalid_request_error",
+            format!(
+                "Invalid API Key provided: {}. The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...).",
+                mask_key(&key)
+            ),
+        ))
     } else {
         Err(ApiError::new(
             401,

@@ -1,6 +1,6 @@
 //! The `flow` step: runs another flow (a preset or a file) as one step, with inputs.
 
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::reader::{MapReader, scalar_text};
 use crate::source::{SourceFile, Spanned};
 use crate::template::TemplateEnv;
@@ -16,7 +16,23 @@ pub const KEYS: &[&str] = &[
     "on_error",
     "use",
     "with",
+    "messages",
 ];
+
+/// What `messages:` may say.
+pub const MESSAGE_POLICIES: &[&str] = &["send", "suppress", "output"];
+
+/// `messages:`: what happens to the messages the used flow sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MessagePolicy {
+    /// Delivered on the run's channel, as if this flow sent them (the default).
+    #[default]
+    Send,
+    /// Not delivered: the using flow sends its own (the step record lists them).
+    Suppress,
+    /// Not delivered, and readable as `<<steps.ID.messages>>` for the using flow to send.
+    Output,
+}
 
 /// `type: flow`.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +41,8 @@ pub struct FlowUseSpec {
     pub target: Spanned<String>,
     /// `with:`: the sub-flow's inputs, templated.
     pub with: Vec<(Spanned<String>, ValueTemplate)>,
+    /// `messages:`: send (default), suppress, or output the used flow's messages.
+    pub messages: MessagePolicy,
 }
 
 impl FlowUseSpec {
@@ -42,9 +60,34 @@ impl FlowUseSpec {
             .get("with")
             .map(|n| compile_entries(n, "`with`", Destination::Text, file, env, diags))
             .unwrap_or_default();
+        let messages = match m.get("messages") {
+            Some(n) => match scalar_text(n, "`messages`", diags) {
+                Some(t) => match t.value.as_str() {
+                    "send" => MessagePolicy::Send,
+                    "suppress" => MessagePolicy::Suppress,
+                    "output" => MessagePolicy::Output,
+                    other => {
+                        diags.push(
+                            Diagnostic::error(
+                                "E010",
+                                format!("unknown `messages` policy `{other}`"),
+                                t.span,
+                            )
+                            .with_help(
+                                "write send (deliver the used flow's messages), suppress (drop them) or output (read them as <<steps.ID.messages>>)",
+                            ),
+                        );
+                        MessagePolicy::Send
+                    }
+                },
+                None => MessagePolicy::Send,
+            },
+            None => MessagePolicy::Send,
+        };
         Some(FlowUseSpec {
             target: target?,
             with,
+            messages,
         })
     }
 }
