@@ -260,7 +260,7 @@ steps:
   - id: pay
     type: flow
     use: stripe-checkout
-    with: { product_name: Tea, amount_paise: 5000 }
+    with: { product_name: Tea, amount_paise: 5000, success_url: https://shop.example/thanks }
   - id: send_link
     type: message
     text: \"Sent: <<steps.pay.outputs.session_id>>\"
@@ -275,7 +275,7 @@ steps:
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.stdout
-            .starts_with("message from pay.send_link:\n  │ Please complete your payment here: "),
+            .starts_with("message from pay > send_link:\n  │ Please complete your payment here: "),
         "{}",
         out.stdout
     );

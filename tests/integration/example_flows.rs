@@ -22,6 +22,7 @@ fn run_on(sb: &TestSandbox, dir: &Scratch, stripe_key: &str, args: &[&str]) -> R
     flowstep(dir.path())
         .env("STRIPE_SECRET_KEY", stripe_key)
         .env("WHATSAPP_TOKEN", SANDBOX_WHATSAPP_TOKEN)
+        .env("WHATSAPP_PHONE_NUMBER_ID", SANDBOX_WHATSAPP_PHONE_NUMBER_ID)
         .args(args)
         .args([
             "--route",
@@ -37,13 +38,16 @@ fn run_on(sb: &TestSandbox, dir: &Scratch, stripe_key: &str, args: &[&str]) -> R
 }
 
 fn order(sb: &TestSandbox, dir: &Scratch, stripe_key: &str) -> Run {
-    run_on(
-        sb,
-        dir,
-        stripe_key,
-        &[
+    order_with(sb, dir, stripe_key, &[])
+}
+
+/// [`order`] with `extra` arguments.
+fn order_with(sb: &TestSandbox, dir: &Scratch, stripe_key: &str, extra: &[&str]) -> Run {
+    let file = example("order-payment-link-whatsapp.yaml");
+    let phone_number_id = format!("phone_number_id={SANDBOX_WHATSAPP_PHONE_NUMBER_ID}");
+    let mut args = vec![
             "run",
-            &example("order-payment-link-whatsapp.yaml"),
+            &file,
             "--var",
             "order_id=A-1042",
             "--var",
@@ -53,9 +57,38 @@ fn order(sb: &TestSandbox, dir: &Scratch, stripe_key: &str) -> Run {
             "--var",
             "customer_phone=+919000090000",
             "--var",
-            &format!("phone_number_id={SANDBOX_WHATSAPP_PHONE_NUMBER_ID}"),
-        ],
-    )
+            &phone_number_id,
+            "--var",
+            "success_url=https://shop.example/thanks",
+        ];
+    args.extend(extra);
+    run_on(sb, dir, stripe_key, &args)
+}
+
+/// On the WhatsApp channel too, the customer gets one message with the link: the preset's
+/// own message is suppressed, not sent beside the example's.
+#[test]
+fn an_order_on_the_whatsapp_channel_sends_exactly_one_link_message() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let out = order_with(
+        &sb,
+        &dir,
+        SANDBOX_SECRET_KEY,
+        &["--channel", "whatsapp", "--to", "+919000090000"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    let url = v["steps"][0]["outputs"]["payment_url"].as_str().unwrap();
+    let received = sb.sandbox.whatsapp_messages();
+    let with_link: Vec<_> = received.iter().filter(|m| m.text.contains(url)).collect();
+    assert_eq!(with_link.len(), 1, "{received:?}");
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(v["messages"], serde_json::json!([]));
+    assert_eq!(
+        v["steps"][0]["details"]["messages_suppressed"][0]["step"],
+        "send_link"
+    );
 }
 
 #[test]
@@ -94,7 +127,7 @@ fn an_order_whose_link_cannot_be_made_gets_an_apology_instead() {
     assert_eq!(v["steps"][0]["status"], "failed");
     assert_eq!(
         v["steps"][0]["error"]["message"],
-        "step `create_session` of flow `stripe-checkout`: Invalid API Key provided: sk_live_****re42"
+        "step `create_session` of flow `stripe-checkout`: Invalid API Key provided: sk_live_****re42. The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...)."
     );
     let received = sb.sandbox.whatsapp_messages();
     assert_eq!(received.len(), 1);
@@ -146,6 +179,8 @@ fn follow_up(sb: &TestSandbox, dir: &Scratch, id: &str) -> (serde_json::Value, S
             "customer_phone=+919000090000",
             "--var",
             &format!("phone_number_id={SANDBOX_WHATSAPP_PHONE_NUMBER_ID}"),
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 0, "{out:?}");

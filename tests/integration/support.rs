@@ -118,6 +118,10 @@ pub fn flowstep(dir: &Path) -> Command {
         .env_remove("WHATSAPP_APP_SECRET")
         .env_remove("WHATSAPP_VERIFY_TOKEN")
         .env_remove("RUST_LOG")
+        // `run --sandbox` looks for a running `flowstep sandbox` here first: nothing listens on
+        // port 1, so each test gets a sandbox of its own (a test that wants the running one
+        // sets it again).
+        .env("FLOWSTEP_SANDBOX_ADDR", "127.0.0.1:1")
         .env("NO_COLOR", "1");
     cmd
 }
