@@ -44,6 +44,8 @@ mod stripe_checkout;
 mod support;
 mod terminal_output;
 mod tidy;
+mod tls_options;
+mod tls_server;
 mod values;
 mod whatsapp_channel;
 mod whatsapp_messages;

@@ -63,7 +63,7 @@ pub enum ProxySetting {
 }
 
 /// `http_version:`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum HttpVersion {
     /// HTTP/2 when an https server offers it (ALPN), HTTP/1.1 otherwise.
     #[default]
