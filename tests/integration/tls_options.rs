@@ -49,9 +49,13 @@ fn a_private_ca_is_refused_without_its_bundle_and_trusted_with_it() {
     let out = run_env(dir.path(), &[], &["run", "flows/plain.yaml"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
-        out.stdout.contains("could not connect to 127.0.0.1:")
-            && out.stdout.contains("invalid peer certificate: UnknownIssuer")
-            && out.stdout.contains("nothing was sent"),
+        out.stdout.contains(&format!(
+            "error[invalid]: could not connect to {}: the server's TLS certificate was refused \
+             (invalid peer certificate: UnknownIssuer); nothing was sent. To fix it: if the \
+             server's certificate is signed by a private CA, trust that CA with `tls: {{ca: \
+             PATH}}` (a PEM file, relative to the flow file)\n",
+            server.url("")
+        )),
         "{out:?}"
     );
     assert_eq!(server.requests(), 0);
@@ -68,8 +72,11 @@ fn a_private_ca_is_refused_without_its_bundle_and_trusted_with_it() {
     assert_eq!(server.requests(), 1);
 
     // The flow's `http:` block gives every step the bundle.
-    let flow = get_flow(&server.url("/"), "")
-        .replacen("steps:", "http:\n  tls:\n    ca: certs/ca.pem\nsteps:", 1);
+    let flow = get_flow(&server.url("/"), "").replacen(
+        "steps:",
+        "http:\n  tls:\n    ca: certs/ca.pem\nsteps:",
+        1,
+    );
     std::fs::write(flows.join("flow.yaml"), flow).unwrap();
     let out = run_env(dir.path(), &[], &["run", "flows/flow.yaml"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -89,7 +96,14 @@ fn mutual_tls_sends_the_client_certificate_and_never_shows_its_key() {
     );
     let out = run_env(dir.path(), &[], &["run", "no-cert.yaml"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stdout.contains("CertificateRequired"), "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "the server requires a client certificate and refused the connection before reading \
+             the request (received fatal alert: CertificateRequired). To fix it: send one with \
+             `tls: {client_cert: PATH, client_key: PATH}`\n"
+        ),
+        "{out:?}"
+    );
     assert_eq!(server.requests(), 0);
 
     dir.write(
@@ -109,7 +123,10 @@ fn mutual_tls_sends_the_client_certificate_and_never_shows_its_key() {
             .lines()
             .find(|l| !l.starts_with("-----"))
             .expect("the key has a body");
-        assert!(!out.all_output().contains(body), "the key was shown: {out:?}");
+        assert!(
+            !out.all_output().contains(body),
+            "the key was shown: {out:?}"
+        );
     }
     assert_eq!(server.requests(), 2);
 }
@@ -208,20 +225,32 @@ fn proxies_from_the_flow_and_the_environment_are_used_and_no_proxy_is_honoured()
         "direct.yaml",
         &get_flow(&api.url("/v1/orders"), &format!("    proxy: {proxy_url}\n")),
     );
-    let out = run_env(dir.path(), &[("NO_PROXY", "127.0.0.1")], &["run", "direct.yaml"]);
+    let out = run_env(
+        dir.path(),
+        &[("NO_PROXY", "127.0.0.1")],
+        &["run", "direct.yaml"],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!((proxy.requests().len(), api.requests().len()), (1, 1));
 
     // Without `proxy:`, the environment's proxy is used; `proxy: off` goes straight there.
     dir.write("env.yaml", &get_flow(&api.url("/v1/orders"), ""));
-    let out = run_env(dir.path(), &[("HTTP_PROXY", &proxy_url)], &["run", "env.yaml"]);
+    let out = run_env(
+        dir.path(),
+        &[("HTTP_PROXY", &proxy_url)],
+        &["run", "env.yaml"],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!((proxy.requests().len(), api.requests().len()), (2, 1));
     dir.write(
         "off.yaml",
         &get_flow(&api.url("/v1/orders"), "    proxy: off\n"),
     );
-    let out = run_env(dir.path(), &[("HTTP_PROXY", &proxy_url)], &["run", "off.yaml"]);
+    let out = run_env(
+        dir.path(),
+        &[("HTTP_PROXY", &proxy_url)],
+        &["run", "off.yaml"],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!((proxy.requests().len(), api.requests().len()), (2, 2));
 }
@@ -252,8 +281,9 @@ fn a_proxy_does_not_get_a_flow_past_a_policy_that_denies_private_networks() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stdout.contains(
-            "refused to connect to 10.0.0.7: 10.0.0.7 is in the private (RFC 1918) range"
-        ) || out.stdout.contains("refused to connect to 10.0.0.7"),
+            "error[invalid]: refused to connect to 10.0.0.7: 10.0.0.7 is in the private (RFC \
+             1918) range 10.0.0.0/8, and this run denies private networks; nothing was sent."
+        ),
         "{out:?}"
     );
     assert!(proxy.requests().is_empty());

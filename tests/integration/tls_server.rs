@@ -3,9 +3,7 @@
 //! mutual TLS, a second CA and a client certificate it signed, which the server then requires.
 //! Each request read is counted and answered with one scripted response.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -153,12 +151,7 @@ fn key_of(pem: &str) -> PrivateKeyDer<'static> {
     PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).unwrap())
 }
 
-fn serve(
-    tcp: TcpStream,
-    config: Arc<rustls::ServerConfig>,
-    counted: &AtomicUsize,
-    answer: &str,
-) {
+fn serve(tcp: TcpStream, config: Arc<rustls::ServerConfig>, counted: &AtomicUsize, answer: &str) {
     let Ok(conn) = rustls::ServerConnection::new(config) else {
         return;
     };

@@ -230,8 +230,12 @@ fn read_pem(base: &Path, at: &Spanned<String>, key: &str) -> Result<Pem, Box<Dia
     };
     let fail = |why: String| {
         Box::new(
-            Diagnostic::error("E016", format!("`{key}`: cannot read {shown}: {why}"), at.span)
-                .with_help("paths are relative to the flow file's folder"),
+            Diagnostic::error(
+                "E016",
+                format!("`{key}`: cannot read {shown}: {why}"),
+                at.span,
+            )
+            .with_help("paths are relative to the flow file's folder"),
         )
     };
     let meta = std::fs::metadata(&path).map_err(|e| fail(io_reason(&e)))?;

@@ -11,8 +11,8 @@ use crate::request::PreparedRequest;
 use crate::resolve::Resolver;
 use crate::secret_reads::{Place, SecretRead};
 use crate::url::origin_of;
-use flowstep_spec::steps::HttpVersion;
 use flowstep_engine::{BoundSecret, ErrorKind, Redactor, SourcePos, StepError};
+use flowstep_spec::steps::HttpVersion;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
@@ -301,7 +301,10 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
             Err(SendError::Http(e)) => {
                 return Err(match denied_in(&e) {
                     Some(d) => refused(d),
-                    None => classify(&e, input.redactor, None),
+                    None => match tls_refusal(&e, &current.url) {
+                        Some(message) => Failure::Final(StepError::invalid(message)),
+                        None => classify(&e, input.redactor, None),
+                    },
                 });
             }
         };
@@ -411,6 +414,71 @@ fn denied_in(e: &reqwest::Error) -> Option<Denied> {
         }
         cur = cur.source()?;
     }
+}
+
+/// What a TLS handshake that failed over certificates comes to, in words that say what to do,
+/// or `None` for any other error. Neither side can have read the request, so nothing was sent
+/// (or done), and trying again would fail the same way: not retried.
+fn tls_refusal(e: &reqwest::Error, url: &Url) -> Option<String> {
+    use rustls::{AlertDescription as A, CertificateError as C, Error as T};
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    let tls = loop {
+        if let Some(t) = cur.downcast_ref::<T>() {
+            break t;
+        }
+        // An I/O error's `source()` skips the error it wraps, which is where rustls's travels
+        // (inside one or two of them).
+        cur = match cur
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => inner,
+            None => cur.source()?,
+        };
+    };
+    let origin = origin_of(url);
+    let (what, fix) = match tls {
+        T::InvalidCertificate(c) => (
+            format!("the server's TLS certificate was refused ({tls}); nothing was sent"),
+            match c {
+                C::UnknownIssuer => {
+                    "if the server's certificate is signed by a private CA, trust that CA with \
+                     `tls: {ca: PATH}` (a PEM file, relative to the flow file)"
+                }
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "the certificate is for another host name: check the URL's host"
+                }
+                C::Expired | C::ExpiredContext { .. } => {
+                    "the certificate has expired: the server's operator must renew it"
+                }
+                _ => "check the server's certificate, or trust its CA with `tls: {ca: PATH}`",
+            },
+        ),
+        T::AlertReceived(A::CertificateRequired) => (
+            format!(
+                "the server requires a client certificate and refused the connection before \
+                 reading the request ({tls})"
+            ),
+            "send one with `tls: {client_cert: PATH, client_key: PATH}`",
+        ),
+        T::AlertReceived(
+            A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateUnknown
+            | A::UnsupportedCertificate
+            | A::CertificateRevoked
+            | A::CertificateExpired
+            | A::AccessDenied,
+        ) => (
+            format!("the server refused the client certificate before reading the request ({tls})"),
+            "check `tls.client_cert` and `tls.client_key`: the server must trust the CA that \
+             signed the certificate",
+        ),
+        _ => return None,
+    };
+    Some(format!(
+        "could not connect to {origin}: {what}. To fix it: {fix}"
+    ))
 }
 
 /// The failure for a redirect answering a method that is not followed. A 301, 302 or 303

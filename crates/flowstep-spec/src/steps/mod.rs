@@ -14,8 +14,8 @@ use crate::yaml::Node;
 
 pub use flow_use::FlowUseSpec;
 pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, QueryLists, RetrySpec};
-pub use network_options::{ClientCert, HttpVersion, NetworkOptions, ProxySetting};
 pub use message::{ContentSpec, MessageSpec, ReplyButtonSpec, TemplateMessageSpec};
+pub use network_options::{ClientCert, HttpVersion, NetworkOptions, ProxySetting};
 pub use set::SetSpec;
 pub use wait::{Deadline, WaitSpec};
 

@@ -293,10 +293,7 @@ fn read_proxy(n: &Node, diags: &mut Diagnostics) -> Option<Spanned<ProxySetting>
         .strip_prefix("http://")
         .or_else(|| lower.strip_prefix("https://"))
     else {
-        return bad(
-            format!("`{text}` is not an http:// or https:// URL"),
-            diags,
-        );
+        return bad(format!("`{text}` is not an http:// or https:// URL"), diags);
     };
     if text.contains("<<") {
         return bad("a proxy URL cannot hold a template".into(), diags);
@@ -322,7 +319,9 @@ fn read_redirects(node: &Node, out: &mut NetworkOptions, diags: &mut Diagnostics
     };
     if let Some(n) = m.get("follow") {
         match n.scalar_value() {
-            Some(serde_json::Value::Bool(b)) => out.follow_redirects = Some(Spanned::new(b, n.span)),
+            Some(serde_json::Value::Bool(b)) => {
+                out.follow_redirects = Some(Spanned::new(b, n.span))
+            }
             _ => diags.push(expected(n, "true or false", "`redirects.follow`")),
         }
     }
@@ -332,8 +331,9 @@ fn read_redirects(node: &Node, out: &mut NetworkOptions, diags: &mut Diagnostics
                 out.max_redirects = Some(Spanned::new(x as u32, n.span));
             }
             Some(0) => diags.push(
-                Diagnostic::error("E010", "`redirects.max` must be at least 1", n.span)
-                    .with_help("to take a redirect as the answer, write `redirects: {follow: false}`"),
+                Diagnostic::error("E010", "`redirects.max` must be at least 1", n.span).with_help(
+                    "to take a redirect as the answer, write `redirects: {follow: false}`",
+                ),
             ),
             _ => diags.push(Diagnostic::error(
                 "E010",
@@ -388,7 +388,11 @@ mod tests {
     }
 
     fn messages(text: &str) -> Vec<String> {
-        read(text).1.iter().map(|d| format!("{}: {}", d.code, d.message)).collect()
+        read(text)
+            .1
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect()
     }
 
     #[test]
@@ -399,7 +403,10 @@ mod tests {
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(o.ca.unwrap().value, "certs/ca.pem");
         assert_eq!(o.client_cert.unwrap().key.value, "k.pem");
-        assert_eq!(o.proxy.unwrap().value, ProxySetting::Url("http://proxy:3128".into()));
+        assert_eq!(
+            o.proxy.unwrap().value,
+            ProxySetting::Url("http://proxy:3128".into())
+        );
         assert_eq!(o.max_redirects.unwrap().value, 3);
         assert_eq!(o.http_version.unwrap().value, HttpVersion::Http1);
         let (o, _) = read("proxy: off\nredirects: {follow: false}\n");
@@ -426,7 +433,9 @@ mod tests {
         );
         assert_eq!(
             messages("tls: {ca: \"<<inputs.ca>>\"}\n"),
-            ["E010: `tls.ca` is a file path, read when the flow is read: it cannot hold a template"]
+            [
+                "E010: `tls.ca` is a file path, read when the flow is read: it cannot hold a template"
+            ]
         );
         assert_eq!(
             messages("proxy: socks5://p:1080\n"),
