@@ -344,3 +344,76 @@ fn files_the_options_name_are_checked_when_the_flow_is_read() {
     let out = run_env(dir.path(), &[], &["run", "bad.yaml"]);
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+#[test]
+fn run_flags_set_the_defaults_that_a_flow_overrides() {
+    let server = TlsServer::start(ok_answer(), false);
+    let dir = Scratch::new();
+    server.write_files(dir.path());
+    dir.write("plain.yaml", &get_flow(&server.url("/"), ""));
+    let out = run_env(
+        dir.path(),
+        &[],
+        &["run", "plain.yaml", "--cacert", "ca.pem"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(server.requests(), 1);
+
+    let out = run_env(dir.path(), &[], &["run", "plain.yaml", "-k"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.starts_with(
+            "warning: --insecure: TLS certificates are not checked for any http step that does \
+             not set `tls.insecure: false`"
+        ),
+        "{out:?}"
+    );
+    // A step that asks for checks gets them, whatever the run says.
+    dir.write(
+        "checked.yaml",
+        &get_flow(&server.url("/"), "    tls: { insecure: false }\n"),
+    );
+    let out = run_env(dir.path(), &[], &["run", "checked.yaml", "--insecure"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.contains("UnknownIssuer"), "{out:?}");
+    assert_eq!(server.requests(), 2);
+
+    let out = run_env(
+        dir.path(),
+        &[],
+        &["run", "plain.yaml", "--cacert", "nowhere.pem"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("error: --cacert: cannot read `nowhere.pem`: no such file"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_key_that_is_not_the_certificate_s_is_refused_at_check_time_without_being_shown() {
+    let ca = crate::tls_server::Ca::new("flowstep test client CA");
+    let (one, other) = (ca.issue(&["a.example"]), ca.issue(&["b.example"]));
+    let dir = Scratch::new();
+    dir.write("client.pem", &one.cert);
+    dir.write("other.key", &other.key);
+    dir.write(
+        "mismatch.yaml",
+        &get_flow(
+            "https://internal.example/",
+            "    tls: { client_cert: client.pem, client_key: other.key }\n",
+        ),
+    );
+    let out = run_env(dir.path(), &[], &["check", "mismatch.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "error[E016]: `tls.client_key`: the key cannot be used with the client certificate: \
+             keys may not be consistent: KeyMismatch\n --> mismatch.yaml:7:49\n"
+        ),
+        "{out:?}"
+    );
+    let body = other.key.lines().nth(1).unwrap();
+    assert!(!out.all_output().contains(body), "{out:?}");
+}

@@ -109,63 +109,30 @@ pub fn resolve(
     let mut errors = Vec::new();
     let mut client = defaults.clone();
     let base = base_dir(file);
+    let at = |key: &str, written: &Spanned<String>, u: Unusable| {
+        let d = Diagnostic::error("E016", format!("`{key}`: {}", u.message), written.span);
+        match u.help {
+            Some(h) => d.with_help(h),
+            None => d,
+        }
+    };
     if let Some(ca) = &o.ca {
-        match read_pem(&base, ca, "tls.ca").and_then(|pem| {
-            check_certificates(&pem, ca, "tls.ca")?;
-            Ok(pem)
-        }) {
+        match certificates(&base, &ca.value) {
             Ok(pem) => client.ca = Some(pem),
-            Err(d) => errors.push(*d),
+            Err(u) => errors.push(at("tls.ca", ca, u)),
         }
     }
     if let Some(pair) = &o.client_cert {
-        let cert = read_pem(&base, &pair.cert, "tls.client_cert").and_then(|pem| {
-            check_certificates(&pem, &pair.cert, "tls.client_cert")?;
-            Ok(pem)
-        });
-        let key = read_pem(&base, &pair.key, "tls.client_key").and_then(|pem| {
-            if !contains(pem.bytes(), b"PRIVATE KEY-----") {
-                return Err(Box::new(
-                    Diagnostic::error(
-                        "E016",
-                        format!(
-                            "`tls.client_key`: `{}` holds no PEM private key",
-                            pair.key.value
-                        ),
-                        pair.key.span,
-                    )
-                    .with_help(
-                        "a PEM private key starts `-----BEGIN PRIVATE KEY-----` (PKCS#8), \
-                         `-----BEGIN RSA PRIVATE KEY-----` or `-----BEGIN EC PRIVATE KEY-----`",
-                    ),
-                ));
-            }
-            Ok(pem)
-        });
+        let cert = certificates(&base, &pair.cert.value);
+        let key = private_key(&base, &pair.key.value);
         match (cert, key) {
-            (Ok(cert), Ok(key)) => {
-                let mut both = cert.bytes().to_vec();
-                both.push(b'\n');
-                both.extend_from_slice(key.bytes());
-                match check_identity(&both) {
-                    Ok(()) => client.identity = Some(Pem(both.into())),
-                    // The reason comes from the TLS library and names no key material.
-                    Err(why) => errors.push(
-                        Diagnostic::error(
-                            "E016",
-                            format!(
-                                "`tls.client_key` `{}` cannot be used with `tls.client_cert` `{}`: {why}",
-                                pair.key.value, pair.cert.value
-                            ),
-                            pair.key.span,
-                        )
-                        .with_help("the key must be the private key of the certificate's first (end-entity) certificate"),
-                    ),
-                }
-            }
+            (Ok(cert), Ok(key)) => match identity(&cert, &key) {
+                Ok(pem) => client.identity = Some(pem),
+                Err(u) => errors.push(at("tls.client_key", &pair.key, u)),
+            },
             (cert, key) => {
-                errors.extend(cert.err().map(|d| *d));
-                errors.extend(key.err().map(|d| *d));
+                errors.extend(cert.err().map(|u| at("tls.client_cert", &pair.cert, u)));
+                errors.extend(key.err().map(|u| at("tls.client_key", &pair.key, u)));
             }
         }
     }
@@ -216,26 +183,54 @@ fn base_dir(file: &SourceFile) -> PathBuf {
         .unwrap_or_default()
 }
 
-fn read_pem(base: &Path, at: &Spanned<String>, key: &str) -> Result<Pem, Box<Diagnostic>> {
-    let written = Path::new(&at.value);
-    let path = if written.is_absolute() {
-        written.to_path_buf()
+impl Pem {
+    /// A PEM file of certificates to trust (`flowstep run --cacert`), read and checked.
+    pub fn ca_bundle(path: &Path) -> Result<Pem, String> {
+        certificates(Path::new(""), &path.to_string_lossy()).map_err(|u| u.message)
+    }
+
+    /// A client certificate and its private key (`flowstep run --cert --key`), read and
+    /// checked to belong together. No message quotes the key.
+    pub fn identity(cert: &Path, key: &Path) -> Result<Pem, String> {
+        let cert = certificates(Path::new(""), &cert.to_string_lossy()).map_err(|u| u.message)?;
+        let key = private_key(Path::new(""), &key.to_string_lossy()).map_err(|u| u.message)?;
+        identity(&cert, &key).map_err(|u| u.message)
+    }
+}
+
+/// Why a file cannot serve: what is wrong, and what to do.
+struct Unusable {
+    message: String,
+    help: Option<&'static str>,
+}
+
+impl Unusable {
+    fn new(message: String, help: &'static str) -> Self {
+        Unusable {
+            message,
+            help: Some(help),
+        }
+    }
+}
+
+/// Reads `written` (relative to `base` unless absolute): a regular file of at most
+/// [`MAX_PEM_BYTES`].
+fn read_pem(base: &Path, written: &str) -> Result<Pem, Unusable> {
+    let as_written = Path::new(written);
+    let path = if as_written.is_absolute() {
+        as_written.to_path_buf()
     } else {
-        base.join(written)
+        base.join(as_written)
     };
-    let shown = if path == written {
-        format!("`{}`", at.value)
+    let shown = if path == as_written {
+        format!("`{written}`")
     } else {
-        format!("`{}` ({})", at.value, path.display())
+        format!("`{written}` ({})", path.display())
     };
     let fail = |why: String| {
-        Box::new(
-            Diagnostic::error(
-                "E016",
-                format!("`{key}`: cannot read {shown}: {why}"),
-                at.span,
-            )
-            .with_help("paths are relative to the flow file's folder"),
+        Unusable::new(
+            format!("cannot read {shown}: {why}"),
+            "paths are relative to the flow file's folder",
         )
     };
     let meta = std::fs::metadata(&path).map_err(|e| fail(io_reason(&e)))?;
@@ -255,7 +250,7 @@ fn read_pem(base: &Path, at: &Spanned<String>, key: &str) -> Result<Pem, Box<Dia
     Ok(Pem(bytes.into()))
 }
 
-/// "No such file or directory", without the "(os error 2)" a person has no use for.
+/// "no such file", without the "(os error 2)" a person has no use for.
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),
@@ -268,46 +263,65 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn check_certificates(pem: &Pem, at: &Spanned<String>, key: &str) -> Result<(), Box<Diagnostic>> {
+/// A PEM file that holds at least one certificate, and only readable ones.
+fn certificates(base: &Path, written: &str) -> Result<Pem, Unusable> {
+    let pem = read_pem(base, written)?;
     let none = || {
-        Box::new(
-            Diagnostic::error(
-                "E016",
-                format!("`{key}`: `{}` holds no PEM certificate", at.value),
-                at.span,
-            )
-            .with_help("a PEM certificate starts `-----BEGIN CERTIFICATE-----`"),
+        Unusable::new(
+            format!("`{written}` holds no PEM certificate"),
+            "a PEM certificate starts `-----BEGIN CERTIFICATE-----`",
         )
     };
     if !contains(pem.bytes(), b"-----BEGIN CERTIFICATE-----") {
         return Err(none());
     }
     match reqwest::Certificate::from_pem_bundle(pem.bytes()) {
-        Ok(certs) if !certs.is_empty() => Ok(()),
+        Ok(certs) if !certs.is_empty() => Ok(pem),
         Ok(_) => Err(none()),
-        Err(e) => Err(Box::new(Diagnostic::error(
-            "E016",
-            format!(
-                "`{key}`: `{}` is not a readable PEM certificate file: {}",
-                at.value,
+        Err(e) => Err(Unusable {
+            message: format!(
+                "`{written}` is not a readable PEM certificate file: {}",
                 root_cause(&e)
             ),
-            at.span,
-        ))),
+            help: None,
+        }),
     }
 }
 
-/// Whether a certificate chain and key make a client identity: parsed, and the key is the
-/// certificate's. A client with no root certificates (so none are loaded) is built to find out.
-fn check_identity(pem: &[u8]) -> Result<(), String> {
-    let identity = reqwest::Identity::from_pem(pem).map_err(|e| root_cause(&e))?;
+/// A PEM file that holds a private key. Its contents are never quoted.
+fn private_key(base: &Path, written: &str) -> Result<Pem, Unusable> {
+    let pem = read_pem(base, written)?;
+    if !contains(pem.bytes(), b"PRIVATE KEY-----") {
+        return Err(Unusable::new(
+            format!("`{written}` holds no PEM private key"),
+            "a PEM private key starts `-----BEGIN PRIVATE KEY-----` (PKCS#8), \
+             `-----BEGIN RSA PRIVATE KEY-----` or `-----BEGIN EC PRIVATE KEY-----`",
+        ));
+    }
+    Ok(pem)
+}
+
+/// A certificate chain and key as one client identity: parsed, and the key is the
+/// certificate's. A client with no root certificates (so none are loaded) is built to find
+/// out; the reason for a refusal comes from the TLS library and names no key material.
+fn identity(cert: &Pem, key: &Pem) -> Result<Pem, Unusable> {
+    let mut both = cert.bytes().to_vec();
+    both.push(b'\n');
+    both.extend_from_slice(key.bytes());
+    let refused = |why: String| {
+        Unusable::new(
+            format!("the key cannot be used with the client certificate: {why}"),
+            "the key must be the private key of the certificate's first (end-entity) certificate",
+        )
+    };
+    let id = reqwest::Identity::from_pem(&both).map_err(|e| refused(root_cause(&e)))?;
     reqwest::Client::builder()
         .tls_certs_only([])
-        .identity(identity)
+        .identity(id)
         .no_proxy()
         .build()
-        .map(drop)
-        .map_err(|e| root_cause(&e))
+        .map_err(|e| refused(root_cause(&e)))?;
+    Ok(Pem(both.into()))
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
