@@ -221,6 +221,26 @@ pub struct RunArgs {
         requires = "deny_private_networks"
     )]
     pub allow_cidrs: Vec<Cidr>,
+    /// Trust the certificates in this PEM file besides the system's, in every http step that
+    /// does not set its own `tls.ca`.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Send this client certificate (PEM) to servers that ask for one (mutual TLS), in every
+    /// http step that does not set its own; with --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert. Its contents are never shown.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Do not check servers' TLS certificates, in every http step that does not set
+    /// `tls.insecure: false`. Warned about on every run.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+    /// Send requests through this proxy (http:// or https://; NO_PROXY still applies), or
+    /// `off` to ignore HTTPS_PROXY and HTTP_PROXY, in every http step that does not set its
+    /// own `proxy:`.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
 }
 
 /// Checks a `--whatsapp-graph-version` value (`v26.0`).

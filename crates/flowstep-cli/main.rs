@@ -4,6 +4,7 @@
 mod args;
 mod batch;
 mod commands;
+mod connection_flags;
 mod delivery;
 mod dotenv;
 mod exit;

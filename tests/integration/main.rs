@@ -45,6 +45,8 @@ mod stripe_checkout;
 mod support;
 mod terminal_output;
 mod tidy;
+mod tls_options;
+mod tls_server;
 mod used_flow_messages;
 mod values;
 mod whatsapp_channel;

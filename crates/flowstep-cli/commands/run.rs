@@ -9,7 +9,7 @@ use crate::{delivery, load, report, sandbox_defaults, vars, wiring};
 use flowstep_engine::{
     InputProblem, InputValue, Redactor, RunError, RunMode, RunRequest, RunStatus, check_run_id, resolve_inputs,
 };
-use flowstep_http::{HttpConfig, NetworkPolicy, WireLog};
+use flowstep_http::{ClientOptions, HttpConfig, NetworkPolicy, WireLog};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -36,8 +36,18 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
     if let Some(Err(e)) = args.run_id.as_deref().map(check_run_id) {
         problems.error(format!("--run-id: {e}"));
     }
+    let connection = match crate::connection_flags::client_options(&args) {
+        Ok(c) => c,
+        Err(ps) => {
+            ps.into_iter().for_each(|p| problems.error(p));
+            ClientOptions::default()
+        }
+    };
     if !problems.is_empty() {
         return Ok(problems.finish());
+    }
+    if connection.insecure {
+        errln!("{}", crate::connection_flags::INSECURE_WARNING);
     }
     let file = match load::source(&args.flow) {
         Ok(file) => file,
@@ -68,7 +78,7 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
             NetworkPolicy::allow_all()
         };
         let wire_log = wire_log(verbose, &redactor);
-        let engine = load::engine(HttpConfig { routes, network, wire_log, ..HttpConfig::default() });
+        let engine = load::engine(HttpConfig { routes, network, wire_log, connection, ..HttpConfig::default() });
         let (plan, warnings) = match engine.compile_source(file.clone()) {
             Ok(ok) => ok,
             Err(ds) => {

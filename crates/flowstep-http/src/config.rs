@@ -1,6 +1,7 @@
 //! How the embedder configures the http step: routes (send `https://api.stripe.com` to a local
 //! sandbox), the network policy and resolver, the response size cap and the User-Agent.
 
+use crate::connection::ClientOptions;
 use crate::network::NetworkPolicy;
 use crate::resolve::Resolver;
 use crate::wire_log::WireLog;
@@ -32,11 +33,16 @@ pub struct HttpConfig {
     /// Where each attempt's request and response are shown (`flowstep run -v`); nowhere when
     /// `None`.
     pub wire_log: Option<WireLog>,
+    /// The TLS, proxy and HTTP version settings every step starts from (`flowstep run
+    /// --cacert`, `--insecure`, `--proxy`); a flow's `http:` block and a step's own keys
+    /// override them one by one.
+    pub connection: ClientOptions,
 }
 
 impl Default for HttpConfig {
     /// No routes, private networks denied ([`NetworkPolicy::default`]), the system's
-    /// resolver, a 10 MiB cap, `User-Agent: flowstep/<version>`, no rate limit, no wire log.
+    /// resolver, a 10 MiB cap, `User-Agent: flowstep/<version>`, no rate limit, no wire log,
+    /// the system's root certificates and the environment's proxy settings.
     fn default() -> Self {
         HttpConfig {
             routes: Vec::new(),
@@ -46,6 +52,7 @@ impl Default for HttpConfig {
             user_agent: format!("flowstep/{}", env!("CARGO_PKG_VERSION")),
             rate_limit: None,
             wire_log: None,
+            connection: ClientOptions::default(),
         }
     }
 }

@@ -38,6 +38,7 @@ mod api_error;
 mod auth;
 mod binding;
 mod config;
+mod connection;
 mod dns_guard;
 mod dry_run;
 mod form;
@@ -62,6 +63,7 @@ mod url;
 mod wire_log;
 
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, HttpConfig, Route, RouteError};
+pub use connection::{ClientOptions, Pem, ProxyChoice};
 pub use ip_ranges::{Cidr, CidrError, PRIVATE_RANGES, PrivateRange, private_range};
 pub use network::{Denied, NetworkPolicy};
 pub use resolve::{Resolve, Resolver, StaticResolver, SystemResolver};
@@ -132,9 +134,18 @@ pub fn kind(
                 spec.url.span(),
             )]);
         }
+        let connection = connection::resolve(
+            &spec.network,
+            &flow.http,
+            &shared.config.connection,
+            &flow.file,
+        )?;
+        let profile = shared.clients.profile(connection.client.clone());
         let declared: Vec<&str> = flow.secrets.iter().map(|s| s.name.value.as_str()).collect();
         Ok(Box::new(step::HttpStep {
             shared: shared.clone(),
+            connection,
+            profile,
             reads: secret_reads::reads(spec, &declared),
             spec: (**spec).clone(),
         }))

@@ -4,6 +4,7 @@
 
 use crate::binding;
 use crate::config::{Route, route, unroute};
+use crate::connection::{ClientOptions, ProxyChoice, Redirects};
 use crate::dns_guard::DnsGuard;
 use crate::network::{Denied, NetworkPolicy};
 use crate::request::PreparedRequest;
@@ -11,6 +12,7 @@ use crate::resolve::Resolver;
 use crate::secret_reads::{Place, SecretRead};
 use crate::url::origin_of;
 use flowstep_engine::{BoundSecret, ErrorKind, Redactor, SourcePos, StepError};
+use flowstep_spec::steps::HttpVersion;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
@@ -18,18 +20,41 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The most redirects followed in one attempt (GET and HEAD only).
-pub const MAX_REDIRECTS: usize = 5;
-
-/// reqwest clients, one per connect timeout and per kind of connection: those the network
-/// policy guards, and those it does not (route targets, or every connection when the policy
-/// allows all). reqwest sets the connect timeout and the resolver on the client, not the
-/// request; steps that share a client share its connection pool.
+/// reqwest clients, one per shape: the connect timeout, whether the network policy guards the
+/// connection (not for route targets, nor when the policy allows all), whether the URL is
+/// https, and the step's TLS and proxy options ([`ClientOptions`], interned when steps are
+/// bound, so that steps with equal options share a client and its connection pool). reqwest
+/// sets these on the client, not the request; building one is costly (an https client loads
+/// the system's root certificates), so each is built once, when first needed, and a client for
+/// plain `http://` URLs loads no root certificate at all.
 #[derive(Debug)]
 pub struct Clients {
     policy: Arc<NetworkPolicy>,
     resolver: Resolver,
-    built: Mutex<HashMap<(Duration, bool), reqwest::Client>>,
+    profiles: Mutex<Vec<Arc<ClientOptions>>>,
+    built: Mutex<HashMap<ClientKey, reqwest::Client>>,
+}
+
+/// A step's [`ClientOptions`] as interned by [`Clients::profile`].
+#[derive(Debug, Clone)]
+pub struct Profile {
+    id: usize,
+    options: Arc<ClientOptions>,
+}
+
+impl Profile {
+    /// The options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ClientKey {
+    connect_timeout: Duration,
+    guarded: bool,
+    https: bool,
+    profile: usize,
 }
 
 impl Clients {
@@ -38,13 +63,54 @@ impl Clients {
         Clients {
             policy: Arc::new(policy),
             resolver,
+            profiles: Mutex::default(),
             built: Mutex::default(),
         }
     }
 
-    fn get(&self, connect_timeout: Duration, guarded: bool) -> Result<reqwest::Client, StepError> {
+    /// The one profile for `options`: steps with equal options get the same one.
+    pub fn profile(&self, options: ClientOptions) -> Profile {
+        let mut profiles = self.profiles.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = profiles.iter().position(|p| **p == options) {
+            return Profile {
+                id,
+                options: profiles[id].clone(),
+            };
+        }
+        let options = Arc::new(options);
+        profiles.push(options.clone());
+        Profile {
+            id: profiles.len() - 1,
+            options,
+        }
+    }
+
+    /// Whether requests of `profile` may go through a proxy that resolves names itself, out
+    /// of the policy's sight: an explicit `proxy:` under a policy that denies private networks
+    /// (the environment's proxies are not used then).
+    fn proxied_under_policy(&self, profile: &Profile) -> bool {
+        self.policy.deny_private && matches!(profile.options.proxy, ProxyChoice::Url(_))
+    }
+
+    fn get(
+        &self,
+        connect_timeout: Duration,
+        guarded: bool,
+        https: bool,
+        profile: &Profile,
+    ) -> Result<reqwest::Client, StepError> {
+        let o = &*profile.options;
+        // Certificates matter only for TLS: to the server, or to an https proxy; and not at all
+        // when they go unchecked.
+        let https = (https || o.proxy.is_https()) && !o.insecure;
+        let key = ClientKey {
+            connect_timeout,
+            guarded,
+            https,
+            profile: profile.id,
+        };
         let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = built.get(&(connect_timeout, guarded)) {
+        if let Some(c) = built.get(&key) {
             return Ok(c.clone());
         }
         let mut builder = reqwest::Client::builder()
@@ -52,9 +118,48 @@ impl Clients {
             // decide on its own what to keep across hosts.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(connect_timeout);
+        let ca = || {
+            o.ca.as_ref()
+                .map(|pem| reqwest::Certificate::from_pem_bundle(pem.bytes()))
+                .transpose()
+                .map(Option::unwrap_or_default)
+        };
+        let setup = |e: reqwest::Error| {
+            StepError::invalid(format!("cannot set up the HTTP client: {}", root_cause(&e)))
+        };
+        if o.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        } else if https {
+            // Added to the system's roots, so that a flow-wide `ca:` for an internal API does
+            // not break the calls to public ones.
+            builder = builder.tls_certs_merge(ca().map_err(setup)?);
+        } else {
+            // No TLS will be spoken: loading the system's roots would only cost time.
+            builder = builder.tls_certs_only(Vec::new());
+        }
+        if let Some(id) = &o.identity {
+            builder = builder.identity(reqwest::Identity::from_pem(id.bytes()).map_err(setup)?);
+        }
+        builder = match o.http_version {
+            HttpVersion::Auto => builder,
+            HttpVersion::Http1 => builder.http1_only(),
+            HttpVersion::Http2 => builder.http2_prior_knowledge(),
+        };
+        builder = match &o.proxy {
+            // The environment's proxy resolves and connects on its own, out of the policy's
+            // sight: only used where the policy allows every address.
+            ProxyChoice::Environment if guarded => builder.no_proxy(),
+            ProxyChoice::Environment => builder,
+            ProxyChoice::Off => builder.no_proxy(),
+            ProxyChoice::Url(u) => builder.proxy(
+                reqwest::Proxy::all(u.as_str())
+                    .map_err(setup)?
+                    .no_proxy(reqwest::NoProxy::from_env()),
+            ),
+        };
         if guarded {
-            // A proxy resolves and connects on its own, out of the policy's sight.
-            builder = builder.no_proxy().dns_resolver(Arc::new(DnsGuard {
+            // The proxy's own address is resolved here too, and so checked.
+            builder = builder.dns_resolver(Arc::new(DnsGuard {
                 inner: self.resolver.get(),
                 policy: Some(self.policy.clone()),
             }));
@@ -64,11 +169,24 @@ impl Clients {
                 policy: None,
             }));
         }
-        let client = builder
-            .build()
-            .map_err(|e| StepError::invalid(format!("cannot set up the HTTP client: {e}")))?;
-        built.insert((connect_timeout, guarded), client.clone());
+        let client = builder.build().map_err(setup)?;
+        built.insert(key, client.clone());
         Ok(client)
+    }
+
+    /// Checks a host that a proxy will resolve (so the resolver never sees it) against the
+    /// policy beforehand. The proxy resolves it again, so a name that answers differently the
+    /// second time is not caught: documented as the limit of proxies under a policy.
+    async fn precheck(&self, host: &str) -> Result<(), Denied> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return self.policy.check(host, ip);
+        }
+        // A name that does not resolve here may resolve at the proxy: let the proxy say.
+        if let Ok(addrs) = self.resolver.get().resolve(host).await {
+            self.policy.filter(host, addrs)?;
+        }
+        Ok(())
     }
 }
 
@@ -125,13 +243,19 @@ pub struct AttemptInput<'a> {
     /// Where the URL is written, for a refusal of the first connection (a redirect's is
     /// the server's, and its refusal is the step's).
     pub url_at: SourcePos,
+    /// The step's TLS and proxy options.
+    pub profile: &'a Profile,
+    /// Whether and how far redirects are followed.
+    pub redirects: Redirects,
 }
 
-/// Sends one attempt, following GET/HEAD redirects.
+/// Sends one attempt, following GET/HEAD redirects (unless the step says not to: then a 3xx
+/// is the answer).
 pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Received, Failure> {
     let deadline = Instant::now() + input.timeout;
     let mut current = input.request.clone();
-    for hop in 0..=MAX_REDIRECTS {
+    let max = input.redirects.max as usize;
+    for hop in 0..=max {
         let routed = route(input.routes, current.url.as_str());
         // Route targets are the operator's choice, never the flow's: always allowed.
         let guarded = clients.policy.deny_private && routed.is_none();
@@ -149,8 +273,17 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         if guarded && let Some(ip) = literal_ip(&current.url) {
             clients.policy.check(&ip.to_string(), ip).map_err(refused)?;
         }
+        if guarded
+            && clients.proxied_under_policy(input.profile)
+            && let Some(host) = current.url.host_str()
+        {
+            clients.precheck(host).await.map_err(refused)?;
+        }
+        let https = target
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
         let client = clients
-            .get(input.connect_timeout, guarded)
+            .get(input.connect_timeout, guarded, https, input.profile)
             .map_err(Failure::Final)?;
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -168,7 +301,10 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
             Err(SendError::Http(e)) => {
                 return Err(match denied_in(&e) {
                     Some(d) => refused(d),
-                    None => classify(&e, input.redactor, None),
+                    None => match tls_refusal(&e, &current.url) {
+                        Some(message) => Failure::Final(StepError::invalid(message)),
+                        None => classify(&e, input.redactor, None),
+                    },
                 });
             }
         };
@@ -178,7 +314,9 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let (Some(location), 301 | 302 | 303 | 307 | 308) = (location, status) else {
+        let (Some(location), 301 | 302 | 303 | 307 | 308, true) =
+            (location, status, input.redirects.follow)
+        else {
             return read_body(response, &current.method, input.max_bytes).await;
         };
         let refuse = |message: String, kind: ErrorKind| {
@@ -188,12 +326,6 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         };
         if !matches!(current.method.as_str(), "GET" | "HEAD") {
             return Err(refuse_redirect(status, &current.method));
-        }
-        if hop == MAX_REDIRECTS {
-            return Err(refuse(
-                format!("more than {MAX_REDIRECTS} redirects"),
-                ErrorKind::Rejected,
-            ));
         }
         let base = Url::parse(&target).unwrap_or_else(|_| current.url.clone());
         let Ok(next) = base.join(&location) else {
@@ -206,6 +338,20 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         let next = unroute(input.routes, next.as_str())
             .and_then(|u| Url::parse(&u).ok())
             .unwrap_or(next);
+        if hop == max {
+            // The origin only: a redirect's path and query may carry anything.
+            return Err(refuse(
+                format!(
+                    "the API redirected more than {max} times (`redirects.max` is {max}); the \
+                     last redirect ({}) pointed to {}. Raise `redirects.max` (at most {}), or set \
+                     `redirects: {{follow: false}}` to take a redirect as the answer",
+                    status_line(status),
+                    origin_of(&next),
+                    flowstep_spec::steps::network_options::MAX_REDIRECTS_LIMIT
+                ),
+                ErrorKind::Rejected,
+            ));
+        }
         if !matches!(next.scheme(), "http" | "https") {
             return Err(refuse(
                 format!("the API redirected to a `{}:` URL", next.scheme()),
@@ -268,6 +414,71 @@ fn denied_in(e: &reqwest::Error) -> Option<Denied> {
         }
         cur = cur.source()?;
     }
+}
+
+/// What a TLS handshake that failed over certificates comes to, in words that say what to do,
+/// or `None` for any other error. Neither side can have read the request, so nothing was sent
+/// (or done), and trying again would fail the same way: not retried.
+fn tls_refusal(e: &reqwest::Error, url: &Url) -> Option<String> {
+    use rustls::{AlertDescription as A, CertificateError as C, Error as T};
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    let tls = loop {
+        if let Some(t) = cur.downcast_ref::<T>() {
+            break t;
+        }
+        // An I/O error's `source()` skips the error it wraps, which is where rustls's travels
+        // (inside one or two of them).
+        cur = match cur
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => inner,
+            None => cur.source()?,
+        };
+    };
+    let origin = origin_of(url);
+    let (what, fix) = match tls {
+        T::InvalidCertificate(c) => (
+            format!("the server's TLS certificate was refused ({tls}); nothing was sent"),
+            match c {
+                C::UnknownIssuer => {
+                    "if the server's certificate is signed by a private CA, trust that CA with \
+                     `tls: {ca: PATH}` (a PEM file, relative to the flow file)"
+                }
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "the certificate is for another host name: check the URL's host"
+                }
+                C::Expired | C::ExpiredContext { .. } => {
+                    "the certificate has expired: the server's operator must renew it"
+                }
+                _ => "check the server's certificate, or trust its CA with `tls: {ca: PATH}`",
+            },
+        ),
+        T::AlertReceived(A::CertificateRequired) => (
+            format!(
+                "the server requires a client certificate and refused the connection before \
+                 reading the request ({tls})"
+            ),
+            "send one with `tls: {client_cert: PATH, client_key: PATH}`",
+        ),
+        T::AlertReceived(
+            A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateUnknown
+            | A::UnsupportedCertificate
+            | A::CertificateRevoked
+            | A::CertificateExpired
+            | A::AccessDenied,
+        ) => (
+            format!("the server refused the client certificate before reading the request ({tls})"),
+            "check `tls.client_cert` and `tls.client_key`: the server must trust the CA that \
+             signed the certificate",
+        ),
+        _ => return None,
+    };
+    Some(format!(
+        "could not connect to {origin}: {what}. To fix it: {fix}"
+    ))
 }
 
 /// The failure for a redirect answering a method that is not followed. A 301, 302 or 303

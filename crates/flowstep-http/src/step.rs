@@ -4,6 +4,7 @@
 use crate::api_error;
 use crate::binding;
 use crate::config::{HttpConfig, route};
+use crate::connection::Connection;
 use crate::dry_run;
 use crate::hints;
 use crate::history::History;
@@ -13,7 +14,7 @@ use crate::render::Renderer;
 use crate::request::{PrepareInput, PreparedRequest, prepare};
 use crate::retry::{self, Attempt, Decision, Wait};
 use crate::secret_reads::SecretRead;
-use crate::send::{self, AttemptInput, Clients, Failure, Received};
+use crate::send::{self, AttemptInput, Clients, Failure, Profile, Received};
 use crate::url::host_of;
 use async_trait::async_trait;
 use flowstep_engine::{
@@ -59,6 +60,10 @@ pub struct HttpStep {
     pub spec: HttpSpec,
     /// Which parts of the request read which secrets.
     pub reads: Vec<SecretRead>,
+    /// TLS, proxy, redirects and HTTP version, settled when the step was bound.
+    pub connection: Connection,
+    /// The client options as interned by the shared [`Clients`].
+    pub profile: Profile,
 }
 
 #[async_trait]
@@ -146,7 +151,20 @@ impl HttpStep {
             connect_timeout: self.spec.connect_timeout.min(MAX_DURATION),
             max_bytes: config.max_response_bytes,
             url_at: SourcePos::new(flow.file.clone(), self.spec.url.span()),
+            profile: &self.profile,
+            redirects: self.connection.redirects,
         };
+        if self.profile.options().insecure {
+            // Never silent: also drawn as warning W004 whenever the flow is checked or run.
+            tracing::warn!(
+                "{step_id}: TLS certificates are not checked (`insecure: true`); anyone on the \
+                 network path can read and change this request and its answer"
+            );
+            cx.record(
+                "warning",
+                json!("TLS certificates were not checked (`insecure: true`)"),
+            );
+        }
         let replay_safe = req.replay_safe();
         let retry = &self.spec.retry;
         let max_attempts = retry.max_attempts.max(1);
@@ -319,7 +337,10 @@ impl HttpStep {
         cx.expose("http_status", json!(received.status));
         cx.expose("headers", all_headers(&received));
         let body_json = is_json.then_some(&body);
-        if !(200..300).contains(&received.status) {
+        // With `redirects: {follow: false}` a redirect is the answer asked for.
+        let kept_redirect = !self.connection.redirects.follow
+            && matches!(received.status, 301 | 302 | 303 | 307 | 308);
+        if !(200..300).contains(&received.status) && !kept_redirect {
             let e = asked_too_long(status_error(&received, body_json, &redactor));
             cx.expose("body", body);
             return Err(history.conclude(e, attempts, &advice));

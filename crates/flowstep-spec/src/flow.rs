@@ -25,6 +25,7 @@ const FLOW_KEYS: &[&str] = &[
     "steps",
     "outputs",
     "triggers",
+    "http",
 ];
 const INPUT_KEYS: &[&str] = &[
     "type",
@@ -60,6 +61,8 @@ pub struct Flow {
     pub outputs: Vec<(Spanned<String>, ValueTemplate)>,
     /// `triggers:`: what starts a run besides the API (`flowstep serve`).
     pub triggers: Vec<WhatsAppTrigger>,
+    /// `http:`: the TLS and network options every http step takes unless it sets its own.
+    pub http: steps::NetworkOptions,
     /// The compiled expressions of every template in the flow.
     pub templates: Arc<TemplateEnv>,
     /// Problems that do not stop the flow from running.
@@ -145,7 +148,7 @@ pub fn read_partial(file: SourceFile) -> PartialFlow {
         .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("steps")))
         .and_then(|(_, v)| v.as_seq())
         .map_or(0, <[Node]>::len);
-    let Some((name, description, inputs, secrets, (steps, unread_steps), outputs, triggers)) =
+    let Some((name, description, inputs, secrets, (steps, unread_steps), outputs, triggers, http)) =
         parts
     else {
         return PartialFlow {
@@ -171,6 +174,7 @@ pub fn read_partial(file: SourceFile) -> PartialFlow {
         steps,
         outputs,
         triggers,
+        http,
         templates: Arc::new(env),
         warnings,
         unusable_names,
@@ -191,6 +195,7 @@ type Parts = (
     (Vec<StepDecl>, Vec<(String, usize)>),
     Vec<(Spanned<String>, ValueTemplate)>,
     Vec<WhatsAppTrigger>,
+    steps::NetworkOptions,
 );
 
 fn read_root(
@@ -227,11 +232,24 @@ fn read_root(
         .get("outputs")
         .map(|n| compile_entries(n, "`outputs`", Destination::Stored, file, env, diags))
         .unwrap_or_default();
+    let http = m
+        .get("http")
+        .map(|n| steps::network_options::read_flow_defaults(n, diags))
+        .unwrap_or_default();
     m.finish(diags);
     check_unique_names(&inputs, &secrets, diags);
     // Without a name the flow is still checked, so that every problem is reported at once.
     let name = name.unwrap_or_else(|| Spanned::new(String::new(), root.span));
-    Some((name, description, inputs, secrets, steps, outputs, triggers))
+    Some((
+        name,
+        description,
+        inputs,
+        secrets,
+        steps,
+        outputs,
+        triggers,
+        http,
+    ))
 }
 
 fn read_inputs(node: &Node, diags: &mut Diagnostics) -> Vec<InputDecl> {

@@ -46,6 +46,10 @@ mod tests {
         assert_eq!(with_common("message_step"), sorted(steps::message::KEYS));
         assert_eq!(with_common("set_step"), sorted(steps::set::KEYS));
         assert_eq!(with_common("flow_step"), sorted(steps::flow_use::KEYS));
+        assert_eq!(
+            keys(&s["properties"]["http"]["properties"]),
+            sorted(steps::network_options::KEYS)
+        );
         let input_types: Vec<&str> = defs["input"]["properties"]["type"]["enum"]
             .as_array()
             .unwrap()

@@ -8,6 +8,7 @@ pub use crate::reader::is_header_name;
 use crate::reader::{MapReader, expected, scalar_text};
 use crate::response_map::{ResponseMapping, read_map};
 use crate::source::{SourceFile, Span, Spanned};
+use crate::steps::network_options::NetworkOptions;
 use crate::suggest::help_did_you_mean;
 use crate::template::{Template, TemplateEnv};
 use crate::value_template::{Destination, ValueTemplate, compile_string, literal_name};
@@ -40,6 +41,10 @@ pub const KEYS: &[&str] = &[
     "idempotency_header",
     "hints",
     "omit_nulls",
+    "tls",
+    "proxy",
+    "redirects",
+    "http_version",
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -95,6 +100,9 @@ pub struct HttpSpec {
     /// `omit_nulls: true`: in a JSON body, fields whose value is null are left out (and objects
     /// left empty by that), as form bodies do; for APIs that read `null` as a wrong value.
     pub omit_nulls: bool,
+    /// `tls`, `proxy`, `redirects` and `http_version` as the step writes them; the flow's
+    /// `http:` block fills in what it leaves out.
+    pub network: NetworkOptions,
 }
 
 /// How a list in `query:` is sent (`tags: [a, b]`).
@@ -369,6 +377,7 @@ impl HttpSpec {
             .get("hints")
             .map(|n| read_hints(n, diags))
             .unwrap_or_default();
+        let network = NetworkOptions::read(m, "this step", diags);
         Some(HttpSpec {
             method: method?,
             url: url?,
@@ -387,6 +396,7 @@ impl HttpSpec {
             idempotency_header,
             hints,
             omit_nulls,
+            network,
         })
     }
 
