@@ -49,6 +49,7 @@ mod history;
 mod ip_ranges;
 mod mapping;
 mod network;
+mod paginate;
 mod query;
 mod rate_limit;
 mod render;

@@ -8,6 +8,7 @@ use crate::dry_run;
 use crate::hints;
 use crate::history::History;
 use crate::mapping;
+use crate::paginate::{self, Pager};
 use crate::rate_limit::Limits;
 use crate::render::Renderer;
 use crate::request::{PrepareInput, PreparedRequest, prepare};
@@ -21,7 +22,7 @@ use flowstep_engine::{
 };
 use flowstep_spec::Fields;
 use flowstep_spec::duration::MAX_DURATION;
-use flowstep_spec::steps::{HttpSpec, Idempotency};
+use flowstep_spec::steps::{HttpSpec, Idempotency, PaginateSpec};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -117,6 +118,9 @@ impl HttpStep {
 
         if cx.mode() == RunMode::DryRun {
             cx.record("curl", json!(dry_run::curl(&req, &target)));
+            if let Some(p) = &self.spec.paginate {
+                cx.record("pagination", paginate::planned(p));
+            }
             // Stand-ins that say where the value would come from; what is computed from them
             // later is shown as depending on this response, never made up.
             let source = format!("the response of {step_id}");
@@ -133,11 +137,127 @@ impl HttpStep {
             return Ok(());
         }
 
+        if let Some(spec) = &self.spec.paginate {
+            return self.run_pages(cx, &req, spec).await;
+        }
+        let (_, received, body, is_json) = self.exchange(cx, &req, 0).await?;
+        // The request succeeded: the status says so next to why its answer could not be used.
+        let response = mapping::Response {
+            status: received.status,
+            headers: &received.headers,
+            body: &received.body,
+            json: is_json.then_some(&body),
+        };
+        let values = mapping::select_all(&self.spec.map, &response);
+        cx.expose("body", body);
+        let values = values.map_err(|mut e| {
+            e.http_status = Some(received.status);
+            e
+        })?;
+        for (var, value) in values {
+            cx.set_var(var, value)?;
+        }
+        Ok(())
+    }
+
+    /// `paginate:`: each page sent like a request of its own (retries, rate limit, secret
+    /// bindings), its items collected, until the API has no next page or `max_pages` is
+    /// reached. The mappings read the collection (`$.items`, `$.pages`, `$.capped`) and the
+    /// last page's headers and status.
+    async fn run_pages(
+        &self,
+        cx: &mut StepContext<'_>,
+        req: &PreparedRequest,
+        spec: &PaginateSpec,
+    ) -> Result<(), StepError> {
+        let config = &self.shared.config;
+        let flow = cx.flow();
+        let mut pager = Pager::new(spec);
+        let mut page = pager.first(req);
+        let mut attempts = 0;
+        let last = loop {
+            if pager.pages() > 0 {
+                // A later page's URL comes from the API (a cursor, a link): checked like the
+                // first one's before anything is sent.
+                binding::check(&page, &self.reads, cx.secrets(), &flow.file)?;
+            }
+            let exchanged = self.exchange(cx, &page, attempts).await;
+            let (total, received, body, is_json) = match exchanged {
+                Ok(x) => x,
+                Err(mut e) => {
+                    if pager.pages() > 0 {
+                        e.message = format!("page {}: {}", pager.pages() + 1, e.message);
+                    }
+                    cx.record("pagination", pager.record());
+                    return Err(e);
+                }
+            };
+            attempts = total;
+            let next = pager.next(&page, &received, is_json.then_some(&body), &config.routes);
+            let next = match next {
+                Ok(n) => n,
+                Err(e) => {
+                    cx.record("pagination", pager.record());
+                    return Err(e);
+                }
+            };
+            match next {
+                Some(n) => page = n,
+                None => break received,
+            }
+        };
+        let collected = pager.collected();
+        // The report's step line says so too; `-v` shows it as it happens.
+        if collected["capped"] == json!(true) {
+            tracing::info!(
+                "{}: stopped after max_pages ({}) pages; the API had more",
+                cx.decl().id.value,
+                spec.max_pages
+            );
+        }
+        cx.record("pagination", pager.record());
+        // The step's response is the last page's, with the collection as its body: what the
+        // mappings read.
+        let (mut record, _, _) = response_record(&last);
+        record["body"] = collected.clone();
+        cx.record("response", record);
+        let response = mapping::Response {
+            status: last.status,
+            headers: &last.headers,
+            body: &last.body,
+            json: Some(&collected),
+        };
+        let values = mapping::select_all(&self.spec.map, &response);
+        cx.expose("body", collected);
+        let values = values.map_err(|mut e| {
+            e.http_status = Some(last.status);
+            e
+        })?;
+        for (var, value) in values {
+            cx.set_var(var, value)?;
+        }
+        Ok(())
+    }
+
+    /// Sends `req` with the step's retries and rate limit, and records its response. A 2xx
+    /// answer comes back with its body (JSON when it parses, else text), whether it is JSON,
+    /// and the attempts so far (`before` plus this request's); anything else fails the step.
+    async fn exchange(
+        &self,
+        cx: &mut StepContext<'_>,
+        req: &PreparedRequest,
+        before: u32,
+    ) -> Result<(u32, Received, Value, bool), StepError> {
+        let config = &self.shared.config;
+        let flow = cx.flow();
+        let step_id = cx.decl().id.value.as_str();
+        let routed = route(&config.routes, req.url.as_str());
+        let target = routed.clone().unwrap_or_else(|| req.url.to_string());
         let redactor = cx.redactor().clone();
         // Durations are at most an hour by the check; a spec built by hand is held to it too,
         // so that no deadline computed from them can overflow.
         let input = AttemptInput {
-            request: &req,
+            request: req,
             routes: &config.routes,
             secrets: cx.secrets(),
             reads: &self.reads,
@@ -173,7 +293,7 @@ impl HttpStep {
             .await?;
             let wire = config.wire_log.as_ref();
             if let Some(w) = wire {
-                w.request(step_id, (attempts, max_attempts), &req, &target, &redactor);
+                w.request(step_id, (attempts, max_attempts), req, &target, &redactor);
             }
             let started = Instant::now();
             let result = send::attempt(&self.shared.clients, &input).await;
@@ -290,8 +410,8 @@ impl HttpStep {
                 }
             }
         };
-        cx.set_attempts(attempts);
-        let advice = self.rerun_advice(&req, cx.run_id());
+        cx.set_attempts(before + attempts);
+        let advice = self.rerun_advice(req, cx.run_id());
         // What the API asked for when it was more than the budget allows, for any failure.
         let asked_too_long = |mut e: StepError| {
             if let Some(asked) = past_budget {
@@ -310,7 +430,7 @@ impl HttpStep {
         let received = match result {
             Ok(r) => r,
             Err(f) => {
-                let e = self.failure_error(f, &req, routed.as_deref(), attempts, &history, &advice);
+                let e = self.failure_error(f, req, routed.as_deref(), attempts, &history, &advice);
                 return Err(history.conclude(asked_too_long(e), attempts, &advice));
             }
         };
@@ -318,29 +438,12 @@ impl HttpStep {
         cx.record("response", record);
         cx.expose("http_status", json!(received.status));
         cx.expose("headers", all_headers(&received));
-        let body_json = is_json.then_some(&body);
         if !(200..300).contains(&received.status) {
-            let e = asked_too_long(status_error(&received, body_json, &redactor));
+            let e = asked_too_long(status_error(&received, is_json.then_some(&body), &redactor));
             cx.expose("body", body);
             return Err(history.conclude(e, attempts, &advice));
         }
-        // The request succeeded: the status says so next to why its answer could not be used.
-        let response = mapping::Response {
-            status: received.status,
-            headers: &received.headers,
-            body: &received.body,
-            json: body_json,
-        };
-        let values = mapping::select_all(&self.spec.map, &response);
-        cx.expose("body", body);
-        let values = values.map_err(|mut e| {
-            e.http_status = Some(received.status);
-            e
-        })?;
-        for (var, value) in values {
-            cx.set_var(var, value)?;
-        }
-        Ok(())
+        Ok((before + attempts, received, body, is_json))
     }
 
     /// The step error for an attempt that got no usable response. `advice` (how to re-run

@@ -6,8 +6,9 @@ use crate::duration::parse_duration;
 use crate::rate::{Rate, parse_rate};
 pub use crate::reader::is_header_name;
 use crate::reader::{MapReader, expected, scalar_text};
-use crate::response_map::{ResponseMapping, read_map};
+use crate::response_map::{ResponseMapping, ResponseSource, read_map};
 use crate::source::{SourceFile, Span, Spanned};
+use crate::steps::paginate::PaginateSpec;
 use crate::suggest::help_did_you_mean;
 use crate::template::{Template, TemplateEnv};
 use crate::value_template::{Destination, ValueTemplate, compile_string, literal_name};
@@ -40,6 +41,7 @@ pub const KEYS: &[&str] = &[
     "idempotency_header",
     "hints",
     "omit_nulls",
+    "paginate",
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -95,6 +97,9 @@ pub struct HttpSpec {
     /// `omit_nulls: true`: in a JSON body, fields whose value is null are left out (and objects
     /// left empty by that), as form bodies do; for APIs that read `null` as a wrong value.
     pub omit_nulls: bool,
+    /// `paginate:`: follow pages and collect their items; `response.map` then reads the
+    /// collection (`$.items`, `$.pages`, `$.capped`) and the last page's headers and status.
+    pub paginate: Option<PaginateSpec>,
 }
 
 /// How a list in `query:` is sent (`tags: [a, b]`).
@@ -369,6 +374,10 @@ impl HttpSpec {
             .get("hints")
             .map(|n| read_hints(n, diags))
             .unwrap_or_default();
+        let paginate = m.get("paginate").and_then(|n| PaginateSpec::read(n, diags));
+        if let (Some(p), Some(method)) = (&paginate, &method) {
+            check_paginated(p, method, &map, diags);
+        }
         Some(HttpSpec {
             method: method?,
             url: url?,
@@ -387,6 +396,7 @@ impl HttpSpec {
             idempotency_header,
             hints,
             omit_nulls,
+            paginate,
         })
     }
 
@@ -419,6 +429,54 @@ impl HttpSpec {
             Auth::Bearer { token } => vec![token],
             Auth::Basic { username, password } => vec![username, password],
             Auth::Header { value, .. } | Auth::Query { value, .. } => vec![value],
+        }
+    }
+}
+
+/// What a paginated step may not do: send a method other than GET (each page is a new
+/// request, and only GET is safe to repeat page after page), or map a body path that reads a
+/// page rather than the collection.
+fn check_paginated(
+    p: &PaginateSpec,
+    method: &Spanned<String>,
+    map: &[ResponseMapping],
+    diags: &mut Diagnostics,
+) {
+    if method.value != "GET" {
+        diags.push(
+            Diagnostic::error(
+                "E010",
+                format!("`paginate` follows pages with GET; this step is a {}", method.value),
+                p.span,
+            )
+            .with_help("list endpoints are read with GET; remove `paginate` from a step that changes something"),
+        );
+    }
+    for m in map {
+        let ResponseSource::Body(path) = &m.source else {
+            continue;
+        };
+        let source = path.source();
+        let reads_collection = source == "$"
+            || ["$.items", "$.pages", "$.capped"].iter().any(|root| {
+                source
+                    .strip_prefix(root)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            });
+        if !reads_collection {
+            diags.push(
+                Diagnostic::error(
+                    "E010",
+                    format!("`{source}` reads one page, but this step collects pages"),
+                    path.span(),
+                )
+                .with_help(
+                    "with `paginate`, a body path reads the collection: `$.items` (every \
+                     page's items, in order), `$.pages` (how many were requested) or \
+                     `$.capped` (whether `max_pages` stopped it); `paginate.items` says which \
+                     part of a page is its items",
+                ),
+            );
         }
     }
 }

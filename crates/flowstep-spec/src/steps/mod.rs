@@ -3,6 +3,7 @@
 pub mod flow_use;
 pub mod http;
 pub mod message;
+pub mod paginate;
 pub mod set;
 pub mod wait;
 
@@ -14,6 +15,7 @@ use crate::yaml::Node;
 pub use flow_use::FlowUseSpec;
 pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, QueryLists, RetrySpec};
 pub use message::{ContentSpec, MessageSpec, ReplyButtonSpec, TemplateMessageSpec};
+pub use paginate::{NextPage, PaginateSpec};
 pub use set::SetSpec;
 pub use wait::{Deadline, WaitSpec};
 
