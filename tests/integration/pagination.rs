@@ -5,7 +5,7 @@
 
 use crate::raw_http::request;
 use crate::stub_api::{ITEMS, StubApi};
-use crate::support::{Scratch, TestSandbox, report, run, run_with_key, step_record};
+use crate::support::{Scratch, TestSandbox, flowstep, report, run, run_with_key, step_record};
 use flowstep_sandbox::SANDBOX_SECRET_KEY;
 use serde_json::{Value, json};
 
@@ -355,5 +355,79 @@ steps:
         urls[1]
             .starts_with("https://api.stripe.com/v1/checkout/sessions?limit=2&starting_after=cs_"),
         "{urls:?}"
+    );
+}
+
+#[test]
+fn each_page_is_retried_like_a_single_request() {
+    let api = StubApi::start();
+    let dir = Scratch::new();
+    dir.write(
+        "flaky.yaml",
+        &flow(
+            &api.url(),
+            "/cursor?flaky=1",
+            "      cursor: { param: starting_after, from: \"$.data[-1].id\", while: $.has_more }\n      items: $.data",
+        )
+        .replace("    paginate:", "    retry: { base_delay: 10ms }\n    paginate:"),
+    );
+    let out = run(dir.path(), &["run", "flaky.yaml", "--output", "json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    assert_eq!(
+        messages(&v),
+        [format!("{} pages=3 capped=false status=200", all_ids())]
+    );
+    // Every page answered 503 once and was asked for again.
+    assert_eq!(
+        api.requests(),
+        [
+            "/cursor?flaky=1",
+            "/cursor?flaky=1",
+            "/cursor?flaky=1&starting_after=it_3",
+            "/cursor?flaky=1&starting_after=it_3",
+            "/cursor?flaky=1&starting_after=it_6",
+            "/cursor?flaky=1&starting_after=it_6"
+        ]
+    );
+    assert_eq!(step_record(&v, "list")["attempts"], 6);
+}
+
+#[test]
+fn a_query_credential_goes_to_every_page_and_is_never_shown() {
+    const KEY: &str = "pk_live_pagesQueryCredential9931";
+    let api = StubApi::start();
+    let dir = Scratch::new();
+    dir.write(
+        "keyed.yaml",
+        &flow(&api.url(), "/link", "      link: next\n      items: $")
+            .replace("flow: pages\n", "flow: pages\nsecrets: [LIST_KEY]\n")
+            .replace(
+                "    paginate:",
+                "    auth: { type: query, name: api_key, value: \"<<secrets.LIST_KEY>>\" }\n    paginate:",
+            ),
+    );
+    for args in [
+        &["run", "keyed.yaml", "--output", "json", "-vv"][..],
+        &["run", "keyed.yaml"][..],
+    ] {
+        let out: crate::support::Run = flowstep(dir.path())
+            .env("LIST_KEY", KEY)
+            .args(args)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(!out.all_output().contains(KEY), "{out:?}");
+        assert!(!out.all_output().contains("QueryCredential"), "{out:?}");
+    }
+    // The API's links leave the key out; the step adds it back on every page.
+    assert_eq!(
+        &api.requests()[..3],
+        [
+            format!("/link?api_key={KEY}"),
+            format!("/link?page=2&api_key={KEY}"),
+            format!("/link?page=3&api_key={KEY}")
+        ]
     );
 }

@@ -97,13 +97,26 @@ fn item(id: &str) -> Value {
 }
 
 /// Stripe's list shape: `{"object": "list", "data": [...], "has_more": ...}`, the page after
-/// the item `starting_after` names.
+/// the item `starting_after` names. With `flaky=1`, each page answers 503 the first time it
+/// is asked for.
 async fn cursor(
     State(seen): State<Shared>,
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
-) -> impl IntoResponse {
+) -> axum::response::Response {
     note(&seen, &uri);
+    let asked = {
+        let shown = uri.path_and_query().map_or("/", |p| p.as_str());
+        let seen = seen.lock().unwrap();
+        seen.requests.iter().filter(|r| *r == shown).count()
+    };
+    if q.contains_key("flaky") && asked == 1 {
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"error": {"message": "try again"}})),
+        )
+            .into_response();
+    }
     let start = match q.get("starting_after") {
         Some(after) => ITEMS
             .iter()
@@ -122,7 +135,7 @@ async fn cursor(
         .map(|i| item(i))
         .collect();
     let has_more = start + limit < ITEMS.len();
-    axum::Json(json!({"object": "list", "data": data, "has_more": has_more}))
+    axum::Json(json!({"object": "list", "data": data, "has_more": has_more})).into_response()
 }
 
 /// GitHub's style: the page is a JSON list, the next one is in the `Link` header.
