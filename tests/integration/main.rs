@@ -17,6 +17,7 @@ mod echo_server;
 mod embedding;
 mod error_types;
 mod example_flows;
+mod file_bodies;
 mod format_rules;
 mod long_values;
 mod network_policy;

@@ -2,9 +2,11 @@
 //! happened, turn failures into step errors a flow can act on, and map the response.
 
 use crate::api_error;
+use crate::binary;
 use crate::binding;
-use crate::config::{HttpConfig, route};
+use crate::config::{FileAccess, HttpConfig, route};
 use crate::dry_run;
+use crate::files;
 use crate::hints;
 use crate::history::History;
 use crate::mapping;
@@ -90,6 +92,7 @@ impl HttpStep {
         cx.set_attempts(0);
         let flow = cx.flow();
         let step_id = cx.decl().id.value.as_str();
+        let base = files::base_dir(flow.file.name());
         let req = prepare(
             &self.spec,
             &PrepareInput {
@@ -103,6 +106,7 @@ impl HttpStep {
                 run_id: cx.run_id(),
                 step_id,
                 user_agent: &config.user_agent,
+                files: (config.files == FileAccess::BesideFlow).then_some(base.as_path()),
             },
         )?;
         binding::check(&req, &self.reads, cx.secrets(), &flow.file)?;
@@ -116,8 +120,19 @@ impl HttpStep {
         );
         cx.record("request", record);
 
+        let save_to = match &self.spec.save_to {
+            Some(t) => Some(self.renderer(cx).text(t)?),
+            None => None,
+        };
         if cx.mode() == RunMode::DryRun {
-            cx.record("curl", json!(dry_run::curl(&req, &target)));
+            let mut curl = dry_run::curl(&req, &target);
+            if let Some(to) = &save_to {
+                curl.push_str(&format!(
+                    " -o {}",
+                    dry_run::shell_quote(&files::shown(&base, to))
+                ));
+            }
+            cx.record("curl", json!(curl));
             if let Some(p) = &self.spec.paginate {
                 cx.record("pagination", paginate::planned(p));
             }
@@ -140,7 +155,10 @@ impl HttpStep {
         if let Some(spec) = &self.spec.paginate {
             return self.run_pages(cx, &req, spec).await;
         }
-        let (_, received, body, is_json) = self.exchange(cx, &req, 0).await?;
+        let (_, received, mut body, is_json) = self.exchange(cx, &req, 0).await?;
+        if let Some(to) = &save_to {
+            body = self.save(cx, &base, to, &received, body)?;
+        }
         // The request succeeded: the status says so next to why its answer could not be used.
         let response = mapping::Response {
             status: received.status,
@@ -237,6 +255,59 @@ impl HttpStep {
             cx.set_var(var, value)?;
         }
         Ok(())
+    }
+
+    /// The renderer of the step's templates.
+    fn renderer<'c>(&self, cx: &'c StepContext<'_>) -> Renderer<'c> {
+        let flow = cx.flow();
+        Renderer {
+            env: &flow.templates,
+            scope: cx.scope(),
+            credentials: cx.credential_scope(),
+            file: &flow.file,
+        }
+    }
+
+    /// `response.save_to`: writes a 2xx body to the file (whole or not at all) and gives the
+    /// body the step holds then: a binary one as its type, size and where it was saved; text
+    /// or JSON as it was, the record saying where it went too.
+    fn save(
+        &self,
+        cx: &mut StepContext<'_>,
+        base: &std::path::Path,
+        to: &str,
+        received: &Received,
+        body: Value,
+    ) -> Result<Value, StepError> {
+        if self.shared.config.files != FileAccess::BesideFlow {
+            return Err(StepError::invalid(
+                "`response.save_to` writes a file, and this runner does not let flows write \
+                 files (`HttpConfig::files`)",
+            ));
+        }
+        let saved = files::save(base, to, &received.body).map_err(|e| {
+            let mut e = StepError::invalid(format!(
+                "response.save_to: {e}; the request succeeded (HTTP {}) and took effect; only \
+                 saving its response failed",
+                received.status
+            ));
+            e.http_status = Some(received.status);
+            if let Some(t) = &self.spec.save_to {
+                e = e.located_at(self.renderer(cx).position(t.span()));
+            }
+            e
+        })?;
+        let body = if binary::is_binary(&received.headers, &received.body) {
+            binary::described(&received.headers, &received.body, Some(&saved))
+        } else {
+            body
+        };
+        let (mut record, _, _) = response_record(received);
+        record["body"] = body.clone();
+        record["saved_to"] = json!(saved);
+        record["bytes"] = json!(received.body.len());
+        cx.record("response", record);
+        Ok(body)
     }
 
     /// Sends `req` with the step's retries and rate limit, and records its response. A 2xx
@@ -351,11 +422,14 @@ impl HttpStep {
                 "http attempt"
             );
             if let Ok(r) = &result {
-                tracing::trace!(
-                    step = step_id,
-                    body = %redactor.redact(&String::from_utf8_lossy(&r.body)),
-                    "http response body"
-                );
+                let shown = if binary::is_binary(&r.headers, &r.body) {
+                    binary::not_shown(&r.headers, &r.body)
+                } else {
+                    redactor
+                        .redact(&String::from_utf8_lossy(&r.body))
+                        .into_owned()
+                };
+                tracing::trace!(step = step_id, body = %shown, "http response body");
             }
             let Decision::Retry { at_least } = retry::decide(&seen, replay_safe) else {
                 break result;
@@ -567,10 +641,14 @@ fn all_headers(r: &Received) -> Value {
     Value::Object(m)
 }
 
-/// The `response` record, the body as recorded (its JSON when it parses, its text otherwise)
-/// and whether it is JSON. The body is parsed once and copied once (into the record).
+/// The `response` record, the body as recorded (its JSON when it parses, a binary body's
+/// description, its text otherwise) and whether JSONPaths read it. The body is parsed once and copied once (into the record).
 fn response_record(r: &Received) -> (Value, Value, bool) {
+    // A binary body is never held as text: its type, size and base64 are, for JSONPaths to
+    // read (`$.base64`, `$.bytes`).
+    let binary = binary::is_binary(&r.headers, &r.body);
     let (body, is_json) = match serde_json::from_slice::<Value>(&r.body) {
+        _ if binary => (binary::described(&r.headers, &r.body, None), true),
         Ok(v) => (v, true),
         Err(_) => (
             Value::String(String::from_utf8_lossy(&r.body).into_owned()),

@@ -8,6 +8,7 @@ pub use crate::reader::is_header_name;
 use crate::reader::{MapReader, expected, scalar_text};
 use crate::response_map::{ResponseMapping, ResponseSource, read_map};
 use crate::source::{SourceFile, Span, Spanned};
+use crate::steps::file_body::{self, FileRef, Part, PartValue};
 use crate::steps::paginate::PaginateSpec;
 use crate::suggest::help_did_you_mean;
 use crate::template::{Template, TemplateEnv};
@@ -45,7 +46,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-const BODY_TYPES: &[&str] = &["form", "json", "text"];
+const BODY_TYPES: &[&str] = &["form", "json", "text", "multipart", "binary"];
 const AUTH_TYPES: &[&str] = &["none", "bearer", "basic", "header", "query"];
 const QUERY_LISTS: &[&str] = &["repeat", "brackets", "comma"];
 
@@ -79,6 +80,9 @@ pub struct HttpSpec {
     pub content_type: Option<Spanned<String>>,
     /// `response.map`: each variable and where in the response its value comes from.
     pub map: Vec<ResponseMapping>,
+    /// `response.save_to`: where a 2xx response's body is written (a path relative to the
+    /// flow file, templated), instead of being held as text.
+    pub save_to: Option<Template>,
     /// Limit for the whole request.
     pub timeout: Duration,
     /// Limit for connecting.
@@ -156,6 +160,27 @@ pub enum Body {
     Json(ValueTemplate),
     /// Text sent as it is rendered, with `content_type` (default `text/plain; charset=utf-8`).
     Text(Template),
+    /// `multipart/form-data`: text fields and files, in file order.
+    Multipart(Vec<Part>),
+    /// One file's bytes, with `content_type` (default `application/octet-stream`).
+    Binary(FileRef),
+}
+
+impl Body {
+    /// The files the body reads.
+    pub fn files(&self) -> Vec<&FileRef> {
+        match self {
+            Body::Multipart(parts) => parts
+                .iter()
+                .filter_map(|p| match &p.value {
+                    PartValue::File(f) => Some(f),
+                    PartValue::Text(_) => None,
+                })
+                .collect(),
+            Body::Binary(f) => vec![f],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The retry policy of a step.
@@ -293,10 +318,23 @@ impl HttpSpec {
             .get("content_type")
             .and_then(|n| scalar_text(n, "`content_type`", diags));
         let body = read_body(m, file, env, diags);
-        let map = m
+        let (map, save_to) = m
             .get("response")
-            .map(|n| read_response(n, diags))
+            .map(|n| read_response(n, file, env, diags))
             .unwrap_or_default();
+        if let (Some(Body::Multipart(_)), Some(ct)) = (&body, &content_type) {
+            diags.push(
+                Diagnostic::error(
+                    "E010",
+                    "`content_type` cannot be set for a multipart body",
+                    ct.span,
+                )
+                .with_help(
+                    "the body is sent as `multipart/form-data` with a boundary chosen when it \
+                     is built; give each file part its own `content_type`",
+                ),
+            );
+        }
         let mut duration = |key: &str, default: Duration| match m.get(key) {
             None => default,
             Some(n) => {
@@ -378,6 +416,18 @@ impl HttpSpec {
         if let (Some(p), Some(method)) = (&paginate, &method) {
             check_paginated(p, method, &map, diags);
         }
+        if let (Some(_), Some(to)) = (&paginate, &save_to) {
+            diags.push(
+                Diagnostic::error(
+                    "E010",
+                    "`response.save_to` cannot be used with `paginate`",
+                    to.span(),
+                )
+                .with_help(
+                    "a paginated step collects JSON items; save one file with a step of its own",
+                ),
+            );
+        }
         Some(HttpSpec {
             method: method?,
             url: url?,
@@ -388,6 +438,7 @@ impl HttpSpec {
             body,
             content_type,
             map,
+            save_to,
             timeout,
             connect_timeout,
             retry,
@@ -414,8 +465,18 @@ impl HttpSpec {
         match &self.body {
             Some(Body::Form(v) | Body::Json(v)) => out.extend(v.templates()),
             Some(Body::Text(t)) => out.push(t),
+            Some(Body::Multipart(parts)) => {
+                for p in parts {
+                    match &p.value {
+                        PartValue::Text(t) => out.push(t),
+                        PartValue::File(f) => out.extend(f.templates()),
+                    }
+                }
+            }
+            Some(Body::Binary(f)) => out.extend(f.templates()),
             None => {}
         }
+        out.extend(self.save_to.as_ref());
         if let Idempotency::Key(t) = &self.idempotency {
             out.push(t);
         }
@@ -649,7 +710,8 @@ fn read_body(
                     m.key_span("body").unwrap_or(b.span),
                 )
                 .with_help(
-                    "set `body_type: form` (Stripe and most payment APIs), `json` or `text`",
+                    "set `body_type: form` (Stripe and most payment APIs), `json`, `text`, \
+                     `multipart` (file uploads) or `binary` (a file's bytes)",
                 ),
             );
             None
@@ -688,6 +750,8 @@ fn read_body(
                     None
                 }
             },
+            "multipart" => file_body::read_multipart(b, file, env, diags).map(Body::Multipart),
+            "binary" => file_body::read_binary(b, file, env, diags).map(Body::Binary),
             other => {
                 diags.push(
                     Diagnostic::error("E008", format!("unknown body type `{other}`"), t.span)
@@ -703,13 +767,28 @@ fn read_body(
     }
 }
 
-fn read_response(node: &Node, diags: &mut Diagnostics) -> Vec<ResponseMapping> {
-    let Some(mut m) = MapReader::new(node, "`response`", &["map"], diags) else {
-        return Vec::new();
+fn read_response(
+    node: &Node,
+    file: &SourceFile,
+    env: &mut TemplateEnv,
+    diags: &mut Diagnostics,
+) -> (Vec<ResponseMapping>, Option<Template>) {
+    let Some(mut m) = MapReader::new(node, "`response`", &["map", "save_to"], diags) else {
+        return (Vec::new(), None);
     };
     let out = m.get("map").map(|n| read_map(n, diags)).unwrap_or_default();
+    let save_to =
+        m.get("save_to").and_then(
+            |n| match n.as_str().filter(|t| !n.is_null() && !t.is_empty()) {
+                Some(t) => Some(compile_string(t, n, file, env, diags)),
+                None => {
+                    diags.push(expected(n, "a path", "`response.save_to`"));
+                    None
+                }
+            },
+        );
     m.finish(diags);
-    out
+    (out, save_to)
 }
 
 fn read_retry(node: &Node, diags: &mut Diagnostics) -> RetrySpec {

@@ -1,5 +1,6 @@
 //! The shapes of the built-in steps, as data, and the generic shape of plugin steps.
 
+pub mod file_body;
 pub mod flow_use;
 pub mod http;
 pub mod message;
@@ -12,6 +13,7 @@ use crate::template::Template;
 use crate::value_template::ValueTemplate;
 use crate::yaml::Node;
 
+pub use file_body::{FileRef, Part, PartValue};
 pub use flow_use::FlowUseSpec;
 pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, QueryLists, RetrySpec};
 pub use message::{ContentSpec, MessageSpec, ReplyButtonSpec, TemplateMessageSpec};
