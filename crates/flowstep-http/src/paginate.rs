@@ -358,6 +358,104 @@ pub fn link_with_rel(header: &str, rel: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::tests::{flow, prepare_with, spec};
+    use flowstep_engine::Redactor;
+    use reqwest::header::HeaderMap;
+
+    fn page(body: Value) -> Received {
+        Received {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: serde_json::to_vec(&body).unwrap(),
+        }
+    }
+
+    /// Feeds `pages` to a pager for the step written as `paginate` (YAML under `paginate:`):
+    /// the URLs asked for, and how it ended (the collection, or the error).
+    fn follow(paginate: &str, pages: &[Value]) -> (Vec<String>, Result<Value, String>) {
+        let f = flow(&format!(
+            "    url: https://api.example.com/items?limit=2\n    paginate:\n{paginate}\n"
+        ));
+        let spec = spec(&f).paginate.as_ref().unwrap();
+        let req = prepare_with(&f, json!({"n": 1}), &Redactor::new()).unwrap();
+        let mut pager = Pager::new(spec);
+        let mut current = pager.first(&req);
+        let mut urls = Vec::new();
+        for body in pages {
+            urls.push(current.url.to_string());
+            let received = page(body.clone());
+            match pager.next(&current, &received, Some(body), &[]) {
+                Ok(Some(next)) => current = next,
+                Ok(None) => return (urls, Ok(pager.collected())),
+                Err(e) => return (urls, Err(e.message)),
+            }
+        }
+        panic!("the pager wanted more than {} pages", pages.len());
+    }
+
+    #[test]
+    fn a_cursor_given_twice_or_missing_fails_instead_of_going_round() {
+        let cursor = "      cursor: { param: after, from: \"$.data[-1].id\", while: $.more }\n      items: $.data";
+        let (urls, end) = follow(
+            cursor,
+            &[
+                json!({"data": [{"id": "a"}, {"id": "b"}], "more": true}),
+                json!({"data": [{"id": "c"}, {"id": "b"}], "more": true}),
+            ],
+        );
+        assert_eq!(
+            urls,
+            [
+                "https://api.example.com/items?limit=2",
+                "https://api.example.com/items?limit=2&after=b"
+            ]
+        );
+        assert_eq!(
+            end.unwrap_err(),
+            "page 2: the API gave the cursor `b` a second time; following it would request the same pages again"
+        );
+        let (_, end) = follow(cursor, &[json!({"data": [{"name": "x"}], "more": true})]);
+        assert_eq!(
+            end.unwrap_err(),
+            "page 1: the page says there are more, but `paginate.cursor.from` ($.data[-1].id) selects no cursor (text or a number) in it"
+        );
+        let (_, end) = follow(cursor, &[json!({"data": {"id": "a"}, "more": false})]);
+        assert_eq!(
+            end.unwrap_err(),
+            "page 1: `paginate.items` ($.data) selects an object, not a list of items"
+        );
+    }
+
+    #[test]
+    fn numbers_and_offsets_count_and_the_cap_says_more_may_be_left() {
+        let (urls, end) = follow(
+            "      offset: skip\n      items: $.r\n      max_pages: 2",
+            &[json!({"r": [1, 2]}), json!({"r": [3, 4]})],
+        );
+        assert_eq!(
+            urls,
+            [
+                "https://api.example.com/items?limit=2&skip=0",
+                "https://api.example.com/items?limit=2&skip=2"
+            ]
+        );
+        assert_eq!(
+            end.unwrap(),
+            json!({"items": [1, 2, 3, 4], "pages": 2, "capped": true})
+        );
+        let (urls, end) = follow(
+            "      page: { param: p, start: 0 }\n      items: $.r",
+            &[json!({"r": [1]}), json!({"r": []})],
+        );
+        assert_eq!(
+            urls.last().unwrap(),
+            "https://api.example.com/items?limit=2&p=1"
+        );
+        assert_eq!(
+            end.unwrap(),
+            json!({"items": [1], "pages": 2, "capped": false})
+        );
+    }
 
     #[test]
     fn link_headers_are_read_as_rfc_8288_writes_them() {
