@@ -99,6 +99,7 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             routes: routing.routes.clone(),
             network: NetworkPolicy::allow_all(),
             rate_limit: args.rate,
+            files: flowstep_http::FileAccess::BesideFlow,
             ..HttpConfig::default()
         });
         let (plan, warnings) = match engine.compile_source(file.clone()) {

@@ -78,7 +78,15 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
             NetworkPolicy::allow_all()
         };
         let wire_log = wire_log(verbose, &redactor);
-        let engine = load::engine(HttpConfig { routes, network, wire_log, connection, ..HttpConfig::default() });
+        // Body files and saved responses stay in the flow file's directory.
+        let engine = load::engine(HttpConfig {
+            routes,
+            network,
+            wire_log,
+            connection,
+            files: flowstep_http::FileAccess::BesideFlow,
+            ..HttpConfig::default()
+        });
         let (plan, warnings) = match engine.compile_source(file.clone()) {
             Ok(ok) => ok,
             Err(ds) => {
