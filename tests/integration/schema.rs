@@ -182,7 +182,7 @@ steps:
   - id: sub
     type: flow
     use: stripe-checkout
-    with: { amount_paise: 100 }
+    with: { amount_paise: 100 , success_url: https://shop.example/thanks}
     when: "<<ok>>"
   - id: custom
     type: lookup_order

@@ -7,7 +7,8 @@ use crate::out::{err, errln, out, outln};
 use crate::problems::Problems;
 use crate::{delivery, load, report, sandbox_defaults, vars, wiring};
 use flowstep_engine::{
-    InputProblem, InputValue, Redactor, RunError, RunMode, RunRequest, RunStatus, check_run_id, resolve_inputs,
+    InputProblem, InputValue, Redactor, RunError, RunMode, RunRequest, RunStatus, check_run_id,
+    resolve_inputs,
 };
 use flowstep_http::{ClientOptions, HttpConfig, NetworkPolicy, WireLog};
 use std::collections::HashSet;
@@ -209,8 +210,14 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
 
 /// Whether the outputs or messages of `outcome` hold a link into the sandbox at `base`.
 fn outcome_mentions(outcome: &flowstep_engine::Outcome, base: &str) -> bool {
-    outcome.messages.iter().any(|m| m.content.readable(&m.text).contains(base))
-        || outcome.outputs.values().any(|v| v.to_string().contains(base))
+    outcome
+        .messages
+        .iter()
+        .any(|m| m.content.readable(&m.text).contains(base))
+        || outcome
+            .outputs
+            .values()
+            .any(|v| v.to_string().contains(base))
 }
 
 /// `-v`: each attempt's request and response headers on stderr; `-vv`: their bodies too.
