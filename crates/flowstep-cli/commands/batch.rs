@@ -68,6 +68,18 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         errln!("error: --id-column needs the name of a column");
         return Ok(Exit::Invalid);
     }
+    let connection = match crate::connection_flags::client_options(&args.connection) {
+        Ok(c) => c,
+        Err(problems) => {
+            for p in problems {
+                errln!("error: {p}");
+            }
+            return Ok(Exit::Invalid);
+        }
+    };
+    if connection.insecure {
+        errln!("{}", crate::connection_flags::INSECURE_WARNING);
+    }
     let file = match load::source(&args.flow) {
         Ok(file) => file,
         Err(e) => {
@@ -100,6 +112,7 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             network: NetworkPolicy::allow_all(),
             rate_limit: args.rate,
             files: flowstep_http::FileAccess::BesideFlow,
+            connection,
             ..HttpConfig::default()
         });
         let (plan, warnings) = match engine.compile_source(file.clone()) {

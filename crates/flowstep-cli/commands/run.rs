@@ -37,7 +37,7 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
     if let Some(Err(e)) = args.run_id.as_deref().map(check_run_id) {
         problems.error(format!("--run-id: {e}"));
     }
-    let connection = match crate::connection_flags::client_options(&args) {
+    let connection = match crate::connection_flags::client_options(&args.connection) {
         Ok(c) => c,
         Err(ps) => {
             ps.into_iter().for_each(|p| problems.error(p));

@@ -66,8 +66,9 @@ pub fn order_of(flow: &str, run_id: &str) -> Value {
             "client_reference_id": run_id,
         },
     });
-    // The preset's own input; a flow that uses the preset passes its own page on.
-    if flow == "stripe-checkout" {
+    // The preset's own input (and its copies'); `outer`, which uses the preset, passes its
+    // own page on.
+    if flow != "outer" {
         order["inputs"]["success_url"] = json!("https://shop.example/thanks");
     }
     order
