@@ -429,14 +429,27 @@ fn batch_takes_the_same_run_flags() {
     let out = run_env(
         dir.path(),
         &[],
-        &["batch", "plain.yaml", "--input", "rows.csv", "--output", "bad.jsonl"],
+        &[
+            "batch",
+            "plain.yaml",
+            "--input",
+            "rows.csv",
+            "--output",
+            "bad.jsonl",
+        ],
     );
     assert_eq!(out.code, 1, "{out:?}");
     let out = run_env(
         dir.path(),
         &[],
         &[
-            "batch", "plain.yaml", "--input", "rows.csv", "--output", "ok.jsonl", "--cacert",
+            "batch",
+            "plain.yaml",
+            "--input",
+            "rows.csv",
+            "--output",
+            "ok.jsonl",
+            "--cacert",
             "ca.pem",
         ],
     );
@@ -451,7 +464,14 @@ fn batch_takes_the_same_run_flags() {
     let out = run_env(
         dir.path(),
         &[],
-        &["batch", "plain.yaml", "--input", "rows.csv", "--proxy", "ftp://x"],
+        &[
+            "batch",
+            "plain.yaml",
+            "--input",
+            "rows.csv",
+            "--proxy",
+            "ftp://x",
+        ],
     );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
