@@ -17,7 +17,15 @@ pub fn init(verbose: u8, quiet: &str, redactor: Arc<Redactor>) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // handlebars logs the values it renders (a helper's arguments, secrets among them, at
+    // debug) and rustls logs at error what the step's own error then says with a fix: both
+    // stay off at every verbosity and under RUST_LOG.
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    for quiet in ["handlebars=off", "rustls=off"] {
+        if let Ok(d) = quiet.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(RedactingStderr { redactor })

@@ -287,4 +287,23 @@ fn commands_whose_flow_check_would_refuse_or_that_hold_a_key_elsewhere_exit_2() 
         ],
     );
     assert_eq!(out.code, 0, "{}", out.all_output());
+    // A key in a header whose name says nothing is a credential by its shape.
+    let key = "sk_test_SECRETSECRET1234567890";
+    let out = run(
+        dir.path(),
+        &[
+            "import",
+            "curl",
+            &format!("curl https://api.example.com/x -H 'X-Weird: {key}'"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all_output());
+    assert!(!out.all_output().contains(key), "{}", out.all_output());
+    assert!(
+        out.stdout.contains(
+            "auth: { type: header, name: X-Weird, value: \"<<secrets.EXAMPLE_SECRET_KEY>>\" }"
+        ),
+        "{}",
+        out.stdout
+    );
 }

@@ -207,3 +207,40 @@ failed
     assert_eq!(server.requests(), Vec::<String>::new());
     assert_key_hidden(&out);
 }
+
+/// A secret passed through a helper (`<<upper secrets.KEY>>`) is the secret in another form:
+/// the whole header value is hidden, in the report, `-vv`, JSON and the dry run.
+#[test]
+fn a_secret_through_a_helper_in_a_header_is_hidden_everywhere() {
+    let server = Recorder::start(vec![json_ok("{}"), json_ok("{}")]);
+    let dir = Scratch::new();
+    let step = format!(
+        "    url: {}\n    headers:\n      X-Up: \"<<upper secrets.API_KEY>>\"\n",
+        server.url("/ok")
+    );
+    let secrets = format!(
+        "[{{ name: API_KEY, hosts: [\"http://127.0.0.1:{}\"] }}]",
+        server.port()
+    );
+    let upper = KEY.to_uppercase();
+    for args in [&["-vv"][..], &["-vv", "--format", "json"], &["--dry-run"]] {
+        let out = run_flow(&dir, "", &secrets, &step, args);
+        assert!(out.code == 0, "{args:?}: {out:?}");
+        assert!(
+            !out.all_output().contains(&upper),
+            "{args:?}: {}",
+            out.all_output()
+        );
+        assert!(
+            out.all_output().contains("X-Up: [redacted]"),
+            "{args:?}: {}",
+            out.all_output()
+        );
+    }
+    // It was sent as written.
+    assert!(
+        server.requests()[0].contains(&format!("x-up: {upper}")),
+        "{:?}",
+        server.requests()
+    );
+}

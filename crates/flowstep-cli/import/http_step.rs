@@ -311,7 +311,9 @@ pub fn flow(cmd: &CurlCommand, names: Names<'_>) -> anyhow::Result<Imported> {
                         .to_owned(),
                 );
             }
-            _ if is_credential_header(name) => {
+            // A header whose name says nothing but whose value has a key's shape is a
+            // credential too: it is never written into the flow.
+            _ if is_credential_header(name) || looks_like_key(value.trim()) => {
                 let suffix = header_secret_suffix(name);
                 let template = secrets.template(&suffix, value);
                 if auth.is_none() && lower != "cookie" {

@@ -194,6 +194,11 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
 
     for (name, template) in &spec.headers {
         let value = r.credential_text(template)?;
+        // A secret through a helper is the secret in a form the redactor does not know: the
+        // whole value is hidden.
+        if template.transforms_secret() {
+            input.redactor.add_derived(&value);
+        }
         check_header_value(&name.value, "the value", &value)
             .map_err(|e| e.located_at(r.position(template.span())))?;
         headers.set(&name.value, value);

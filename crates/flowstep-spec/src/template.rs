@@ -720,6 +720,23 @@ impl Template {
         matches!(self.pieces.as_slice(), [Piece::Expr(_)])
     }
 
+    /// Whether an expression passes a secret through a helper (`<<upper secrets.KEY>>`): what it
+    /// renders is then the secret in another form, which a redactor that knows the secret's own
+    /// text does not recognise.
+    pub fn transforms_secret(&self) -> bool {
+        self.pieces.iter().any(|p| match p {
+            Piece::Expr(e) => {
+                matches!(e.kind, ExprKind::Helper(_))
+                    && e.references.iter().any(|r| {
+                        r.path
+                            .first()
+                            .is_some_and(|s| s == "secrets" || s == "this")
+                    })
+            }
+            Piece::Text(_) => false,
+        })
+    }
+
     /// Every variable the template reads.
     pub fn references(&self) -> impl Iterator<Item = &Reference> {
         self.pieces.iter().flat_map(|p| match p {
