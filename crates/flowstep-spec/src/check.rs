@@ -515,6 +515,17 @@ impl<'a> Cx<'a> {
                 format!("`{parent}` has no fields, so `{field}` cannot be read from it"),
                 format!("read the value itself: `<<{parent}>>`"),
             )
+        } else if bad == 0 && field == "messages" && matches!(step.spec, StepSpec::Flow(_)) {
+            (
+                format!(
+                    "{} step `{}` has no field `{field}`",
+                    step.kind.value, step.id.value
+                ),
+                format!(
+                    "add `messages: output` to step `{}` to read the used flow's messages here (they are then not sent)",
+                    step.id.value
+                ),
+            )
         } else if bad == 0 {
             (
                 format!(
