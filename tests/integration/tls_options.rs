@@ -343,6 +343,27 @@ fn files_the_options_name_are_checked_when_the_flow_is_read() {
     // A run stops there too, before anything is sent.
     let out = run_env(dir.path(), &[], &["run", "bad.yaml"]);
     assert_eq!(out.code, 2, "{out:?}");
+    // An encrypted key says so, and how to decrypt it.
+    dir.write(
+        "enc.pem",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHzBJBgkqhkiG9w0BBQ0wPDAbBgkq\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    dir.write(
+        "enc.yaml",
+        &get_flow(
+            "https://internal.example/",
+            "    tls:\n      client_cert: not-a-cert.pem\n      client_key: enc.pem\n",
+        ),
+    );
+    let out = run_env(dir.path(), &[], &["check", "enc.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "error[E016]: `tls.client_key`: `enc.pem` holds an encrypted private key, which flowstep cannot use"
+        ) && out.stderr.contains("openssl pkey -in KEY -out key.pem"),
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("MIIFHzBJ"), "{out:?}");
 }
 
 #[test]
@@ -410,7 +431,7 @@ fn a_key_that_is_not_the_certificate_s_is_refused_at_check_time_without_being_sh
     assert!(
         out.stderr.contains(
             "error[E016]: `tls.client_key`: the key cannot be used with the client certificate: \
-             keys may not be consistent: KeyMismatch\n --> mismatch.yaml:7:49\n"
+             the key is not the certificate's (they do not match)\n --> mismatch.yaml:7:49\n"
         ),
         "{out:?}"
     );

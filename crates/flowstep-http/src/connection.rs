@@ -291,6 +291,14 @@ fn certificates(base: &Path, written: &str) -> Result<Pem, Unusable> {
 /// A PEM file that holds a private key. Its contents are never quoted.
 fn private_key(base: &Path, written: &str) -> Result<Pem, Unusable> {
     let pem = read_pem(base, written)?;
+    if contains(pem.bytes(), b"ENCRYPTED PRIVATE KEY-----")
+        || contains(pem.bytes(), b"Proc-Type: 4,ENCRYPTED")
+    {
+        return Err(Unusable::new(
+            format!("`{written}` holds an encrypted private key, which flowstep cannot use"),
+            "decrypt it into a file only you can read, e.g. `openssl pkey -in KEY -out key.pem` (it asks for the passphrase)",
+        ));
+    }
     if !contains(pem.bytes(), b"PRIVATE KEY-----") {
         return Err(Unusable::new(
             format!("`{written}` holds no PEM private key"),
@@ -309,6 +317,13 @@ fn identity(cert: &Pem, key: &Pem) -> Result<Pem, Unusable> {
     both.push(b'\n');
     both.extend_from_slice(key.bytes());
     let refused = |why: String| {
+        // rustls's names for the two usual cases, in words.
+        let why = match why.as_str() {
+            w if w.contains("KeyMismatch") => {
+                "the key is not the certificate's (they do not match)".to_owned()
+            }
+            _ => why,
+        };
         Unusable::new(
             format!("the key cannot be used with the client certificate: {why}"),
             "the key must be the private key of the certificate's first (end-entity) certificate",

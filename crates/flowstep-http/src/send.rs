@@ -452,6 +452,11 @@ fn tls_refusal(e: &reqwest::Error, url: &Url) -> Option<String> {
                 C::Expired | C::ExpiredContext { .. } => {
                     "the certificate has expired: the server's operator must renew it"
                 }
+                // A self-signed certificate made as a CA (openssl req -x509's default) cannot
+                // also be the server's own certificate, whoever trusts it.
+                C::Other(o) if o.to_string().contains("CaUsedAsEndEntity") => {
+                    "the server presents a CA certificate as its own (a self-signed certificate made with `CA:TRUE`, as `openssl req -x509` makes by default), which TLS refuses even when trusted: give the server a certificate signed by that CA, or one made with `-addext basicConstraints=critical,CA:FALSE`"
+                }
                 _ => "check the server's certificate, or trust its CA with `tls: {ca: PATH}`",
             },
         ),
