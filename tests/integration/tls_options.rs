@@ -364,6 +364,32 @@ fn files_the_options_name_are_checked_when_the_flow_is_read() {
         "{out:?}"
     );
     assert!(!out.stderr.contains("MIIFHzBJ"), "{out:?}");
+    // A flow may present a client identity only from beside it; a CA bundle may be anywhere.
+    let elsewhere = Scratch::new();
+    elsewhere.write("id.pem", "x");
+    let abs = elsewhere.path().join("id.pem");
+    dir.write(
+        "far.yaml",
+        &get_flow(
+            "https://internal.example/",
+            &format!(
+                "    tls:\n      client_cert: {0}\n      client_key: ../id.pem\n",
+                abs.display()
+            ),
+        ),
+    );
+    let out = run_env(dir.path(), &[], &["check", "far.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "error[E016]: `tls.client_cert`: `{}` is outside the flow's directory",
+            abs.display()
+        )) && out
+            .stderr
+            .contains("error[E016]: `tls.client_key`: `../id.pem` is outside the flow's directory")
+            && out.stderr.contains("flowstep run --cert FILE --key FILE"),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -123,6 +123,24 @@ pub fn resolve(
         }
     }
     if let Some(pair) = &o.client_cert {
+        // A flow may come from someone else: it may not present the user's identity from
+        // anywhere on the disk, only files beside it (`--cert`/`--key` take any path). A CA
+        // bundle is public, and may be the system's.
+        let beside = |written: &Spanned<String>| {
+            crate::files::inside(&base, &written.value, false).map(|_| ()).map_err(|why| {
+                Unusable::new(
+                    why,
+                    "a client certificate or key a flow names must be in the flow file's folder \
+                     or below it; give one from elsewhere with `flowstep run --cert FILE --key FILE`",
+                )
+            })
+        };
+        let (cert_ok, key_ok) = (beside(&pair.cert), beside(&pair.key));
+        if cert_ok.is_err() || key_ok.is_err() {
+            errors.extend(cert_ok.err().map(|u| at("tls.client_cert", &pair.cert, u)));
+            errors.extend(key_ok.err().map(|u| at("tls.client_key", &pair.key, u)));
+            return Err(errors);
+        }
         let cert = certificates(&base, &pair.cert.value);
         let key = private_key(&base, &pair.key.value);
         match (cert, key) {
