@@ -9,6 +9,7 @@ use crate::reader::{MapReader, expected, scalar_text};
 use crate::response_map::{ResponseMapping, read_map};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::steps::network_options::NetworkOptions;
+use crate::steps::oauth2::{self, OAuth2};
 use crate::suggest::help_did_you_mean;
 use crate::template::{Template, TemplateEnv};
 use crate::value_template::{Destination, ValueTemplate, compile_string, literal_name};
@@ -49,7 +50,7 @@ pub const KEYS: &[&str] = &[
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const BODY_TYPES: &[&str] = &["form", "json", "text"];
-const AUTH_TYPES: &[&str] = &["none", "bearer", "basic", "header", "query"];
+const AUTH_TYPES: &[&str] = &["none", "bearer", "basic", "header", "query", "oauth2"];
 const QUERY_LISTS: &[&str] = &["repeat", "brackets", "comma"];
 
 /// The default time limit for a whole request, connect to last byte.
@@ -148,6 +149,9 @@ pub enum Auth {
         /// Its value.
         value: Template,
     },
+    /// `Authorization: Bearer` with a token from an OAuth 2.0 token endpoint (client
+    /// credentials grant).
+    OAuth2(Box<OAuth2>),
 }
 
 /// A request body.
@@ -410,6 +414,7 @@ impl HttpSpec {
             Auth::Bearer { token } => out.push(token),
             Auth::Basic { username, password } => out.extend([username, password]),
             Auth::Header { value, .. } | Auth::Query { value, .. } => out.push(value),
+            Auth::OAuth2(o) => out.extend(o.templates()),
         }
         match &self.body {
             Some(Body::Form(v) | Body::Json(v)) => out.extend(v.templates()),
@@ -423,12 +428,14 @@ impl HttpSpec {
     }
 
     /// The templates that carry credentials: secrets belong here and in headers, nowhere else.
+    /// An OAuth2 scope or audience is not one: it is sent as written.
     pub fn auth_templates(&self) -> Vec<&Template> {
         match &self.auth {
             Auth::None => vec![],
             Auth::Bearer { token } => vec![token],
             Auth::Basic { username, password } => vec![username, password],
             Auth::Header { value, .. } | Auth::Query { value, .. } => vec![value],
+            Auth::OAuth2(o) => vec![&o.client_id, &o.client_secret],
         }
     }
 }
@@ -479,7 +486,20 @@ fn read_auth(
     env: &mut TemplateEnv,
     diags: &mut Diagnostics,
 ) -> Option<Auth> {
-    const KEYS: &[&str] = &["type", "token", "username", "password", "name", "value"];
+    const KEYS: &[&str] = &[
+        "type",
+        "token",
+        "username",
+        "password",
+        "name",
+        "value",
+        "token_url",
+        "client_id",
+        "client_secret",
+        "scope",
+        "audience",
+        "client_auth",
+    ];
     let mut m = MapReader::new(node, "`auth`", KEYS, diags)?;
     let ty = scalar_text(m.required("type", diags)?, "`auth.type`", diags)?;
     let mut text =
@@ -546,6 +566,7 @@ fn read_auth(
                 }),
             }
         }
+        "oauth2" => oauth2::read(&mut m, file, env, diags).map(|o| Auth::OAuth2(Box::new(o))),
         other => {
             diags.push(
                 Diagnostic::error("E008", format!("unknown auth type `{other}`"), ty.span)
@@ -563,6 +584,7 @@ fn read_auth(
         "bearer" => &["token"],
         "basic" => &["username", "password"],
         "header" | "query" => &["name", "value"],
+        "oauth2" => oauth2::KEYS,
         _ => &[],
     };
     for (k, _) in m.take_rest() {

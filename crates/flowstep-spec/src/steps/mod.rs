@@ -4,6 +4,7 @@ pub mod flow_use;
 pub mod http;
 pub mod message;
 pub mod network_options;
+pub mod oauth2;
 pub mod set;
 pub mod wait;
 
@@ -16,6 +17,7 @@ pub use flow_use::FlowUseSpec;
 pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, QueryLists, RetrySpec};
 pub use message::{ContentSpec, MessageSpec, ReplyButtonSpec, TemplateMessageSpec};
 pub use network_options::{ClientCert, HttpVersion, NetworkOptions, ProxySetting};
+pub use oauth2::{ClientAuth, OAuth2};
 pub use set::SetSpec;
 pub use wait::{Deadline, WaitSpec};
 
