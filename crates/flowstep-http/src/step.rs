@@ -2,6 +2,7 @@
 //! happened, turn failures into step errors a flow can act on, and map the response.
 
 use crate::api_error;
+use crate::auth;
 use crate::binding;
 use crate::config::{HttpConfig, route};
 use crate::connection::Connection;
@@ -15,14 +16,16 @@ use crate::request::{PrepareInput, PreparedRequest, prepare};
 use crate::retry::{self, Attempt, Decision, Wait};
 use crate::secret_reads::SecretRead;
 use crate::send::{self, AttemptInput, Clients, Failure, Profile, Received};
+use crate::token_cache::{Asked, TokenCache};
+use crate::token_request;
 use crate::url::host_of;
 use async_trait::async_trait;
 use flowstep_engine::{
-    EffectKind, ErrorKind, Redactor, RunMode, SourcePos, Step, StepContext, StepError,
+    EffectKind, ErrorKind, Redactor, RunMode, Secret, SourcePos, Step, StepContext, StepError,
 };
 use flowstep_spec::Fields;
 use flowstep_spec::duration::MAX_DURATION;
-use flowstep_spec::steps::{HttpSpec, Idempotency};
+use flowstep_spec::steps::{Auth, HttpSpec, Idempotency, OAuth2};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -49,6 +52,8 @@ pub struct Shared {
     pub clients: Clients,
     /// The process-wide and per-host rate limits.
     pub limits: Limits,
+    /// OAuth2 access tokens, shared by every step and run.
+    pub tokens: TokenCache,
 }
 
 /// One bound `type: http` step.
@@ -64,6 +69,10 @@ pub struct HttpStep {
     pub connection: Connection,
     /// The client options as interned by the shared [`Clients`].
     pub profile: Profile,
+    /// An `oauth2` auth's token URL, checked when the step was bound.
+    pub token_url: Option<reqwest::Url>,
+    /// Which secrets an `oauth2` auth's token request reads.
+    pub token_reads: Vec<SecretRead>,
 }
 
 #[async_trait]
@@ -87,6 +96,16 @@ impl Step for HttpStep {
     }
 }
 
+/// What the attempts at one request came to.
+struct Exchange {
+    /// The last attempt's answer, or why there was none.
+    result: Result<Received, Failure>,
+    /// Attempts made at the request so far, this exchange's included.
+    attempts: u32,
+    /// A `Retry-After` past the retry budget that ended the retries.
+    past_budget: Option<std::time::Duration>,
+}
+
 impl HttpStep {
     async fn run_inner(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
         let config = &self.shared.config;
@@ -94,7 +113,7 @@ impl HttpStep {
         cx.set_attempts(0);
         let flow = cx.flow();
         let step_id = cx.decl().id.value.as_str();
-        let req = prepare(
+        let mut req = prepare(
             &self.spec,
             &PrepareInput {
                 renderer: Renderer {
@@ -112,6 +131,29 @@ impl HttpStep {
         binding::check(&req, &self.reads, cx.secrets(), &flow.file)?;
         let routed = route(&config.routes, req.url.as_str());
         let target = routed.clone().unwrap_or_else(|| req.url.to_string());
+        // An OAuth2 token is on the request before it is recorded (and hidden in the record),
+        // except in a dry run, which asks the token endpoint nothing either.
+        let oauth = match &self.spec.auth {
+            Auth::OAuth2(o) => Some(&**o),
+            _ => None,
+        };
+        let mut token = None;
+        if let Some(o) = oauth {
+            if cx.mode() == RunMode::DryRun {
+                req.headers.set(
+                    "Authorization",
+                    format!("Bearer <OAuth2 token from {}>", o.token_url.value),
+                );
+            } else {
+                let (t, how) = self.oauth_token(cx, o, None).await?;
+                auth::set_token(&mut req.headers, t.expose(), cx.redactor())?;
+                cx.record(
+                    "oauth2",
+                    json!({"token_url": o.token_url.value, "token": how}),
+                );
+                token = Some(t);
+            }
+        }
         let record = req.to_record(routed.as_deref());
         tracing::trace!(
             step = step_id,
@@ -139,21 +181,6 @@ impl HttpStep {
         }
 
         let redactor = cx.redactor().clone();
-        // Durations are at most an hour by the check; a spec built by hand is held to it too,
-        // so that no deadline computed from them can overflow.
-        let input = AttemptInput {
-            request: &req,
-            routes: &config.routes,
-            secrets: cx.secrets(),
-            reads: &self.reads,
-            redactor: &redactor,
-            timeout: self.spec.timeout.min(MAX_DURATION),
-            connect_timeout: self.spec.connect_timeout.min(MAX_DURATION),
-            max_bytes: config.max_response_bytes,
-            url_at: SourcePos::new(flow.file.clone(), self.spec.url.span()),
-            profile: &self.profile,
-            redirects: self.connection.redirects,
-        };
         if self.profile.options().insecure {
             // Never silent: also drawn as warning W004 whenever the flow is checked or run.
             tracing::warn!(
@@ -165,13 +192,146 @@ impl HttpStep {
                 json!("TLS certificates were not checked (`insecure: true`)"),
             );
         }
+        let retry = &self.spec.retry;
+        let mut history = History::default();
+        let mut exchange = self
+            .exchange(cx, &req, &target, &redactor, 0, &mut history)
+            .await?;
+        // A 401 to an OAuth2 token: it may have been revoked or expired early. One new token
+        // and one more try; a second 401 stands.
+        let mut refreshed = false;
+        if let (Some(o), Some(old)) = (oauth, &token)
+            && matches!(&exchange.result, Ok(r) if r.status == 401)
+        {
+            let why = "the API answered 401 Unauthorized to the OAuth2 token; asking the token \
+                       endpoint for a new one and trying once more";
+            tracing::info!("{step_id}: {why}");
+            if let Some(w) = config.wire_log.as_ref() {
+                w.no_answer(&format!("{step_id}: {why}"), &redactor);
+            }
+            let (t, _) = self.oauth_token(cx, o, Some(old)).await?;
+            auth::set_token(&mut req.headers, t.expose(), &redactor)?;
+            cx.record(
+                "oauth2",
+                json!({"token_url": o.token_url.value, "token": "fetched again after a 401"}),
+            );
+            exchange = self
+                .exchange(
+                    cx,
+                    &req,
+                    &target,
+                    &redactor,
+                    exchange.attempts,
+                    &mut history,
+                )
+                .await?;
+            refreshed = true;
+        }
+        let Exchange {
+            result,
+            attempts,
+            past_budget,
+        } = exchange;
+        cx.set_attempts(attempts);
+        let advice = self.rerun_advice(&req, cx.run_id());
+        // What the API asked for when it was more than the budget allows, for any failure.
+        let asked_too_long = |mut e: StepError| {
+            if let Some(asked) = past_budget {
+                e.message = format!(
+                    "{}; the API asked to wait {} before trying again (Retry-After), which is \
+                     past the step's retry budget (retry.budget: {} from the first attempt), so \
+                     it was not retried",
+                    e.message.trim_end_matches('.'),
+                    humantime(asked),
+                    humantime(retry.budget)
+                );
+            }
+            e
+        };
+
+        let received = match result {
+            Ok(r) => r,
+            Err(f) => {
+                let e = self.failure_error(f, &req, routed.as_deref(), attempts, &history, &advice);
+                return Err(history.conclude(asked_too_long(e), attempts, &advice));
+            }
+        };
+        let (record, body, is_json) = response_record(&received);
+        cx.record("response", record);
+        cx.expose("http_status", json!(received.status));
+        cx.expose("headers", all_headers(&received));
+        let body_json = is_json.then_some(&body);
+        // With `redirects: {follow: false}` a redirect is the answer asked for.
+        let kept_redirect = !self.connection.redirects.follow
+            && matches!(received.status, 301 | 302 | 303 | 307 | 308);
+        if !(200..300).contains(&received.status) && !kept_redirect {
+            let mut e = asked_too_long(status_error(&received, body_json, &redactor));
+            if let (true, 401, Some(o)) = (refreshed, received.status, oauth) {
+                e.message = format!(
+                    "{}; a new OAuth2 token from {} was refused too, so the client may not be \
+                     allowed to call this API: check its `scope` and `audience`",
+                    e.message.trim_end_matches('.'),
+                    o.token_url.value
+                );
+            }
+            cx.expose("body", body);
+            return Err(history.conclude(e, attempts, &advice));
+        }
+        // The request succeeded: the status says so next to why its answer could not be used.
+        let response = mapping::Response {
+            status: received.status,
+            headers: &received.headers,
+            body: &received.body,
+            json: body_json,
+        };
+        let values = mapping::select_all(&self.spec.map, &response);
+        cx.expose("body", body);
+        let values = values.map_err(|mut e| {
+            e.http_status = Some(received.status);
+            e
+        })?;
+        for (var, value) in values {
+            cx.set_var(var, value)?;
+        }
+        Ok(())
+    }
+
+    /// Sends `req` (after `before` attempts at it), retrying as the step's rules allow, and
+    /// says what came of it. Attempts are numbered on from `before`, and `history` keeps the
+    /// first that may have taken effect across calls.
+    async fn exchange(
+        &self,
+        cx: &mut StepContext<'_>,
+        req: &PreparedRequest,
+        target: &str,
+        redactor: &Redactor,
+        before: u32,
+        history: &mut History,
+    ) -> Result<Exchange, StepError> {
+        let config = &self.shared.config;
+        let flow = cx.flow();
+        let step_id = cx.decl().id.value.as_str();
+        // Durations are at most an hour by the check; a spec built by hand is held to it too,
+        // so that no deadline computed from them can overflow.
+        let input = AttemptInput {
+            request: req,
+            routes: &config.routes,
+            secrets: cx.secrets(),
+            reads: &self.reads,
+            redactor,
+            timeout: self.spec.timeout.min(MAX_DURATION),
+            connect_timeout: self.spec.connect_timeout.min(MAX_DURATION),
+            max_bytes: config.max_response_bytes,
+            url_at: SourcePos::new(flow.file.clone(), self.spec.url.span()),
+            profile: &self.profile,
+            redirects: self.connection.redirects,
+        };
         let replay_safe = req.replay_safe();
         let retry = &self.spec.retry;
-        let max_attempts = retry.max_attempts.max(1);
+        let max_attempts = before + retry.max_attempts.max(1);
         let first_started = Instant::now();
-        let mut history = History::default();
         let mut past_budget = None;
-        let mut attempts = 0;
+        let mut attempts = before;
         // Limits are per host as the flow writes it, whatever a route sends it to.
         let host = host_of(&req.url);
         let result = loop {
@@ -191,7 +351,7 @@ impl HttpStep {
             .await?;
             let wire = config.wire_log.as_ref();
             if let Some(w) = wire {
-                w.request(step_id, (attempts, max_attempts), &req, &target, &redactor);
+                w.request(step_id, (attempts, max_attempts), req, target, redactor);
             }
             let started = Instant::now();
             let result = send::attempt(&self.shared.clients, &input).await;
@@ -201,15 +361,15 @@ impl HttpStep {
                     Ok(r) => w.response(
                         (&send::status_line(r.status), &r.headers, &r.body),
                         elapsed_ms,
-                        &redactor,
+                        redactor,
                     ),
                     Err(Failure::NotSent { detail }) => {
-                        w.no_answer(&format!("could not connect: {detail}"), &redactor)
+                        w.no_answer(&format!("could not connect: {detail}"), redactor)
                     }
                     Err(Failure::NoAnswer { detail, .. }) => {
-                        w.no_answer(&format!("no answer: {detail}"), &redactor)
+                        w.no_answer(&format!("no answer: {detail}"), redactor)
                     }
-                    Err(Failure::Final(e)) => w.no_answer(&e.message, &redactor),
+                    Err(Failure::Final(e)) => w.no_answer(&e.message, redactor),
                 }
             }
             let seen = match &result {
@@ -243,7 +403,7 @@ impl HttpStep {
                 step = step_id,
                 attempt = attempts,
                 method = %req.method,
-                url = %redactor.redact(&target),
+                url = %redactor.redact(target),
                 status = ?result.as_ref().ok().map(|r| r.status),
                 elapsed_ms,
                 "http attempt"
@@ -258,10 +418,10 @@ impl HttpStep {
             let Decision::Retry { at_least } = retry::decide(&seen, replay_safe) else {
                 break result;
             };
-            if attempts >= max_attempts {
+            if attempts - before >= retry.max_attempts.max(1) {
                 break result;
             }
-            let backoff = retry::backoff(attempts, retry.base_delay, retry.max_delay);
+            let backoff = retry::backoff(attempts - before, retry.base_delay, retry.max_delay);
             let left = retry
                 .budget
                 .min(MAX_DURATION)
@@ -308,60 +468,90 @@ impl HttpStep {
                 }
             }
         };
-        cx.set_attempts(attempts);
-        let advice = self.rerun_advice(&req, cx.run_id());
-        // What the API asked for when it was more than the budget allows, for any failure.
-        let asked_too_long = |mut e: StepError| {
-            if let Some(asked) = past_budget {
-                e.message = format!(
-                    "{}; the API asked to wait {} before trying again (Retry-After), which is \
-                     past the step's retry budget (retry.budget: {} from the first attempt), so \
-                     it was not retried",
-                    e.message.trim_end_matches('.'),
-                    humantime(asked),
-                    humantime(retry.budget)
-                );
-            }
-            e
-        };
+        Ok(Exchange {
+            result,
+            attempts,
+            past_budget,
+        })
+    }
 
-        let received = match result {
-            Ok(r) => r,
-            Err(f) => {
-                let e = self.failure_error(f, &req, routed.as_deref(), attempts, &history, &advice);
-                return Err(history.conclude(asked_too_long(e), attempts, &advice));
-            }
+    /// The OAuth2 access token for this step: the cached one while it is fresh, else a new one
+    /// from the token endpoint, fetched by one step at a time for each token. `refused`: a
+    /// token the API just answered 401 to, never handed out again. Says which it was
+    /// (`cached`, `fetched`). Either way the token joins the run's redactor.
+    async fn oauth_token(
+        &self,
+        cx: &StepContext<'_>,
+        o: &OAuth2,
+        refused: Option<&Secret>,
+    ) -> Result<(Secret, &'static str), StepError> {
+        let config = &self.shared.config;
+        let flow = cx.flow();
+        let redactor = cx.redactor();
+        let r = Renderer {
+            env: &flow.templates,
+            scope: cx.scope(),
+            credentials: cx.credential_scope(),
+            file: &flow.file,
         };
-        let (record, body, is_json) = response_record(&received);
-        cx.record("response", record);
-        cx.expose("http_status", json!(received.status));
-        cx.expose("headers", all_headers(&received));
-        let body_json = is_json.then_some(&body);
-        // With `redirects: {follow: false}` a redirect is the answer asked for.
-        let kept_redirect = !self.connection.redirects.follow
-            && matches!(received.status, 301 | 302 | 303 | 307 | 308);
-        if !(200..300).contains(&received.status) && !kept_redirect {
-            let e = asked_too_long(status_error(&received, body_json, &redactor));
-            cx.expose("body", body);
-            return Err(history.conclude(e, attempts, &advice));
-        }
-        // The request succeeded: the status says so next to why its answer could not be used.
-        let response = mapping::Response {
-            status: received.status,
-            headers: &received.headers,
-            body: &received.body,
-            json: body_json,
+        let client_id = r.credential_text(&o.client_id)?;
+        let client_secret = r.credential_text(&o.client_secret)?;
+        let scope = o.scope.as_ref().map(|t| r.text(t)).transpose()?;
+        let audience = o.audience.as_ref().map(|t| r.text(t)).transpose()?;
+        let asked = Asked {
+            token_url: &o.token_url.value,
+            client_id: &client_id,
+            client_secret: &client_secret,
+            scope: scope.as_deref(),
+            audience: audience.as_deref(),
+            client_auth: o.client_auth,
         };
-        let values = mapping::select_all(&self.spec.map, &response);
-        cx.expose("body", body);
-        let values = values.map_err(|mut e| {
-            e.http_status = Some(received.status);
-            e
-        })?;
-        for (var, value) in values {
-            cx.set_var(var, value)?;
+        let tokens = &self.shared.tokens;
+        let slot = tokens.slot(tokens.key(&asked));
+        let mut held = slot.lock().await;
+        if let Some(t) = held.as_ref()
+            && t.fresh(Instant::now())
+            && refused != Some(&t.value)
+        {
+            redactor.add(t.value.expose());
+            return Ok((t.value.clone(), "cached"));
         }
-        Ok(())
+        *held = None;
+        let Some(url) = self.token_url.clone() else {
+            return Err(StepError::invalid(
+                "the OAuth2 token URL was not checked when the step was bound",
+            ));
+        };
+        let req = token_request::build(url, &asked, &config.user_agent, redactor);
+        // Checked when the flow was read; checked again on what is really sent.
+        binding::check(&req, &self.token_reads, cx.secrets(), &flow.file)?;
+        let token_url_at = SourcePos::new(flow.file.clone(), o.token_url.span);
+        let fetch = token_request::Fetch {
+            clients: &self.shared.clients,
+            input: AttemptInput {
+                request: &req,
+                routes: &config.routes,
+                secrets: cx.secrets(),
+                reads: &self.token_reads,
+                redactor,
+                timeout: self.spec.timeout.min(MAX_DURATION),
+                connect_timeout: self.spec.connect_timeout.min(MAX_DURATION),
+                max_bytes: config.max_response_bytes,
+                url_at: token_url_at.clone(),
+                profile: &self.profile,
+                redirects: self.connection.redirects,
+            },
+            retry: &self.spec.retry,
+            wire: config.wire_log.as_ref(),
+            step_id: cx.decl().id.value.as_str(),
+            token_url: &o.token_url.value,
+            token_url_at,
+        };
+        let token = token_request::fetch(&fetch).await?;
+        redactor.add(token.value.expose());
+        let value = token.value.clone();
+        *held = Some(token);
+        Ok((value, "fetched"))
     }
 
     /// The step error for an attempt that got no usable response. `advice` (how to re-run
