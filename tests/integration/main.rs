@@ -20,6 +20,7 @@ mod example_flows;
 mod format_rules;
 mod long_values;
 mod network_policy;
+mod oauth2;
 mod outcomes;
 mod preset_runs;
 mod presets;
