@@ -230,6 +230,37 @@ fn a_second_401_stands_and_the_token_endpoint_is_asked_exactly_twice() {
 }
 
 #[test]
+fn a_401_whose_new_token_is_refused_says_both() {
+    let auth = RawServer::start(vec![
+        token(TOKEN_A),
+        reply(
+            "400 Bad Request",
+            &[("Content-Type", "application/json")],
+            r#"{"error":"unauthorized_client"}"#,
+        ),
+    ]);
+    let api = RawServer::start(vec![unauthorized()]);
+    let dir = Scratch::new();
+    dir.write("o.yaml", &flow(&api.url(), &["list"]));
+    let out = run_flow(&dir, &auth, &["--output", "json"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(api.requests().len(), 1);
+    let outcome = out.json();
+    let list = step_record(&outcome, "list");
+    assert_eq!(list["attempts"], 1);
+    assert_eq!(
+        list["error"]["message"],
+        "the API answered 401 Unauthorized to the OAuth2 token, and a new one could not be \
+         had, so the request was not sent again: the OAuth2 token endpoint \
+         https://auth.example/oauth/token refused the token request with HTTP 400 Bad Request: \
+         `unauthorized_client`. The client may not use the client credentials grant: allow it \
+         at the provider."
+    );
+    assert_eq!(list["error"]["code"], "unauthorized_client");
+    assert_nothing_leaked(&out);
+}
+
+#[test]
 fn a_refused_client_is_a_clear_error_naming_the_token_url_and_the_oauth_code() {
     let auth = RawServer::start(vec![reply(
         "401 Unauthorized",

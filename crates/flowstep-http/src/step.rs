@@ -207,9 +207,18 @@ impl HttpStep {
                        endpoint for a new one and trying once more";
             tracing::info!("{step_id}: {why}");
             if let Some(w) = config.wire_log.as_ref() {
-                w.no_answer(&format!("{step_id}: {why}"), &redactor);
+                w.note(&format!("{step_id}: {why}"), &redactor);
             }
-            let (t, _) = self.oauth_token(cx, o, Some(old)).await?;
+            cx.set_attempts(exchange.attempts);
+            let (t, _) = self.oauth_token(cx, o, Some(old)).await.map_err(|mut e| {
+                // The request itself was sent once: only the retry was not.
+                let said = e.message.replacen(token_request::NOT_SENT, "", 1);
+                e.message = format!(
+                    "the API answered 401 Unauthorized to the OAuth2 token, and a new one could \
+                     not be had, so the request was not sent again: {said}"
+                );
+                e
+            })?;
             auth::set_token(&mut req.headers, t.expose(), &redactor)?;
             cx.record(
                 "oauth2",

@@ -24,6 +24,9 @@ use std::time::{Duration, Instant, SystemTime};
 /// The longest part of a token endpoint's answer quoted in an error.
 const EXCERPT_CHARS: usize = 200;
 
+/// How every token error ends: nothing went to the API.
+pub const NOT_SENT: &str = "; the API request was not sent";
+
 /// The token request: `POST token_url` with a form body `grant_type=client_credentials` (and
 /// `scope`, `audience`), the client authenticated by HTTP Basic (each part form-encoded first,
 /// RFC 6749 §2.3.1) or in the body. The credentials join `redactor` in every form they take.
@@ -193,7 +196,7 @@ fn read(
     timeout: Duration,
     redactor: &Redactor,
 ) -> Result<Token, StepError> {
-    let not_sent = "; the API request was not sent";
+    let not_sent = NOT_SENT;
     let tries = if attempts > 1 {
         format!(" after {attempts} attempts")
     } else {
@@ -338,7 +341,7 @@ fn refusal(
             "the OAuth2 token endpoint {url} refused the token request{tries} with HTTP {}{said}\
              {not_sent}.{advice}",
             status_line(r.status),
-            not_sent = "; the API request was not sent",
+            not_sent = NOT_SENT,
         ),
     );
     e.http_status = Some(r.status);
