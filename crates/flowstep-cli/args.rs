@@ -221,6 +221,15 @@ pub struct RunArgs {
         requires = "deny_private_networks"
     )]
     pub allow_cidrs: Vec<Cidr>,
+    /// TLS and proxy defaults for every http step.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `--cacert`, `--cert`/`--key`, `--insecure`, `--proxy`: the run-wide TLS and proxy defaults
+/// of `run` and `batch`, which a flow's `http:` block and a step's own keys override.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnectionArgs {
     /// Trust the certificates in this PEM file besides the system's, in every http step that
     /// does not set its own `tls.ca`.
     #[arg(long, value_name = "FILE")]
@@ -324,6 +333,9 @@ pub struct BatchArgs {
     /// Send requests whose URL starts with FROM to TO instead (repeatable).
     #[arg(long = "route", value_name = "FROM=TO")]
     pub routes: Vec<String>,
+    /// TLS and proxy defaults for every http step.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// `flowstep serve`.

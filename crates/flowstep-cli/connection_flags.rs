@@ -1,13 +1,13 @@
-//! `flowstep run`'s TLS and proxy flags (`--cacert`, `--cert`/`--key`, `--insecure`,
+//! `flowstep run`'s and `batch`'s TLS and proxy flags (`--cacert`, `--cert`/`--key`, `--insecure`,
 //! `--proxy`, named as curl and Hurl name them): the run-wide defaults that a flow's `http:`
 //! block and a step's own keys override one by one.
 
-use crate::args::RunArgs;
+use crate::args::ConnectionArgs;
 use flowstep_http::{ClientOptions, Pem, ProxyChoice};
 
 /// The client options the flags ask for, their files read and checked; each problem in the
 /// words the user will act on.
-pub fn client_options(args: &RunArgs) -> Result<ClientOptions, Vec<String>> {
+pub fn client_options(args: &ConnectionArgs) -> Result<ClientOptions, Vec<String>> {
     let mut problems = Vec::new();
     let mut options = ClientOptions {
         insecure: args.insecure,

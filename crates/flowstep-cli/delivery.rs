@@ -120,7 +120,10 @@ pub fn whatsapp_channel(
         return Err(problems);
     }
     if !used.is_empty() {
-        errln!("{} for the WhatsApp channel", sandbox_defaults::notes(&used));
+        errln!(
+            "{} for the WhatsApp channel",
+            sandbox_defaults::notes(&used)
+        );
     }
     let token = found.remove(TOKEN_VAR).expect("read or defaulted above");
     // From here on the token is hidden in everything the run prints or records.

@@ -76,11 +76,33 @@ fn step_line(step: &StepRecord) -> String {
             let _ = write!(line, " -> {status}");
         }
     }
+    if let Some(p) = step.details.get("pagination") {
+        line.push_str(&pages_note(p));
+    }
     if step.attempts > 1 {
         let _ = write!(line, ", {} attempts", step.attempts);
     }
     let _ = write!(line, " [{} ms]", step.duration_ms);
     line
+}
+
+/// `, 3 pages, 7 items`, and when `max_pages` stopped a step whose API had more pages,
+/// `, stopped at max_pages 10 with more pages left`: a list that was cut short says so.
+fn pages_note(p: &Value) -> String {
+    let count = |key: &str, one: &str, many: &str| {
+        let n = p.get(key).and_then(Value::as_u64).unwrap_or(0);
+        format!("{n} {}", if n == 1 { one } else { many })
+    };
+    let mut note = format!(
+        ", {}, {}",
+        count("pages", "page", "pages"),
+        count("items", "item", "items")
+    );
+    if p.get("capped") == Some(&Value::Bool(true)) {
+        let max = p.get("max_pages").and_then(Value::as_u64).unwrap_or(0);
+        let _ = write!(note, ", stopped at max_pages {max} with more pages left");
+    }
+    note
 }
 
 /// The most lines of a response body shown under a failed step.
@@ -193,6 +215,14 @@ fn dry_run_steps(
             }
             if let Some(Value::String(curl)) = step.details.get("curl") {
                 let _ = writeln!(out, "\n  {curl}");
+            }
+            if let Some(p) = step.details.get("pagination") {
+                let _ = writeln!(
+                    out,
+                    "\n  then follows pages {}, at most {} in all",
+                    p.get("by").map(shown).unwrap_or_default(),
+                    p.get("max_pages").map(shown).unwrap_or_default()
+                );
             }
         }
         if let Some(w) = step.details.get("waits_for") {

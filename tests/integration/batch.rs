@@ -13,9 +13,15 @@ use std::time::{Duration, Instant};
 
 const SESSIONS: &str = "/v1/checkout/sessions";
 
-/// The preset with short retry delays, so that faulted rows do not wait out Stripe's backoff.
+/// The preset with short retry delays, so that faulted rows do not wait out Stripe's backoff,
+/// and a shop's success page as the default, so that rows need no column for it.
 fn fast_preset() -> String {
-    preset().replace(
+    let with_page = preset().replace(
+        "  success_url: { type: string, min_length: 1,",
+        "  success_url: { type: string, default: \"https://shop.example/thanks\", min_length: 1,",
+    );
+    assert_ne!(with_page, preset());
+    with_page.replace(
         "    idempotency: auto\n",
         "    idempotency: auto\n    retry: { max_attempts: 3, base_delay: 10ms, max_delay: 50ms }\n",
     )

@@ -23,6 +23,8 @@ fn form_values_arrive_exactly_as_written() {
             &format!("product_name={TRICKY}"),
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 0, "{out:?}");
@@ -42,9 +44,9 @@ fn form_values_arrive_exactly_as_written() {
             "line_items[0][price_data][product_data][name]",
             "line_items[0][price_data][unit_amount]",
             "line_items[0][quantity]",
-            "success_url",
-            "cancel_url"
-        ]
+            "success_url"
+        ],
+        "an optional input left out (cancel_url) is not sent"
     );
 }
 

@@ -12,7 +12,7 @@ fn inputs_come_from_a_vars_file_and_var_wins() {
     let dir = Scratch::new();
     dir.write(
         "inputs.yaml",
-        "product_name: \"Green Tea\"\namount_paise: 50000\n",
+        "product_name: \"Green Tea\"\namount_paise: 50000\nsuccess_url: https://shop.example/thanks\n",
     );
     let out = run(
         dir.path(),
@@ -24,6 +24,8 @@ fn inputs_come_from_a_vars_file_and_var_wins() {
             "inputs.yaml",
             "--var",
             "amount_paise=75000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
         ],
@@ -76,6 +78,8 @@ fn basic_auth_with_the_key_as_user_name_is_accepted_by_the_sandbox() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
         ],

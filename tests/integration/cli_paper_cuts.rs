@@ -25,16 +25,17 @@ fn an_input_error_in_a_flow_file_points_at_the_file_not_at_a_preset() {
         out.stderr,
         "error: invalid input amount_paise: \"x\" is not an integer
 error: missing required input `product_name` (Name of what is being paid for)
-help: set inputs with --var NAME=VALUE; product-search.yaml declares them under `inputs:` (from line 26)
+error: missing required input `success_url` (Your page the customer lands on after paying (https://...; may hold {CHECKOUT_SESSION_ID}))
+help: set inputs with --var NAME=VALUE; product-search.yaml declares them under `inputs:` (from line 27)
 "
     );
-    let line_26 = std::fs::read_to_string(dir.path().join("product-search.yaml"))
+    let line_27 = std::fs::read_to_string(dir.path().join("product-search.yaml"))
         .unwrap()
         .lines()
-        .nth(25)
+        .nth(26)
         .unwrap()
         .to_owned();
-    assert!(line_26.starts_with("  product_name:"), "{line_26}");
+    assert!(line_27.starts_with("  product_name:"), "{line_27}");
     // A preset is still pointed at with `presets show`, which lists its inputs.
     let out = run(dir.path(), &["run", "stripe-checkout"]);
     assert_eq!(out.code, 2, "{out:?}");
@@ -58,6 +59,8 @@ fn a_dry_run_needs_no_secret_and_says_what_it_shows_instead() {
         "product_name=Tea",
         "--var",
         "amount_paise=5000",
+        "--var",
+        "success_url=https://shop.example/thanks",
     ];
     let out = run(dir.path(), &args);
     assert_eq!(out.code, 0, "{out:?}");
@@ -88,6 +91,8 @@ fn a_dry_run_needs_no_secret_and_says_what_it_shows_instead() {
         "product_name=Tea",
         "--var",
         "amount_paise=5000",
+        "--var",
+        "success_url=https://shop.example/thanks",
     ];
     let live = run(dir.path(), &live_args);
     assert_eq!(live.code, 2, "{live:?}");
@@ -123,6 +128,8 @@ fn a_dry_run_shows_what_only_a_response_would_give_the_same_way_in_text_and_json
         "product_name=Tea",
         "--var",
         "amount_paise=5000",
+        "--var",
+        "success_url=https://shop.example/thanks",
     ];
     let text = run(dir.path(), &args);
     assert_eq!(text.code, 0, "{text:?}");

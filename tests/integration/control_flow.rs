@@ -89,7 +89,7 @@ fn a_failing_payment_step_jumps_to_an_apology() {
     assert_eq!(
         texts,
         [
-            "Sorry, we could not create your payment link (rejected: Invalid API Key provided: sk_live_****1234)."
+            "Sorry, we could not create your payment link (rejected: Invalid API Key provided: sk_live_****1234. The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...).)."
         ]
     );
     let statuses: Vec<(&str, &str)> = v["steps"]
@@ -277,6 +277,7 @@ steps:
     with:
       product_name: "Order <<order_id>>"
       amount_paise: 125000
+      success_url: https://shop.example/thanks
   - id: confirm
     type: message
     text: "Order <<order_id>>: pay at <<steps.pay.outputs.payment_url>>"

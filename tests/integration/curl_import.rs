@@ -32,6 +32,8 @@ fn importing_the_stripe_presets_dry_run_curl_gives_the_same_request() {
         "--var",
         "amount_paise=50000",
         "--var",
+        "success_url=https://shop.example/thanks",
+        "--var",
         "customer_email=a+b@example.com",
         "--var",
         "order_id=ord_42",

@@ -141,6 +141,8 @@ fn routes_and_the_sandbox_stay_allowed() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 0, "{out:?}");

@@ -435,3 +435,51 @@ steps:
         );
     }
 }
+
+/// A page of a page-numbered list.
+fn page(ids: &[u32]) -> crate::raw_http::Reply {
+    let items: Vec<String> = ids.iter().map(|i| format!(r#"{{"id":{i}}}"#)).collect();
+    reply(
+        "200 OK",
+        &[("Content-Type", "application/json")],
+        &format!(r#"{{"results":[{}]}}"#, items.join(",")),
+    )
+}
+
+#[test]
+fn every_page_carries_the_token_and_a_401_on_a_later_page_gets_a_new_one() {
+    let auth = RawServer::start(vec![token(TOKEN_A), token(TOKEN_B)]);
+    let api = RawServer::start(vec![page(&[1, 2]), unauthorized(), page(&[3]), page(&[])]);
+    let dir = Scratch::new();
+    let text = flow(&api.url(), &["list"]).replace(
+        "      scope: \"orders:read orders:write\"\n",
+        "      scope: \"orders:read orders:write\"\n    paginate:\n      page: page\n      \
+         items: $.results\n    response:\n      map:\n        ids: $.items[*].id\n",
+    );
+    dir.write("o.yaml", &text);
+    let out = run_flow(&dir, &auth, &["-v", "--output", "json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(auth.requests().len(), 2);
+    let calls = api.requests();
+    let seen: Vec<(&str, Option<&str>)> =
+        calls.iter().map(|r| (r.path.as_str(), bearer(r))).collect();
+    let (a, b) = (format!("Bearer {TOKEN_A}"), format!("Bearer {TOKEN_B}"));
+    assert_eq!(
+        seen,
+        [
+            ("/v1/orders?page=1", Some(a.as_str())),
+            ("/v1/orders?page=2", Some(a.as_str())),
+            ("/v1/orders?page=2", Some(b.as_str())),
+            ("/v1/orders?page=3", Some(b.as_str())),
+        ]
+    );
+    let v = out.json();
+    let record = step_record(&v, "list");
+    assert_eq!(record["attempts"], 4, "{record}");
+    assert_eq!(
+        record["response"]["body"]["items"],
+        serde_json::json!([{"id": 1}, {"id": 2}, {"id": 3}]),
+        "{record}"
+    );
+    assert_nothing_leaked(&out);
+}

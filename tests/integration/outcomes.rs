@@ -94,6 +94,8 @@ fn checkout(sb: &TestSandbox) -> Run {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
             "--route",
@@ -322,6 +324,8 @@ fn retry_after_is_waited_for_and_each_wait_is_logged_at_v() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--route",
         ])
         .arg(sb.route())

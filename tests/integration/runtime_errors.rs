@@ -116,7 +116,7 @@ fn an_api_refusal_is_drawn_at_the_step_with_its_status_and_hint_and_no_key() {
         report(&out),
         r#"flow pay (run r3)
   FAIL create_session (http) POST https://api.stripe.com/v1/checkout/sessions -> 401 [_ ms]
-error[rejected]: Invalid API Key provided: sk_live_****9876
+error[rejected]: Invalid API Key provided: sk_live_****9876. The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...).
  --> pay.yaml:4:5
   |
 4 |   - id: create_session
@@ -127,7 +127,7 @@ error[rejected]: Invalid API Key provided: sk_live_****9876
   = response body (HTTP 401):
     {
       "error": {
-        "message": "Invalid API Key provided: sk_live_****9876",
+        "message": "Invalid API Key provided: sk_live_****9876. The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...).",
         "type": "invalid_request_error"
       }
     }
@@ -169,7 +169,7 @@ fn a_failure_inside_a_used_flow_is_drawn_in_that_flows_file() {
         report(&out),
         r#"flow order (run r4)
   FAIL checkout (flow) [_ ms]
-error[rejected]: step `create_session` of flow `pay`: Invalid API Key provided: sk_live_****9876
+error[rejected]: step `create_session` of flow `pay`: Invalid API Key provided: sk_live_****9876. The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...).
  --> lib/pay.yaml:4:5
   |
 4 |   - id: create_session
@@ -180,7 +180,7 @@ error[rejected]: step `create_session` of flow `pay`: Invalid API Key provided: 
   = response body (HTTP 401):
     {
       "error": {
-        "message": "Invalid API Key provided: sk_live_****9876",
+        "message": "Invalid API Key provided: sk_live_****9876. The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...).",
         "type": "invalid_request_error"
       }
     }
@@ -278,7 +278,7 @@ fn the_json_report_gives_where_a_step_failed_as_data() {
         checkout["error"],
         json!({
             "kind": "rejected",
-            "message": "step `create_session` of flow `pay`: Invalid API Key provided: sk_live_****9876",
+            "message": "step `create_session` of flow `pay`: Invalid API Key provided: sk_live_****9876. The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...).",
             "http_status": 401,
             "type": "invalid_request_error",
             "hint": {

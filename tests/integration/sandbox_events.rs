@@ -20,7 +20,7 @@ pub(crate) fn sandbox_url(serve: &Serve) -> String {
     let log = serve.log();
     let line = log
         .lines()
-        .find(|l| l.contains("using the built-in sandbox at "))
+        .find(|l| l.contains(" go to the built-in sandbox at "))
         .unwrap_or_else(|| panic!("no sandbox note in:\n{log}"));
     let rest = line.split("sandbox at ").nth(1).unwrap();
     rest.split_whitespace().next().unwrap().to_owned()

@@ -86,7 +86,8 @@ fn notes(stderr: &str) -> Vec<&str> {
 /// --sandbox`, open it, pay it, and look it up with the status preset.
 #[test]
 fn the_readme_steps_give_a_link_that_can_be_opened_paid_and_looked_up() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let block = readme
         .split("That sandbox stops with the command")
         .nth(1)
@@ -108,7 +109,11 @@ fn the_readme_steps_give_a_link_that_can_be_opened_paid_and_looked_up() {
     assert_eq!(sb.url, format!("http://{addr}"));
     let mut create = commands[1].clone();
     create.extend(["--output".into(), "json".into()]);
-    let created = run_looking_at(&dir, &addr, &create.iter().map(String::as_str).collect::<Vec<_>>());
+    let created = run_looking_at(
+        &dir,
+        &addr,
+        &create.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     assert_eq!(created.code, 0, "{created:?}");
     assert_eq!(
         notes(&created.stderr)[0],
@@ -117,7 +122,11 @@ fn the_readme_steps_give_a_link_that_can_be_opened_paid_and_looked_up() {
             sb.url
         )
     );
-    assert!(!created.stderr.contains("stop working"), "{}", created.stderr);
+    assert!(
+        !created.stderr.contains("stop working"),
+        "{}",
+        created.stderr
+    );
     let v = created.json();
     let url = v["outputs"]["payment_url"].as_str().unwrap();
     let id = v["outputs"]["session_id"].as_str().unwrap();
@@ -141,7 +150,11 @@ fn the_readme_steps_give_a_link_that_can_be_opened_paid_and_looked_up() {
         .map(|w| w.replace("cs_test_...", id))
         .chain(["--output".into(), "json".into()])
         .collect();
-    let status = run_looking_at(&dir, &addr, &status.iter().map(String::as_str).collect::<Vec<_>>());
+    let status = run_looking_at(
+        &dir,
+        &addr,
+        &status.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     assert_eq!(status.code, 0, "{status:?}");
     assert_eq!(status.json()["outputs"]["payment_status"], "paid");
 }
@@ -194,7 +207,9 @@ fn without_a_running_sandbox_run_sandbox_says_its_link_dies_with_the_command() {
     assert_eq!(out.code, 0, "{out:?}");
     let notes = notes(&out.stderr);
     assert!(
-        notes[0].starts_with("note: requests to api.stripe.com go to the built-in sandbox at http://127.0.0.1:"),
+        notes[0].starts_with(
+            "note: requests to api.stripe.com go to the built-in sandbox at http://127.0.0.1:"
+        ),
         "{notes:?}"
     );
     assert_eq!(
@@ -306,7 +321,10 @@ fn the_banner_lists_credentials_and_admin_endpoints_and_its_try_line_works_as_pr
     let dir = Scratch::new();
     // Looked up elsewhere (the line routes to it) and where run --sandbox looks (it uses it).
     let here = free_addr();
-    for (addr, looked_up) in [("127.0.0.1:0", "127.0.0.1:1"), (here.as_str(), here.as_str())] {
+    for (addr, looked_up) in [
+        ("127.0.0.1:0", "127.0.0.1:1"),
+        (here.as_str(), here.as_str()),
+    ] {
         let sb = standalone(&dir, addr, looked_up);
         let text = sb.banner.join("\n");
         for wanted in [
@@ -345,6 +363,9 @@ fn the_banner_lists_credentials_and_admin_endpoints_and_its_try_line_works_as_pr
         }
         let out: Run = cmd.args(words).output().unwrap().into();
         assert_eq!(out.code, 0, "{try_line}: {out:?}");
-        assert!(out.stdout.contains(&format!("{}/c/pay/cs_test_", sb.url)), "{out:?}");
+        assert!(
+            out.stdout.contains(&format!("{}/c/pay/cs_test_", sb.url)),
+            "{out:?}"
+        );
     }
 }

@@ -182,7 +182,7 @@ steps:
   - id: sub
     type: flow
     use: stripe-checkout
-    with: { amount_paise: 100 }
+    with: { amount_paise: 100 , success_url: https://shop.example/thanks}
     when: "<<ok>>"
   - id: custom
     type: lookup_order
@@ -227,6 +227,34 @@ fn the_schema_rejects_the_mistakes_it_is_for() {
             "a constant when:",
             Box::new(|f| {
                 step(f, 3)["when"] = false.into();
+            }),
+        ),
+        (
+            "paginate with more than 100 pages",
+            Box::new(|f| {
+                step(f, 0)["paginate"] =
+                    serde_json::json!({"link": "next", "items": "$", "max_pages": 500});
+            }),
+        ),
+        (
+            "paginate with two ways to find the next page",
+            Box::new(|f| {
+                step(f, 0)["paginate"] =
+                    serde_json::json!({"link": "next", "page": "page", "items": "$"});
+            }),
+        ),
+        (
+            "a binary body that is not a file",
+            Box::new(|f| {
+                step(f, 0)["body_type"] = "binary".into();
+                step(f, 0)["body"] = "raw bytes".into();
+            }),
+        ),
+        (
+            "a multipart file part without its path",
+            Box::new(|f| {
+                step(f, 0)["body_type"] = "multipart".into();
+                step(f, 0)["body"] = serde_json::json!({"file": {"filename": "r.pdf"}});
             }),
         ),
         (

@@ -32,7 +32,7 @@ fn serve_routed(dir: &Path, sb: &TestSandbox, extra: &[&str]) -> Serve {
 fn order(run_id: &str) -> Value {
     json!({
         "flow": "stripe-checkout",
-        "inputs": {"product_name": "Blue T-shirt", "amount_paise": 50000},
+        "inputs": {"product_name": "Blue T-shirt", "amount_paise": 50000, "success_url": "https://shop.example/thanks"},
         "run_id": run_id,
     })
 }
@@ -120,6 +120,8 @@ fn serve_api_run_ends_with_the_outcome_flowstep_run_prints() {
             "product_name=Blue T-shirt",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--run-id",
             "order-42",
             "--output",
@@ -350,7 +352,7 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
             "POST",
             "/v1/runs",
             vec![auth, json_type],
-            br#"{"flow": "stripe-checkout", "inputs": {"product_name": "x", "amount_paise": 50000}, "run_id": "-bad id"}"#.to_vec(),
+            br#"{"flow": "stripe-checkout", "inputs": {"product_name": "x", "amount_paise": 50000, "success_url": "https://shop.example/thanks"}, "run_id": "-bad id"}"#.to_vec(),
             422,
             error(
                 "invalid_run_id",
@@ -362,14 +364,14 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
             "/v1/runs",
             vec![auth, json_type],
             format!(
-                r#"{{"flow": "stripe-checkout", "inputs": {{"product_name": "{}", "amount_paise": 50000}}}}"#,
+                r#"{{"flow": "stripe-checkout", "inputs": {{"product_name": "{}", "amount_paise": 50000, "success_url": "https://shop.example/thanks"}}}}"#,
                 "x".repeat(3000)
             )
             .into_bytes(),
             413,
             error(
                 "body_too_large",
-                "the body is 3082 bytes, over the server's limit of 2048 bytes (serve --max-body-bytes)",
+                "the body is 3128 bytes, over the server's limit of 2048 bytes (serve --max-body-bytes)",
             ),
         ),
         (
@@ -503,8 +505,8 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
 
     // A secret's value in the inputs or the recipient: refused, so the store never holds it.
     for body in [
-        json!({"flow": "stripe-checkout", "inputs": {"product_name": format!("key {SANDBOX_SECRET_KEY}"), "amount_paise": 50000}}),
-        json!({"flow": "stripe-checkout", "inputs": {"product_name": "x", "amount_paise": 50000}, "to": SANDBOX_SECRET_KEY}),
+        json!({"flow": "stripe-checkout", "inputs": {"product_name": format!("key {SANDBOX_SECRET_KEY}"), "amount_paise": 50000, "success_url": "https://shop.example/thanks"}}),
+        json!({"flow": "stripe-checkout", "inputs": {"product_name": "x", "amount_paise": 50000, "success_url": "https://shop.example/thanks"}, "to": SANDBOX_SECRET_KEY}),
     ] {
         let (status, answer) = serve.start_run(&body);
         assert_eq!(status, 422, "{answer}");
@@ -985,7 +987,7 @@ fn serve_answers_review_findings_as_a_user_expects() {
         ],
         &[],
     );
-    let inputs = json!({"product_name": "Tea", "amount_paise": 5000});
+    let inputs = json!({"product_name": "Tea", "amount_paise": 5000, "success_url": "https://shop.example/thanks"});
     // A flow that sends messages, on a WhatsApp server, needs `to` before anything is sent.
     let (status, body) = serve.start_run(&json!({"flow": "stripe-checkout", "inputs": inputs}));
     assert_eq!(status, 422, "{body}");
@@ -1104,7 +1106,7 @@ fn serve_reloads_flows_on_sighup_and_post_and_keeps_the_old_ones_when_one_is_bro
     std::fs::write(&file, version("v1 pay here")).unwrap();
     let serve = serve_routed(dir.path(), &sb, &["--flows", flows.to_str().unwrap()]);
     let v1 = flow_hash(&serve, "shop");
-    let shop = |id: &str| json!({"flow": "shop", "run_id": id, "inputs": {"product_name": "Mug", "amount_paise": 30000}});
+    let shop = |id: &str| json!({"flow": "shop", "run_id": id, "inputs": {"product_name": "Mug", "amount_paise": 30000, "success_url": "https://shop.example/thanks"}});
 
     // A run in flight (its request is slow) when the file changes and SIGHUP arrives.
     delay_next_session(&sb, 1500);

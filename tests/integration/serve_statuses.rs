@@ -69,7 +69,7 @@ fn serve_flow(dir: &Scratch, name: &str, yaml: &str) -> Serve {
 fn customer_writes(serve: &Serve) {
     let log = serve.log();
     let sandbox = log
-        .split("note: using the built-in sandbox at ")
+        .split(" go to the built-in sandbox at ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no sandbox URL in the log:\n{log}"))

@@ -12,6 +12,8 @@ const README_ARGS: &[&str] = &[
     "product_name=Blue T-shirt",
     "--var",
     "amount_paise=50000",
+    "--var",
+    "success_url=https://shop.example/thanks",
 ];
 
 #[test]
@@ -20,14 +22,15 @@ fn readme_main_command_sends_the_payment_link() {
     let out = run(dir.path(), README_ARGS);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        out.stderr
-            .contains("note: using the built-in sandbox at http://127.0.0.1:"),
+        out.stderr.contains(
+            "note: requests to api.stripe.com go to the built-in sandbox at http://127.0.0.1:"
+        ),
         "{}",
         out.stderr
     );
     assert!(
         out.stderr
-            .contains("STRIPE_SECRET_KEY is not set, so the sandbox test key is used"),
+            .contains("note: STRIPE_SECRET_KEY is not set, so the sandbox's test key is used"),
         "{}",
         out.stderr
     );
@@ -134,6 +137,8 @@ fn missing_secret_is_exit_2_naming_the_variable() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 2, "{out:?}");
@@ -157,6 +162,8 @@ fn secret_is_read_from_dot_env() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 0, "{out:?}");
@@ -195,6 +202,8 @@ fn missing_api_key_fails_with_stripes_message() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 1, "{out:?}");
@@ -231,6 +240,8 @@ fn invalid_api_key_fails_with_stripes_message_and_the_key_stays_hidden() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
         ])
@@ -243,7 +254,10 @@ fn invalid_api_key_fails_with_stripes_message_and_the_key_stays_hidden() {
     let err = &crate::support::step_record(&v, "create_session")["error"];
     assert_eq!(err["kind"], "rejected");
     assert_eq!(err["http_status"], 401);
-    assert_eq!(err["message"], "Invalid API Key provided: sk_live_****9876");
+    assert_eq!(
+        err["message"],
+        "Invalid API Key provided: sk_live_****9876. The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...)."
+    );
     assert!(
         err["hint"]["fix"]
             .as_str()
@@ -270,6 +284,8 @@ fn missing_required_field_fails_with_the_param_and_a_hint() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
         ],
@@ -300,6 +316,8 @@ fn amount_in_rupees_is_caught_by_the_minimum_with_the_paise_hint() {
             "product_name=Tea",
             "--var",
             "amount_paise=5",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     // 0 is a no-cost order (allowed), so 1 to 49 paise reach Stripe, which refuses them.
@@ -338,6 +356,8 @@ fn a_zero_amount_is_a_no_cost_order() {
             "product_name=Free sample",
             "--var",
             "amount_paise=0",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
         ],
@@ -388,6 +408,8 @@ fn an_amount_beyond_64_bits_is_above_the_maximum_not_a_non_integer() {
             "product_name=Tea",
             "--var",
             "amount_paise=99999999999999999999999",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 2, "{out:?}");
@@ -455,6 +477,8 @@ fn the_preset_pins_the_stripe_version_header() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 0, "{out:?}");
@@ -484,6 +508,8 @@ fn an_unknown_stripe_version_is_stripes_400_with_a_hint() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--var",
             "stripe_version=2019-2-19",
             "--output",
@@ -525,6 +551,8 @@ fn a_publishable_key_gets_the_403_hint() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
         ],
@@ -569,6 +597,8 @@ fn reusing_a_run_id_with_another_amount_gets_a_hint_naming_the_inputs() {
             "product_name=Tea",
             "--var",
             amount,
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
         ]

@@ -19,6 +19,8 @@ fn a_closed_pipe_ends_the_process_quietly_with_141() {
             "product_name=Tea",
             "--var",
             "amount_paise=5000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
         ],

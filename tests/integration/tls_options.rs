@@ -417,3 +417,66 @@ fn a_key_that_is_not_the_certificate_s_is_refused_at_check_time_without_being_sh
     let body = other.key.lines().nth(1).unwrap();
     assert!(!out.all_output().contains(body), "{out:?}");
 }
+
+#[test]
+fn batch_takes_the_same_run_flags() {
+    let server = TlsServer::start(ok_answer(), false);
+    let dir = Scratch::new();
+    server.write_files(dir.path());
+    dir.write("plain.yaml", &get_flow(&server.url("/"), ""));
+    dir.write("rows.csv", "n\n1\n2\n");
+    // Without the CA both rows fail; with it both succeed.
+    let out = run_env(
+        dir.path(),
+        &[],
+        &[
+            "batch",
+            "plain.yaml",
+            "--input",
+            "rows.csv",
+            "--output",
+            "bad.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let out = run_env(
+        dir.path(),
+        &[],
+        &[
+            "batch",
+            "plain.yaml",
+            "--input",
+            "rows.csv",
+            "--output",
+            "ok.jsonl",
+            "--cacert",
+            "ca.pem",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let results = std::fs::read_to_string(dir.path().join("ok.jsonl")).unwrap();
+    let succeeded = results
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["status"] == "succeeded")
+        .count();
+    assert_eq!(succeeded, 2, "{results}");
+    let out = run_env(
+        dir.path(),
+        &[],
+        &[
+            "batch",
+            "plain.yaml",
+            "--input",
+            "rows.csv",
+            "--proxy",
+            "ftp://x",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("error: --proxy: `ftp://x` is not an http:// or https:// URL (or `off`)"),
+        "{out:?}"
+    );
+}

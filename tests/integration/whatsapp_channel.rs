@@ -19,6 +19,7 @@ steps:
     with:
       product_name: "कुर्ता (नीला)"
       amount_paise: 129900
+      success_url: https://shop.example/thanks
   - id: greet
     type: message
     text: "नमस्ते <<name>> 🙏 आपका ऑर्डर तैयार है।\nभुगतान करें: <<steps.pay.outputs.payment_url>>\n\"धन्यवाद\" & 😀"
@@ -116,6 +117,8 @@ fn the_text_report_says_where_each_message_went() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 0, "{out:?}");
@@ -156,6 +159,8 @@ fn a_bad_token_fails_the_run_with_the_cloud_apis_error() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 1, "{out:?}");
@@ -194,6 +199,8 @@ fn the_sandbox_supplies_the_whatsapp_settings() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
             "--output",
             "json",
         ])
@@ -201,12 +208,8 @@ fn the_sandbox_supplies_the_whatsapp_settings() {
         .unwrap()
         .into();
     assert_eq!(out.code, 0, "{out:?}");
-    for note in [
-        "note: WHATSAPP_TOKEN is not set, so the sandbox access token is used",
-        "note: WHATSAPP_PHONE_NUMBER_ID is not set, so the sandbox phone number id is used",
-    ] {
-        assert!(out.stderr.contains(note), "{}", out.stderr);
-    }
+    let note = "note: WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID are not set, so the sandbox's access token and phone number id are used for the WhatsApp channel";
+    assert!(out.stderr.contains(note), "{}", out.stderr);
     let id = out.json()["messages"][0]["delivery_id"]
         .as_str()
         .unwrap()
@@ -229,6 +232,8 @@ fn whatsapp_without_to_is_exit_2_and_nothing_is_sent() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ],
     );
     assert_eq!(out.code, 2, "{out:?}");
@@ -259,6 +264,8 @@ fn a_to_that_is_not_a_phone_number_is_exit_2_before_any_session_is_created() {
                 "product_name=Tea",
                 "--var",
                 "amount_paise=50000",
+                "--var",
+                "success_url=https://shop.example/thanks",
             ])
             .output()
             .unwrap()
@@ -297,6 +304,8 @@ fn whatsapp_without_a_token_is_exit_2_naming_the_variable() {
             "product_name=Tea",
             "--var",
             "amount_paise=50000",
+            "--var",
+            "success_url=https://shop.example/thanks",
         ])
         .output()
         .unwrap()

@@ -68,6 +68,18 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         errln!("error: --id-column needs the name of a column");
         return Ok(Exit::Invalid);
     }
+    let connection = match crate::connection_flags::client_options(&args.connection) {
+        Ok(c) => c,
+        Err(problems) => {
+            for p in problems {
+                errln!("error: {p}");
+            }
+            return Ok(Exit::Invalid);
+        }
+    };
+    if connection.insecure {
+        errln!("{}", crate::connection_flags::INSECURE_WARNING);
+    }
     let file = match load::source(&args.flow) {
         Ok(file) => file,
         Err(e) => {
@@ -99,6 +111,8 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             routes: routing.routes.clone(),
             network: NetworkPolicy::allow_all(),
             rate_limit: args.rate,
+            files: flowstep_http::FileAccess::BesideFlow,
+            connection,
             ..HttpConfig::default()
         });
         let (plan, warnings) = match engine.compile_source(file.clone()) {

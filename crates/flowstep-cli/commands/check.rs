@@ -14,7 +14,11 @@ pub fn check(args: CheckArgs) -> anyhow::Result<Exit> {
         errln!("error: `-` (stdin) is named more than once; stdin holds one flow");
         return Ok(Exit::Invalid);
     }
-    let engine = load::engine(flowstep_http::HttpConfig::default());
+    // As `run` does: body files are checked where the flow is.
+    let engine = load::engine(flowstep_http::HttpConfig {
+        files: flowstep_http::FileAccess::BesideFlow,
+        ..flowstep_http::HttpConfig::default()
+    });
     let mut failed = false;
     let mut json_items = Vec::new();
     for flow in &args.flows {

@@ -7,7 +7,8 @@ use crate::out::{err, errln, out, outln};
 use crate::problems::Problems;
 use crate::{delivery, load, report, sandbox_defaults, vars, wiring};
 use flowstep_engine::{
-    InputProblem, InputValue, Redactor, RunError, RunMode, RunRequest, RunStatus, check_run_id, resolve_inputs,
+    InputProblem, InputValue, Redactor, RunError, RunMode, RunRequest, RunStatus, check_run_id,
+    resolve_inputs,
 };
 use flowstep_http::{ClientOptions, HttpConfig, NetworkPolicy, WireLog};
 use std::collections::HashSet;
@@ -36,7 +37,7 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
     if let Some(Err(e)) = args.run_id.as_deref().map(check_run_id) {
         problems.error(format!("--run-id: {e}"));
     }
-    let connection = match crate::connection_flags::client_options(&args) {
+    let connection = match crate::connection_flags::client_options(&args.connection) {
         Ok(c) => c,
         Err(ps) => {
             ps.into_iter().for_each(|p| problems.error(p));
@@ -78,7 +79,15 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
             NetworkPolicy::allow_all()
         };
         let wire_log = wire_log(verbose, &redactor);
-        let engine = load::engine(HttpConfig { routes, network, wire_log, connection, ..HttpConfig::default() });
+        // Body files and saved responses stay in the flow file's directory.
+        let engine = load::engine(HttpConfig {
+            routes,
+            network,
+            wire_log,
+            connection,
+            files: flowstep_http::FileAccess::BesideFlow,
+            ..HttpConfig::default()
+        });
         let (plan, warnings) = match engine.compile_source(file.clone()) {
             Ok(ok) => ok,
             Err(ds) => {
@@ -201,8 +210,14 @@ fn run_inner(args: RunArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Res
 
 /// Whether the outputs or messages of `outcome` hold a link into the sandbox at `base`.
 fn outcome_mentions(outcome: &flowstep_engine::Outcome, base: &str) -> bool {
-    outcome.messages.iter().any(|m| m.content.readable(&m.text).contains(base))
-        || outcome.outputs.values().any(|v| v.to_string().contains(base))
+    outcome
+        .messages
+        .iter()
+        .any(|m| m.content.readable(&m.text).contains(base))
+        || outcome
+            .outputs
+            .values()
+            .any(|v| v.to_string().contains(base))
 }
 
 /// `-v`: each attempt's request and response headers on stderr; `-vv`: their bodies too.

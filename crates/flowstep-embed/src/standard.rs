@@ -14,7 +14,7 @@ use flowstep_spec::{SourceFile, did_you_mean};
 /// let engine = Engine::standard();
 /// let kinds: Vec<&str> = engine.kinds().collect();
 /// assert_eq!(kinds, ["http", "message", "set", "wait", "flow"]);
-/// let plan = engine.compile_text("pay.yaml", "flow: pay\nsteps:\n  - id: pay\n    type: flow\n    use: stripe-checkout\n    with: { product_name: Tea, amount_paise: 5000 }\n");
+/// let plan = engine.compile_text("pay.yaml", "flow: pay\nsteps:\n  - id: pay\n    type: flow\n    use: stripe-checkout\n    with: { product_name: Tea, amount_paise: 5000, success_url: https://shop.example/thanks }\n");
 /// assert!(plan.is_ok(), "{}", plan.unwrap_err());
 /// ```
 pub trait StandardEngine {

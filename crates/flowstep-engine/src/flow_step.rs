@@ -5,9 +5,9 @@
 use crate::error::StepError;
 use crate::inputs::{InputValue, resolve_inputs};
 use crate::journal::{Effect, Journal, JournalError};
+use crate::outcome::MessageRecord;
 use crate::outcome::{RunStatus, StepStatus};
 use crate::plan::Plan;
-use crate::outcome::MessageRecord;
 use crate::run::{Nesting, RunError, RunRequest};
 use crate::run_state::RunState;
 use crate::step::{Step, StepContext};
@@ -75,8 +75,7 @@ impl Step for FlowStep {
                 &journal,
                 Nesting {
                     path_prefix: format!("{}.", cx.path),
-                    withhold_messages: cx.withhold_messages
-                        || self.messages != MessagePolicy::Send,
+                    withhold_messages: cx.withhold_messages || self.messages != MessagePolicy::Send,
                 },
                 pending,
             )

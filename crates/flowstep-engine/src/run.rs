@@ -304,7 +304,8 @@ impl Plan {
             .collect();
         request.inputs = resolve_inputs(&self.flow, given)?;
         request.redactor = request.redactor.for_run();
-        self.run_in(request, journal, Nesting::default(), None).await
+        self.run_in(request, journal, Nesting::default(), None)
+            .await
     }
 
     /// Continues a run from the state its journal saved last: the step it was in is taken

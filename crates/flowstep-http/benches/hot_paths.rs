@@ -128,6 +128,10 @@ fn benches(c: &mut Criterion) {
                 InputValue::Text("Blue T-shirt".into()),
             ),
             ("amount_paise".into(), InputValue::Text("50000".into())),
+            (
+                "success_url".into(),
+                InputValue::Text("https://shop.example/thanks".into()),
+            ),
         ],
     )
     .unwrap();

@@ -182,6 +182,7 @@ fn main() {
             vec![
                 ("product_name".into(), InputValue::Text("Blue T-shirt".into())),
                 ("amount_paise".into(), InputValue::Text("50000".into())),
+                ("success_url".into(), InputValue::Text("https://shop.example/thanks".into())),
             ],
         )
         .unwrap();

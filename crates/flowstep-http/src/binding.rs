@@ -101,7 +101,12 @@ pub fn carried_in(req: &PreparedRequest, url: &Url, value: &str) -> Option<Strin
     if let Some((name, _)) = req.headers.0.iter().find(|(_, v)| in_header(v, value)) {
         return Some(format!("header `{name}`"));
     }
-    if req.body.as_deref().is_some_and(|b| in_body(b, value)) {
+    if req.body.as_deref().is_some_and(|b| in_body(b, value))
+        || req
+            .upload
+            .as_ref()
+            .is_some_and(|u| u.texts.iter().any(|t| in_body(t, value)))
+    {
         return Some("the body".to_owned());
     }
     None

@@ -9,6 +9,19 @@ use flowstep_spec::Rate;
 use std::fmt;
 use std::str::FromStr;
 
+/// Whether steps may read and write files: the files of `multipart` and `binary` bodies and
+/// `response.save_to`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileAccess {
+    /// No step reads or writes a file (a flow that would fails at check time): what an
+    /// embedder that runs flows written by others gets unless it chooses.
+    #[default]
+    Denied,
+    /// Files in the flow file's directory or below it (no absolute paths, no `..` above it,
+    /// no link out of it), as `flowstep run` and `flowstep check` allow.
+    BesideFlow,
+}
+
 /// The default cap on a response body: 10 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
 
@@ -37,12 +50,14 @@ pub struct HttpConfig {
     /// --cacert`, `--insecure`, `--proxy`); a flow's `http:` block and a step's own keys
     /// override them one by one.
     pub connection: ClientOptions,
+    /// Whether steps may read files for bodies and save responses to files.
+    pub files: FileAccess,
 }
 
 impl Default for HttpConfig {
     /// No routes, private networks denied ([`NetworkPolicy::default`]), the system's
     /// resolver, a 10 MiB cap, `User-Agent: flowstep/<version>`, no rate limit, no wire log,
-    /// the system's root certificates and the environment's proxy settings.
+    /// the system's root certificates and the environment's proxy settings, and no file access.
     fn default() -> Self {
         HttpConfig {
             routes: Vec::new(),
@@ -53,6 +68,7 @@ impl Default for HttpConfig {
             rate_limit: None,
             wire_log: None,
             connection: ClientOptions::default(),
+            files: FileAccess::Denied,
         }
     }
 }

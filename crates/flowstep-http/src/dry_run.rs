@@ -2,10 +2,7 @@
 
 use crate::request::PreparedRequest;
 
-/// Quotes `s` for a POSIX shell: single quotes, with `'` written as `'\''`.
-pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
+pub use crate::shell::shell_quote;
 
 /// `curl -X POST 'URL' -H 'Name: value' --data-raw '...'` for `req` sent to `url` (the routed
 /// URL, what would really be contacted).
@@ -21,13 +18,25 @@ pub fn curl(req: &PreparedRequest, url: &str) -> String {
         }
     }
     parts.push(shell_quote(url));
+    // curl writes a multipart body's Content-Type itself, with its own boundary.
+    let multipart = req.upload.is_some()
+        && req
+            .headers
+            .get("Content-Type")
+            .is_some_and(|ct| ct.starts_with("multipart/form-data"));
     for (k, v) in &req.headers.0 {
+        if multipart && k.eq_ignore_ascii_case("Content-Type") {
+            continue;
+        }
         parts.push("-H".to_owned());
         parts.push(shell_quote(&format!("{k}: {v}")));
     }
     if let Some(body) = &req.body {
         parts.push("--data-raw".to_owned());
         parts.push(shell_quote(body));
+    }
+    if let Some(upload) = &req.upload {
+        parts.extend(upload.curl.iter().cloned());
     }
     parts.join(" ")
 }

@@ -1,6 +1,6 @@
 //! The External API Request step (`type: http`) for flowstep: renders a request from an
-//! [`HttpSpec`](flowstep_spec::steps::HttpSpec) (auth, form/JSON/text bodies, URL templating
-//! that keeps substituted values inside one path segment and host values inside the host),
+//! [`HttpSpec`] (auth, form/JSON/text/multipart/binary bodies, URL templating that keeps
+//! substituted values inside one path segment and host values inside the host),
 //! checks it (header injection, secrets bound to origins), sends it with reqwest under a
 //! network policy applied after DNS resolution (timeouts, size cap, redirects by hand that
 //! drop every secret on the way to another origin, retries that never replay a POST without
@@ -36,11 +36,13 @@
 
 mod api_error;
 mod auth;
+mod binary;
 mod binding;
 mod config;
 mod connection;
 mod dns_guard;
 mod dry_run;
+mod files;
 mod form;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -49,7 +51,9 @@ mod hints;
 mod history;
 mod ip_ranges;
 mod mapping;
+mod multipart;
 mod network;
+mod paginate;
 mod query;
 mod rate_limit;
 mod render;
@@ -58,22 +62,26 @@ mod resolve;
 mod retry;
 mod secret_reads;
 mod send;
+mod shell;
+mod sizes;
 mod step;
 mod token_cache;
 mod token_request;
 mod token_url;
+mod upload;
 mod url;
 mod wire_log;
 
-pub use config::{DEFAULT_MAX_RESPONSE_BYTES, HttpConfig, Route, RouteError};
+pub use config::{DEFAULT_MAX_RESPONSE_BYTES, FileAccess, HttpConfig, Route, RouteError};
 pub use connection::{ClientOptions, Pem, ProxyChoice};
+pub use files::MAX_FILE_BYTES;
 pub use ip_ranges::{Cidr, CidrError, PRIVATE_RANGES, PrivateRange, private_range};
 pub use network::{Denied, NetworkPolicy};
 pub use resolve::{Resolve, Resolver, StaticResolver, SystemResolver};
 pub use wire_log::{BODY_SHOWN_CHARS, WireLog};
 
 use flowstep_engine::Step;
-use flowstep_spec::steps::{Auth, StepDecl, StepSpec};
+use flowstep_spec::steps::{Auth, HttpSpec, StepDecl, StepSpec};
 use flowstep_spec::{Diagnostic, Flow};
 use std::sync::Arc;
 
@@ -138,6 +146,10 @@ pub fn kind(
                 spec.url.span(),
             )]);
         }
+        let problems = check_files(spec, flow, shared.config.files);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         let connection = connection::resolve(
             &spec.network,
             &flow.http,
@@ -163,4 +175,70 @@ pub fn kind(
             spec: (**spec).clone(),
         }))
     }
+}
+
+/// The files a step names literally, checked when it is bound (`flowstep check`): each body
+/// file exists in the flow's directory, is a regular file and fits [`MAX_FILE_BYTES`] (all
+/// of them together); `response.save_to` can be written. A templated path is checked when
+/// it is rendered.
+fn check_files(spec: &HttpSpec, flow: &Flow, access: FileAccess) -> Vec<Diagnostic> {
+    let base = files::base_dir(flow.file.name());
+    let mut out = Vec::new();
+    let body_files = spec.body.as_ref().map(|b| b.files()).unwrap_or_default();
+    let mut paths: Vec<(&flowstep_spec::Template, bool)> =
+        body_files.iter().map(|f| (&f.path, false)).collect();
+    paths.extend(spec.save_to.iter().map(|t| (t, true)));
+    let mut total: u64 = 0;
+    for (template, write) in paths {
+        if access == FileAccess::Denied {
+            out.push(
+                Diagnostic::error(
+                    "E016",
+                    format!(
+                        "this runner does not let flows {} files",
+                        if write { "write" } else { "read" }
+                    ),
+                    template.span(),
+                )
+                .with_help(
+                    "an embedder allows it with `HttpConfig { files: FileAccess::BesideFlow, .. }`",
+                ),
+            );
+            continue;
+        }
+        let Some(path) = template.as_literal() else {
+            continue;
+        };
+        let checked = if write {
+            files::check_writable(&base, path).map(|_| 0)
+        } else {
+            files::check(&base, path, MAX_FILE_BYTES)
+        };
+        match checked {
+            Ok(size) => total += size,
+            Err(e) => out.push(
+                Diagnostic::error("E016", e, template.span()).with_help(if write {
+                    "a response is saved in the flow file's directory or below it, in a \
+                     directory that exists"
+                } else {
+                    "a path is relative to the flow file's directory, and names a regular file \
+                     in it or below it"
+                }),
+            ),
+        }
+    }
+    if total > MAX_FILE_BYTES as u64
+        && let Some(first) = body_files.first()
+    {
+        out.push(Diagnostic::error(
+            "E016",
+            format!(
+                "the body's files are {total} bytes together, more than the {} a request body \
+                 may read",
+                sizes::human_size(MAX_FILE_BYTES)
+            ),
+            first.path.span(),
+        ));
+    }
+    out
 }

@@ -2,17 +2,21 @@
 //! idempotency key, all checked before anything is sent. Pure: no I/O, so it is tested directly.
 
 use crate::auth::{self, Credentials};
+use crate::files::{self, MAX_FILE_BYTES};
 use crate::form;
 use crate::headers::{Headers, check_header_value};
+use crate::multipart::{self, Part};
 use crate::query;
 use crate::render::Renderer;
+use crate::upload::Upload;
 use crate::url::build_url;
 use flowstep_engine::{Redactor, SourcePos, StepError};
 use flowstep_spec::steps::http::is_header_name;
-use flowstep_spec::steps::{Body, HttpSpec, Idempotency};
+use flowstep_spec::steps::{Body, FileRef, HttpSpec, Idempotency, PartValue};
 use flowstep_spec::{Rendered, Template, ValueTemplate};
 use reqwest::Url;
 use serde_json::{Value, json};
+use std::path::Path;
 
 /// The longest idempotency key Stripe accepts.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -28,6 +32,8 @@ pub struct PreparedRequest {
     pub headers: Headers,
     /// The encoded body, if any.
     pub body: Option<String>,
+    /// A body of bytes read from files (`multipart`, `binary`), instead of `body`.
+    pub upload: Option<Upload>,
     /// The idempotency key the request carries (whoever set it), if any.
     pub idempotency_key: Option<String>,
     /// Where credentials went, for redirects to another host.
@@ -50,7 +56,10 @@ impl PreparedRequest {
             record["routed_to"] = json!(to);
         }
         record["headers"] = Value::Object(headers);
-        record["body"] = self.body.clone().map_or(Value::Null, Value::String);
+        record["body"] = match &self.upload {
+            Some(u) => u.shown.clone(),
+            None => self.body.clone().map_or(Value::Null, Value::String),
+        };
         record
     }
 
@@ -77,6 +86,8 @@ pub struct PrepareInput<'a> {
     pub step_id: &'a str,
     /// `User-Agent` unless the step sets one.
     pub user_agent: &'a str,
+    /// The directory the flow's files are in, when the runner lets steps read files.
+    pub files: Option<&'a Path>,
 }
 
 /// Renders, encodes and checks the request. Any failure is `invalid` and nothing is sent.
@@ -117,10 +128,69 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
             Some((tree.to_json_text(), "application/json"))
         }
         Some(Body::Text(t)) => Some((r.text(t)?, "text/plain; charset=utf-8")),
+        Some(Body::Multipart(_) | Body::Binary(_)) => None,
     };
     if let Some((_, content_type)) = &body {
         headers.set("Content-Type", (*content_type).to_owned());
     }
+    let upload = match &spec.body {
+        Some(Body::Multipart(parts)) => {
+            let base = files_dir(input)?;
+            let mut rendered = Vec::with_capacity(parts.len());
+            let mut left = MAX_FILE_BYTES;
+            for p in parts {
+                let name = p.name.value.clone();
+                rendered.push(match &p.value {
+                    PartValue::Text(t) => Part::Text {
+                        name,
+                        value: r.text(t)?,
+                    },
+                    PartValue::File(f) => {
+                        let (path, bytes) = read_file(f, r, base, left)?;
+                        left -= bytes.len();
+                        let filename = match &f.filename {
+                            Some(t) => r.text(t)?,
+                            None => last_component(&path),
+                        };
+                        if filename.chars().any(char::is_control) {
+                            return Err(StepError::invalid(
+                                "a multipart file name contains a line break or control character",
+                            )
+                            .located_at(r.position(f.path.span())));
+                        }
+                        let content_type = match &f.content_type {
+                            Some(ct) => {
+                                check_header_value(
+                                    "Content-Type",
+                                    "a part's `content_type`",
+                                    &ct.value,
+                                )?;
+                                ct.value.clone()
+                            }
+                            None => multipart::guess_type(&filename).to_owned(),
+                        };
+                        Part::File {
+                            name,
+                            path: files::shown(base, &path),
+                            filename,
+                            content_type,
+                            bytes,
+                        }
+                    }
+                });
+            }
+            let (upload, content_type) = multipart::build(&rendered);
+            headers.set("Content-Type", content_type);
+            Some(upload)
+        }
+        Some(Body::Binary(f)) => {
+            let base = files_dir(input)?;
+            let (path, bytes) = read_file(f, r, base, MAX_FILE_BYTES)?;
+            headers.set("Content-Type", "application/octet-stream".to_owned());
+            Some(multipart::binary(&files::shown(base, &path), bytes))
+        }
+        _ => None,
+    };
 
     for (name, template) in &spec.headers {
         let value = r.credential_text(template)?;
@@ -179,9 +249,41 @@ pub fn prepare(spec: &HttpSpec, input: &PrepareInput<'_>) -> Result<PreparedRequ
         url,
         headers,
         body: body.map(|(b, _)| b),
+        upload,
         idempotency_key,
         credentials,
     })
+}
+
+/// The flow's directory, or why files cannot be read.
+fn files_dir<'a>(input: &PrepareInput<'a>) -> Result<&'a Path, StepError> {
+    input.files.ok_or_else(|| {
+        StepError::invalid(
+            "this step's body reads a file, and this runner does not let flows read files \
+             (`HttpConfig::files`)",
+        )
+    })
+}
+
+/// A file a body reads, rendered and read (at most `cap` bytes): its path as rendered, and
+/// its bytes.
+fn read_file(
+    f: &FileRef,
+    r: &Renderer<'_>,
+    base: &Path,
+    cap: usize,
+) -> Result<(String, Vec<u8>), StepError> {
+    let path = r.text(&f.path)?;
+    let bytes = files::read(base, &path, cap)
+        .map_err(|e| StepError::invalid(e).located_at(r.position(f.path.span())))?;
+    Ok((path, bytes))
+}
+
+/// `receipt.pdf` for `./docs/receipt.pdf`.
+fn last_component(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
 /// `<<session_id>>` for expression piece `i`, found by position in the template source.
@@ -320,6 +422,7 @@ pub(crate) mod tests {
             run_id: "run_1",
             step_id: "s",
             user_agent: "flowstep/test",
+            files: None,
         };
         prepare(spec(flow), &input)
     }

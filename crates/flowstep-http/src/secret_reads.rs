@@ -4,7 +4,7 @@
 //! inside a longer header value); scanning the rendered request for values is only the
 //! backstop for secrets that reach a request some other way.
 
-use flowstep_spec::steps::{Auth, Body, HttpSpec, Idempotency, OAuth2};
+use flowstep_spec::steps::{Auth, Body, HttpSpec, Idempotency, OAuth2, PartValue};
 use flowstep_spec::template::Reference;
 use flowstep_spec::{Span, Template, ValueTemplate};
 use std::fmt;
@@ -84,6 +84,22 @@ pub fn reads(spec: &HttpSpec, declared: &[&str]) -> Vec<SecretRead> {
         None => Vec::new(),
         Some(Body::Form(v) | Body::Json(v)) => ValueTemplate::references(v),
         Some(Body::Text(t)) => t.references().collect(),
+        Some(Body::Multipart(parts)) => parts
+            .iter()
+            .flat_map(|p| match &p.value {
+                PartValue::Text(t) => t.references().collect::<Vec<_>>(),
+                PartValue::File(f) => f
+                    .templates()
+                    .into_iter()
+                    .flat_map(|t| t.references())
+                    .collect(),
+            })
+            .collect(),
+        Some(Body::Binary(f)) => f
+            .templates()
+            .into_iter()
+            .flat_map(|t| t.references())
+            .collect(),
     };
     add(&mut body.into_iter(), Place::Body);
     if let Idempotency::Key(t) = &spec.idempotency {

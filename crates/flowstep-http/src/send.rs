@@ -360,6 +360,7 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         }
         if matches!(status, 301..=303) {
             current.body = None;
+            current.upload = None;
             current.headers.remove("Content-Type");
         }
         if origin_of(&next) != origin_of(&current.url) {
@@ -549,10 +550,14 @@ fn unstrippable(
         let body_reads = reads
             .iter()
             .any(|r| r.name == s.name && r.place == Place::Body);
-        if req
-            .body
-            .as_deref()
-            .is_some_and(|b| body_reads || binding::in_body(b, v))
+        let in_upload = req.upload.as_ref().is_some_and(|u| {
+            body_reads || !u.texts.is_empty() && u.texts.iter().any(|t| binding::in_body(t, v))
+        });
+        if in_upload
+            || req
+                .body
+                .as_deref()
+                .is_some_and(|b| body_reads || binding::in_body(b, v))
         {
             return Some(format!(
                 "the request body carries secret `{}`, and a body cannot be sent without it",
@@ -582,6 +587,9 @@ async fn send_one(
     }
     if let Some(body) = &req.body {
         builder = builder.body(body.clone());
+    }
+    if let Some(upload) = &req.upload {
+        builder = builder.body(upload.bytes.clone());
     }
     builder.send().await.map_err(SendError::Http)
 }
@@ -684,17 +692,7 @@ pub fn status_line(status: u16) -> String {
     }
 }
 
-/// `10 MiB`, `512 KiB`, `1000 bytes`.
-pub fn human_size(bytes: usize) -> String {
-    const MIB: usize = 1024 * 1024;
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
-    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
-        format!("{} KiB", bytes / 1024)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
+pub use crate::sizes::human_size;
 
 #[cfg(test)]
 mod tests {

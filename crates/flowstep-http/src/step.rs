@@ -3,13 +3,16 @@
 
 use crate::api_error;
 use crate::auth;
+use crate::binary;
 use crate::binding;
-use crate::config::{HttpConfig, route};
+use crate::config::{FileAccess, HttpConfig, route};
 use crate::connection::Connection;
 use crate::dry_run;
+use crate::files;
 use crate::hints;
 use crate::history::History;
 use crate::mapping;
+use crate::paginate::{self, Pager};
 use crate::rate_limit::Limits;
 use crate::render::Renderer;
 use crate::request::{PrepareInput, PreparedRequest, prepare};
@@ -25,7 +28,7 @@ use flowstep_engine::{
 };
 use flowstep_spec::Fields;
 use flowstep_spec::duration::MAX_DURATION;
-use flowstep_spec::steps::{Auth, HttpSpec, Idempotency, OAuth2};
+use flowstep_spec::steps::{Auth, HttpSpec, Idempotency, OAuth2, PaginateSpec};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -106,6 +109,15 @@ struct Exchange {
     past_budget: Option<std::time::Duration>,
 }
 
+/// An `oauth2` auth's access token as the step's requests carry it: every page's too, since
+/// a later page's request is built from the one before.
+struct Bearer<'o> {
+    /// The auth as written.
+    auth: &'o OAuth2,
+    /// The token on the request now.
+    token: Secret,
+}
+
 impl HttpStep {
     async fn run_inner(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
         let config = &self.shared.config;
@@ -113,6 +125,7 @@ impl HttpStep {
         cx.set_attempts(0);
         let flow = cx.flow();
         let step_id = cx.decl().id.value.as_str();
+        let base = files::base_dir(flow.file.name());
         let mut req = prepare(
             &self.spec,
             &PrepareInput {
@@ -126,6 +139,7 @@ impl HttpStep {
                 run_id: cx.run_id(),
                 step_id,
                 user_agent: &config.user_agent,
+                files: (config.files == FileAccess::BesideFlow).then_some(base.as_path()),
             },
         )?;
         binding::check(&req, &self.reads, cx.secrets(), &flow.file)?;
@@ -133,12 +147,8 @@ impl HttpStep {
         let target = routed.clone().unwrap_or_else(|| req.url.to_string());
         // An OAuth2 token is on the request before it is recorded (and hidden in the record),
         // except in a dry run, which asks the token endpoint nothing either.
-        let oauth = match &self.spec.auth {
-            Auth::OAuth2(o) => Some(&**o),
-            _ => None,
-        };
-        let mut token = None;
-        if let Some(o) = oauth {
+        let mut bearer = None;
+        if let Auth::OAuth2(o) = &self.spec.auth {
             if cx.mode() == RunMode::DryRun {
                 req.headers.set(
                     "Authorization",
@@ -151,7 +161,7 @@ impl HttpStep {
                     "oauth2",
                     json!({"token_url": o.token_url.value, "token": how}),
                 );
-                token = Some(t);
+                bearer = Some(Bearer { auth: o, token: t });
             }
         }
         let record = req.to_record(routed.as_deref());
@@ -162,8 +172,22 @@ impl HttpStep {
         );
         cx.record("request", record);
 
+        let save_to = match &self.spec.save_to {
+            Some(t) => Some(self.renderer(cx).text(t)?),
+            None => None,
+        };
         if cx.mode() == RunMode::DryRun {
-            cx.record("curl", json!(dry_run::curl(&req, &target)));
+            let mut curl = dry_run::curl(&req, &target);
+            if let Some(to) = &save_to {
+                curl.push_str(&format!(
+                    " -o {}",
+                    dry_run::shell_quote(&files::shown(&base, to))
+                ));
+            }
+            cx.record("curl", json!(curl));
+            if let Some(p) = &self.spec.paginate {
+                cx.record("pagination", paginate::planned(p));
+            }
             // Stand-ins that say where the value would come from; what is computed from them
             // later is shown as depending on this response, never made up.
             let source = format!("the response of {step_id}");
@@ -180,7 +204,6 @@ impl HttpStep {
             return Ok(());
         }
 
-        let redactor = cx.redactor().clone();
         if self.profile.options().insecure {
             // Never silent: also drawn as warning W004 whenever the flow is checked or run.
             tracing::warn!(
@@ -192,15 +215,192 @@ impl HttpStep {
                 json!("TLS certificates were not checked (`insecure: true`)"),
             );
         }
+        if let Some(spec) = &self.spec.paginate {
+            return self.run_pages(cx, &req, bearer, spec).await;
+        }
+        let (_, received, mut body, is_json) = self.exchange(cx, &mut req, &mut bearer, 0).await?;
+        if let Some(to) = &save_to {
+            body = self.save(cx, &base, to, &received, body)?;
+        }
+        // The request succeeded: the status says so next to why its answer could not be used.
+        let response = mapping::Response {
+            status: received.status,
+            headers: &received.headers,
+            body: &received.body,
+            json: is_json.then_some(&body),
+        };
+        let values = mapping::select_all(&self.spec.map, &response);
+        cx.expose("body", body);
+        let values = values.map_err(|mut e| {
+            e.http_status = Some(received.status);
+            e
+        })?;
+        for (var, value) in values {
+            cx.set_var(var, value)?;
+        }
+        Ok(())
+    }
+
+    /// `paginate:`: each page sent like a request of its own (retries, rate limit, secret
+    /// bindings), its items collected, until the API has no next page or `max_pages` is
+    /// reached. The mappings read the collection (`$.items`, `$.pages`, `$.capped`) and the
+    /// last page's headers and status.
+    async fn run_pages(
+        &self,
+        cx: &mut StepContext<'_>,
+        req: &PreparedRequest,
+        mut bearer: Option<Bearer<'_>>,
+        spec: &PaginateSpec,
+    ) -> Result<(), StepError> {
+        let config = &self.shared.config;
+        let flow = cx.flow();
+        let mut pager = Pager::new(spec);
+        let mut page = pager.first(req);
+        let mut attempts = 0;
+        let last = loop {
+            if pager.pages() > 0 {
+                // A later page's URL comes from the API (a cursor, a link): checked like the
+                // first one's before anything is sent.
+                binding::check(&page, &self.reads, cx.secrets(), &flow.file)?;
+            }
+            // A new OAuth2 token after a 401 goes on this page, and so on every later one.
+            let exchanged = self.exchange(cx, &mut page, &mut bearer, attempts).await;
+            let (total, received, body, is_json) = match exchanged {
+                Ok(x) => x,
+                Err(mut e) => {
+                    if pager.pages() > 0 {
+                        e.message = format!("page {}: {}", pager.pages() + 1, e.message);
+                    }
+                    cx.record("pagination", pager.record());
+                    return Err(e);
+                }
+            };
+            attempts = total;
+            let next = pager.next(&page, &received, is_json.then_some(&body), &config.routes);
+            let next = match next {
+                Ok(n) => n,
+                Err(e) => {
+                    cx.record("pagination", pager.record());
+                    return Err(e);
+                }
+            };
+            match next {
+                Some(n) => page = n,
+                None => break received,
+            }
+        };
+        let collected = pager.collected();
+        // The report's step line says so too; `-v` shows it as it happens.
+        if collected["capped"] == json!(true) {
+            tracing::info!(
+                "{}: stopped after max_pages ({}) pages; the API had more",
+                cx.decl().id.value,
+                spec.max_pages
+            );
+        }
+        cx.record("pagination", pager.record());
+        // The step's response is the last page's, with the collection as its body: what the
+        // mappings read.
+        let (mut record, _, _) = response_record(&last);
+        record["body"] = collected.clone();
+        cx.record("response", record);
+        let response = mapping::Response {
+            status: last.status,
+            headers: &last.headers,
+            body: &last.body,
+            json: Some(&collected),
+        };
+        let values = mapping::select_all(&self.spec.map, &response);
+        cx.expose("body", collected);
+        let values = values.map_err(|mut e| {
+            e.http_status = Some(last.status);
+            e
+        })?;
+        for (var, value) in values {
+            cx.set_var(var, value)?;
+        }
+        Ok(())
+    }
+
+    /// The renderer of the step's templates.
+    fn renderer<'c>(&self, cx: &'c StepContext<'_>) -> Renderer<'c> {
+        let flow = cx.flow();
+        Renderer {
+            env: &flow.templates,
+            scope: cx.scope(),
+            credentials: cx.credential_scope(),
+            file: &flow.file,
+        }
+    }
+
+    /// `response.save_to`: writes a 2xx body to the file (whole or not at all) and gives the
+    /// body the step holds then: a binary one as its type, size and where it was saved; text
+    /// or JSON as it was, the record saying where it went too.
+    fn save(
+        &self,
+        cx: &mut StepContext<'_>,
+        base: &std::path::Path,
+        to: &str,
+        received: &Received,
+        body: Value,
+    ) -> Result<Value, StepError> {
+        if self.shared.config.files != FileAccess::BesideFlow {
+            return Err(StepError::invalid(
+                "`response.save_to` writes a file, and this runner does not let flows write \
+                 files (`HttpConfig::files`)",
+            ));
+        }
+        let saved = files::save(base, to, &received.body).map_err(|e| {
+            let mut e = StepError::invalid(format!(
+                "response.save_to: {e}; the request succeeded (HTTP {}) and took effect; only \
+                 saving its response failed",
+                received.status
+            ));
+            e.http_status = Some(received.status);
+            if let Some(t) = &self.spec.save_to {
+                e = e.located_at(self.renderer(cx).position(t.span()));
+            }
+            e
+        })?;
+        let body = if binary::is_binary(&received.headers, &received.body) {
+            binary::described(&received.headers, &received.body, Some(&saved))
+        } else {
+            body
+        };
+        let (mut record, _, _) = response_record(received);
+        record["body"] = body.clone();
+        record["saved_to"] = json!(saved);
+        record["bytes"] = json!(received.body.len());
+        cx.record("response", record);
+        Ok(body)
+    }
+
+    /// Sends `req` with the step's retries and rate limit, and records its response. With an
+    /// OAuth2 token, a 401 gets one new token (put on `req`, for the pages after it too) and
+    /// one more round of attempts, numbered on; a second 401 stands. A 2xx answer comes back
+    /// with its body (JSON when it parses, else text), whether it is JSON, and the attempts so
+    /// far (`before` plus this request's); anything else fails the step.
+    async fn exchange(
+        &self,
+        cx: &mut StepContext<'_>,
+        req: &mut PreparedRequest,
+        bearer: &mut Option<Bearer<'_>>,
+        before: u32,
+    ) -> Result<(u32, Received, Value, bool), StepError> {
+        let config = &self.shared.config;
+        let step_id = cx.decl().id.value.as_str();
+        let routed = route(&config.routes, req.url.as_str());
+        let target = routed.clone().unwrap_or_else(|| req.url.to_string());
+        let redactor = cx.redactor().clone();
         let retry = &self.spec.retry;
         let mut history = History::default();
         let mut exchange = self
-            .exchange(cx, &req, &target, &redactor, 0, &mut history)
+            .send_with_retries(cx, req, &target, &redactor, 0, &mut history)
             .await?;
         // A 401 to an OAuth2 token: it may have been revoked or expired early. One new token
         // and one more try; a second 401 stands.
-        let mut refreshed = false;
-        if let (Some(o), Some(old)) = (oauth, &token)
+        let mut refreshed = None;
+        if let Some(b) = bearer.as_mut()
             && matches!(&exchange.result, Ok(r) if r.status == 401)
         {
             let why = "the API answered 401 Unauthorized to the OAuth2 token; asking the token \
@@ -209,40 +409,37 @@ impl HttpStep {
             if let Some(w) = config.wire_log.as_ref() {
                 w.note(&format!("{step_id}: {why}"), &redactor);
             }
-            cx.set_attempts(exchange.attempts);
-            let (t, _) = self.oauth_token(cx, o, Some(old)).await.map_err(|mut e| {
-                // The request itself was sent once: only the retry was not.
-                let said = e.message.replacen(token_request::NOT_SENT, "", 1);
-                e.message = format!(
-                    "the API answered 401 Unauthorized to the OAuth2 token, and a new one could \
-                     not be had, so the request was not sent again: {said}"
-                );
-                e
-            })?;
+            cx.set_attempts(before + exchange.attempts);
+            let (t, _) = self
+                .oauth_token(cx, b.auth, Some(&b.token))
+                .await
+                .map_err(|mut e| {
+                    // The request itself was sent: only the retry was not.
+                    let said = e.message.replacen(token_request::NOT_SENT, "", 1);
+                    e.message = format!(
+                        "the API answered 401 Unauthorized to the OAuth2 token, and a new one \
+                         could not be had, so the request was not sent again: {said}"
+                    );
+                    e
+                })?;
             auth::set_token(&mut req.headers, t.expose(), &redactor)?;
             cx.record(
                 "oauth2",
-                json!({"token_url": o.token_url.value, "token": "fetched again after a 401"}),
+                json!({"token_url": b.auth.token_url.value, "token": "fetched again after a 401"}),
             );
+            b.token = t;
+            refreshed = Some(b.auth);
             exchange = self
-                .exchange(
-                    cx,
-                    &req,
-                    &target,
-                    &redactor,
-                    exchange.attempts,
-                    &mut history,
-                )
+                .send_with_retries(cx, req, &target, &redactor, exchange.attempts, &mut history)
                 .await?;
-            refreshed = true;
         }
         let Exchange {
             result,
             attempts,
             past_budget,
         } = exchange;
-        cx.set_attempts(attempts);
-        let advice = self.rerun_advice(&req, cx.run_id());
+        cx.set_attempts(before + attempts);
+        let advice = self.rerun_advice(req, cx.run_id());
         // What the API asked for when it was more than the budget allows, for any failure.
         let asked_too_long = |mut e: StepError| {
             if let Some(asked) = past_budget {
@@ -261,7 +458,7 @@ impl HttpStep {
         let received = match result {
             Ok(r) => r,
             Err(f) => {
-                let e = self.failure_error(f, &req, routed.as_deref(), attempts, &history, &advice);
+                let e = self.failure_error(f, req, routed.as_deref(), attempts, &history, &advice);
                 return Err(history.conclude(asked_too_long(e), attempts, &advice));
             }
         };
@@ -275,7 +472,7 @@ impl HttpStep {
             && matches!(received.status, 301 | 302 | 303 | 307 | 308);
         if !(200..300).contains(&received.status) && !kept_redirect {
             let mut e = asked_too_long(status_error(&received, body_json, &redactor));
-            if let (true, 401, Some(o)) = (refreshed, received.status, oauth) {
+            if let (401, Some(o)) = (received.status, refreshed) {
                 e.message = format!(
                     "{}; a new OAuth2 token from {} was refused too, so the client may not be \
                      allowed to call this API: check its `scope` and `audience`",
@@ -286,29 +483,13 @@ impl HttpStep {
             cx.expose("body", body);
             return Err(history.conclude(e, attempts, &advice));
         }
-        // The request succeeded: the status says so next to why its answer could not be used.
-        let response = mapping::Response {
-            status: received.status,
-            headers: &received.headers,
-            body: &received.body,
-            json: body_json,
-        };
-        let values = mapping::select_all(&self.spec.map, &response);
-        cx.expose("body", body);
-        let values = values.map_err(|mut e| {
-            e.http_status = Some(received.status);
-            e
-        })?;
-        for (var, value) in values {
-            cx.set_var(var, value)?;
-        }
-        Ok(())
+        Ok((before + attempts, received, body, is_json))
     }
 
     /// Sends `req` (after `before` attempts at it), retrying as the step's rules allow, and
     /// says what came of it. Attempts are numbered on from `before`, and `history` keeps the
     /// first that may have taken effect across calls.
-    async fn exchange(
+    async fn send_with_retries(
         &self,
         cx: &mut StepContext<'_>,
         req: &PreparedRequest,
@@ -418,11 +599,14 @@ impl HttpStep {
                 "http attempt"
             );
             if let Ok(r) = &result {
-                tracing::trace!(
-                    step = step_id,
-                    body = %redactor.redact(&String::from_utf8_lossy(&r.body)),
-                    "http response body"
-                );
+                let shown = if binary::is_binary(&r.headers, &r.body) {
+                    binary::not_shown(&r.headers, &r.body)
+                } else {
+                    redactor
+                        .redact(&String::from_utf8_lossy(&r.body))
+                        .into_owned()
+                };
+                tracing::trace!(step = step_id, body = %shown, "http response body");
             }
             let Decision::Retry { at_least } = retry::decide(&seen, replay_safe) else {
                 break result;
@@ -684,10 +868,14 @@ fn all_headers(r: &Received) -> Value {
     Value::Object(m)
 }
 
-/// The `response` record, the body as recorded (its JSON when it parses, its text otherwise)
-/// and whether it is JSON. The body is parsed once and copied once (into the record).
+/// The `response` record, the body as recorded (its JSON when it parses, a binary body's
+/// description, its text otherwise) and whether JSONPaths read it. The body is parsed once and copied once (into the record).
 fn response_record(r: &Received) -> (Value, Value, bool) {
+    // A binary body is never held as text: its type, size and base64 are, for JSONPaths to
+    // read (`$.base64`, `$.bytes`).
+    let binary = binary::is_binary(&r.headers, &r.body);
     let (body, is_json) = match serde_json::from_slice::<Value>(&r.body) {
+        _ if binary => (binary::described(&r.headers, &r.body, None), true),
         Ok(v) => (v, true),
         Err(_) => (
             Value::String(String::from_utf8_lossy(&r.body).into_owned()),

@@ -70,6 +70,7 @@ pub fn build(
         url,
         headers,
         body: Some(crate::form::encode(&form)),
+        upload: None,
         idempotency_key: None,
         credentials,
     }

@@ -73,6 +73,12 @@ impl WireLog {
         {
             out.push_str(&body_lines("> ", body.as_bytes(), redactor));
         }
+        // File bytes are never shown: what the body holds, in one line.
+        if self.bodies
+            && let Some(upload) = &req.upload
+        {
+            out.push_str(&format!("> [{}]\n", upload.summary));
+        }
         self.emit(&out, redactor);
     }
 
@@ -92,7 +98,9 @@ impl WireLog {
             ));
         }
         out.push_str("<\n");
-        if self.bodies {
+        if self.bodies && crate::binary::is_binary(headers, body) {
+            out.push_str(&format!("< {}\n", crate::binary::not_shown(headers, body)));
+        } else if self.bodies {
             out.push_str(&body_lines("< ", body, redactor));
         }
         self.emit(&out, redactor);

@@ -294,8 +294,7 @@ as after a real payment.</p>"
             let callback = link
                 .callback_url()
                 .map(|u| {
-                    let target =
-                        link.callback_redirect(u, &link.key_secret);
+                    let target = link.callback_redirect(u, &link.key_secret);
                     format!(
                         "<p>Razorpay redirects to <a id=\"callback\" href=\"{0}\">{1}</a> with the \
 razorpay_* query parameters and razorpay_signature.</p>",

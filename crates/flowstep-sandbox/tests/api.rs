@@ -149,10 +149,16 @@ async fn invalid_keys() {
             .send()
             .await
             .unwrap();
+        // A live key is refused with the sandbox's reason after Stripe's words.
+        let live = if masked.contains("_live_") {
+            ". The flowstep sandbox never takes live keys: use a test key (sk_test_... or rk_test_...)."
+        } else {
+            ""
+        };
         assert_error(
             resp,
             401,
-            &format!("Invalid API Key provided: {masked}"),
+            &format!("Invalid API Key provided: {masked}{live}"),
             None,
         )
         .await;

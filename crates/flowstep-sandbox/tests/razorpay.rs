@@ -219,7 +219,6 @@ async fn authentication() {
     for (id, secret) in [
         (SANDBOX_RAZORPAY_KEY_ID, "wrongwrongwrongwrongwron"),
         ("rzp_test_someoneElse12", SANDBOX_RAZORPAY_KEY_SECRET),
-        ("rzp_live_flowstepSandbox1", SANDBOX_RAZORPAY_KEY_SECRET),
         (SANDBOX_RAZORPAY_KEY_ID, ""),
     ] {
         let (st, _, v) = json_of(
@@ -234,6 +233,27 @@ async fn authentication() {
         .await;
         assert_eq!((st, &v), (401, &failed), "{id}:{secret}");
     }
+    // A live key id: refused, saying why (the sandbox plays test mode only).
+    let (st, _, v) = json_of(
+        client
+            .post(links_url(&sb))
+            .basic_auth(
+                "rzp_live_flowstepSandbox1",
+                Some(SANDBOX_RAZORPAY_KEY_SECRET),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, v),
+        (
+            401,
+            json!({"error": {"code": "BAD_REQUEST_ERROR", "description": "Authentication failed: the flowstep sandbox never takes live keys; use a test key id (rzp_test_...)"}})
+        )
+    );
     let (st, _, v) = json_of(
         client
             .get(format!("{}/plink_whatever", links_url(&sb)))

@@ -86,6 +86,10 @@ fn inputs(plan: &Plan) -> Map<String, Value> {
                 InputValue::Text("Blue T-shirt".into()),
             ),
             ("amount_paise".into(), InputValue::Text("50000".into())),
+            (
+                "success_url".into(),
+                InputValue::Text("https://shop.example/thanks".into()),
+            ),
         ],
     )
     .unwrap()

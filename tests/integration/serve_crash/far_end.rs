@@ -56,7 +56,7 @@ pub fn serve(dir: &Path, sandbox: &TestSandbox, extra: &[&str]) -> Serve {
 /// `POST /v1/runs` for an order of `flow`: its run id is also the session's
 /// `client_reference_id`, so the sandbox's requests say which run sent them.
 pub fn order_of(flow: &str, run_id: &str) -> Value {
-    json!({
+    let mut order = json!({
         "flow": flow,
         "run_id": run_id,
         "to": TO,
@@ -65,7 +65,13 @@ pub fn order_of(flow: &str, run_id: &str) -> Value {
             "amount_paise": 50000,
             "client_reference_id": run_id,
         },
-    })
+    });
+    // The preset's own input (and its copies'); `outer`, which uses the preset, passes its
+    // own page on.
+    if flow != "outer" {
+        order["inputs"]["success_url"] = json!("https://shop.example/thanks");
+    }
+    order
 }
 
 /// [`order_of`] the Stripe preset.

@@ -28,6 +28,7 @@ steps:
     with:
       product_name: <<product_name>>
       amount_paise: <<amount_paise>>
+      success_url: https://shop.example/thanks
       client_reference_id: <<client_reference_id>>
   - id: thanks
     type: flow

@@ -149,7 +149,8 @@ where
             .any_test_key
             .load(std::sync::atomic::Ordering::Relaxed);
         let own = id == SANDBOX_RAZORPAY_KEY_ID && secret == SANDBOX_RAZORPAY_KEY_SECRET;
-        let test_key = id.len() > "rzp_test_".len() && id.starts_with("rzp_test_") && !secret.is_empty();
+        let test_key =
+            id.len() > "rzp_test_".len() && id.starts_with("rzp_test_") && !secret.is_empty();
         if own || (any && test_key) {
             Ok(Credentials(secret.to_owned()))
         } else {

@@ -579,7 +579,11 @@ mod tests {
     fn defaults_match_the_reference() {
         let link = validate(&body(json!({"amount": 1000})), 1_700_000_000)
             .unwrap()
-            .build("http://127.0.0.1:1", 1_700_000_000, crate::razorpay::SANDBOX_RAZORPAY_KEY_SECRET.into());
+            .build(
+                "http://127.0.0.1:1",
+                1_700_000_000,
+                crate::razorpay::SANDBOX_RAZORPAY_KEY_SECRET.into(),
+            );
         let mut link = link;
         let v = link.snapshot(1_700_000_000);
         assert_eq!(v["currency"], "INR");
@@ -622,7 +626,11 @@ mod tests {
         let now = 1_700_000_000;
         let mut link = validate(&body(json!({"amount": 100, "expire_by": now + 1000})), now)
             .unwrap()
-            .build("http://x", now, crate::razorpay::SANDBOX_RAZORPAY_KEY_SECRET.into());
+            .build(
+                "http://x",
+                now,
+                crate::razorpay::SANDBOX_RAZORPAY_KEY_SECRET.into(),
+            );
         assert!(!link.pay(now + 1000));
         assert_eq!(link.status(), "expired");
         assert!(link.cancel(now + 1001).is_err());

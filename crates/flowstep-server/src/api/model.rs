@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 /// `POST /v1/runs`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"flow": "stripe-checkout", "inputs": {"product_name": "Blue T-shirt", "amount_paise": 50000}, "run_id": "order-42"}))]
+#[schema(example = json!({"flow": "stripe-checkout", "inputs": {"product_name": "Blue T-shirt", "amount_paise": 50000, "success_url": "https://shop.example/thanks"}, "run_id": "order-42"}))]
 #[serde(deny_unknown_fields)]
 pub struct CreateRun {
     /// The flow's name (`GET /v1/flows` lists them).

@@ -6,10 +6,12 @@ use crate::duration::parse_duration;
 use crate::rate::{Rate, parse_rate};
 pub use crate::reader::is_header_name;
 use crate::reader::{MapReader, expected, scalar_text};
-use crate::response_map::{ResponseMapping, read_map};
+use crate::response_map::{ResponseMapping, ResponseSource, read_map};
 use crate::source::{SourceFile, Span, Spanned};
+use crate::steps::file_body::{self, FileRef, Part, PartValue};
 use crate::steps::network_options::NetworkOptions;
 use crate::steps::oauth2::{self, OAuth2};
+use crate::steps::paginate::PaginateSpec;
 use crate::suggest::help_did_you_mean;
 use crate::template::{Template, TemplateEnv};
 use crate::value_template::{Destination, ValueTemplate, compile_string, literal_name};
@@ -46,10 +48,11 @@ pub const KEYS: &[&str] = &[
     "proxy",
     "redirects",
     "http_version",
+    "paginate",
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-const BODY_TYPES: &[&str] = &["form", "json", "text"];
+const BODY_TYPES: &[&str] = &["form", "json", "text", "multipart", "binary"];
 const AUTH_TYPES: &[&str] = &["none", "bearer", "basic", "header", "query", "oauth2"];
 const QUERY_LISTS: &[&str] = &["repeat", "brackets", "comma"];
 
@@ -83,6 +86,9 @@ pub struct HttpSpec {
     pub content_type: Option<Spanned<String>>,
     /// `response.map`: each variable and where in the response its value comes from.
     pub map: Vec<ResponseMapping>,
+    /// `response.save_to`: where a 2xx response's body is written (a path relative to the
+    /// flow file, templated), instead of being held as text.
+    pub save_to: Option<Template>,
     /// Limit for the whole request.
     pub timeout: Duration,
     /// Limit for connecting.
@@ -104,6 +110,9 @@ pub struct HttpSpec {
     /// `tls`, `proxy`, `redirects` and `http_version` as the step writes them; the flow's
     /// `http:` block fills in what it leaves out.
     pub network: NetworkOptions,
+    /// `paginate:`: follow pages and collect their items; `response.map` then reads the
+    /// collection (`$.items`, `$.pages`, `$.capped`) and the last page's headers and status.
+    pub paginate: Option<PaginateSpec>,
 }
 
 /// How a list in `query:` is sent (`tags: [a, b]`).
@@ -163,6 +172,27 @@ pub enum Body {
     Json(ValueTemplate),
     /// Text sent as it is rendered, with `content_type` (default `text/plain; charset=utf-8`).
     Text(Template),
+    /// `multipart/form-data`: text fields and files, in file order.
+    Multipart(Vec<Part>),
+    /// One file's bytes, with `content_type` (default `application/octet-stream`).
+    Binary(FileRef),
+}
+
+impl Body {
+    /// The files the body reads.
+    pub fn files(&self) -> Vec<&FileRef> {
+        match self {
+            Body::Multipart(parts) => parts
+                .iter()
+                .filter_map(|p| match &p.value {
+                    PartValue::File(f) => Some(f),
+                    PartValue::Text(_) => None,
+                })
+                .collect(),
+            Body::Binary(f) => vec![f],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The retry policy of a step.
@@ -300,10 +330,23 @@ impl HttpSpec {
             .get("content_type")
             .and_then(|n| scalar_text(n, "`content_type`", diags));
         let body = read_body(m, file, env, diags);
-        let map = m
+        let (map, save_to) = m
             .get("response")
-            .map(|n| read_response(n, diags))
+            .map(|n| read_response(n, file, env, diags))
             .unwrap_or_default();
+        if let (Some(Body::Multipart(_)), Some(ct)) = (&body, &content_type) {
+            diags.push(
+                Diagnostic::error(
+                    "E010",
+                    "`content_type` cannot be set for a multipart body",
+                    ct.span,
+                )
+                .with_help(
+                    "the body is sent as `multipart/form-data` with a boundary chosen when it \
+                     is built; give each file part its own `content_type`",
+                ),
+            );
+        }
         let mut duration = |key: &str, default: Duration| match m.get(key) {
             None => default,
             Some(n) => {
@@ -382,6 +425,22 @@ impl HttpSpec {
             .map(|n| read_hints(n, diags))
             .unwrap_or_default();
         let network = NetworkOptions::read(m, "this step", diags);
+        let paginate = m.get("paginate").and_then(|n| PaginateSpec::read(n, diags));
+        if let (Some(p), Some(method)) = (&paginate, &method) {
+            check_paginated(p, method, &map, diags);
+        }
+        if let (Some(_), Some(to)) = (&paginate, &save_to) {
+            diags.push(
+                Diagnostic::error(
+                    "E010",
+                    "`response.save_to` cannot be used with `paginate`",
+                    to.span(),
+                )
+                .with_help(
+                    "a paginated step collects JSON items; save one file with a step of its own",
+                ),
+            );
+        }
         Some(HttpSpec {
             method: method?,
             url: url?,
@@ -392,6 +451,7 @@ impl HttpSpec {
             body,
             content_type,
             map,
+            save_to,
             timeout,
             connect_timeout,
             retry,
@@ -401,6 +461,7 @@ impl HttpSpec {
             hints,
             omit_nulls,
             network,
+            paginate,
         })
     }
 
@@ -419,8 +480,18 @@ impl HttpSpec {
         match &self.body {
             Some(Body::Form(v) | Body::Json(v)) => out.extend(v.templates()),
             Some(Body::Text(t)) => out.push(t),
+            Some(Body::Multipart(parts)) => {
+                for p in parts {
+                    match &p.value {
+                        PartValue::Text(t) => out.push(t),
+                        PartValue::File(f) => out.extend(f.templates()),
+                    }
+                }
+            }
+            Some(Body::Binary(f)) => out.extend(f.templates()),
             None => {}
         }
+        out.extend(self.save_to.as_ref());
         if let Idempotency::Key(t) = &self.idempotency {
             out.push(t);
         }
@@ -436,6 +507,54 @@ impl HttpSpec {
             Auth::Basic { username, password } => vec![username, password],
             Auth::Header { value, .. } | Auth::Query { value, .. } => vec![value],
             Auth::OAuth2(o) => vec![&o.client_id, &o.client_secret],
+        }
+    }
+}
+
+/// What a paginated step may not do: send a method other than GET (each page is a new
+/// request, and only GET is safe to repeat page after page), or map a body path that reads a
+/// page rather than the collection.
+fn check_paginated(
+    p: &PaginateSpec,
+    method: &Spanned<String>,
+    map: &[ResponseMapping],
+    diags: &mut Diagnostics,
+) {
+    if method.value != "GET" {
+        diags.push(
+            Diagnostic::error(
+                "E010",
+                format!("`paginate` follows pages with GET; this step is a {}", method.value),
+                p.span,
+            )
+            .with_help("list endpoints are read with GET; remove `paginate` from a step that changes something"),
+        );
+    }
+    for m in map {
+        let ResponseSource::Body(path) = &m.source else {
+            continue;
+        };
+        let source = path.source();
+        let reads_collection = source == "$"
+            || ["$.items", "$.pages", "$.capped"].iter().any(|root| {
+                source
+                    .strip_prefix(root)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            });
+        if !reads_collection {
+            diags.push(
+                Diagnostic::error(
+                    "E010",
+                    format!("`{source}` reads one page, but this step collects pages"),
+                    path.span(),
+                )
+                .with_help(
+                    "with `paginate`, a body path reads the collection: `$.items` (every \
+                     page's items, in order), `$.pages` (how many were requested) or \
+                     `$.capped` (whether `max_pages` stopped it); `paginate.items` says which \
+                     part of a page is its items",
+                ),
+            );
         }
     }
 }
@@ -623,7 +742,8 @@ fn read_body(
                     m.key_span("body").unwrap_or(b.span),
                 )
                 .with_help(
-                    "set `body_type: form` (Stripe and most payment APIs), `json` or `text`",
+                    "set `body_type: form` (Stripe and most payment APIs), `json`, `text`, \
+                     `multipart` (file uploads) or `binary` (a file's bytes)",
                 ),
             );
             None
@@ -662,6 +782,8 @@ fn read_body(
                     None
                 }
             },
+            "multipart" => file_body::read_multipart(b, file, env, diags).map(Body::Multipart),
+            "binary" => file_body::read_binary(b, file, env, diags).map(Body::Binary),
             other => {
                 diags.push(
                     Diagnostic::error("E008", format!("unknown body type `{other}`"), t.span)
@@ -677,13 +799,28 @@ fn read_body(
     }
 }
 
-fn read_response(node: &Node, diags: &mut Diagnostics) -> Vec<ResponseMapping> {
-    let Some(mut m) = MapReader::new(node, "`response`", &["map"], diags) else {
-        return Vec::new();
+fn read_response(
+    node: &Node,
+    file: &SourceFile,
+    env: &mut TemplateEnv,
+    diags: &mut Diagnostics,
+) -> (Vec<ResponseMapping>, Option<Template>) {
+    let Some(mut m) = MapReader::new(node, "`response`", &["map", "save_to"], diags) else {
+        return (Vec::new(), None);
     };
     let out = m.get("map").map(|n| read_map(n, diags)).unwrap_or_default();
+    let save_to =
+        m.get("save_to").and_then(
+            |n| match n.as_str().filter(|t| !n.is_null() && !t.is_empty()) {
+                Some(t) => Some(compile_string(t, n, file, env, diags)),
+                None => {
+                    diags.push(expected(n, "a path", "`response.save_to`"));
+                    None
+                }
+            },
+        );
     m.finish(diags);
-    out
+    (out, save_to)
 }
 
 fn read_retry(node: &Node, diags: &mut Diagnostics) -> RetrySpec {

@@ -1,10 +1,12 @@
 //! The shapes of the built-in steps, as data, and the generic shape of plugin steps.
 
+pub mod file_body;
 pub mod flow_use;
 pub mod http;
 pub mod message;
 pub mod network_options;
 pub mod oauth2;
+pub mod paginate;
 pub mod set;
 pub mod wait;
 
@@ -13,11 +15,13 @@ use crate::template::Template;
 use crate::value_template::ValueTemplate;
 use crate::yaml::Node;
 
+pub use file_body::{FileRef, Part, PartValue};
 pub use flow_use::FlowUseSpec;
 pub use http::{Auth, Body, Hint, HttpSpec, Idempotency, QueryLists, RetrySpec};
 pub use message::{ContentSpec, MessageSpec, ReplyButtonSpec, TemplateMessageSpec};
 pub use network_options::{ClientCert, HttpVersion, NetworkOptions, ProxySetting};
 pub use oauth2::{ClientAuth, OAuth2};
+pub use paginate::{NextPage, PaginateSpec};
 pub use set::SetSpec;
 pub use wait::{Deadline, WaitSpec};
 
