@@ -21,6 +21,7 @@ mod file_bodies;
 mod format_rules;
 mod long_values;
 mod network_policy;
+mod oauth2;
 mod outcomes;
 mod pagination;
 mod preset_runs;

@@ -130,6 +130,7 @@ pub struct Received {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
 impl Received {
@@ -224,6 +225,7 @@ fn serve(
         method,
         path,
         headers,
+        body: String::from_utf8_lossy(&buf[head_end..]).into_owned(),
     });
     let next = {
         let mut s = script.lock().unwrap();

@@ -283,6 +283,32 @@ fn the_schema_rejects_the_mistakes_it_is_for() {
             }),
         ),
         (
+            "an oauth2 auth without its client secret",
+            Box::new(|f| {
+                step(f, 0)["auth"] = serde_json::json!({
+                    "type": "oauth2", "token_url": "https://auth.example/t", "client_id": "app"
+                });
+            }),
+        ),
+        (
+            "an oauth2 client secret written into the file",
+            Box::new(|f| {
+                step(f, 0)["auth"] = serde_json::json!({
+                    "type": "oauth2", "token_url": "https://auth.example/t", "client_id": "app",
+                    "client_secret": "cs_live_in_the_file"
+                });
+            }),
+        ),
+        (
+            "an oauth2 token URL that is not a URL",
+            Box::new(|f| {
+                step(f, 0)["auth"] = serde_json::json!({
+                    "type": "oauth2", "token_url": "auth.example/t", "client_id": "app",
+                    "client_secret": "<<secrets.STRIPE_SECRET_KEY>>"
+                });
+            }),
+        ),
+        (
             "body_type not in the enum",
             Box::new(|f| {
                 step(f, 0)["body_type"] = "xml".into();

@@ -1,5 +1,6 @@
-//! Auth kinds onto a request: bearer, basic, a header or a query parameter. Every credential
-//! is handed to the redactor before anything is recorded or logged.
+//! Auth kinds onto a request: bearer, basic, a header or a query parameter, and an OAuth2
+//! access token once it is fetched. Every credential is handed to the redactor before anything
+//! is recorded or logged.
 
 use crate::headers::{Headers, check_header_value};
 use crate::render::Renderer;
@@ -69,6 +70,17 @@ pub fn apply(
             query.push((name.value.clone(), value));
             creds.query = Some(name.value.clone());
         }
+        // The token is fetched when the request is about to be sent, and put on it with
+        // `set_token`; which header it goes in is known now, for redirects.
+        Auth::OAuth2(_) => creds.headers.push("Authorization".into()),
     }
     Ok(creds)
+}
+
+/// Puts an OAuth2 access token on a request as `Authorization: Bearer`, hidden first.
+pub fn set_token(headers: &mut Headers, token: &str, redactor: &Redactor) -> Result<(), StepError> {
+    redactor.add(token);
+    check_header_value("Authorization", "the OAuth2 access token", token)?;
+    headers.set("Authorization", format!("Bearer {token}"));
+    Ok(())
 }

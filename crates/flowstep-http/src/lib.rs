@@ -65,6 +65,9 @@ mod send;
 mod shell;
 mod sizes;
 mod step;
+mod token_cache;
+mod token_request;
+mod token_url;
 mod upload;
 mod url;
 mod wire_log;
@@ -78,7 +81,7 @@ pub use resolve::{Resolve, Resolver, StaticResolver, SystemResolver};
 pub use wire_log::{BODY_SHOWN_CHARS, WireLog};
 
 use flowstep_engine::Step;
-use flowstep_spec::steps::{HttpSpec, StepDecl, StepSpec};
+use flowstep_spec::steps::{Auth, HttpSpec, StepDecl, StepSpec};
 use flowstep_spec::{Diagnostic, Flow};
 use std::sync::Arc;
 
@@ -123,6 +126,7 @@ pub fn kind(
     let shared = Arc::new(step::Shared {
         clients: send::Clients::new(config.network.clone(), config.resolver.clone()),
         limits: rate_limit::Limits::new(config.rate_limit),
+        tokens: token_cache::TokenCache::default(),
         config,
     });
     move |decl: &StepDecl, flow: &Flow| -> Result<Box<dyn Step>, Vec<Diagnostic>> {
@@ -152,12 +156,21 @@ pub fn kind(
             &shared.config.connection,
             &flow.file,
         )?;
+        let token_url = match &spec.auth {
+            Auth::OAuth2(o) => Some(token_url::check(o, flow)?),
+            _ => None,
+        };
         let profile = shared.clients.profile(connection.client.clone());
         let declared: Vec<&str> = flow.secrets.iter().map(|s| s.name.value.as_str()).collect();
         Ok(Box::new(step::HttpStep {
             shared: shared.clone(),
             connection,
             profile,
+            token_reads: match &spec.auth {
+                Auth::OAuth2(o) => secret_reads::token_reads(o, &declared),
+                _ => Vec::new(),
+            },
+            token_url,
             reads: secret_reads::reads(spec, &declared),
             spec: (**spec).clone(),
         }))

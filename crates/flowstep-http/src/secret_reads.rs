@@ -4,7 +4,7 @@
 //! inside a longer header value); scanning the rendered request for values is only the
 //! backstop for secrets that reach a request some other way.
 
-use flowstep_spec::steps::{Auth, Body, HttpSpec, Idempotency, PartValue};
+use flowstep_spec::steps::{Auth, Body, HttpSpec, Idempotency, OAuth2, PartValue};
 use flowstep_spec::template::Reference;
 use flowstep_spec::{Span, Template, ValueTemplate};
 use std::fmt;
@@ -52,25 +52,12 @@ pub struct SecretRead {
 
 /// Every secret of `declared` that `spec`'s templates read, with where. `<<secrets>>` alone
 /// (the whole mapping, e.g. through a helper) reads every secret.
+/// An `oauth2` auth's client id and secret are not among them: they go to the token URL, never
+/// to the API (see [`token_reads`]).
 pub fn reads(spec: &HttpSpec, declared: &[&str]) -> Vec<SecretRead> {
     let mut out: Vec<SecretRead> = Vec::new();
     let mut add = |refs: &mut dyn Iterator<Item = &Reference>, place: Place| {
-        for r in refs {
-            let names: Vec<&str> = match r.path.as_slice() {
-                [root] if root == "secrets" => declared.to_vec(),
-                [root, name, ..] if root == "secrets" => vec![name.as_str()],
-                _ => Vec::new(),
-            };
-            for name in names {
-                if !out.iter().any(|o| o.name == name && o.place == place) {
-                    out.push(SecretRead {
-                        name: name.to_owned(),
-                        place: place.clone(),
-                        span: r.span,
-                    });
-                }
-            }
-        }
+        collect(&mut out, refs, place, declared);
     };
     add(&mut spec.url.references(), Place::Url);
     if let ValueTemplate::Map(entries) = &spec.query {
@@ -90,6 +77,7 @@ pub fn reads(spec: &HttpSpec, declared: &[&str]) -> Vec<SecretRead> {
         Auth::Bearer { token } => vec![token],
         Auth::Basic { username, password } => vec![username, password],
         Auth::Header { value, .. } | Auth::Query { value, .. } => vec![value],
+        Auth::OAuth2(_) => Vec::new(),
     };
     add(&mut auth.iter().flat_map(|t| t.references()), Place::Auth);
     let body: Vec<&Reference> = match &spec.body {
@@ -118,6 +106,40 @@ pub fn reads(spec: &HttpSpec, declared: &[&str]) -> Vec<SecretRead> {
         add(&mut t.references(), Place::IdempotencyKey);
     }
     out
+}
+
+/// The secrets an `oauth2` auth's token request reads, as `auth` reads them: the client id
+/// (when it is a secret) and the client secret.
+pub fn token_reads(o: &OAuth2, declared: &[&str]) -> Vec<SecretRead> {
+    let mut out = Vec::new();
+    let mut refs = o.client_id.references().chain(o.client_secret.references());
+    collect(&mut out, &mut refs, Place::Auth, declared);
+    out
+}
+
+/// Adds each secret `refs` read to `out` once per place. `<<secrets>>` alone reads them all.
+fn collect(
+    out: &mut Vec<SecretRead>,
+    refs: &mut dyn Iterator<Item = &Reference>,
+    place: Place,
+    declared: &[&str],
+) {
+    for r in refs {
+        let names: Vec<&str> = match r.path.as_slice() {
+            [root] if root == "secrets" => declared.to_vec(),
+            [root, name, ..] if root == "secrets" => vec![name.as_str()],
+            _ => Vec::new(),
+        };
+        for name in names {
+            if !out.iter().any(|o| o.name == name && o.place == place) {
+                out.push(SecretRead {
+                    name: name.to_owned(),
+                    place: place.clone(),
+                    span: r.span,
+                });
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! happened, turn failures into step errors a flow can act on, and map the response.
 
 use crate::api_error;
+use crate::auth;
 use crate::binary;
 use crate::binding;
 use crate::config::{FileAccess, HttpConfig, route};
@@ -18,14 +19,16 @@ use crate::request::{PrepareInput, PreparedRequest, prepare};
 use crate::retry::{self, Attempt, Decision, Wait};
 use crate::secret_reads::SecretRead;
 use crate::send::{self, AttemptInput, Clients, Failure, Profile, Received};
+use crate::token_cache::{Asked, TokenCache};
+use crate::token_request;
 use crate::url::host_of;
 use async_trait::async_trait;
 use flowstep_engine::{
-    EffectKind, ErrorKind, Redactor, RunMode, SourcePos, Step, StepContext, StepError,
+    EffectKind, ErrorKind, Redactor, RunMode, Secret, SourcePos, Step, StepContext, StepError,
 };
 use flowstep_spec::Fields;
 use flowstep_spec::duration::MAX_DURATION;
-use flowstep_spec::steps::{HttpSpec, Idempotency, PaginateSpec};
+use flowstep_spec::steps::{Auth, HttpSpec, Idempotency, OAuth2, PaginateSpec};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -52,6 +55,8 @@ pub struct Shared {
     pub clients: Clients,
     /// The process-wide and per-host rate limits.
     pub limits: Limits,
+    /// OAuth2 access tokens, shared by every step and run.
+    pub tokens: TokenCache,
 }
 
 /// One bound `type: http` step.
@@ -67,6 +72,10 @@ pub struct HttpStep {
     pub connection: Connection,
     /// The client options as interned by the shared [`Clients`].
     pub profile: Profile,
+    /// An `oauth2` auth's token URL, checked when the step was bound.
+    pub token_url: Option<reqwest::Url>,
+    /// Which secrets an `oauth2` auth's token request reads.
+    pub token_reads: Vec<SecretRead>,
 }
 
 #[async_trait]
@@ -90,6 +99,25 @@ impl Step for HttpStep {
     }
 }
 
+/// What the attempts at one request came to.
+struct Exchange {
+    /// The last attempt's answer, or why there was none.
+    result: Result<Received, Failure>,
+    /// Attempts made at the request so far, this exchange's included.
+    attempts: u32,
+    /// A `Retry-After` past the retry budget that ended the retries.
+    past_budget: Option<std::time::Duration>,
+}
+
+/// An `oauth2` auth's access token as the step's requests carry it: every page's too, since
+/// a later page's request is built from the one before.
+struct Bearer<'o> {
+    /// The auth as written.
+    auth: &'o OAuth2,
+    /// The token on the request now.
+    token: Secret,
+}
+
 impl HttpStep {
     async fn run_inner(&self, cx: &mut StepContext<'_>) -> Result<(), StepError> {
         let config = &self.shared.config;
@@ -98,7 +126,7 @@ impl HttpStep {
         let flow = cx.flow();
         let step_id = cx.decl().id.value.as_str();
         let base = files::base_dir(flow.file.name());
-        let req = prepare(
+        let mut req = prepare(
             &self.spec,
             &PrepareInput {
                 renderer: Renderer {
@@ -117,6 +145,25 @@ impl HttpStep {
         binding::check(&req, &self.reads, cx.secrets(), &flow.file)?;
         let routed = route(&config.routes, req.url.as_str());
         let target = routed.clone().unwrap_or_else(|| req.url.to_string());
+        // An OAuth2 token is on the request before it is recorded (and hidden in the record),
+        // except in a dry run, which asks the token endpoint nothing either.
+        let mut bearer = None;
+        if let Auth::OAuth2(o) = &self.spec.auth {
+            if cx.mode() == RunMode::DryRun {
+                req.headers.set(
+                    "Authorization",
+                    format!("Bearer <OAuth2 token from {}>", o.token_url.value),
+                );
+            } else {
+                let (t, how) = self.oauth_token(cx, o, None).await?;
+                auth::set_token(&mut req.headers, t.expose(), cx.redactor())?;
+                cx.record(
+                    "oauth2",
+                    json!({"token_url": o.token_url.value, "token": how}),
+                );
+                bearer = Some(Bearer { auth: o, token: t });
+            }
+        }
         let record = req.to_record(routed.as_deref());
         tracing::trace!(
             step = step_id,
@@ -157,10 +204,21 @@ impl HttpStep {
             return Ok(());
         }
 
-        if let Some(spec) = &self.spec.paginate {
-            return self.run_pages(cx, &req, spec).await;
+        if self.profile.options().insecure {
+            // Never silent: also drawn as warning W004 whenever the flow is checked or run.
+            tracing::warn!(
+                "{step_id}: TLS certificates are not checked (`insecure: true`); anyone on the \
+                 network path can read and change this request and its answer"
+            );
+            cx.record(
+                "warning",
+                json!("TLS certificates were not checked (`insecure: true`)"),
+            );
         }
-        let (_, received, mut body, is_json) = self.exchange(cx, &req, 0).await?;
+        if let Some(spec) = &self.spec.paginate {
+            return self.run_pages(cx, &req, bearer, spec).await;
+        }
+        let (_, received, mut body, is_json) = self.exchange(cx, &mut req, &mut bearer, 0).await?;
         if let Some(to) = &save_to {
             body = self.save(cx, &base, to, &received, body)?;
         }
@@ -191,6 +249,7 @@ impl HttpStep {
         &self,
         cx: &mut StepContext<'_>,
         req: &PreparedRequest,
+        mut bearer: Option<Bearer<'_>>,
         spec: &PaginateSpec,
     ) -> Result<(), StepError> {
         let config = &self.shared.config;
@@ -204,7 +263,8 @@ impl HttpStep {
                 // first one's before anything is sent.
                 binding::check(&page, &self.reads, cx.secrets(), &flow.file)?;
             }
-            let exchanged = self.exchange(cx, &page, attempts).await;
+            // A new OAuth2 token after a 401 goes on this page, and so on every later one.
+            let exchanged = self.exchange(cx, &mut page, &mut bearer, attempts).await;
             let (total, received, body, is_json) = match exchanged {
                 Ok(x) => x,
                 Err(mut e) => {
@@ -315,21 +375,132 @@ impl HttpStep {
         Ok(body)
     }
 
-    /// Sends `req` with the step's retries and rate limit, and records its response. A 2xx
-    /// answer comes back with its body (JSON when it parses, else text), whether it is JSON,
-    /// and the attempts so far (`before` plus this request's); anything else fails the step.
+    /// Sends `req` with the step's retries and rate limit, and records its response. With an
+    /// OAuth2 token, a 401 gets one new token (put on `req`, for the pages after it too) and
+    /// one more round of attempts, numbered on; a second 401 stands. A 2xx answer comes back
+    /// with its body (JSON when it parses, else text), whether it is JSON, and the attempts so
+    /// far (`before` plus this request's); anything else fails the step.
     async fn exchange(
         &self,
         cx: &mut StepContext<'_>,
-        req: &PreparedRequest,
+        req: &mut PreparedRequest,
+        bearer: &mut Option<Bearer<'_>>,
         before: u32,
     ) -> Result<(u32, Received, Value, bool), StepError> {
         let config = &self.shared.config;
-        let flow = cx.flow();
         let step_id = cx.decl().id.value.as_str();
         let routed = route(&config.routes, req.url.as_str());
         let target = routed.clone().unwrap_or_else(|| req.url.to_string());
         let redactor = cx.redactor().clone();
+        let retry = &self.spec.retry;
+        let mut history = History::default();
+        let mut exchange = self
+            .send_with_retries(cx, req, &target, &redactor, 0, &mut history)
+            .await?;
+        // A 401 to an OAuth2 token: it may have been revoked or expired early. One new token
+        // and one more try; a second 401 stands.
+        let mut refreshed = None;
+        if let Some(b) = bearer.as_mut()
+            && matches!(&exchange.result, Ok(r) if r.status == 401)
+        {
+            let why = "the API answered 401 Unauthorized to the OAuth2 token; asking the token \
+                       endpoint for a new one and trying once more";
+            tracing::info!("{step_id}: {why}");
+            if let Some(w) = config.wire_log.as_ref() {
+                w.note(&format!("{step_id}: {why}"), &redactor);
+            }
+            cx.set_attempts(before + exchange.attempts);
+            let (t, _) = self
+                .oauth_token(cx, b.auth, Some(&b.token))
+                .await
+                .map_err(|mut e| {
+                    // The request itself was sent: only the retry was not.
+                    let said = e.message.replacen(token_request::NOT_SENT, "", 1);
+                    e.message = format!(
+                        "the API answered 401 Unauthorized to the OAuth2 token, and a new one \
+                         could not be had, so the request was not sent again: {said}"
+                    );
+                    e
+                })?;
+            auth::set_token(&mut req.headers, t.expose(), &redactor)?;
+            cx.record(
+                "oauth2",
+                json!({"token_url": b.auth.token_url.value, "token": "fetched again after a 401"}),
+            );
+            b.token = t;
+            refreshed = Some(b.auth);
+            exchange = self
+                .send_with_retries(cx, req, &target, &redactor, exchange.attempts, &mut history)
+                .await?;
+        }
+        let Exchange {
+            result,
+            attempts,
+            past_budget,
+        } = exchange;
+        cx.set_attempts(before + attempts);
+        let advice = self.rerun_advice(req, cx.run_id());
+        // What the API asked for when it was more than the budget allows, for any failure.
+        let asked_too_long = |mut e: StepError| {
+            if let Some(asked) = past_budget {
+                e.message = format!(
+                    "{}; the API asked to wait {} before trying again (Retry-After), which is \
+                     past the step's retry budget (retry.budget: {} from the first attempt), so \
+                     it was not retried",
+                    e.message.trim_end_matches('.'),
+                    humantime(asked),
+                    humantime(retry.budget)
+                );
+            }
+            e
+        };
+
+        let received = match result {
+            Ok(r) => r,
+            Err(f) => {
+                let e = self.failure_error(f, req, routed.as_deref(), attempts, &history, &advice);
+                return Err(history.conclude(asked_too_long(e), attempts, &advice));
+            }
+        };
+        let (record, body, is_json) = response_record(&received);
+        cx.record("response", record);
+        cx.expose("http_status", json!(received.status));
+        cx.expose("headers", all_headers(&received));
+        let body_json = is_json.then_some(&body);
+        // With `redirects: {follow: false}` a redirect is the answer asked for.
+        let kept_redirect = !self.connection.redirects.follow
+            && matches!(received.status, 301 | 302 | 303 | 307 | 308);
+        if !(200..300).contains(&received.status) && !kept_redirect {
+            let mut e = asked_too_long(status_error(&received, body_json, &redactor));
+            if let (401, Some(o)) = (received.status, refreshed) {
+                e.message = format!(
+                    "{}; a new OAuth2 token from {} was refused too, so the client may not be \
+                     allowed to call this API: check its `scope` and `audience`",
+                    e.message.trim_end_matches('.'),
+                    o.token_url.value
+                );
+            }
+            cx.expose("body", body);
+            return Err(history.conclude(e, attempts, &advice));
+        }
+        Ok((before + attempts, received, body, is_json))
+    }
+
+    /// Sends `req` (after `before` attempts at it), retrying as the step's rules allow, and
+    /// says what came of it. Attempts are numbered on from `before`, and `history` keeps the
+    /// first that may have taken effect across calls.
+    async fn send_with_retries(
+        &self,
+        cx: &mut StepContext<'_>,
+        req: &PreparedRequest,
+        target: &str,
+        redactor: &Redactor,
+        before: u32,
+        history: &mut History,
+    ) -> Result<Exchange, StepError> {
+        let config = &self.shared.config;
+        let flow = cx.flow();
+        let step_id = cx.decl().id.value.as_str();
         // Durations are at most an hour by the check; a spec built by hand is held to it too,
         // so that no deadline computed from them can overflow.
         let input = AttemptInput {
@@ -337,7 +508,7 @@ impl HttpStep {
             routes: &config.routes,
             secrets: cx.secrets(),
             reads: &self.reads,
-            redactor: &redactor,
+            redactor,
             timeout: self.spec.timeout.min(MAX_DURATION),
             connect_timeout: self.spec.connect_timeout.min(MAX_DURATION),
             max_bytes: config.max_response_bytes,
@@ -345,24 +516,12 @@ impl HttpStep {
             profile: &self.profile,
             redirects: self.connection.redirects,
         };
-        if self.profile.options().insecure {
-            // Never silent: also drawn as warning W004 whenever the flow is checked or run.
-            tracing::warn!(
-                "{step_id}: TLS certificates are not checked (`insecure: true`); anyone on the \
-                 network path can read and change this request and its answer"
-            );
-            cx.record(
-                "warning",
-                json!("TLS certificates were not checked (`insecure: true`)"),
-            );
-        }
         let replay_safe = req.replay_safe();
         let retry = &self.spec.retry;
-        let max_attempts = retry.max_attempts.max(1);
+        let max_attempts = before + retry.max_attempts.max(1);
         let first_started = Instant::now();
-        let mut history = History::default();
         let mut past_budget = None;
-        let mut attempts = 0;
+        let mut attempts = before;
         // Limits are per host as the flow writes it, whatever a route sends it to.
         let host = host_of(&req.url);
         let result = loop {
@@ -382,7 +541,7 @@ impl HttpStep {
             .await?;
             let wire = config.wire_log.as_ref();
             if let Some(w) = wire {
-                w.request(step_id, (attempts, max_attempts), req, &target, &redactor);
+                w.request(step_id, (attempts, max_attempts), req, target, redactor);
             }
             let started = Instant::now();
             let result = send::attempt(&self.shared.clients, &input).await;
@@ -392,15 +551,15 @@ impl HttpStep {
                     Ok(r) => w.response(
                         (&send::status_line(r.status), &r.headers, &r.body),
                         elapsed_ms,
-                        &redactor,
+                        redactor,
                     ),
                     Err(Failure::NotSent { detail }) => {
-                        w.no_answer(&format!("could not connect: {detail}"), &redactor)
+                        w.no_answer(&format!("could not connect: {detail}"), redactor)
                     }
                     Err(Failure::NoAnswer { detail, .. }) => {
-                        w.no_answer(&format!("no answer: {detail}"), &redactor)
+                        w.no_answer(&format!("no answer: {detail}"), redactor)
                     }
-                    Err(Failure::Final(e)) => w.no_answer(&e.message, &redactor),
+                    Err(Failure::Final(e)) => w.no_answer(&e.message, redactor),
                 }
             }
             let seen = match &result {
@@ -434,7 +593,7 @@ impl HttpStep {
                 step = step_id,
                 attempt = attempts,
                 method = %req.method,
-                url = %redactor.redact(&target),
+                url = %redactor.redact(target),
                 status = ?result.as_ref().ok().map(|r| r.status),
                 elapsed_ms,
                 "http attempt"
@@ -452,10 +611,10 @@ impl HttpStep {
             let Decision::Retry { at_least } = retry::decide(&seen, replay_safe) else {
                 break result;
             };
-            if attempts >= max_attempts {
+            if attempts - before >= retry.max_attempts.max(1) {
                 break result;
             }
-            let backoff = retry::backoff(attempts, retry.base_delay, retry.max_delay);
+            let backoff = retry::backoff(attempts - before, retry.base_delay, retry.max_delay);
             let left = retry
                 .budget
                 .min(MAX_DURATION)
@@ -502,44 +661,90 @@ impl HttpStep {
                 }
             }
         };
-        cx.set_attempts(before + attempts);
-        let advice = self.rerun_advice(req, cx.run_id());
-        // What the API asked for when it was more than the budget allows, for any failure.
-        let asked_too_long = |mut e: StepError| {
-            if let Some(asked) = past_budget {
-                e.message = format!(
-                    "{}; the API asked to wait {} before trying again (Retry-After), which is \
-                     past the step's retry budget (retry.budget: {} from the first attempt), so \
-                     it was not retried",
-                    e.message.trim_end_matches('.'),
-                    humantime(asked),
-                    humantime(retry.budget)
-                );
-            }
-            e
-        };
+        Ok(Exchange {
+            result,
+            attempts,
+            past_budget,
+        })
+    }
 
-        let received = match result {
-            Ok(r) => r,
-            Err(f) => {
-                let e = self.failure_error(f, req, routed.as_deref(), attempts, &history, &advice);
-                return Err(history.conclude(asked_too_long(e), attempts, &advice));
-            }
+    /// The OAuth2 access token for this step: the cached one while it is fresh, else a new one
+    /// from the token endpoint, fetched by one step at a time for each token. `refused`: a
+    /// token the API just answered 401 to, never handed out again. Says which it was
+    /// (`cached`, `fetched`). Either way the token joins the run's redactor.
+    async fn oauth_token(
+        &self,
+        cx: &StepContext<'_>,
+        o: &OAuth2,
+        refused: Option<&Secret>,
+    ) -> Result<(Secret, &'static str), StepError> {
+        let config = &self.shared.config;
+        let flow = cx.flow();
+        let redactor = cx.redactor();
+        let r = Renderer {
+            env: &flow.templates,
+            scope: cx.scope(),
+            credentials: cx.credential_scope(),
+            file: &flow.file,
         };
-        let (record, body, is_json) = response_record(&received);
-        cx.record("response", record);
-        cx.expose("http_status", json!(received.status));
-        cx.expose("headers", all_headers(&received));
-        let body_json = is_json.then_some(&body);
-        // With `redirects: {follow: false}` a redirect is the answer asked for.
-        let kept_redirect = !self.connection.redirects.follow
-            && matches!(received.status, 301 | 302 | 303 | 307 | 308);
-        if !(200..300).contains(&received.status) && !kept_redirect {
-            let e = asked_too_long(status_error(&received, body_json, &redactor));
-            cx.expose("body", body);
-            return Err(history.conclude(e, attempts, &advice));
+        let client_id = r.credential_text(&o.client_id)?;
+        let client_secret = r.credential_text(&o.client_secret)?;
+        let scope = o.scope.as_ref().map(|t| r.text(t)).transpose()?;
+        let audience = o.audience.as_ref().map(|t| r.text(t)).transpose()?;
+        let asked = Asked {
+            token_url: &o.token_url.value,
+            client_id: &client_id,
+            client_secret: &client_secret,
+            scope: scope.as_deref(),
+            audience: audience.as_deref(),
+            client_auth: o.client_auth,
+        };
+        let tokens = &self.shared.tokens;
+        let slot = tokens.slot(tokens.key(&asked));
+        let mut held = slot.lock().await;
+        if let Some(t) = held.as_ref()
+            && t.fresh(Instant::now())
+            && refused != Some(&t.value)
+        {
+            redactor.add(t.value.expose());
+            return Ok((t.value.clone(), "cached"));
         }
-        Ok((before + attempts, received, body, is_json))
+        *held = None;
+        let Some(url) = self.token_url.clone() else {
+            return Err(StepError::invalid(
+                "the OAuth2 token URL was not checked when the step was bound",
+            ));
+        };
+        let req = token_request::build(url, &asked, &config.user_agent, redactor);
+        // Checked when the flow was read; checked again on what is really sent.
+        binding::check(&req, &self.token_reads, cx.secrets(), &flow.file)?;
+        let token_url_at = SourcePos::new(flow.file.clone(), o.token_url.span);
+        let fetch = token_request::Fetch {
+            clients: &self.shared.clients,
+            input: AttemptInput {
+                request: &req,
+                routes: &config.routes,
+                secrets: cx.secrets(),
+                reads: &self.token_reads,
+                redactor,
+                timeout: self.spec.timeout.min(MAX_DURATION),
+                connect_timeout: self.spec.connect_timeout.min(MAX_DURATION),
+                max_bytes: config.max_response_bytes,
+                url_at: token_url_at.clone(),
+                profile: &self.profile,
+                redirects: self.connection.redirects,
+            },
+            retry: &self.spec.retry,
+            wire: config.wire_log.as_ref(),
+            step_id: cx.decl().id.value.as_str(),
+            token_url: &o.token_url.value,
+            token_url_at,
+        };
+        let token = token_request::fetch(&fetch).await?;
+        redactor.add(token.value.expose());
+        let value = token.value.clone();
+        *held = Some(token);
+        Ok((value, "fetched"))
     }
 
     /// The step error for an attempt that got no usable response. `advice` (how to re-run

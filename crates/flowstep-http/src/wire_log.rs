@@ -111,6 +111,11 @@ impl WireLog {
         self.emit(&format!("* {what}\n"), redactor);
     }
 
+    /// Something the step does between attempts (`* ID: ...`).
+    pub(crate) fn note(&self, what: &str, redactor: &Redactor) {
+        self.emit(&format!("* {what}\n"), redactor);
+    }
+
     fn emit(&self, text: &str, redactor: &Redactor) {
         (self.sink)(&redactor.redact(text));
     }

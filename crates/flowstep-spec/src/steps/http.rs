@@ -10,6 +10,7 @@ use crate::response_map::{ResponseMapping, ResponseSource, read_map};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::steps::file_body::{self, FileRef, Part, PartValue};
 use crate::steps::network_options::NetworkOptions;
+use crate::steps::oauth2::{self, OAuth2};
 use crate::steps::paginate::PaginateSpec;
 use crate::suggest::help_did_you_mean;
 use crate::template::{Template, TemplateEnv};
@@ -52,7 +53,7 @@ pub const KEYS: &[&str] = &[
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const BODY_TYPES: &[&str] = &["form", "json", "text", "multipart", "binary"];
-const AUTH_TYPES: &[&str] = &["none", "bearer", "basic", "header", "query"];
+const AUTH_TYPES: &[&str] = &["none", "bearer", "basic", "header", "query", "oauth2"];
 const QUERY_LISTS: &[&str] = &["repeat", "brackets", "comma"];
 
 /// The default time limit for a whole request, connect to last byte.
@@ -157,6 +158,9 @@ pub enum Auth {
         /// Its value.
         value: Template,
     },
+    /// `Authorization: Bearer` with a token from an OAuth 2.0 token endpoint (client
+    /// credentials grant).
+    OAuth2(Box<OAuth2>),
 }
 
 /// A request body.
@@ -471,6 +475,7 @@ impl HttpSpec {
             Auth::Bearer { token } => out.push(token),
             Auth::Basic { username, password } => out.extend([username, password]),
             Auth::Header { value, .. } | Auth::Query { value, .. } => out.push(value),
+            Auth::OAuth2(o) => out.extend(o.templates()),
         }
         match &self.body {
             Some(Body::Form(v) | Body::Json(v)) => out.extend(v.templates()),
@@ -494,12 +499,14 @@ impl HttpSpec {
     }
 
     /// The templates that carry credentials: secrets belong here and in headers, nowhere else.
+    /// An OAuth2 scope or audience is not one: it is sent as written.
     pub fn auth_templates(&self) -> Vec<&Template> {
         match &self.auth {
             Auth::None => vec![],
             Auth::Bearer { token } => vec![token],
             Auth::Basic { username, password } => vec![username, password],
             Auth::Header { value, .. } | Auth::Query { value, .. } => vec![value],
+            Auth::OAuth2(o) => vec![&o.client_id, &o.client_secret],
         }
     }
 }
@@ -598,7 +605,20 @@ fn read_auth(
     env: &mut TemplateEnv,
     diags: &mut Diagnostics,
 ) -> Option<Auth> {
-    const KEYS: &[&str] = &["type", "token", "username", "password", "name", "value"];
+    const KEYS: &[&str] = &[
+        "type",
+        "token",
+        "username",
+        "password",
+        "name",
+        "value",
+        "token_url",
+        "client_id",
+        "client_secret",
+        "scope",
+        "audience",
+        "client_auth",
+    ];
     let mut m = MapReader::new(node, "`auth`", KEYS, diags)?;
     let ty = scalar_text(m.required("type", diags)?, "`auth.type`", diags)?;
     let mut text =
@@ -665,6 +685,7 @@ fn read_auth(
                 }),
             }
         }
+        "oauth2" => oauth2::read(&mut m, file, env, diags).map(|o| Auth::OAuth2(Box::new(o))),
         other => {
             diags.push(
                 Diagnostic::error("E008", format!("unknown auth type `{other}`"), ty.span)
@@ -682,6 +703,7 @@ fn read_auth(
         "bearer" => &["token"],
         "basic" => &["username", "password"],
         "header" | "query" => &["name", "value"],
+        "oauth2" => oauth2::KEYS,
         _ => &[],
     };
     for (k, _) in m.take_rest() {
