@@ -325,3 +325,61 @@ steps:
     );
     assert!(api.uploads().is_empty(), "nothing was sent");
 }
+
+/// A `save_to` path known only at run time is checked before the request is sent: outside the
+/// flow's directory, or the flow file itself, nothing is sent.
+#[test]
+fn a_save_to_path_that_cannot_be_written_stops_the_step_before_anything_is_sent() {
+    let api = StubApi::start();
+    let dir = Scratch::new();
+    dir.write(
+        "save.yaml",
+        &format!(
+            r#"flow: save
+inputs:
+  to: {{ type: string }}
+steps:
+  - id: fetch
+    type: http
+    method: POST
+    url: {}/image.png
+    response:
+      save_to: "<<to>>"
+"#,
+            api.url()
+        ),
+    );
+    for (to, says) in [
+        (
+            "../../etc/evil",
+            "response.save_to: `../../etc/evil` is outside the flow's directory",
+        ),
+        (
+            "save.yaml",
+            "is the flow file itself; save the response elsewhere",
+        ),
+    ] {
+        let out = run(
+            dir.path(),
+            &["run", "save.yaml", "--var", &format!("to={to}")],
+        );
+        assert_eq!(out.code, 1, "{to}: {out:?}");
+        assert!(out.stdout.contains(says), "{to}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("nothing was sent"),
+            "{to}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("--> save.yaml:10:16"),
+            "{to}: {}",
+            out.stdout
+        );
+    }
+    assert!(api.requests().is_empty(), "{:?}", api.requests());
+    assert!(
+        std::fs::read_to_string(dir.path().join("save.yaml"))
+            .unwrap()
+            .starts_with("flow: save")
+    );
+}

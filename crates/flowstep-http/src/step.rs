@@ -176,6 +176,39 @@ impl HttpStep {
             Some(t) => Some(self.renderer(cx).text(t)?),
             None => None,
         };
+        // Where the answer is to be saved is known now: a path that cannot be written stops
+        // the step before anything is sent, rather than after the request took effect.
+        if let (Some(to), Some(t), RunMode::Live) = (&save_to, &self.spec.save_to, cx.mode()) {
+            let refused = |why: String| {
+                StepError::invalid(format!("response.save_to: {why}; nothing was sent"))
+                    .located_at(self.renderer(cx).position(t.span()))
+            };
+            if self.shared.config.files != FileAccess::BesideFlow {
+                return Err(refused(
+                    "this runner does not let flows write files (`HttpConfig::files`)".into(),
+                ));
+            }
+            let at = files::check_writable(&base, to).map_err(&refused)?;
+            let flow_file = std::fs::canonicalize(flow.file.name()).ok();
+            let target = at
+                .parent()
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        std::path::Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .and_then(|d| std::fs::canonicalize(d).ok())
+                .zip(at.file_name())
+                .map(|(d, n)| d.join(n));
+            if flow_file.is_some() && flow_file == target {
+                return Err(refused(format!(
+                    "{} is the flow file itself; save the response elsewhere",
+                    at.display()
+                )));
+            }
+        }
         if cx.mode() == RunMode::DryRun {
             let mut curl = dry_run::curl(&req, &target);
             if let Some(to) = &save_to {
