@@ -431,3 +431,24 @@ fn a_query_credential_goes_to_every_page_and_is_never_shown() {
         ]
     );
 }
+
+/// A `Link` back to a page already read is refused, not followed round until the cap: the
+/// stub's `rel="last"` on its last page points at that page itself.
+#[test]
+fn a_link_back_to_a_page_already_read_is_refused() {
+    let api = StubApi::start();
+    let dir = Scratch::new();
+    dir.write(
+        "circle.yaml",
+        &flow(&api.url(), "/link", "      link: last\n      items: $"),
+    );
+    let out = run(dir.path(), &["run", "circle.yaml", "--output", "json"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let v = out.json();
+    assert_eq!(
+        step_record(&v, "list")["error"]["message"],
+        "page 2: the Link header's next page is a page already read (/link); following it \
+         would request the same pages again"
+    );
+    assert_eq!(api.requests().len(), 2, "{:?}", api.requests());
+}

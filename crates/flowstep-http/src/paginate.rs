@@ -36,6 +36,7 @@ pub struct Pager<'s> {
     bytes: usize,
     /// The page number or offset the current page asked for.
     number: u64,
+    /// The cursors given so far, or with `link:` the URLs of the pages asked for.
     cursors: Vec<String>,
     stop: Option<Stop>,
 }
@@ -195,6 +196,20 @@ impl<'s> Pager<'s> {
                         )));
                     }
                     next.url = keep_auth_query(url, req);
+                    // A Link back to a page already read would go round in a circle until
+                    // the cap (`cursors` holds the pages' URLs in this mode).
+                    if self.cursors.is_empty() {
+                        self.cursors.push(req.url.to_string());
+                    }
+                    let next_url = next.url.to_string();
+                    if self.cursors.contains(&next_url) {
+                        return Err(fail(format!(
+                            "the Link header's next page is a page already read ({}); \
+                             following it would request the same pages again",
+                            next.url.path()
+                        )));
+                    }
+                    self.cursors.push(next_url);
                     true
                 }
             },
