@@ -369,3 +369,25 @@ fn the_banner_lists_credentials_and_admin_endpoints_and_its_try_line_works_as_pr
         );
     }
 }
+
+/// A fault the sandbox cannot read is refused with the shape it takes, not serde's words.
+#[test]
+fn a_bad_fault_is_refused_with_the_shape_it_takes() {
+    let dir = Scratch::new();
+    let sb = standalone(&dir, "127.0.0.1:0", "127.0.0.1:1");
+    let a = raw_http::request(
+        "POST",
+        &format!("{}/__sandbox/faults", sb.url),
+        &[("Content-Type", "application/json")],
+        br#"{"count": 1, "action": "bogus"}"#,
+    );
+    assert_eq!(a.status, 400, "{}", a.body);
+    let v: Value = serde_json::from_str(&a.body).unwrap();
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Invalid fault JSON (")
+            && message.contains(r#"Expected {"count": N (at least 1)"#)
+            && message.ends_with("see docs/sandbox.md"),
+        "{message}"
+    );
+}

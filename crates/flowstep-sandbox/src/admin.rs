@@ -81,7 +81,13 @@ async fn inject(State(app): State<AppState>, body: Bytes) -> Response {
             lock(&app.faults).push(fault);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => message(400, &format!("Invalid fault JSON: {e}")),
+        // serde's word for an untagged enum that nothing matched says nothing: say the shape.
+        Err(e) => message(
+            400,
+            &format!(
+                "Invalid fault JSON ({e}). Expected {{\"count\": N (at least 1), \"path_prefix\": \"/v1/...\" (optional), \"action\": \"status\" with \"status\": 100-599 (and optional \"body\" and \"headers\": [[name, value]]), or \"delay\" with \"ms\", or \"close_before_processing\", or \"drop_response\"}}; see docs/sandbox.md"
+            ),
+        ),
     }
 }
 

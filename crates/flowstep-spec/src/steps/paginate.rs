@@ -128,9 +128,27 @@ impl PaginateSpec {
                 let n = m.get(one).expect("the key is written");
                 next = match *one {
                     "cursor" => read_cursor(n, diags),
-                    "link" => {
-                        scalar_text(n, "`paginate.link`", diags).map(|rel| NextPage::Link { rel })
-                    }
+                    "link" => match scalar_text(n, "`paginate.link`", diags) {
+                        // RFC 8288 relation types are tokens: no space, never empty.
+                        Some(rel)
+                            if rel.value.is_empty() || rel.value.contains(char::is_whitespace) =>
+                        {
+                            diags.push(
+                                Diagnostic::error(
+                                    "E010",
+                                    if rel.value.is_empty() {
+                                        "`paginate.link` is empty: it names the link relation to follow".to_owned()
+                                    } else {
+                                        format!("`{}` is not a link relation (relations hold no spaces)", rel.value)
+                                    },
+                                    rel.span,
+                                )
+                                .with_help("write the `rel` of the Link entry to follow, usually `link: next`"),
+                            );
+                            None
+                        }
+                        rel => rel.map(|rel| NextPage::Link { rel }),
+                    },
                     "page" => read_number(n, "page", 1, diags)
                         .map(|(param, start)| NextPage::Page { param, start }),
                     _ => read_number(n, "offset", 0, diags)
