@@ -256,6 +256,25 @@ fn dry_run_steps(
         {
             dry_run_steps(out, &inner, &format!("{path}."), messages, next);
         }
+        // A used flow's messages that `messages: suppress` keeps from the channel.
+        for m in step
+            .details
+            .get("messages_suppressed")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let text = m["text"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('\n', "\n                      ");
+            let _ = writeln!(
+                out,
+                "  message (suppressed, from {} > {}): {text}",
+                step.id,
+                m["step"].as_str().unwrap_or_default()
+            );
+        }
         if let Some(e) = &step.error {
             let _ = writeln!(out, "\n{}", e.render());
         }

@@ -90,6 +90,16 @@ fn suppressed_messages_are_not_sent_and_the_step_record_lists_them() {
         .unwrap_or_else(|| panic!("{}", v["steps"][0]));
     assert_eq!(suppressed.len(), 1);
     assert_eq!(suppressed[0]["step"], "send_link");
+    // A dry run shows them as suppressed.
+    let dry = run_parent(&sb, &dir, &["--dry-run"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(
+        dry.stdout.contains(
+            "\n  message (suppressed, from pay > send_link): Please complete your payment here: "
+        ),
+        "{}",
+        dry.stdout
+    );
     let url = v["steps"][0]["outputs"]["payment_url"].as_str().unwrap();
     assert!(
         suppressed[0]["text"]
