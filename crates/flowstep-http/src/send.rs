@@ -11,6 +11,7 @@ use crate::request::PreparedRequest;
 use crate::resolve::Resolver;
 use crate::secret_reads::{Place, SecretRead};
 use crate::url::origin_of;
+use crate::wire_log::WireLog;
 use flowstep_engine::{BoundSecret, ErrorKind, Redactor, SourcePos, StepError};
 use flowstep_spec::steps::HttpVersion;
 use reqwest::Url;
@@ -698,6 +699,30 @@ pub fn status_line(status: u16) -> String {
 }
 
 pub use crate::sizes::human_size;
+
+/// `-v`: what one attempt came to, on the wire log: the answer's status and headers, or why
+/// there was none.
+pub(crate) fn log_attempt(
+    w: &WireLog,
+    result: &Result<Received, Failure>,
+    elapsed_ms: u128,
+    redactor: &flowstep_engine::Redactor,
+) {
+    match result {
+        Ok(r) => w.response(
+            (&status_line(r.status), &r.headers, &r.body),
+            elapsed_ms,
+            redactor,
+        ),
+        Err(Failure::NotSent { detail }) => {
+            w.no_answer(&format!("could not connect: {detail}"), redactor)
+        }
+        Err(Failure::NoAnswer { detail, .. }) => {
+            w.no_answer(&format!("no answer: {detail}"), redactor)
+        }
+        Err(Failure::Final(e)) => w.no_answer(&e.message, redactor),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -580,20 +580,7 @@ impl HttpStep {
             let result = send::attempt(&self.shared.clients, &input).await;
             let elapsed_ms = started.elapsed().as_millis();
             if let Some(w) = wire {
-                match &result {
-                    Ok(r) => w.response(
-                        (&send::status_line(r.status), &r.headers, &r.body),
-                        elapsed_ms,
-                        redactor,
-                    ),
-                    Err(Failure::NotSent { detail }) => {
-                        w.no_answer(&format!("could not connect: {detail}"), redactor)
-                    }
-                    Err(Failure::NoAnswer { detail, .. }) => {
-                        w.no_answer(&format!("no answer: {detail}"), redactor)
-                    }
-                    Err(Failure::Final(e)) => w.no_answer(&e.message, redactor),
-                }
+                send::log_attempt(w, &result, elapsed_ms, redactor);
             }
             let seen = match &result {
                 Ok(r) => Attempt::Answered {

@@ -116,21 +116,7 @@ pub async fn fetch(f: &Fetch<'_>) -> Result<Token, StepError> {
             hide_tokens(&r.body, redactor);
         }
         if let Some(w) = f.wire {
-            let elapsed = started.elapsed().as_millis();
-            match &result {
-                Ok(r) => w.response(
-                    (&status_line(r.status), &r.headers, &r.body),
-                    elapsed,
-                    redactor,
-                ),
-                Err(Failure::NotSent { detail }) => {
-                    w.no_answer(&format!("could not connect: {detail}"), redactor)
-                }
-                Err(Failure::NoAnswer { detail, .. }) => {
-                    w.no_answer(&format!("no answer: {detail}"), redactor)
-                }
-                Err(Failure::Final(e)) => w.no_answer(&e.message, redactor),
-            }
+            send::log_attempt(w, &result, started.elapsed().as_millis(), redactor);
         }
         let seen = match &result {
             Ok(r) => Attempt::Answered {
