@@ -67,6 +67,10 @@ pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Ex
         let sandbox = Sandbox::start(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         sandbox.add_whatsapp_templates(templates);
         sandbox.accept_any_test_key();
+        // Forwarding is set up before the banner says the sandbox listens: an event caused the
+        // moment a reader sees the first line must be sent too.
+        let forwarding_to = forwarding.as_ref().map(|f| f.base_url.clone());
+        sandbox.forward_to(forwarding);
         let base = sandbox.base_url();
         outln!("flowstep sandbox listening on {base} (no real payments; test keys only, live keys are refused)");
         outln!("  Stripe:    POST {base}/v1/checkout/sessions; any sk_test_/rk_test_ key, e.g. {SANDBOX_SECRET_KEY}");
@@ -87,10 +91,9 @@ pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Ex
         outln!("             GET  {base}/__sandbox/events       events and their webhook deliveries");
         outln!("             POST {base}/__sandbox/faults       make the next requests fail (docs/sandbox.md)");
         outln!("             POST {base}/c/pay/{{session id}}    pay a Checkout Session (or open its url and press Pay)");
-        match &forwarding {
-            Some(f) => outln!(
-                "  events:    sent signed to {0}/webhooks/stripe, {0}/webhooks/razorpay, {0}/webhooks/whatsapp (retried for about 5 minutes)",
-                f.base_url
+        match &forwarding_to {
+            Some(to) => outln!(
+                "  events:    sent signed to {to}/webhooks/stripe, {to}/webhooks/razorpay, {to}/webhooks/whatsapp (retried for about 5 minutes)"
             ),
             None => outln!("  events:    listed only; add --forward-to URL to send them as webhooks"),
         }
@@ -104,7 +107,6 @@ pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Ex
         let names: Vec<String> = sandbox.whatsapp_templates().into_iter().map(|t| t.name).collect();
         outln!("  WhatsApp templates: {} (--whatsapp-templates FILE adds more)", names.join(", "));
         outln!("Press Ctrl-C to stop.");
-        sandbox.forward_to(forwarding);
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
         sandbox.shutdown();
         Ok(Exit::Success)

@@ -1,7 +1,8 @@
-//! Entry points for the fuzz targets in `fuzz/`: the form encoder and response mapping, which
-//! are private to this crate, reached the way a run reaches them. Not a stable API.
+//! Entry points for the fuzz targets in `fuzz/`: the form encoder, response mapping, the `Link`
+//! header and a token endpoint's answer, which are private to this crate, reached the way a
+//! run reaches them. Not a stable API.
 
-use crate::{api_error, form, mapping};
+use crate::{api_error, form, mapping, paginate, send, token_request};
 use flowstep_spec::Rendered;
 use flowstep_spec::response_map::ResponseMapping;
 use serde_json::Value;
@@ -39,4 +40,30 @@ pub fn map_response(
         json: json.as_ref(),
     };
     mapping::select_all(map, &response).map_err(|e| e.message)
+}
+
+/// The target of the `Link` header entry whose `rel` holds `rel` (RFC 8288), as pagination
+/// reads a page's header.
+pub fn link_target(header: &str, rel: &str) -> Option<String> {
+    paginate::link_with_rel(header, rel)
+}
+
+/// A token endpoint's answer (`status`, JSON or not) as the OAuth2 auth reads it: the access
+/// token, or the step's error message.
+pub fn token_answer(status: u16, body: &[u8]) -> Result<String, String> {
+    let received = send::Received {
+        status,
+        headers: reqwest::header::HeaderMap::new(),
+        body: body.to_vec(),
+    };
+    let redactor = flowstep_engine::Redactor::new();
+    token_request::read(
+        Ok(received),
+        1,
+        "https://auth.example/token",
+        std::time::Duration::from_secs(10),
+        &redactor,
+    )
+    .map(|t| t.value.expose().to_owned())
+    .map_err(|e| e.message)
 }

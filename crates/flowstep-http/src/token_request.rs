@@ -176,7 +176,7 @@ fn hide_tokens(body: &[u8], redactor: &Redactor) {
 }
 
 /// The token in an answer, or why there is none.
-fn read(
+pub(crate) fn read(
     result: Result<Received, Failure>,
     attempts: u32,
     url: &str,
