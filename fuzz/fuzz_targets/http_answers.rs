@@ -13,8 +13,11 @@ fuzz_target!(|data: &[u8]| {
     let rest = lines.next().unwrap_or_default();
     for rel in ["next", rel] {
         if let Some(target) = flowstep_http::fuzzing::link_target(header, rel) {
-            // A target is what stood between `<` and `>` in the header.
-            assert!(header.contains(&format!("<{target}>")), "{target:?} not in {header:?}");
+            // A target is what stood between `<` and `>` in the header, without the whitespace
+            // around it.
+            assert!(header.contains(&target), "{target:?} not in {header:?}");
+            assert_eq!(target.trim(), target, "{header:?}");
+            assert!(!target.contains('>'), "{target:?} from {header:?}");
         }
     }
     for status in [200, 400, 503] {

@@ -493,6 +493,12 @@ mod tests {
             Some("/p/3")
         );
         assert_eq!(link_with_rel("garbage", "next"), None);
+        // Whitespace around the target is not part of it (found by the http_answers fuzz
+        // target, whose check first expected the target byte for byte between `<` and `>`).
+        assert_eq!(
+            link_with_rel("<\t\0/a?x=1>; rel=\"prev next\"", "prev").as_deref(),
+            Some("\0/a?x=1")
+        );
     }
 
     #[test]
