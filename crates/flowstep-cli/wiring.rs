@@ -149,13 +149,19 @@ pub async fn routing(sandbox: bool, routes: Vec<Route>) -> anyhow::Result<Routin
     Ok(with_sandbox(at, routes))
 }
 
+/// Where `run --sandbox` looks for a running sandbox: [`SANDBOX_ADDR_VAR`], else
+/// [`DEFAULT_SANDBOX_ADDR`]; `None` when the variable holds no address.
+pub fn sandbox_addr() -> Option<std::net::SocketAddr> {
+    let addr = std::env::var(SANDBOX_ADDR_VAR).unwrap_or_else(|_| DEFAULT_SANDBOX_ADDR.into());
+    addr.trim().parse().ok()
+}
+
 /// A `flowstep sandbox` answering at [`SANDBOX_ADDR_VAR`] (default
 /// [`DEFAULT_SANDBOX_ADDR`]): its base URL. Asked with one short request that only a
 /// flowstep sandbox answers with its header, so another program on the port is not taken
 /// for one.
 async fn running_sandbox() -> Option<String> {
-    let addr = std::env::var(SANDBOX_ADDR_VAR).unwrap_or_else(|_| DEFAULT_SANDBOX_ADDR.into());
-    let addr: std::net::SocketAddr = addr.trim().parse().ok()?;
+    let addr = sandbox_addr()?;
     let wait = std::time::Duration::from_millis(500);
     // Nothing listening (the usual case) is refused at once, before any HTTP client is built.
     tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr))

@@ -1,7 +1,7 @@
 //! The Stripe preset end to end: the README's main command, and the errors the guide's
 //! troubleshooting table is about, as a flow author sees them.
 
-use crate::support::{Scratch, TestSandbox, flowstep, preset_with, run, run_with_key};
+use crate::support::{Run, Scratch, TestSandbox, flowstep, preset_with, run, run_with_key};
 use flowstep_sandbox::{PINNED_STRIPE_VERSION, SANDBOX_SECRET_KEY};
 
 const README_ARGS: &[&str] = &[
@@ -15,6 +15,21 @@ const README_ARGS: &[&str] = &[
     "--var",
     "success_url=https://shop.example/thanks",
 ];
+
+/// `flowstep run stripe-checkout` routed to `sb` with `STRIPE_SECRET_KEY=key`, each of `vars`
+/// as a `--var`, the shop's success page, then `extra`.
+fn checkout(dir: &Scratch, sb: &TestSandbox, key: &str, vars: &[&str], extra: &[&str]) -> Run {
+    let route = sb.route();
+    let mut args = vec!["run", "stripe-checkout", "--route", route.as_str()];
+    for v in vars
+        .iter()
+        .chain(&["success_url=https://shop.example/thanks"])
+    {
+        args.extend(["--var", v]);
+    }
+    args.extend(extra);
+    run_with_key(dir.path(), key, &args)
+}
 
 #[test]
 fn readme_main_command_sends_the_payment_link() {
@@ -344,23 +359,12 @@ fn amount_in_rupees_is_caught_by_the_minimum_with_the_paise_hint() {
 fn a_zero_amount_is_a_no_cost_order() {
     let sb = TestSandbox::start();
     let dir = Scratch::new();
-    let out = run_with_key(
-        dir.path(),
+    let out = checkout(
+        &dir,
+        &sb,
         SANDBOX_SECRET_KEY,
-        &[
-            "run",
-            "stripe-checkout",
-            "--route",
-            &sb.route(),
-            "--var",
-            "product_name=Free sample",
-            "--var",
-            "amount_paise=0",
-            "--var",
-            "success_url=https://shop.example/thanks",
-            "--output",
-            "json",
-        ],
+        &["product_name=Free sample", "amount_paise=0"],
+        &["--output", "json"],
     );
     assert_eq!(out.code, 0, "{out:?}");
     let v = out.json();
@@ -465,21 +469,12 @@ fn bad_inputs_are_exit_2_with_every_problem_named() {
 fn the_preset_pins_the_stripe_version_header() {
     let sb = TestSandbox::start();
     let dir = Scratch::new();
-    let out = run_with_key(
-        dir.path(),
+    let out = checkout(
+        &dir,
+        &sb,
         SANDBOX_SECRET_KEY,
-        &[
-            "run",
-            "stripe-checkout",
-            "--route",
-            &sb.route(),
-            "--var",
-            "product_name=Tea",
-            "--var",
-            "amount_paise=50000",
-            "--var",
-            "success_url=https://shop.example/thanks",
-        ],
+        &["product_name=Tea", "amount_paise=50000"],
+        &[],
     );
     assert_eq!(out.code, 0, "{out:?}");
     let reqs = sb.sandbox.requests();
@@ -539,23 +534,12 @@ fn a_publishable_key_gets_the_403_hint() {
     let sb = TestSandbox::start();
     let dir = Scratch::new();
     let key = "pk_test_51HxYzAbCdEfGhIjKlMnOp";
-    let out = run_with_key(
-        dir.path(),
+    let out = checkout(
+        &dir,
+        &sb,
         key,
-        &[
-            "run",
-            "stripe-checkout",
-            "--route",
-            &sb.route(),
-            "--var",
-            "product_name=Tea",
-            "--var",
-            "amount_paise=50000",
-            "--var",
-            "success_url=https://shop.example/thanks",
-            "--output",
-            "json",
-        ],
+        &["product_name=Tea", "amount_paise=50000"],
+        &["--output", "json"],
     );
     assert_eq!(out.code, 1, "{out:?}");
     let v = out.json();

@@ -76,9 +76,7 @@ pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Ex
         outln!("  Stripe:    POST {base}/v1/checkout/sessions; any sk_test_/rk_test_ key, e.g. {SANDBOX_SECRET_KEY}");
         outln!("  Razorpay:  POST {base}/v1/payment_links; any rzp_test_ key id with a secret, e.g. {SANDBOX_RAZORPAY_KEY_ID}:{SANDBOX_RAZORPAY_KEY_SECRET}");
         outln!("  WhatsApp:  POST {base}/{{version}}/{SANDBOX_WHATSAPP_PHONE_NUMBER_ID}/messages; token {SANDBOX_WHATSAPP_TOKEN}");
-        let default_addr: std::net::SocketAddr = wiring::DEFAULT_SANDBOX_ADDR.parse().expect("a socket address");
-        let looked_up = std::env::var(wiring::SANDBOX_ADDR_VAR).ok().and_then(|a| a.trim().parse::<std::net::SocketAddr>().ok()).unwrap_or(default_addr);
-        if sandbox.addr() == looked_up {
+        if wiring::sandbox_addr() == Some(sandbox.addr()) {
             outln!("  try:       flowstep run stripe-checkout --sandbox --var product_name=Tea --var amount_paise=50000");
             outln!("             (in another terminal: run --sandbox uses this sandbox, so its links stay open)");
         } else {

@@ -377,12 +377,7 @@ impl HttpStep {
         received: &Received,
         body: Value,
     ) -> Result<Value, StepError> {
-        if self.shared.config.files != FileAccess::BesideFlow {
-            return Err(StepError::invalid(
-                "`response.save_to` writes a file, and this runner does not let flows write \
-                 files (`HttpConfig::files`)",
-            ));
-        }
+        // Whether this runner lets flows write files was checked before the request was sent.
         let saved = files::save(base, to, &received.body).map_err(|e| {
             let mut e = StepError::invalid(format!(
                 "response.save_to: {e}; the request succeeded (HTTP {}) and took effect; only \
