@@ -96,13 +96,9 @@ pub fn get(name: &str) -> Option<&'static SandboxValue> {
 pub fn notes(used: &[&SandboxValue]) -> String {
     let names: Vec<&str> = used.iter().map(|d| d.name).collect();
     let whats: Vec<&str> = used.iter().map(|d| d.what).collect();
-    let (is, are) = if used.len() == 1 {
-        ("is", "is")
-    } else {
-        ("are", "are")
-    };
+    let verb = if used.len() == 1 { "is" } else { "are" };
     format!(
-        "note: {} {is} not set, so the sandbox's {} {are} used",
+        "note: {} {verb} not set, so the sandbox's {} {verb} used",
         and_list(&names),
         and_list(&whats)
     )
