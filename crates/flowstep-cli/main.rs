@@ -27,6 +27,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    // ring rather than AWS-LC (reqwest's default) for TLS: AWS-LC seeds its random generator
+    // from jitter entropy on first use, which cost a one-shot https run ~50 ms of CPU
+    // (docs/performance.md). Err means a provider is installed already: keep it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let redactor = std::sync::Arc::new(flowstep_engine::Redactor::new());
     // A serving sandbox says when it cannot deliver an event (a warning) without -v.
     let quiet = match &cli.command {
