@@ -5,9 +5,11 @@ use crate::connection::ClientOptions;
 use crate::network::NetworkPolicy;
 use crate::resolve::Resolver;
 use crate::wire_log::WireLog;
+use flowstep_engine::SharedRateLimiter;
 use flowstep_spec::Rate;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Whether steps may read and write files: the files of `multipart` and `binary` bodies and
 /// `response.save_to`.
@@ -43,6 +45,11 @@ pub struct HttpConfig {
     /// The most requests per unit of time that all the steps of this kind send together
     /// (every attempt counts); none when `None`. Steps add limits per host (`rate_limit:`).
     pub rate_limit: Option<Rate>,
+    /// Where the steps' per-host limits (`rate_limit:`) are held in common with other
+    /// processes (the workers of one deployment, through their Postgres run store); each
+    /// process's own limiter when `None`. The process-wide `rate_limit` above and the slowing
+    /// down after a 429 stay per process.
+    pub shared_limits: Option<Arc<dyn SharedRateLimiter>>,
     /// Where each attempt's request and response are shown (`flowstep run -v`); nowhere when
     /// `None`.
     pub wire_log: Option<WireLog>,
@@ -66,6 +73,7 @@ impl Default for HttpConfig {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             user_agent: format!("flowstep/{}", env!("CARGO_PKG_VERSION")),
             rate_limit: None,
+            shared_limits: None,
             wire_log: None,
             connection: ClientOptions::default(),
             files: FileAccess::Denied,

@@ -125,7 +125,7 @@ pub fn kind(
 ) -> impl Fn(&StepDecl, &Flow) -> Result<Box<dyn Step>, Vec<Diagnostic>> + Send + Sync + 'static {
     let shared = Arc::new(step::Shared {
         clients: send::Clients::new(config.network.clone(), config.resolver.clone()),
-        limits: rate_limit::Limits::new(config.rate_limit),
+        limits: rate_limit::Limits::new(config.rate_limit, config.shared_limits.clone()),
         tokens: token_cache::TokenCache::default(),
         config,
     });

@@ -3,7 +3,13 @@
 //! steps that declare `rate_limit:`, shared by every run. A 429 from a host slows that host:
 //! its rate halves and it pauses for the answer's `Retry-After`; each quiet second then gives
 //! back a tenth of the declared rate.
+//!
+//! With a [`SharedRateLimiter`] (the workers of one deployment on Postgres), a step's
+//! `rate_limit:` also holds across processes: after this process's own limiter, the request
+//! takes its turn from the shared one. The burst is the same everywhere (a twentieth of the
+//! rate, at least one), so no one-second window sees more than the rate and that burst.
 
+use flowstep_engine::SharedRateLimiter;
 use flowstep_spec::Rate;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -24,19 +30,25 @@ const SLOWDOWN_EVERY: Duration = Duration::from_secs(1);
 const RECOVER_EVERY: Duration = Duration::from_secs(1);
 const RECOVER_FRACTION: f64 = 0.1;
 
+/// The longest a request sleeps before asking the shared limiter again.
+const SHARED_RECHECK: Duration = Duration::from_secs(1);
+
 /// Every limiter of one `kind()`: the process-wide one and those per host.
 #[derive(Debug)]
 pub struct Limits {
     global: Option<Gate>,
     hosts: Mutex<HashMap<String, Arc<Gate>>>,
+    shared: Option<Arc<dyn SharedRateLimiter>>,
 }
 
 impl Limits {
-    /// Limits with `global` for every request, when set.
-    pub fn new(global: Option<Rate>) -> Self {
+    /// Limits with `global` for every request, when set, and the steps' per-host limits held
+    /// in `shared` too, when given.
+    pub fn new(global: Option<Rate>, shared: Option<Arc<dyn SharedRateLimiter>>) -> Self {
         Limits {
             global: global.map(|r| Gate::new(Some(r.per_second()))),
             hosts: Mutex::default(),
+            shared,
         }
     }
 
@@ -61,6 +73,9 @@ impl Limits {
         };
         if let Some(g) = gate {
             g.wait(host).await;
+        }
+        if let (Some(shared), Some(rate)) = (&self.shared, step) {
+            take_shared_turn(shared.as_ref(), host, rate.per_second()).await;
         }
         if let Some(g) = &self.global {
             g.wait("every host").await;
@@ -103,6 +118,31 @@ impl Limits {
             );
         }
     }
+}
+
+/// Waits for a turn from the shared limiter of `host`. When it cannot be read, the request
+/// goes on under this process's own limiter alone, and a warning says so.
+async fn take_shared_turn(shared: &dyn SharedRateLimiter, host: &str, rate: f64) {
+    let key = format!("http:{host}");
+    loop {
+        match shared.try_acquire(&key, rate, burst_of(rate)).await {
+            Ok(wait) if wait.is_zero() => return,
+            Ok(wait) => tokio::time::sleep(wait.min(SHARED_RECHECK)).await,
+            Err(reason) => {
+                tracing::warn!(
+                    "the rate limit shared with other workers for {host} could not be read \
+                     ({reason}); this request is limited by this process's own limiter only"
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// The burst a limiter at `rate` a second allows: a twentieth of a second's worth, at least
+/// one, so that no one-second window sees more than the rate and 5%.
+pub(crate) fn burst_of(rate: f64) -> u32 {
+    (rate / 20.0).floor().clamp(1.0, 10_000.0) as u32
 }
 
 fn per_second(rate: f64) -> String {
@@ -210,7 +250,7 @@ impl GateState {
         self.last_change = now;
         self.limiter = self.current.and_then(|rate| {
             let interval = Duration::from_secs_f64(1.0 / rate.max(1e-6));
-            let burst = NonZeroU32::new((rate / 20.0).floor().clamp(1.0, 10_000.0) as u32)?;
+            let burst = NonZeroU32::new(burst_of(rate))?;
             let quota = Quota::with_period(interval)?.allow_burst(burst);
             Some(Arc::new(RateLimiter::direct(quota)))
         });
@@ -309,7 +349,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_limiter_spaces_requests_at_its_rate() {
-        let limits = Limits::new(None);
+        let limits = Limits::new(None, None);
         let rate: Rate = "100/s".parse().unwrap();
         let start = Instant::now();
         for _ in 0..55 {
