@@ -10,7 +10,7 @@
 //! loud line; `FLOWSTEP_REQUIRE_POSTGRES=1` (set by `.ci/run`) makes that a failure.
 
 use crate::raw_http::try_request;
-use crate::serve_crash::far_end::{TO, distinct, session_keys};
+use crate::serve_crash::far_end::{TO, delay, distinct, messages_path, requests_to, session_keys};
 use crate::serve_crash::load::feed_faults;
 use crate::serve_support::{Serve, TOKEN, json_of};
 use crate::support::{Scratch, TestSandbox, flowstep};
@@ -27,6 +27,10 @@ use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const STRIPE_SECRET: &str = "whsec_test_flowstep_postgres_0123456789";
+
+/// Messages held at the sandbox when a worker is killed: enough that every worker is in the
+/// middle of sending some.
+const HELD: usize = 45;
 
 /// A conversation: the payment link (the Stripe preset: a Checkout Session and a WhatsApp
 /// message), then a wait for the payment (or its deadline), then one message saying which.
@@ -286,13 +290,13 @@ fn serve_postgres_a_webhook_to_one_worker_resumes_the_run_another_started() {
     assert_eq!(events["events"][0]["event_id"], "evt_paid_1", "{events}");
 }
 
-/// How many conversations the three-worker test carries (default 300; the 1,000 with
-/// `FLOWSTEP_PG_CONVERSATIONS=1000`, see docs/server.md for the timings).
+/// How many conversations the three-worker test carries: the 1,000 (about 70 s in a
+/// debug build on 2 cores, see docs/server.md), or `FLOWSTEP_PG_CONVERSATIONS`.
 fn conversations() -> usize {
     std::env::var("FLOWSTEP_PG_CONVERSATIONS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(300)
+        .unwrap_or(1000)
 }
 
 /// The workers' addresses, updated when one is restarted, and their logs (a killed worker's
@@ -446,6 +450,17 @@ fn serve_postgres_three_workers_carry_conversations_through_faults_and_two_kills
                 while ended.load(Ordering::Relaxed) < at {
                     std::thread::sleep(Duration::from_millis(50));
                 }
+                // Some "payment received" messages held at the sandbox, so that the kill
+                // surely catches runs in the middle of sending one (sent or not, it must not be
+                // sent again by the worker that resumes the run).
+                let before = requests_to(&sandbox, "POST", &messages_path());
+                delay(&sandbox, &messages_path(), HELD, 1500);
+                let held = Instant::now();
+                while requests_to(&sandbox, "POST", &messages_path()) < before + HELD * 2 / 3
+                    && held.elapsed() < Duration::from_secs(10)
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 let victim = (rand_index(k) + k) % 3;
                 let old = workers.serves.lock().unwrap()[victim].take().unwrap();
                 workers.dead_logs.lock().unwrap().push(old.log());
@@ -518,6 +533,7 @@ fn serve_postgres_three_workers_carry_conversations_through_faults_and_two_kills
             distinct(&sent).len() <= 1,
             "{id}: one idempotency key for its session: {sent:?}"
         );
+        // Claimed once before its wait and once after: more is a run resumed after a kill.
         if run["attempt"].as_u64().unwrap() > 2 {
             resumed += 1;
         }
@@ -570,6 +586,10 @@ fn serve_postgres_three_workers_carry_conversations_through_faults_and_two_kills
     );
     assert!(failed * 50 <= n, "{failed} of {n} failed");
     assert_eq!(kills.lock().unwrap().len(), 2);
+    assert!(
+        resumed >= 1,
+        "the kills caught runs under way, which other workers resumed"
+    );
     eprintln!(
         "{n} conversations on 3 workers over Postgres in {elapsed:?}: {succeeded} succeeded ({timed_out} by their deadline), {failed} failed, {resumed} claimed more than twice; {faults} faults at the sandbox, {} webhooks ({} delivered twice), kills (worker, runs ended then) {:?}; {created} sessions, {} payment messages, {unknown} of unknown delivery",
         paid_events.load(Ordering::Relaxed),
