@@ -223,14 +223,16 @@ fn serve_postgres_a_webhook_to_one_worker_resumes_the_run_another_started() {
     let sandbox = TestSandbox::start();
     let a = worker(&dir, &db, &flows, &sandbox);
     let b = worker(&dir, &db, &flows, &sandbox);
-    assert!(
-        b.log().contains(&format!(
-            "(store postgres://postgres@127.0.0.1:{}/flowstep, at most 64 runs at once)",
-            pg.port()
-        )),
-        "{}",
-        b.log()
+    // The start line names the store (the line is logged just after the address is read).
+    let named = format!(
+        "(store postgres://postgres@127.0.0.1:{}/flowstep, at most 64 runs at once)",
+        pg.port()
     );
+    let since = Instant::now();
+    while !b.log().contains(&named) && since.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(b.log().contains(&named), "{}", b.log());
     for w in [&a, &b] {
         let (status, body) = w.call("GET", "/readyz", None);
         assert_eq!(status, 200, "{body}");
