@@ -345,7 +345,9 @@ pub struct ServeArgs {
     /// allowed, and a token is generated and printed once.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: std::net::SocketAddr,
-    /// The run store: `sqlite://PATH` (or a plain PATH), created when missing.
+    /// The run store: `sqlite://PATH` (or a plain PATH), created when missing; or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, an existing database that many `serve`
+    /// processes share (the password may come from PGPASSWORD instead).
     #[arg(long, default_value = "sqlite://flowstep.db", value_name = "URL")]
     pub db: String,
     /// A directory whose `.yaml`/`.yml` files (searched recursively) are served beside the

@@ -40,6 +40,7 @@ mod secret_matrix;
 mod serve_api;
 mod serve_crash;
 mod serve_listener;
+mod serve_postgres;
 mod serve_statuses;
 mod serve_support;
 mod serve_waits;

@@ -38,10 +38,22 @@ pub fn send(method: &str, url: &str, bearer: Option<&str>) -> Answer {
 /// Sends `method url` with `headers` and `body`, and reads the whole answer (`Connection:
 /// close`; the body is read to the end, chunked answers unchunked).
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    try_request(method, url, headers, body)
+        .unwrap_or_else(|| panic!("{method} {url}: no answer (is the server listening?)"))
+}
+
+/// [`request`], or `None` when no server listens there or the answer has no status line (a
+/// server killed mid-request).
+pub fn try_request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<Answer> {
     let rest = url.strip_prefix("http://").expect("a plain http URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = path.split('#').next().unwrap_or("/");
-    let mut stream = TcpStream::connect(host).expect("the server is listening");
+    let mut stream = TcpStream::connect(host).ok()?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -50,7 +62,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -
         "Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     ));
-    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(head.as_bytes()).ok()?;
     // The server may answer (413) and close before reading a large body.
     let _ = stream.write_all(body);
     let mut raw = Vec::new();
@@ -60,8 +72,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -
     let status = head
         .split_whitespace()
         .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("a status line in {text:?}"));
+        .and_then(|s| s.parse().ok())?;
     let chunked = head.lines().any(|l| {
         l.to_ascii_lowercase()
             .starts_with("transfer-encoding: chunked")
@@ -72,7 +83,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Answer {
+    Some(Answer {
         status,
         headers,
         body: if chunked {
@@ -80,7 +91,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -
         } else {
             body.to_owned()
         },
-    }
+    })
 }
 
 /// A chunked body's content.

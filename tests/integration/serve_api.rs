@@ -929,16 +929,7 @@ fn serve_refuses_to_start_on_a_broken_flow_a_public_address_without_token_or_a_b
         "left as it was"
     );
 
-    let (code, stderr) = refused(
-        dir.path(),
-        &["--addr", "127.0.0.1:0", "--db", "postgres://x"],
-        &token,
-    );
-    assert_eq!(code, 2, "{stderr}");
-    assert_eq!(
-        stderr,
-        "error: --db postgres://x: Postgres is not supported yet; use sqlite://PATH\n"
-    );
+    // (A Postgres store that cannot be reached: serve_postgres.rs.)
 
     // A store that would keep nothing, or that cannot be written, is refused at start.
     for (db, says) in [
@@ -964,7 +955,7 @@ fn serve_refuses_to_start_on_a_broken_flow_a_public_address_without_token_or_a_b
         ),
         (
             "sqlite:rel.db",
-            "error: --db sqlite:rel.db: the run store is `sqlite://PATH` or a file path\n",
+            "error: --db sqlite:rel.db: the run store is `sqlite://PATH`, a file path, or `postgres://USER@HOST:PORT/DB`\n",
         ),
     ] {
         let (code, stderr) = refused(dir.path(), &["--addr", "127.0.0.1:0", "--db", db], &token);

@@ -24,7 +24,8 @@ pub struct Serve {
 
 impl Serve {
     /// Starts `flowstep serve --addr 127.0.0.1:0 --db DIR/runs.db ARGS` in `dir` with the test
-    /// token and `env`, and waits (at most 60 s) until it listens.
+    /// token and `env` (`--addr` and `--db` in `ARGS` replace those), and waits (at most 60 s)
+    /// until it listens.
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Serve {
         Serve::start_with_token(dir, args, env, Some(TOKEN))
     }
@@ -43,11 +44,11 @@ impl Serve {
         if !args.contains(&"--addr") {
             cmd.args(["--addr", "127.0.0.1:0"]);
         }
-        cmd.arg("--db")
-            .arg(&db)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        // A test on another store (Postgres) names it itself.
+        if !args.contains(&"--db") {
+            cmd.arg("--db").arg(&db);
+        }
+        cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
         match token {
             Some(t) => cmd.env("FLOWSTEP_API_TOKEN", t),
             None => cmd.env_remove("FLOWSTEP_API_TOKEN"),

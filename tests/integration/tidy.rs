@@ -157,6 +157,12 @@ fn crates_depend_only_on_what_the_architecture_allows() {
         dependencies("flowstep-presets").is_empty(),
         "flowstep-presets must not depend on anything"
     );
+    // The tests' Postgres server is driven through Debian's binaries with std::process: no
+    // database client (only flowstep-store talks to a database), nothing of flowstep.
+    assert!(
+        dependencies("flowstep-test-postgres").is_empty(),
+        "flowstep-test-postgres must not depend on anything"
+    );
 }
 
 /// The `[dependencies]` names of every crate in `crates/` and of the root package (the CLI).
@@ -205,7 +211,7 @@ fn only_the_store_talks_to_a_database() {
     }
     assert!(
         dependencies("flowstep-store").iter().any(|d| d == "sqlx"),
-        "flowstep-store is the crate with the SQLite backend"
+        "flowstep-store is the crate with the SQLite and Postgres backends"
     );
     assert!(
         !dependencies("flowstep-engine")

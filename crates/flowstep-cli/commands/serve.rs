@@ -10,6 +10,8 @@ use flowstep_http::{HttpConfig, NetworkPolicy};
 use flowstep_server::{
     ApiToken, FlowSet, SecretSource, Server, ServerConfig, ServerError, WorkerConfig,
 };
+use flowstep_store::RunStore;
+use flowstep_store::postgres::PostgresStore;
 use flowstep_store::sqlite::SqliteStore;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use std::sync::Arc;
 const TOKEN_VAR: &str = "FLOWSTEP_API_TOKEN";
 
 pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
-    let db = match db_path(&args.db) {
+    let db = match store_at(&args.db) {
         Ok(p) => p,
         Err(e) => {
             errln!("error: --db {}: {e}", args.db);
@@ -105,7 +107,21 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             errln!("error: flowstep serve did not start: the flows could not be loaded (above)");
             return Ok(Exit::Invalid);
         }
-        let store = match SqliteStore::open(&db).await {
+        if let StoreAt::Postgres(url) = &db {
+            for password in postgres_password(url) {
+                redactor.add(&password);
+            }
+        }
+        let opened: Result<(Arc<dyn RunStore>, String), _> = match &db {
+            StoreAt::Sqlite(path) => SqliteStore::open(path)
+                .await
+                .map(|s| (Arc::new(s) as Arc<dyn RunStore>, format!("sqlite://{}", path.display()))),
+            StoreAt::Postgres(url) => PostgresStore::open(url).await.map(|s| {
+                let shown = s.location().to_owned();
+                (Arc::new(s) as Arc<dyn RunStore>, shown)
+            }),
+        };
+        let (store, store_shown) = match opened {
             Ok(s) => s,
             Err(e) => {
                 errln!("error: {e}");
@@ -118,7 +134,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             read: Default::default(),
         });
         let mut config = ServerConfig::new(
-            Arc::new(store),
+            store,
             engine,
             flows,
             secrets.clone(),
@@ -170,9 +186,8 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             }
         };
         errln!(
-            "flowstep serve: listening on http://{} (store sqlite://{}, at most {} runs at once)",
+            "flowstep serve: listening on http://{} (store {store_shown}, at most {} runs at once)",
             server.addr(),
-            db.display(),
             args.max_concurrent_runs
         );
         let stop = server.shutdown_handle();
@@ -235,15 +250,52 @@ fn forward_to_self(
     }));
 }
 
+/// Where `--db` keeps the runs.
+enum StoreAt {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A Postgres database, by its URL (which may hold a password).
+    Postgres(String),
+}
+
+/// `sqlite://PATH` or a plain path, to a file; or `postgres://...` (`postgresql://...`), to a
+/// database.
+fn store_at(db: &str) -> Result<StoreAt, String> {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        return Ok(StoreAt::Postgres(db.to_owned()));
+    }
+    db_path(db).map(StoreAt::Sqlite)
+}
+
+/// The password in a Postgres URL, as written and percent-decoded (for the redactor: it must
+/// never be printed).
+fn postgres_password(url: &str) -> Vec<String> {
+    let authority = url.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
+    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+        return Vec::new();
+    };
+    match userinfo.split_once(':') {
+        Some((_, password)) if !password.is_empty() => {
+            let decoded = percent_encoding::percent_decode_str(password)
+                .decode_utf8_lossy()
+                .into_owned();
+            vec![password.to_owned(), decoded]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// `sqlite://PATH` or a plain path, to a file.
 fn db_path(db: &str) -> Result<PathBuf, String> {
     let path = match db.strip_prefix("sqlite://") {
         Some(path) => path,
-        None if db.starts_with("postgres://") || db.starts_with("postgresql://") => {
-            return Err("Postgres is not supported yet; use sqlite://PATH".into());
-        }
         None if db.contains("://") || db.starts_with("sqlite:") => {
-            return Err("the run store is `sqlite://PATH` or a file path".into());
+            return Err(
+                "the run store is `sqlite://PATH`, a file path, or `postgres://USER@HOST:PORT/DB`"
+                    .into(),
+            );
         }
         None => db,
     };

@@ -35,8 +35,8 @@ pub struct WorkerConfig {
     /// How long a claim lasts without a heartbeat (renewed every third of it). A run held by a
     /// worker that died is claimed again by another once this passes.
     pub lease: Duration,
-    /// How often to look for runnable runs when nothing wakes the loop (a run started by
-    /// another process sharing the store, an expired lease).
+    /// How often to look for runnable runs when nothing wakes the loop (an expired lease; a
+    /// run started by another process sharing a store that does not announce it: SQLite).
     pub poll_interval: Duration,
     /// How long a shutdown waits for runs to reach a checkpoint before it stops them where
     /// they are (they resume at the next start).
@@ -153,9 +153,12 @@ impl Worker {
                     tracing::warn!("cannot claim runs: {e}");
                 }
             }
+            // Nothing to claim: wait for this process's wake-up, the store's (a run made
+            // runnable by another process sharing it: Postgres's NOTIFY) or the poll interval
+            // (which also finds leases that expired).
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = self.store.wait_for_work(self.config.poll_interval) => {}
                 _ = shutdown.wait() => break,
             }
         }

@@ -1,7 +1,8 @@
 //! Durable flowstep runs: the [`RunStore`] trait (create a run once, claim it under a lease,
 //! checkpoint it, finish it, park it until an event), the inbox of events providers sent
 //! ([`RunStore::record_event`]), the delivery statuses of the messages runs sent
-//! ([`RunStore::record_delivery_status`]), and its SQLite backend ([`sqlite`]).
+//! ([`RunStore::record_delivery_status`]), and its backends: a SQLite file ([`sqlite`]) for one
+//! server, a Postgres database ([`postgres`]) for many workers sharing the runs.
 //!
 //! A run is stored as what the engine hands its [`Journal`](flowstep_engine::Journal): the
 //! [`RunState`] (JSON) and the side effect under way, beside the flow's source, the flows it
@@ -42,12 +43,16 @@
 //! ```
 
 mod clock;
+mod decode;
 mod delivery;
 mod error;
 mod event;
 mod journal;
 mod model;
+pub mod postgres;
+mod rows;
 pub mod sqlite;
+mod verified;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::{DeliveryError, DeliveryState, DeliveryStatus};
@@ -217,4 +222,15 @@ pub trait RunStore: Send + Sync {
         limit: u32,
         cursor: Option<&Cursor>,
     ) -> Result<Page, StoreError>;
+
+    /// Returns when a run may have become runnable (a run started, woken by its event or
+    /// deadline, or handed back, by this process or another sharing the store), or after `max`
+    /// at the latest: what a worker that found nothing to claim waits on. It may return early
+    /// with nothing runnable; a worker claims again either way.
+    ///
+    /// The default sleeps `max` (a worker then polls every `max`, and is woken sooner only by
+    /// its own process); the Postgres store listens for the database's notifications.
+    async fn wait_for_work(&self, max: Duration) {
+        tokio::time::sleep(max).await;
+    }
 }

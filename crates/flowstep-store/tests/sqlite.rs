@@ -125,6 +125,8 @@ wait_contract!(
     an_event_that_came_first_ends_the_wait_at_once,
     a_deadline_wakes_the_run_with_a_timeout_once,
     a_cancelled_wait_takes_no_event_and_old_events_are_forgotten,
+    a_wait_and_its_event_arriving_together_always_meet,
+    timers_fired_by_many_workers_at_once_fire_each_once,
 );
 
 macro_rules! delivery_contract {

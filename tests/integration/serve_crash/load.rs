@@ -26,7 +26,7 @@ const CONCURRENCY: &[&str] = &["--max-concurrent-runs", "64"];
 /// for every nine sessions created, spread over the batch rather than all at its start, in
 /// turn a retryable 503, a connection closed unread, and an answer lost after the session
 /// was created (the retry must replay it). Returns how many it queued.
-fn feed_faults(sandbox: &TestSandbox, running: &AtomicBool) -> usize {
+pub(crate) fn feed_faults(sandbox: &TestSandbox, running: &AtomicBool) -> usize {
     let base = sandbox.sandbox.sessions_created();
     let mut queued = 0;
     while running.load(Ordering::Relaxed) {

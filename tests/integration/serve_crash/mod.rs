@@ -3,9 +3,9 @@
 //! runs with faults and a kill mid-batch, and graceful shutdown. Every test counts the side
 //! effects at the far end (sessions created, WhatsApp messages received).
 
-mod far_end;
+pub(crate) mod far_end;
 mod kill_points;
-mod load;
+pub(crate) mod load;
 mod patient_client;
 mod ram_dir;
 mod shutdown;

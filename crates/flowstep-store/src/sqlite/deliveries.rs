@@ -3,9 +3,9 @@
 //! and looked up by delivery ids in one statement.
 
 use super::SqliteStore;
-use super::decode::{millis, time};
 use super::queries::{self, MessageStatusRow};
 use crate::MAX_DELIVERY_IDS;
+use crate::decode::{millis, time};
 use crate::delivery::{DeliveryError, DeliveryState, DeliveryStatus};
 use crate::error::StoreError;
 

@@ -3,7 +3,6 @@
 //! lock), a few read beside it (write-ahead logging lets them), and every statement is in
 //! `queries`. See docs/store.md for the schema.
 
-mod decode;
 mod deliveries;
 mod errors;
 mod group_commit;
@@ -17,14 +16,13 @@ pub use options::SqliteOptions;
 
 use crate::RunStore;
 use crate::clock::Clock;
+use crate::decode::{self, millis, time};
 use crate::delivery::DeliveryStatus;
 use crate::error::StoreError;
 use crate::event::{EventPage, EventRecord, NewEvent, Recorded};
-use crate::model::{
-    Claimed, Creation, Cursor, NewRun, Page, RunFilter, RunRecord, Status, sources_hash,
-};
+use crate::model::{Claimed, Creation, Cursor, NewRun, Page, RunFilter, RunRecord, Status};
+use crate::verified::VerifiedFlows;
 use async_trait::async_trait;
-use decode::{millis, time};
 use flowstep_engine::{Effect, Outcome, RunState, RunStatus, UsedFlows, WaitEvent};
 use group_commit::{Claim, GroupCommit, Write, WriteKind};
 use queries::Fence;
@@ -43,17 +41,6 @@ struct FlowSources {
     used: Option<UsedFlows>,
 }
 
-/// A flow whose hash was checked: its files, and the used flows as stored.
-#[derive(Debug)]
-struct Verified {
-    source: String,
-    used: UsedFlows,
-    used_json: String,
-}
-
-/// More checked flows than this and the cache starts again (flows edited many times).
-const MAX_VERIFIED: usize = 256;
-
 /// The most runs one page lists.
 const MAX_PAGE: u32 = 1000;
 
@@ -67,8 +54,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// Flow sources read back for claims, by hash (a hash names one source for good).
     sources: Arc<Mutex<HashMap<String, Arc<FlowSources>>>>,
-    /// Flows whose hash `create_run` checked, by hash.
-    verified: Arc<Mutex<HashMap<String, Arc<Verified>>>>,
+    /// Flows whose hash `create_run` checked.
+    verified: Arc<VerifiedFlows>,
     /// SQLite found the file damaged on a read: not ready from then on.
     damaged: Arc<Mutex<Option<StoreError>>>,
     clock: Arc<dyn Clock>,
@@ -341,40 +328,7 @@ impl RunStore for SqliteStore {
     async fn create_run(&self, run: NewRun) -> Result<Creation, StoreError> {
         flowstep_engine::check_run_id(&run.run_id)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        // A hash checked once is known with its files: a run of the same files is not hashed
-        // again (comparing the text costs far less than hashing it).
-        let known = self
-            .verified
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&run.flow_hash)
-            .filter(|v| v.source == run.flow_source && v.used == run.used_flows)
-            .cloned();
-        let used_json = match known {
-            Some(v) => v.used_json.clone(),
-            None => {
-                if run.flow_hash != sources_hash(&run.flow_source, &run.used_flows) {
-                    return Err(StoreError::Invalid(format!(
-                        "run `{}`: the flow hash `{}` is not the hash of its source and used flows (use NewRun::new, NewRun::of_sources or sources_hash)",
-                        run.run_id, run.flow_hash
-                    )));
-                }
-                let used_json = self.to_json("the flows the run's flow uses", &run.used_flows)?;
-                let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
-                if verified.len() >= MAX_VERIFIED {
-                    verified.clear();
-                }
-                verified.insert(
-                    run.flow_hash.clone(),
-                    Arc::new(Verified {
-                        source: run.flow_source.clone(),
-                        used: run.used_flows.clone(),
-                        used_json: used_json.clone(),
-                    }),
-                );
-                used_json
-            }
-        };
+        let used_json = self.verified.check(&run)?;
         let inputs_json = self.to_json("the run's inputs", &run.inputs)?;
         let write = Write {
             attempt: 0,

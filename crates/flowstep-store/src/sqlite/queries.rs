@@ -1,5 +1,5 @@
 //! Every SQL statement the SQLite store runs. The statements shared with other backends are
-//! files in `queries/` (the Postgres store will keep files of the same names); the few that
+//! files in `queries/` (the Postgres store keeps files of the same names, in its dialect); the few that
 //! read SQLite's own catalogue are here. Each function runs one statement and returns the
 //! rows as stored: text, integers and JSON text, decoded by `decode`.
 
@@ -13,67 +13,7 @@ pub(crate) struct Fence<'a> {
     pub(crate) attempt: i64,
 }
 
-/// A run as `claim` returns it.
-#[derive(Debug)]
-pub(crate) struct ClaimRow {
-    pub(crate) run_id: String,
-    pub(crate) attempt: i64,
-    pub(crate) flow_file: String,
-    pub(crate) flow_name: String,
-    pub(crate) flow_hash: String,
-    pub(crate) inputs_json: String,
-    pub(crate) recipient: Option<String>,
-    pub(crate) state_json: Option<String>,
-    pub(crate) pending_json: Option<String>,
-    pub(crate) event_json: Option<String>,
-}
-
-/// A run as stored, whole.
-#[derive(Debug)]
-pub(crate) struct RunRow {
-    pub(crate) run_id: String,
-    pub(crate) status: String,
-    pub(crate) attempt: i64,
-    pub(crate) lease_owner: Option<String>,
-    pub(crate) lease_expires_at: Option<i64>,
-    pub(crate) flow_file: String,
-    pub(crate) flow_name: String,
-    pub(crate) flow_hash: String,
-    pub(crate) source: String,
-    pub(crate) used_json: Option<String>,
-    pub(crate) inputs_json: String,
-    pub(crate) recipient: Option<String>,
-    pub(crate) state_json: Option<String>,
-    pub(crate) pending_json: Option<String>,
-    pub(crate) event_json: Option<String>,
-    pub(crate) outcome_json: Option<String>,
-    pub(crate) error: Option<String>,
-    pub(crate) created_at: i64,
-    pub(crate) updated_at: i64,
-    pub(crate) finished_at: Option<i64>,
-}
-
-/// A run in a list.
-#[derive(Debug)]
-pub(crate) struct SummaryRow {
-    pub(crate) seq: i64,
-    pub(crate) run_id: String,
-    pub(crate) flow_name: String,
-    pub(crate) status: String,
-    pub(crate) attempt: i64,
-    pub(crate) error: Option<String>,
-    pub(crate) created_at: i64,
-    pub(crate) updated_at: i64,
-    pub(crate) finished_at: Option<i64>,
-}
-
-/// Who holds a run now.
-#[derive(Debug)]
-pub(crate) struct HolderRow {
-    pub(crate) status: String,
-    pub(crate) attempt: i64,
-    pub(crate) lease_owner: Option<String>,
-}
+pub(crate) use crate::rows::{ClaimRow, HolderRow, RunRow, SummaryRow};
 
 /// A stored flow's source and its used flows (JSON; `None` when stored before schema 3).
 pub(crate) async fn select_flow_source<'e>(

@@ -3,9 +3,9 @@
 //! most one run, once, whichever of the two came first), firing deadlines and forgetting old
 //! events. The keys both sides are found under are the engine's ([`flowstep_engine::wait_key`]).
 
-use super::decode::millis;
 use super::queries::{self, Fence, WaitRow};
 use super::{SqliteStore, fence};
+use crate::decode::millis;
 use crate::error::StoreError;
 use crate::event::{EVENT_RETENTION, NewEvent, Recorded};
 use crate::model::Claimed;

@@ -316,3 +316,110 @@ pub async fn a_cancelled_wait_takes_no_event_and_old_events_are_forgotten<S: Run
     let state = waiting_state("order-2", "cs_2").await;
     assert!(!store.register_wait(&second, &state).await.unwrap());
 }
+
+/// A run parking at its wait and its event arriving at the same moment always meet: however
+/// the two interleave (a backend that runs them side by side must make one see the other),
+/// the run is woken by the event, once, and none is left waiting for an event already stored.
+pub async fn a_wait_and_its_event_arriving_together_always_meet<S: RunStore + 'static>(
+    s: Subject<S>,
+) {
+    const RUNS: usize = 24;
+    let store = s.store.clone();
+    let mut parked = Vec::new();
+    for i in 0..RUNS {
+        let run_id = format!("race-{i}");
+        store
+            .create_run(new_run(&run_id, &format!("cs_race_{i}")))
+            .await
+            .unwrap();
+        let claimed = claim_one(&*store, "w1").await;
+        let state = waiting_state(&claimed.run_id, &format!("cs_race_{i}")).await;
+        parked.push((claimed, state));
+    }
+    // The event is received after the runs were created (the clock moves on).
+    s.clock.advance(Duration::from_millis(5));
+    let now = s.clock_now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (claimed, state) in parked {
+        let session = state.run_id.replace("race-", "cs_race_");
+        let (a, b) = (store.clone(), store.clone());
+        tasks.spawn(async move { a.register_wait(&claimed, &state).await.map(|_| ()) });
+        tasks.spawn(async move {
+            let paid = event(
+                &format!("evt_{session}"),
+                "checkout.session.completed",
+                &session,
+                now,
+            );
+            b.record_event(paid, &shapes()).await.map(|_| ())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap().unwrap();
+    }
+    for i in 0..RUNS {
+        let run = store.get_run(&format!("race-{i}")).await.unwrap().unwrap();
+        assert_eq!(run.status, Status::Queued, "race-{i} was woken: {run:?}");
+        match &run.event {
+            Some(WaitEvent::Event { event_id, .. }) => {
+                assert_eq!(event_id, &format!("evt_cs_race_{i}"))
+            }
+            other => panic!("race-{i}: expected its event, got {other:?}"),
+        }
+        assert_eq!(
+            store
+                .event_woke("stripe", &format!("evt_cs_race_{i}"))
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(format!("race-{i}").as_str())
+        );
+    }
+}
+
+/// Deadlines fired by several workers at once fire each run once: every waiting run is woken
+/// by exactly one `fire_timers` call.
+pub async fn timers_fired_by_many_workers_at_once_fire_each_once<S: RunStore + 'static>(
+    s: Subject<S>,
+) {
+    const RUNS: usize = 30;
+    let store = s.store.clone();
+    let mut deadline = SystemTime::UNIX_EPOCH;
+    for i in 0..RUNS {
+        let run_id = format!("timer-{i}");
+        store
+            .create_run(new_run(&run_id, &format!("cs_t_{i}")))
+            .await
+            .unwrap();
+        let claimed = claim_one(&*store, "w1").await;
+        let state = waiting_state(&run_id, &format!("cs_t_{i}")).await;
+        let at =
+            SystemTime::UNIX_EPOCH + Duration::from_millis(state.waiting().unwrap().deadline_ms);
+        deadline = deadline.max(at);
+        assert!(!store.register_wait(&claimed, &state).await.unwrap());
+    }
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        workers.spawn(async move {
+            let mut fired = Vec::new();
+            loop {
+                let batch = store.fire_timers(deadline, 4).await.unwrap();
+                if batch.is_empty() {
+                    return fired;
+                }
+                fired.extend(batch);
+            }
+        });
+    }
+    let mut fired: Vec<String> = workers.join_all().await.into_iter().flatten().collect();
+    fired.sort();
+    let mut expected: Vec<String> = (0..RUNS).map(|i| format!("timer-{i}")).collect();
+    expected.sort();
+    assert_eq!(fired, expected, "each deadline fired exactly once");
+    for id in &expected {
+        let run = store.get_run(id).await.unwrap().unwrap();
+        assert_eq!(run.status, Status::Queued);
+        assert_eq!(run.event, Some(WaitEvent::Timeout));
+    }
+}

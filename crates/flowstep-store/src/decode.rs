@@ -2,9 +2,9 @@
 //! engine's types. A column that does not decode is reported as [`StoreError::Corrupt`],
 //! naming the run and the column.
 
-use super::queries::{RunRow, SummaryRow};
 use crate::error::StoreError;
 use crate::model::{RunRecord, RunSummary, Status};
+use crate::rows::{RunRow, SummaryRow};
 use flowstep_engine::RunState;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

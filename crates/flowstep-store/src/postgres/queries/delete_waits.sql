@@ -1,0 +1,1 @@
+DELETE FROM waits WHERE run_id = $1

@@ -1,0 +1,1 @@
+SELECT source, used_json FROM flows WHERE flow_hash = $1
