@@ -106,7 +106,7 @@ fn requests_to(sb: &TestSandbox, path: &str) -> Vec<RecordedRequest> {
 }
 
 /// The requests that arrived in each second, counted from the first one's arrival.
-fn per_second(requests: &[RecordedRequest]) -> Vec<usize> {
+pub(crate) fn per_second(requests: &[RecordedRequest]) -> Vec<usize> {
     let Some(first) = requests.first() else {
         return Vec::new();
     };
@@ -122,7 +122,7 @@ fn per_second(requests: &[RecordedRequest]) -> Vec<usize> {
 /// request (the limiter's burst, and scheduling and loopback jitter, which can move an
 /// arrival across a window's edge). The last second may be partial; the full ones are held
 /// to a floor of half the rate, so that the limit is not met by sending slowly.
-fn within(counts: &[usize], rate: usize) -> bool {
+pub(crate) fn within(counts: &[usize], rate: usize) -> bool {
     let max = rate + rate / 10 + 1;
     let full = &counts[..counts.len().saturating_sub(1)];
     !full.is_empty() && counts.iter().all(|&c| c <= max) && full.iter().all(|&c| c >= rate / 2)

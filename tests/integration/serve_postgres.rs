@@ -3,12 +3,14 @@
 //! delivered to one worker resumes the run another started; three workers carry conversations
 //! (start → payment link → wait → signed webhook or deadline → done) with faults at the sandbox
 //! and two `kill -9`s, and every run ends with one session, one "payment received" message and
-//! each deadline fired once; a database that cannot be reached is refused at start, naming it
-//! without its password.
+//! each deadline fired once; three workers hold a step's `rate_limit:` together (the sandbox
+//! never sees more than the rate in any second); a database that cannot be reached is refused
+//! at start, naming it without its password.
 //!
 //! Without the Postgres binaries the tests that need a server pass without running, after one
 //! loud line; `FLOWSTEP_REQUIRE_POSTGRES=1` (set by `.ci/run`) makes that a failure.
 
+use crate::batch::{per_second, within};
 use crate::raw_http::try_request;
 use crate::serve_crash::far_end::{TO, delay, distinct, messages_path, requests_to, session_keys};
 use crate::serve_crash::load::feed_faults;
@@ -620,4 +622,93 @@ fn rand_index(k: usize) -> usize {
         .unwrap()
         .subsec_nanos() as usize;
     nanos / 1000 + k
+}
+
+/// A WhatsApp text sent by an http step limited to 20 requests a second to Graph.
+fn limited_flow() -> String {
+    format!(
+        r#"flow: notify
+inputs:
+  n: {{ type: string }}
+secrets:
+  - name: WHATSAPP_TOKEN
+    hosts: [graph.facebook.com]
+steps:
+  - id: send
+    type: http
+    method: POST
+    url: https://graph.facebook.com/{version}/{SANDBOX_WHATSAPP_PHONE_NUMBER_ID}/messages
+    auth: {{ type: bearer, token: "<<secrets.WHATSAPP_TOKEN>>" }}
+    rate_limit: 20/s
+    body_type: json
+    body:
+      messaging_product: whatsapp
+      to: "{TO}"
+      type: text
+      text: {{ body: "Your order <<n>> has shipped" }}
+"#,
+        version = flowstep_whatsapp::DEFAULT_API_VERSION
+    )
+}
+
+#[test]
+fn serve_postgres_three_workers_hold_a_steps_rate_limit_together() {
+    let Some(pg) = TestPostgres::start() else {
+        return;
+    };
+    let db = pg.create_database("flowstep");
+    let dir = Scratch::new();
+    std::fs::create_dir_all(dir.path().join("limited")).unwrap();
+    dir.write("limited/notify.yaml", &limited_flow());
+    let flows = dir.path().join("limited").to_str().unwrap().to_owned();
+    let sandbox = TestSandbox::start();
+    let workers: Vec<Serve> = (0..3)
+        .map(|_| worker(&dir, &db, &flows, &sandbox))
+        .collect();
+    // 120 runs started through the three workers in turn: each worker alone would send its
+    // share at 20 a second (60 a second in all) if the limit were not shared.
+    const RUNS: usize = 120;
+    for i in 0..RUNS {
+        let body =
+            json!({"flow": "notify", "inputs": {"n": i.to_string()}, "run_id": format!("n-{i}")});
+        let (code, answer) = workers[i % 3].start_run(&body);
+        assert_eq!(code, 201, "{answer}");
+    }
+    let started = Instant::now();
+    loop {
+        let (code, page) = workers[0].call("GET", "/v1/runs?status=succeeded&limit=1000", None);
+        assert_eq!(code, 200, "{page}");
+        if page["runs"].as_array().unwrap().len() == RUNS {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not every run succeeded: {page}\n{}",
+            workers
+                .iter()
+                .map(Serve::log)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let path = messages_path();
+    let mut seen: Vec<_> = sandbox
+        .sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect();
+    seen.sort_by_key(|r| r.received_at_ms);
+    assert_eq!(seen.len(), RUNS, "one message a run");
+    let counts = per_second(&seen);
+    assert!(
+        within(&counts, 20),
+        "requests per second at the sandbox: {counts:?}"
+    );
+    let span = seen.last().unwrap().received_at_ms - seen[0].received_at_ms;
+    assert!(
+        span >= 5_500,
+        "{RUNS} requests at 20/s took only {span} ms: {counts:?}"
+    );
 }

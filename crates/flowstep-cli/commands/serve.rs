@@ -53,11 +53,12 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         } else {
             NetworkPolicy::deny_private()
         };
-        let engine = Arc::new(load::engine(HttpConfig {
+        let http = HttpConfig {
             routes,
             network,
             ..HttpConfig::default()
-        }));
+        };
+        let engine = Arc::new(load::engine(http.clone()));
         // Under --sandbox, messages go to the sandbox's WhatsApp unless told otherwise.
         let channel_kind = args.channel.unwrap_or(match sandbox.is_some() {
             true => ServeChannel::Whatsapp,
@@ -127,6 +128,14 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
                 errln!("error: {e}");
                 return Ok(Exit::Invalid);
             }
+        };
+        // Workers sharing a Postgres store share the steps' per-host rate limits too.
+        let engine = match store.shared_rate_limiter() {
+            Some(shared) => Arc::new(load::engine(HttpConfig {
+                shared_limits: Some(shared),
+                ..http
+            })),
+            None => engine,
         };
         let secrets = Arc::new(EnvSecrets {
             sandbox: sandbox.is_some(),

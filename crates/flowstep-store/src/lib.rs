@@ -65,7 +65,8 @@ pub use model::{
 };
 
 use async_trait::async_trait;
-use flowstep_engine::{Effect, Outcome, RunState};
+use flowstep_engine::{Effect, Outcome, RunState, SharedRateLimiter};
+use std::sync::Arc;
 
 use std::time::{Duration, SystemTime};
 
@@ -232,5 +233,13 @@ pub trait RunStore: Send + Sync {
     /// its own process); the Postgres store listens for the database's notifications.
     async fn wait_for_work(&self, max: Duration) {
         tokio::time::sleep(max).await;
+    }
+
+    /// Where the steps' per-host rate limits (`rate_limit:`) are held in common by every
+    /// process sharing this store, when it can hold them: the Postgres store's database
+    /// ([`postgres::PostgresRateLimits`]). `None` (the default, and SQLite's: one process per
+    /// database file) leaves each process to its own limiter.
+    fn shared_rate_limiter(&self) -> Option<Arc<dyn SharedRateLimiter>> {
+        None
     }
 }

@@ -2,7 +2,7 @@
 //! fresh database per case; see `flowstep-test-postgres`): the store contract (every case of
 //! `store_contract`), and what only a shared database shows: two stores (as two worker
 //! processes) never claim the same run, a run started through one wakes a worker waiting on the
-//! other (LISTEN/NOTIFY), databases that are refused (another program's tables, a newer
+//! other (LISTEN/NOTIFY), two stores taking turns from one shared rate limit, databases that are refused (another program's tables, a newer
 //! schema), a server that cannot be reached and a missing database reported as unavailable with
 //! no password shown, and no secret anywhere in the database.
 //!
@@ -345,4 +345,67 @@ async fn no_secret_is_anywhere_in_the_database() {
     for form in store_contract::flow::secret_forms() {
         assert!(!dump.contains(&form), "the database holds {form}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_take_turns_from_one_shared_rate_limit() {
+    let Some(pg) = server() else { return };
+    let url = database(pg, "rate_limits");
+    let clock = Arc::new(ManualClock::new(start()));
+    // Two stores, as two worker processes have, asking for turns at 10 a second, burst 2.
+    let a = PostgresStore::open_with(&url, options(&clock))
+        .await
+        .unwrap();
+    let b = PostgresStore::open_with(&url, options(&clock))
+        .await
+        .unwrap();
+    let (a, b) = (
+        a.shared_rate_limiter().unwrap(),
+        b.shared_rate_limiter().unwrap(),
+    );
+    let key = "http:graph.facebook.com";
+    // The burst: two turns at once, one from each.
+    assert_eq!(a.try_acquire(key, 10.0, 2).await.unwrap(), Duration::ZERO);
+    assert_eq!(b.try_acquire(key, 10.0, 2).await.unwrap(), Duration::ZERO);
+    // Then the next waits its interval, whoever asks, and asking counts nothing.
+    let wait = a.try_acquire(key, 10.0, 2).await.unwrap();
+    assert!(
+        wait > Duration::from_millis(50) && wait <= Duration::from_millis(200),
+        "{wait:?}"
+    );
+    let again = b.try_acquire(key, 10.0, 2).await.unwrap();
+    assert!(
+        again > Duration::ZERO && again <= wait,
+        "{again:?} after {wait:?}"
+    );
+    tokio::time::sleep(again).await;
+    assert_eq!(b.try_acquire(key, 10.0, 2).await.unwrap(), Duration::ZERO);
+    // Another key has an allowance of its own.
+    assert_eq!(
+        a.try_acquire("http:api.stripe.com", 10.0, 2).await.unwrap(),
+        Duration::ZERO
+    );
+    // 40 turns at 10 a second, taken by both as fast as they are given, span 3.9 s or more
+    // less the burst: the database is the one clock.
+    let key = "http:api.example.com";
+    let started = Instant::now();
+    let take = |l: Arc<dyn flowstep_engine::SharedRateLimiter>| async move {
+        for _ in 0..20 {
+            loop {
+                let wait = l.try_acquire(key, 10.0, 2).await.unwrap();
+                if wait.is_zero() {
+                    break;
+                }
+                tokio::time::sleep(wait).await;
+            }
+        }
+    };
+    tokio::join!(take(a.clone()), take(b.clone()));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(3_700),
+        "40 turns at 10/s in {took:?}"
+    );
+    // A rate that is not one is refused, not taken.
+    assert!(a.try_acquire(key, 0.0, 1).await.is_err());
 }

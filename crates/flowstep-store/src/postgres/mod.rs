@@ -10,9 +10,11 @@ mod listen;
 mod open;
 mod options;
 mod queries;
+mod rate_limits;
 mod waits;
 
 pub use options::PostgresOptions;
+pub use rate_limits::PostgresRateLimits;
 
 use crate::RunStore;
 use crate::clock::Clock;
@@ -95,6 +97,13 @@ impl PostgresStore {
     /// The store's database, as errors name it (`postgres://USER@HOST:PORT/DB`, no password).
     pub fn location(&self) -> &str {
         &self.location
+    }
+
+    /// The steps' per-host rate limits, held in this database for every worker sharing it.
+    pub fn rate_limits(&self) -> PostgresRateLimits {
+        PostgresRateLimits {
+            pool: self.pool.clone(),
+        }
     }
 
     /// The newest schema version this build of the store knows.
@@ -356,6 +365,10 @@ fn fence(claimed: &Claimed) -> Fence<'_> {
 
 #[async_trait]
 impl RunStore for PostgresStore {
+    fn shared_rate_limiter(&self) -> Option<Arc<dyn flowstep_engine::SharedRateLimiter>> {
+        Some(Arc::new(self.rate_limits()))
+    }
+
     async fn create_run(&self, run: NewRun) -> Result<Creation, StoreError> {
         flowstep_engine::check_run_id(&run.run_id)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;

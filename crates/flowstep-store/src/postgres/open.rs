@@ -30,6 +30,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "work notify",
         include_str!("migrations/0004_work_notify.sql"),
     ),
+    (
+        5,
+        "rate limits",
+        include_str!("migrations/0005_rate_limits.sql"),
+    ),
 ];
 
 static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {

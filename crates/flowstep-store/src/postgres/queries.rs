@@ -682,3 +682,20 @@ pub(crate) async fn schema_version<'e>(e: impl PgExecutor<'e>) -> sqlx::Result<O
         .await?
         .try_get("version")
 }
+
+/// One request's turn under the shared rate limit `key`: 0 when it may go (counted), else the
+/// microseconds until it might.
+pub(crate) async fn take_rate_turn<'e>(
+    e: impl PgExecutor<'e>,
+    key: &str,
+    interval_us: i64,
+    tolerance_us: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query(include_str!("queries/take_rate_turn.sql"))
+        .bind(key)
+        .bind(interval_us)
+        .bind(tolerance_us)
+        .fetch_one(e)
+        .await?
+        .try_get(0)
+}
