@@ -38,6 +38,8 @@ pub struct TestPostgres {
     /// The system user the server runs as (`postgres`), when this process is root.
     run_as: Option<String>,
     watchdog: Option<Child>,
+    /// Whether it writes as a production server does (`fsync` and the rest on).
+    durable: bool,
 }
 
 impl TestPostgres {
@@ -49,6 +51,16 @@ impl TestPostgres {
     /// When the binaries are absent and required, or the server cannot be started (with
     /// what it printed).
     pub fn start() -> Option<TestPostgres> {
+        Self::start_as(false)
+    }
+
+    /// Starts a server as [`TestPostgres::start`] does, but durable as a production one is
+    /// (`fsync`, synchronous commits, full-page writes on): what a benchmark measures against.
+    pub fn start_durable() -> Option<TestPostgres> {
+        Self::start_as(true)
+    }
+
+    fn start_as(durable: bool) -> Option<TestPostgres> {
         let Some(bin) = find_binaries() else {
             if std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1") {
                 panic!(
@@ -77,6 +89,7 @@ impl TestPostgres {
             port: 0,
             run_as,
             watchdog: None,
+            durable,
         };
         pg.init();
         pg.watchdog = Some(pg.spawn_watchdog());
@@ -176,9 +189,16 @@ impl TestPostgres {
     }
 
     fn pg_ctl_start(&self) -> Result<(), String> {
-        // Durability is not what these tests check (the server is never killed): no fsync.
+        // Durability is not what the tests check (the server is never killed): no fsync,
+        // unless a benchmark asks for a server that writes as a production one does.
+        let writes = match self.durable {
+            true => "-c shared_buffers=128MB",
+            false => {
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB"
+            }
+        };
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {writes}",
             self.port,
             self.dir.display()
         );
