@@ -16,11 +16,13 @@
 pub mod api;
 mod flows;
 mod listener;
+pub mod metrics;
 mod plans;
 mod secrets;
 mod server;
 mod shutdown;
 mod time;
+mod timed_store;
 mod token;
 mod triggers;
 pub mod webhooks;

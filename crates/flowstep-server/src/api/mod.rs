@@ -15,6 +15,7 @@
 //! | `GET`, `POST /webhooks/whatsapp` | Meta's subscription check; WhatsApp notifications |
 //! | `GET /v1/openapi.json` | the OpenAPI 3.1 document (no token needed) |
 //! | `GET /healthz`, `GET /readyz` | liveness, readiness (no token needed) |
+//! | `GET /metrics` | Prometheus metrics (OpenMetrics text; token needed) |
 
 mod auth;
 mod deadline;
@@ -23,6 +24,7 @@ mod events;
 mod extract;
 mod flows;
 mod health;
+mod metrics;
 pub mod model;
 pub mod openapi;
 mod runs;
@@ -33,6 +35,7 @@ pub(crate) use runs::holds as holds_secret;
 pub use webhooks::{RAZORPAY_SECRET, STRIPE_SECRET, WHATSAPP_SECRET, WHATSAPP_VERIFY_TOKEN};
 
 use crate::flows::{FlowSet, LoadError};
+use crate::metrics::Metrics;
 use crate::plans::Plans;
 use crate::secrets::SecretSource;
 use crate::token::ApiToken;
@@ -64,6 +67,8 @@ pub(crate) struct Shared {
     pub(crate) needs_recipient: bool,
     /// Which webhook secrets were found missing (logged once each).
     pub(crate) missing_webhook_secrets: webhooks::MissingSecrets,
+    /// What `GET /metrics` shows.
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -86,6 +91,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .route("/v1/flows", get(flows::list))
         .route("/v1/flows/reload", post(flows::reload))
         .route("/v1/events", get(events::list))
+        .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

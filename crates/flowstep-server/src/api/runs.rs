@@ -144,6 +144,7 @@ pub(crate) async fn create(
     match app.0.store.create_run(new).await? {
         Creation::Created => {
             app.0.worker.wake();
+            app.0.metrics.run_started(&wanted.flow_name);
             let record = app
                 .0
                 .store
@@ -265,7 +266,10 @@ pub(crate) async fn cancel(
         Err(e) => return Err(e.into()),
     }
     match app.0.store.get_run(&run_id).await? {
-        Some(record) => Ok(Json(statuses::run_view(&app, record).await?)),
+        Some(record) => {
+            app.0.metrics.run_finished(&record.flow_name, "cancelled");
+            Ok(Json(statuses::run_view(&app, record).await?))
+        }
         None => Err(ApiError::run_not_found(&run_id)),
     }
 }

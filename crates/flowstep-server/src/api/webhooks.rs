@@ -209,6 +209,15 @@ pub(crate) async fn stripe(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
+    let answer = receive_stripe(&app, headers, body).await;
+    counted(&app, "stripe", answer)
+}
+
+async fn receive_stripe(
+    app: &AppState,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Received>, ApiError> {
     let secret = secret(&app, STRIPE_SECRET, "POST /webhooks/stripe")?;
     let body = raw_body("stripe", body)?;
     stripe::verify(
@@ -226,6 +235,15 @@ pub(crate) async fn stripe(
 /// `POST /webhooks/razorpay`.
 pub(crate) async fn razorpay(
     State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Received>, ApiError> {
+    let answer = receive_razorpay(&app, headers, body).await;
+    counted(&app, "razorpay", answer)
+}
+
+async fn receive_razorpay(
+    app: &AppState,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
@@ -265,6 +283,15 @@ pub(crate) async fn whatsapp(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
+    let answer = receive_whatsapp(&app, headers, body).await;
+    counted(&app, "whatsapp", answer)
+}
+
+async fn receive_whatsapp(
+    app: &AppState,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Received>, ApiError> {
     let secret = secret(&app, WHATSAPP_SECRET, "POST /webhooks/whatsapp")?;
     let body = raw_body("whatsapp", body)?;
     whatsapp::verify(
@@ -275,8 +302,21 @@ pub(crate) async fn whatsapp(
     .map_err(|e| signature_error("whatsapp", e))?;
     let payload = json("whatsapp", &body)?;
     let events = whatsapp::events(&payload).map_err(|e| event_error("whatsapp", e))?;
-    super::statuses::record(&app, &events).await?;
+    super::statuses::record(app, &events).await?;
     record(&app, "whatsapp", events).await
+}
+
+/// Counts a delivery's answer in the metrics: received, or rejected with its error code.
+fn counted(
+    app: &AppState,
+    provider: &str,
+    answer: Result<Json<Received>, ApiError>,
+) -> Result<Json<Received>, ApiError> {
+    match &answer {
+        Ok(_) => app.0.metrics.webhook_received(provider),
+        Err(e) => app.0.metrics.webhook_rejected(provider, e.code),
+    }
+    answer
 }
 
 /// `GET /webhooks/whatsapp`: Meta's subscription check. The challenge as plain text when
