@@ -7,8 +7,9 @@ use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Sets up logging: `-v` levels, or `RUST_LOG` when set; `quiet` without `-v`.
-pub fn init(verbose: u8, quiet: &str, redactor: Arc<Redactor>) {
+/// Sets up logging: `-v` levels, or `RUST_LOG` when set; `quiet` without `-v`. With `json`,
+/// one JSON object per line ([`crate::json_log`]).
+pub fn init(verbose: u8, quiet: &str, redactor: Arc<Redactor>, json: bool) {
     // Without -v only errors are logged (by most commands): the report already says which
     // step failed and why.
     let level = match verbose {
@@ -25,6 +26,17 @@ pub fn init(verbose: u8, quiet: &str, redactor: Arc<Redactor>) {
         if let Ok(d) = quiet.parse() {
             filter = filter.add_directive(d);
         }
+    }
+    if json {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .event_format(crate::json_log::FlatJson {
+                redactor: redactor.clone(),
+            })
+            .with_writer(RedactingStderr { redactor })
+            .try_init();
+        return;
     }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
