@@ -127,6 +127,13 @@ impl RunStore for TimedStore {
         result
     }
 
+    async fn retry(&self, run_id: &str) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let result = self.inner.retry(run_id).await;
+        self.metrics.store_call("retry", started.elapsed());
+        result
+    }
+
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
         let started = Instant::now();
         let result = self.inner.get_run(run_id).await;

@@ -146,6 +146,16 @@ pub trait RunStore: Send + Sync {
     /// that has ended.
     async fn cancel(&self, run_id: &str) -> Result<(), StoreError>;
 
+    /// Queues a `failed` run again under the same run id, to be resumed where it failed: it
+    /// keeps the state it failed in (the steps that succeeded stay done; a worker reopens the
+    /// failed step with `RunState::reopen` and takes it again, so an `http` step sends the same
+    /// idempotency key) and its attempt count, and its outcome, error and end time are
+    /// cleared. A run the store failed for a reason (its flow no longer compiled, a secret was
+    /// missing) resumes from its last checkpoint, or from its start if it had none.
+    /// [`StoreError::NotFound`] for an unknown run, [`StoreError::Conflict`] for a run that is
+    /// not `failed` (or that failed with an outcome but no stored state).
+    async fn retry(&self, run_id: &str) -> Result<(), StoreError>;
+
     /// The run with this id, if any.
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
 

@@ -8,6 +8,7 @@
 //! | `GET /v1/runs` | list runs, newest first, paged |
 //! | `GET /v1/runs/{run_id}` | one run with its outcome so far |
 //! | `POST /v1/runs/{run_id}/cancel` | cancel a run |
+//! | `POST /v1/runs/{run_id}/retry` | queue a failed run again, resumed where it failed |
 //! | `GET /v1/flows` | the flows runs can start |
 //! | `POST /v1/flows/reload` | read the flows again |
 //! | `GET /v1/events` | the events webhooks recorded, newest first, paged |
@@ -88,6 +89,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .route("/v1/runs", post(runs::create).get(runs::list))
         .route("/v1/runs/{run_id}", get(runs::get))
         .route("/v1/runs/{run_id}/cancel", post(runs::cancel))
+        .route("/v1/runs/{run_id}/retry", post(runs::retry))
         .route("/v1/flows", get(flows::list))
         .route("/v1/flows/reload", post(flows::reload))
         .route("/v1/events", get(events::list))

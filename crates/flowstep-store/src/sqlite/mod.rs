@@ -566,6 +566,30 @@ impl RunStore for SqliteStore {
         }
     }
 
+    async fn retry(&self, run_id: &str) -> Result<(), StoreError> {
+        let now = self.now();
+        if queries::retry(&self.writer, run_id, now)
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            tracing::debug!(%run_id, "failed run queued again");
+            return Ok(());
+        }
+        match queries::select_holder(&self.writer, run_id)
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            None => Err(StoreError::NotFound(run_id.to_owned())),
+            Some(h) if h.status == "failed" => Err(StoreError::Conflict(format!(
+                "run `{run_id}` failed before the store kept a failed run's state, so it cannot be resumed where it failed; start it again under another run id"
+            ))),
+            Some(h) => Err(StoreError::Conflict(format!(
+                "run `{run_id}` is {}; only a failed run can be retried",
+                h.status
+            ))),
+        }
+    }
+
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
         queries::select_run(&self.reader, run_id)
             .await
