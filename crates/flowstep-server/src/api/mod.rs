@@ -28,8 +28,8 @@ mod health;
 mod metrics;
 pub mod model;
 pub mod openapi;
-mod runs;
-mod statuses;
+pub(crate) mod runs;
+pub(crate) mod statuses;
 mod webhooks;
 
 pub(crate) use runs::holds as holds_secret;
@@ -107,6 +107,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
             "/webhooks/whatsapp",
             get(webhooks::whatsapp_subscribe).post(webhooks::whatsapp),
         )
+        .merge(crate::ui::router(state.clone()))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(error::no_route)
