@@ -50,6 +50,9 @@ where
         }
         let mut visitor = Fields(&mut line);
         event.record(&mut visitor);
+        // Every line has a message, if empty (some libraries log fields alone).
+        line.entry("message")
+            .or_insert_with(|| Value::String(String::new()));
         let mut line = Value::Object(line);
         self.redactor.redact_value(&mut line);
         let text = serde_json::to_string(&line).map_err(|_| fmt::Error)?;

@@ -145,7 +145,12 @@ impl Server {
             metrics,
         }));
         let shutdown = Shutdown::new();
-        let router = api::router(state.clone(), config.max_body_bytes, config.request_timeout);
+        let router = api::router(
+            state.clone(),
+            crate::ui::router(state.clone()),
+            config.max_body_bytes,
+            config.request_timeout,
+        );
         let stop_api = shutdown.clone();
         let header_timeout = config.header_timeout.max(Duration::from_millis(1));
         let api = tokio::spawn(listener::serve(listener, router, header_timeout, stop_api));

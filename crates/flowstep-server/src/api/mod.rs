@@ -83,8 +83,14 @@ impl AppState {
 }
 
 /// The API's router: `/v1` behind the bearer token, health, the OpenAPI document and the
-/// webhooks (authenticated by their signatures) open.
-pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
+/// webhooks (authenticated by their signatures) open, and `pages` (the runs page, which
+/// guards itself) beside them, all under the same limits.
+pub(crate) fn router(
+    state: AppState,
+    pages: Router<AppState>,
+    max_body_bytes: usize,
+    request_timeout: Duration,
+) -> Router {
     let v1 = Router::new()
         .route("/v1/runs", post(runs::create).get(runs::list))
         .route("/v1/runs/{run_id}", get(runs::get))
@@ -107,7 +113,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
             "/webhooks/whatsapp",
             get(webhooks::whatsapp_subscribe).post(webhooks::whatsapp),
         )
-        .merge(crate::ui::router(state.clone()))
+        .merge(pages)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(error::no_route)

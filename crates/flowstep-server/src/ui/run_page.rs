@@ -260,4 +260,3 @@ pub(crate) async fn retry(State(app): State<AppState>, Path(run_id): Path<String
     let result = crate::api::runs::retry_run(&app, &run_id).await;
     act(&app, &run_id, "retried", result).await
 }
-

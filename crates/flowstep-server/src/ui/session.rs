@@ -34,7 +34,11 @@ pub(crate) fn signed_in(app: &AppState, headers: &HeaderMap) -> bool {
 /// browser says `Sec-Fetch-Site: same-origin`. Anything else is refused: a browser's
 /// cross-site form sends its own origin, and the API, not these forms, is for other clients.
 pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
-    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     let Some(host) = text(header::HOST) else {
         return false;
     };
@@ -100,7 +104,11 @@ pub(crate) async fn login_form(State(app): State<AppState>, headers: HeaderMap) 
 }
 
 /// `POST /ui/login`: `token=...` as a form.
-pub(crate) async fn login(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn login(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !same_origin(&headers) {
         return login_page(
             StatusCode::FORBIDDEN,
@@ -156,8 +164,14 @@ mod tests {
     #[test]
     fn only_a_post_from_this_origin_is_same_origin() {
         let here = "127.0.0.1:8080";
-        assert!(same_origin(&headers(&[("host", here), ("origin", "http://127.0.0.1:8080")])));
-        assert!(same_origin(&headers(&[("host", here), ("sec-fetch-site", "same-origin")])));
+        assert!(same_origin(&headers(&[
+            ("host", here),
+            ("origin", "http://127.0.0.1:8080")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("host", here),
+            ("sec-fetch-site", "same-origin")
+        ])));
         for refused in [
             headers(&[("host", here), ("origin", "http://evil.example")]),
             headers(&[("host", here), ("origin", "http://127.0.0.1:8081")]),
