@@ -1,7 +1,7 @@
 //! [`Metrics`]: what `GET /metrics` shows, in the OpenMetrics text format Prometheus scrapes
 //! (prometheus-client). Counters and histograms are fed by the API (runs started, cancelled,
 //! webhooks), the run loop (runs finished, and each step's record when a run stops: its
-//! duration and its HTTP attempts) and the timed store ([`crate::timed_store`]); the run
+//! duration and its HTTP attempts) and the timed store (`timed_store.rs`); the run
 //! gauges are read from the store when scraped. docs/server.md lists every metric.
 //!
 //! Everything is taken from what the engine already returns (its step records), so the

@@ -218,7 +218,7 @@ async fn receive_stripe(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
-    let secret = secret(&app, STRIPE_SECRET, "POST /webhooks/stripe")?;
+    let secret = secret(app, STRIPE_SECRET, "POST /webhooks/stripe")?;
     let body = raw_body("stripe", body)?;
     stripe::verify(
         header_text(&headers, stripe::HEADER),
@@ -229,7 +229,7 @@ async fn receive_stripe(
     )
     .map_err(|e| signature_error("stripe", e))?;
     let event = stripe::event(json("stripe", &body)?).map_err(|e| event_error("stripe", e))?;
-    record(&app, "stripe", vec![event]).await
+    record(app, "stripe", vec![event]).await
 }
 
 /// `POST /webhooks/razorpay`.
@@ -247,7 +247,7 @@ async fn receive_razorpay(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
-    let secret = secret(&app, RAZORPAY_SECRET, "POST /webhooks/razorpay")?;
+    let secret = secret(app, RAZORPAY_SECRET, "POST /webhooks/razorpay")?;
     let body = raw_body("razorpay", body)?;
     razorpay::verify(
         header_text(&headers, razorpay::HEADER),
@@ -274,7 +274,7 @@ async fn receive_razorpay(
     }
     let event = razorpay::event(header_text(&headers, razorpay::EVENT_ID_HEADER), payload)
         .map_err(|e| event_error("razorpay", e))?;
-    record(&app, "razorpay", vec![event]).await
+    record(app, "razorpay", vec![event]).await
 }
 
 /// `POST /webhooks/whatsapp`.
@@ -292,7 +292,7 @@ async fn receive_whatsapp(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
-    let secret = secret(&app, WHATSAPP_SECRET, "POST /webhooks/whatsapp")?;
+    let secret = secret(app, WHATSAPP_SECRET, "POST /webhooks/whatsapp")?;
     let body = raw_body("whatsapp", body)?;
     whatsapp::verify(
         header_text(&headers, whatsapp::HEADER),
@@ -303,7 +303,7 @@ async fn receive_whatsapp(
     let payload = json("whatsapp", &body)?;
     let events = whatsapp::events(&payload).map_err(|e| event_error("whatsapp", e))?;
     super::statuses::record(app, &events).await?;
-    record(&app, "whatsapp", events).await
+    record(app, "whatsapp", events).await
 }
 
 /// Counts a delivery's answer in the metrics: received, or rejected with its error code.

@@ -115,7 +115,8 @@ async fn run_to_end<S: RunStore>(
             plan.resume(request, &journal).await.unwrap()
         }
     };
-    if let Some(state) = journal.failed.lock().unwrap().take() {
+    let failed = journal.failed.lock().unwrap().take();
+    if let Some(state) = failed {
         store.save(claimed, &state).await.unwrap();
     }
     store.finish(claimed, &outcome).await.unwrap();
