@@ -253,12 +253,12 @@ impl Worker {
             run_id: &claimed.run_id,
             failed: Mutex::new(None),
         };
-        // The steps recorded before this claim were counted by the claim that took them.
-        let steps_before = claimed
-            .state
-            .as_ref()
-            .filter(|s| !s.is_finished())
-            .map_or(0, |s| s.records().len());
+        // The steps recorded before this claim were counted by the claim that took them (a
+        // retried run's failed step is taken again, its record replaced).
+        let steps_before = claimed.state.as_ref().map_or(0, |s| match s.is_finished() {
+            true => s.records().len().saturating_sub(1),
+            false => s.records().len(),
+        });
         let result = tokio::select! {
             r = self.execute(&claimed, &journal) => Some(r),
             lost = self.keep_lease(&claimed) => {
