@@ -412,6 +412,19 @@ pub struct ServeArgs {
     /// targets stay allowed.
     #[arg(long)]
     pub allow_private_networks: bool,
+    /// How stderr is written: `text` for people, or `json`: one JSON object per line (the
+    /// log, with `run_id` and `step_id` on the lines about a run, and the server's own lines).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How `flowstep serve` writes stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Where a server's runs deliver their messages.

@@ -5,10 +5,14 @@ use flowstep_engine::Redactor;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{FilterExt, filter_fn};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
 
-/// Sets up logging: `-v` levels, or `RUST_LOG` when set; `quiet` without `-v`.
-pub fn init(verbose: u8, quiet: &str, redactor: Arc<Redactor>) {
+/// Sets up logging: `-v` levels, or `RUST_LOG` when set; `quiet` without `-v`. With `json`,
+/// one JSON object per line ([`crate::json_log`]).
+pub fn init(verbose: u8, quiet: &str, redactor: Arc<Redactor>, json: bool) {
     // Without -v only errors are logged (by most commands): the report already says which
     // step failed and why.
     let level = match verbose {
@@ -26,12 +30,26 @@ pub fn init(verbose: u8, quiet: &str, redactor: Arc<Redactor>) {
             filter = filter.add_directive(d);
         }
     }
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    if json {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .event_format(crate::json_log::FlatJson {
+                redactor: redactor.clone(),
+            })
+            .with_writer(RedactingStderr { redactor })
+            .try_init();
+        return;
+    }
+    // The text log names no span: the lines read as they did before the run and step spans
+    // (which `--log-format json` lifts into `run_id` and `step_id`) existed, and each line
+    // that needs a run id carries it as a field.
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(RedactingStderr { redactor })
         .with_target(verbose >= 2)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .try_init();
+        .with_filter(filter.and(filter_fn(|meta| !meta.is_span())));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }
 
 /// A writer factory whose writers redact before writing to stderr.

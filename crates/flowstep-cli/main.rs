@@ -10,6 +10,7 @@ mod dotenv;
 mod exit;
 mod files;
 mod import;
+mod json_log;
 mod load;
 mod logging;
 mod out;
@@ -37,7 +38,13 @@ fn main() -> ExitCode {
         args::Command::Sandbox(a) if a.action.is_none() => "warn",
         _ => "error",
     };
-    logging::init(cli.verbose, quiet, redactor.clone());
+    // `serve --log-format json`: the log and the server's own lines as JSON objects.
+    let json =
+        matches!(&cli.command, args::Command::Serve(a) if a.log_format == args::LogFormat::Json);
+    if json {
+        out::stderr_as_json();
+    }
+    logging::init(cli.verbose, quiet, redactor.clone(), json);
     match commands::dispatch(cli, redactor) {
         Ok(code) => code.into(),
         Err(e) => {

@@ -16,8 +16,49 @@ pub enum Stream {
     Stderr,
 }
 
+/// Whether stderr is JSON lines (`serve --log-format json`).
+static STDERR_JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, each line written to stderr is a JSON object: `{"timestamp", "level",
+/// "target": "flowstep", "message"}`, the level `ERROR` for a line that starts with `error`,
+/// `WARN` for `warning`, `INFO` otherwise.
+pub fn stderr_as_json() {
+    STDERR_JSON.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// `text`'s lines as JSON objects, one per line.
+fn json_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let level = if line.starts_with("error") {
+            "ERROR"
+        } else if line.starts_with("warning") {
+            "WARN"
+        } else {
+            "INFO"
+        };
+        let object = serde_json::json!({
+            "timestamp": crate::json_log::now(),
+            "level": level,
+            "target": "flowstep",
+            "message": line,
+        });
+        out.push_str(&object.to_string());
+        out.push('\n');
+    }
+    out
+}
+
 /// Writes `text` to `stream`, made safe for a terminal.
 pub fn write(stream: Stream, text: &str) {
+    let json;
+    let text = match stream {
+        Stream::Stderr if STDERR_JSON.load(std::sync::atomic::Ordering::Relaxed) => {
+            json = json_lines(text);
+            json.as_str()
+        }
+        _ => text,
+    };
     let text = terminal_safe(text);
     let result = match stream {
         Stream::Stdout => {

@@ -795,6 +795,7 @@ fn serve_api_health_readiness_and_the_openapi_document() {
             "list_runs",
             "readyz",
             "reload_flows",
+            "retry_run",
             "start_run"
         ]
     );

@@ -450,7 +450,17 @@ impl Plan {
             env.journal.checkpoint(state).await?;
         }
         while !state.finished && !state.is_suspended() {
-            self.advance(state, env).await?;
+            // Every line logged while a step is taken (its own, its HTTP client's) names it.
+            let step_id = self
+                .flow
+                .steps
+                .get(state.cursor)
+                .map(|d| d.id.value.as_str());
+            let span = tracing::info_span!(
+                "step",
+                step_id = %format_args!("{}{}", env.path_prefix, step_id.unwrap_or("outputs"))
+            );
+            tracing::Instrument::instrument(self.advance(state, env), span).await?;
             env.journal.checkpoint(state).await?;
         }
         Ok(())

@@ -125,6 +125,41 @@ impl RunState {
         Ok(())
     }
 
+    /// Opens a run that failed at a step again, so that resuming it ([`crate::Plan::resume`])
+    /// takes the failed step again: the failed step's record is dropped (and its run is not
+    /// counted), and the steps before it stay done. Refused, with the reason, when the run
+    /// has not ended failed at a step (it succeeded, is still going, or failed on its own:
+    /// the step limit, an output), since taking it again would change nothing.
+    ///
+    /// The step runs with the same run id, so an `http` step sends the same idempotency key.
+    pub fn reopen(&mut self) -> Result<(), String> {
+        if !self.finished || self.status != RunStatus::Failed {
+            return Err(format!("run `{}` has not failed", self.run_id));
+        }
+        if let Some(e) = &self.error {
+            return Err(format!(
+                "run `{}` failed on its own, not at a step ({e}); taking it again would fail the same way",
+                self.run_id
+            ));
+        }
+        let failed_here = self.records.last().is_some_and(|r| {
+            r.status == crate::outcome::StepStatus::Failed
+                && self.runs_of.get(self.cursor).is_some_and(|n| *n > 0)
+        });
+        if !failed_here {
+            return Err(format!(
+                "run `{}` did not stop at the step that failed",
+                self.run_id
+            ));
+        }
+        self.records.pop();
+        self.runs_of[self.cursor] -= 1;
+        self.executed = self.executed.saturating_sub(1);
+        self.status = RunStatus::Succeeded;
+        self.finished = false;
+        Ok(())
+    }
+
     /// Whether the run has ended.
     pub fn is_finished(&self) -> bool {
         self.finished

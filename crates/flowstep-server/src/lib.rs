@@ -1,6 +1,6 @@
 //! flowstep as a service: the runs API ([`api`]), the run loop that claims runs from a
 //! [`RunStore`] and resumes them after a crash ([`Worker`]), the flows it serves
-//! ([`FlowSet`]), and the webhook endpoints that record providers' signed events in the
+//! ([`FlowSet`]), the runs page at `/ui` and `GET /metrics` ([`metrics`]), and the webhook endpoints that record providers' signed events in the
 //! store's event inbox ([`webhooks`] checks the signatures).
 //!
 //! [`Server::start`] binds the API and starts the run loop; the CLI's `flowstep serve` is a
@@ -16,13 +16,16 @@
 pub mod api;
 mod flows;
 mod listener;
+pub mod metrics;
 mod plans;
 mod secrets;
 mod server;
 mod shutdown;
 mod time;
+mod timed_store;
 mod token;
 mod triggers;
+mod ui;
 pub mod webhooks;
 mod worker;
 

@@ -3,9 +3,11 @@
 use crate::api::{self, AppState, FlowLoader, Shared};
 use crate::flows::LoadError;
 use crate::listener;
+use crate::metrics::Metrics;
 use crate::plans::Plans;
 use crate::secrets::SecretSource;
 use crate::shutdown::Shutdown;
+use crate::timed_store::TimedStore;
 use crate::token::ApiToken;
 use crate::worker::{Worker, WorkerConfig};
 use flowstep_engine::{Channel, Engine, Redactor};
@@ -118,16 +120,21 @@ impl Server {
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
         let plans = Arc::new(Plans::new(config.engine.clone(), flows));
+        let metrics = Arc::new(Metrics::new());
+        // Every store call the API and the run loop make is timed.
+        let store: Arc<dyn RunStore> =
+            Arc::new(TimedStore::new(config.store.clone(), metrics.clone()));
         let worker = Arc::new(Worker::new(
-            config.store.clone(),
+            store.clone(),
             plans.clone(),
             config.secrets.clone(),
             config.channel.clone(),
             config.redactor.clone(),
             config.worker.clone(),
+            metrics.clone(),
         ));
         let state = AppState(Arc::new(Shared {
-            store: config.store.clone(),
+            store,
             plans,
             worker: worker.clone(),
             secrets: config.secrets.clone(),
@@ -135,9 +142,15 @@ impl Server {
             load_flows: config.flows.clone(),
             needs_recipient: config.needs_recipient,
             missing_webhook_secrets: Default::default(),
+            metrics,
         }));
         let shutdown = Shutdown::new();
-        let router = api::router(state.clone(), config.max_body_bytes, config.request_timeout);
+        let router = api::router(
+            state.clone(),
+            crate::ui::router(state.clone()),
+            config.max_body_bytes,
+            config.request_timeout,
+        );
         let stop_api = shutdown.clone();
         let header_timeout = config.header_timeout.max(Duration::from_millis(1));
         let api = tokio::spawn(listener::serve(listener, router, header_timeout, stop_api));

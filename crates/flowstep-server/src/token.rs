@@ -63,6 +63,20 @@ impl ApiToken {
         &self.0
     }
 
+    /// The value of the runs page's session cookie (`/ui`): a SHA-256 of the token under a
+    /// label of its own, as 64 hex digits. Every process with the same token accepts it, a
+    /// new token ends every session, and the cookie never carries the token itself.
+    pub fn session_value(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("flowstep runs page session 1\n{}", self.0));
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Whether `given` is the session cookie's value, in constant time.
+    pub fn matches_session(&self, given: &[u8]) -> bool {
+        self.session_value().as_bytes().ct_eq(given).into()
+    }
+
     /// Whether `given` is the token, in time that does not depend on where they differ.
     pub fn matches(&self, given: &[u8]) -> bool {
         // `ct_eq` on slices of different lengths is false at once; the length is no secret.

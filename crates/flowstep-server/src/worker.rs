@@ -3,6 +3,7 @@
 //! its lease alive while it runs, and finishes it. On shutdown it stops claiming, lets each
 //! run reach its next checkpoint, and hands back to the queue what it could not finish.
 
+use crate::metrics::Metrics;
 use crate::plans::Plans;
 use crate::secrets::SecretSource;
 use crate::shutdown::Shutdown;
@@ -13,10 +14,11 @@ use flowstep_engine::{
 };
 use flowstep_store::{Claimed, RunStore, StoreError, StoreJournal};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 /// How often the run loop looks for waits whose deadline has passed: a deadline fires within
 /// this of its time.
@@ -77,6 +79,7 @@ pub struct Worker {
     redactor: Arc<Redactor>,
     config: WorkerConfig,
     wake: Notify,
+    metrics: Arc<Metrics>,
 }
 
 impl Worker {
@@ -87,6 +90,7 @@ impl Worker {
         channel: Arc<dyn Channel>,
         redactor: Arc<Redactor>,
         mut config: WorkerConfig,
+        metrics: Arc<Metrics>,
     ) -> Self {
         config.max_concurrent_runs = config.max_concurrent_runs.max(1);
         config.lease = config.lease.max(Duration::from_millis(300));
@@ -98,6 +102,7 @@ impl Worker {
             redactor,
             config,
             wake: Notify::new(),
+            metrics,
         }
     }
 
@@ -137,9 +142,15 @@ impl Worker {
                     for (claimed, permit) in claimed.into_iter().zip(slots.drain(..)) {
                         let worker = self.clone();
                         let (stop, hard) = (shutdown.clone(), hard_stop.clone());
-                        tasks.spawn(async move {
-                            worker.run_claimed(claimed, permit, stop, hard).await;
-                        });
+                        // Every line logged about the run (the engine's, its steps') carries
+                        // its id.
+                        let span = tracing::info_span!("run", run_id = %claimed.run_id, flow = %claimed.flow_name);
+                        tasks.spawn(
+                            async move {
+                                worker.run_claimed(claimed, permit, stop, hard).await;
+                            }
+                            .instrument(span),
+                        );
                     }
                     // Slots left over are freed; a full claim may have left more runnable runs.
                     drop(slots);
@@ -242,7 +253,15 @@ impl Worker {
         let journal = ServerJournal {
             inner: StoreJournal::new(&*self.store, &claimed),
             stop: stop.clone(),
+            run_id: &claimed.run_id,
+            failed: Mutex::new(None),
         };
+        // The steps recorded before this claim were counted by the claim that took them (a
+        // retried run's failed step is taken again, its record replaced).
+        let steps_before = claimed.state.as_ref().map_or(0, |s| match s.is_finished() {
+            true => s.records().len().saturating_sub(1),
+            false => s.records().len(),
+        });
         let result = tokio::select! {
             r = self.execute(&claimed, &journal) => Some(r),
             lost = self.keep_lease(&claimed) => {
@@ -254,6 +273,10 @@ impl Worker {
         // The run does nothing more but have its end written: its slot is free for the next
         // run, whose claim then shares a commit with this write.
         drop(permit);
+        if let Some(Ok(Ended::Finished(outcome))) = &result {
+            self.metrics
+                .steps_taken(outcome.steps.get(steps_before..).unwrap_or_default());
+        }
         let store = &*self.store;
         let written = match result {
             None => store.release(&claimed).await,
@@ -268,10 +291,36 @@ impl Worker {
                     None => store.release(&claimed).await,
                 }
             }
-            Some(Ok(Ended::Finished(outcome))) => store.finish(&claimed, &outcome).await,
+            Some(Ok(Ended::Finished(outcome))) => {
+                // A failed run keeps the state it failed in, for a retry to resume from
+                // (`RunStore::retry`).
+                let failed_state = journal
+                    .failed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                let saved = match failed_state {
+                    Some(state) if outcome.status == RunStatus::Failed => {
+                        store.save(&claimed, &state).await
+                    }
+                    _ => Ok(()),
+                };
+                let written = match saved {
+                    Ok(()) => store.finish(&claimed, &outcome).await,
+                    Err(e) => Err(e),
+                };
+                if written.is_ok() {
+                    let status = match outcome.status {
+                        RunStatus::Succeeded => "succeeded",
+                        _ => "failed",
+                    };
+                    self.metrics.run_finished(&claimed.flow_name, status);
+                }
+                written
+            }
             Some(Ok(Ended::Refused(reason))) => {
                 tracing::warn!(%run_id, "run failed: {reason}");
-                store.fail(&claimed, &reason).await
+                self.fail(&claimed, &reason).await
             }
             Some(Err(RunError::Journal(e))) => match journal.inner.last_error() {
                 Some(StoreError::LeaseLost { reason, .. }) => {
@@ -293,12 +342,21 @@ impl Worker {
             Some(Err(e)) => {
                 let reason = e.to_string();
                 tracing::warn!(%run_id, "run failed: {reason}");
-                store.fail(&claimed, &reason).await
+                self.fail(&claimed, &reason).await
             }
         };
         if let Err(e) = written {
             tracing::warn!(%run_id, "the run's end could not be stored: {e}");
         }
+    }
+
+    /// Ends the run `failed` for `reason`, counted.
+    async fn fail(&self, claimed: &Claimed, reason: &str) -> Result<(), StoreError> {
+        let written = self.store.fail(claimed, reason).await;
+        if written.is_ok() {
+            self.metrics.run_finished(&claimed.flow_name, "failed");
+        }
+        written
     }
 
     /// Runs or resumes the claimed run.
@@ -343,6 +401,12 @@ impl Worker {
             }
             Some(state) => {
                 let mut state = state.clone();
+                // A failed run that was retried: its failed step is taken again.
+                if state.is_finished()
+                    && let Err(e) = state.reopen()
+                {
+                    return Ok(Ended::Refused(e));
+                }
                 if let Some(event) = &claimed.event
                     && let Err(e) = state.deliver(event.clone())
                 {
@@ -391,11 +455,20 @@ enum Ended {
 struct ServerJournal<'a> {
     inner: StoreJournal<'a>,
     stop: Shutdown,
+    /// The run's id.
+    run_id: &'a str,
+    /// The run's state when it failed (saved with its end, for a retry).
+    failed: Mutex<Option<RunState>>,
 }
 
 #[async_trait]
 impl Journal for ServerJournal<'_> {
     async fn checkpoint(&self, state: &RunState) -> Result<(), JournalError> {
+        // The run's own state, not a nested flow's (those have their own run ids).
+        if state.is_finished() && state.status() == RunStatus::Failed && state.run_id == self.run_id
+        {
+            *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(state.clone());
+        }
         // A run at its wait is parked, shutting down or not.
         if self.stop.is_triggered() && !state.is_finished() && !state.is_suspended() {
             // Stopped here, the run resumes from here.

@@ -152,6 +152,16 @@ pub trait RunStore: Send + Sync {
     /// that has ended.
     async fn cancel(&self, run_id: &str) -> Result<(), StoreError>;
 
+    /// Queues a `failed` run again under the same run id, to be resumed where it failed: it
+    /// keeps the state it failed in (the steps that succeeded stay done; a worker reopens the
+    /// failed step with `RunState::reopen` and takes it again, so an `http` step sends the same
+    /// idempotency key) and its attempt count, and its outcome, error and end time are
+    /// cleared. A run the store failed for a reason (its flow no longer compiled, a secret was
+    /// missing) resumes from its last checkpoint, or from its start if it had none.
+    /// [`StoreError::NotFound`] for an unknown run, [`StoreError::Conflict`] for a run that is
+    /// not `failed` (or that failed with an outcome but no stored state).
+    async fn retry(&self, run_id: &str) -> Result<(), StoreError>;
+
     /// The run with this id, if any.
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
 
@@ -229,17 +239,15 @@ pub trait RunStore: Send + Sync {
     /// at the latest: what a worker that found nothing to claim waits on. It may return early
     /// with nothing runnable; a worker claims again either way.
     ///
-    /// The default sleeps `max` (a worker then polls every `max`, and is woken sooner only by
-    /// its own process); the Postgres store listens for the database's notifications.
-    async fn wait_for_work(&self, max: Duration) {
-        tokio::time::sleep(max).await;
-    }
+    /// The SQLite store sleeps `max` (a worker then polls every `max`, and is woken sooner
+    /// only by its own process); the Postgres store listens for the database's notifications.
+    /// (No default, so that a store wrapping another must pass it on.)
+    async fn wait_for_work(&self, max: Duration);
 
     /// Where the steps' per-host rate limits (`rate_limit:`) are held in common by every
     /// process sharing this store, when it can hold them: the Postgres store's database
-    /// ([`postgres::PostgresRateLimits`]). `None` (the default, and SQLite's: one process per
-    /// database file) leaves each process to its own limiter.
-    fn shared_rate_limiter(&self) -> Option<Arc<dyn SharedRateLimiter>> {
-        None
-    }
+    /// ([`postgres::PostgresRateLimits`]). `None` (SQLite's: one process per database file)
+    /// leaves each process to its own limiter. (No default, so that a store wrapping another
+    /// must pass it on.)
+    fn shared_rate_limiter(&self) -> Option<Arc<dyn SharedRateLimiter>>;
 }

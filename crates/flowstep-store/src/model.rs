@@ -14,8 +14,9 @@ use std::time::SystemTime;
 ///
 /// `queued` → `running` (claimed) → `succeeded` | `failed` (finished); `running` →
 /// `waiting` (parked on an event) → `queued` (the event came, or its deadline passed);
-/// `queued` | `running` | `waiting` → `cancelled`. A `running` run whose lease expired is
-/// claimed again, still `running`, under the next attempt.
+/// `queued` | `running` | `waiting` → `cancelled`; `failed` → `queued` (retried, see
+/// [`crate::RunStore::retry`]). A `running` run whose lease expired is claimed again, still
+/// `running`, under the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {

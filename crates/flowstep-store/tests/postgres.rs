@@ -118,6 +118,10 @@ contract!(store_contract::events:
     events_are_listed_newest_first_in_stable_pages,
 );
 
+contract!(store_contract::retry:
+    a_failed_run_is_retried_where_it_failed,
+);
+
 contract!(store_contract::deliveries:
     the_furthest_delivery_status_is_kept_whatever_the_order,
     racing_delivery_statuses_keep_the_furthest,

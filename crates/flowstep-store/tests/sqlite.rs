@@ -96,6 +96,12 @@ contract!(
     a_stored_run_holds_no_secret,
 );
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_is_retried_where_it_failed() {
+    let (_dir, subject) = fresh("retry").await;
+    store_contract::retry::a_failed_run_is_retried_where_it_failed(subject).await;
+}
+
 macro_rules! event_contract {
     ($($case:ident),* $(,)?) => {
         $(

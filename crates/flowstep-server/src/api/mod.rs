@@ -8,6 +8,7 @@
 //! | `GET /v1/runs` | list runs, newest first, paged |
 //! | `GET /v1/runs/{run_id}` | one run with its outcome so far |
 //! | `POST /v1/runs/{run_id}/cancel` | cancel a run |
+//! | `POST /v1/runs/{run_id}/retry` | queue a failed run again, resumed where it failed |
 //! | `GET /v1/flows` | the flows runs can start |
 //! | `POST /v1/flows/reload` | read the flows again |
 //! | `GET /v1/events` | the events webhooks recorded, newest first, paged |
@@ -15,6 +16,7 @@
 //! | `GET`, `POST /webhooks/whatsapp` | Meta's subscription check; WhatsApp notifications |
 //! | `GET /v1/openapi.json` | the OpenAPI 3.1 document (no token needed) |
 //! | `GET /healthz`, `GET /readyz` | liveness, readiness (no token needed) |
+//! | `GET /metrics` | Prometheus metrics (OpenMetrics text; token needed) |
 
 mod auth;
 mod deadline;
@@ -23,16 +25,18 @@ mod events;
 mod extract;
 mod flows;
 mod health;
+mod metrics;
 pub mod model;
 pub mod openapi;
-mod runs;
-mod statuses;
+pub(crate) mod runs;
+pub(crate) mod statuses;
 mod webhooks;
 
 pub(crate) use runs::holds as holds_secret;
 pub use webhooks::{RAZORPAY_SECRET, STRIPE_SECRET, WHATSAPP_SECRET, WHATSAPP_VERIFY_TOKEN};
 
 use crate::flows::{FlowSet, LoadError};
+use crate::metrics::Metrics;
 use crate::plans::Plans;
 use crate::secrets::SecretSource;
 use crate::token::ApiToken;
@@ -64,6 +68,8 @@ pub(crate) struct Shared {
     pub(crate) needs_recipient: bool,
     /// Which webhook secrets were found missing (logged once each).
     pub(crate) missing_webhook_secrets: webhooks::MissingSecrets,
+    /// What `GET /metrics` shows.
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -77,15 +83,23 @@ impl AppState {
 }
 
 /// The API's router: `/v1` behind the bearer token, health, the OpenAPI document and the
-/// webhooks (authenticated by their signatures) open.
-pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
+/// webhooks (authenticated by their signatures) open, and `pages` (the runs page, which
+/// guards itself) beside them, all under the same limits.
+pub(crate) fn router(
+    state: AppState,
+    pages: Router<AppState>,
+    max_body_bytes: usize,
+    request_timeout: Duration,
+) -> Router {
     let v1 = Router::new()
         .route("/v1/runs", post(runs::create).get(runs::list))
         .route("/v1/runs/{run_id}", get(runs::get))
         .route("/v1/runs/{run_id}/cancel", post(runs::cancel))
+        .route("/v1/runs/{run_id}/retry", post(runs::retry))
         .route("/v1/flows", get(flows::list))
         .route("/v1/flows/reload", post(flows::reload))
         .route("/v1/events", get(events::list))
+        .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -99,6 +113,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
             "/webhooks/whatsapp",
             get(webhooks::whatsapp_subscribe).post(webhooks::whatsapp),
         )
+        .merge(pages)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(error::no_route)

@@ -348,7 +348,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable name: `bad_request`, `unauthorized`, `invalid_inputs`, `unknown_flow`,
     /// `invalid_run_id`, `run_id_in_use`, `missing_secrets`, `secret_in_inputs`,
-    /// `run_not_found`, `run_ended`, `invalid_flows`, `body_too_large`, `store_unavailable`;
+    /// `run_not_found`, `run_ended`, `run_not_failed`, `invalid_flows`, `body_too_large`, `store_unavailable`;
     /// from the webhook endpoints `webhook_not_configured`, `missing_signature`,
     /// `malformed_signature`, `bad_signature`, `stale_timestamp`, `invalid_json`,
     /// `invalid_event`, `verification_failed`, ...

@@ -15,9 +15,9 @@ use utoipa::{Modify, OpenApi};
 /// The API's description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "flowstep", description = "Start, watch and cancel durable flowstep runs. Every /v1 route but this document needs `Authorization: Bearer <token>`. The webhook endpoints providers call (/webhooks/stripe, /webhooks/razorpay, /webhooks/whatsapp) are authenticated by the providers' signatures and described in docs/server.md, not here. Every error is `{\"error\": {\"code\", \"message\"}}`; a method a path does not take is `405 method_not_allowed` with an `Allow` header."),
+    info(title = "flowstep", description = "Start, watch, cancel and retry durable flowstep runs. Every /v1 route but this document needs `Authorization: Bearer <token>`. The webhook endpoints providers call (/webhooks/stripe, /webhooks/razorpay, /webhooks/whatsapp) are authenticated by the providers' signatures and described in docs/server.md, not here. Every error is `{\"error\": {\"code\", \"message\"}}`; a method a path does not take is `405 method_not_allowed` with an `Allow` header."),
     paths(
-        super::runs::create, super::runs::list, super::runs::get, super::runs::cancel,
+        super::runs::create, super::runs::list, super::runs::get, super::runs::cancel, super::runs::retry,
         super::flows::list, super::flows::reload,
         super::events::list,
         super::health::healthz, super::health::readyz,
@@ -151,6 +151,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ids.len(), 9, "{ids:?}");
+        assert_eq!(ids.len(), 10, "{ids:?}");
     }
 }

@@ -1,4 +1,5 @@
-//! `POST /v1/runs`, `GET /v1/runs`, `GET /v1/runs/{run_id}`, `POST /v1/runs/{run_id}/cancel`.
+//! `POST /v1/runs`, `GET /v1/runs`, `GET /v1/runs/{run_id}`, `POST /v1/runs/{run_id}/cancel`,
+//! `POST /v1/runs/{run_id}/retry`.
 
 use super::AppState;
 use super::error::{ApiError, shorten};
@@ -144,6 +145,7 @@ pub(crate) async fn create(
     match app.0.store.create_run(new).await? {
         Creation::Created => {
             app.0.worker.wake();
+            app.0.metrics.run_started(&wanted.flow_name);
             let record = app
                 .0
                 .store
@@ -254,19 +256,67 @@ pub(crate) async fn cancel(
     State(app): State<AppState>,
     RunIdPath(run_id): RunIdPath,
 ) -> Result<Json<RunView>, ApiError> {
-    if check_run_id(&run_id).is_err() {
-        return Err(ApiError::run_not_found(&run_id));
+    cancel_run(&app, &run_id).await.map(Json)
+}
+
+/// Retries a failed run under the same run id: it is queued again and resumed where it
+/// failed. The steps that succeeded stay done (their requests are not sent again, their
+/// messages not repeated); the failed step runs again, an `http` step with the same
+/// idempotency key. A run the server failed before a step (a missing secret, a flow that no
+/// longer compiles) resumes from its last checkpoint.
+#[utoipa::path(post, path = "/v1/runs/{run_id}/retry", operation_id = "retry_run", tag = "runs", security(("bearer" = [])),
+    params(("run_id" = String, Path, description = "The run id.", example = "order-42")),
+    responses(
+        (status = 200, description = "The run, `queued` again.", body = RunView),
+        (status = 401, description = "No or wrong token.", body = super::model::ErrorBody),
+        (status = 404, description = "No run has this id.", body = super::model::ErrorBody),
+        (status = 409, description = "The run is not `failed` (or failed before the server kept a failed run's state).", body = super::model::ErrorBody),
+    ))]
+pub(crate) async fn retry(
+    State(app): State<AppState>,
+    RunIdPath(run_id): RunIdPath,
+) -> Result<Json<RunView>, ApiError> {
+    retry_run(&app, &run_id).await.map(Json)
+}
+
+/// Queues failed run `run_id` again and wakes the run loop: the retry the API and the runs
+/// page share.
+pub(crate) async fn retry_run(app: &AppState, run_id: &str) -> Result<RunView, ApiError> {
+    if check_run_id(run_id).is_err() {
+        return Err(ApiError::run_not_found(run_id));
     }
-    match app.0.store.cancel(&run_id).await {
+    match app.0.store.retry(run_id).await {
+        Ok(()) => app.0.worker.wake(),
+        Err(StoreError::Conflict(m)) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "run_not_failed", m));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(%run_id, "run retried: queued again where it failed");
+    match app.0.store.get_run(run_id).await? {
+        Some(record) => Ok(statuses::run_view(app, record).await?),
+        None => Err(ApiError::run_not_found(run_id)),
+    }
+}
+
+/// Cancels run `run_id` (the API's cancel and the runs page's share it).
+pub(crate) async fn cancel_run(app: &AppState, run_id: &str) -> Result<RunView, ApiError> {
+    if check_run_id(run_id).is_err() {
+        return Err(ApiError::run_not_found(run_id));
+    }
+    match app.0.store.cancel(run_id).await {
         Ok(()) => {}
         Err(StoreError::Conflict(m)) => {
             return Err(ApiError::new(StatusCode::CONFLICT, "run_ended", m));
         }
         Err(e) => return Err(e.into()),
     }
-    match app.0.store.get_run(&run_id).await? {
-        Some(record) => Ok(Json(statuses::run_view(&app, record).await?)),
-        None => Err(ApiError::run_not_found(&run_id)),
+    match app.0.store.get_run(run_id).await? {
+        Some(record) => {
+            app.0.metrics.run_finished(&record.flow_name, "cancelled");
+            Ok(statuses::run_view(app, record).await?)
+        }
+        None => Err(ApiError::run_not_found(run_id)),
     }
 }
 

@@ -209,7 +209,16 @@ pub(crate) async fn stripe(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
-    let secret = secret(&app, STRIPE_SECRET, "POST /webhooks/stripe")?;
+    let answer = receive_stripe(&app, headers, body).await;
+    counted(&app, "stripe", answer)
+}
+
+async fn receive_stripe(
+    app: &AppState,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Received>, ApiError> {
+    let secret = secret(app, STRIPE_SECRET, "POST /webhooks/stripe")?;
     let body = raw_body("stripe", body)?;
     stripe::verify(
         header_text(&headers, stripe::HEADER),
@@ -220,7 +229,7 @@ pub(crate) async fn stripe(
     )
     .map_err(|e| signature_error("stripe", e))?;
     let event = stripe::event(json("stripe", &body)?).map_err(|e| event_error("stripe", e))?;
-    record(&app, "stripe", vec![event]).await
+    record(app, "stripe", vec![event]).await
 }
 
 /// `POST /webhooks/razorpay`.
@@ -229,7 +238,16 @@ pub(crate) async fn razorpay(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
-    let secret = secret(&app, RAZORPAY_SECRET, "POST /webhooks/razorpay")?;
+    let answer = receive_razorpay(&app, headers, body).await;
+    counted(&app, "razorpay", answer)
+}
+
+async fn receive_razorpay(
+    app: &AppState,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Received>, ApiError> {
+    let secret = secret(app, RAZORPAY_SECRET, "POST /webhooks/razorpay")?;
     let body = raw_body("razorpay", body)?;
     razorpay::verify(
         header_text(&headers, razorpay::HEADER),
@@ -256,7 +274,7 @@ pub(crate) async fn razorpay(
     }
     let event = razorpay::event(header_text(&headers, razorpay::EVENT_ID_HEADER), payload)
         .map_err(|e| event_error("razorpay", e))?;
-    record(&app, "razorpay", vec![event]).await
+    record(app, "razorpay", vec![event]).await
 }
 
 /// `POST /webhooks/whatsapp`.
@@ -265,7 +283,16 @@ pub(crate) async fn whatsapp(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
-    let secret = secret(&app, WHATSAPP_SECRET, "POST /webhooks/whatsapp")?;
+    let answer = receive_whatsapp(&app, headers, body).await;
+    counted(&app, "whatsapp", answer)
+}
+
+async fn receive_whatsapp(
+    app: &AppState,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Received>, ApiError> {
+    let secret = secret(app, WHATSAPP_SECRET, "POST /webhooks/whatsapp")?;
     let body = raw_body("whatsapp", body)?;
     whatsapp::verify(
         header_text(&headers, whatsapp::HEADER),
@@ -275,8 +302,21 @@ pub(crate) async fn whatsapp(
     .map_err(|e| signature_error("whatsapp", e))?;
     let payload = json("whatsapp", &body)?;
     let events = whatsapp::events(&payload).map_err(|e| event_error("whatsapp", e))?;
-    super::statuses::record(&app, &events).await?;
-    record(&app, "whatsapp", events).await
+    super::statuses::record(app, &events).await?;
+    record(app, "whatsapp", events).await
+}
+
+/// Counts a delivery's answer in the metrics: received, or rejected with its error code.
+fn counted(
+    app: &AppState,
+    provider: &str,
+    answer: Result<Json<Received>, ApiError>,
+) -> Result<Json<Received>, ApiError> {
+    match &answer {
+        Ok(_) => app.0.metrics.webhook_received(provider),
+        Err(e) => app.0.metrics.webhook_rejected(provider, e.code),
+    }
+    answer
 }
 
 /// `GET /webhooks/whatsapp`: Meta's subscription check. The challenge as plain text when

@@ -555,6 +555,30 @@ impl RunStore for PostgresStore {
         }
     }
 
+    async fn retry(&self, run_id: &str) -> Result<(), StoreError> {
+        let sql = |e| self.err(e);
+        if queries::retry(&self.pool, run_id, self.now())
+            .await
+            .map_err(sql)?
+        {
+            tracing::debug!(%run_id, "failed run queued again");
+            return Ok(());
+        }
+        match queries::select_holder(&self.pool, run_id)
+            .await
+            .map_err(sql)?
+        {
+            None => Err(StoreError::NotFound(run_id.to_owned())),
+            Some(h) if h.status == "failed" => Err(StoreError::Conflict(format!(
+                "run `{run_id}` failed before the store kept a failed run's state, so it cannot be resumed where it failed; start it again under another run id"
+            ))),
+            Some(h) => Err(StoreError::Conflict(format!(
+                "run `{run_id}` is {}; only a failed run can be retried",
+                h.status
+            ))),
+        }
+    }
+
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
         queries::select_run(&self.pool, run_id)
             .await

@@ -422,6 +422,20 @@ pub(crate) async fn cancel<'e>(
         .is_some())
 }
 
+/// Queues a failed run again (RunStore::retry); whether it was one that can be.
+pub(crate) async fn retry<'e>(
+    e: impl PgExecutor<'e>,
+    run_id: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(include_str!("queries/retry.sql"))
+        .bind(run_id)
+        .bind(now)
+        .fetch_optional(e)
+        .await?
+        .is_some())
+}
+
 pub(crate) async fn select_run<'e>(
     e: impl PgExecutor<'e>,
     run_id: &str,

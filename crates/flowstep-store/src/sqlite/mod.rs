@@ -325,6 +325,16 @@ fn fence(claimed: &Claimed) -> Fence<'_> {
 
 #[async_trait]
 impl RunStore for SqliteStore {
+    /// Sleeps `max`: one process per file, whose own starts wake its worker directly.
+    async fn wait_for_work(&self, max: Duration) {
+        tokio::time::sleep(max).await;
+    }
+
+    /// None: one process per file, whose own limiter is the whole of it.
+    fn shared_rate_limiter(&self) -> Option<Arc<dyn flowstep_engine::SharedRateLimiter>> {
+        None
+    }
+
     async fn create_run(&self, run: NewRun) -> Result<Creation, StoreError> {
         flowstep_engine::check_run_id(&run.run_id)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -515,6 +525,30 @@ impl RunStore for SqliteStore {
             None => Err(StoreError::NotFound(run_id.to_owned())),
             Some(h) => Err(StoreError::Conflict(format!(
                 "run `{run_id}` has ended ({}); only a queued, running or waiting run can be cancelled",
+                h.status
+            ))),
+        }
+    }
+
+    async fn retry(&self, run_id: &str) -> Result<(), StoreError> {
+        let now = self.now();
+        if queries::retry(&self.writer, run_id, now)
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            tracing::debug!(%run_id, "failed run queued again");
+            return Ok(());
+        }
+        match queries::select_holder(&self.writer, run_id)
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            None => Err(StoreError::NotFound(run_id.to_owned())),
+            Some(h) if h.status == "failed" => Err(StoreError::Conflict(format!(
+                "run `{run_id}` failed before the store kept a failed run's state, so it cannot be resumed where it failed; start it again under another run id"
+            ))),
+            Some(h) => Err(StoreError::Conflict(format!(
+                "run `{run_id}` is {}; only a failed run can be retried",
                 h.status
             ))),
         }

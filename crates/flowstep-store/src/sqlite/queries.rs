@@ -276,6 +276,20 @@ pub(crate) async fn cancel<'e>(
         .is_some())
 }
 
+/// Whether a failed run was queued again (see retry.sql).
+pub(crate) async fn retry<'e>(
+    e: impl SqliteExecutor<'e>,
+    run_id: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(include_str!("queries/retry.sql"))
+        .bind(run_id)
+        .bind(now)
+        .fetch_optional(e)
+        .await?
+        .is_some())
+}
+
 pub(crate) async fn select_run<'e>(
     e: impl SqliteExecutor<'e>,
     run_id: &str,

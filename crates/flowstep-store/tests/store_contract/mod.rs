@@ -5,6 +5,7 @@
 pub mod deliveries;
 pub mod events;
 pub mod flow;
+pub mod retry;
 pub mod waits;
 
 use flow::{FLOW, Payments};
