@@ -3,8 +3,9 @@
 //! naming the run and the column.
 
 use crate::error::StoreError;
-use crate::model::{RunRecord, RunSummary, Status};
-use crate::rows::{RunRow, SummaryRow};
+use crate::event::EventRecord;
+use crate::model::{Cursor, RunRecord, RunSummary, Status};
+use crate::rows::{EventRow, RunRow, SummaryRow};
 use flowstep_engine::RunState;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -103,4 +104,34 @@ pub(crate) fn summary(location: &str, row: SummaryRow) -> Result<RunSummary, Sto
         finished_at: row.finished_at.map(time),
         run_id: row.run_id,
     })
+}
+
+/// An event as the inbox lists it.
+pub(crate) fn event_record(location: &str, r: EventRow) -> Result<EventRecord, StoreError> {
+    let payload = serde_json::from_str(&r.payload_json).map_err(|e| StoreError::Corrupt {
+        location: format!("{location} (event `{}` of {})", r.event_id, r.provider),
+        reason: format!("its `payload_json` cannot be read by this build: {e}"),
+    })?;
+    Ok(EventRecord {
+        provider: r.provider,
+        event_id: r.event_id,
+        event_type: r.event_type,
+        payload,
+        received_at: time(r.received_at),
+    })
+}
+
+/// A page from rows read with one more than `limit` (whether there is a next page): the rows
+/// are cut to `limit`, and the cursor after the last one is returned when more follow.
+pub(crate) fn page_of<R>(
+    rows: &mut Vec<R>,
+    limit: u32,
+    cursor_after: impl Fn(&R) -> Cursor,
+) -> Option<Cursor> {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    match more {
+        true => rows.last().map(cursor_after),
+        false => None,
+    }
 }

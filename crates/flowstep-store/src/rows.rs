@@ -62,3 +62,14 @@ pub(crate) struct HolderRow {
     pub(crate) attempt: i64,
     pub(crate) lease_owner: Option<String>,
 }
+
+/// An event as stored.
+#[derive(Debug)]
+pub(crate) struct EventRow {
+    pub(crate) seq: i64,
+    pub(crate) provider: String,
+    pub(crate) event_id: String,
+    pub(crate) event_type: String,
+    pub(crate) payload_json: String,
+    pub(crate) received_at: i64,
+}

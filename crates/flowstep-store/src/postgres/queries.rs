@@ -2,7 +2,7 @@
 //! store's are where they do the same thing, in Postgres's dialect. Each function runs one
 //! statement and returns the rows as stored (text, integers, JSON text), decoded by `decode`.
 
-use crate::rows::{ClaimRow, HolderRow, RunRow, SummaryRow};
+use crate::rows::{ClaimRow, EventRow, HolderRow, RunRow, SummaryRow};
 use sqlx::postgres::{PgQueryResult, PgRow};
 use sqlx::{PgExecutor, Row};
 
@@ -545,17 +545,6 @@ pub(crate) async fn list_runs<'e>(
             })
         })
         .collect()
-}
-
-/// An event as stored.
-#[derive(Debug)]
-pub(crate) struct EventRow {
-    pub(crate) seq: i64,
-    pub(crate) provider: String,
-    pub(crate) event_id: String,
-    pub(crate) event_type: String,
-    pub(crate) payload_json: String,
-    pub(crate) received_at: i64,
 }
 
 /// The event's position, when it was inserted (`None`: its key was stored already).

@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::decode::{self, millis, time};
 use crate::delivery::DeliveryStatus;
 use crate::error::StoreError;
-use crate::event::{EventPage, EventRecord, NewEvent, Recorded};
+use crate::event::{EventPage, NewEvent, Recorded};
 use crate::model::{Claimed, Creation, Cursor, NewRun, Page, RunFilter, RunRecord, Status};
 use crate::verified::VerifiedFlows;
 use async_trait::async_trait;
@@ -638,31 +638,10 @@ impl RunStore for SqliteStore {
         let mut rows = queries::list_events(&self.reader, provider, before, i64::from(limit) + 1)
             .await
             .map_err(|e| self.err(e))?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next = match more {
-            true => rows.last().map(|r| Cursor::after_event(r.seq)),
-            false => None,
-        };
+        let next = decode::page_of(&mut rows, limit, |r| Cursor::after_event(r.seq));
         let events = rows
             .into_iter()
-            .map(|r| {
-                let payload =
-                    serde_json::from_str(&r.payload_json).map_err(|e| StoreError::Corrupt {
-                        location: format!(
-                            "{} (event `{}` of {})",
-                            self.location, r.event_id, r.provider
-                        ),
-                        reason: format!("its `payload_json` cannot be read by this build: {e}"),
-                    })?;
-                Ok(EventRecord {
-                    provider: r.provider,
-                    event_id: r.event_id,
-                    event_type: r.event_type,
-                    payload,
-                    received_at: time(r.received_at),
-                })
-            })
+            .map(|r| decode::event_record(&self.location, r))
             .collect::<Result<_, StoreError>>()?;
         Ok(EventPage { events, next })
     }
@@ -687,12 +666,7 @@ impl RunStore for SqliteStore {
         )
         .await
         .map_err(|e| self.err(e))?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next = match more {
-            true => rows.last().map(|r| Cursor::after(r.seq)),
-            false => None,
-        };
+        let next = decode::page_of(&mut rows, limit, |r| Cursor::after(r.seq));
         let runs = rows
             .into_iter()
             .map(|r| decode::summary(&self.location, r))

@@ -13,7 +13,7 @@ pub(crate) struct Fence<'a> {
     pub(crate) attempt: i64,
 }
 
-pub(crate) use crate::rows::{ClaimRow, HolderRow, RunRow, SummaryRow};
+pub(crate) use crate::rows::{ClaimRow, EventRow, HolderRow, RunRow, SummaryRow};
 
 /// A stored flow's source and its used flows (JSON; `None` when stored before schema 3).
 pub(crate) async fn select_flow_source<'e>(
@@ -399,17 +399,6 @@ pub(crate) async fn list_runs<'e>(
             })
         })
         .collect()
-}
-
-/// An event as stored.
-#[derive(Debug)]
-pub(crate) struct EventRow {
-    pub(crate) seq: i64,
-    pub(crate) provider: String,
-    pub(crate) event_id: String,
-    pub(crate) event_type: String,
-    pub(crate) payload_json: String,
-    pub(crate) received_at: i64,
 }
 
 /// Whether the event was inserted (`false`: its key was stored already).
