@@ -5,10 +5,7 @@ use flowstep_engine::Redactor;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::{FilterExt, filter_fn};
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::{Layer, SubscriberExt};
-use tracing_subscriber::util::SubscriberInitExt;
 
 /// Sets up logging: `-v` levels, or `RUST_LOG` when set; `quiet` without `-v`. With `json`,
 /// one JSON object per line ([`crate::json_log`]).
@@ -41,15 +38,17 @@ pub fn init(verbose: u8, quiet: &str, redactor: Arc<Redactor>, json: bool) {
             .try_init();
         return;
     }
-    // The text log names no span: the lines read as they did before the run and step spans
-    // (which `--log-format json` lifts into `run_id` and `step_id`) existed, and each line
-    // that needs a run id carries it as a field.
-    let layer = tracing_subscriber::fmt::layer()
+    // One filter for the whole subscriber, as the JSON log has: a per-layer filter that also
+    // turned spans off lost some events on busy servers (a deadline fired, a run claimed).
+    // The text log shows the run and step spans before each line they hold
+    // (`run{run_id=order-42 flow=pay}:step{step_id=call}: ...`), so that lines of runs
+    // running at once can be told apart.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(RedactingStderr { redactor })
         .with_target(verbose >= 2)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .with_filter(filter.and(filter_fn(|meta| !meta.is_span())));
-    let _ = tracing_subscriber::registry().with(layer).try_init();
+        .try_init();
 }
 
 /// A writer factory whose writers redact before writing to stderr.

@@ -340,7 +340,7 @@ fn retry_after_is_waited_for_and_each_wait_is_logged_at_v() {
     );
     assert!(
         out.stderr.contains(
-            " INFO create_session: attempt 1 of 3 got HTTP 429 Too Many Requests; waiting 1s \
+            " INFO step{step_id=create_session}: create_session: attempt 1 of 3 got HTTP 429 Too Many Requests; waiting 1s \
              (the API's Retry-After: 1s) before attempt 2\n"
         ),
         "{}",

@@ -1304,3 +1304,25 @@ fn serve_refuses_private_networks_to_its_runs_unless_allowed() {
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(target.requests().len(), 1);
 }
+
+#[test]
+fn serve_api_a_mistyped_database_url_is_refused_without_showing_its_password() {
+    let dir = Scratch::new();
+    let secret = "Hunter2Sup3rSecret";
+    for db in [
+        format!("postgress://shop:{secret}@127.0.0.1:5432/runs"),
+        format!(" postgres://shop:{secret}@127.0.0.1:5432/runs"),
+        format!("postgres:/shop:{secret}@127.0.0.1:5432/runs"),
+        format!("sqlite://shop:{secret}@127.0.0.1:5432/runs"),
+    ] {
+        let out = flowstep(dir.path())
+            .args(["serve", "--addr", "127.0.0.1:0", "--db", &db])
+            .env("FLOWSTEP_API_TOKEN", TOKEN)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{db}: {stderr}");
+        assert!(!stderr.contains(secret), "{db}: {stderr}");
+        assert!(stderr.contains("shop:***@127.0.0.1"), "{db}: {stderr}");
+    }
+}

@@ -21,10 +21,17 @@ use std::sync::Arc;
 const TOKEN_VAR: &str = "FLOWSTEP_API_TOKEN";
 
 pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    // Whatever --db holds, a password in it is never printed: also when the URL is mistyped
+    // (`postgress://`) or read as a file path.
+    let passwords = db_passwords(&args.db);
+    for password in &passwords {
+        redactor.add(password);
+    }
+    let hide = |text: String| hide_passwords(text, &passwords);
     let db = match store_at(&args.db) {
         Ok(p) => p,
         Err(e) => {
-            errln!("error: --db {}: {e}", args.db);
+            errln!("{}", hide(format!("error: --db {}: {e}", args.db)));
             return Ok(Exit::Invalid);
         }
     };
@@ -108,11 +115,6 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
             errln!("error: flowstep serve did not start: the flows could not be loaded (above)");
             return Ok(Exit::Invalid);
         }
-        if let StoreAt::Postgres(url) = &db {
-            for password in postgres_password(url) {
-                redactor.add(&password);
-            }
-        }
         let opened: Result<(Arc<dyn RunStore>, String), _> = match &db {
             StoreAt::Sqlite(path) => SqliteStore::open(path)
                 .await
@@ -125,7 +127,7 @@ pub fn serve(args: ServeArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         let (store, store_shown) = match opened {
             Ok(s) => s,
             Err(e) => {
-                errln!("error: {e}");
+                errln!("{}", hide(format!("error: {e}")));
                 return Ok(Exit::Invalid);
             }
         };
@@ -278,13 +280,14 @@ fn store_at(db: &str) -> Result<StoreAt, String> {
 
 /// The password in a Postgres URL, as written and percent-decoded (for the redactor: it must
 /// never be printed).
-fn postgres_password(url: &str) -> Vec<String> {
-    let authority = url.split_once("://").map_or("", |(_, rest)| {
-        rest.split(['/', '?', '#']).next().unwrap_or("")
-    });
-    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+fn db_passwords(db: &str) -> Vec<String> {
+    // The user information of a URL is what comes before its last `@`, back to the `/` before
+    // it (`postgres://USER:PASSWORD@HOST`); the password follows its first `:`. Read so
+    // loosely that a mistyped scheme (`postgress://`, `postgres:/`) is covered too.
+    let Some((before, _)) = db.rsplit_once('@') else {
         return Vec::new();
     };
+    let userinfo = before.rsplit('/').next().unwrap_or("");
     match userinfo.split_once(':') {
         Some((_, password)) if !password.is_empty() => {
             let decoded = percent_encoding::percent_decode_str(password)
@@ -294,6 +297,14 @@ fn postgres_password(url: &str) -> Vec<String> {
         }
         _ => Vec::new(),
     }
+}
+
+/// `text` with every password of `--db` replaced by `***`.
+fn hide_passwords(mut text: String, passwords: &[String]) -> String {
+    for p in passwords {
+        text = text.replace(p.as_str(), "***");
+    }
+    text
 }
 
 /// `sqlite://PATH` or a plain path, to a file.
