@@ -555,10 +555,12 @@ fn serve_postgres_three_workers_carry_conversations_through_faults_and_two_kills
                 unknown += usize::from(maybe);
                 let (book, what) = if expires(i) {
                     timed_out += 1;
-                    assert_eq!(
-                        fired.get(id).copied().unwrap_or(0),
-                        1,
-                        "{id}: its deadline fired once"
+                    // Fired at most once (its "Link expired" message, counted below, says
+                    // that it fired): a worker killed between firing a deadline and logging
+                    // it leaves no line.
+                    assert!(
+                        fired.get(id).copied().unwrap_or(0) <= 1,
+                        "{id}: its deadline fired more than once"
                     );
                     (&expired, "Link expired")
                 } else {
