@@ -714,3 +714,49 @@ fn serve_postgres_three_workers_hold_a_steps_rate_limit_together() {
         "{RUNS} requests at 20/s took only {span} ms: {counts:?}"
     );
 }
+
+#[test]
+fn serve_postgres_connects_over_tls_when_the_url_asks_and_refuses_an_untrusted_server() {
+    let ca = crate::tls_server::Ca::new("flowstep test Postgres CA");
+    let server = ca.issue(&["localhost", "127.0.0.1"]);
+    let Some(pg) = TestPostgres::start_with_tls(&server.cert, &server.key) else {
+        return;
+    };
+    pg.create_database("flowstep");
+    let dir = Scratch::new();
+    std::fs::write(dir.path().join("ca.pem"), &ca.cert).unwrap();
+    let other = crate::tls_server::Ca::new("someone else's CA");
+    std::fs::write(dir.path().join("other.pem"), &other.cert).unwrap();
+    let url = |query: &str| {
+        format!(
+            "postgres://postgres@localhost:{}/flowstep?{query}",
+            pg.port()
+        )
+    };
+    // Verified against the CA that signed the server's certificate: the server starts.
+    let ca_path = dir.path().join("ca.pem");
+    let verified = url(&format!(
+        "sslmode=verify-full&sslrootcert={}",
+        ca_path.display()
+    ));
+    let serve = Serve::start(dir.path(), &["--db", &verified], &[]);
+    let (code, body) = serve.call("GET", "/readyz", None);
+    assert_eq!(code, 200, "{body}");
+    drop(serve);
+    // Another CA: refused at start, exit code 2, saying why.
+    let other_path = dir.path().join("other.pem");
+    let untrusted = url(&format!(
+        "sslmode=verify-full&sslrootcert={}",
+        other_path.display()
+    ));
+    let out = flowstep(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--db", &untrusted])
+        .env("FLOWSTEP_API_TOKEN", TOKEN)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is unavailable"), "{stderr}");
+    assert!(stderr.contains("certificate"), "{stderr}");
+}

@@ -40,6 +40,8 @@ pub struct TestPostgres {
     watchdog: Option<Child>,
     /// Whether it writes as a production server does (`fsync` and the rest on).
     durable: bool,
+    /// Whether it takes TLS connections (`server.crt` and `server.key` in its directory).
+    tls: bool,
 }
 
 impl TestPostgres {
@@ -51,16 +53,22 @@ impl TestPostgres {
     /// When the binaries are absent and required, or the server cannot be started (with
     /// what it printed).
     pub fn start() -> Option<TestPostgres> {
-        Self::start_as(false)
+        Self::start_as(false, None)
     }
 
     /// Starts a server as [`TestPostgres::start`] does, but durable as a production one is
     /// (`fsync`, synchronous commits, full-page writes on): what a benchmark measures against.
     pub fn start_durable() -> Option<TestPostgres> {
-        Self::start_as(true)
+        Self::start_as(true, None)
     }
 
-    fn start_as(durable: bool) -> Option<TestPostgres> {
+    /// Starts a server as [`TestPostgres::start`] does that also takes TLS connections, with
+    /// this certificate chain and key (PEM): what a test of `sslmode=` connects to.
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Option<TestPostgres> {
+        Self::start_as(false, Some((cert_pem, key_pem)))
+    }
+
+    fn start_as(durable: bool, tls: Option<(&str, &str)>) -> Option<TestPostgres> {
         let Some(bin) = find_binaries() else {
             if std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1") {
                 panic!(
@@ -90,7 +98,12 @@ impl TestPostgres {
             run_as,
             watchdog: None,
             durable,
+            tls: tls.is_some(),
         };
+        if let Some((cert, key)) = tls {
+            pg.write_owned("server.crt", cert, 0o644);
+            pg.write_owned("server.key", key, 0o600);
+        }
         pg.init();
         pg.watchdog = Some(pg.spawn_watchdog());
         // A port found free may be taken before the server binds it: try a few.
@@ -197,8 +210,15 @@ impl TestPostgres {
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB"
             }
         };
+        let tls = match self.tls {
+            true => format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                self.dir.display()
+            ),
+            false => String::new(),
+        };
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {writes}",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {writes}{tls}",
             self.port,
             self.dir.display()
         );
@@ -310,6 +330,20 @@ fn is_root() -> bool {
 
 /// `/tmp/flowstep-pg-PID-N`, readable by all and owned by `run_as` (so that the server's
 /// user can reach it).
+impl TestPostgres {
+    /// Writes `name` in the server's directory, owned by the user the server runs as.
+    fn write_owned(&self, name: &str, text: &str, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).expect("a file of the test Postgres is written");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .expect("its mode is set");
+        if let Some((uid, gid)) = self.run_as.as_deref().and_then(user_ids) {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid)).expect("it is handed over");
+        }
+    }
+}
+
 fn temp_dir(run_as: Option<&str>) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = PathBuf::from(format!(
