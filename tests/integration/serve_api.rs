@@ -1326,3 +1326,26 @@ fn serve_api_a_mistyped_database_url_is_refused_without_showing_its_password() {
         assert!(stderr.contains("shop:***@127.0.0.1"), "{db}: {stderr}");
     }
 }
+
+#[test]
+fn serve_api_a_database_named_postgres_is_not_taken_for_a_file() {
+    let dir = Scratch::new();
+    for db in ["postgres", "Postgres:", "postgresql:/db"] {
+        let out = flowstep(dir.path())
+            .args(["serve", "--addr", "127.0.0.1:0", "--db", db])
+            .env("FLOWSTEP_API_TOKEN", TOKEN)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{db}: {stderr}");
+        assert!(
+            stderr.contains("a Postgres run store is a URL: postgres://USER@HOST:PORT/DB"),
+            "{db}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{db}: a file was made"
+        );
+    }
+}

@@ -275,6 +275,18 @@ fn store_at(db: &str) -> Result<StoreAt, String> {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         return Ok(StoreAt::Postgres(db.to_owned()));
     }
+    // `--db postgres` or `postgres:/...` meant the database, not a SQLite file of that name
+    // that no other worker would share.
+    let lower = db.trim().to_ascii_lowercase();
+    if ["postgres", "postgresql"]
+        .iter()
+        .any(|p| lower == *p || lower.starts_with(&format!("{p}:")))
+    {
+        return Err(
+            "a Postgres run store is a URL: postgres://USER@HOST:PORT/DB (a file named like that would be a SQLite store; write sqlite://postgres for one)"
+                .into(),
+        );
+    }
     db_path(db).map(StoreAt::Sqlite)
 }
 
