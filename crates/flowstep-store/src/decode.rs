@@ -2,10 +2,11 @@
 //! engine's types. A column that does not decode is reported as [`StoreError::Corrupt`],
 //! naming the run and the column.
 
+use crate::delivery::{DeliveryError, DeliveryState, DeliveryStatus};
 use crate::error::StoreError;
 use crate::event::EventRecord;
 use crate::model::{Cursor, RunRecord, RunSummary, Status};
-use crate::rows::{EventRow, RunRow, SummaryRow};
+use crate::rows::{EventRow, MessageStatusRow, RunRow, StoredStatus, SummaryRow};
 use flowstep_engine::RunState;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -134,4 +135,58 @@ pub(crate) fn page_of<R>(
         true => rows.last().map(cursor_after),
         false => None,
     }
+}
+
+/// The row a delivery status is stored as; refused when it names no message.
+pub(crate) fn message_status_row(
+    status: &DeliveryStatus,
+) -> Result<MessageStatusRow<'_>, StoreError> {
+    if status.delivery_id.is_empty() {
+        return Err(StoreError::Invalid(
+            "a delivery status needs the message's delivery id, and it is empty".into(),
+        ));
+    }
+    Ok(MessageStatusRow {
+        delivery_id: &status.delivery_id,
+        status: status.state.as_str(),
+        rank: status.state.rank(),
+        error_code: status.error.as_ref().map(|e| e.code),
+        error_title: status.error.as_ref().map(|e| e.title.as_str()),
+        at: millis(status.at),
+    })
+}
+
+/// Refuses a look-up of more delivery ids than [`crate::MAX_DELIVERY_IDS`].
+pub(crate) fn check_delivery_ids(delivery_ids: &[String]) -> Result<(), StoreError> {
+    if delivery_ids.len() > crate::MAX_DELIVERY_IDS {
+        return Err(StoreError::Invalid(format!(
+            "{} delivery ids were asked for at once; the most is {}",
+            delivery_ids.len(),
+            crate::MAX_DELIVERY_IDS
+        )));
+    }
+    Ok(())
+}
+
+/// A delivery status as read back.
+pub(crate) fn delivery_status(
+    location: &str,
+    r: StoredStatus,
+) -> Result<DeliveryStatus, StoreError> {
+    let state = DeliveryState::parse(&r.status).ok_or_else(|| StoreError::Corrupt {
+        location: format!("{location} (message `{}`)", r.delivery_id),
+        reason: format!(
+            "its delivery status `{}` is not one this build knows",
+            r.status
+        ),
+    })?;
+    Ok(DeliveryStatus {
+        state,
+        at: time(r.at),
+        error: r.error_code.map(|code| DeliveryError {
+            code,
+            title: r.error_title.unwrap_or_default(),
+        }),
+        delivery_id: r.delivery_id,
+    })
 }

@@ -48,6 +48,8 @@ mod delivery;
 mod error;
 mod event;
 mod journal;
+#[cfg(test)]
+mod migration_files;
 mod model;
 pub mod postgres;
 mod rows;

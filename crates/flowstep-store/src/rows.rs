@@ -73,3 +73,24 @@ pub(crate) struct EventRow {
     pub(crate) payload_json: String,
     pub(crate) received_at: i64,
 }
+
+/// A message's delivery status, as stored.
+#[derive(Debug)]
+pub(crate) struct MessageStatusRow<'a> {
+    pub(crate) delivery_id: &'a str,
+    pub(crate) status: &'a str,
+    pub(crate) rank: i64,
+    pub(crate) error_code: Option<i64>,
+    pub(crate) error_title: Option<&'a str>,
+    pub(crate) at: i64,
+}
+
+/// A delivery status as read back.
+#[derive(Debug)]
+pub(crate) struct StoredStatus {
+    pub(crate) delivery_id: String,
+    pub(crate) status: String,
+    pub(crate) error_code: Option<i64>,
+    pub(crate) error_title: Option<String>,
+    pub(crate) at: i64,
+}

@@ -3,27 +3,14 @@
 //! statuses of one message cannot interleave), and looked up by delivery ids in one statement.
 
 use super::PostgresStore;
-use super::queries::{self, MessageStatusRow};
-use crate::MAX_DELIVERY_IDS;
-use crate::decode::{millis, time};
-use crate::delivery::{DeliveryError, DeliveryState, DeliveryStatus};
+use super::queries;
+use crate::decode;
+use crate::delivery::DeliveryStatus;
 use crate::error::StoreError;
 
 impl PostgresStore {
     pub(super) async fn record_status(&self, status: &DeliveryStatus) -> Result<bool, StoreError> {
-        if status.delivery_id.is_empty() {
-            return Err(StoreError::Invalid(
-                "a delivery status needs the message's delivery id, and it is empty".into(),
-            ));
-        }
-        let row = MessageStatusRow {
-            delivery_id: &status.delivery_id,
-            status: status.state.as_str(),
-            rank: status.state.rank(),
-            error_code: status.error.as_ref().map(|e| e.code),
-            error_title: status.error.as_ref().map(|e| e.title.as_str()),
-            at: millis(status.at),
-        };
+        let row = decode::message_status_row(status)?;
         let stored = queries::upsert_message_status(&self.pool, row, self.now())
             .await
             .map_err(|e| self.err(e))?;
@@ -35,12 +22,7 @@ impl PostgresStore {
         &self,
         delivery_ids: &[String],
     ) -> Result<Vec<DeliveryStatus>, StoreError> {
-        if delivery_ids.len() > MAX_DELIVERY_IDS {
-            return Err(StoreError::Invalid(format!(
-                "{} delivery ids were asked for at once; the most is {MAX_DELIVERY_IDS}",
-                delivery_ids.len()
-            )));
-        }
+        decode::check_delivery_ids(delivery_ids)?;
         if delivery_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -48,24 +30,7 @@ impl PostgresStore {
             .await
             .map_err(|e| self.err(e))?;
         rows.into_iter()
-            .map(|r| {
-                let state = DeliveryState::parse(&r.status).ok_or_else(|| StoreError::Corrupt {
-                    location: format!("{} (message `{}`)", self.location, r.delivery_id),
-                    reason: format!(
-                        "its delivery status `{}` is not one this build knows",
-                        r.status
-                    ),
-                })?;
-                Ok(DeliveryStatus {
-                    state,
-                    at: time(r.at),
-                    error: r.error_code.map(|code| DeliveryError {
-                        code,
-                        title: r.error_title.unwrap_or_default(),
-                    }),
-                    delivery_id: r.delivery_id,
-                })
-            })
+            .map(|r| decode::delivery_status(&self.location, r))
             .collect()
     }
 }

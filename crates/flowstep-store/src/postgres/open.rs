@@ -135,26 +135,7 @@ mod tests {
     /// name gives (`0001_runs.sql`), in order.
     #[test]
     fn every_migration_file_is_listed() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/postgres/migrations");
-        let mut files: Vec<(i64, String, String)> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .map(|name| {
-                let stem = name.strip_suffix(".sql").expect("only .sql files");
-                let (version, description) = stem.split_once('_').expect("VERSION_DESCRIPTION");
-                let text = std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
-                (
-                    version.parse().unwrap(),
-                    description.replace('_', " "),
-                    text,
-                )
-            })
-            .collect();
-        files.sort();
-        let listed: Vec<(i64, String, String)> = MIGRATIONS
-            .iter()
-            .map(|&(v, d, sql)| (v, d.to_owned(), sql.to_owned()))
-            .collect();
-        assert_eq!(listed, files);
+        let files = crate::migration_files::read("src/postgres/migrations");
+        assert_eq!(crate::migration_files::listed(MIGRATIONS), files);
     }
 }

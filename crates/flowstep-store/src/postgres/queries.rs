@@ -2,7 +2,9 @@
 //! store's are where they do the same thing, in Postgres's dialect. Each function runs one
 //! statement and returns the rows as stored (text, integers, JSON text), decoded by `decode`.
 
-use crate::rows::{ClaimRow, EventRow, HolderRow, RunRow, SummaryRow};
+use crate::rows::{
+    ClaimRow, EventRow, HolderRow, MessageStatusRow, RunRow, StoredStatus, SummaryRow,
+};
 use sqlx::postgres::{PgQueryResult, PgRow};
 use sqlx::{PgExecutor, Row};
 
@@ -595,17 +597,6 @@ pub(crate) async fn list_events<'e>(
         .collect()
 }
 
-/// A message's delivery status, as stored.
-#[derive(Debug)]
-pub(crate) struct MessageStatusRow<'a> {
-    pub(crate) delivery_id: &'a str,
-    pub(crate) status: &'a str,
-    pub(crate) rank: i64,
-    pub(crate) error_code: Option<i64>,
-    pub(crate) error_title: Option<&'a str>,
-    pub(crate) at: i64,
-}
-
 /// Whether the status was stored (`false`: the stored one ranks as high or higher).
 pub(crate) async fn upsert_message_status<'e>(
     e: impl PgExecutor<'e>,
@@ -626,16 +617,6 @@ pub(crate) async fn upsert_message_status<'e>(
             .rows_affected()
             > 0,
     )
-}
-
-/// A delivery status as read back.
-#[derive(Debug)]
-pub(crate) struct StoredStatus {
-    pub(crate) delivery_id: String,
-    pub(crate) status: String,
-    pub(crate) error_code: Option<i64>,
-    pub(crate) error_title: Option<String>,
-    pub(crate) at: i64,
 }
 
 /// The statuses stored for `ids`.

@@ -3,27 +3,14 @@
 //! and looked up by delivery ids in one statement.
 
 use super::SqliteStore;
-use super::queries::{self, MessageStatusRow};
-use crate::MAX_DELIVERY_IDS;
-use crate::decode::{millis, time};
-use crate::delivery::{DeliveryError, DeliveryState, DeliveryStatus};
+use super::queries;
+use crate::decode;
+use crate::delivery::DeliveryStatus;
 use crate::error::StoreError;
 
 impl SqliteStore {
     pub(super) async fn record_status(&self, status: &DeliveryStatus) -> Result<bool, StoreError> {
-        if status.delivery_id.is_empty() {
-            return Err(StoreError::Invalid(
-                "a delivery status needs the message's delivery id, and it is empty".into(),
-            ));
-        }
-        let row = MessageStatusRow {
-            delivery_id: &status.delivery_id,
-            status: status.state.as_str(),
-            rank: status.state.rank(),
-            error_code: status.error.as_ref().map(|e| e.code),
-            error_title: status.error.as_ref().map(|e| e.title.as_str()),
-            at: millis(status.at),
-        };
+        let row = decode::message_status_row(status)?;
         // One statement is its own transaction, and it takes SQLite's write lock before it
         // reads the row it compares with: two statuses of one message cannot interleave.
         let stored = queries::upsert_message_status(&self.writer, row, self.now())
@@ -37,12 +24,7 @@ impl SqliteStore {
         &self,
         delivery_ids: &[String],
     ) -> Result<Vec<DeliveryStatus>, StoreError> {
-        if delivery_ids.len() > MAX_DELIVERY_IDS {
-            return Err(StoreError::Invalid(format!(
-                "{} delivery ids were asked for at once; the most is {MAX_DELIVERY_IDS}",
-                delivery_ids.len()
-            )));
-        }
+        decode::check_delivery_ids(delivery_ids)?;
         if delivery_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -51,24 +33,7 @@ impl SqliteStore {
             .await
             .map_err(|e| self.err(e))?;
         rows.into_iter()
-            .map(|r| {
-                let state = DeliveryState::parse(&r.status).ok_or_else(|| StoreError::Corrupt {
-                    location: format!("{} (message `{}`)", self.location, r.delivery_id),
-                    reason: format!(
-                        "its delivery status `{}` is not one this build knows",
-                        r.status
-                    ),
-                })?;
-                Ok(DeliveryStatus {
-                    state,
-                    at: time(r.at),
-                    error: r.error_code.map(|code| DeliveryError {
-                        code,
-                        title: r.error_title.unwrap_or_default(),
-                    }),
-                    delivery_id: r.delivery_id,
-                })
-            })
+            .map(|r| decode::delivery_status(&self.location, r))
             .collect()
     }
 }

@@ -13,7 +13,9 @@ pub(crate) struct Fence<'a> {
     pub(crate) attempt: i64,
 }
 
-pub(crate) use crate::rows::{ClaimRow, EventRow, HolderRow, RunRow, SummaryRow};
+pub(crate) use crate::rows::{
+    ClaimRow, EventRow, HolderRow, MessageStatusRow, RunRow, StoredStatus, SummaryRow,
+};
 
 /// A stored flow's source and its used flows (JSON; `None` when stored before schema 3).
 pub(crate) async fn select_flow_source<'e>(
@@ -449,17 +451,6 @@ pub(crate) async fn list_events<'e>(
         .collect()
 }
 
-/// A message's delivery status, as stored.
-#[derive(Debug)]
-pub(crate) struct MessageStatusRow<'a> {
-    pub(crate) delivery_id: &'a str,
-    pub(crate) status: &'a str,
-    pub(crate) rank: i64,
-    pub(crate) error_code: Option<i64>,
-    pub(crate) error_title: Option<&'a str>,
-    pub(crate) at: i64,
-}
-
 /// Whether the status was stored (`false`: the stored one ranks as high or higher).
 pub(crate) async fn upsert_message_status<'e>(
     e: impl SqliteExecutor<'e>,
@@ -480,16 +471,6 @@ pub(crate) async fn upsert_message_status<'e>(
             .rows_affected()
             > 0,
     )
-}
-
-/// A delivery status as read back.
-#[derive(Debug)]
-pub(crate) struct StoredStatus {
-    pub(crate) delivery_id: String,
-    pub(crate) status: String,
-    pub(crate) error_code: Option<i64>,
-    pub(crate) error_title: Option<String>,
-    pub(crate) at: i64,
 }
 
 /// The statuses stored for the delivery ids in `ids_json` (a JSON array of strings).
