@@ -26,6 +26,13 @@ use crate::out::errln;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc rather than the C library's allocator: a run builds and drops many small JSON
+/// values, and the server's store frees on its writer thread what the runs allocated on
+/// theirs; mimalloc took a quarter off the CPU of a run in the benches (docs/design.md,
+/// "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     // ring rather than AWS-LC (reqwest's default) for TLS: AWS-LC seeds its random generator

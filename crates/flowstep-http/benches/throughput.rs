@@ -30,6 +30,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const KEY: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
 const ROUNDS: usize = 3;
 

@@ -35,6 +35,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const KEY: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
 const ROUNDS: usize = 3;
 
@@ -211,9 +214,13 @@ async fn durable(
             .await
             .unwrap();
         assert_eq!(failed, 0, "a durable run failed");
-        // Often enough that noticing the end adds little to a phase of about a second (a
-        // count of one status reads its index only).
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        // A count walks the status index (about 0.2 ms at 5,000 runs), so counting every
+        // 5 ms would put the bench's own reads into the durable phase's CPU. It sleeps for
+        // half the time the runs left should take at the rate so far, and counts every
+        // 5 ms near the end, so that the end is still noticed within 5 ms.
+        let rate = finished.max(1) as f64 / started.elapsed().as_secs_f64();
+        let half_left = (n - finished) as f64 / rate / 2.0;
+        tokio::time::sleep(Duration::from_secs_f64(half_left.clamp(0.005, 0.25))).await;
     }
     let took = started.elapsed();
     let cpu = cpu() - cpu0;

@@ -86,9 +86,7 @@ pub(crate) async fn open(
         // before the effect it announces happens.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        // A run's row is rewritten at every checkpoint; 64 MiB of page cache per connection
-        // (SQLite's default is 2 MiB) spares re-reading the pages a write replaces.
-        .pragma("cache_size", "-65536");
+        .pragma("cache_size", super::writer::CACHE_SIZE);
     if let Some(bytes) = options.max_size_bytes {
         // The default page size is 4096 bytes; at least one page.
         connect = connect.pragma("max_page_count", (bytes / 4096).max(1).to_string());
