@@ -606,7 +606,9 @@ mod tests {
         assert!(s.within(&r));
         assert!(!r.within(&s));
         assert_eq!(
-            run.redact("Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc, Basic dXNlcjpzZWNyZXRwYXNzd29yZA=="),
+            run.redact(
+                "Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc, Basic dXNlcjpzZWNyZXRwYXNzd29yZA=="
+            ),
             "Bearer sk_test_...p7dc, Basic [redacted]"
         );
         // ... but a value only the shared one holds is still hidden in the run's text.
