@@ -319,10 +319,13 @@ struct Batch<'f> {
     channel: Arc<TerminalChannel>,
     /// What an earlier run of the batch finished.
     earlier: Earlier,
-    /// The run ids of this run's rows (fingerprints, as two u64s: a `u128` key is aligned to
-    /// 16 bytes, which made each entry 32 bytes instead of 24, about 20 MB more at a million
-    /// rows), with the line each was first seen on.
-    seen: HashMap<[u64; 2], u64>,
+    /// The run ids of this run's rows, with the line each was first seen on (`u32::MAX` past
+    /// that line): 16 bytes a row, the one part of a batch's memory that grows with its rows.
+    /// The key is 96 bits of the run id's fingerprint, as `u32`s: a `u128` key with a `u64`
+    /// line took 32 bytes (the `u128` is 16-byte aligned), and a million rows peaked over
+    /// 100 MB while the table grew. Two different ids share 96 bits by chance about once in
+    /// 10^16 batches of a million rows, and then the second row is reported, not run.
+    seen: HashMap<[u32; 3], u32>,
     in_flight: JoinSet<Finished>,
     places: HashMap<tokio::task::Id, (Place, String)>,
 }
@@ -351,18 +354,23 @@ impl Batch<'_> {
             Err(e) => return invalid(&e),
         };
         let fp = fingerprint(&run_id);
-        let key = [fp as u64, (fp >> 64) as u64];
+        let key = [fp as u32, (fp >> 32) as u32, (fp >> 64) as u32];
         if let Some(first) = self.seen.get(&key) {
             return invalid(&RowError {
                 line: row.line,
                 column: self.typing.id_column.clone(),
                 character: None,
                 message: format!(
-                    "run id `{run_id}` is also the run id of the row at line {first}; each row needs its own, or the second would only get the first's result back (its idempotency keys are the same)"
+                    "run id `{run_id}` is also the run id of {}; each row needs its own, or the second would only get the first's result back (its idempotency keys are the same)",
+                    match *first {
+                        u32::MAX => "an earlier row".to_owned(),
+                        line => format!("the row at line {line}"),
+                    }
                 ),
             });
         }
-        self.seen.insert(key, row.line);
+        self.seen
+            .insert(key, u32::try_from(row.line).unwrap_or(u32::MAX));
         if self.earlier.done.contains(&fp) {
             return Some((None, Ended::Skipped));
         }
