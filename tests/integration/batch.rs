@@ -249,6 +249,7 @@ fn bad_rows_are_reported_at_their_line_and_column_and_the_others_run() {
     csv.extend_from_slice(b"A6,Long T-shirt,");
     csv.extend_from_slice("9".repeat(70 * 1024).as_bytes()); // over the row cap
     csv.extend_from_slice(b"\nA7,\"White\nT-shirt\",60000\n"); // a line break in quotes is fine
+    csv.extend_from_slice(b"A1,Blue T-shirt,50000\n"); // A1's run id again
     let rows = dir.path().join("rows.csv");
     std::fs::write(&rows, &csv).unwrap();
     let (code, stderr) = finish(
@@ -257,8 +258,8 @@ fn bad_rows_are_reported_at_their_line_and_column_and_the_others_run() {
     );
     assert_eq!(code, 1, "exit 1: some rows did not succeed\n{stderr}");
     assert!(
-        stderr.contains("batch: 7 rows in ")
-            && stderr.contains(": 2 succeeded, 0 failed, 5 invalid, 0 skipped"),
+        stderr.contains("batch: 8 rows in ")
+            && stderr.contains(": 2 succeeded, 0 failed, 6 invalid, 0 skipped"),
         "{stderr}"
     );
     let mut lines = results(&dir);
@@ -314,6 +315,16 @@ fn bad_rows_are_reported_at_their_line_and_column_and_the_others_run() {
         assert!(l["error"].is_null());
     }
     assert_eq!(by_row(7)["line"], 8);
+    let again = by_row(8);
+    assert_eq!(again["status"], "invalid", "{again}");
+    assert_eq!(again["error"]["column"], "order_id", "{again}");
+    assert!(
+        again["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 10, column `order_id`: run id `A1` is also the run id of the row at line 2; each row needs its own"),
+        "{again}"
+    );
     // Only the good rows reached the API.
     assert_eq!(sb.sandbox.sessions_created(), 2);
 }

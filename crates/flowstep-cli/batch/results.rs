@@ -6,6 +6,7 @@ use crate::batch::lines::{BoundedLines, Line};
 use crate::batch::rows::RowError;
 use crate::batch::run_ids::fingerprint;
 use flowstep_engine::{Outcome, RunStatus, StepStatus};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -19,6 +20,8 @@ pub const MAX_RESULT_LINE_BYTES: usize = 16 * 1024 * 1024;
 /// Where result lines go.
 pub struct Results {
     out: Box<dyn Write + Send>,
+    /// Lines written since the last flush.
+    unflushed: bool,
 }
 
 /// What an earlier run of the batch left in the results file.
@@ -35,6 +38,7 @@ impl Results {
     pub fn stdout() -> Self {
         Results {
             out: Box::new(io::stdout()),
+            unflushed: false,
         }
     }
 
@@ -48,17 +52,38 @@ impl Results {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok((
             Results {
-                out: Box::new(BufWriter::new(file)),
+                out: Box::new(BufWriter::with_capacity(64 * 1024, file)),
+                unflushed: false,
             },
             earlier,
         ))
     }
 
-    /// Writes one result line, whole, at once: a kill leaves at most the last line cut off.
-    pub fn write(&mut self, line: &Value) -> io::Result<()> {
-        let mut text = serde_json::to_string(line).map_err(io::Error::other)?;
-        text.push('\n');
-        self.out.write_all(text.as_bytes())?;
+    /// Adds one result line (JSON without a line break, from [`ran`] or [`not_run`]). Lines
+    /// are buffered whole, so the file only ever receives whole lines (a kill can cut at most
+    /// the last one written); [`Results::flush`] sends them on.
+    ///
+    /// Why buffering is safe: a line still in the buffer when the process is killed is lost,
+    /// and a resumed batch runs that row again, with the same run id and so the same
+    /// idempotency keys, which is what happens to a run that was in flight at the kill: the
+    /// API answers with the first attempt's object and no second session is created. A
+    /// succeeded line that did reach the file is never run again. So flushing per line bought
+    /// no guarantee, only a write(2) per row.
+    pub fn write(&mut self, line: &str) -> io::Result<()> {
+        self.out.write_all(line.as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.unflushed = true;
+        Ok(())
+    }
+
+    /// Whether lines wait in the buffer.
+    pub fn unflushed(&self) -> bool {
+        self.unflushed
+    }
+
+    /// Sends the buffered lines to the file (or stdout).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.unflushed = false;
         self.out.flush()
     }
 }
@@ -105,22 +130,47 @@ fn keep_succeeded(path: &Path) -> io::Result<Earlier> {
 /// Why a run that reached a `wait` step stopped there.
 pub const WAIT_NEEDS_SERVE: &str = "the flow has a `wait` step, which needs `flowstep serve` to receive the event it waits for (docs/server.md, \"Waits and triggers\")";
 
-/// The result line of a row that ran.
-pub fn ran(row: u64, line: u64, outcome: &Outcome) -> Value {
+/// One result line; the fields in this order.
+#[derive(Serialize)]
+struct ResultLine<'a> {
+    row: u64,
+    line: u64,
+    run_id: Option<&'a str>,
+    status: &'a str,
+    outputs: Option<&'a Map<String, Value>>,
+    error: Value,
+}
+
+impl ResultLine<'_> {
+    fn text(&self) -> String {
+        // A JSON value always serialises; a failure here would be a bug in serde_json.
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!(
+                "{{\"row\":{},\"line\":{},\"status\":\"failed\",\"error\":{{\"message\":\"the result could not be written: {e}\"}}}}",
+                self.row, self.line
+            )
+        })
+    }
+}
+
+/// The result line of a row that ran (JSON, without a line break). Made where the run
+/// ended, so that its outcome is dropped there and only the line travels.
+pub fn ran(row: u64, line: u64, outcome: &Outcome) -> String {
     let (status, error) = match outcome.status {
         RunStatus::Succeeded => ("succeeded", Value::Null),
         RunStatus::Failed => ("failed", run_error(outcome)),
         // Nothing here can deliver the event a wait waits for.
         RunStatus::Waiting => ("failed", json!({ "message": WAIT_NEEDS_SERVE })),
     };
-    json!({
-        "row": row,
-        "line": line,
-        "run_id": outcome.run_id,
-        "status": status,
-        "outputs": Value::Object(outcome.outputs.clone()),
-        "error": error,
-    })
+    ResultLine {
+        row,
+        line,
+        run_id: Some(&outcome.run_id),
+        status,
+        outputs: Some(&outcome.outputs),
+        error,
+    }
+    .text()
 }
 
 /// Why a run failed: the run's own error, else the step that ended it.
@@ -152,19 +202,26 @@ fn run_error(outcome: &Outcome) -> Value {
 
 /// The result line of a row that did not run (`invalid`), or whose run could not start or
 /// ended without an outcome (`failed`).
-pub fn not_run(row: u64, line: u64, run_id: Option<&str>, status: &str, error: &RowError) -> Value {
-    json!({
-        "row": row,
-        "line": line,
-        "run_id": run_id,
-        "status": status,
-        "outputs": null,
-        "error": {
+pub fn not_run(
+    row: u64,
+    line: u64,
+    run_id: Option<&str>,
+    status: &str,
+    error: &RowError,
+) -> String {
+    ResultLine {
+        row,
+        line,
+        run_id,
+        status,
+        outputs: None,
+        error: json!({
             "message": error.to_string(),
             "line": error.line,
             "column": error.column,
-        },
-    })
+        }),
+    }
+    .text()
 }
 
 #[cfg(test)]
@@ -191,8 +248,9 @@ mod tests {
         assert_eq!(earlier.done, HashSet::from([fingerprint("a")]));
         assert_eq!(earlier.dropped, 3);
         results
-            .write(&json!({"row": 2, "run_id": "b", "status": "succeeded"}))
+            .write(r#"{"row":2,"run_id":"b","status":"succeeded"}"#)
             .unwrap();
+        results.flush().unwrap();
         drop(results);
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),

@@ -16,7 +16,7 @@ use crate::problems::Problems;
 use crate::terminal_channel::TerminalChannel;
 use crate::{load, sandbox_defaults, vars, wiring};
 use anyhow::Context;
-use flowstep_engine::{Outcome, Plan, Redactor, RunError, RunMode, RunRequest, RunStatus, Secret};
+use flowstep_engine::{Plan, Redactor, RunMode, RunRequest, RunStatus, Secret};
 use flowstep_http::{HttpConfig, NetworkPolicy};
 use flowstep_spec::{Flow, did_you_mean};
 use serde_json::{Map, Value};
@@ -39,7 +39,13 @@ struct Place {
     line: u64,
 }
 
-type Finished = (Place, String, Result<Outcome, RunError>);
+/// A run's result line and how it ended, made in the run's task: the outcome (its steps,
+/// response bodies and headers) is dropped on the worker that built it instead of being sent
+/// to the loop that writes the lines.
+type Finished = (String, Ended);
+
+/// How often buffered result lines are written out at the latest while a batch runs.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     let input_path = args.input.clone();
@@ -203,6 +209,10 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         let mut input_done = false;
         let mut read_error = None;
         let mut abandoned = 0usize;
+        // Result lines are buffered and written out at least every FLUSH_EVERY (see
+        // `Results::write` for why that keeps resuming safe).
+        let mut flush = tokio::time::interval(FLUSH_EVERY);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if (input_done || deadline.is_some()) && batch.in_flight.is_empty() {
                 break;
@@ -236,6 +246,9 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
                     out.write(&line).context("cannot write a result")?;
                     progress.record(ended);
                 }
+                _ = flush.tick(), if out.unflushed() => {
+                    out.flush().context("cannot write a result")?;
+                }
                 next = rx.recv(), if take => match next {
                     None => input_done = true,
                     Some(Err(e)) => {
@@ -259,6 +272,7 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             }
         }
         drop(rx);
+        out.flush().context("cannot write a result")?;
         let summary = progress.finish();
         errln!("{summary}");
         let interrupted = deadline.is_some();
@@ -305,8 +319,13 @@ struct Batch<'f> {
     channel: Arc<TerminalChannel>,
     /// What an earlier run of the batch finished.
     earlier: Earlier,
-    /// The run ids of this run's rows (fingerprints), with the line each was first seen on.
-    seen: HashMap<u128, u64>,
+    /// The run ids of this run's rows, with the line each was first seen on (`u32::MAX` past
+    /// that line): 16 bytes a row, the one part of a batch's memory that grows with its rows.
+    /// The key is 96 bits of the run id's fingerprint, as `u32`s: a `u128` key with a `u64`
+    /// line took 32 bytes (the `u128` is 16-byte aligned), and a million rows peaked over
+    /// 100 MB while the table grew. Two different ids share 96 bits by chance about once in
+    /// 10^16 batches of a million rows, and then the second row is reported, not run.
+    seen: HashMap<[u32; 3], u32>,
     in_flight: JoinSet<Finished>,
     places: HashMap<tokio::task::Id, (Place, String)>,
 }
@@ -314,7 +333,7 @@ struct Batch<'f> {
 impl Batch<'_> {
     /// Starts a row's run. A row that does not run ends at once: with its result line, or
     /// none when it succeeded in an earlier run (its line is in the file already).
-    fn start(&mut self, row: Row) -> Option<(Option<Value>, Ended)> {
+    fn start(&mut self, mut row: Row) -> Option<(Option<String>, Ended)> {
         let place = Place {
             row: row.number,
             line: row.line,
@@ -325,26 +344,33 @@ impl Batch<'_> {
                 Ended::Invalid,
             ))
         };
-        let cells = match &row.cells {
-            Ok(cells) => cells.clone(),
-            Err(e) => return invalid(e),
+        // The cells move into the inputs; the row keeps its number and line.
+        let cells = match std::mem::replace(&mut row.cells, Ok(Vec::new())) {
+            Ok(cells) => cells,
+            Err(e) => return invalid(&e),
         };
         let run_id = match self.typing.run_id(&row, &cells) {
             Ok(id) => id,
             Err(e) => return invalid(&e),
         };
         let fp = fingerprint(&run_id);
-        if let Some(first) = self.seen.get(&fp) {
+        let key = [fp as u32, (fp >> 32) as u32, (fp >> 64) as u32];
+        if let Some(first) = self.seen.get(&key) {
             return invalid(&RowError {
                 line: row.line,
                 column: self.typing.id_column.clone(),
                 character: None,
                 message: format!(
-                    "run id `{run_id}` is also the run id of the row at line {first}; each row needs its own, or the second would only get the first's result back (its idempotency keys are the same)"
+                    "run id `{run_id}` is also the run id of {}; each row needs its own, or the second would only get the first's result back (its idempotency keys are the same)",
+                    match *first {
+                        u32::MAX => "an earlier row".to_owned(),
+                        line => format!("the row at line {line}"),
+                    }
                 ),
             });
         }
-        self.seen.insert(fp, row.line);
+        self.seen
+            .insert(key, u32::try_from(row.line).unwrap_or(u32::MAX));
         if self.earlier.done.contains(&fp) {
             return Some((None, Ended::Skipped));
         }
@@ -369,7 +395,27 @@ impl Batch<'_> {
                     redactor,
                 })
                 .await;
-            (place, id, outcome)
+            match outcome {
+                Ok(outcome) => {
+                    let ended = match outcome.status {
+                        RunStatus::Succeeded => Ended::Succeeded,
+                        RunStatus::Failed | RunStatus::Waiting => Ended::Failed,
+                    };
+                    (results::ran(place.row, place.line, &outcome), ended)
+                }
+                Err(e) => {
+                    let e = RowError {
+                        line: place.line,
+                        column: None,
+                        character: None,
+                        message: e.to_string(),
+                    };
+                    (
+                        results::not_run(place.row, place.line, Some(&id), "failed", &e),
+                        Ended::Failed,
+                    )
+                }
+            }
         });
         self.places.insert(handle.id(), (place, run_id));
         None
@@ -379,28 +425,11 @@ impl Batch<'_> {
     fn finished(
         &mut self,
         joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
-    ) -> (Value, Ended) {
+    ) -> (String, Ended) {
         match joined {
-            Ok((id, (place, _, Ok(outcome)))) => {
+            Ok((id, finished)) => {
                 self.places.remove(&id);
-                let ended = match outcome.status {
-                    RunStatus::Succeeded => Ended::Succeeded,
-                    RunStatus::Failed | RunStatus::Waiting => Ended::Failed,
-                };
-                (results::ran(place.row, place.line, &outcome), ended)
-            }
-            Ok((id, (place, run_id, Err(e)))) => {
-                self.places.remove(&id);
-                let e = RowError {
-                    line: place.line,
-                    column: None,
-                    character: None,
-                    message: e.to_string(),
-                };
-                (
-                    results::not_run(place.row, place.line, Some(&run_id), "failed", &e),
-                    Ended::Failed,
-                )
+                finished
             }
             Err(join) => {
                 let (place, run_id) = self

@@ -121,6 +121,8 @@ struct Compiled {
     /// would then miss.
     raw: Option<(AhoCorasick, Vec<usize>)>,
     needles: Vec<CompiledNeedle>,
+    /// The needles it was built from, for [`Compiled::within`].
+    keys: Vec<NeedleKey>,
 }
 
 #[derive(Debug)]
@@ -254,9 +256,20 @@ impl Redactor {
 
     fn redact_in<'t>(&self, text: Cow<'t, str>, place: Place) -> Cow<'t, str> {
         let mut out = text;
+        // A redactor up the chain whose values this one hides too is not searched again: a
+        // run's redactor made from a shared one that keeps the same secrets (the CLI's, for
+        // every run of a batch) would otherwise decode and search every string twice. One
+        // pass with all the values is what a single redactor holding them gives.
+        let mut first: Option<Arc<Compiled>> = None;
         let mut at = Some(self);
         while let Some(r) = at {
-            out = r.redact_own(out, place);
+            if let Some(c) = r.compiled() {
+                match &first {
+                    Some(f) if c.within(f) => {}
+                    _ => out = c.apply(out, place),
+                }
+                first.get_or_insert(c);
+            }
             at = r.parent.as_deref();
         }
         self.redact_runs(out, place)
@@ -299,22 +312,10 @@ impl Redactor {
     }
 
     fn redact_own<'t>(&self, text: Cow<'t, str>, place: Place) -> Cow<'t, str> {
-        let Some(compiled) = self.compiled() else {
-            return text;
-        };
-        let spans = compiled.find(&text, place);
-        if spans.is_empty() {
-            return text;
+        match self.compiled() {
+            Some(compiled) => compiled.apply(text, place),
+            None => text,
         }
-        let mut out = String::with_capacity(text.len());
-        let mut copied = 0;
-        for (range, shown) in spans {
-            out.push_str(&text[copied..range.start]);
-            out.push_str(shown);
-            copied = range.end;
-        }
-        out.push_str(&text[copied..]);
-        Cow::Owned(out)
     }
 
     /// Redacts every string in a JSON value, in place, leaving its shape alone. Object keys are
@@ -390,6 +391,10 @@ fn compile(needles: &[Needle]) -> Compiled {
         patterns,
         raw,
         needles: compiled,
+        keys: needles
+            .iter()
+            .map(|n| (n.value.clone(), n.kind, n.shown.clone()))
+            .collect(),
     }
 }
 
@@ -405,6 +410,28 @@ fn searcher<P: AsRef<[u8]>>(patterns: &[P]) -> AhoCorasick {
 }
 
 impl Compiled {
+    /// `text` with every value of this searcher masked.
+    fn apply<'t>(&self, text: Cow<'t, str>, place: Place) -> Cow<'t, str> {
+        let spans = self.find(&text, place);
+        if spans.is_empty() {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        for (range, shown) in spans {
+            out.push_str(&text[copied..range.start]);
+            out.push_str(shown);
+            copied = range.end;
+        }
+        out.push_str(&text[copied..]);
+        Cow::Owned(out)
+    }
+
+    /// Whether every value this searcher hides (with the same mask) `other` hides too.
+    fn within(&self, other: &Compiled) -> bool {
+        std::ptr::eq(self, other) || self.keys.iter().all(|k| other.keys.contains(k))
+    }
+
     /// The ranges of `text` to mask, in order and not overlapping, each with its mask.
     fn find(&self, text: &str, place: Place) -> Vec<(Range<usize>, &str)> {
         let canon = Canonical::of(text);
@@ -564,6 +591,32 @@ mod tests {
         assert_eq!(
             r.redact("GET http://127.0.0.1:8080/ok -> 200, user u"),
             "GET http://127.0.0.1:8080/ok -> 200, user [redacted]"
+        );
+    }
+
+    #[test]
+    fn a_shared_redactor_whose_values_the_run_hides_is_not_searched_again() {
+        let shared = Arc::new(Redactor::new());
+        shared.add("sk_test_4eC39HqLyjWDarjtT1zdp7dc");
+        let run = shared.for_run();
+        run.add("sk_test_4eC39HqLyjWDarjtT1zdp7dc");
+        run.add_derived("dXNlcjpzZWNyZXRwYXNzd29yZA==");
+        let (s, r) = (shared.compiled().unwrap(), run.compiled().unwrap());
+        // The run's searcher covers the shared one's, so the shared one is skipped ...
+        assert!(s.within(&r));
+        assert!(!r.within(&s));
+        assert_eq!(
+            run.redact(
+                "Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc, Basic dXNlcjpzZWNyZXRwYXNzd29yZA=="
+            ),
+            "Bearer sk_test_...p7dc, Basic [redacted]"
+        );
+        // ... but a value only the shared one holds is still hidden in the run's text.
+        shared.add("whsec_only0the0shared0one0knows");
+        assert!(!shared.compiled().unwrap().within(&r));
+        assert_eq!(
+            run.redact("sk_test_4eC39HqLyjWDarjtT1zdp7dc whsec_only0the0shared0one0knows"),
+            "sk_test_...p7dc whsec_...nows"
         );
     }
 
