@@ -33,6 +33,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+/// The allocator the `flowstep` binary runs on (crates/flowstep-cli/main.rs), so that the
+/// library phase and the batch compare on the same one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const KEY: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
 const CONCURRENCY: usize = 64;
 const SUCCESS_URL: &str = "https://shop.example/thanks";
