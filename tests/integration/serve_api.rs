@@ -574,6 +574,15 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
         b"",
     );
     assert_eq!(lower.status, 200, "{lower:?}");
+    // One or more spaces may follow the scheme (RFC 9110 11.4, `1*SP`).
+    let spaced = raw(
+        &serve,
+        "GET",
+        "/v1/runs",
+        &[("Authorization", "Bearer   test-token-0123456789abcdef")],
+        b"",
+    );
+    assert_eq!(spaced.status, 200, "{spaced:?}");
     assert_eq!(unauthorized.len(), 1, "{unauthorized:?}");
     assert_eq!(
         serde_json::from_str::<Value>(&unauthorized[0]).unwrap(),

@@ -20,23 +20,47 @@ pub enum TokenError {
         "FLOWSTEP_API_TOKEN is not set and the server would listen on {0}, which is not a loopback address: set FLOWSTEP_API_TOKEN to a random string of at least {MIN_TOKEN_CHARS} characters (for example `openssl rand -hex 32`), or listen on 127.0.0.1"
     )]
     MissingForNonLoopback(SocketAddr),
-    /// A token too short or with characters a header cannot carry.
+    /// A token too short.
     #[error(
         "FLOWSTEP_API_TOKEN must be at least {MIN_TOKEN_CHARS} characters of printable ASCII without spaces (it is {0} characters)"
     )]
     Weak(usize),
+    /// A token with a character a header cannot carry. The character itself is not shown:
+    /// it is part of a secret.
+    #[error(
+        "FLOWSTEP_API_TOKEN may hold only printable ASCII without spaces, and its character {position} is {kind}"
+    )]
+    Unusable {
+        /// 1-based, in characters.
+        position: usize,
+        /// `a space`, `a control character` or `not ASCII`.
+        kind: &'static str,
+    },
 }
 
 impl ApiToken {
     /// The token from the environment (`FLOWSTEP_API_TOKEN`), checked.
     pub fn new(token: impl Into<String>) -> Result<Self, TokenError> {
         let token = token.into();
-        let ok = token.len() >= MIN_TOKEN_CHARS && token.bytes().all(|b| b.is_ascii_graphic());
-        if ok {
-            Ok(ApiToken(token))
-        } else {
-            Err(TokenError::Weak(token.chars().count()))
+        if let Some((i, c)) = token
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic())
+        {
+            let kind = match c {
+                ' ' => "a space",
+                c if c.is_ascii() => "a control character",
+                _ => "not ASCII",
+            };
+            return Err(TokenError::Unusable {
+                position: i + 1,
+                kind,
+            });
         }
+        if token.len() < MIN_TOKEN_CHARS {
+            return Err(TokenError::Weak(token.len()));
+        }
+        Ok(ApiToken(token))
     }
 
     /// The token a server uses: `configured` when set, else a fresh random one when `addr` is
@@ -110,6 +134,20 @@ mod tests {
         assert_eq!(
             ApiToken::for_addr(Some("short".into()), public).unwrap_err(),
             TokenError::Weak(5)
+        );
+        // A long token with a character a header cannot carry is not called short, and the
+        // character (part of a secret) is not shown.
+        let e = ApiToken::new("aaaaaaaaaaaaaaaa\u{e9}bbbbb").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FLOWSTEP_API_TOKEN may hold only printable ASCII without spaces, and its character 17 is not ASCII"
+        );
+        assert_eq!(
+            ApiToken::new("aaaaaaaa bbbbbbbbbb").unwrap_err(),
+            TokenError::Unusable {
+                position: 9,
+                kind: "a space"
+            }
         );
         assert_eq!(format!("{token:?}"), "ApiToken(<redacted>)");
     }

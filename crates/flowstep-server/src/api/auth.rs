@@ -13,13 +13,14 @@ pub(crate) async fn require_token(
     req: Request,
     next: Next,
 ) -> Response {
-    // The scheme is case-insensitive (RFC 9110 11.1): `bearer` is as good as `Bearer`.
+    // The scheme is case-insensitive (RFC 9110 11.1): `bearer` is as good as `Bearer`; one
+    // or more spaces may follow it (`1*SP`, RFC 9110 11.4).
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.as_bytes())
         .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer "))
-        .map(|v| &v[7..]);
+        .map(|v| v[7..].trim_ascii_start());
     match given {
         Some(token) if app.0.token.matches(token) => next.run(req).await,
         _ => ApiError::new(
