@@ -300,7 +300,8 @@ pub struct BatchArgs {
     /// A flow file, or the name of a bundled preset (see `flowstep presets`).
     pub flow: String,
     /// The rows: a CSV file with a header line naming the columns, or JSON Lines (one object
-    /// per line). Each row's values are its inputs, converted to their types as --var is.
+    /// per line); `-` reads them from standard input (with --input-format). Each row's values
+    /// are its inputs, converted to their types as --var is.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// How --input is written (default: from its extension, .csv or .jsonl).

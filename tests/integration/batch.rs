@@ -378,6 +378,86 @@ fn json_lines_rows_and_their_mistakes() {
 }
 
 #[test]
+fn rows_come_from_standard_input_with_their_format_said() {
+    use std::io::Write;
+    let dir = Scratch::new();
+    let rows = concat!(
+        "{\"order_id\": \"in-1\", \"product_name\": \"Tee\", \"amount_paise\": 50000}\n",
+        "{\"order_id\": \"in-2\", \"product_name\": \"Cap\", \"amount_paise\": 20000}\n",
+    );
+    let run = |args: &[&str]| -> Run {
+        let mut child = flowstep(dir.path())
+            .args(["batch", "stripe-checkout", "--sandbox", "--input", "-"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A batch that refuses its arguments may not read its input at all.
+        let _ = child.stdin.take().unwrap().write_all(rows.as_bytes());
+        child.wait_with_output().unwrap().into()
+    };
+    // Standard input has no extension to tell its format by.
+    let out = run(&[]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        "error: --input -: say how the rows are written with --input-format csv or --input-format jsonl (or name the file .csv or .jsonl)"
+    );
+    let out = run(&["--input-format", "jsonl", "--id-column", "order_id"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut ran: Vec<(String, String)> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["run_id"].as_str().unwrap().to_owned(),
+                v["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    ran.sort();
+    assert_eq!(
+        ran,
+        [
+            ("in-1".into(), "succeeded".into()),
+            ("in-2".into(), "succeeded".into())
+        ]
+    );
+}
+
+#[test]
+fn an_output_that_cannot_be_rewritten_names_the_file_that_could_not_be_made() {
+    // An existing --output is rewritten through a file beside it; /proc takes no new file,
+    // whoever runs the test (root included).
+    let dir = Scratch::new();
+    let rows = dir.write("rows.csv", "product_name,amount_paise\nTee,50000\n");
+    let out: Run = flowstep(dir.path())
+        .args([
+            "batch",
+            "stripe-checkout",
+            "--sandbox",
+            "--output",
+            "/proc/version",
+            "--input",
+        ])
+        .arg(&rows)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "error: cannot write the results to /proc/version: cannot create /proc/version.tmp (beside it, to keep the rows that succeeded before): "
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn an_invalid_flow_or_command_line_is_exit_2_and_nothing_is_sent() {
     let sb = TestSandbox::start();
     let dir = Scratch::new();

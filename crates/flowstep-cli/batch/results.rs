@@ -96,7 +96,17 @@ fn keep_succeeded(path: &Path) -> io::Result<Earlier> {
     name.push(".tmp");
     let tmp: PathBuf = path.with_file_name(name);
     {
-        let mut out = BufWriter::new(File::create(&tmp)?);
+        // The caller names `path`; this names the file beside it that could not be made.
+        let tmp_file = File::create(&tmp).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot create {} (beside it, to keep the rows that succeeded before): {e}",
+                    tmp.display()
+                ),
+            )
+        })?;
+        let mut out = BufWriter::new(tmp_file);
         let mut lines = BoundedLines::new(BufReader::new(File::open(path)?), MAX_RESULT_LINE_BYTES);
         while let Some(line) = lines.next_line()? {
             let Line::Text { bytes, .. } = line else {

@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Read};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -476,7 +477,15 @@ fn open_rows(path: &Path, format: InputFormat) -> Result<Rows<BufReader<File>>, 
             "--input {shown} is a directory; give the file of rows"
         ));
     }
-    let file = File::open(path).map_err(|e| format!("cannot read --input {shown}: {e}"))?;
+    // `-` is standard input (say its format with --input-format: it has no extension).
+    let file = match path.as_os_str() == "-" {
+        true => std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(File::from),
+        false => File::open(path),
+    }
+    .map_err(|e| format!("cannot read --input {shown}: {e}"))?;
     Rows::new(BufReader::with_capacity(64 * 1024, file), format).map_err(|e| match e {
         SourceError::Io(e) => format!("cannot read --input {shown}: {e}"),
         SourceError::Header(e) => format!("{shown}: {e}"),
