@@ -316,6 +316,32 @@ impl InputDecl {
             (InputType::Number, Value::Number(_)) => true,
             _ => false,
         };
+        // A JSON integer with more digits than 64 bits hold is an integer too large, as the
+        // same digits given as text (`--var`, a CSV cell) are: said the same way.
+        if let (InputType::Integer, Value::Number(n), false) = (self.ty, &value, fits) {
+            let text = n.to_string();
+            match integer_overflow(&text) {
+                Some(Ordering::Greater) => {
+                    return Err(self.bound_error(
+                        &text,
+                        format!(
+                            "{shown} is too large for an integer (the largest is {})",
+                            i64::MAX
+                        ),
+                    ));
+                }
+                Some(_) => {
+                    return Err(self.bound_error(
+                        &text,
+                        format!(
+                            "{shown} is too small for an integer (the smallest is {})",
+                            i64::MIN
+                        ),
+                    ));
+                }
+                None => {}
+            }
+        }
         if !fits {
             return Err(self.error(format!("{shown} is not {}", self.ty.with_article())));
         }
@@ -488,6 +514,27 @@ mod tests {
         assert_eq!(
             d.check(json!(500.5)).unwrap_err().to_string(),
             "amount_paise: 500.5 is not an integer"
+        );
+        // A JSON integer past 64 bits is said as its text is (`--var`, a CSV cell).
+        let huge: Value = serde_json::from_str("99999999999999999999999").unwrap();
+        assert_eq!(
+            d.check(huge.clone()).unwrap_err().to_string(),
+            d.parse_text("99999999999999999999999")
+                .unwrap_err()
+                .to_string()
+        );
+        assert_eq!(
+            d.check(huge).unwrap_err().to_string(),
+            "amount_paise: 99999999999999999999999 is more than the maximum 99999999"
+        );
+        let mut unbounded = decl(InputType::Integer);
+        (unbounded.minimum, unbounded.maximum) = (None, None);
+        assert_eq!(
+            unbounded
+                .check(serde_json::from_str("-99999999999999999999999").unwrap())
+                .unwrap_err()
+                .to_string(),
+            "amount_paise: -99999999999999999999999 is too small for an integer (the smallest is -9223372036854775808)"
         );
         assert_eq!(
             decl(InputType::Boolean)
