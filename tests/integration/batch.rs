@@ -3,7 +3,7 @@
 //! their line and column while the others run; rate limits hold at the server, per second;
 //! a 429 pauses the host; Ctrl-C lets the runs in flight finish.
 
-use crate::support::{Run, Scratch, TestSandbox, flowstep, preset};
+use crate::support::{Run, Scratch, TestSandbox, flowstep, preset, run_piped};
 use flowstep_sandbox::{Fault, FaultAction, RecordedRequest, SANDBOX_SECRET_KEY};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -379,24 +379,17 @@ fn json_lines_rows_and_their_mistakes() {
 
 #[test]
 fn rows_come_from_standard_input_with_their_format_said() {
-    use std::io::Write;
     let dir = Scratch::new();
     let rows = concat!(
         "{\"order_id\": \"in-1\", \"product_name\": \"Tee\", \"amount_paise\": 50000}\n",
         "{\"order_id\": \"in-2\", \"product_name\": \"Cap\", \"amount_paise\": 20000}\n",
     );
-    let run = |args: &[&str]| -> Run {
-        let mut child = flowstep(dir.path())
-            .args(["batch", "stripe-checkout", "--sandbox", "--input", "-"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = flowstep(dir.path());
+        cmd.args(["batch", "stripe-checkout", "--sandbox", "--input", "-"])
+            .args(args);
         // A batch that refuses its arguments may not read its input at all.
-        let _ = child.stdin.take().unwrap().write_all(rows.as_bytes());
-        child.wait_with_output().unwrap().into()
+        run_piped(cmd, rows)
     };
     // Standard input has no extension to tell its format by.
     let out = run(&[]);

@@ -4,9 +4,7 @@
 //! a flow may be read from stdin as `-`.
 
 use crate::raw_http::{RawServer, reply};
-use crate::support::{Scratch, flowstep, run};
-use std::io::Write;
-use std::process::Stdio;
+use crate::support::{Scratch, flowstep, run, run_piped};
 
 const KEY: &str = "sk_test_51VerboseVerboseVerbose4242";
 
@@ -179,21 +177,10 @@ fn format_json_makes_every_invalid_run_one_json_object() {
 #[test]
 fn a_flow_is_read_from_stdin_as_dash() {
     let dir = Scratch::new();
-    let piped = |args: &[&str], text: &str| -> crate::support::Run {
-        let mut child = flowstep(dir.path())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap().into()
+    let piped = |args: &[&str], text: &str| {
+        let mut cmd = flowstep(dir.path());
+        cmd.args(args);
+        run_piped(cmd, text)
     };
     let out = piped(
         &["run", "-", "--format", "json"],

@@ -135,6 +135,21 @@ pub fn run(dir: &Path, args: &[&str]) -> Run {
         .into()
 }
 
+/// Runs `cmd` with `input` on its standard input. A command that ends without reading it all
+/// (it refused its arguments) is not an error here: its output says what it did.
+pub fn run_piped(mut cmd: Command, input: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("flowstep runs");
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().unwrap().into()
+}
+
 /// The preset's text with `from` replaced by `to` (the replacement must happen).
 pub fn preset_with(from: &str, to: &str) -> String {
     let src = flowstep_presets::get("stripe-checkout").unwrap().source;

@@ -64,16 +64,7 @@ impl InputType {
                 Ok(i) => Value::Number(i.into()),
                 Err(_) => {
                     return Err(match integer_overflow(trimmed) {
-                        Some(Ordering::Greater) => format!(
-                            "{} is too large for an integer (the largest is {})",
-                            shown_quoted(raw),
-                            i64::MAX
-                        ),
-                        Some(_) => format!(
-                            "{} is too small for an integer (the smallest is {})",
-                            shown_quoted(raw),
-                            i64::MIN
-                        ),
+                        Some(way) => overflow_message(&shown_quoted(raw), way),
                         None => format!("{} is not an integer", shown_quoted(raw)),
                     });
                 }
@@ -320,26 +311,8 @@ impl InputDecl {
         // same digits given as text (`--var`, a CSV cell) are: said the same way.
         if let (InputType::Integer, Value::Number(n), false) = (self.ty, &value, fits) {
             let text = n.to_string();
-            match integer_overflow(&text) {
-                Some(Ordering::Greater) => {
-                    return Err(self.bound_error(
-                        &text,
-                        format!(
-                            "{shown} is too large for an integer (the largest is {})",
-                            i64::MAX
-                        ),
-                    ));
-                }
-                Some(_) => {
-                    return Err(self.bound_error(
-                        &text,
-                        format!(
-                            "{shown} is too small for an integer (the smallest is {})",
-                            i64::MIN
-                        ),
-                    ));
-                }
-                None => {}
+            if let Some(way) = integer_overflow(&text) {
+                return Err(self.bound_error(&text, overflow_message(&shown, way)));
             }
         }
         if !fits {
@@ -456,6 +429,23 @@ impl InputPattern {
 impl PartialEq for InputPattern {
     fn eq(&self, other: &Self) -> bool {
         self.source == other.source
+    }
+}
+
+/// What is said of an integer (`shown` as the message quotes it) that overflows 64 bits `way`
+/// (from [`integer_overflow`]).
+fn overflow_message(shown: &str, way: Ordering) -> String {
+    match way {
+        Ordering::Greater => {
+            format!(
+                "{shown} is too large for an integer (the largest is {})",
+                i64::MAX
+            )
+        }
+        _ => format!(
+            "{shown} is too small for an integer (the smallest is {})",
+            i64::MIN
+        ),
     }
 }
 
