@@ -1,5 +1,5 @@
 //! Fuzzes what `flowstep serve` reads from a verified webhook body: the Stripe event
-//! (`flowstep_server::webhooks::stripe::event`), the Razorpay event with its
+//! (`flowstep_webhook_events::stripe::event`), the Razorpay event with its
 //! `x-razorpay-event-id` (`razorpay::event`) and a WhatsApp notification's messages and
 //! statuses (`whatsapp::events`), over arbitrary JSON. Besides "no panic, no hang": every
 //! event's id and type are 1 to 255 characters without control characters (a status's id is
@@ -9,7 +9,7 @@
 //! The input is `event id header\nJSON body`.
 #![no_main]
 
-use flowstep_server::webhooks::{Incoming, MAX_ID_CHARS, razorpay, stripe, whatsapp};
+use flowstep_webhook_events::{Incoming, MAX_ID_CHARS, razorpay, stripe, whatsapp};
 use libfuzzer_sys::fuzz_target;
 
 fn check_text(text: &str, max: usize, what: &str) {

@@ -132,6 +132,22 @@ fn crates_depend_only_on_what_the_architecture_allows() {
                 "flowstep-store",
             ],
         ),
+        // What a verified webhook body carries is read by a parser of its own, fuzzed without
+        // the server: JSON in, events out, no I/O, no runtime, no store.
+        (
+            "flowstep-webhook-events",
+            &[
+                "tokio",
+                "axum",
+                "hyper",
+                "reqwest",
+                "sqlx",
+                "flowstep-engine",
+                "flowstep-server",
+                "flowstep-sandbox",
+                "flowstep-store",
+            ],
+        ),
         // The embedding crate gathers the libraries: no CLI, no sandbox.
         (
             "flowstep-embed",

@@ -1,10 +1,12 @@
-//! Webhooks from payment and messaging providers: each provider's signature scheme, checked
-//! over the raw body before anything is parsed, and the events a verified body carries, each
-//! with the id it is de-duplicated by. One file per provider: [`stripe`], [`razorpay`],
-//! [`whatsapp`]. The HTTP side (the `/webhooks/...` routes) is in `api::webhooks`.
+//! flowstep-webhook-events: what a verified webhook body from a payment or messaging provider
+//! carries, each event with the id it is de-duplicated by, and WhatsApp's subscription check.
+//! One module per provider: [`stripe`], [`razorpay`], [`whatsapp`]. `flowstep serve` uses it
+//! (as `flowstep_server::webhooks`; its `/webhooks/...` routes are in `api::webhooks`).
 //!
+//! It parses untrusted input, so it stands alone: JSON in, events or an [`EventError`] out, no
+//! I/O, no runtime, so that the fuzz target `webhook_events` builds it without the server.
 //! Signing and verifying live in `flowstep-webhook-signature` (re-exported by each provider's
-//! module), so that the sandbox signs exactly as this server verifies. Every comparison of a
+//! module), so that the sandbox signs exactly as the server verifies. Every comparison of a
 //! signature is constant-time; no error names the secret or the signature expected (see
 //! docs/server.md, "Webhooks").
 
