@@ -151,10 +151,38 @@ fn key_of(pem: &str) -> PrivateKeyDer<'static> {
     PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).unwrap())
 }
 
-fn serve(tcp: TcpStream, config: Arc<rustls::ServerConfig>, counted: &AtomicUsize, answer: &str) {
-    let Ok(conn) = rustls::ServerConnection::new(config) else {
+fn serve(
+    mut tcp: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    counted: &AtomicUsize,
+    answer: &str,
+) {
+    let Ok(mut conn) = rustls::ServerConnection::new(config) else {
         return;
     };
+    while conn.is_handshaking() {
+        while conn.wants_write() {
+            if conn.write_tls(&mut tcp).is_err() {
+                return;
+            }
+        }
+        if !conn.is_handshaking() {
+            break;
+        }
+        if matches!(conn.read_tls(&mut tcp), Ok(0) | Err(_)) {
+            return;
+        }
+        if conn.process_new_packets().is_err() {
+            // A refused client certificate. In TLS 1.3 the client has finished its side of
+            // the handshake by now and sends its request at once; across a real network that
+            // request is on its way before the alert arrives. On loopback the alert can win
+            // the race and close the connection before the client hands the request over, so
+            // the alert waits as long as a slow network would make it.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            while conn.wants_write() && conn.write_tls(&mut tcp).is_ok() {}
+            return linger(tcp);
+        }
+    }
     let mut tls = rustls::StreamOwned::new(conn, tcp);
     let mut head = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -168,4 +196,16 @@ fn serve(tcp: TcpStream, config: Arc<rustls::ServerConfig>, counted: &AtomicUsiz
     let _ = tls.write_all(answer.as_bytes());
     tls.conn.send_close_notify();
     let _ = tls.flush();
+}
+
+/// Closes a connection the handshake failed on the way real servers do (nginx's lingering
+/// close): stop writing, then read what the client already sent until it closes. Rustls has
+/// written its alert by now; closing with the client's request still unread would make the
+/// kernel send a reset, and a reset can reach the client before it reads the alert, so the
+/// client would see "connection reset" instead of the alert at random.
+fn linger(tcp: TcpStream) {
+    let _ = tcp.shutdown(std::net::Shutdown::Write);
+    let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let mut sink = [0u8; 4096];
+    while matches!((&tcp).read(&mut sink), Ok(n) if n > 0) {}
 }

@@ -602,18 +602,46 @@ async fn send_one(
 
 /// Sorts a reqwest error into not sent / sent without an answer / cannot be built.
 fn classify(e: &reqwest::Error, redactor: &Redactor, status: Option<u16>) -> Failure {
-    let detail = redactor.redact(&root_cause(e)).into_owned();
+    let cause = root_cause(e);
+    let unsent = never_started(e);
+    // Hyper's own words for a request it gave back when the connection closed under it.
+    let detail = if unsent
+        && matches!(
+            cause.as_str(),
+            "connection was not ready" | "connection closed"
+        ) {
+        "the connection closed before the request went out".to_owned()
+    } else {
+        redactor.redact(&cause).into_owned()
+    };
     if e.is_builder() {
         Failure::Final(StepError::invalid(format!(
             "the request cannot be built: {detail}"
         )))
-    } else if e.is_connect() && status.is_none() {
+    } else if (e.is_connect() || unsent) && status.is_none() {
         Failure::NotSent { detail }
     } else {
         Failure::NoAnswer {
             timeout: e.is_timeout(),
             detail,
             status,
+        }
+    }
+}
+
+/// Whether hyper gave the request back unwritten: the connection closed (a TLS alert read
+/// right after the handshake, the server hanging up) before the request was handed to it.
+/// Hyper calls that "canceled" and promises it "was never even started", which is why its own
+/// client retries such requests; here it means nothing was sent.
+fn never_started(e: &reqwest::Error) -> bool {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    loop {
+        if let Some(h) = cur.downcast_ref::<hyper::Error>() {
+            return h.is_canceled();
+        }
+        match cur.source() {
+            Some(next) => cur = next,
+            None => return false,
         }
     }
 }
