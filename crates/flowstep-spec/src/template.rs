@@ -159,6 +159,20 @@ impl TemplateEnv {
         // Response headers are read in any case: `steps.ID.headers.Request-Id` is compiled as
         // `steps.ID.headers.request-id`, the name the step records.
         let normalized = lower_header_names(source);
+        // Most expressions name a variable (`<<amount_paise>>`, `<<steps.pay.status>>`): read
+        // without the handlebars parser, which is most of a flow's compile time otherwise.
+        if let Some(path) = self.plain_path(&normalized) {
+            return Ok(Expr {
+                source: source.to_owned(),
+                span,
+                kind: ExprKind::Path(path.clone()),
+                references: vec![Reference {
+                    path,
+                    span,
+                    optional: false,
+                }],
+            });
+        }
         let parsed = handlebars::Template::compile(&format!("{{{{{normalized}}}}}"))
             .map_err(|e| template_syntax_error(source, span, &e.to_string()))?;
         let [TemplateElement::Expression(helper)] = parsed.elements.as_slice() else {
@@ -219,6 +233,31 @@ impl TemplateEnv {
             kind: ExprKind::Helper(name),
             references,
         })
+    }
+
+    /// The variable `expr` names, when it is nothing but a dotted path of plain names
+    /// (`name`, `steps.pay.body.0`) whose first is not a helper's and none a handlebars
+    /// keyword: what the handlebars parser would make of it, without running it. Anything
+    /// else (`this`, `../x`, `@root`, literals, helper calls, odd characters) returns `None`
+    /// and is parsed.
+    fn plain_path(&self, expr: &str) -> Option<Vec<String>> {
+        let plain = |seg: &str, first: bool| {
+            let mut chars = seg.chars();
+            chars.next().is_some_and(|c| {
+                c.is_ascii_alphabetic() || c == '_' || (!first && c.is_ascii_digit())
+            }) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !matches!(
+                    seg,
+                    "this" | "else" | "true" | "false" | "null" | "undefined" | "as"
+                )
+        };
+        let segments: Vec<&str> = expr.split('.').collect();
+        let ok = segments
+            .iter()
+            .enumerate()
+            .all(|(i, seg)| plain(seg, i == 0))
+            && !self.is_helper(segments[0]);
+        ok.then(|| segments.into_iter().map(str::to_owned).collect())
     }
 
     /// Checks helper names and argument counts, and gathers the variables an expression reads.
@@ -881,6 +920,46 @@ mod tests {
 
     fn compile(env: &mut TemplateEnv, text: &str) -> Template {
         env.compile(text, Span::new(0, text.len()), text).unwrap()
+    }
+
+    /// The shortcut for plain paths reads every one as the handlebars parser does, and
+    /// leaves to the parser what is not plain.
+    #[test]
+    fn a_plain_path_is_read_as_the_parser_reads_it() {
+        let env = TemplateEnv::new();
+        let plain = [
+            "amount_paise",
+            "_x",
+            "a.b",
+            "steps.pay.status",
+            "steps.pay.body.0",
+            "o.a.1",
+            "secrets.STRIPE_SECRET_KEY",
+            "steps.s.headers.request-id",
+            "A1.b_2.C",
+        ];
+        for expr in plain {
+            let parsed = handlebars::Template::compile(&format!("{{{{{expr}}}}}")).unwrap();
+            let [TemplateElement::Expression(e)] = parsed.elements.as_slice() else {
+                panic!("{expr}: not one expression");
+            };
+            let by_parser = match &e.name {
+                Parameter::Name(n) => vec![n.clone()],
+                Parameter::Path(p) => path_segments(p, expr, Span::new(0, 1)).unwrap(),
+                other => panic!("{expr}: {other:?}"),
+            };
+            match env.plain_path(expr) {
+                Some(path) => assert_eq!(path, by_parser, "{expr}"),
+                // Hyphens are left to the parser.
+                None => assert!(expr.contains('-'), "{expr} should be plain"),
+            }
+        }
+        for expr in [
+            "this", "this.a", "../a", "@root.a", "a/b", "true", "null", "1", "a.", ".a", "a..b",
+            "eq a b", "now", "a.[b c]", "a-b", "ä", "a.else",
+        ] {
+            assert_eq!(env.plain_path(expr), None, "{expr}");
+        }
     }
 
     #[test]
