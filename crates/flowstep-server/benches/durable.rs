@@ -13,7 +13,7 @@
 //!   effect a durable write, with the state the run reached) and finishes them; the phase
 //!   ends when the store counts N succeeded runs.
 //!
-//! `FLOWSTEP_BENCH_ONLY=durable` runs only the durable phase (to profile it).
+//! `FLOWSTEP_BENCH_ONLY=durable` (or `memory`) runs only that phase (to profile it).
 //!
 //! It prints each phase's runs a second, the medians, their ratio (the target:
 //! durable ≥ 0.5× memory at concurrency 64) and CPU per run. It asserts nothing about time.
@@ -258,7 +258,7 @@ fn main() {
         );
         let (mut mem, mut dur) = (Vec::new(), Vec::new());
         for round in 0..ROUNDS {
-            // FLOWSTEP_BENCH_ONLY=durable skips the other phase (for a profiler).
+            // FLOWSTEP_BENCH_ONLY=durable or =memory skips the other phase (for a profiler).
             let only = std::env::var("FLOWSTEP_BENCH_ONLY").unwrap_or_default();
             let m = if only == "durable" {
                 Phase { runs: n, took: Duration::from_secs(1), cpu: Duration::ZERO }
@@ -270,7 +270,11 @@ fn main() {
                 m.rate(),
                 m.cpu_us()
             );
-            let d = durable(&base, &dir, n, concurrency, round).await;
+            let d = if only == "memory" {
+                Phase { runs: n, took: Duration::from_secs(1), cpu: Duration::ZERO }
+            } else {
+                durable(&base, &dir, n, concurrency, round).await
+            };
             println!(
                 "  round {round}: durable {:>8.0} runs/s  {:>6.0} µs CPU/run",
                 d.rate(),
