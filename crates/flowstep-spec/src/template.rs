@@ -173,6 +173,20 @@ impl TemplateEnv {
                 }],
             });
         }
+        // A helper call (`<<format_time expires_at "human">>`) is rendered by a template that
+        // wraps it in the typed helper; parsed that way first, it is parsed once, not twice.
+        if let Some((typed, call)) = typed_call(&normalized) {
+            let mut references = Vec::new();
+            self.collect(
+                &call.name,
+                &call.params,
+                &call.hash,
+                source,
+                span,
+                &mut references,
+            )?;
+            return Ok(self.register_typed(source, span, typed, references));
+        }
         let parsed = handlebars::Template::compile(&format!("{{{{{normalized}}}}}"))
             .map_err(|e| template_syntax_error(source, span, &e.to_string()))?;
         let [TemplateElement::Expression(helper)] = parsed.elements.as_slice() else {
@@ -221,18 +235,29 @@ impl TemplateEnv {
             span,
             &mut references,
         )?;
-        let name = format!("e{}", self.next_id);
-        self.next_id += 1;
         let typed =
             handlebars::Template::compile(&format!("{{{{{TYPED_HELPER} ({normalized})}}}}"))
                 .map_err(|e| template_syntax_error(source, span, &e.to_string()))?;
+        Ok(self.register_typed(source, span, typed, references))
+    }
+
+    /// Registers `typed` (an expression wrapped in the typed helper) under a name of its own.
+    fn register_typed(
+        &mut self,
+        source: &str,
+        span: Span,
+        typed: handlebars::Template,
+        references: Vec<Reference>,
+    ) -> Expr {
+        let name = format!("e{}", self.next_id);
+        self.next_id += 1;
         self.hb.register_template(&name, typed);
-        Ok(Expr {
+        Expr {
             source: source.to_owned(),
             span,
             kind: ExprKind::Helper(name),
             references,
-        })
+        }
     }
 
     /// The variable `expr` names, when it is nothing but a dotted path of plain names
@@ -623,6 +648,35 @@ fn locate_escaped(raw: &str, from: &mut usize) -> Option<(usize, usize)> {
     Some((open, end - open))
 }
 
+/// `expr` parsed as the template that renders it (`{{__flowstep_typed (expr)}}`) and the helper
+/// call inside, when it is one call with arguments (`format_time at "human"`). Anything else (a
+/// lone name, a literal, a syntax error, text that does not stay inside the parentheses) is
+/// `None`, for the parser to read on its own and to word its errors.
+fn typed_call(expr: &str) -> Option<(handlebars::Template, handlebars::template::HelperTemplate)> {
+    let typed = handlebars::Template::compile(&format!("{{{{{TYPED_HELPER} ({expr})}}}}")).ok()?;
+    let call = match typed.elements.as_slice() {
+        [TemplateElement::Expression(outer)]
+            if outer.name == Parameter::Name(TYPED_HELPER.to_owned())
+                && outer.hash.is_empty()
+                && !outer.block =>
+        {
+            match outer.params.as_slice() {
+                [Parameter::Subexpression(sub)] => match sub.element.as_ref() {
+                    TemplateElement::Expression(call)
+                        if !call.params.is_empty() || !call.hash.is_empty() =>
+                    {
+                        (**call).clone()
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some((typed, call))
+}
+
 fn path_segments(
     path: &handlebars::Path,
     source: &str,
@@ -959,6 +1013,36 @@ mod tests {
             "eq a b", "now", "a.[b c]", "a-b", "ä", "a.else",
         ] {
             assert_eq!(env.plain_path(expr), None, "{expr}");
+        }
+    }
+
+    /// A helper call read from inside the typed template is the call the parser reads alone,
+    /// and what is not one call with arguments is left to the parser.
+    #[test]
+    fn a_helper_call_is_read_from_its_typed_template_as_the_parser_reads_it() {
+        for expr in [
+            "format_time expires_at \"human\"",
+            "from_now (concat expires_in_minutes \"m\")",
+            "default requested_expires_at null",
+            "eq steps.pay.status \"succeeded\"",
+            "round (mul amount 1.5) 2",
+            "lookup o key",
+            "concat a b sep=\"-\"",
+        ] {
+            let (_, call) = typed_call(expr).unwrap_or_else(|| panic!("{expr}: not read"));
+            let alone = handlebars::Template::compile(&format!("{{{{{expr}}}}}")).unwrap();
+            let [TemplateElement::Expression(by_parser)] = alone.elements.as_slice() else {
+                panic!("{expr}: not one expression");
+            };
+            assert_eq!(call.name, by_parser.name, "{expr}");
+            assert_eq!(call.params, by_parser.params, "{expr}");
+            assert_eq!(call.hash, by_parser.hash, "{expr}");
+        }
+        for expr in [
+            "now", "a", "a.b", "\"text\"", "5", "a) (b", "a b) (c", "#if a", "a}} {{b", "", "else",
+            "(a b)",
+        ] {
+            assert!(typed_call(expr).is_none(), "{expr}");
         }
     }
 
