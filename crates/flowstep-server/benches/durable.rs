@@ -56,6 +56,15 @@ struct Phase {
 }
 
 impl Phase {
+    /// A phase that `FLOWSTEP_BENCH_ONLY` skipped: prints N runs a second and no CPU.
+    fn skipped(runs: usize) -> Phase {
+        Phase {
+            runs,
+            took: Duration::from_secs(1),
+            cpu: Duration::ZERO,
+        }
+    }
+
     fn rate(&self) -> f64 {
         self.runs as f64 / self.took.as_secs_f64()
     }
@@ -261,7 +270,7 @@ fn main() {
             // FLOWSTEP_BENCH_ONLY=durable or =memory skips the other phase (for a profiler).
             let only = std::env::var("FLOWSTEP_BENCH_ONLY").unwrap_or_default();
             let m = if only == "durable" {
-                Phase { runs: n, took: Duration::from_secs(1), cpu: Duration::ZERO }
+                Phase::skipped(n)
             } else {
                 memory(plan.clone(), n, concurrency, round).await
             };
@@ -271,7 +280,7 @@ fn main() {
                 m.cpu_us()
             );
             let d = if only == "memory" {
-                Phase { runs: n, took: Duration::from_secs(1), cpu: Duration::ZERO }
+                Phase::skipped(n)
             } else {
                 durable(&base, &dir, n, concurrency, round).await
             };
