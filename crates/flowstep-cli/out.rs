@@ -1,13 +1,18 @@
 //! Everything the binary prints goes through here: text made safe for a terminal (control
 //! characters shown as escapes, so that a flow, an input or an API's response cannot retitle or
 //! recolour the terminal), and a closed pipe (`flowstep run ... | head`) ends the process quietly
-//! with exit code 141, as a tool killed by SIGPIPE does, instead of a panic.
+//! with exit code 141, as a tool killed by SIGPIPE does, instead of a panic; any other failed
+//! write (a full disk) ends it with exit code 74 and says so on stderr.
 
 use std::borrow::Cow;
 use std::io::{ErrorKind, Write};
 
 /// The exit code when the reader of our output has gone away (128 + SIGPIPE).
 pub const CLOSED_PIPE: i32 = 141;
+
+/// The exit code when the output could not be written for another reason, such as a full
+/// disk (`EX_IOERR` in sysexits.h).
+pub const OUTPUT_LOST: i32 = 74;
 
 /// Which stream.
 #[derive(Clone, Copy)]
@@ -72,7 +77,15 @@ pub fn write(stream: Stream, text: &str) {
         if e.kind() == ErrorKind::BrokenPipe {
             std::process::exit(CLOSED_PIPE);
         }
-        std::process::exit(CLOSED_PIPE);
+        // Anything else (a full disk, an I/O error) lost output someone is waiting for: say
+        // so where it can still be said, and end with a code that says so.
+        if let Stream::Stdout = stream {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot write the output to stdout: {e}; what was not written is lost"
+            );
+        }
+        std::process::exit(OUTPUT_LOST);
     }
 }
 

@@ -450,6 +450,141 @@ fn an_output_that_cannot_be_rewritten_names_the_file_that_could_not_be_made() {
     );
 }
 
+/// Waits at most a minute for `child`, whose stdout is piped: its exit code and stdout.
+fn within_a_minute(mut child: Child) -> (i32, String) {
+    use std::io::Read;
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).unwrap();
+        text
+    });
+    let end = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code().unwrap_or(-1), reader.join().unwrap());
+        }
+        if Instant::now() > end {
+            let _ = child.kill();
+            panic!("the batch did not end within a minute");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_output_that_is_not_this_flows_results_is_refused_and_left_as_it_is() {
+    let dir = Scratch::new();
+    let rows = dir.write("rows.csv", &orders(3));
+    let batch_into = |flow: &str, output: &str| -> Run {
+        flowstep(dir.path())
+            .args(["batch", flow, "--sandbox", "--id-column", "order_id"])
+            .args(["--output", output, "--input"])
+            .arg(&rows)
+            .output()
+            .unwrap()
+            .into()
+    };
+    // Someone's notes: not a batch's results, so neither resumed from nor rewritten.
+    let notes = "important notes\n{\"row\": \"not a number\"}\n";
+    dir.write("notes.txt", notes);
+    let out = batch_into("stripe-checkout", "notes.txt");
+    assert_eq!(out.code, 2, "{out:?}");
+    // After the notes on where requests go, and before anything is sent:
+    assert_eq!(
+        out.stderr.lines().last().unwrap_or_default(),
+        "error: cannot write the results to notes.txt: line 1 is not a result line of `flowstep batch`, so flowstep does not resume from it or write over it; give another --output, or remove this one"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        notes
+    );
+    assert!(!dir.path().join("notes.txt.tmp").exists());
+
+    // The results of one flow do not say which rows of another succeeded.
+    let out = batch_into("stripe-checkout", "results.jsonl");
+    assert_eq!(out.code, 0, "{out:?}");
+    let first = std::fs::read_to_string(dir.path().join("results.jsonl")).unwrap();
+    assert_eq!(first.lines().count(), 3, "{first}");
+    assert!(
+        results(&dir).iter().all(|l| l["flow"] == "stripe-checkout"),
+        "{first}"
+    );
+    dir.write(
+        "other.yaml",
+        &preset().replace("flow: stripe-checkout", "flow: other-checkout"),
+    );
+    let out = batch_into("other.yaml", "results.jsonl");
+    assert_eq!(out.code, 2, "{out:?}");
+    // After the notes on where requests go, and before anything is sent:
+    assert_eq!(
+        out.stderr.lines().last().unwrap_or_default(),
+        "error: cannot write the results to results.jsonl: line 1 holds a result of flow `stripe-checkout`, not `other-checkout`, so flowstep does not resume from it or write over it; give another --output, or remove this one"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("results.jsonl")).unwrap(),
+        first
+    );
+}
+
+#[test]
+fn an_output_that_is_a_pipe_or_a_device_is_written_and_never_read_back() {
+    let dir = Scratch::new();
+    let rows = dir.write("rows.csv", &orders(2));
+    // `/dev/stdout` on a pipe: reading it back for a resume would wait forever.
+    let child = flowstep(dir.path())
+        .args([
+            "batch",
+            "stripe-checkout",
+            "--sandbox",
+            "--id-column",
+            "order_id",
+        ])
+        .args(["--output", "/dev/stdout", "--input"])
+        .arg(&rows)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (code, stdout) = within_a_minute(child);
+    assert_eq!(code, 0, "{stdout}");
+    let mut ran: Vec<(String, String)> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["run_id"].as_str().unwrap().into(),
+                v["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    ran.sort();
+    assert_eq!(
+        ran,
+        [
+            ("ord-1".into(), "succeeded".into()),
+            ("ord-2".into(), "succeeded".into())
+        ]
+    );
+    // A device that takes nothing: the write fails, and says so.
+    let child = flowstep(dir.path())
+        .args([
+            "batch",
+            "stripe-checkout",
+            "--sandbox",
+            "--id-column",
+            "order_id",
+        ])
+        .args(["--output", "/dev/full", "--input"])
+        .arg(&rows)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (code, _) = within_a_minute(child);
+    assert_eq!(code, 2);
+}
+
 #[test]
 fn an_invalid_flow_or_command_line_is_exit_2_and_nothing_is_sent() {
     let sb = TestSandbox::start();

@@ -1,6 +1,6 @@
 //! What the binary prints is safe for a terminal and for a pipe: control characters from a
 //! flow, an input or an API's answer are shown as escapes, and a reader that goes away (`| head`)
-//! ends the process quietly with exit code 141, never a panic.
+//! ends the process quietly with exit code 141, never a panic; a full disk is an error (74).
 
 use crate::support::{Scratch, flowstep, run};
 use std::process::Stdio;
@@ -37,6 +37,44 @@ fn a_closed_pipe_ends_the_process_quietly_with_141() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn output_a_full_disk_refuses_is_an_error_with_74_not_silence() {
+    let dir = Scratch::new();
+    for args in [
+        &["schema"][..],
+        &[
+            "run",
+            "stripe-checkout",
+            "--sandbox",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=5000",
+            "--var",
+            "success_url=https://shop.example/thanks",
+        ],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full, which every Linux has");
+        let out = flowstep(dir.path())
+            .args(args)
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(74), "{args:?}: {stderr}");
+        assert!(
+            stderr.ends_with(
+                "error: cannot write the output to stdout: No space left on device (os error 28); what was not written is lost\n"
+            ),
+            "{args:?}: {stderr}"
+        );
     }
 }
 

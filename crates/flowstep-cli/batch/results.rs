@@ -42,14 +42,32 @@ impl Results {
         }
     }
 
-    /// Results in the file at `path`, after what an earlier run of the batch wrote there.
-    pub fn file(path: &Path) -> io::Result<(Self, Earlier)> {
-        let earlier = if path.exists() {
-            keep_succeeded(path)?
-        } else {
-            Earlier::default()
+    /// Results in the file at `path`, after what an earlier run of the batch of `flow` wrote
+    /// there. A file that is not a batch's results (any line that is not a result line, but
+    /// for a last line a kill cut short), or holds results of another flow, is refused and
+    /// left as it is. A path that is not a regular file (`/dev/stdout`, a pipe, a device) is
+    /// only written to: nothing is read back from it.
+    pub fn file(path: &Path, flow: &str) -> io::Result<(Self, Earlier)> {
+        let regular = match std::fs::metadata(path) {
+            Ok(meta) => Some(meta.is_file()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
         };
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let (file, earlier) = match regular {
+            Some(false) => {
+                let file = OpenOptions::new().append(true).open(path)?;
+                (file, Earlier::default())
+            }
+            Some(true) => {
+                let earlier = keep_succeeded(path, flow)?;
+                let file = OpenOptions::new().create(true).append(true).open(path)?;
+                (file, earlier)
+            }
+            None => {
+                let file = OpenOptions::new().create(true).append(true).open(path)?;
+                (file, Earlier::default())
+            }
+        };
         Ok((
             Results {
                 out: Box::new(BufWriter::with_capacity(64 * 1024, file)),
@@ -89,51 +107,106 @@ impl Results {
 }
 
 /// Rewrites the file with only its succeeded lines (one per run id), through a temporary
-/// file renamed over it, and returns their run ids.
-fn keep_succeeded(path: &Path) -> io::Result<Earlier> {
-    let mut earlier = Earlier::default();
+/// file renamed over it, and returns their run ids. Refuses, leaving the file as it is, a
+/// file that is not a batch's results of `flow`.
+fn keep_succeeded(path: &Path, flow: &str) -> io::Result<Earlier> {
     let mut name = path.file_name().unwrap_or_default().to_owned();
     name.push(".tmp");
     let tmp: PathBuf = path.with_file_name(name);
-    {
-        // The caller names `path`; this names the file beside it that could not be made.
-        let tmp_file = File::create(&tmp).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!(
-                    "cannot create {} (beside it, to keep the rows that succeeded before): {e}",
-                    tmp.display()
-                ),
-            )
-        })?;
-        let mut out = BufWriter::new(tmp_file);
-        let mut lines = BoundedLines::new(BufReader::new(File::open(path)?), MAX_RESULT_LINE_BYTES);
-        while let Some(line) = lines.next_line()? {
-            let Line::Text { bytes, .. } = line else {
+    // The caller names `path`; this names the file beside it that could not be made.
+    let tmp_file = File::create(&tmp).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot create {} (beside it, to keep the rows that succeeded before): {e}",
+                tmp.display()
+            ),
+        )
+    })?;
+    let kept = copy_succeeded(path, flow, tmp_file);
+    match kept {
+        Ok(earlier) => {
+            std::fs::rename(&tmp, path)?;
+            Ok(earlier)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Copies the succeeded lines of the results file at `path` into `to`.
+fn copy_succeeded(path: &Path, flow: &str, to: File) -> io::Result<Earlier> {
+    let mut earlier = Earlier::default();
+    let mut out = BufWriter::new(to);
+    let mut lines = BoundedLines::new(BufReader::new(File::open(path)?), MAX_RESULT_LINE_BYTES);
+    let refuse = |number: u64, what: String| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "line {number} {what}, so flowstep does not resume from it or write over it; give another --output, or remove this one"
+            ),
+        )
+    };
+    let mut cut: Option<u64> = None;
+    while let Some(line) = lines.next_line()? {
+        if let Some(number) = cut {
+            // A line cut short by a kill can only be the last one.
+            return Err(refuse(
+                number,
+                "is not a result line of `flowstep batch`".into(),
+            ));
+        }
+        let (number, bytes) = match line {
+            Line::Text { number, bytes } => (number, bytes),
+            // A run's outputs can be large: the line is a result, and its row runs again.
+            Line::TooLong { .. } => {
                 earlier.dropped += 1;
                 continue;
-            };
-            if bytes.is_empty() {
+            }
+        };
+        if bytes.is_empty() {
+            continue;
+        }
+        let result = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .filter(|v| v["row"].is_u64() && v["status"].is_string());
+        let Some(result) = result else {
+            // Every result line starts `{"row":`; a kill mid-line leaves a prefix of one.
+            const START: &[u8] = b"{\"row\":";
+            if bytes.starts_with(START) || START.starts_with(&bytes) {
+                cut = Some(number);
+                earlier.dropped += 1;
                 continue;
             }
-            let done = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
-                (v["status"] == "succeeded")
-                    .then(|| v["run_id"].as_str().map(fingerprint))
-                    .flatten()
-            });
-            match done {
-                Some(fp) if earlier.done.insert(fp) => {
-                    out.write_all(&bytes)?;
-                    out.write_all(b"\n")?;
-                }
-                Some(_) => {}
-                None => earlier.dropped += 1,
-            }
+            return Err(refuse(
+                number,
+                "is not a result line of `flowstep batch`".into(),
+            ));
+        };
+        if let Some(other) = result["flow"].as_str()
+            && other != flow
+        {
+            return Err(refuse(
+                number,
+                format!("holds a result of flow `{other}`, not `{flow}`"),
+            ));
         }
-        out.flush()?;
-        out.get_ref().sync_all()?;
+        let done = (result["status"] == "succeeded")
+            .then(|| result["run_id"].as_str().map(fingerprint))
+            .flatten();
+        match done {
+            Some(fp) if earlier.done.insert(fp) => {
+                out.write_all(&bytes)?;
+                out.write_all(b"\n")?;
+            }
+            Some(_) => {}
+            None => earlier.dropped += 1,
+        }
     }
-    std::fs::rename(&tmp, path)?;
+    out.flush()?;
+    out.get_ref().sync_all()?;
     Ok(earlier)
 }
 
@@ -145,6 +218,7 @@ pub const WAIT_NEEDS_SERVE: &str = "the flow has a `wait` step, which needs `flo
 struct ResultLine<'a> {
     row: u64,
     line: u64,
+    flow: &'a str,
     run_id: Option<&'a str>,
     status: &'a str,
     outputs: Option<&'a Map<String, Value>>,
@@ -175,6 +249,7 @@ pub fn ran(row: u64, line: u64, outcome: &Outcome) -> String {
     ResultLine {
         row,
         line,
+        flow: &outcome.flow,
         run_id: Some(&outcome.run_id),
         status,
         outputs: Some(&outcome.outputs),
@@ -215,6 +290,7 @@ fn run_error(outcome: &Outcome) -> Value {
 pub fn not_run(
     row: u64,
     line: u64,
+    flow: &str,
     run_id: Option<&str>,
     status: &str,
     error: &RowError,
@@ -222,6 +298,7 @@ pub fn not_run(
     ResultLine {
         row,
         line,
+        flow,
         run_id,
         status,
         outputs: None,
@@ -254,7 +331,7 @@ mod tests {
             ),
         )
         .unwrap();
-        let (mut results, earlier) = Results::file(&path).unwrap();
+        let (mut results, earlier) = Results::file(&path, "stripe-checkout").unwrap();
         assert_eq!(earlier.done, HashSet::from([fingerprint("a")]));
         assert_eq!(earlier.dropped, 3);
         results
@@ -266,6 +343,28 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             "{\"row\":1,\"run_id\":\"a\",\"status\":\"succeeded\"}\n{\"row\":2,\"run_id\":\"b\",\"status\":\"succeeded\"}\n"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_the_last_line_may_be_cut_short() {
+        let dir = std::env::temp_dir().join(format!("flowstep-results-cut-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("results.jsonl");
+        let text = concat!(
+            "{\"row\":1,\"run_id\":\"a\",\"status\":\"succeeded\"}\n",
+            "{\"row\":2,\"run_id\":\"b\",\"sta\n",
+            "{\"row\":3,\"run_id\":\"c\",\"status\":\"succeeded\"}\n",
+        );
+        std::fs::write(&path, text).unwrap();
+        let Err(e) = Results::file(&path, "stripe-checkout") else {
+            panic!("a line cut short in the middle of the file was taken for a result");
+        };
+        assert_eq!(
+            e.to_string(),
+            "line 2 is not a result line of `flowstep batch`, so flowstep does not resume from it or write over it; give another --output, or remove this one"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

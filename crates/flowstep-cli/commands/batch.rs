@@ -156,7 +156,7 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             return Ok(Exit::Invalid);
         };
         let (mut out, earlier) = match &args.output {
-            Some(path) => Results::file(path)
+            Some(path) => Results::file(path, &flow.name.value)
                 .with_context(|| format!("cannot write the results to {}", path.display()))?,
             None => (Results::stdout(), Earlier::default()),
         };
@@ -339,9 +339,12 @@ impl Batch<'_> {
             row: row.number,
             line: row.line,
         };
+        let flow_name = &self.plan.flow().name.value;
         let invalid = |e: &RowError| {
             Some((
-                Some(results::not_run(place.row, place.line, None, "invalid", e)),
+                Some(results::not_run(
+                    place.row, place.line, flow_name, None, "invalid", e,
+                )),
                 Ended::Invalid,
             ))
         };
@@ -412,7 +415,14 @@ impl Batch<'_> {
                         message: e.to_string(),
                     };
                     (
-                        results::not_run(place.row, place.line, Some(&id), "failed", &e),
+                        results::not_run(
+                            place.row,
+                            place.line,
+                            &plan.flow().name.value,
+                            Some(&id),
+                            "failed",
+                            &e,
+                        ),
                         Ended::Failed,
                     )
                 }
@@ -444,7 +454,14 @@ impl Batch<'_> {
                     message: format!("the run ended without an outcome: {join}"),
                 };
                 (
-                    results::not_run(place.row, place.line, Some(&run_id), "failed", &e),
+                    results::not_run(
+                        place.row,
+                        place.line,
+                        &self.plan.flow().name.value,
+                        Some(&run_id),
+                        "failed",
+                        &e,
+                    ),
                     Ended::Failed,
                 )
             }
