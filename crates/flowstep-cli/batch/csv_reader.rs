@@ -232,6 +232,20 @@ fn parse(lines: &[(u64, Vec<u8>)]) -> Parsed {
                     field.push(b'"');
                     State::Quoted(l, c)
                 }
+                // A quoted field that went on past its line and "closes" at a quote followed
+                // by text: most likely its own quote was never closed, and the one found is
+                // another row's. Said at the quote that opened it, the row's own line.
+                (State::AfterQuote(l, c), _) if l != *number => {
+                    return Parsed::Bad(CsvError {
+                        line: l,
+                        character: Some(c),
+                        field: Some(fields.len()),
+                        message: format!(
+                            "the quote at line {l}, character {c} is not closed on its line, and the next quote (line {number}, character {}) is followed by text; close it, and write a quote inside a quoted field twice (\"15\"\" screen\")",
+                            character(bytes, i) - 1
+                        ),
+                    });
+                }
                 (State::AfterQuote(..), _) => {
                     return Parsed::Bad(here(format!(
                         "text after the closing quote of field {}; a quote inside a quoted field is written twice (\"15\"\" screen\")",
@@ -325,10 +339,11 @@ mod tests {
     #[test]
     fn an_unclosed_quote_does_not_swallow_the_rows_after_it() {
         // The open quote of line 2 would take line 3 in, up to its own quote, where text
-        // follows: the record of line 2 is bad, and line 3 is read again on its own.
+        // follows: the record of line 2 is bad (said at its own quote), and line 3 is read
+        // again on its own.
         let rs = records("a,b\n1,\"Blue T-shirt\n2,\"Red, large\"\n3,x\n", 1000);
         let (line, e) = bad(&rs[1]);
-        assert_eq!((line, e.line), (2, 3));
+        assert_eq!((line, e.line), (2, 2));
         assert_eq!(rs[2], fields(3, &["2", "Red, large"]));
         assert_eq!(rs[3], fields(4, &["3", "x"]));
         // At the end of the file.
@@ -341,6 +356,24 @@ mod tests {
         );
         assert_eq!(rs[3], fields(4, &["3", "x"]));
         assert_eq!(rs.len(), 4);
+    }
+
+    #[test]
+    fn a_quote_left_open_is_reported_at_its_row_not_where_another_quote_ends_it() {
+        let rs = records(
+            "id,name,n\n1,\"unclosed,100\n2,after,100\n3,\"multi\nline\",100\n",
+            1000,
+        );
+        let (line, e) = bad(&rs[1]);
+        assert_eq!(line, 2);
+        assert_eq!((e.line, e.character, e.field), (2, Some(3), Some(1)));
+        assert_eq!(
+            e.message,
+            "the quote at line 2, character 3 is not closed on its line, and the next quote (line 4, character 3) is followed by text; close it, and write a quote inside a quoted field twice (\"15\"\" screen\")"
+        );
+        // The rows after it are read as rows, the multi-line one whole.
+        assert_eq!(rs[2], fields(3, &["2", "after", "100"]));
+        assert_eq!(rs[3], fields(4, &["3", "multi\nline", "100"]));
     }
 
     #[test]
