@@ -307,3 +307,39 @@ fn commands_whose_flow_check_would_refuse_or_that_hold_a_key_elsewhere_exit_2() 
         out.stdout
     );
 }
+
+#[test]
+fn a_header_given_twice_becomes_one_that_check_accepts() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "import",
+            "curl",
+            "curl -H 'X-Tag: a' -H 'x-tag: b' -H 'X-Other: c' -H 'X-Tag: d' https://api.example.com/v1/things",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all_output());
+    assert!(
+        out.stderr.contains(
+            "the curl command sends the `X-Tag` header more than once; the flow sends its values as one header, `a, b, d`, which HTTP reads the same (RFC 9110, section 5.3)"
+        ),
+        "{}",
+        out.stderr
+    );
+    let flow = dir.write("things.yaml", &out.stdout);
+    let checked = run(dir.path(), &["check", flow.to_str().unwrap()]);
+    assert_eq!(checked.code, 0, "{}\n{}", out.stdout, checked.all_output());
+    let headers: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("X-"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        headers,
+        ["X-Tag: \"a, b, d\"", "X-Other: c"],
+        "{}",
+        out.stdout
+    );
+}

@@ -271,6 +271,8 @@ pub fn flow(cmd: &CurlCommand, names: Names<'_>) -> anyhow::Result<Imported> {
     // Headers: credentials become auth or secrets; flowstep's own defaults are left to it.
     let mut auth: Option<Auth> = None;
     let mut headers: Vec<(String, String)> = Vec::new();
+    // Headers given more than once, whose values were joined.
+    let mut combined: Vec<String> = Vec::new();
     let mut content_type: Option<String> = None;
     let mut idempotency = false;
     for (i, (name, value)) in cmd.headers.iter().enumerate() {
@@ -325,7 +327,28 @@ pub fn flow(cmd: &CurlCommand, names: Names<'_>) -> anyhow::Result<Imported> {
                     headers.push((name.clone(), template));
                 }
             }
-            _ => headers.push((name.clone(), value.clone())),
+            // Given twice: a flow's headers are a map, so the values become one field line,
+            // in order, as HTTP lets a recipient combine them (RFC 9110, section 5.3).
+            _ => match headers
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
+                Some((first, joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(value);
+                    if !combined.contains(first) {
+                        combined.push(first.clone());
+                    }
+                }
+                None => headers.push((name.clone(), value.clone())),
+            },
+        }
+    }
+    for name in combined {
+        if let Some((_, joined)) = headers.iter().find(|(n, _)| *n == name) {
+            notes.push(format!(
+                "the curl command sends the `{name}` header more than once; the flow sends its values as one header, `{joined}`, which HTTP reads the same (RFC 9110, section 5.3)"
+            ));
         }
     }
     if let Some(user) = &cmd.user {
