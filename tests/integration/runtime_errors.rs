@@ -66,6 +66,31 @@ failed
 }
 
 #[test]
+fn a_lookup_that_finds_nothing_says_so_in_words() {
+    let dir = Scratch::new();
+    dir.write(
+        "lk.yaml",
+        "flow: lk\ninputs:\n  t: { type: string, default: abc }\nsteps:\n  - id: s\n    type: set\n    values:\n      x: <<lookup t \"x\">>\n",
+    );
+    let out = run(dir.path(), &["run", "lk.yaml", "--run-id", "r1"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        report(&out),
+        r#"flow lk (run r1)
+  FAIL s (set) [_ ms]
+error[invalid]: `<<lookup t "x">>` failed: it found no value (`lookup` takes a key of an object or an index of a list, and the value given has no such key)
+ --> lk.yaml:8:10
+  |
+8 |       x: <<lookup t "x">>
+  |          ^^^^^^^^^^^^^^^^
+  |
+
+failed
+"#
+    );
+}
+
+#[test]
 fn a_response_field_that_is_not_there_is_drawn_under_the_expression_that_reads_it() {
     let sb = TestSandbox::start();
     let dir = Scratch::new();

@@ -487,6 +487,12 @@ impl TemplateEnv {
                                     span: expr.span,
                                 };
                             }
+                            // A helper that found nothing (`lookup` of a key that is not
+                            // there), which handlebars words as "Failed to access variable in
+                            // strict mode None".
+                            RenderErrorReason::MissingVariable(None) => {
+                                "it found no value (`lookup` takes a key of an object or an index of a list, and the value given has no such key)".to_owned()
+                            }
                             other => other.to_string(),
                         };
                         TemplateError::Helper {
