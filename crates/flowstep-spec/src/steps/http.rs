@@ -285,7 +285,13 @@ impl HttpSpec {
             }),
             None => Some(Spanned::new("GET".to_owned(), m.start_span())),
         };
-        let url = m.required("url", diags).map(|n| s(n, diags, env, "`url`"));
+        // A `url` that is not a string is reported once: the step is not built, so nothing
+        // goes on to check an empty URL in its place.
+        let url = m.required("url", diags).and_then(|n| {
+            let is_text = n.as_str().is_some() && !n.is_null();
+            let url = s(n, diags, env, "`url`");
+            is_text.then_some(url)
+        });
         let headers = m
             .get("headers")
             .map(|n| read_headers(n, file, env, diags))
