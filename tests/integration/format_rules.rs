@@ -144,7 +144,7 @@ fn null_text_unsets_an_optional_input_but_a_string_keeps_it() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
         out.stderr.starts_with(
-            "error: invalid input i: null is not an integer; only an optional input (`default: null`) takes null\n"
+            "error: invalid input i: an empty value is not an integer; give one, or make the input optional (`default: null`)\n"
         ),
         "{}",
         out.stderr

@@ -217,7 +217,7 @@ impl InputDecl {
             .ty
             .value_from_text(raw)
             .map_err(|m| self.bound_error(raw, m))?;
-        self.check(value)
+        self.check_given(value, raw.trim().is_empty())
     }
 
     /// Reads a value written in YAML (a default, an entry of a vars file) by the one typing
@@ -268,6 +268,13 @@ impl InputDecl {
     /// back as its canonical text in a JSON string, whether it was given as a string or a
     /// number.
     pub fn check(&self, value: Value) -> Result<Value, InputError> {
+        let empty = matches!(&value, Value::String(t) if t.trim().is_empty());
+        self.check_given(value, empty)
+    }
+
+    /// [`InputDecl::check`], where `empty` says the value was given as empty text
+    /// (`--var amount_paise=`, an empty CSV cell), which an error says in those words.
+    fn check_given(&self, value: Value, empty: bool) -> Result<Value, InputError> {
         let value = match (&value, self.ty) {
             (
                 Value::String(text),
@@ -282,6 +289,12 @@ impl InputDecl {
         if value.is_null() {
             if self.default == Some(Value::Null) {
                 return Ok(value);
+            }
+            if empty {
+                return Err(self.error(format!(
+                    "an empty value is not {}; give one, or make the input optional (`default: null`)",
+                    self.ty.with_article()
+                )));
             }
             return Err(self.error(format!(
                 "null is not {}; only an optional input (`default: null`) takes null",
@@ -550,6 +563,13 @@ mod tests {
             d.minimum = None;
             assert_eq!(
                 d.parse_text("").unwrap_err().message,
+                format!(
+                    "an empty value is not {}; give one, or make the input optional (`default: null`)",
+                    ty.with_article()
+                )
+            );
+            assert_eq!(
+                d.parse_text("null").unwrap_err().message,
                 format!(
                     "null is not {}; only an optional input (`default: null`) takes null",
                     ty.with_article()
