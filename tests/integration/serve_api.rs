@@ -503,6 +503,30 @@ fn serve_api_bad_requests_have_a_status_and_a_json_error_and_store_nothing() {
         );
     }
 
+    // Many unknown inputs (as many as this server's 2 KiB body limit holds; the default of
+    // 1 MiB holds 60,000): the first 50 problems and a count.
+    let mut many = serde_json::Map::new();
+    for i in 0..150 {
+        many.insert(format!("u{i}"), json!(1));
+    }
+    let (status, body) = serve.start_run(&json!({"flow": "stripe-checkout", "inputs": many}));
+    assert_eq!(status, 422, "{body}");
+    let problems = body["error"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 51, "{body}");
+    assert!(
+        problems[..50]
+            .iter()
+            .all(|p| p.as_str().is_some_and(|p| !p.starts_with("and ")))
+    );
+    let last = problems[50].as_str().unwrap();
+    let more: usize = last
+        .strip_prefix("and ")
+        .and_then(|l| l.strip_suffix(" more problems with the inputs"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{last}"));
+    assert!(more > 100, "{last}");
+    assert!(body["error"]["message"].as_str().unwrap().ends_with(last));
+
     // A secret's value in the inputs or the recipient: refused, so the store never holds it.
     for body in [
         json!({"flow": "stripe-checkout", "inputs": {"product_name": format!("key {SANDBOX_SECRET_KEY}"), "amount_paise": 50000, "success_url": "https://shop.example/thanks"}}),

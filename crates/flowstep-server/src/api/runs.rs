@@ -15,6 +15,9 @@ use flowstep_spec::did_you_mean;
 use flowstep_store::{Creation, Cursor, NewRun, RunFilter, Status, StoreError};
 use serde_json::Value;
 
+/// The most input problems one answer lists; the rest are counted.
+const SHOWN_PROBLEMS: usize = 50;
+
 /// Starts a run of a flow. The run is stored before the answer (`201`), and runs as soon as
 /// a worker is free. A second start with the same `run_id` starts nothing and answers `200`
 /// with the first run; with another flow or other inputs it is `409 run_id_in_use`.
@@ -84,11 +87,17 @@ pub(crate) async fn create(
         .map(|(name, value)| (name, InputValue::Typed(value)))
         .collect();
     let inputs = resolve_inputs(flow.plan.flow(), given).map_err(|problems| {
-        let problems: Vec<String> = problems
+        let mut problems: Vec<String> = problems
             .into_problems()
             .iter()
             .map(|p| p.to_string())
             .collect();
+        // A body of thousands of unknown inputs gets an answer of bounded size.
+        if problems.len() > SHOWN_PROBLEMS {
+            let more = problems.len() - SHOWN_PROBLEMS;
+            problems.truncate(SHOWN_PROBLEMS);
+            problems.push(format!("and {more} more problems with the inputs"));
+        }
         let mut error = ApiError::unprocessable("invalid_inputs", problems.join("\n"));
         error.problems = problems;
         error
