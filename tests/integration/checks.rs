@@ -28,6 +28,13 @@ warning: hello.yaml: 1 warning
 "
     );
     assert_eq!(out.stdout, "hello.yaml: ok\n");
+    // A preset has no file of the user's to name.
+    let out = run(dir.path(), &["check", "stripe-checkout"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "stripe-checkout (preset): ok\n"),
+        "{out:?}"
+    );
     let out = run(
         dir.path(),
         &[

@@ -351,6 +351,18 @@ fn the_runs_page_in_headless_chromium() {
         );
         assert_eq!(forged.status, 403, "{}", forged.body);
 
+        // A run id that is not UTF-8 once decoded: the page that says no run has it, as the
+        // API's 404 does, not axum's plain-text rejection.
+        let odd = raw_http::request("GET", &url("/ui/runs/%FF"), &[("Cookie", &session)], b"");
+        assert_eq!(odd.status, 404, "{}", odd.body);
+        assert!(
+            odd.body.contains(
+                "no run has the id in this path: it is not UTF-8 once its %-escapes are decoded"
+            ) && odd.body.contains("<html"),
+            "{}",
+            odd.body
+        );
+
         browser.close().await;
     });
 }

@@ -48,7 +48,12 @@ pub fn check(args: CheckArgs) -> anyhow::Result<Exit> {
             Format::Text => {
                 load::print_diagnostics(&diagnostics, &file);
                 if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
-                    outln!("{}: ok", file.name());
+                    // A preset is named as it was given: its file is inside the binary.
+                    if load::is_preset(flow) {
+                        outln!("{flow} (preset): ok");
+                    } else {
+                        outln!("{}: ok", file.name());
+                    }
                 }
             }
             Format::Json => {

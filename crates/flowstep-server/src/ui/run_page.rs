@@ -10,6 +10,7 @@ use super::session::see_other;
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::model::RunView;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -24,9 +25,13 @@ const STEP_FIELDS: [&str; 6] = ["id", "type", "status", "attempts", "duration_ms
 /// `GET /ui/runs/{run_id}`.
 pub(crate) async fn page(
     State(app): State<AppState>,
-    Path(run_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let run_id = match path_id(path) {
+        Ok(id) => id,
+        Err(page) => return page,
+    };
     let record = match find(&app, &run_id).await {
         Ok(r) => r,
         Err(response) => return response,
@@ -50,6 +55,17 @@ pub(crate) async fn page(
         StatusCode::OK,
         frame(&format!("Run {}", view.run_id), true, run(&view, notice)),
     )
+}
+
+/// The run id in the path, or the page that says no run has it: an id that is not UTF-8
+/// once its %-escapes are decoded (`/ui/runs/%FF`) names no run, as in the API.
+fn path_id(path: Result<Path<String>, PathRejection>) -> Result<String, Response> {
+    path.map(|Path(id)| id).map_err(|_| {
+        problem(
+            StatusCode::NOT_FOUND,
+            "no run has the id in this path: it is not UTF-8 once its %-escapes are decoded",
+        )
+    })
 }
 
 /// The run stored under `run_id`, or the page that says there is none.
@@ -250,13 +266,27 @@ async fn act(
 }
 
 /// `POST /ui/runs/{run_id}/cancel`.
-pub(crate) async fn cancel(State(app): State<AppState>, Path(run_id): Path<String>) -> Response {
+pub(crate) async fn cancel(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let run_id = match path_id(path) {
+        Ok(id) => id,
+        Err(page) => return page,
+    };
     let result = crate::api::runs::cancel_run(&app, &run_id).await;
     act(&app, &run_id, "cancelled", result).await
 }
 
 /// `POST /ui/runs/{run_id}/retry`.
-pub(crate) async fn retry(State(app): State<AppState>, Path(run_id): Path<String>) -> Response {
+pub(crate) async fn retry(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let run_id = match path_id(path) {
+        Ok(id) => id,
+        Err(page) => return page,
+    };
     let result = crate::api::runs::retry_run(&app, &run_id).await;
     act(&app, &run_id, "retried", result).await
 }
