@@ -583,6 +583,9 @@ fn an_output_that_is_a_pipe_or_a_device_is_written_and_never_read_back() {
         .unwrap();
     let (code, _) = within_a_minute(child);
     assert_eq!(code, 2);
+    // Nothing was made beside the device to rewrite it through (as root, a rename over
+    // `/dev/null` would have made it a plain file).
+    assert!(!Path::new("/dev/full.tmp").exists());
 }
 
 #[test]
