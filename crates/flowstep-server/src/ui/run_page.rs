@@ -28,9 +28,8 @@ pub(crate) async fn page(
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let run_id = match path_id(path) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Ok(Path(run_id)) = path else {
+        return unreadable_id();
     };
     let record = match find(&app, &run_id).await {
         Ok(r) => r,
@@ -57,15 +56,13 @@ pub(crate) async fn page(
     )
 }
 
-/// The run id in the path, or the page that says no run has it: an id that is not UTF-8
-/// once its %-escapes are decoded (`/ui/runs/%FF`) names no run, as in the API.
-fn path_id(path: Result<Path<String>, PathRejection>) -> Result<String, Response> {
-    path.map(|Path(id)| id).map_err(|_| {
-        problem(
-            StatusCode::NOT_FOUND,
-            "no run has the id in this path: it is not UTF-8 once its %-escapes are decoded",
-        )
-    })
+/// The page for a run id that is not UTF-8 once its %-escapes are decoded (`/ui/runs/%FF`):
+/// it names no run, as in the API.
+fn unreadable_id() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "no run has the id in this path: it is not UTF-8 once its %-escapes are decoded",
+    )
 }
 
 /// The run stored under `run_id`, or the page that says there is none.
@@ -270,9 +267,8 @@ pub(crate) async fn cancel(
     State(app): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let run_id = match path_id(path) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Ok(Path(run_id)) = path else {
+        return unreadable_id();
     };
     let result = crate::api::runs::cancel_run(&app, &run_id).await;
     act(&app, &run_id, "cancelled", result).await
@@ -283,9 +279,8 @@ pub(crate) async fn retry(
     State(app): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let run_id = match path_id(path) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Ok(Path(run_id)) = path else {
+        return unreadable_id();
     };
     let result = crate::api::runs::retry_run(&app, &run_id).await;
     act(&app, &run_id, "retried", result).await
