@@ -531,57 +531,32 @@ fn an_output_that_is_not_this_flows_results_is_refused_and_left_as_it_is() {
 fn an_output_that_is_a_pipe_or_a_device_is_written_and_never_read_back() {
     let dir = Scratch::new();
     let rows = dir.write("rows.csv", &orders(2));
+    let batch_into = |output: &str| {
+        let child = flowstep(dir.path())
+            .args(["batch", "stripe-checkout", "--sandbox"])
+            .args(["--id-column", "order_id", "--output", output, "--input"])
+            .arg(&rows)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        within_a_minute(child)
+    };
     // `/dev/stdout` on a pipe: reading it back for a resume would wait forever.
-    let child = flowstep(dir.path())
-        .args([
-            "batch",
-            "stripe-checkout",
-            "--sandbox",
-            "--id-column",
-            "order_id",
-        ])
-        .args(["--output", "/dev/stdout", "--input"])
-        .arg(&rows)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (code, stdout) = within_a_minute(child);
+    let (code, stdout) = batch_into("/dev/stdout");
     assert_eq!(code, 0, "{stdout}");
-    let mut ran: Vec<(String, String)> = stdout
+    let mut ran: Vec<(&str, &str)> = Vec::new();
+    let lines: Vec<Value> = stdout
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .map(|v| {
-            (
-                v["run_id"].as_str().unwrap().into(),
-                v["status"].as_str().unwrap().into(),
-            )
-        })
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    for v in &lines {
+        ran.push((v["run_id"].as_str().unwrap(), v["status"].as_str().unwrap()));
+    }
     ran.sort();
-    assert_eq!(
-        ran,
-        [
-            ("ord-1".into(), "succeeded".into()),
-            ("ord-2".into(), "succeeded".into())
-        ]
-    );
+    assert_eq!(ran, [("ord-1", "succeeded"), ("ord-2", "succeeded")]);
     // A device that takes nothing: the write fails, and says so.
-    let child = flowstep(dir.path())
-        .args([
-            "batch",
-            "stripe-checkout",
-            "--sandbox",
-            "--id-column",
-            "order_id",
-        ])
-        .args(["--output", "/dev/full", "--input"])
-        .arg(&rows)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (code, _) = within_a_minute(child);
+    let (code, _) = batch_into("/dev/full");
     assert_eq!(code, 2);
     // Nothing was made beside the device to rewrite it through (as root, a rename over
     // `/dev/null` would have made it a plain file).

@@ -5,25 +5,26 @@
 use crate::support::{Scratch, flowstep, run};
 use std::process::Stdio;
 
+/// The Stripe preset on the built-in sandbox, with every input it needs.
+const RUN_PRESET: &[&str] = &[
+    "run",
+    "stripe-checkout",
+    "--sandbox",
+    "--var",
+    "product_name=Tea",
+    "--var",
+    "amount_paise=5000",
+    "--var",
+    "success_url=https://shop.example/thanks",
+];
+
 #[test]
 fn a_closed_pipe_ends_the_process_quietly_with_141() {
     let dir = Scratch::new();
     for args in [
         &["schema"][..],
         &["presets", "show", "stripe-checkout"],
-        &[
-            "run",
-            "stripe-checkout",
-            "--sandbox",
-            "--var",
-            "product_name=Tea",
-            "--var",
-            "amount_paise=5000",
-            "--var",
-            "success_url=https://shop.example/thanks",
-            "--output",
-            "json",
-        ],
+        &[RUN_PRESET, &["--output", "json"]].concat(),
     ] {
         let mut child = flowstep(dir.path())
             .args(args)
@@ -43,20 +44,7 @@ fn a_closed_pipe_ends_the_process_quietly_with_141() {
 #[test]
 fn output_a_full_disk_refuses_is_an_error_with_74_not_silence() {
     let dir = Scratch::new();
-    for args in [
-        &["schema"][..],
-        &[
-            "run",
-            "stripe-checkout",
-            "--sandbox",
-            "--var",
-            "product_name=Tea",
-            "--var",
-            "amount_paise=5000",
-            "--var",
-            "success_url=https://shop.example/thanks",
-        ],
-    ] {
+    for args in [&["schema"][..], RUN_PRESET] {
         let full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
