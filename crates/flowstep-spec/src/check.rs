@@ -475,6 +475,8 @@ impl<'a> Cx<'a> {
                 let help = help_did_you_mean(first, candidates).unwrap_or_else(|| {
                     match self.plugin_before(at) {
                         // A plugin step that sets it but did not say so is the likely cause.
+                        // (The engine rewrites this help for a step whose type no kind has,
+                        // finding it by "; if TYPE step `ID` sets it, ": `unknown_kind_help`.)
                         Some(step) => format!(
                             "declare `{first}` under `inputs:`, or map it from an earlier step's response; if {} step `{}` sets it, its step kind must declare it in `Step::defines` (`.defines([\"{first}\"])` for a `step_fn`), so that the check knows",
                             step.kind.value, step.id.value
