@@ -507,6 +507,9 @@ fn read_steps(
                     "a step with this id is already on line {line}; step ids must be unique"
                 )),
             );
+            // Kept, so that what is wrong inside it is reported too (every problem at once);
+            // the flow does not compile either way.
+            out.push(step);
             continue;
         }
         first_of.insert(step.id.value.clone(), step.id.span);
