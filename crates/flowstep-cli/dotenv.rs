@@ -35,7 +35,7 @@ impl std::error::Error for DotEnvError {}
 impl DotEnv {
     /// Reads `path`: `Ok(None)` when there is no such file.
     pub fn read(path: &Path) -> Result<Option<DotEnv>, DotEnvError> {
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::files::read_bytes(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {

@@ -1,4 +1,5 @@
-//! Reading the files a command names: a flow, a flow a `use:` names, a vars file. Each must be
+//! Reading the files a command names: a flow, a flow a `use:` names, a vars file, `.env`, a
+//! sandbox's templates. Each must be
 //! a regular file of at most [`MAX_FILE_BYTES`] of UTF-8 text, so that `use: /dev/urandom` or
 //! a named pipe is refused at once instead of read forever. A file that is not UTF-8 gets a
 //! diagnostic at the line and column of the first byte that is not.
@@ -55,6 +56,26 @@ pub fn read(path: &Path, name: &str, what: &str) -> Result<SourceFile, Unreadabl
         return Err(too_large(&refused));
     }
     text(bytes, name, what)
+}
+
+/// The bytes of `path`, held to what [`read`] allows (a regular file of at most
+/// [`MAX_FILE_BYTES`]), for files that are not flows (`.env`, a sandbox's templates). A
+/// missing file keeps its [`std::io::ErrorKind::NotFound`]; any other refusal is one line
+/// (`it is not a regular file (a device or a pipe, which could be read forever)`).
+pub fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    let refused = |why: String| Unreadable::Refused(why);
+    let as_io =
+        |u: Unreadable| std::io::Error::new(std::io::ErrorKind::InvalidInput, u.to_string());
+    // Asked before opening: opening a named pipe would wait for a writer.
+    check_kind(&std::fs::metadata(path)?, &refused).map_err(as_io)?;
+    let file = std::fs::File::open(path)?;
+    check_kind(&file.metadata()?, &refused).map_err(as_io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(as_io(too_large(&refused)));
+    }
+    Ok(bytes)
 }
 
 /// The name a flow read from stdin (`flowstep run -`) goes by in messages; a `use:` in it is

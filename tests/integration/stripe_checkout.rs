@@ -194,6 +194,67 @@ fn secret_is_read_from_dot_env() {
 }
 
 #[test]
+fn a_dot_env_or_templates_file_that_is_a_device_or_a_pipe_is_refused_at_once() {
+    let dir = Scratch::new();
+    let within_30s = |mut cmd: std::process::Command| -> (i32, String) {
+        let mut child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > end {
+                let _ = child.kill();
+                panic!("still reading after 30 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let env = dir.path().join(".env");
+    let refused = "cannot read the file: it is not a regular file (a device or a pipe, which could be read forever)";
+    // Endless bytes, then a named pipe no one writes to.
+    std::os::unix::fs::symlink("/dev/urandom", &env).unwrap();
+    for make_fifo in [false, true] {
+        if make_fifo {
+            std::fs::remove_file(&env).unwrap();
+            let made = std::process::Command::new("mkfifo")
+                .arg(&env)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }
+        let mut cmd = flowstep(dir.path());
+        cmd.args(["run", "stripe-checkout", "--sandbox"]).args([
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=5000",
+        ]);
+        let (code, stderr) = within_30s(cmd);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(&format!("error: {}: {refused}", env.display())),
+            "{stderr}"
+        );
+    }
+    let mut cmd = flowstep(dir.path());
+    cmd.args(["sandbox", "--addr", "127.0.0.1:0"])
+        .args(["--whatsapp-templates", "/dev/urandom"]);
+    let (code, stderr) = within_30s(cmd);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: --whatsapp-templates /dev/urandom: it is not a regular file (a device or a pipe, which could be read forever)\n"
+    );
+}
+
+#[test]
 fn missing_api_key_fails_with_stripes_message() {
     let sb = TestSandbox::start();
     let dir = Scratch::new();

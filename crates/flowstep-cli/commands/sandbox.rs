@@ -52,8 +52,11 @@ pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Ex
     };
     let templates = match &args.whatsapp_templates {
         None => Vec::new(),
-        Some(path) => match std::fs::read_to_string(path)
+        Some(path) => match crate::files::read_bytes(path)
             .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_owned())
+            })
             .and_then(|text| flowstep_sandbox::read_templates(&text))
         {
             Ok(t) => t,
