@@ -75,7 +75,7 @@ pub struct SandboxArgs {
     /// `say`.
     #[command(subcommand)]
     pub action: Option<SandboxAction>,
-    /// Address to listen on (loopback).
+    /// Address to listen on: loopback only (127.0.0.1 or ::1); another is refused.
     #[arg(long, env = "FLOWSTEP_SANDBOX_ADDR", default_value = "127.0.0.1:12111")]
     pub addr: std::net::SocketAddr,
     /// Send the sandbox's events as signed webhooks to the receiver at this base URL: POST

@@ -391,3 +391,22 @@ fn a_bad_fault_is_refused_with_the_shape_it_takes() {
         "{message}"
     );
 }
+
+#[test]
+fn the_sandbox_refuses_to_listen_beyond_loopback() {
+    let dir = Scratch::new();
+    for addr in ["0.0.0.0:18431", "[::]:18431"] {
+        let out: Run = flowstep(dir.path())
+            .args(["sandbox", "--addr", addr])
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{out:?}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: --addr {addr}: the sandbox listens on loopback only (127.0.0.1 or ::1), since it takes any test key and asks for no login; give an address like 127.0.0.1:18431\n"
+            )
+        );
+    }
+}

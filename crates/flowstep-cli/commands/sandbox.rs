@@ -16,6 +16,14 @@ use std::sync::Arc;
 
 pub fn sandbox(args: &SandboxArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     let addr = args.addr;
+    // It takes any test key and has no login of its own: reachable from this machine only.
+    if !addr.ip().is_loopback() {
+        errln!(
+            "error: --addr {addr}: the sandbox listens on loopback only (127.0.0.1 or ::1), since it takes any test key and asks for no login; give an address like 127.0.0.1:{}",
+            addr.port()
+        );
+        return Ok(Exit::Invalid);
+    }
     let faults = DeliveryFaults {
         rate: args.forward_faults.unwrap_or(0.0),
         seed: args.forward_faults_seed,
