@@ -16,8 +16,9 @@ pub fn parse_routes(routes: &[String]) -> anyhow::Result<Vec<Route>> {
     routes
         .iter()
         .map(|r| {
+            // The message quotes the part that is wrong, and never a password in it.
             r.parse::<Route>()
-                .map_err(|e| anyhow::anyhow!("--route {r:?}: {e}"))
+                .map_err(|e| anyhow::anyhow!("--route: {e}"))
         })
         .collect()
 }

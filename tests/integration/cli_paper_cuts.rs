@@ -310,3 +310,27 @@ steps:
         text.stdout
     );
 }
+
+#[test]
+fn a_route_with_a_password_in_it_is_refused_without_showing_it() {
+    let dir = Scratch::new();
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "stripe-checkout",
+            "--var",
+            "product_name=Tea",
+            "--var",
+            "amount_paise=5000",
+            "--route",
+            "https://api.stripe.com=http://user:hunter2@127.0.0.1:18432",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: --route: route TO `http://127.0.0.1:18432` has a user name or password in it (`USER:PASSWORD@`); a route only says where requests go: give their credentials in the step's `auth:`\n"
+    );
+    assert!(!out.all_output().contains("hunter2"));
+}

@@ -121,6 +121,17 @@ impl FromStr for Route {
                     "route {which} `{url}` is not a URL ({e}): write it like https://api.stripe.com"
                 ))
             })?;
+            // Credentials in a route would be sent beside the step's own `Authorization`, and
+            // printed in the routing note: refused, and not shown.
+            if !parsed.username().is_empty() || parsed.password().is_some() {
+                let mut shown = parsed.clone();
+                let _ = shown.set_username("");
+                let _ = shown.set_password(None);
+                return Err(RouteError(format!(
+                    "route {which} `{}` has a user name or password in it (`USER:PASSWORD@`); a route only says where requests go: give their credentials in the step's `auth:`",
+                    shown.as_str().trim_end_matches('/')
+                )));
+            }
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(RouteError(format!(
                     "route {which} `{url}` must start with http:// or https://"
@@ -202,6 +213,14 @@ mod tests {
         assert!(e.to_string().contains("must start with http"), "{e}");
         let e = "https://a.com=http://x?y=1".parse::<Route>().unwrap_err();
         assert!(e.to_string().contains("TO"), "{e}");
+        // Credentials: refused, and the password is not shown.
+        let e = "https://api.stripe.com=http://user:pw@127.0.0.1:18432"
+            .parse::<Route>()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "route TO `http://127.0.0.1:18432` has a user name or password in it (`USER:PASSWORD@`); a route only says where requests go: give their credentials in the step's `auth:`"
+        );
     }
 
     #[test]
