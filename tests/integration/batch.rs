@@ -3,7 +3,7 @@
 //! their line and column while the others run; rate limits hold at the server, per second;
 //! a 429 pauses the host; Ctrl-C lets the runs in flight finish.
 
-use crate::support::{Run, Scratch, TestSandbox, flowstep, preset, run_piped};
+use crate::support::{Run, Scratch, TestSandbox, flowstep, preset, run_piped, run_within};
 use flowstep_sandbox::{Fault, FaultAction, RecordedRequest, SANDBOX_SECRET_KEY};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -450,28 +450,6 @@ fn an_output_that_cannot_be_rewritten_names_the_file_that_could_not_be_made() {
     );
 }
 
-/// Waits at most a minute for `child`, whose stdout is piped: its exit code and stdout.
-fn within_a_minute(mut child: Child) -> (i32, String) {
-    use std::io::Read;
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).unwrap();
-        text
-    });
-    let end = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return (status.code().unwrap_or(-1), reader.join().unwrap());
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            panic!("the batch did not end within a minute");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn an_output_that_is_not_this_flows_results_is_refused_and_left_as_it_is() {
     let dir = Scratch::new();
@@ -532,15 +510,12 @@ fn an_output_that_is_a_pipe_or_a_device_is_written_and_never_read_back() {
     let dir = Scratch::new();
     let rows = dir.write("rows.csv", &orders(2));
     let batch_into = |output: &str| {
-        let child = flowstep(dir.path())
-            .args(["batch", "stripe-checkout", "--sandbox"])
+        let mut cmd = flowstep(dir.path());
+        cmd.args(["batch", "stripe-checkout", "--sandbox"])
             .args(["--id-column", "order_id", "--output", output, "--input"])
-            .arg(&rows)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        within_a_minute(child)
+            .arg(&rows);
+        let out = run_within(cmd, Duration::from_secs(60));
+        (out.code, out.stdout)
     };
     // `/dev/stdout` on a pipe: reading it back for a resume would wait forever.
     let (code, stdout) = batch_into("/dev/stdout");

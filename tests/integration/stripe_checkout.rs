@@ -1,7 +1,9 @@
 //! The Stripe preset end to end: the README's main command, and the errors the guide's
 //! troubleshooting table is about, as a flow author sees them.
 
-use crate::support::{Run, Scratch, TestSandbox, flowstep, preset_with, run, run_with_key};
+use crate::support::{
+    Run, Scratch, TestSandbox, flowstep, preset_with, run, run_with_key, run_within,
+};
 use flowstep_sandbox::{PINNED_STRIPE_VERSION, SANDBOX_SECRET_KEY};
 
 const README_ARGS: &[&str] = &[
@@ -196,25 +198,9 @@ fn secret_is_read_from_dot_env() {
 #[test]
 fn a_dot_env_or_templates_file_that_is_a_device_or_a_pipe_is_refused_at_once() {
     let dir = Scratch::new();
-    let within_30s = |mut cmd: std::process::Command| -> (i32, String) {
-        let mut child = cmd
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while child.try_wait().unwrap().is_none() {
-            if std::time::Instant::now() > end {
-                let _ = child.kill();
-                panic!("still reading after 30 s");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+    let within_30s = |cmd| {
+        let out = run_within(cmd, std::time::Duration::from_secs(30));
+        (out.code, out.stderr)
     };
     let env = dir.path().join(".env");
     let refused = "cannot read the file: it is not a regular file (a device or a pipe, which could be read forever)";
