@@ -340,6 +340,7 @@ fn json_lines_rows_and_their_mistakes() {
             "{\"product_name\": \"Tee\", \"amount_paise\": 50000,}\n",
             "\n",
             "{\"product_name\": \"Tee\"}\n",
+            "{\"product_name\": \"Tee\", \"amount_paise\": 50000, \"amount_paise\": 5}\n",
         ),
     );
     let out = flowstep(dir.path())
@@ -355,7 +356,7 @@ fn json_lines_rows_and_their_mistakes() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     lines.sort_by_key(|l| l["row"].as_u64());
-    assert_eq!(lines.len(), 4, "{}", out.stdout);
+    assert_eq!(lines.len(), 5, "{}", out.stdout);
     assert_eq!(lines[0]["status"], "succeeded");
     let id = lines[0]["run_id"].as_str().unwrap();
     assert!(
@@ -375,6 +376,12 @@ fn json_lines_rows_and_their_mistakes() {
         lines[3]["error"]["message"],
         "line 5, column `amount_paise`: no value for `amount_paise`, which the flow requires (Amount in paise: Rs 500 is 50000; 0 for a no-cost order, else at least 50)"
     );
+    // serde_json would keep the last of the two; which one the row meant is not known.
+    assert_eq!(
+        lines[4]["error"]["message"],
+        "line 6, column `amount_paise`: given twice in the row, so which value is meant is not known; give it once"
+    );
+    assert_eq!(lines[4]["status"], "invalid");
 }
 
 #[test]

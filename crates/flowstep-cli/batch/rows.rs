@@ -352,6 +352,14 @@ fn json_row(line: u64, bytes: &[u8]) -> Result<Vec<(String, Cell)>, RowError> {
             ),
         ));
     };
+    // serde_json keeps the last of two equal keys; which value the row meant is not known.
+    if let Some(key) = repeated_key(text, map.len()) {
+        return Err(error(
+            None,
+            Some(key.clone()),
+            "given twice in the row, so which value is meant is not known; give it once".into(),
+        ));
+    }
     Ok(map
         .into_iter()
         .map(|(k, v)| {
@@ -365,6 +373,40 @@ fn json_row(line: u64, bytes: &[u8]) -> Result<Vec<(String, Cell)>, RowError> {
             (k, cell)
         })
         .collect())
+}
+
+/// The first key the JSON object `text` holds more than once, when it has more keys than the
+/// `distinct` ones the map kept (read again only then).
+fn repeated_key(text: &str, distinct: usize) -> Option<String> {
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visit;
+            impl<'de> serde::de::Visitor<'de> for Visit {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut m: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((k, _)) = m.next_entry::<String, serde::de::IgnoredAny>()? {
+                        keys.push(k);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(Visit)
+        }
+    }
+    let Keys(keys) = serde_json::from_str(text).ok()?;
+    if keys.len() == distinct {
+        return None;
+    }
+    let mut seen = std::collections::HashSet::new();
+    keys.into_iter().find(|k| !seen.insert(k.clone()))
 }
 
 fn kind(v: &Value) -> &'static str {
