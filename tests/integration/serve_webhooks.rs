@@ -487,6 +487,22 @@ fn serve_webhooks_unconfigured_endpoints_answer_404_and_say_why_once() {
         (404, Some("webhook_not_configured"))
     );
     assert_eq!(events(&serve, None), Vec::<Value>::new());
+    // The server's stderr reaches the test through a reader thread: wait (5 s at most) until
+    // every warning written has arrived, then count them.
+    let names = [
+        "STRIPE_WEBHOOK_SECRET",
+        "RAZORPAY_WEBHOOK_SECRET",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+    ];
+    let since = std::time::Instant::now();
+    while !names
+        .iter()
+        .all(|n| serve.log().contains(&format!("{n} is not set")))
+        && since.elapsed() < std::time::Duration::from_secs(5)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let log = serve.log();
     assert_eq!(
         log.matches("STRIPE_WEBHOOK_SECRET is not set").count(),
