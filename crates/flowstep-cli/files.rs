@@ -38,30 +38,15 @@ impl fmt::Display for Unreadable {
 /// Reads `path`, shown as `name` in messages and diagnostics; `what` says what it is for
 /// ("flow file", "vars file").
 pub fn read(path: &Path, name: &str, what: &str) -> Result<SourceFile, Unreadable> {
-    let refused = |why: String| Unreadable::Refused(format!("cannot read {what} {name}: {why}"));
-    // Asked before opening: opening a named pipe would wait for a writer.
-    let meta = std::fs::metadata(path).map_err(|e| refused(e.to_string()))?;
-    check_kind(&meta, &refused)?;
-    let file = std::fs::File::open(path).map_err(|e| refused(e.to_string()))?;
-    // Asked again of what was opened, in case the path changed in between.
-    check_kind(
-        &file.metadata().map_err(|e| refused(e.to_string()))?,
-        &refused,
-    )?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| refused(e.to_string()))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(&refused));
-    }
+    let bytes = read_bytes(path)
+        .map_err(|e| Unreadable::Refused(format!("cannot read {what} {name}: {e}")))?;
     text(bytes, name, what)
 }
 
-/// The bytes of `path`, held to what [`read`] allows (a regular file of at most
-/// [`MAX_FILE_BYTES`]), for files that are not flows (`.env`, a sandbox's templates). A
-/// missing file keeps its [`std::io::ErrorKind::NotFound`]; any other refusal is one line
-/// (`it is not a regular file (a device or a pipe, which could be read forever)`).
+/// The bytes of `path`, a regular file of at most [`MAX_FILE_BYTES`] (what [`read`] reads a
+/// flow from, and `.env` and a sandbox's templates are read with). A missing file keeps its
+/// [`std::io::ErrorKind::NotFound`]; any other refusal is one line (`it is not a regular file
+/// (a device or a pipe, which could be read forever)`).
 pub fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     let refused = |why: String| Unreadable::Refused(why);
     let as_io =

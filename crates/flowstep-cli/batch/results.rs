@@ -48,26 +48,14 @@ impl Results {
     /// left as it is. A path that is not a regular file (`/dev/stdout`, a pipe, a device) is
     /// only written to: nothing is read back from it.
     pub fn file(path: &Path, flow: &str) -> io::Result<(Self, Earlier)> {
-        let regular = match std::fs::metadata(path) {
-            Ok(meta) => Some(meta.is_file()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        let earlier = match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => keep_succeeded(path, flow)?,
+            // A device or a pipe: written to, never read back.
+            Ok(_) => Earlier::default(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Earlier::default(),
             Err(e) => return Err(e),
         };
-        let (file, earlier) = match regular {
-            Some(false) => {
-                let file = OpenOptions::new().append(true).open(path)?;
-                (file, Earlier::default())
-            }
-            Some(true) => {
-                let earlier = keep_succeeded(path, flow)?;
-                let file = OpenOptions::new().create(true).append(true).open(path)?;
-                (file, earlier)
-            }
-            None => {
-                let file = OpenOptions::new().create(true).append(true).open(path)?;
-                (file, Earlier::default())
-            }
-        };
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok((
             Results {
                 out: Box::new(BufWriter::with_capacity(64 * 1024, file)),

@@ -279,8 +279,6 @@ impl Engine {
         stack.push(flow.file.name().to_owned());
         // Where the first step whose kind could not bind it (and cannot say what it sets) is.
         let mut not_bound_from: Option<usize> = None;
-        // Steps whose type no kind registered here has (id, type): a misspelt type, most likely.
-        let mut unknown_kinds: Vec<(String, String)> = Vec::new();
         for decl in &flow.steps {
             bound.push(BoundStep::default());
             if let (StepSpec::Flow(spec), Some(loader)) = (&decl.spec, loader) {
@@ -329,7 +327,9 @@ impl Engine {
                     )
                     .with_help(help),
                 );
-                unknown_kinds.push((decl.id.value.clone(), decl.kind.value.clone()));
+                if let Some(last) = bound.last_mut() {
+                    last.kind_unknown = true;
+                }
                 continue;
             };
             match kind.bind(decl, &flow) {
@@ -338,6 +338,7 @@ impl Engine {
                         *last = BoundStep {
                             defines: step.defines(),
                             fields: step.fields(),
+                            kind_unknown: false,
                         };
                     }
                     steps.push(step);
@@ -368,8 +369,7 @@ impl Engine {
                         !(d.span.start > from && d.message.starts_with("undefined variable"))
                     }
                     None => true,
-                })
-                .map(|d| unknown_kind_help(d, &unknown_kinds)),
+                }),
         );
         let has_errors = diags.has_errors();
         let all = diags.sorted();
@@ -533,22 +533,4 @@ fn literal_value(value: &ValueTemplate) -> Option<InputValue> {
             .map(|s| InputValue::Typed(serde_json::Value::String(s.to_owned()))),
         ValueTemplate::List(_) | ValueTemplate::Map(_) => None,
     }
-}
-
-/// The check's help for a variable a plugin step may set (declare it in `Step::defines`)
-/// speaks to whoever wrote the step's kind; when no kind of that type is registered, the
-/// type is the likely mistake, and the help says that instead.
-fn unknown_kind_help(mut d: Diagnostic, unknown: &[(String, String)]) -> Diagnostic {
-    let Some(help) = &d.help else { return d };
-    for (id, kind) in unknown {
-        let plugin_hint = format!("; if {kind} step `{id}` sets it, ");
-        if let Some(at) = help.find(&plugin_hint) {
-            d.help = Some(format!(
-                "{}; step `{id}` before it has a type flowstep does not know (`{kind}`), so what it would set is unknown: fix its type first",
-                &help[..at]
-            ));
-            break;
-        }
-    }
-    d
 }

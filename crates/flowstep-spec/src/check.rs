@@ -29,6 +29,9 @@ pub struct BoundStep {
     /// The fields the step's kind adds to `status`, `attempts` and `error`; [`Fields::Any`]
     /// when the kind does not say (they are then not checked).
     pub fields: Fields,
+    /// No step kind of this type is registered: the type is most likely misspelt, which a
+    /// read of a variable the step might set is told to fix first.
+    pub kind_unknown: bool,
 }
 
 impl Default for BoundStep {
@@ -36,6 +39,7 @@ impl Default for BoundStep {
         BoundStep {
             defines: Vec::new(),
             fields: Fields::Any,
+            kind_unknown: false,
         }
     }
 }
@@ -171,6 +175,9 @@ pub fn check_variables(flow: &Flow, bound: &[BoundStep]) -> Vec<Diagnostic> {
         unread,
         index,
         fields,
+        kind_unknown: (0..n)
+            .map(|i| bound.get(i).is_some_and(|b| b.kind_unknown))
+            .collect(),
         secrets: flow.secrets.iter().map(|s| s.name.value.as_str()).collect(),
         suggestions,
     };
@@ -313,6 +320,8 @@ struct Cx<'a> {
     unread: HashMap<&'a str, usize>,
     index: HashMap<&'a str, usize>,
     fields: Vec<Fields>,
+    /// Per step: its type has no registered kind ([`BoundStep::kind_unknown`]).
+    kind_unknown: Vec<bool>,
     secrets: Vec<&'a str>,
     suggestions: usize,
 }
@@ -474,10 +483,13 @@ impl<'a> Cx<'a> {
                 self.names = names;
                 let help = help_did_you_mean(first, candidates).unwrap_or_else(|| {
                     match self.plugin_before(at) {
+                        // A type nothing registered: most likely misspelt, fixed first.
+                        Some((i, step)) if self.kind_unknown[i] => format!(
+                            "declare `{first}` under `inputs:`, or map it from an earlier step's response; step `{}` before it has a type flowstep does not know (`{}`), so what it would set is unknown: fix its type first",
+                            step.id.value, step.kind.value
+                        ),
                         // A plugin step that sets it but did not say so is the likely cause.
-                        // (The engine rewrites this help for a step whose type no kind has,
-                        // finding it by "; if TYPE step `ID` sets it, ": `unknown_kind_help`.)
-                        Some(step) => format!(
+                        Some((_, step)) => format!(
                             "declare `{first}` under `inputs:`, or map it from an earlier step's response; if {} step `{}` sets it, its step kind must declare it in `Step::defines` (`.defines([\"{first}\"])` for a `step_fn`), so that the check knows",
                             step.kind.value, step.id.value
                         ),
@@ -498,11 +510,12 @@ impl<'a> Cx<'a> {
 
     /// The last plugin step (a type the format does not know) written before step `at` (or
     /// before the outputs).
-    fn plugin_before(&self, at: usize) -> Option<&'a StepDecl> {
+    fn plugin_before(&self, at: usize) -> Option<(usize, &'a StepDecl)> {
         self.flow.steps[..at.min(self.flow.steps.len())]
             .iter()
+            .enumerate()
             .rev()
-            .find(|s| matches!(s.spec, StepSpec::Plugin(_)))
+            .find(|(_, s)| matches!(s.spec, StepSpec::Plugin(_)))
     }
 
     /// `<<steps.ID.FIELD...>>` must name a field step `ID` has.
