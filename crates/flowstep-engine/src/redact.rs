@@ -123,6 +123,11 @@ struct Compiled {
     needles: Vec<CompiledNeedle>,
     /// The needles it was built from, for [`Compiled::within`].
     keys: Vec<NeedleKey>,
+    /// The length in bytes of the shortest pattern, canonical or raw. Decoding never makes a
+    /// text longer (every escape is at least as long as what it stands for), so a text
+    /// shorter than this holds no match and is not decoded or searched: most of a JSON
+    /// document's keys and many of its values.
+    min_len: usize,
 }
 
 #[derive(Debug)]
@@ -255,38 +260,47 @@ impl Redactor {
     }
 
     fn redact_in<'t>(&self, text: Cow<'t, str>, place: Place) -> Cow<'t, str> {
-        let mut out = text;
-        // A redactor up the chain whose values this one hides too is not searched again: a
-        // run's redactor made from a shared one that keeps the same secrets (the CLI's, for
-        // every run of a batch) would otherwise decode and search every string twice. One
-        // pass with all the values is what a single redactor holding them gives.
+        self.pass().apply(text, place)
+    }
+
+    /// The searchers a redaction goes through, taken once for a whole text or value: each
+    /// takes a lock to read, which a walk over every string of a response would otherwise
+    /// take for each string.
+    ///
+    /// A redactor up the chain whose values this one hides too is not searched again: a run's
+    /// redactor made from a shared one that keeps the same secrets (the CLI's, for every run
+    /// of a batch) would otherwise decode and search every string twice. One pass with all the
+    /// values is what a single redactor holding them gives. The live runs made from this one
+    /// come after.
+    fn pass(&self) -> Pass {
+        let mut searchers: Vec<Arc<Compiled>> = Vec::new();
         let mut first: Option<Arc<Compiled>> = None;
         let mut at = Some(self);
         while let Some(r) = at {
             if let Some(c) = r.compiled() {
                 match &first {
                     Some(f) if c.within(f) => {}
-                    _ => out = c.apply(out, place),
+                    _ => searchers.push(c.clone()),
                 }
                 first.get_or_insert(c);
             }
             at = r.parent.as_deref();
         }
-        self.redact_runs(out, place)
+        self.push_runs(&mut searchers);
+        Pass(searchers)
     }
 
-    fn redact_runs<'t>(&self, text: Cow<'t, str>, place: Place) -> Cow<'t, str> {
+    /// Adds the searchers of the live runs made from this redactor, and of theirs.
+    fn push_runs(&self, searchers: &mut Vec<Arc<Compiled>>) {
         let live: Vec<Arc<Redactor>> = {
             let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
             runs.retain(|r| r.strong_count() > 0);
             runs.iter().filter_map(Weak::upgrade).collect()
         };
-        let mut out = text;
         for run in live {
-            out = run.redact_own(out, place);
-            out = run.redact_runs(out, place);
+            searchers.extend(run.compiled());
+            run.push_runs(searchers);
         }
-        out
     }
 
     fn compiled(&self) -> Option<Arc<Compiled>> {
@@ -311,33 +325,42 @@ impl Redactor {
         own.compiled.clone()
     }
 
-    fn redact_own<'t>(&self, text: Cow<'t, str>, place: Place) -> Cow<'t, str> {
-        match self.compiled() {
-            Some(compiled) => compiled.apply(text, place),
-            None => text,
-        }
-    }
-
     /// Redacts every string in a JSON value, in place, leaving its shape alone. Object keys are
     /// kept as they are unless they hold a secret of at least [`SHORT_SECRET_CHARS`]
     /// characters (a server that echoes a key as a field name); a short secret never changes a
     /// key.
     pub fn redact_value(&self, value: &mut serde_json::Value) {
+        let pass = self.pass();
+        if !pass.0.is_empty() {
+            pass.apply_value(value);
+        }
+    }
+}
+
+/// The searchers of one redaction, in the order they are applied ([`Redactor::pass`]).
+struct Pass(Vec<Arc<Compiled>>);
+
+impl Pass {
+    fn apply<'t>(&self, text: Cow<'t, str>, place: Place) -> Cow<'t, str> {
+        self.0.iter().fold(text, |out, c| c.apply(out, place))
+    }
+
+    fn apply_value(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
         match value {
             Value::String(s) => {
-                if let Cow::Owned(r) = self.redact(s) {
+                if let Cow::Owned(r) = self.apply(Cow::Borrowed(s.as_str()), Place::Text) {
                     *s = r;
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_value(v)),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.apply_value(v)),
             Value::Object(map) => {
-                map.values_mut().for_each(|v| self.redact_value(v));
+                map.values_mut().for_each(|v| self.apply_value(v));
                 // Keys are almost never secret: the map is rebuilt (in order) only when one
                 // is, not for every object of every record.
                 let keys_change = map.keys().any(|k| {
                     matches!(
-                        self.redact_in(Cow::Borrowed(k.as_str()), Place::Key),
+                        self.apply(Cow::Borrowed(k.as_str()), Place::Key),
                         Cow::Owned(_)
                     )
                 });
@@ -345,7 +368,7 @@ impl Redactor {
                     let entries = std::mem::take(map);
                     for (k, v) in entries {
                         let key = self
-                            .redact_in(Cow::Borrowed(k.as_str()), Place::Key)
+                            .apply(Cow::Borrowed(k.as_str()), Place::Key)
                             .into_owned();
                         map.insert(key, v);
                     }
@@ -385,8 +408,15 @@ fn compile(needles: &[Needle]) -> Compiled {
         .filter(|(_, n)| n.value.contains(['%', '\\', '&', '\'', '+']))
         .map(|(i, n)| (n.value.as_str(), i))
         .unzip();
+    let min_len = texts
+        .iter()
+        .map(String::len)
+        .chain(raw_texts.iter().map(|t| t.len()))
+        .min()
+        .unwrap_or(0);
     let raw = (!raw_texts.is_empty()).then(|| (searcher(&raw_texts), raw_needles));
     Compiled {
+        min_len,
         searcher: searcher(&texts),
         patterns,
         raw,
@@ -412,6 +442,9 @@ fn searcher<P: AsRef<[u8]>>(patterns: &[P]) -> AhoCorasick {
 impl Compiled {
     /// `text` with every value of this searcher masked.
     fn apply<'t>(&self, text: Cow<'t, str>, place: Place) -> Cow<'t, str> {
+        if text.len() < self.min_len {
+            return text;
+        }
         let spans = self.find(&text, place);
         if spans.is_empty() {
             return text;
