@@ -548,6 +548,7 @@ impl Plan {
             pending: &state.dry_pending,
             new_pending: Vec::new(),
             suspend: None,
+            exposed_from_records: Vec::new(),
         };
         let started = Instant::now();
         // In a dry run, a `when:` that reads a stand-in cannot be decided: the step is shown
@@ -583,6 +584,7 @@ impl Plan {
             journal_error,
             new_pending,
             suspend,
+            exposed_from_records,
             ..
         } = cx;
         if undecided.is_some() {
@@ -630,6 +632,13 @@ impl Plan {
         let mut exposed = Value::Object(exposed);
         redactor.redact_value(&mut exposed);
         redact_map(&mut details, redactor);
+        if let Value::Object(exposed) = &mut exposed {
+            for (key, record, field) in exposed_from_records {
+                if let Some(value) = details.get(&record).and_then(|r| r.get(&field)) {
+                    exposed.insert(key, value.clone());
+                }
+            }
+        }
         if let Some(e) = &mut error {
             redact_error(e, redactor);
         }

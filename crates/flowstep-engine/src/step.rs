@@ -166,6 +166,9 @@ pub struct StepContext<'a> {
     pub(crate) new_pending: Vec<(String, String)>,
     /// Set by a `wait` step that has no event yet: the run suspends here.
     pub(crate) suspend: Option<crate::wait::WaitFor>,
+    /// Exposed as a copy of a field of a record ([`StepContext::expose_recorded`]): the key,
+    /// the record's key and the field's.
+    pub(crate) exposed_from_records: Vec<(String, String, String)>,
 }
 
 impl<'a> StepContext<'a> {
@@ -365,6 +368,17 @@ impl<'a> StepContext<'a> {
     /// Makes a value readable by later steps as `<<steps.ID.KEY>>` (e.g. `body`).
     pub fn expose(&mut self, key: impl Into<String>, value: Value) {
         self.exposed.insert(key.into(), value);
+    }
+
+    /// Exposes as `<<steps.ID.KEY>>` a copy of field `field` of the detail `record` (an HTTP
+    /// step's response body, which it records too), taken once the record is redacted: the
+    /// value is redacted once instead of once in each place. Nothing is exposed if the record
+    /// has no such field when the step ends.
+    pub fn expose_recorded(&mut self, key: impl Into<String>, record: &str, field: &str) {
+        let key = key.into();
+        self.exposed.shift_remove(&key);
+        self.exposed_from_records
+            .push((key, record.to_owned(), field.to_owned()));
     }
 
     /// Records how many attempts the step made (1 by default).

@@ -263,7 +263,15 @@ impl HttpStep {
             json: is_json.then_some(&body),
         };
         let values = mapping::select_all(&self.spec.map, &response);
-        cx.expose("body", body);
+        match save_to {
+            // A saved body is shown as where it went, which the record holds too.
+            Some(_) => cx.expose("body", body),
+            // The record holds the body as it came: it is redacted there once and copied.
+            None => {
+                drop(body);
+                cx.expose_recorded("body", "response", "body");
+            }
+        }
         let values = values.map_err(|mut e| {
             e.http_status = Some(received.status);
             e
@@ -344,7 +352,8 @@ impl HttpStep {
             json: Some(&collected),
         };
         let values = mapping::select_all(&self.spec.map, &response);
-        cx.expose("body", collected);
+        drop(collected);
+        cx.expose_recorded("body", "response", "body");
         let values = values.map_err(|mut e| {
             e.http_status = Some(last.status);
             e
@@ -508,7 +517,8 @@ impl HttpStep {
                     o.token_url.value
                 );
             }
-            cx.expose("body", body);
+            drop(body);
+            cx.expose_recorded("body", "response", "body");
             return Err(history.conclude(e, attempts, &advice));
         }
         Ok((before + attempts, received, body, is_json))
@@ -613,7 +623,9 @@ impl HttpStep {
                 elapsed_ms,
                 "http attempt"
             );
-            if let Ok(r) = &result {
+            // Only when it is written: the body made text and redacted costs as much as the
+            // rest of the step's redaction.
+            if let (Ok(r), true) = (&result, tracing::enabled!(tracing::Level::TRACE)) {
                 let shown = if binary::is_binary(&r.headers, &r.body) {
                     binary::not_shown(&r.headers, &r.body)
                 } else {
