@@ -88,10 +88,16 @@ enum Piece<'s> {
 }
 
 /// Where the first byte that an escape (or a `+`) can start at is in `b`: `%`, `\\`, `&`,
-/// `'` or `+`. Two vectorised searches (`memchr` looks for up to three bytes at once), the
-/// second only as far as the first's find, instead of a test per byte: redaction decodes
-/// every string a run records, and most have none of these.
+/// `'` or `+`. In a long text, two vectorised searches (`memchr` looks for up to three bytes
+/// at once), the second only as far as the first's find, instead of a test per byte:
+/// redaction decodes every string a run records, and most have none of these.
 fn next_special(b: &[u8]) -> Option<usize> {
+    // Each search has a set-up cost that a short text does not earn back.
+    if b.len() < 32 {
+        return b
+            .iter()
+            .position(|&x| matches!(x, b'%' | b'\\' | b'&' | b'\'' | b'+'));
+    }
     match memchr::memchr3(b'%', b'\\', b'&', b) {
         Some(i) => memchr::memchr2(b'\'', b'+', &b[..i]).or(Some(i)),
         None => memchr::memchr2(b'\'', b'+', b),

@@ -9,6 +9,8 @@
 //! of runs.
 
 use crate::canonical::Canonical;
+
+mod value;
 use crate::searcher_cache::Cache;
 use crate::secret_forms::{self, Kind, Part};
 use aho_corasick::{AhoCorasick, Input, MatchKind};
@@ -128,6 +130,8 @@ struct Compiled {
     /// shorter than this holds no match and is not decoded or searched: most of a JSON
     /// document's keys and many of its values.
     min_len: usize,
+    /// Whether a pattern holds a NUL (a secret with one in it).
+    has_nul: bool,
 }
 
 #[derive(Debug)]
@@ -344,39 +348,6 @@ impl Pass {
     fn apply<'t>(&self, text: Cow<'t, str>, place: Place) -> Cow<'t, str> {
         self.0.iter().fold(text, |out, c| c.apply(out, place))
     }
-
-    fn apply_value(&self, value: &mut serde_json::Value) {
-        use serde_json::Value;
-        match value {
-            Value::String(s) => {
-                if let Cow::Owned(r) = self.apply(Cow::Borrowed(s.as_str()), Place::Text) {
-                    *s = r;
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.apply_value(v)),
-            Value::Object(map) => {
-                map.values_mut().for_each(|v| self.apply_value(v));
-                // Keys are almost never secret: the map is rebuilt (in order) only when one
-                // is, not for every object of every record.
-                let keys_change = map.keys().any(|k| {
-                    matches!(
-                        self.apply(Cow::Borrowed(k.as_str()), Place::Key),
-                        Cow::Owned(_)
-                    )
-                });
-                if keys_change {
-                    let entries = std::mem::take(map);
-                    for (k, v) in entries {
-                        let key = self
-                            .apply(Cow::Borrowed(k.as_str()), Place::Key)
-                            .into_owned();
-                        map.insert(key, v);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 fn next_char(s: &str, at: usize) -> usize {
@@ -417,6 +388,7 @@ fn compile(needles: &[Needle]) -> Compiled {
     let raw = (!raw_texts.is_empty()).then(|| (searcher(&raw_texts), raw_needles));
     Compiled {
         min_len,
+        has_nul: texts.iter().any(|t| t.contains('\0')),
         searcher: searcher(&texts),
         patterns,
         raw,
@@ -458,6 +430,12 @@ impl Compiled {
         }
         out.push_str(&text[copied..]);
         Cow::Owned(out)
+    }
+
+    /// Whether the strings of a value can be searched joined with a NUL between them (see
+    /// `redact/value.rs`): no pattern holds a NUL, and no value is searched as it is.
+    fn joinable(&self) -> bool {
+        self.raw.is_none() && !self.has_nul
     }
 
     /// Whether every value this searcher hides (with the same mask) `other` hides too.
