@@ -156,7 +156,7 @@ steps:
       map: {{ blob: $.base64, blob_bytes: $.bytes }}
   - id: tell
     type: message
-    text: "logo <<logo_bytes>> <<logo_type>>; blob <<blob_bytes>> <<blob>>"
+    text: "logo <<logo_bytes>> <<logo_type>> at <<steps.logo.body.saved_to>>; blob <<blob_bytes>> <<blob>>"
 "#,
             base = api.url()
         ),
@@ -167,7 +167,10 @@ steps:
     let v = out.json();
     assert_eq!(
         v["messages"][0]["text"],
-        format!("logo {} image/png; blob 7 AJ+Slv8AAQ==", PNG.len())
+        format!(
+            "logo {} image/png at out/logo.png; blob 7 AJ+Slv8AAQ==",
+            PNG.len()
+        )
     );
     assert_eq!(
         step_record(&v, "logo")["response"]["body"],

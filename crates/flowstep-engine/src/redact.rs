@@ -9,8 +9,6 @@
 //! of runs.
 
 use crate::canonical::Canonical;
-
-mod value;
 use crate::searcher_cache::Cache;
 use crate::secret_forms::{self, Kind, Part};
 use aho_corasick::{AhoCorasick, Input, MatchKind};
@@ -19,6 +17,8 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
 pub use crate::secret_forms::{SHORT_SECRET_CHARS, TRUNCATED_MIN_CHARS, is_short};
+
+mod value;
 
 /// Secrets shorter than this are masked whole; longer ones keep a recognisable prefix and the
 /// last 4 characters, which is what a person needs to tell two keys apart.

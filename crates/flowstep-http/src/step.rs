@@ -263,15 +263,10 @@ impl HttpStep {
             json: is_json.then_some(&body),
         };
         let values = mapping::select_all(&self.spec.map, &response);
-        match save_to {
-            // A saved body is shown as where it went, which the record holds too.
-            Some(_) => cx.expose("body", body),
-            // The record holds the body as it came: it is redacted there once and copied.
-            None => {
-                drop(body);
-                cx.expose_recorded("body", "response", "body");
-            }
-        }
+        // The response record holds the same body (`save` puts what it made of it there too):
+        // it is redacted there once and copied.
+        drop(body);
+        cx.expose_recorded("body", "response", "body");
         let values = values.map_err(|mut e| {
             e.http_status = Some(received.status);
             e
