@@ -13,9 +13,13 @@
 //!   effect a durable write, with the state the run reached) and finishes them; the phase
 //!   ends when the store counts N succeeded runs.
 //!
-//! `FLOWSTEP_BENCH_ONLY=durable` (or `memory`) runs only that phase (to profile it).
+//! - `tmpfs`: the `durable` phase again with the SQLite file in `/dev/shm` (when the system has
+//!   it), where a flush costs nothing: the server's run loop and store without the disk, so
+//!   that durable / tmpfs is what waiting for the disk costs.
 //!
-//! It prints each phase's runs a second, the medians, their ratio (the target:
+//! `FLOWSTEP_BENCH_ONLY=durable` (or `memory`, or `tmpfs`) runs only that phase (to profile it).
+//!
+//! It prints each phase's runs a second, the medians, their ratios (the target:
 //! durable ≥ 0.5× memory at concurrency 64) and CPU per run. It asserts nothing about time.
 
 #[path = "../../flowstep-http/benches/support/stub.rs"]
@@ -253,6 +257,13 @@ fn main() {
         .unwrap_or(64);
     let dir = std::env::temp_dir().join(format!("flowstep-durable-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let tmpfs = std::path::Path::new("/dev/shm").is_dir().then(|| {
+        std::path::Path::new("/dev/shm")
+            .join(format!("flowstep-durable-bench-{}", std::process::id()))
+    });
+    if let Some(t) = &tmpfs {
+        std::fs::create_dir_all(t).unwrap();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -265,11 +276,11 @@ fn main() {
         println!(
             "durable: the stripe-checkout preset against a loopback stub, N = {n} runs a phase, concurrency {concurrency}, {ROUNDS} rounds"
         );
-        let (mut mem, mut dur) = (Vec::new(), Vec::new());
+        let (mut mem, mut dur, mut shm) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..ROUNDS {
-            // FLOWSTEP_BENCH_ONLY=durable or =memory skips the other phase (for a profiler).
+            // FLOWSTEP_BENCH_ONLY=durable, =memory or =tmpfs runs only that phase (for a profiler).
             let only = std::env::var("FLOWSTEP_BENCH_ONLY").unwrap_or_default();
-            let m = if only == "durable" {
+            let m = if only == "durable" || only == "tmpfs" {
                 Phase::skipped(n)
             } else {
                 memory(plan.clone(), n, concurrency, round).await
@@ -279,7 +290,7 @@ fn main() {
                 m.rate(),
                 m.cpu_us()
             );
-            let d = if only == "memory" {
+            let d = if only == "memory" || only == "tmpfs" {
                 Phase::skipped(n)
             } else {
                 durable(&base, &dir, n, concurrency, round).await
@@ -291,12 +302,32 @@ fn main() {
             );
             mem.push(m.rate());
             dur.push(d.rate());
+            if let Some(t) = tmpfs.as_deref().filter(|_| only.is_empty() || only == "tmpfs") {
+                let p = durable(&base, t, n, concurrency, round).await;
+                println!(
+                    "  round {round}: tmpfs   {:>8.0} runs/s  {:>6.0} µs CPU/run",
+                    p.rate(),
+                    p.cpu_us()
+                );
+                shm.push(p.rate());
+            }
         }
         let (m, d) = (median(mem), median(dur));
         println!(
             "median: memory {m:.0} runs/s, durable {d:.0} runs/s: durable/memory = {:.2}× (target ≥ 0.5×)",
             d / m
         );
+        if !shm.is_empty() {
+            let t = median(shm);
+            println!(
+                "median: durable on tmpfs {t:.0} runs/s: durable/tmpfs = {:.2}× (what waiting for the disk costs), tmpfs/memory = {:.2}×",
+                d / t,
+                t / m
+            );
+        }
     });
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some(t) = &tmpfs {
+        let _ = std::fs::remove_dir_all(t);
+    }
 }
