@@ -365,6 +365,13 @@ impl<'a> StepContext<'a> {
         self.details.insert(key.into(), value);
     }
 
+    /// What this step recorded under `key` so far ([`StepContext::record`]), as it was handed
+    /// over (redaction comes when the step ends): a step reads its record back instead of
+    /// keeping a copy of a large value (the http step maps its response from it).
+    pub fn recorded(&self, key: &str) -> Option<&Value> {
+        self.details.get(key)
+    }
+
     /// Makes a value readable by later steps as `<<steps.ID.KEY>>` (e.g. `body`).
     pub fn expose(&mut self, key: impl Into<String>, value: Value) {
         self.exposed.insert(key.into(), value);

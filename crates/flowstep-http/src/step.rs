@@ -251,21 +251,20 @@ impl HttpStep {
         if let Some(spec) = &self.spec.paginate {
             return self.run_pages(cx, &req, bearer, spec).await;
         }
-        let (_, received, mut body, is_json) = self.exchange(cx, &mut req, &mut bearer, 0).await?;
+        let (_, received, is_json) = self.exchange(cx, &mut req, &mut bearer, 0).await?;
         if let Some(to) = &save_to {
-            body = self.save(cx, &base, to, &received, body)?;
+            self.save(cx, &base, to, &received)?;
         }
         // The request succeeded: the status says so next to why its answer could not be used.
+        // The body is read from the response record (`save` puts what it made of it there
+        // too), and exposed as a copy of it, taken once the record is redacted.
         let response = mapping::Response {
             status: received.status,
             headers: &received.headers,
             body: &received.body,
-            json: is_json.then_some(&body),
+            json: recorded_json(cx, is_json),
         };
         let values = mapping::select_all(&self.spec.map, &response);
-        // The response record holds the same body (`save` puts what it made of it there too):
-        // it is redacted there once and copied.
-        drop(body);
         cx.expose_recorded("body", "response", "body");
         let values = values.map_err(|mut e| {
             e.http_status = Some(received.status);
@@ -301,7 +300,7 @@ impl HttpStep {
             }
             // A new OAuth2 token after a 401 goes on this page, and so on every later one.
             let exchanged = self.exchange(cx, &mut page, &mut bearer, attempts).await;
-            let (total, received, body, is_json) = match exchanged {
+            let (total, received, is_json) = match exchanged {
                 Ok(x) => x,
                 Err(mut e) => {
                     if pager.pages() > 0 {
@@ -312,7 +311,7 @@ impl HttpStep {
                 }
             };
             attempts = total;
-            let next = pager.next(&page, &received, is_json.then_some(&body), &config.routes);
+            let next = pager.next(&page, &received, recorded_json(cx, is_json), &config.routes);
             let next = match next {
                 Ok(n) => n,
                 Err(e) => {
@@ -337,17 +336,16 @@ impl HttpStep {
         cx.record("pagination", pager.record());
         // The step's response is the last page's, with the collection as its body: what the
         // mappings read.
-        let (mut record, _, _) = response_record(&last);
-        record["body"] = collected.clone();
+        let (mut record, _) = response_record(&last);
+        record["body"] = collected;
         cx.record("response", record);
         let response = mapping::Response {
             status: last.status,
             headers: &last.headers,
             body: &last.body,
-            json: Some(&collected),
+            json: recorded_json(cx, true),
         };
         let values = mapping::select_all(&self.spec.map, &response);
-        drop(collected);
         cx.expose_recorded("body", "response", "body");
         let values = values.map_err(|mut e| {
             e.http_status = Some(last.status);
@@ -370,17 +368,16 @@ impl HttpStep {
         }
     }
 
-    /// `response.save_to`: writes a 2xx body to the file (whole or not at all) and gives the
-    /// body the step holds then: a binary one as its type, size and where it was saved; text
-    /// or JSON as it was, the record saying where it went too.
+    /// `response.save_to`: writes a 2xx body to the file (whole or not at all) and records
+    /// the body the step holds then: a binary one as its type, size and where it was saved;
+    /// text or JSON as it was, the record saying where it went too.
     fn save(
         &self,
         cx: &mut StepContext<'_>,
         base: &std::path::Path,
         to: &str,
         received: &Received,
-        body: Value,
-    ) -> Result<Value, StepError> {
+    ) -> Result<(), StepError> {
         // Whether this runner lets flows write files was checked before the request was sent.
         let saved = files::save(base, to, &received.body).map_err(|e| {
             let mut e = StepError::invalid(format!(
@@ -394,31 +391,32 @@ impl HttpStep {
             }
             e
         })?;
-        let body = if binary::is_binary(&received.headers, &received.body) {
-            binary::described(&received.headers, &received.body, Some(&saved))
-        } else {
-            body
-        };
-        let (mut record, _, _) = response_record(received);
-        record["body"] = body.clone();
+        let mut record = cx
+            .recorded("response")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        if binary::is_binary(&received.headers, &received.body) {
+            record["body"] = binary::described(&received.headers, &received.body, Some(&saved));
+        }
         record["saved_to"] = json!(saved);
         record["bytes"] = json!(received.body.len());
         cx.record("response", record);
-        Ok(body)
+        Ok(())
     }
 
     /// Sends `req` with the step's retries and rate limit, and records its response. With an
     /// OAuth2 token, a 401 gets one new token (put on `req`, for the pages after it too) and
-    /// one more round of attempts, numbered on; a second 401 stands. A 2xx answer comes back
-    /// with its body (JSON when it parses, else text), whether it is JSON, and the attempts so
-    /// far (`before` plus this request's); anything else fails the step.
+    /// one more round of attempts, numbered on; a second 401 stands. A 2xx answer is recorded
+    /// (its body, JSON when it parses, else text, read back with [`recorded_json`]) and comes
+    /// back with whether its body is JSON and the attempts so far (`before` plus this
+    /// request's); anything else fails the step.
     async fn exchange(
         &self,
         cx: &mut StepContext<'_>,
         req: &mut PreparedRequest,
         bearer: &mut Option<Bearer<'_>>,
         before: u32,
-    ) -> Result<(u32, Received, Value, bool), StepError> {
+    ) -> Result<(u32, Received, bool), StepError> {
         let config = &self.shared.config;
         let step_id = cx.decl().id.value.as_str();
         let routed = route(&config.routes, req.url.as_str());
@@ -494,16 +492,19 @@ impl HttpStep {
                 return Err(history.conclude(asked_too_long(e), attempts, &advice));
             }
         };
-        let (record, body, is_json) = response_record(&received);
+        let (record, is_json) = response_record(&received);
         cx.record("response", record);
         cx.expose("http_status", json!(received.status));
         cx.expose("headers", all_headers(&received));
-        let body_json = is_json.then_some(&body);
         // With `redirects: {follow: false}` a redirect is the answer asked for.
         let kept_redirect = !self.connection.redirects.follow
             && matches!(received.status, 301 | 302 | 303 | 307 | 308);
         if !(200..300).contains(&received.status) && !kept_redirect {
-            let mut e = asked_too_long(status_error(&received, body_json, &redactor));
+            let mut e = asked_too_long(status_error(
+                &received,
+                recorded_json(cx, is_json),
+                &redactor,
+            ));
             if let (401, Some(o)) = (received.status, refreshed) {
                 e.message = format!(
                     "{}; a new OAuth2 token from {} was refused too, so the client may not be \
@@ -512,11 +513,10 @@ impl HttpStep {
                     o.token_url.value
                 );
             }
-            drop(body);
             cx.expose_recorded("body", "response", "body");
             return Err(history.conclude(e, attempts, &advice));
         }
-        Ok((before + attempts, received, body, is_json))
+        Ok((before + attempts, received, is_json))
     }
 
     /// Sends `req` (after `before` attempts at it), retrying as the step's rules allow, and
@@ -890,9 +890,10 @@ fn all_headers(r: &Received) -> Value {
     Value::Object(m)
 }
 
-/// The `response` record, the body as recorded (its JSON when it parses, a binary body's
-/// description, its text otherwise) and whether JSONPaths read it. The body is parsed once and copied once (into the record).
-fn response_record(r: &Received) -> (Value, Value, bool) {
+/// The `response` record, with the body as recorded (its JSON when it parses, a binary body's
+/// description, its text otherwise), and whether JSONPaths read that body. The body is parsed
+/// once and held only there: the step reads it back ([`recorded_json`]).
+fn response_record(r: &Received) -> (Value, bool) {
     // A binary body is never held as text: its type, size and base64 are, for JSONPaths to
     // read (`$.base64`, `$.bytes`).
     let binary = binary::is_binary(&r.headers, &r.body);
@@ -913,8 +914,15 @@ fn response_record(r: &Received) -> (Value, Value, bool) {
     let mut record = Map::with_capacity(3);
     record.insert("status".into(), json!(r.status));
     record.insert("headers".into(), Value::Object(headers));
-    record.insert("body".into(), body.clone());
-    (Value::Object(record), body, is_json)
+    record.insert("body".into(), body);
+    (Value::Object(record), is_json)
+}
+
+/// The body of the step's `response` record, when JSONPaths read it (`is_json`).
+fn recorded_json<'c>(cx: &'c StepContext<'_>, is_json: bool) -> Option<&'c Value> {
+    is_json
+        .then(|| cx.recorded("response").and_then(|r| r.get("body")))
+        .flatten()
 }
 
 /// The step error for a non-2xx answer, in the API's own words where it gave some.
