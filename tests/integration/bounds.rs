@@ -4,9 +4,8 @@
 //! `/proc/PID/status`); an echoed value is cut to its start and its size.
 
 use crate::recorder::{Recorder, json_ok};
-use crate::support::{Run, Scratch, flowstep, run};
-use std::io::Read;
-use std::process::{Command, Stdio};
+use crate::support::{Run, Scratch, flowstep, run, spawn_drained};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// What a measured run used.
@@ -20,20 +19,7 @@ struct Measured {
 /// Runs `cmd`, polling its peak resident set size until it exits.
 fn measured(mut cmd: Command) -> Measured {
     let started = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("flowstep starts");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut out = Vec::new();
-            let _ = pipe.read_to_end(&mut out);
-            String::from_utf8_lossy(&out).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let (mut child, output) = spawn_drained(&mut cmd);
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak_kib = 0;
     let status = loop {
@@ -59,11 +45,7 @@ fn measured(mut cmd: Command) -> Measured {
     let elapsed = started.elapsed();
     eprintln!("{cmd:?}: {elapsed:?}, peak RSS {peak_kib} KiB");
     Measured {
-        run: Run {
-            code: status.code().unwrap_or(-1),
-            stdout: stdout.join().unwrap(),
-            stderr: stderr.join().unwrap(),
-        },
+        run: output.finish(status),
         elapsed,
         peak_kib,
     }

@@ -75,23 +75,7 @@ impl From<Output> for Run {
 /// Runs `cmd` (stdout and stderr captured) for at most `limit`: a command that should end at
 /// once but reads or waits forever fails the test instead of hanging the suite.
 pub fn run_within(mut cmd: Command, limit: std::time::Duration) -> Run {
-    use std::io::Read;
-    use std::process::Stdio;
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("flowstep runs");
-    let read = |mut from: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = from.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = read(Box::new(child.stdout.take().unwrap()));
-    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let (mut child, output) = spawn_drained(cmd.stdin(std::process::Stdio::null()));
     let end = std::time::Instant::now() + limit;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -103,11 +87,46 @@ pub fn run_within(mut cmd: Command, limit: std::time::Duration) -> Run {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
+    output.finish(status)
+}
+
+/// What a child started by [`spawn_drained`] writes, read to the end on threads of their own,
+/// so that a full pipe never stops it.
+pub struct Drained {
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Drained {
+    /// The run, once the child has exited with `status`.
+    pub fn finish(self, status: std::process::ExitStatus) -> Run {
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: self.stdout.join().unwrap(),
+            stderr: self.stderr.join().unwrap(),
+        }
     }
+}
+
+/// Starts `cmd` with stdout and stderr piped and read as [`Drained`].
+pub fn spawn_drained(cmd: &mut Command) -> (std::process::Child, Drained) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("flowstep starts");
+    let read = |mut from: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = from.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    (child, Drained { stdout, stderr })
 }
 
 /// A scratch directory, removed when dropped.
