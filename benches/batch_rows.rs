@@ -7,7 +7,8 @@
 //! runs a second and CPU per run (of the process that runs them: the batch's, or this one's),
 //! their ratio and the batch's peak RSS (docs/performance.md). Nothing is asserted.
 //! `FLOWSTEP_BENCH_ROWS` sets the rows (default 100,000), `FLOWSTEP_BENCH_ROUNDS` the rounds
-//! (default 3).
+//! (default 3), `FLOWSTEP_BENCH_BIN` another `flowstep` binary to run (a copy of an earlier
+//! build, to compare two builds against the same library phase).
 //!
 //! The stub runs in a process of its own (this binary again, with `--stub`), so that both
 //! phases are two processes talking over loopback: with the stub inside this process, the
@@ -179,7 +180,9 @@ fn batch_phase(
     let output = dir.join("results.jsonl");
     let _ = std::fs::remove_file(&output);
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_flowstep"))
+    let bin = std::env::var_os("FLOWSTEP_BENCH_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_flowstep").into());
+    let out = Command::new(bin)
         .arg("batch")
         .arg("stripe-checkout")
         .arg("--input")

@@ -111,7 +111,11 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
     };
     let concurrency = usize::from(args.concurrency);
 
-    super::runtime()?.block_on(async move {
+    // The batch runs as a task on the runtime's workers, not on this thread under
+    // `block_on`: each finished run then wakes a task on a worker that is already awake,
+    // instead of this thread (a context switch per run; docs/performance.md, "Batches").
+    let runtime = super::runtime()?;
+    let batch = runtime.spawn(async move {
         let routing = wiring::routing(args.sandbox, routes).await?;
         // The user's own machine, as for `run`: everything is allowed.
         let engine = load::engine(HttpConfig {
@@ -308,7 +312,14 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         } else {
             Exit::Failed
         })
-    })
+    });
+    match runtime.block_on(batch) {
+        Ok(exit) => exit,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => Err(anyhow::anyhow!("the batch stopped: {e}")),
+        },
+    }
 }
 
 /// The batch's state while it runs.
