@@ -2,9 +2,9 @@
 //! API), checked against the declarations, with defaults filled in.
 
 use flowstep_spec::shown::shown_code;
-use flowstep_spec::{Flow, InputDecl, InputError, did_you_mean};
+use flowstep_spec::{Flow, InputError, did_you_mean};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 
 /// A value given for an input.
@@ -174,13 +174,9 @@ pub fn resolve_inputs(
 ) -> Result<Map<String, Value>, InputProblems> {
     let mut values = Map::new();
     let mut problems = Vec::new();
-    let declared: HashMap<&str, &InputDecl> = flow
-        .inputs
-        .iter()
-        .map(|i| (i.name.value.as_str(), i))
-        .collect();
     for (name, value) in given {
-        let Some(decl) = declared.get(name.as_str()) else {
+        // A flow declares a handful of inputs: a scan costs less than a map built per run.
+        let Some(decl) = flow.inputs.iter().find(|i| i.name.value == name) else {
             let names = flow.inputs.iter().map(|i| i.name.value.as_str());
             problems.push(InputProblem::Unknown {
                 suggestion: did_you_mean(&name, names).map(str::to_owned),

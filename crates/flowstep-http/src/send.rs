@@ -260,7 +260,15 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         let routed = route(input.routes, current.url.as_str());
         // Route targets are the operator's choice, never the flow's: always allowed.
         let guarded = clients.policy.deny_private && routed.is_none();
-        let target = routed.unwrap_or_else(|| current.url.to_string());
+        // Parsed once here and handed to reqwest as a `Url`: a `&str` is parsed again by it.
+        let target = match routed {
+            None => current.url.clone(),
+            Some(t) => Url::parse(&t).map_err(|e| {
+                Failure::Final(StepError::invalid(format!(
+                    "the route's target {t} is not a URL: {e}"
+                )))
+            })?,
+        };
         let refused = |d: Denied| {
             Failure::Final(if hop == 0 {
                 StepError::invalid(d.to_string()).located_at(input.url_at.clone())
@@ -280,9 +288,7 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         {
             clients.precheck(host).await.map_err(refused)?;
         }
-        let https = target
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        let https = target.scheme() == "https";
         let client = clients
             .get(input.connect_timeout, guarded, https, input.profile)
             .map_err(Failure::Final)?;
@@ -294,7 +300,7 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
                 status: None,
             });
         }
-        let response = match send_one(&client, &current, &target, remaining).await {
+        let response = match send_one(&client, &current, target.clone(), remaining).await {
             Ok(r) => r,
             Err(SendError::Method) => {
                 return Err(Failure::Final(StepError::invalid("invalid HTTP method")));
@@ -328,7 +334,7 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         if !matches!(current.method.as_str(), "GET" | "HEAD") {
             return Err(refuse_redirect(status, &current.method));
         }
-        let base = Url::parse(&target).unwrap_or_else(|_| current.url.clone());
+        let base = target;
         let Ok(next) = base.join(&location) else {
             return Err(refuse(
                 format!("the API redirected to a URL that cannot be read ({status})"),
@@ -582,7 +588,7 @@ enum SendError {
 async fn send_one(
     client: &reqwest::Client,
     req: &PreparedRequest,
-    target: &str,
+    target: Url,
     timeout: Duration,
 ) -> Result<reqwest::Response, SendError> {
     let method =

@@ -301,17 +301,22 @@ impl InputDecl {
                 self.ty.with_article()
             )));
         }
-        // Echoed in errors: a 90,000-item list shows as its start and its size.
-        let mut shown = shown_value(&value);
         let mut value = value;
+        // Rules below name a decimal by its text, unquoted, as the author wrote it.
+        let mut decimal = false;
         if self.ty == InputType::Decimal {
             let Some(d) = Decimal::from_json(&value) else {
-                return Err(self.not_a_decimal(&shown));
+                return Err(self.not_a_decimal(&shown_value(&value)));
             };
-            // Rules below name a decimal by its text, unquoted, as the author wrote it.
-            shown = shown_text(&d.to_string());
-            value = Value::String(shown.clone());
+            value = Value::String(shown_text(&d.to_string()));
+            decimal = true;
         }
+        // Echoed in errors (a 90,000-item list shows as its start and its size), and so
+        // made only for an error: a run checks every input it is given.
+        let shown = |value: &Value| match value {
+            Value::String(text) if decimal => text.clone(),
+            _ => shown_value(value),
+        };
         let fits = match (&self.ty, &value) {
             (InputType::String, Value::String(_))
             | (InputType::Boolean, Value::Bool(_))
@@ -325,25 +330,30 @@ impl InputDecl {
         if let (InputType::Integer, Value::Number(n), false) = (self.ty, &value, fits) {
             let text = n.to_string();
             if let Some(way) = integer_overflow(&text) {
-                return Err(self.bound_error(&text, overflow_message(&shown, way)));
+                return Err(self.bound_error(&text, overflow_message(&shown(&value), way)));
             }
         }
         if !fits {
-            return Err(self.error(format!("{shown} is not {}", self.ty.with_article())));
+            return Err(self.error(format!(
+                "{} is not {}",
+                shown(&value),
+                self.ty.with_article()
+            )));
         }
-        self.check_rules(&value, &shown)?;
+        self.check_rules(&value, &|| shown(&value))?;
         Ok(value)
     }
 
     /// `enum`, `pattern`, `min_length`/`max_length` and `minimum`/`maximum`, for a value that
     /// already has the declared type.
-    fn check_rules(&self, value: &Value, shown: &str) -> Result<(), InputError> {
+    fn check_rules(&self, value: &Value, shown: &dyn Fn() -> String) -> Result<(), InputError> {
         if let Some(allowed) = &self.enum_values
             && !allowed.iter().any(|a| self.same_value(a, value))
         {
             let list: Vec<String> = allowed.iter().map(value_to_text).collect();
             return Err(self.error(format!(
-                "{shown} is not one of {}",
+                "{} is not one of {}",
+                shown(),
                 shown_text(&list.join(", "))
             )));
         }
@@ -353,9 +363,11 @@ impl InputDecl {
             if let Some(p) = &self.pattern
                 && !p.is_match(s)
             {
-                return Err(
-                    self.error(format!("{shown} does not match the pattern {}", p.as_str()))
-                );
+                return Err(self.error(format!(
+                    "{} does not match the pattern {}",
+                    shown(),
+                    p.as_str()
+                )));
             }
             // Lengths count characters, not bytes: "₹500" is 4 long.
             let len = s.chars().count() as u64;
@@ -364,26 +376,28 @@ impl InputDecl {
                 && len < min
             {
                 return Err(self.error(format!(
-                    "{shown} is shorter than the minimum length {min} ({len} {chars})"
+                    "{} is shorter than the minimum length {min} ({len} {chars})",
+                    shown()
                 )));
             }
             if let Some(max) = self.max_length
                 && len > max
             {
                 return Err(self.error(format!(
-                    "{shown} is longer than the maximum length {max} ({len} {chars})"
+                    "{} is longer than the maximum length {max} ({len} {chars})",
+                    shown()
                 )));
             }
         }
         if let Some(min) = &self.minimum
             && compare_number(value, min) == Some(Ordering::Less)
         {
-            return Err(self.error(format!("{shown} is less than the minimum {min}")));
+            return Err(self.error(format!("{} is less than the minimum {min}", shown())));
         }
         if let Some(max) = &self.maximum
             && compare_number(value, max) == Some(Ordering::Greater)
         {
-            return Err(self.error(format!("{shown} is more than the maximum {max}")));
+            return Err(self.error(format!("{} is more than the maximum {max}", shown())));
         }
         Ok(())
     }
