@@ -8,8 +8,9 @@ pub struct SourceFile {
     name: String,
     text: String,
     /// Byte offset of each char, plus one past the end, so that char positions from the YAML
-    /// parser become byte ranges for snippets in O(1).
-    char_starts: Vec<usize>,
+    /// parser become byte ranges for snippets in O(1). `None` for an ASCII text (most flows),
+    /// where a char's index is its byte offset: 8 bytes a char are neither built nor kept.
+    char_starts: Option<Vec<usize>>,
     /// Byte offset of the start of each line, so that a position's line and column are found
     /// by binary search: a file with many diagnostics must not be rescanned for each one.
     line_starts: Vec<usize>,
@@ -19,8 +20,11 @@ impl SourceFile {
     /// Wraps `text` read from `name` (a path, or `preset:NAME` for bundled flows).
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let mut char_starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        char_starts.push(text.len());
+        let char_starts = (!text.is_ascii()).then(|| {
+            let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            starts.push(text.len());
+            starts
+        });
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -44,8 +48,10 @@ impl SourceFile {
 
     /// The byte offset of the char with index `char_index` (clamped to the end).
     pub(crate) fn byte_of_char(&self, char_index: usize) -> usize {
-        let last = self.char_starts.len() - 1;
-        self.char_starts[char_index.min(last)]
+        match &self.char_starts {
+            Some(starts) => starts[char_index.min(starts.len() - 1)],
+            None => char_index.min(self.text.len()),
+        }
     }
 
     /// The 1-based line and column (in chars) of a byte offset.
@@ -85,7 +91,10 @@ impl SourceFile {
 
     /// How many chars come before `byte` (a char boundary, or inside the char that holds it).
     fn char_index(&self, byte: usize) -> usize {
-        self.char_starts.partition_point(|&s| s < byte)
+        match &self.char_starts {
+            Some(starts) => starts.partition_point(|&s| s < byte),
+            None => byte.min(self.text.len() + 1),
+        }
     }
 }
 
@@ -154,5 +163,46 @@ mod tests {
         assert_eq!(file.line_range(6), 5..14);
         assert_eq!(file.line_range(15), 15..15);
         assert_eq!(file.line_range(16), 16..20);
+    }
+
+    #[test]
+    fn an_ascii_file_without_a_char_index_places_every_offset_as_one_with_it() {
+        let text = "flow: f\nsteps:\n  - id: a\n\n    text: \"hi <<x>>\"\n";
+        let ascii = SourceFile::new("f.yaml", text);
+        assert!(
+            ascii.char_starts.is_none(),
+            "an ASCII text keeps no char index"
+        );
+        // The same text with the index built, as a file with one non-ASCII char has it.
+        let mut indexed = ascii.clone();
+        let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        starts.push(text.len());
+        indexed.char_starts = Some(starts);
+        for byte in 0..text.len() + 3 {
+            assert_eq!(
+                ascii.line_col(byte),
+                indexed.line_col(byte),
+                "line_col({byte})"
+            );
+            assert_eq!(
+                ascii.char_index(byte),
+                indexed.char_index(byte),
+                "char_index({byte})"
+            );
+            assert_eq!(
+                ascii.byte_of_char(byte),
+                indexed.byte_of_char(byte),
+                "byte_of_char({byte})"
+            );
+        }
+        for line in 0..8 {
+            for column in 0..20 {
+                assert_eq!(
+                    ascii.offset_of(line, column),
+                    indexed.offset_of(line, column),
+                    "offset_of({line}, {column})"
+                );
+            }
+        }
     }
 }
