@@ -521,11 +521,10 @@ fn an_output_that_is_a_pipe_or_a_device_is_written_and_never_read_back() {
         cmd.args(["batch", "stripe-checkout", "--sandbox"])
             .args(["--id-column", "order_id", "--output", output, "--input"])
             .arg(&rows);
-        let out = run_within(cmd, Duration::from_secs(60));
-        (out.code, out.stdout)
+        run_within(cmd, Duration::from_secs(60))
     };
     // `/dev/stdout` on a pipe: reading it back for a resume would wait forever.
-    let (code, stdout) = batch_into("/dev/stdout");
+    let Run { code, stdout, .. } = batch_into("/dev/stdout");
     assert_eq!(code, 0, "{stdout}");
     let mut ran: Vec<(&str, &str)> = Vec::new();
     let lines: Vec<Value> = stdout
@@ -537,12 +536,81 @@ fn an_output_that_is_a_pipe_or_a_device_is_written_and_never_read_back() {
     }
     ran.sort();
     assert_eq!(ran, [("ord-1", "succeeded"), ("ord-2", "succeeded")]);
-    // A device that takes nothing: the write fails, and says so.
-    let (code, _) = batch_into("/dev/full");
-    assert_eq!(code, 2);
+    // A device that takes nothing: the write fails, and says so. The runs were sent, so it
+    // is a batch that did not finish (1), not an invalid command line (2).
+    let full = batch_into("/dev/full");
+    assert_eq!(full.code, 1, "{}", full.stderr);
+    assert!(
+        full.stderr
+            .contains("error: cannot write a result to /dev/full: No space left on device (os error 28); the rows whose lines were not written have no result"),
+        "{}",
+        full.stderr
+    );
+    assert!(full.stderr.contains("batch: 2 rows in "), "{}", full.stderr);
+    assert!(!full.stderr.contains("panicked"), "{}", full.stderr);
     // Nothing was made beside the device to rewrite it through (as root, a rename over
     // `/dev/null` would have made it a plain file).
     assert!(!Path::new("/dev/full.tmp").exists());
+}
+
+/// Results on standard output read by a reader that stops early (`| head -3`): the batch
+/// stops taking rows, says why, prints its summary and ends with 1, instead of running every
+/// row into a closed pipe or ending as if its command line were wrong.
+#[test]
+fn results_piped_to_a_reader_that_stops_early_end_the_batch_with_its_summary() {
+    use std::io::{BufRead, BufReader};
+    let dir = Scratch::new();
+    let rows = dir.write("rows.csv", &orders(2000));
+    let stderr = std::fs::File::create(dir.path().join("stderr.txt")).unwrap();
+    let mut child = flowstep(dir.path())
+        .args([
+            "batch",
+            "stripe-checkout",
+            "--sandbox",
+            "--id-column",
+            "order_id",
+        ])
+        .args(["--concurrency", "2", "--input"])
+        .arg(&rows)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("flowstep runs");
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(first.contains("\"status\":\"succeeded\""), "{first}");
+    drop(reader);
+    let started = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code().unwrap_or(-1);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("the batch went on for a minute after its reader stopped");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("error: cannot write a result to standard output: Broken pipe"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("batch: "), "{stderr}");
+    assert!(
+        stderr.contains("the remaining rows were not started; to resume a batch, write its results to a file with --output FILE"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let ran: usize = stderr
+        .split("batch: ")
+        .nth(1)
+        .and_then(|s| s.split(" rows").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(ran < 2000, "every row ran into the closed pipe: {stderr}");
 }
 
 #[test]

@@ -214,6 +214,9 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         let mut input_done = false;
         let mut read_error = None;
         let mut abandoned = 0usize;
+        // The first result that could not be written (a closed pipe, a full disk): the batch
+        // then stops as after a first Ctrl-C, and writes nothing more.
+        let mut write_error: Option<std::io::Error> = None;
         // Result lines are buffered and written out at least every FLUSH_EVERY (see
         // `Results::write` for why that keeps resuming safe).
         let mut flush = tokio::time::interval(FLUSH_EVERY);
@@ -248,11 +251,13 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
                 }
                 Some(joined) = batch.in_flight.join_next_with_id() => {
                     let (line, ended) = batch.finished(joined);
-                    out.write(&line).context("cannot write a result")?;
+                    if write_error.is_none() {
+                        note_failed_write(out.write(&line), &mut write_error, &mut deadline);
+                    }
                     progress.record(ended);
                 }
-                _ = flush.tick(), if out.unflushed() => {
-                    out.flush().context("cannot write a result")?;
+                _ = flush.tick(), if out.unflushed() && write_error.is_none() => {
+                    note_failed_write(out.flush(), &mut write_error, &mut deadline);
                 }
                 next = rx.recv(), if take => match next {
                     None => input_done = true,
@@ -262,8 +267,10 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
                     }
                     Some(Ok(row)) => {
                         if let Some((line, ended)) = batch.start(row) {
-                            if let Some(line) = line {
-                                out.write(&line).context("cannot write a result")?;
+                            if let Some(line) = line
+                                && write_error.is_none()
+                            {
+                                note_failed_write(out.write(&line), &mut write_error, &mut deadline);
                             }
                             progress.record(ended);
                         }
@@ -277,12 +284,23 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             }
         }
         drop(rx);
-        out.flush().context("cannot write a result")?;
+        if write_error.is_none() {
+            note_failed_write(out.flush(), &mut write_error, &mut deadline);
+        }
         let summary = progress.finish();
         errln!("{summary}");
         let interrupted = deadline.is_some();
         if let Some(e) = &read_error {
             errln!("error: reading {} stopped: {e}", input_path.display());
+        }
+        if let Some(e) = &write_error {
+            let to = match &args.output {
+                Some(path) => path.display().to_string(),
+                None => "standard output".into(),
+            };
+            errln!(
+                "error: cannot write a result to {to}: {e}; the rows whose lines were not written have no result"
+            );
         }
         if interrupted {
             let again = match &args.output {
@@ -307,7 +325,7 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             s.shutdown();
         }
         let c = progress.counts;
-        Ok(if c.failed + c.invalid == 0 && !interrupted && read_error.is_none() {
+        Ok(if c.failed + c.invalid == 0 && !interrupted && read_error.is_none() && write_error.is_none() {
             Exit::Success
         } else {
             Exit::Failed
@@ -319,6 +337,21 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             Ok(panic) => std::panic::resume_unwind(panic),
             Err(e) => Err(anyhow::anyhow!("the batch stopped: {e}")),
         },
+    }
+}
+
+/// Keeps the first write of the results that failed, and stops the batch taking rows, as a
+/// first Ctrl-C does: the runs in flight may finish, but their lines cannot be written.
+fn note_failed_write(
+    result: std::io::Result<()>,
+    error: &mut Option<std::io::Error>,
+    deadline: &mut Option<tokio::time::Instant>,
+) {
+    if let Err(e) = result
+        && error.is_none()
+    {
+        *error = Some(e);
+        deadline.get_or_insert_with(|| tokio::time::Instant::now() + GRACE);
     }
 }
 
@@ -376,7 +409,7 @@ impl Batch<'_> {
                 column: self.typing.id_column.clone(),
                 character: None,
                 message: format!(
-                    "run id `{run_id}` is also the run id of {}; each row needs its own, or the second would only get the first's result back (its idempotency keys are the same)",
+                    "run id `{run_id}` is also the run id of {}; each row needs its own (two rows with one run id share its idempotency keys, so the second would get the first's result back, not a run of its own)",
                     match *first {
                         u32::MAX => "an earlier row".to_owned(),
                         line => format!("the row at line {line}"),
