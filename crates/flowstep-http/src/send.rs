@@ -263,9 +263,10 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         // Parsed once here and handed to reqwest as a `Url`: a `&str` is parsed again by it.
         let target = match routed {
             None => current.url.clone(),
+            // The URL itself is not quoted: its query may hold a secret (`auth: query`).
             Some(t) => Url::parse(&t).map_err(|e| {
                 Failure::Final(StepError::invalid(format!(
-                    "the route's target {t} is not a URL: {e}"
+                    "the URL this request is routed to cannot be read: {e}"
                 )))
             })?,
         };
