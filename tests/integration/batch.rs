@@ -834,6 +834,84 @@ fn a_429_with_retry_after_pauses_every_request_to_the_host() {
     assert_eq!(sb.sandbox.sessions_created(), 40);
 }
 
+/// Results on standard output that nobody reads: once the pipe is full, a write blocks. Ctrl-C
+/// is still heard at once (the lines are written on a thread of their own), and a second one
+/// ends the batch with its summary instead of waiting for a reader that never comes.
+#[test]
+fn ctrl_c_is_heard_while_nobody_reads_the_results() {
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let flow = dir.write("checkout.yaml", &fast_preset());
+    let rows = dir.write("rows.csv", &orders(5000));
+    let stderr = std::fs::File::create(dir.path().join("stderr.txt")).unwrap();
+    let mut child = flowstep(dir.path())
+        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
+        .args([
+            "batch",
+            flow.to_str().unwrap(),
+            "--input",
+            rows.to_str().unwrap(),
+        ])
+        .args([
+            "--route",
+            &sb.route(),
+            "--id-column",
+            "order_id",
+            "--concurrency",
+            "8",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("flowstep runs");
+    // Held open and never read.
+    let _unread = child.stdout.take();
+    // A result line is about 490 bytes: 400 of them fill a 64 KiB pipe three times over.
+    let started = Instant::now();
+    while sb.sandbox.sessions_created() < 400 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let interrupt = || {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    let stderr = || std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap();
+    interrupt();
+    let heard = Instant::now();
+    while !stderr().contains("stopping: no new rows are started") {
+        assert!(
+            heard.elapsed() < Duration::from_secs(10),
+            "Ctrl-C was not heard while the results could not be written: {}",
+            stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    interrupt();
+    let ended = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code().unwrap_or(-1);
+        }
+        if ended.elapsed() > Duration::from_secs(10) {
+            child.kill().unwrap();
+            panic!("a second Ctrl-C did not end the batch: {}", stderr());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = stderr();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("batch: "), "{stderr}");
+    assert!(
+        stderr.contains("error: stopped while writing the results to standard output, which took no more; the rows whose lines were not written have no result"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[test]
 fn ctrl_c_stops_taking_rows_lets_runs_in_flight_finish_and_the_rest_resumes() {
     let sb = TestSandbox::start();

@@ -9,3 +9,4 @@ pub mod row_inputs;
 pub mod rows;
 pub mod run_ids;
 pub mod stop;
+pub mod writer;

@@ -20,8 +20,6 @@ pub const MAX_RESULT_LINE_BYTES: usize = 16 * 1024 * 1024;
 /// Where result lines go.
 pub struct Results {
     out: Box<dyn Write + Send>,
-    /// Lines written since the last flush.
-    unflushed: bool,
 }
 
 /// What an earlier run of the batch left in the results file.
@@ -38,7 +36,6 @@ impl Results {
     pub fn stdout() -> Self {
         Results {
             out: Box::new(io::stdout()),
-            unflushed: false,
         }
     }
 
@@ -59,7 +56,6 @@ impl Results {
         Ok((
             Results {
                 out: Box::new(BufWriter::with_capacity(64 * 1024, file)),
-                unflushed: false,
             },
             earlier,
         ))
@@ -77,19 +73,11 @@ impl Results {
     /// no guarantee, only a write(2) per row.
     pub fn write(&mut self, line: &str) -> io::Result<()> {
         self.out.write_all(line.as_bytes())?;
-        self.out.write_all(b"\n")?;
-        self.unflushed = true;
-        Ok(())
-    }
-
-    /// Whether lines wait in the buffer.
-    pub fn unflushed(&self) -> bool {
-        self.unflushed
+        self.out.write_all(b"\n")
     }
 
     /// Sends the buffered lines to the file (or stdout).
     pub fn flush(&mut self) -> io::Result<()> {
-        self.unflushed = false;
         self.out.flush()
     }
 }

@@ -10,6 +10,7 @@ use crate::batch::row_inputs::RowTyping;
 use crate::batch::rows::{InputFormat, Row, RowError, Rows, SourceError};
 use crate::batch::run_ids::fingerprint;
 use crate::batch::stop::Stop;
+use crate::batch::writer::Writer;
 use crate::exit::Exit;
 use crate::out::errln;
 use crate::problems::Problems;
@@ -159,7 +160,7 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         else {
             return Ok(Exit::Invalid);
         };
-        let (mut out, earlier) = match &args.output {
+        let (out, earlier) = match &args.output {
             Some(path) => Results::file(path, &flow.name.value)
                 .with_context(|| format!("cannot write the results to {}", path.display()))?,
             None => (Results::stdout(), Earlier::default()),
@@ -214,18 +215,22 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         let mut input_done = false;
         let mut read_error = None;
         let mut abandoned = 0usize;
-        // The first result that could not be written (a closed pipe, a full disk): the batch
-        // then stops as after a first Ctrl-C, and writes nothing more.
-        let mut write_error: Option<std::io::Error> = None;
-        // Result lines are buffered and written out at least every FLUSH_EVERY (see
-        // `Results::write` for why that keeps resuming safe).
+        // Whether the batch was stopped at once (a second Ctrl-C, the grace's end).
+        let mut hurry = false;
+        // Result lines are written on a thread of their own, at least every FLUSH_EVERY (see
+        // `Results::write` for why that keeps resuming safe). The first that cannot be
+        // written (a closed pipe, a full disk) stops the batch as a first Ctrl-C does.
+        let mut writer = Writer::new(out);
         let mut flush = tokio::time::interval(FLUSH_EVERY);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if (input_done || deadline.is_some()) && batch.in_flight.is_empty() {
                 break;
             }
-            let take = !input_done && deadline.is_none() && batch.in_flight.len() < concurrency;
+            let take = !input_done
+                && deadline.is_none()
+                && batch.in_flight.len() < concurrency
+                && !writer.is_full();
             let grace_over = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
@@ -246,19 +251,24 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
                     } else {
                         abandoned = batch.in_flight.len();
                         batch.in_flight.abort_all();
+                        hurry = true;
                         break;
                     }
                 }
-                Some(joined) = batch.in_flight.join_next_with_id() => {
+                // While lines cannot be written, finished runs wait here (at most
+                // --concurrency of them); once the batch is stopping, they are taken anyway.
+                Some(joined) = batch.in_flight.join_next_with_id(), if !writer.is_full() || deadline.is_some() => {
                     let (line, ended) = batch.finished(joined);
-                    if write_error.is_none() {
-                        note_failed_write(out.write(&line), &mut write_error, &mut deadline);
-                    }
+                    writer.push(line);
                     progress.record(ended);
                 }
-                _ = flush.tick(), if out.unflushed() && write_error.is_none() => {
-                    note_failed_write(out.flush(), &mut write_error, &mut deadline);
+                written = writer.written(), if writer.is_busy() => {
+                    if let Err(e) = written {
+                        writer.failed(e);
+                        deadline.get_or_insert_with(|| tokio::time::Instant::now() + GRACE);
+                    }
                 }
+                _ = flush.tick(), if writer.can_start() => writer.start(),
                 next = rx.recv(), if take => match next {
                     None => input_done = true,
                     Some(Err(e)) => {
@@ -267,10 +277,8 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
                     }
                     Some(Ok(row)) => {
                         if let Some((line, ended)) = batch.start(row) {
-                            if let Some(line) = line
-                                && write_error.is_none()
-                            {
-                                note_failed_write(out.write(&line), &mut write_error, &mut deadline);
+                            if let Some(line) = line {
+                                writer.push(line);
                             }
                             progress.record(ended);
                         }
@@ -279,27 +287,44 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
                 () = grace_over => {
                     abandoned = batch.in_flight.len();
                     batch.in_flight.abort_all();
+                    hurry = true;
                     break;
                 }
             }
         }
         drop(rx);
-        if write_error.is_none() {
-            note_failed_write(out.flush(), &mut write_error, &mut deadline);
-        }
+        // Every line is written before the summary. A batch already stopping waits for that
+        // only until its grace ends (a second, if it was stopped at once) or a further
+        // Ctrl-C, which also ends the wait of a batch that ran to its end: a reader that
+        // stopped reading must not hold the batch forever.
+        let soon = tokio::time::Instant::now() + Duration::from_secs(1);
+        let until = match deadline {
+            Some(_) if hurry => Some(soon),
+            Some(d) => Some(d.max(soon)),
+            None => None,
+        };
+        let all_written = tokio::select! {
+            () = writer.finish() => true,
+            () = stop.requested() => false,
+            () = tokio::time::sleep_until(until.unwrap_or_else(tokio::time::Instant::now)), if until.is_some() => false,
+        };
         let summary = progress.finish();
         errln!("{summary}");
         let interrupted = deadline.is_some();
         if let Some(e) = &read_error {
             errln!("error: reading {} stopped: {e}", input_path.display());
         }
-        if let Some(e) = &write_error {
-            let to = match &args.output {
-                Some(path) => path.display().to_string(),
-                None => "standard output".into(),
-            };
+        let to = match &args.output {
+            Some(path) => path.display().to_string(),
+            None => "standard output".into(),
+        };
+        if let Some(e) = writer.error() {
             errln!(
                 "error: cannot write a result to {to}: {e}; the rows whose lines were not written have no result"
+            );
+        } else if !all_written {
+            errln!(
+                "error: stopped while writing the results to {to}, which took no more; the rows whose lines were not written have no result"
             );
         }
         if interrupted {
@@ -325,7 +350,7 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             s.shutdown();
         }
         let c = progress.counts;
-        Ok(if c.failed + c.invalid == 0 && !interrupted && read_error.is_none() && write_error.is_none() {
+        Ok(if c.failed + c.invalid == 0 && !interrupted && read_error.is_none() && writer.error().is_none() && all_written {
             Exit::Success
         } else {
             Exit::Failed
@@ -337,21 +362,6 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             Ok(panic) => std::panic::resume_unwind(panic),
             Err(e) => Err(anyhow::anyhow!("the batch stopped: {e}")),
         },
-    }
-}
-
-/// Keeps the first write of the results that failed, and stops the batch taking rows, as a
-/// first Ctrl-C does: the runs in flight may finish, but their lines cannot be written.
-fn note_failed_write(
-    result: std::io::Result<()>,
-    error: &mut Option<std::io::Error>,
-    deadline: &mut Option<tokio::time::Instant>,
-) {
-    if let Err(e) = result
-        && error.is_none()
-    {
-        *error = Some(e);
-        deadline.get_or_insert_with(|| tokio::time::Instant::now() + GRACE);
     }
 }
 
