@@ -547,6 +547,13 @@ fn an_output_that_is_a_pipe_or_a_device_is_written_and_never_read_back() {
         full.stderr
     );
     assert!(full.stderr.contains("batch: 2 rows in "), "{}", full.stderr);
+    // A device is never read back, so running the command again would resume nothing.
+    assert!(
+        full.stderr
+            .contains("to resume a batch, write its results to a file with --output FILE"),
+        "{}",
+        full.stderr
+    );
     assert!(!full.stderr.contains("panicked"), "{}", full.stderr);
     // Nothing was made beside the device to rewrite it through (as root, a rename over
     // `/dev/null` would have made it a plain file).
@@ -910,6 +917,82 @@ fn ctrl_c_is_heard_while_nobody_reads_the_results() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Every row has run, and its lines wait for a reader that is not reading yet: one Ctrl-C
+/// gives them the grace instead of dropping them, and a reader that comes back in it gets
+/// every line.
+#[test]
+fn a_ctrl_c_after_the_last_run_still_lets_the_results_be_written() {
+    use std::io::Read;
+    let sb = TestSandbox::start();
+    let dir = Scratch::new();
+    let flow = dir.write("checkout.yaml", &fast_preset());
+    let rows = dir.write("rows.csv", &orders(300));
+    let stderr = std::fs::File::create(dir.path().join("stderr.txt")).unwrap();
+    let mut child = flowstep(dir.path())
+        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
+        .args([
+            "batch",
+            flow.to_str().unwrap(),
+            "--input",
+            rows.to_str().unwrap(),
+        ])
+        .args([
+            "--route",
+            &sb.route(),
+            "--id-column",
+            "order_id",
+            "--concurrency",
+            "8",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("flowstep runs");
+    let mut stdout = child.stdout.take().unwrap();
+    // 300 lines of about 490 bytes: more than a 64 KiB pipe holds, so lines wait.
+    let started = Instant::now();
+    while sb.sandbox.sessions_created() < 300 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    std::thread::sleep(Duration::from_millis(500));
+    let mut text = String::new();
+    stdout.read_to_string(&mut text).unwrap();
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    let stderr = std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap();
+    let mut ids = HashSet::new();
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(v["status"], "succeeded", "{line}");
+        ids.insert(v["run_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        ids.len(),
+        300,
+        "every row's line reached the reader: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The Ctrl-C came after the last run, as meant: nothing was stopped, so it is a success.
+    if stderr
+        .contains("stopping: every row has run; waiting up to 30s for their results to be written")
+    {
+        assert_eq!(code, 0, "{stderr}");
+        assert!(!stderr.contains("error:"), "{stderr}");
+    } else {
+        // A slow machine had runs in flight still: the batch stopped, as it says.
+        assert!(
+            stderr.contains("stopping: no new rows are started"),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

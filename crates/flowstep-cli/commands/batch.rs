@@ -294,19 +294,37 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
         }
         drop(rx);
         // Every line is written before the summary. A batch already stopping waits for that
-        // only until its grace ends (a second, if it was stopped at once) or a further
-        // Ctrl-C, which also ends the wait of a batch that ran to its end: a reader that
-        // stopped reading must not hold the batch forever.
+        // only until its grace ends (a second, if it was stopped at once); a batch that ran
+        // to its end waits as long as it takes, and a Ctrl-C then gives the writes the same
+        // grace, a second one ending the wait: a reader that stopped reading must not hold
+        // the batch forever.
         let soon = tokio::time::Instant::now() + Duration::from_secs(1);
-        let until = match deadline {
+        let mut until = match deadline {
             Some(_) if hurry => Some(soon),
             Some(d) => Some(d.max(soon)),
             None => None,
         };
-        let all_written = tokio::select! {
-            () = writer.finish() => true,
-            () = stop.requested() => false,
-            () = tokio::time::sleep_until(until.unwrap_or_else(tokio::time::Instant::now)), if until.is_some() => false,
+        let all_written = loop {
+            let time_up = async {
+                match until {
+                    Some(u) => tokio::time::sleep_until(u).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = writer.finish() => break true,
+                () = time_up => break false,
+                () = stop.requested() => {
+                    if until.is_some() {
+                        break false;
+                    }
+                    until = Some(tokio::time::Instant::now() + GRACE);
+                    progress.note(&format!(
+                        "stopping: every row has run; waiting up to {}s for their results to be written (Ctrl-C again stops now)",
+                        GRACE.as_secs()
+                    ));
+                }
+            }
         };
         let summary = progress.finish();
         errln!("{summary}");
@@ -328,7 +346,12 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             );
         }
         if interrupted {
-            let again = match &args.output {
+            // Only a regular file is read back to resume from (`Results::file`).
+            let resumable = args
+                .output
+                .as_ref()
+                .filter(|path| std::fs::metadata(path).is_ok_and(|m| m.is_file()));
+            let again = match resumable {
                 Some(path) => format!(
                     "run the same command again to finish: the rows that succeeded are in {} and are skipped, the others run with the same run ids, so nothing is done twice",
                     path.display()
