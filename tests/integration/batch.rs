@@ -75,6 +75,40 @@ fn batch(dir: &Scratch, sb: &TestSandbox, flow: &Path, rows: &Path, args: &[&str
         .expect("flowstep runs")
 }
 
+/// `flowstep batch FLOW --input rows --route <sandbox> --id-column order_id --concurrency 8`
+/// in `dir`, its results on a pipe (the child's stdout), stderr kept in `stderr.txt`.
+fn batch_to_pipe(dir: &Scratch, sb: &TestSandbox, flow: &Path, rows: &Path) -> Child {
+    let stderr = std::fs::File::create(dir.path().join("stderr.txt")).unwrap();
+    flowstep(dir.path())
+        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
+        .args(["batch", flow.to_str().unwrap(), "--input"])
+        .arg(rows)
+        .args(["--route", &sb.route(), "--id-column", "order_id"])
+        .args(["--concurrency", "8"])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("flowstep runs")
+}
+
+/// Sends the child SIGINT, as Ctrl-C does.
+fn interrupt(child: &Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Waits (at most a minute) until the sandbox has made `n` Checkout Sessions.
+fn wait_for_sessions(sb: &TestSandbox, n: usize) {
+    let started = Instant::now();
+    while sb.sandbox.sessions_created() < n {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Waits for the child; its exit code and stderr.
 fn finish(dir: &Scratch, mut child: Child) -> (i32, String) {
     let code = child.wait().unwrap().code().unwrap_or(-1);
@@ -850,44 +884,13 @@ fn ctrl_c_is_heard_while_nobody_reads_the_results() {
     let dir = Scratch::new();
     let flow = dir.write("checkout.yaml", &fast_preset());
     let rows = dir.write("rows.csv", &orders(5000));
-    let stderr = std::fs::File::create(dir.path().join("stderr.txt")).unwrap();
-    let mut child = flowstep(dir.path())
-        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
-        .args([
-            "batch",
-            flow.to_str().unwrap(),
-            "--input",
-            rows.to_str().unwrap(),
-        ])
-        .args([
-            "--route",
-            &sb.route(),
-            "--id-column",
-            "order_id",
-            "--concurrency",
-            "8",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("flowstep runs");
+    let mut child = batch_to_pipe(&dir, &sb, &flow, &rows);
     // Held open and never read.
     let _unread = child.stdout.take();
     // A result line is about 490 bytes: 400 of them fill a 64 KiB pipe three times over.
-    let started = Instant::now();
-    while sb.sandbox.sessions_created() < 400 {
-        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let interrupt = || {
-        let sent = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    };
+    wait_for_sessions(&sb, 400);
     let stderr = || std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap();
-    interrupt();
+    interrupt(&child);
     let heard = Instant::now();
     while !stderr().contains("stopping: no new rows are started") {
         assert!(
@@ -897,7 +900,7 @@ fn ctrl_c_is_heard_while_nobody_reads_the_results() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    interrupt();
+    interrupt(&child);
     let ended = Instant::now();
     let code = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -929,40 +932,12 @@ fn a_ctrl_c_after_the_last_run_still_lets_the_results_be_written() {
     let dir = Scratch::new();
     let flow = dir.write("checkout.yaml", &fast_preset());
     let rows = dir.write("rows.csv", &orders(300));
-    let stderr = std::fs::File::create(dir.path().join("stderr.txt")).unwrap();
-    let mut child = flowstep(dir.path())
-        .env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
-        .args([
-            "batch",
-            flow.to_str().unwrap(),
-            "--input",
-            rows.to_str().unwrap(),
-        ])
-        .args([
-            "--route",
-            &sb.route(),
-            "--id-column",
-            "order_id",
-            "--concurrency",
-            "8",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("flowstep runs");
+    let mut child = batch_to_pipe(&dir, &sb, &flow, &rows);
     let mut stdout = child.stdout.take().unwrap();
     // 300 lines of about 490 bytes: more than a 64 KiB pipe holds, so lines wait.
-    let started = Instant::now();
-    while sb.sandbox.sessions_created() < 300 {
-        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_sessions(&sb, 300);
     std::thread::sleep(Duration::from_millis(500));
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    interrupt(&child);
     std::thread::sleep(Duration::from_millis(500));
     let mut text = String::new();
     stdout.read_to_string(&mut text).unwrap();
@@ -1015,11 +990,7 @@ fn ctrl_c_stops_taking_rows_lets_runs_in_flight_finish_and_the_rest_resumes() {
         assert!(started.elapsed() < Duration::from_secs(30), "no progress");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    interrupt(&child);
     let (code, stderr) = finish(&dir, child);
     assert_eq!(code, 1, "{stderr}");
     assert!(

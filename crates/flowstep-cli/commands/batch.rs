@@ -345,7 +345,10 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
                 "error: stopped while writing the results to {to}, which took no more; the rows whose lines were not written have no result"
             );
         }
-        if interrupted {
+        // Results that did not all reach the output (a write failed or did not finish) leave
+        // rows to run again, as a stop does.
+        let unwritten = writer.error().is_some() || !all_written;
+        if interrupted || unwritten {
             // Only a regular file is read back to resume from (`Results::file`).
             let resumable = args
                 .output
@@ -358,22 +361,26 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
                 ),
                 None => "to resume a batch, write its results to a file with --output FILE".into(),
             };
-            let cut = if abandoned > 0 {
-                format!(
-                    "{abandoned} run{} in flight {} stopped and ",
-                    if abandoned == 1 { "" } else { "s" },
-                    if abandoned == 1 { "was" } else { "were" }
-                )
+            if interrupted {
+                let cut = if abandoned > 0 {
+                    format!(
+                        "{abandoned} run{} in flight {} stopped and ",
+                        if abandoned == 1 { "" } else { "s" },
+                        if abandoned == 1 { "was" } else { "were" }
+                    )
+                } else {
+                    String::new()
+                };
+                errln!("stopped before the end: {cut}the remaining rows were not started; {again}");
             } else {
-                String::new()
-            };
-            errln!("stopped before the end: {cut}the remaining rows were not started; {again}");
+                errln!("{again}");
+            }
         }
         if let Some(s) = routing.sandbox {
             s.shutdown();
         }
         let c = progress.counts;
-        Ok(if c.failed + c.invalid == 0 && !interrupted && read_error.is_none() && writer.error().is_none() && all_written {
+        Ok(if c.failed + c.invalid == 0 && !interrupted && read_error.is_none() && !unwritten {
             Exit::Success
         } else {
             Exit::Failed
