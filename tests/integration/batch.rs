@@ -100,6 +100,21 @@ fn interrupt(child: &Child) {
     assert!(sent.success());
 }
 
+/// The child's exit code once it ends; `None`, the child killed, if it runs past `limit`.
+fn exit_within(child: &mut Child, limit: Duration) -> Option<i32> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status.code().unwrap_or(-1));
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Waits (at most a minute) until the sandbox has made `n` Checkout Sessions.
 fn wait_for_sessions(sb: &TestSandbox, n: usize) {
     let started = Instant::now();
@@ -622,17 +637,8 @@ fn results_piped_to_a_reader_that_stops_early_end_the_batch_with_its_summary() {
     reader.read_line(&mut first).unwrap();
     assert!(first.contains("\"status\":\"succeeded\""), "{first}");
     drop(reader);
-    let started = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code().unwrap_or(-1);
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("the batch went on for a minute after its reader stopped");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let code = exit_within(&mut child, Duration::from_secs(60))
+        .unwrap_or_else(|| panic!("the batch went on for a minute after its reader stopped"));
     let stderr = std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap();
     assert_eq!(code, 1, "{stderr}");
     assert!(
@@ -901,17 +907,8 @@ fn ctrl_c_is_heard_while_nobody_reads_the_results() {
         std::thread::sleep(Duration::from_millis(20));
     }
     interrupt(&child);
-    let ended = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code().unwrap_or(-1);
-        }
-        if ended.elapsed() > Duration::from_secs(10) {
-            child.kill().unwrap();
-            panic!("a second Ctrl-C did not end the batch: {}", stderr());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let code = exit_within(&mut child, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("a second Ctrl-C did not end the batch: {}", stderr()));
     let stderr = stderr();
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("batch: "), "{stderr}");
