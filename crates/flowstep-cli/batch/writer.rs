@@ -13,17 +13,23 @@ const MAX_WAITING_BYTES: usize = 1024 * 1024;
 /// Bytes waiting that are written at once instead of at the next flush tick.
 const WRITE_AT_BYTES: usize = 64 * 1024;
 
+/// What a write's thread hands back: the results, and how the write went.
+type Answer = oneshot::Receiver<(Results, io::Result<()>)>;
+
 /// Result lines on their way to the results file or stdout.
 pub struct Writer {
     /// The results, while no write is under way.
     idle: Option<Results>,
-    /// The write under way: the results come back with how it went.
-    busy: Option<oneshot::Receiver<(Results, io::Result<()>)>>,
+    /// The write under way (the results come back with how it went), and its lines.
+    busy: Option<(Answer, usize)>,
     /// Lines made and not yet handed to a write, and their bytes.
     waiting: Vec<String>,
     waiting_bytes: usize,
     /// The first write that failed: nothing is written after it.
     error: Option<io::Error>,
+    /// Lines given to [`Writer::push`], and lines known to be written.
+    pushed: usize,
+    written: usize,
 }
 
 impl Writer {
@@ -34,12 +40,15 @@ impl Writer {
             waiting: Vec::new(),
             waiting_bytes: 0,
             error: None,
+            pushed: 0,
+            written: 0,
         }
     }
 
     /// Adds a result line (nothing, once a write failed); a write starts at once when enough
     /// waits and none is under way.
     pub fn push(&mut self, line: String) {
+        self.pushed += 1;
         if self.error.is_some() {
             return;
         }
@@ -65,6 +74,12 @@ impl Writer {
         self.busy.is_some()
     }
 
+    /// Lines not known to be written: waiting, dropped after a failed write, or in a write
+    /// that failed or has not ended (a write cut short may have written some of them).
+    pub fn unwritten(&self) -> usize {
+        self.pushed - self.written
+    }
+
     /// The first write that failed.
     pub fn error(&self) -> Option<&io::Error> {
         self.error.as_ref()
@@ -83,7 +98,7 @@ impl Writer {
         let lines = std::mem::take(&mut self.waiting);
         self.waiting_bytes = 0;
         let (tx, rx) = oneshot::channel();
-        self.busy = Some(rx);
+        self.busy = Some((rx, lines.len()));
         // A thread of its own, not tokio's blocking pool: a write that never ends (a reader
         // that never reads) must not keep the runtime, and so the process, from ending.
         std::thread::spawn(move || {
@@ -97,14 +112,18 @@ impl Writer {
 
     /// Waits for the write under way to end (forever when none is), and says how it went.
     pub async fn written(&mut self) -> io::Result<()> {
-        let Some(busy) = &mut self.busy else {
+        let Some((busy, lines)) = &mut self.busy else {
             return std::future::pending().await;
         };
+        let lines = *lines;
         let answer = busy.await;
         self.busy = None;
         match answer {
             Ok((results, written)) => {
                 self.idle = Some(results);
+                if written.is_ok() {
+                    self.written += lines;
+                }
                 written
             }
             // The thread ended without an answer: it panicked while writing.

@@ -336,14 +336,15 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
             Some(path) => path.display().to_string(),
             None => "standard output".into(),
         };
+        // The summary counts rows as they ended; this says how many have no line to show it.
+        let missing = match writer.unwritten() {
+            1 => "up to 1 row has no result line".to_owned(),
+            n => format!("up to {n} rows have no result line"),
+        };
         if let Some(e) = writer.error() {
-            errln!(
-                "error: cannot write a result to {to}: {e}; the rows whose lines were not written have no result"
-            );
+            errln!("error: cannot write a result to {to}: {e}; {missing}");
         } else if !all_written {
-            errln!(
-                "error: stopped while writing the results to {to}, which took no more; the rows whose lines were not written have no result"
-            );
+            errln!("error: stopped while writing the results to {to}, which took no more; {missing}");
         }
         // Results that did not all reach the output (a write failed or did not finish) leave
         // rows to run again, as a stop does.
