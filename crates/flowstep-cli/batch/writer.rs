@@ -110,29 +110,37 @@ impl Writer {
         });
     }
 
-    /// Waits for the write under way to end (forever when none is), and says how it went.
-    pub async fn written(&mut self) -> io::Result<()> {
+    /// Waits for the write under way to end (forever when none is): whether it succeeded. A
+    /// write that failed is kept as [`Writer::error`].
+    pub async fn written(&mut self) -> bool {
         let Some((busy, lines)) = &mut self.busy else {
             return std::future::pending().await;
         };
         let lines = *lines;
         let answer = busy.await;
         self.busy = None;
-        match answer {
+        let written = match answer {
             Ok((results, written)) => {
                 self.idle = Some(results);
-                if written.is_ok() {
-                    self.written += lines;
-                }
                 written
             }
             // The thread ended without an answer: it panicked while writing.
             Err(_) => Err(io::Error::other("the thread writing the results stopped")),
+        };
+        match written {
+            Ok(()) => {
+                self.written += lines;
+                true
+            }
+            Err(e) => {
+                self.failed(e);
+                false
+            }
         }
     }
 
     /// Keeps `e` as the first failed write (later lines are dropped).
-    pub fn failed(&mut self, e: io::Error) {
+    fn failed(&mut self, e: io::Error) {
         if self.error.is_none() {
             self.error = Some(e);
             self.waiting.clear();
@@ -144,9 +152,8 @@ impl Writer {
     pub async fn finish(&mut self) {
         loop {
             if self.is_busy() {
-                if let Err(e) = self.written().await {
-                    self.failed(e);
-                }
+                // A failure is kept in `self.error`, and then nothing more can start.
+                self.written().await;
                 continue;
             }
             if !self.can_start() {

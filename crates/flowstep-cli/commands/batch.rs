@@ -262,9 +262,8 @@ pub fn batch(args: BatchArgs, verbose: u8, redactor: Arc<Redactor>) -> anyhow::R
                     writer.push(line);
                     progress.record(ended);
                 }
-                written = writer.written(), if writer.is_busy() => {
-                    if let Err(e) = written {
-                        writer.failed(e);
+                ok = writer.written(), if writer.is_busy() => {
+                    if !ok {
                         deadline.get_or_insert_with(|| tokio::time::Instant::now() + GRACE);
                     }
                 }

@@ -301,7 +301,7 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
                 status: None,
             });
         }
-        let response = match send_one(&client, &current, target.clone(), remaining).await {
+        let response = match send_one(&client, &current, target, remaining).await {
             Ok(r) => r,
             Err(SendError::Method) => {
                 return Err(Failure::Final(StepError::invalid("invalid HTTP method")));
@@ -335,8 +335,9 @@ pub async fn attempt(clients: &Clients, input: &AttemptInput<'_>) -> Result<Rece
         if !matches!(current.method.as_str(), "GET" | "HEAD") {
             return Err(refuse_redirect(status, &current.method));
         }
-        let base = target;
-        let Ok(next) = base.join(&location) else {
+        // The URL the request went to (reqwest follows no redirect itself): only a redirect
+        // needs it again, so it is not kept for every request.
+        let Ok(next) = response.url().join(&location) else {
             return Err(refuse(
                 format!("the API redirected to a URL that cannot be read ({status})"),
                 ErrorKind::Rejected,

@@ -303,13 +303,12 @@ impl InputDecl {
         }
         let mut value = value;
         // Rules below name a decimal by its text, unquoted, as the author wrote it.
-        let mut decimal = false;
-        if self.ty == InputType::Decimal {
+        let decimal = self.ty == InputType::Decimal;
+        if decimal {
             let Some(d) = Decimal::from_json(&value) else {
                 return Err(self.not_a_decimal(&shown_value(&value)));
             };
             value = Value::String(shown_text(&d.to_string()));
-            decimal = true;
         }
         // Echoed in errors (a 90,000-item list shows as its start and its size), and so
         // made only for an error: a run checks every input it is given.
